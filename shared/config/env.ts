@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables the handlers read. The CDK construct sets them on
+ * every function, and the local stack sets them in-process.
+ */
+export const ENV = {
+  tableName: 'TRIBUTARY_TABLE_NAME',
+  queueUrls: 'TRIBUTARY_QUEUE_URLS',
+} as const;
+
+const RuntimeEnvSchema = z.object({
+  [ENV.tableName]: z.string().min(1),
+  [ENV.queueUrls]: z
+    .string()
+    .min(2)
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${ENV.queueUrls} must be a JSON object of queue name to URL` });
+        return z.NEVER;
+      }
+    }),
+});
+
+export interface RuntimeEnv {
+  readonly tableName: string;
+  /** Queue name to queue URL. */
+  readonly queueUrls: Readonly<Record<string, string>>;
+}
+
+/** Reads and validates the handler environment. Throws at cold start when misconfigured. */
+export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
+  const parsed = RuntimeEnvSchema.parse(env);
+  return { tableName: parsed[ENV.tableName], queueUrls: parsed[ENV.queueUrls] };
+}

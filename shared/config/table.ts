@@ -1,0 +1,69 @@
+/**
+ * The single DynamoDB table's key schema and indexes. The local stack creates
+ * the table from this description and the CDK construct declares it from the
+ * same one, so local and deployed tables cannot drift apart.
+ *
+ * Item layout (pk / sk):
+ * - `DEF#<name>` / `HEAD`                 latest version pointer of a definition
+ * - `DEF#<name>` / `V#<000000001>`        one immutable definition version
+ * - `PROC#<id>`  / `META`                 a process (rewritten only on process-level changes)
+ * - `PROC#<id>`  / `TASK#<name>`          one task's state, created when it is scheduled or first counted
+ */
+export interface IndexSpec {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly sortKeyType: 'S' | 'N';
+  /** Non-key attributes copied into the index; empty means KEYS_ONLY. */
+  readonly include: readonly string[];
+}
+
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** Attribute that DynamoDB TTL reads (epoch seconds) to expire finished processes. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Sparse index of work the sweeper must look at: items carry `sweepShard` and
+ * `sweepAt` (epoch ms) only while something is owed (a message to send, a lease
+ * to check, children to schedule, tasks to cancel).
+ */
+export const SWEEP_INDEX: IndexSpec = {
+  indexName: 'sweep',
+  partitionKey: 'sweepShard',
+  sortKey: 'sweepAt',
+  sortKeyType: 'N',
+  include: [],
+};
+
+/** Processes by status, newest first (`GET /processes?status=`). */
+export const PROCESS_BY_STATUS_INDEX: IndexSpec = {
+  indexName: 'processesByStatus',
+  partitionKey: 'procStatus',
+  sortKey: 'createdKey',
+  sortKeyType: 'S',
+  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt'],
+};
+
+/** Processes by definition name, newest first (`GET /processes?definition=`). */
+export const PROCESS_BY_DEFINITION_INDEX: IndexSpec = {
+  indexName: 'processesByDefinition',
+  partitionKey: 'procDefinition',
+  sortKey: 'createdKey',
+  sortKeyType: 'S',
+  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt'],
+};
+
+/** Listing of every item of one kind (`PROCESS` newest first, `DEFINITION` by name). */
+export const BY_KIND_INDEX: IndexSpec = {
+  indexName: 'byKind',
+  partitionKey: 'kind',
+  sortKey: 'kindKey',
+  sortKeyType: 'S',
+  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt', 'name', 'latestVersion', 'description'],
+};
+
+export const INDEXES: readonly IndexSpec[] = [SWEEP_INDEX, PROCESS_BY_STATUS_INDEX, PROCESS_BY_DEFINITION_INDEX, BY_KIND_INDEX];
+
+/** How many partitions the sweep index spreads over, to avoid one hot key. */
+export const SWEEP_SHARDS = 4;

@@ -1,0 +1,130 @@
+/**
+ * Every error Tributary raises on purpose. Each class names its cause, carries
+ * a stable `code` (the HTTP API's error code) and says whether retrying the
+ * same call can succeed. HTTP statuses are mapped at the edge (shared/http/).
+ */
+
+/** One problem in a request or definition, e.g. `{ path: 'tasks[1].needs', message: '...' }`. */
+export interface ProblemDetail {
+  readonly path?: string;
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export abstract class TributaryError extends Error {
+  abstract readonly code: string;
+  /** True when the same call may succeed later without changes. */
+  readonly retryable: boolean = false;
+  readonly details?: unknown;
+
+  constructor(message: string, options?: ErrorOptions & { details?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    if (options?.details !== undefined) this.details = options.details;
+  }
+}
+
+/** A definition document that does not parse or validate. `details` lists every problem. */
+export class InvalidDefinitionError extends TributaryError {
+  readonly code = 'InvalidDefinition';
+  declare readonly details: readonly ProblemDetail[];
+  constructor(problems: readonly ProblemDetail[], options?: ErrorOptions) {
+    super(`definition is invalid: ${problems.length} problem(s): ${problems.map((p) => p.message).join('; ')}`, {
+      ...options,
+      details: problems,
+    });
+  }
+}
+
+/** A request whose body, path or query does not match the API's schema. */
+export class ValidationError extends TributaryError {
+  readonly code = 'ValidationError';
+  declare readonly details?: readonly ProblemDetail[];
+  constructor(message: string, problems?: readonly ProblemDetail[], options?: ErrorOptions) {
+    super(message, { ...options, details: problems });
+  }
+}
+
+export class DefinitionNotFoundError extends TributaryError {
+  readonly code = 'DefinitionNotFound';
+  constructor(name: string, version?: number, options?: ErrorOptions) {
+    super(version === undefined ? `definition '${name}' does not exist` : `definition '${name}' has no version ${version}`, options);
+  }
+}
+
+export class ProcessNotFoundError extends TributaryError {
+  readonly code = 'ProcessNotFound';
+  constructor(id: string, options?: ErrorOptions) {
+    super(`process '${id}' does not exist`, options);
+  }
+}
+
+export class TaskNotFoundError extends TributaryError {
+  readonly code = 'TaskNotFound';
+  constructor(processId: string, task: string, options?: ErrorOptions) {
+    super(`process '${processId}' has no task '${task}'`, options);
+  }
+}
+
+/** Another worker holds a live lease on the task. */
+export class TaskAlreadyClaimedError extends TributaryError {
+  readonly code = 'TaskAlreadyClaimed';
+  override readonly retryable = true;
+  constructor(task: string, options?: ErrorOptions) {
+    super(`task '${task}' is claimed by another worker`, options);
+  }
+}
+
+/** The task is not in a state that allows the call (e.g. PENDING, COMPLETED). */
+export class TaskNotActiveError extends TributaryError {
+  readonly code = 'TaskNotActive';
+  constructor(task: string, status: string, options?: ErrorOptions) {
+    super(`task '${task}' is ${status}, not active`, options);
+  }
+}
+
+/** The lease token is stale, foreign or missing where one is required. */
+export class LeaseMismatchError extends TributaryError {
+  readonly code = 'LeaseMismatch';
+  constructor(task: string, reason: string, options?: ErrorOptions) {
+    super(`lease mismatch on task '${task}': ${reason}`, options);
+  }
+}
+
+export class ProcessNotRunningError extends TributaryError {
+  readonly code = 'ProcessNotRunning';
+  constructor(id: string, status: string, options?: ErrorOptions) {
+    super(`process '${id}' is ${status}`, options);
+  }
+}
+
+export class PayloadTooLargeError extends TributaryError {
+  readonly code = 'PayloadTooLarge';
+  constructor(what: string, size: number, limit: number, options?: ErrorOptions) {
+    super(`${what} is ${size} bytes; the limit is ${limit}`, options);
+  }
+}
+
+export class UnsupportedMediaTypeError extends TributaryError {
+  readonly code = 'UnsupportedMediaType';
+  constructor(contentType: string, supported: readonly string[], options?: ErrorOptions) {
+    super(`content type '${contentType}' is not supported; use one of ${supported.join(', ')}`, options);
+  }
+}
+
+/**
+ * An optimistic-locking race was lost more times than the retry budget allows.
+ * Retryable: the caller may try again.
+ */
+export class ConcurrencyConflictError extends TributaryError {
+  readonly code = 'ConcurrencyConflict';
+  override readonly retryable = true;
+  constructor(what: string, options?: ErrorOptions) {
+    super(`concurrent update of ${what}; retry`, options);
+  }
+}
+
+export function isTributaryError(e: unknown): e is TributaryError {
+  return e instanceof TributaryError;
+}
