@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { getDefinition, toDefinitionView } from '#app/definitions.ts';
+import { runtimeDeps } from '#app/runtime-deps.ts';
+import { httpHandler } from '#http/http-handler.ts';
+import { DefinitionParamsSchema, DefinitionVersionParamsSchema } from '#schemas/api.ts';
+
+/** GET /definitions/{name} (latest) and GET /definitions/{name}/versions/{version}. */
+export const handler = httpHandler({
+  params: z.union([DefinitionVersionParamsSchema, DefinitionParamsSchema]),
+  handle: async ({ params }) => {
+    const version = 'version' in params ? params.version : undefined;
+    return { status: 200, body: toDefinitionView(await getDefinition(runtimeDeps(), params.name, version)) };
+  },
+});

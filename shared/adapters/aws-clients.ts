@@ -1,0 +1,59 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { recordDynamoCapacity, recordSqsRequest } from './capacity-meter.ts';
+
+/**
+ * Builds the AWS clients. Endpoints come from the SDK's own configuration
+ * (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`), so
+ * the same code talks to AWS, LocalStack or the embedded emulators.
+ */
+export interface AwsClientOptions {
+  readonly region?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly sqsEndpoint?: string;
+}
+
+export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
+  });
+  // Ask every call for its consumed capacity and count it: this is how cost is measured.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      if (input && typeof input === 'object' && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
+      try {
+        const result = await next(args);
+        recordDynamoCapacity((result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
+        return result;
+      } catch (error) {
+        // A failed conditional write is still billed (at least one write unit)
+        // but its exception carries no ConsumedCapacity: count the minimum.
+        const name = (error as Error).name;
+        recordDynamoCapacity(name === 'ConditionalCheckFailedException' ? { WriteCapacityUnits: 1 } : undefined);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'tributaryCapacityMeter' },
+  );
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
+  const client = new SQSClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
+  });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      recordSqsRequest();
+      return next(args);
+    },
+    { step: 'initialize', name: 'tributaryRequestMeter' },
+  );
+  return client;
+}

@@ -1,0 +1,32 @@
+import { SWEEP_SHARDS } from '#config/table.ts';
+
+/** Key builders for the single-table layout described in shared/config/table.ts. */
+export const keys = {
+  definitionHead: (name: string) => ({ pk: `DEF#${name}`, sk: 'HEAD' }),
+  definitionVersion: (name: string, version: number) => ({ pk: `DEF#${name}`, sk: `V#${String(version).padStart(9, '0')}` }),
+  processMeta: (id: string) => ({ pk: `PROC#${id}`, sk: 'META' }),
+  processInput: (id: string) => ({ pk: `PROC#${id}`, sk: 'INPUT' }),
+  /** Counter of completed sinks, for processes with more than one sink. */
+  processEnd: (id: string) => ({ pk: `PROC#${id}`, sk: 'END' }),
+  task: (processId: string, task: string) => ({ pk: `PROC#${processId}`, sk: `TASK#${task}` }),
+} as const;
+
+export const TASK_SK_PREFIX = 'TASK#';
+
+export function processIdOf(pk: string): string {
+  return pk.slice('PROC#'.length);
+}
+
+/** Spreads sweep-index entries over a few partitions (FNV-1a of the key). */
+export function sweepShardOf(pk: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < pk.length; i++) {
+    h ^= pk.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return `S#${(h >>> 0) % SWEEP_SHARDS}`;
+}
+
+export function allSweepShards(): string[] {
+  return Array.from({ length: SWEEP_SHARDS }, (_, i) => `S#${i}`);
+}

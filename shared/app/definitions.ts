@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { StoredDefinition } from '#adapters/dynamo/definition-store.ts';
+import type { Page } from '#adapters/dynamo/page-token.ts';
+import { buildDag, type Dag } from '#domain/dag.ts';
+import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
+import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
+import { DEFAULT_QUEUE } from '#config/queues.ts';
+import type { AppDeps } from './deps.ts';
+import { instant } from './timestamps.ts';
+
+/** Most counters one completion may bump in its transaction (DynamoDB allows 100 actions). */
+export const MAX_COUNTERS_PER_TASK = 99;
+
+export interface DefinitionView {
+  readonly name: string;
+  readonly version: number;
+  readonly description?: string;
+  readonly tasks: readonly { name: string; needs: readonly string[]; queue: string; timeoutSeconds: number }[];
+  readonly createdAt: string;
+}
+
+/** A definition document as it arrived: YAML text or an already-decoded JSON value. */
+export type DefinitionDocument = { readonly yaml: string } | { readonly json: unknown };
+
+/**
+ * Stores a definition. Identical content returns the latest version
+ * (`created: false`); changed content appends version + 1. Versions are
+ * immutable; a race with another writer re-reads and retries.
+ *
+ * @example
+ * const { created, definition } = await putDefinition(deps, 'loan', { yaml: 'tasks: [{name: A}]' });
+ */
+export async function putDefinition(deps: AppDeps, name: string, doc: DefinitionDocument): Promise<{ created: boolean; definition: DefinitionView }> {
+  const options = { queues: deps.settings.queues, defaultQueue: DEFAULT_QUEUE };
+  const spec = 'yaml' in doc ? parseDefinition(doc.yaml, options) : validateDefinition(doc.json, options);
+  checkTransactionLimits(spec);
+  const contentHash = createHash('sha256').update(canonicalDefinition(spec)).digest('hex');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const head = await deps.definitions.getHead(name);
+    if (head && head.contentHash === contentHash) {
+      const existing = await deps.definitions.getVersion(name, head.latestVersion);
+      if (existing) return { created: false, definition: toDefinitionView(existing) };
+    }
+    const stored: StoredDefinition = {
+      name,
+      version: (head?.latestVersion ?? 0) + 1,
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+      tasks: spec.tasks.map((t) => ({ name: t.name, needs: [...t.needs], queue: t.queue, timeoutSeconds: t.timeoutSeconds })),
+      contentHash,
+      createdAt: instant(deps).iso,
+    };
+    const result = await deps.definitions.appendVersion(stored);
+    if (result.kind === 'created') return { created: true, definition: toDefinitionView(stored) };
+  }
+  throw new ConcurrencyConflictError(`definition '${name}'`);
+}
+
+/** The latest version, or the given one. */
+export async function getDefinition(deps: AppDeps, name: string, version?: number): Promise<StoredDefinition> {
+  const v = version ?? (await deps.definitions.getHead(name))?.latestVersion;
+  const def = v === undefined ? undefined : await deps.definitions.getVersion(name, v);
+  if (!def) throw new DefinitionNotFoundError(name, version);
+  return def;
+}
+
+export async function listDefinitions(
+  deps: AppDeps,
+  limit: number,
+  nextToken?: string,
+): Promise<Page<{ name: string; latestVersion: number; description?: string; updatedAt: string }>> {
+  const page = await deps.definitions.listHeads(limit, nextToken);
+  return {
+    items: page.items.map((h) => ({ name: h.name, latestVersion: h.latestVersion, ...(h.description ? { description: h.description } : {}), updatedAt: h.updatedAt })),
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  };
+}
+
+export function toDefinitionView(def: StoredDefinition): DefinitionView {
+  return {
+    name: def.name,
+    version: def.version,
+    ...(def.description === undefined ? {} : { description: def.description }),
+    tasks: def.tasks,
+    createdAt: def.createdAt,
+  };
+}
+
+const dags = new WeakMap<StoredDefinition, Dag>();
+
+/** The DAG of a stored definition, built once per cached version. */
+export function dagOf(def: StoredDefinition): Dag {
+  let dag = dags.get(def);
+  if (!dag) {
+    dag = buildDag(def);
+    dags.set(def, dag);
+  }
+  return dag;
+}
+
+/**
+ * A completion counts itself in each join it feeds within one transaction, so a
+ * task may feed at most 99 multi-need tasks (plus the end counter). Checked at
+ * PUT time so that a process can never hit it at run time.
+ */
+function checkTransactionLimits(spec: DefinitionSpec): void {
+  const dag = buildDag(spec);
+  const manySinks = dag.sinks.length > 1;
+  const problems: ProblemDetail[] = [];
+  spec.tasks.forEach((t, i) => {
+    const joins = (dag.children.get(t.name) ?? []).filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1).length;
+    const counters = joins + (manySinks && dag.sinks.includes(t.name) ? 1 : 0);
+    if (counters > MAX_COUNTERS_PER_TASK) {
+      problems.push({
+        path: `tasks[${i}]`,
+        message: `task '${t.name}' is needed by ${joins} tasks that have several needs; the limit is ${MAX_COUNTERS_PER_TASK}`,
+      });
+    }
+  });
+  if (problems.length > 0) throw new InvalidDefinitionError(problems);
+}

@@ -1,0 +1,58 @@
+import type { DefinitionStore } from '#adapters/dynamo/definition-store.ts';
+import type { ProcessStore } from '#adapters/dynamo/process-store.ts';
+import type { TaskStore } from '#adapters/dynamo/task-store.ts';
+import type { TaskQueue } from '#adapters/sqs/task-queue.ts';
+
+/** Tunables of the use cases. Defaults in `defaultSettings`. */
+export interface Settings {
+  /** Names of the configured queues; a definition may only name these. */
+  readonly queues: readonly string[];
+  /** How long a SCHEDULED task may wait unclaimed before the sweeper resends its message. */
+  readonly enqueueGraceMs: number;
+  /** How long an ended task's follow-up (children, process end) may take before the sweeper redoes it. */
+  readonly followUpGraceMs: number;
+  /** Longest pause between resends of an unclaimed task's message. */
+  readonly maxResendIntervalMs: number;
+  /** How long a finished process is kept before DynamoDB TTL removes it. */
+  readonly retentionSeconds: number;
+  /** Parallel DynamoDB writes within one call (fan-out, cancellation). */
+  readonly writeConcurrency: number;
+}
+
+export interface Logger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Everything a use case touches, passed in: stores, queue, clock and id
+ * sources. Handlers build one set at module scope; tests build their own.
+ */
+export interface AppDeps {
+  readonly definitions: DefinitionStore;
+  readonly processes: ProcessStore;
+  readonly tasks: TaskStore;
+  readonly queue: TaskQueue;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  /** A new random id (processes without an idempotency key). */
+  readonly newId: () => string;
+  /** A new unguessable lease token. */
+  readonly newToken: () => string;
+  readonly settings: Settings;
+  readonly log: Logger;
+}
+
+export const defaultSettings = (queues: readonly string[]): Settings => ({
+  queues,
+  enqueueGraceMs: 30_000,
+  followUpGraceMs: 30_000,
+  maxResendIntervalMs: 15 * 60_000,
+  retentionSeconds: 30 * 24 * 3600,
+  writeConcurrency: 32,
+});
+
+export const jsonLogger: Logger = {
+  warn: (message, fields) => console.warn(JSON.stringify({ level: 'WARN', message, ...fields })),
+  error: (message, fields) => console.error(JSON.stringify({ level: 'ERROR', message, ...fields })),
+};

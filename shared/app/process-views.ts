@@ -1,0 +1,94 @@
+import type { Page } from '#adapters/dynamo/page-token.ts';
+import type { ProcessSummary } from '#adapters/dynamo/process-store.ts';
+import { ProcessNotFoundError } from '#domain/errors.ts';
+import { ACTIVE_TASK_STATUSES, progressOf, type TaskStatus } from '#domain/task-state.ts';
+import type { ListProcessesQuery } from '#schemas/api.ts';
+import type { TaskItem } from '#schemas/items.ts';
+import type { AppDeps } from './deps.ts';
+import { dagOf, getDefinition } from './definitions.ts';
+
+export interface TaskView {
+  readonly name: string;
+  readonly status: TaskStatus;
+  readonly needs: readonly string[];
+  readonly queue: string;
+  readonly attempt: number;
+  readonly workerId?: string;
+  readonly output?: unknown;
+  readonly error?: unknown;
+  readonly scheduledAt?: string;
+  readonly claimedAt?: string;
+  readonly endedAt?: string;
+}
+
+export interface ProcessView {
+  readonly id: string;
+  readonly definition: string;
+  readonly version: number;
+  readonly status: string;
+  readonly input: unknown;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly endedAt?: string;
+  readonly progress: { total: number; completed: number; percent: number };
+  readonly tasks: readonly TaskView[];
+}
+
+/** GET /processes/{id}: the process with every task, in topological order. Tasks without an item are PENDING. */
+export async function getProcess(deps: AppDeps, processId: string): Promise<ProcessView> {
+  const process = await deps.processes.get(processId);
+  if (!process) throw new ProcessNotFoundError(processId);
+  const [def, items, input] = await Promise.all([
+    getDefinition(deps, process.definition, process.version),
+    deps.tasks.listAll(processId),
+    deps.processes.getInput(processId),
+  ]);
+  const byName = new Map(items.map((t) => [t.name, t]));
+  const dag = dagOf(def);
+  const tasks = dag.order.map((name) => taskView(name, dag.tasks.get(name)!, byName.get(name)));
+  const completed = tasks.filter((t) => t.status === 'COMPLETED').length;
+  return {
+    id: process.id,
+    definition: process.definition,
+    version: process.version,
+    status: process.status,
+    input,
+    createdAt: process.createdAt,
+    updatedAt: process.updatedAt,
+    ...(process.endedAt ? { endedAt: process.endedAt } : {}),
+    progress: progressOf(tasks.length, completed),
+    tasks,
+  };
+}
+
+/** GET /processes/{id}/tasks/active: tasks that are SCHEDULED or RUNNING. */
+export async function listActiveTasks(deps: AppDeps, processId: string): Promise<{ items: TaskView[] }> {
+  const view = await getProcess(deps, processId);
+  return { items: view.tasks.filter((t) => (ACTIVE_TASK_STATUSES as readonly string[]).includes(t.status)) };
+}
+
+/** GET /processes: through an index (status, definition or all), newest first. */
+export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): Promise<Page<ProcessSummary>> {
+  const page = await deps.processes.list(
+    { ...(query.status ? { status: query.status } : {}), ...(query.definition ? { definition: query.definition } : {}) },
+    query.limit,
+    query.nextToken,
+  );
+  return { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+}
+
+function taskView(name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined): TaskView {
+  return {
+    name,
+    status: item?.status ?? 'PENDING',
+    needs: spec.needs,
+    queue: spec.queue,
+    attempt: item?.attempt ?? 0,
+    ...(item?.workerId ? { workerId: item.workerId } : {}),
+    ...(item?.output !== undefined && item.status === 'COMPLETED' ? { output: item.output } : {}),
+    ...(item?.error ? { error: item.error } : {}),
+    ...(item?.scheduledAt ? { scheduledAt: item.scheduledAt } : {}),
+    ...(item?.claimedAt ? { claimedAt: item.claimedAt } : {}),
+    ...(item?.endedAt ? { endedAt: item.endedAt } : {}),
+  };
+}

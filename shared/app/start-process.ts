@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { StartProcessBody } from '#schemas/api.ts';
+import type { AppDeps } from './deps.ts';
+import { dagOf, getDefinition } from './definitions.ts';
+import { scheduleNewTasks, sendBestEffort } from './scheduling.ts';
+import { instant } from './timestamps.ts';
+
+export interface StartedProcess {
+  readonly id: string;
+  readonly definition: string;
+  readonly version: number;
+  readonly status: string;
+  readonly input: unknown;
+  readonly createdAt: string;
+}
+
+/**
+ * Starts a process of a definition (latest version unless one is given) and
+ * schedules its roots. With an idempotency key, the process id is derived from
+ * the key, so a repeat finds the same process (`created: false`).
+ *
+ * @example
+ * const { created, process } = await startProcess(deps, { definition: 'loan', input: { amount: 10 } });
+ */
+export async function startProcess(deps: AppDeps, body: StartProcessBody): Promise<{ created: boolean; process: StartedProcess }> {
+  const def = await getDefinition(deps, body.definition, body.version);
+  const dag = dagOf(def);
+  const at = instant(deps);
+  const id = body.idempotencyKey === undefined ? deps.newId() : idFromKey(body.idempotencyKey);
+  const input = body.input ?? null;
+  const result = await deps.processes.create(
+    {
+      id,
+      definition: def.name,
+      version: def.version,
+      total: dag.order.length,
+      createdAt: at.iso,
+      ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey }),
+      // Until the roots are written, the process is on the sweep index.
+      sweepAt: at.now + deps.settings.followUpGraceMs,
+    },
+    input,
+  );
+  if (!result.created) {
+    const existing = result.existing;
+    return {
+      created: false,
+      process: {
+        id: existing.id,
+        definition: existing.definition,
+        version: existing.version,
+        status: existing.status,
+        input: await deps.processes.getInput(existing.id),
+        createdAt: existing.createdAt,
+      },
+    };
+  }
+  await scheduleRoots(deps, id, def.name, def.version, at.now + deps.settings.followUpGraceMs);
+  return { created: true, process: { id, definition: def.name, version: def.version, status: 'RUNNING', input, createdAt: at.iso } };
+}
+
+/** Writes the roots as SCHEDULED, sends their messages, then takes the process off the sweep index. Idempotent. */
+export async function scheduleRoots(deps: AppDeps, id: string, definition: string, version: number, sweepAt: number): Promise<void> {
+  const def = await getDefinition(deps, definition, version);
+  const messages = await scheduleNewTasks(deps, def, id, dagOf(def).roots, instant(deps));
+  await Promise.all([sendBestEffort(deps, messages), deps.processes.clearSweep(id, sweepAt)]);
+}
+
+/** A UUID-shaped id derived from an idempotency key. */
+function idFromKey(key: string): string {
+  const h = createHash('sha256').update(`idempotency:${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * Schemas of items read back from DynamoDB. Items are parsed, never cast, so a
+ * corrupt or foreign item fails loudly at the adapter boundary.
+ */
+export const ProcessStatusSchema = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export const TaskStatusSchema = z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+
+export const TaskSpecItemSchema = z.object({
+  name: z.string(),
+  needs: z.array(z.string()),
+  queue: z.string(),
+  timeoutSeconds: z.number(),
+});
+
+export const DefinitionVersionItemSchema = z.object({
+  name: z.string(),
+  version: z.number().int().positive(),
+  description: z.string().optional(),
+  tasks: z.array(TaskSpecItemSchema),
+  contentHash: z.string(),
+  createdAt: z.string(),
+});
+export type DefinitionVersionItem = z.infer<typeof DefinitionVersionItemSchema>;
+
+export const DefinitionHeadItemSchema = z.object({
+  name: z.string(),
+  latestVersion: z.number().int().positive(),
+  contentHash: z.string(),
+  description: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type DefinitionHeadItem = z.infer<typeof DefinitionHeadItemSchema>;
+
+export const ProcessItemSchema = z.object({
+  id: z.string(),
+  definition: z.string(),
+  version: z.number().int().positive(),
+  status: ProcessStatusSchema,
+  total: z.number().int().nonnegative(),
+  ver: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  endedAt: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+  sweepAt: z.number().optional(),
+});
+export type ProcessItem = z.infer<typeof ProcessItemSchema>;
+
+export const TaskErrorSchema = z.object({
+  message: z.string(),
+  code: z.string().optional(),
+  details: z.unknown().optional(),
+});
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+export const TaskItemSchema = z.object({
+  name: z.string(),
+  status: TaskStatusSchema,
+  attempt: z.number().int().positive().optional(),
+  queue: z.string().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  definition: z.string().optional(),
+  version: z.number().int().positive().optional(),
+  done: z.number().int().nonnegative().optional(),
+  workerId: z.string().optional(),
+  leaseToken: z.string().optional(),
+  leaseExpiresAt: z.number().optional(),
+  output: z.unknown().optional(),
+  error: TaskErrorSchema.optional(),
+  scheduledAt: z.string().optional(),
+  claimedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  sweepAt: z.number().optional(),
+  sends: z.number().int().nonnegative().optional(),
+});
+export type TaskItem = z.infer<typeof TaskItemSchema>;
+
+/** The body of every task message on SQS: a hint; the claim is the authority. */
+export const TaskMessageSchema = z.object({
+  processId: z.string(),
+  task: z.string(),
+  attempt: z.number().int().positive(),
+  definition: z.string(),
+  version: z.number().int().positive(),
+});
+export type TaskMessage = z.infer<typeof TaskMessageSchema>;
