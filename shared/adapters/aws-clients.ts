@@ -12,6 +12,13 @@ export interface AwsClientOptions {
   readonly region?: string;
   readonly dynamodbEndpoint?: string;
   readonly sqsEndpoint?: string;
+  /** Observes every call before it is sent and after it returns; throwing aborts it (fault injection in tests). */
+  readonly interceptor?: AwsCallInterceptor;
+}
+
+export interface AwsCallInterceptor {
+  before?(service: 'dynamodb' | 'sqs', command: string, input: unknown): void;
+  after?(service: 'dynamodb' | 'sqs', command: string, input: unknown): void;
 }
 
 export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDocumentClient {
@@ -20,6 +27,7 @@ export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDo
     ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
   });
   // Ask every call for its consumed capacity and count it: this is how cost is measured.
+  addInterceptor(client, 'dynamodb', options.interceptor);
   client.middlewareStack.add(
     (next) => async (args) => {
       const input = args.input as Record<string, unknown>;
@@ -48,6 +56,7 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
     ...(options.region ? { region: options.region } : {}),
     ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
   });
+  addInterceptor(client, 'sqs', options.interceptor);
   client.middlewareStack.add(
     (next) => async (args) => {
       recordSqsRequest();
@@ -56,4 +65,18 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
     { step: 'initialize', name: 'tributaryRequestMeter' },
   );
   return client;
+}
+
+function addInterceptor(client: DynamoDBClient | SQSClient, service: 'dynamodb' | 'sqs', interceptor: AwsCallInterceptor | undefined): void {
+  if (!interceptor) return;
+  (client as DynamoDBClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = String(context.commandName ?? 'unknown');
+      interceptor.before?.(service, command, args.input);
+      const result = await next(args);
+      interceptor.after?.(service, command, args.input);
+      return result;
+    },
+    { step: 'initialize', name: 'tributaryInterceptor', priority: 'high' },
+  );
 }
