@@ -29,18 +29,19 @@ export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDo
   // Ask every call for its consumed capacity and count it: this is how cost is measured.
   addInterceptor(client, 'dynamodb', options.interceptor);
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
+      const command = String(context.commandName ?? '');
       const input = args.input as Record<string, unknown>;
       if (input && typeof input === 'object' && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
       try {
         const result = await next(args);
-        recordDynamoCapacity((result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
+        recordDynamoCapacity(command, (result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
         return result;
       } catch (error) {
         // A failed conditional write is still billed (at least one write unit)
         // but its exception carries no ConsumedCapacity: count the minimum.
         const name = (error as Error).name;
-        recordDynamoCapacity(name === 'ConditionalCheckFailedException' ? { WriteCapacityUnits: 1 } : undefined);
+        recordDynamoCapacity(command, name === 'ConditionalCheckFailedException' ? { WriteCapacityUnits: 1 } : undefined);
         throw error;
       }
     },

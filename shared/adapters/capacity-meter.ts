@@ -18,16 +18,25 @@ type Meter = { dynamoWriteUnits: number; dynamoReadUnits: number; dynamoRequests
 const g = globalThis as unknown as Record<symbol, Meter | undefined>;
 const meter: Meter = (g[METER_KEY] ??= { dynamoWriteUnits: 0, dynamoReadUnits: 0, dynamoRequests: 0, sqsRequests: 0 });
 
-export function recordDynamoCapacity(consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined): void {
+/** Write commands: their units are write units when DynamoDB reports only a total. */
+const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+export function recordDynamoCapacity(command: string, consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined): void {
   meter.dynamoRequests += 1;
   if (!consumed) return;
   for (const c of Array.isArray(consumed) ? consumed : [consumed as ConsumedCapacity]) {
-    // DynamoDB Local reports CapacityUnits; split into read/write where given.
-    const write = c.WriteCapacityUnits ?? 0;
-    const read = c.ReadCapacityUnits ?? 0;
-    if (write === 0 && read === 0) continue;
-    meter.dynamoWriteUnits += write;
-    meter.dynamoReadUnits += read;
+    // DynamoDB reports a total (CapacityUnits) and, for some calls, the split;
+    // DynamoDB Local often reports only the total. Use the split when given.
+    const write = c.WriteCapacityUnits;
+    const read = c.ReadCapacityUnits;
+    if (write !== undefined || read !== undefined) {
+      meter.dynamoWriteUnits += write ?? 0;
+      meter.dynamoReadUnits += read ?? 0;
+    } else if (WRITE_COMMANDS.has(command)) {
+      meter.dynamoWriteUnits += c.CapacityUnits ?? 0;
+    } else {
+      meter.dynamoReadUnits += c.CapacityUnits ?? 0;
+    }
   }
 }
 
