@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { getDefinition, toDefinitionView } from '#app/definitions.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
 import { httpHandler } from '#http/http-handler.ts';
@@ -6,9 +5,8 @@ import { DefinitionParamsSchema, DefinitionVersionParamsSchema } from '#schemas/
 
 /** GET /definitions/{name} (latest) and GET /definitions/{name}/versions/{version}. */
 export const handler = httpHandler({
-  params: z.union([DefinitionVersionParamsSchema, DefinitionParamsSchema]),
+  params: DefinitionParamsSchema.extend({ version: DefinitionVersionParamsSchema.shape.version.optional() }),
   handle: async ({ params }) => {
-    const version = 'version' in params ? params.version : undefined;
-    return { status: 200, body: toDefinitionView(await getDefinition(runtimeDeps(), params.name, version)) };
+    return { status: 200, body: toDefinitionView(await getDefinition(runtimeDeps(), params.name, params.version)) };
   },
 });

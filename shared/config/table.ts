@@ -60,7 +60,7 @@ export const BY_KIND_INDEX: IndexSpec = {
   partitionKey: 'kind',
   sortKey: 'kindKey',
   sortKeyType: 'S',
-  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt', 'name', 'latestVersion', 'description'],
+  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt', 'name', 'latestVersion', 'description', 'updatedAt'],
 };
 
 export const INDEXES: readonly IndexSpec[] = [SWEEP_INDEX, PROCESS_BY_STATUS_INDEX, PROCESS_BY_DEFINITION_INDEX, BY_KIND_INDEX];

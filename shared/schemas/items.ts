@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { PROCESS_STATUSES, TASK_STATUSES } from '#domain/task-state.ts';
 
 /**
  * Schemas of items read back from DynamoDB. Items are parsed, never cast, so a
  * corrupt or foreign item fails loudly at the adapter boundary.
  */
-export const ProcessStatusSchema = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
-export const TaskStatusSchema = z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+export const ProcessStatusSchema = z.enum(PROCESS_STATUSES);
+export const TaskStatusSchema = z.enum(TASK_STATUSES);
 
 export const TaskSpecItemSchema = z.object({
   name: z.string(),

@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { BY_KIND_INDEX } from '#config/table.ts';
 import { DefinitionHeadItemSchema, DefinitionVersionItemSchema, type DefinitionHeadItem, type DefinitionVersionItem } from '#schemas/items.ts';
 import { cancellationReasons } from './conditional.ts';
@@ -7,6 +8,15 @@ import { withPageTokenErrors } from './query-errors.ts';
 import { decodePageToken, encodePageToken, type Page } from './page-token.ts';
 
 export type StoredDefinition = DefinitionVersionItem;
+
+/** What the byKind index projects of a definition's HEAD item. */
+export const DefinitionSummarySchema = z.object({
+  name: z.string(),
+  latestVersion: z.number().int().positive(),
+  description: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type DefinitionSummary = z.infer<typeof DefinitionSummarySchema>;
 
 /** Result of trying to append a version: it was written, or the head moved first. */
 export type AppendResult = { kind: 'created' } | { kind: 'raced' };
@@ -86,7 +96,7 @@ export class DefinitionStore {
   }
 
   /** Definitions by name, from the byKind index (never a scan). */
-  async listHeads(limit: number, nextToken?: string): Promise<Page<DefinitionHeadItem>> {
+  async listHeads(limit: number, nextToken?: string): Promise<Page<DefinitionSummary>> {
     const out = await withPageTokenErrors(nextToken, () =>
       this.db.send(
       new QueryCommand({
@@ -101,7 +111,7 @@ export class DefinitionStore {
       ),
     );
     return {
-      items: (out.Items ?? []).map((i) => DefinitionHeadItemSchema.parse(i)),
+      items: (out.Items ?? []).map((i) => DefinitionSummarySchema.parse(i)),
       nextToken: encodePageToken(out.LastEvaluatedKey),
     };
   }

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import type { ProcessStatus } from '#domain/task-state.ts';
-import { ProcessItemSchema, type ProcessItem } from '#schemas/items.ts';
+import { ProcessItemSchema, ProcessStatusSchema, type ProcessItem } from '#schemas/items.ts';
 import { z } from 'zod';
 import { ConditionFailed, conditionally } from './conditional.ts';
 import { keys, sweepShardOf } from './keys.ts';
@@ -12,7 +12,7 @@ export const ProcessSummarySchema = z.object({
   id: z.string(),
   definition: z.string(),
   version: z.number(),
-  status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']),
+  status: ProcessStatusSchema,
   createdAt: z.string(),
   endedAt: z.string().optional(),
 });

@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from '../support/api.ts';
+
+/** The HTTP API contract, through the real handlers as API Gateway (payload v2) invokes them. */
+let api: TestApi;
+const run = Math.random().toString(36).slice(2, 8);
+const name = (base: string) => `${base}-${run}`;
+
+const LOAN = `
+description: loan application
+tasks:
+  - name: Open Loan Application
+  - name: Review Credit
+    needs: [Open Loan Application]
+  - name: Decide
+    needs: [Review Credit]
+`;
+const yaml = { 'content-type': 'application/yaml' };
+
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+type ErrorBody = { error: { code: string; message: string; details?: { path?: string; message: string; line?: number; column?: number }[] } };
+
+describe('definitions', () => {
+  it('creates version 1, returns it again for identical content, and appends version 2 on change', async () => {
+    const loan = name('loan');
+    const first = await api.request('PUT', `/definitions/${loan}`, LOAN, yaml);
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({
+      name: loan,
+      version: 1,
+      description: 'loan application',
+      tasks: [
+        { name: 'Open Loan Application', needs: [], queue: 'default', timeoutSeconds: 300 },
+        { name: 'Review Credit', needs: ['Open Loan Application'], queue: 'default', timeoutSeconds: 300 },
+        { name: 'Decide', needs: ['Review Credit'], queue: 'default', timeoutSeconds: 300 },
+      ],
+      createdAt: expect.any(String),
+    });
+    const same = await api.request('PUT', `/definitions/${loan}`, LOAN, yaml);
+    expect(same.status).toBe(200);
+    expect(same.body).toEqual(first.body);
+    const changed = await api.request('PUT', `/definitions/${loan}`, { tasks: [{ name: 'Only' }] });
+    expect(changed.status).toBe(201);
+    expect(changed.body).toMatchObject({ version: 2, tasks: [{ name: 'Only', needs: [] }] });
+    expect((await api.request('GET', `/definitions/${loan}`)).body).toMatchObject({ version: 2 });
+    expect((await api.request('GET', `/definitions/${loan}/versions/1`)).body).toEqual(first.body);
+  });
+
+  it('answers 404 DefinitionNotFound for an unknown name or version', async () => {
+    const unknown = await api.request<ErrorBody>('GET', `/definitions/${name('nope')}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('DefinitionNotFound');
+    await api.request('PUT', `/definitions/${name('v')}`, LOAN, yaml);
+    const version = await api.request<ErrorBody>('GET', `/definitions/${name('v')}/versions/9`);
+    expect(version.status).toBe(404);
+    expect(version.body.error.code).toBe('DefinitionNotFound');
+    expect((await api.request<ErrorBody>('GET', `/definitions/${name('v')}/versions/zero`)).body.error.code).toBe('ValidationError');
+  });
+
+  it('reports every problem of an invalid definition at once, and stores nothing', async () => {
+    const bad = `tasks:\n  - name: A\n    needs: [Ghost, C]\n  - name: A\n  - name: C\n    needs: [C]\n    need: [A]\n`;
+    const res = await api.request<ErrorBody>('PUT', `/definitions/${name('bad')}`, bad, yaml);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('InvalidDefinition');
+    const messages = res.body.error.details!.map((d) => d.message).join('\n');
+    expect(messages).toMatch(/Ghost/);
+    expect(messages).toMatch(/duplicate/i);
+    expect(messages).toMatch(/C -> C/);
+    expect(messages).toMatch(/need/);
+    expect((await api.request('GET', `/definitions/${name('bad')}`)).status).toBe(404);
+  });
+
+  it('gives the line and column of YAML that does not parse', async () => {
+    const res = await api.request<ErrorBody>('PUT', `/definitions/${name('yaml')}`, 'tasks:\n  - name: A\n   needs: [B\n', yaml);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('InvalidDefinition');
+    expect(res.body.error.details?.[0]).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
+  });
+
+  it('refuses unsupported media types with 415 and oversized bodies with 413', async () => {
+    const media = await api.request<ErrorBody>('PUT', `/definitions/${name('xml')}`, '<tasks/>', { 'content-type': 'application/xml' });
+    expect(media.status).toBe(415);
+    expect(media.body.error.code).toBe('UnsupportedMediaType');
+    const big = await api.request<ErrorBody>('POST', '/processes', { definition: 'x', input: 'z'.repeat(300 * 1024) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('PayloadTooLarge');
+  });
+
+  it('lists definitions with pagination', async () => {
+    for (const n of ['list-a', 'list-b', 'list-c']) await api.request('PUT', `/definitions/${name(n)}`, LOAN, yaml);
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await api.request<{ items: { name: string; latestVersion: number }[]; nextToken?: string }>(
+        'GET',
+        `/definitions?limit=2${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      names.push(...page.body.items.map((i) => i.name));
+      token = page.body.nextToken;
+    } while (token);
+    expect(names).toEqual(expect.arrayContaining([name('list-a'), name('list-b'), name('list-c')]));
+    expect((await api.request<ErrorBody>('GET', '/definitions?nextToken=garbage')).body.error.code).toBe('ValidationError');
+  });
+});
+
+describe('processes and tasks', () => {
+  const loan = name('proc-loan');
+  beforeAll(async () => {
+    await api.request('PUT', `/definitions/${loan}`, LOAN, yaml);
+  });
+
+  it('starts a process (201), replays an idempotency key (200) and rejects unknown definitions (404)', async () => {
+    const started = await api.request<{ id: string }>('POST', '/processes', { definition: loan, input: { amount: 5 }, idempotencyKey: `k-${run}` });
+    expect(started.status).toBe(201);
+    expect(started.body).toEqual({ id: expect.any(String), definition: loan, version: 1, status: 'RUNNING', input: { amount: 5 }, createdAt: expect.any(String) });
+    const again = await api.request('POST', '/processes', { definition: loan, input: { amount: 5 }, idempotencyKey: `k-${run}` });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(started.body);
+    const unknown = await api.request<ErrorBody>('POST', '/processes', { definition: name('missing') });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('DefinitionNotFound');
+  });
+
+  it('rejects bad process requests with 400 ValidationError naming the problem', async () => {
+    const typo = await api.request<ErrorBody>('POST', '/processes', { definiton: loan });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.code).toBe('ValidationError');
+    expect(JSON.stringify(typo.body.error.details)).toMatch(/definiton|definition/);
+    const malformed = await api.request<ErrorBody>('POST', '/processes', '{"definition": ', { 'content-type': 'application/json' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('ValidationError');
+    const version = await api.request<ErrorBody>('POST', '/processes', { definition: loan, version: -1 });
+    expect(version.status).toBe(400);
+    expect((await api.request<ErrorBody>('GET', '/processes?status=SLEEPING')).status).toBe(400);
+    expect((await api.request<ErrorBody>('GET', '/processes?limit=1000')).status).toBe(400);
+  });
+
+  it('runs a process through claim, heartbeat and complete, with URL-encoded task names', async () => {
+    const { body: p } = await api.request<{ id: string }>('POST', '/processes', { definition: loan, input: { who: 'ada' } });
+    const task = (t: string) => `/processes/${p.id}/tasks/${encodeURIComponent(t)}`;
+
+    const manual = await api.request('POST', `${task('Open Loan Application')}/complete`, { output: { amount: 1000000 } });
+    expect(manual.status).toBe(200);
+
+    const claim = await api.request<{ leaseToken: string; leaseExpiresAt: string; attempt: number; input: unknown }>('POST', `${task('Review Credit')}/claim`, {
+      workerId: 'w1',
+    });
+    expect(claim.status).toBe(200);
+    expect(claim.body).toEqual({
+      leaseToken: expect.any(String),
+      leaseExpiresAt: expect.any(String),
+      attempt: 1,
+      input: { process: { who: 'ada' }, upstream: { 'Open Loan Application': { amount: 1000000 } } },
+    });
+    const other = await api.request<ErrorBody>('POST', `${task('Review Credit')}/claim`, { workerId: 'w2' });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('TaskAlreadyClaimed');
+    const pending = await api.request<ErrorBody>('POST', `${task('Decide')}/claim`, { workerId: 'w2' });
+    expect(pending.status).toBe(409);
+    expect(pending.body.error.code).toBe('TaskNotActive');
+    const missing = await api.request<ErrorBody>('POST', `${task('Nope')}/claim`, { workerId: 'w2' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('TaskNotFound');
+    const noProcess = await api.request<ErrorBody>('POST', `/processes/no-such-id/tasks/A/claim`, { workerId: 'w2' });
+    expect(noProcess.status).toBe(404);
+    expect(noProcess.body.error.code).toBe('ProcessNotFound');
+
+    const beat = await api.request<{ leaseExpiresAt: string }>('POST', `${task('Review Credit')}/heartbeat`, { leaseToken: claim.body.leaseToken });
+    expect(beat.status).toBe(200);
+    expect(Date.parse(beat.body.leaseExpiresAt)).toBeGreaterThanOrEqual(Date.parse(claim.body.leaseExpiresAt));
+    const forged = await api.request<ErrorBody>('POST', `${task('Review Credit')}/complete`, { leaseToken: 'forged', output: 1 });
+    expect(forged.status).toBe(409);
+    expect(forged.body.error.code).toBe('LeaseMismatch');
+    expect((await api.request('POST', `${task('Review Credit')}/complete`, { leaseToken: claim.body.leaseToken, output: 'A+' })).status).toBe(200);
+
+    const active = await api.request<{ items: { name: string; status: string }[] }>('GET', `/processes/${p.id}/tasks/active`);
+    expect(active.body.items).toEqual([expect.objectContaining({ name: 'Decide', status: 'SCHEDULED' })]);
+    await api.request('POST', `${task('Decide')}/complete`, { output: { approved: true } });
+
+    const view = await api.request<Record<string, unknown>>('GET', `/processes/${p.id}`);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      id: p.id,
+      definition: loan,
+      version: 1,
+      status: 'COMPLETED',
+      input: { who: 'ada' },
+      endedAt: expect.any(String),
+      progress: { total: 3, completed: 3, percent: 100 },
+    });
+    expect((view.body.tasks as { name: string; status: string; attempt: number; output?: unknown }[])[1]).toMatchObject({
+      name: 'Review Credit',
+      status: 'COMPLETED',
+      attempt: 1,
+      workerId: 'w1',
+      output: 'A+',
+      needs: ['Open Loan Application'],
+      queue: 'default',
+    });
+    const cancel = await api.request<ErrorBody>('POST', `/processes/${p.id}/cancel`);
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.code).toBe('ProcessNotRunning');
+  });
+
+  it('fails a process and cancels one, listing them by status', async () => {
+    const { body: a } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
+    const failed = await api.request('POST', `/processes/${a.id}/tasks/${encodeURIComponent('Open Loan Application')}/fail`, {
+      error: { message: 'applicant withdrew', code: 'WITHDRAWN' },
+    });
+    expect(failed.status).toBe(200);
+    expect((await api.request<{ status: string }>('GET', `/processes/${a.id}`)).body.status).toBe('FAILED');
+
+    const { body: b } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
+    const cancelled = await api.request<{ status: string; tasks: { status: string }[] }>('POST', `/processes/${b.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    expect(cancelled.body.tasks.every((t) => t.status === 'CANCELLED')).toBe(true);
+
+    const list = await api.request<{ items: { id: string; status: string }[] }>('GET', `/processes?definition=${loan}&status=CANCELLED`);
+    expect(list.body.items.map((i) => i.id)).toEqual([b.id]);
+    const byStatus = await api.request<{ items: { id: string; status: string }[] }>('GET', '/processes?status=FAILED&limit=100');
+    expect(byStatus.body.items.map((i) => i.id)).toContain(a.id);
+    expect((await api.request<ErrorBody>('GET', '/processes/does-not-exist')).body.error.code).toBe('ProcessNotFound');
+  });
+});
