@@ -36,6 +36,9 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   if (!item.leaseToken || item.leaseExpiresAt === undefined || !item.definition || item.version === undefined) {
     throw new TaskAlreadyClaimedError(task);
   }
+  // After resends backed off, the sweep entry may lie beyond the lease: pull it in,
+  // so an abandoned lease is noticed when it expires (rare: only long-waiting tasks).
+  if (item.sweepAt !== undefined && item.sweepAt > item.leaseExpiresAt) await deps.tasks.moveRunningSweep(processId, item, item.leaseExpiresAt);
   const def = await getDefinition(deps, item.definition, item.version);
   const needs = dagOf(def).tasks.get(task)?.needs ?? [];
   const [processInput, outputs] = await Promise.all([

@@ -37,7 +37,7 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
     if (body.leaseToken !== undefined && current?.status === 'COMPLETED' && current.leaseToken === body.leaseToken) return;
     throw await explainTaskConflict(deps, processId, task, 'complete', current, body.leaseToken);
   }
-  await followUpCompleted(deps, processId, process.definition, process.version, task, input.sweepAt);
+  await followUpCompleted(deps, processId, process.definition, process.version, task);
 }
 
 /** Fails a task; in this version that fails the process and cancels its unfinished tasks. */
@@ -49,7 +49,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     if (body.leaseToken !== undefined && current?.status === 'FAILED' && current.leaseToken === body.leaseToken) return;
     throw await explainTaskConflict(deps, processId, task, 'fail', current, body.leaseToken);
   }
-  await followUpFailed(deps, processId, task, input.sweepAt);
+  await followUpFailed(deps, processId, task);
 }
 
 /**
@@ -57,7 +57,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
  * process after its last sink, then leave the sweep index. Idempotent, so the
  * sweeper can call it again for a task whose completing call died half-way.
  */
-export async function followUpCompleted(deps: AppDeps, processId: string, definition: string, version: number, task: string, sweepAt: number): Promise<void> {
+export async function followUpCompleted(deps: AppDeps, processId: string, definition: string, version: number, task: string): Promise<void> {
   const def = await getDefinition(deps, definition, version);
   const dag = dagOf(def);
   if (!dag.tasks.has(task)) throw new TaskNotFoundError(processId, task);
@@ -70,13 +70,13 @@ export async function followUpCompleted(deps: AppDeps, processId: string, defini
     const allSinksDone = dag.sinks.length === 1 || (await deps.processes.completedSinks(processId)) >= dag.sinks.length;
     if (allSinksDone) await endProcess(deps, processId, 'COMPLETED');
   }
-  await Promise.all([sendBestEffort(deps, [...a, ...b]), deps.tasks.clearSweep(processId, task, sweepAt)]);
+  await Promise.all([sendBestEffort(deps, [...a, ...b]), deps.tasks.clearSweep(processId, task)]);
 }
 
 /** What a failure owes: fail the process (cancelling the rest), then leave the sweep index. Idempotent. */
-export async function followUpFailed(deps: AppDeps, processId: string, task: string, sweepAt: number): Promise<void> {
+export async function followUpFailed(deps: AppDeps, processId: string, task: string): Promise<void> {
   await endProcess(deps, processId, 'FAILED');
-  await deps.tasks.clearSweep(processId, task, sweepAt);
+  await deps.tasks.clearSweep(processId, task);
 }
 
 function endInput(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined): EndTaskInput {
@@ -88,6 +88,5 @@ function endInput(deps: AppDeps, processId: string, task: string, leaseToken: st
     iso: at.iso,
     now: at.now,
     expiresAt: at.expiresAt,
-    sweepAt: at.now + deps.settings.followUpGraceMs,
   };
 }

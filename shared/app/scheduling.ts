@@ -19,7 +19,9 @@ export function scheduleContext(deps: AppDeps, def: StoredDefinition, processId:
     timeoutSeconds: spec.timeoutSeconds,
     attempt,
     iso: at.iso,
-    sweepAt: at.now + deps.settings.enqueueGraceMs,
+    // Due when the message should have been claimed, and never after a lease
+    // taken right away would expire: a claim then needs no index write.
+    sweepAt: at.now + Math.min(deps.settings.enqueueGraceMs, spec.timeoutSeconds * 1000),
   };
 }
 

@@ -53,20 +53,24 @@ async function sweepTask(deps: AppDeps, key: DueKey, now: number): Promise<Outco
     case 'SCHEDULED':
       return resend(deps, processId, item, now);
     case 'RUNNING': {
-      if ((item.leaseExpiresAt ?? 0) > now) return undefined;
+      // A live lease: look again when it would expire (heartbeats may have moved it).
+      if ((item.leaseExpiresAt ?? 0) > now) {
+        await deps.tasks.moveRunningSweep(processId, item, item.leaseExpiresAt ?? now);
+        return undefined;
+      }
       const next = await deps.tasks.reenqueueExpired(processId, item, now, now + deps.settings.enqueueGraceMs);
       if (!next) return undefined;
       await sendBestEffort(deps, [messageOfItem(processId, next)]);
       return 'reenqueued';
     }
     case 'COMPLETED':
-      await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name, item.sweepAt);
+      await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name);
       return 'followedUp';
     case 'FAILED':
-      await followUpFailed(deps, processId, item.name, item.sweepAt);
+      await followUpFailed(deps, processId, item.name);
       return 'followedUp';
     default:
-      await deps.tasks.clearSweep(processId, item.name, item.sweepAt);
+      await deps.tasks.clearSweep(processId, item.name);
       return undefined;
   }
 }

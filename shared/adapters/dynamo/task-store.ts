@@ -41,8 +41,6 @@ export interface EndTaskInput {
   readonly iso: string;
   readonly now: number;
   readonly expiresAt: number;
-  /** When the sweeper should finish propagation if this call dies half-way (epoch ms). */
-  readonly sweepAt: number;
 }
 
 const MAX_TRANSACTION_RETRIES = 8;
@@ -154,8 +152,9 @@ export class TaskStore {
           TableName: this.tableName,
           Key: key,
           // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read.
-          UpdateExpression:
-            'SET #s = :running, leaseToken = :t, leaseExpiresAt = timeoutMs + :now, workerId = :w, claimedAt = :iso, sweepAt = timeoutMs + :now, sweepShard = :shard',
+          // The sweep entry is left alone: it is due no later than the lease expires (see
+          // scheduleContext), so the claim costs no index write.
+          UpdateExpression: 'SET #s = :running, leaseToken = :t, leaseExpiresAt = timeoutMs + :now, workerId = :w, claimedAt = :iso',
           ConditionExpression: '#s = :scheduled',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
@@ -165,7 +164,6 @@ export class TaskStore {
             ':now': now,
             ':w': workerId,
             ':iso': iso,
-            ':shard': sweepShardOf(key.pk),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -182,7 +180,7 @@ export class TaskStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.task(processId, task),
-          UpdateExpression: 'SET leaseExpiresAt = timeoutMs + :now, sweepAt = timeoutMs + :now',
+          UpdateExpression: 'SET leaseExpiresAt = timeoutMs + :now',
           ConditionExpression: '#s = :running AND leaseToken = :t',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':running': 'RUNNING', ':t': leaseToken, ':now': now },
@@ -262,11 +260,11 @@ export class TaskStore {
       ':s': status,
       ':iso': input.iso,
       ':exp': input.expiresAt,
-      ':sweepAt': input.sweepAt,
-      ':shard': sweepShardOf(key.pk),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`:x_${k}`, v])),
     };
-    const sets = ['#s = :s', 'endedAt = :iso', 'expiresAt = :exp', 'sweepAt = :sweepAt', 'sweepShard = :shard', ...Object.keys(extra).map((k) => `#x_${k} = :x_${k}`)];
+    // The sweep entry stays: an ended task that still has one owes its follow-up
+    // (children, process end) until clearSweep. Leaving it costs no index write.
+    const sets = ['#s = :s', 'endedAt = :iso', 'expiresAt = :exp', ...Object.keys(extra).map((k) => `#x_${k} = :x_${k}`)];
     // With a token: the running lease must match. Without: only an unclaimed SCHEDULED task (a manual task).
     const condition = input.leaseToken === undefined ? '#s = :scheduled' : '#s = :running AND leaseToken = :t';
     if (input.leaseToken === undefined) values[':scheduled'] = 'SCHEDULED';
@@ -352,20 +350,45 @@ export class TaskStore {
     return !(r instanceof ConditionFailed);
   }
 
-  /** Takes an ended task off the sweep index once its consequences are written. */
-  async clearSweep(processId: string, task: string, expectedSweepAt: number): Promise<void> {
+  /**
+   * Takes an ended task off the sweep index once its consequences are written.
+   * Only ended tasks qualify, and nothing puts an ended task back on the index.
+   */
+  async clearSweep(processId: string, task: string): Promise<void> {
     await conditionally(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.task(processId, task),
           UpdateExpression: 'REMOVE sweepShard, sweepAt',
-          ConditionExpression: 'sweepAt = :at AND #s IN (:completed, :failed, :cancelled)',
+          ConditionExpression: 'attribute_exists(sweepAt) AND #s IN (:completed, :failed, :cancelled)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':at': expectedSweepAt, ':completed': 'COMPLETED', ':failed': 'FAILED', ':cancelled': 'CANCELLED' },
+          ExpressionAttributeValues: { ':completed': 'COMPLETED', ':failed': 'FAILED', ':cancelled': 'CANCELLED' },
         }),
       ),
     );
+  }
+
+  /**
+   * Moves a RUNNING task's sweep check to `at` (its lease expiry), fenced by
+   * the lease token and the entry it replaces. Used when the entry would come
+   * after the lease expires (a long resend backoff) or before it (a live lease
+   * found by the sweeper).
+   */
+  async moveRunningSweep(processId: string, item: TaskItem, at: number): Promise<boolean> {
+    const r = await conditionally(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.task(processId, item.name),
+          UpdateExpression: 'SET sweepAt = :next',
+          ConditionExpression: '#s = :running AND leaseToken = :t AND sweepAt = :at',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':running': 'RUNNING', ':t': item.leaseToken, ':at': item.sweepAt, ':next': at },
+        }),
+      ),
+    );
+    return !(r instanceof ConditionFailed);
   }
 }
 

@@ -1,0 +1,72 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { TaskMessageSchema } from '#schemas/items.ts';
+
+/** Counts and times what the benchmark's workers do, for throughput, latency and cost. */
+export interface Recorder {
+  apiRequests: number;
+  /** `${processId}/${task}` -> when its complete call started (ms). */
+  readonly completeStartedAt: Map<string, number>;
+  /** `${processId}/${task}` -> when its message was first received (ms). */
+  readonly receivedAt: Map<string, number>;
+  completed: number;
+}
+
+export function newRecorder(): Recorder {
+  return { apiRequests: 0, completeStartedAt: new Map(), receivedAt: new Map(), completed: 0 };
+}
+
+export async function api(recorder: Recorder, baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  recorder.apiRequests += 1;
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * Runs `concurrency` worker loops until `done()` says stop: receive a batch
+ * (long poll), then for each message claim and complete through the HTTP API,
+ * then delete the batch. This is what the reusable client's Worker does,
+ * without heartbeats (tasks here take no time).
+ */
+export async function runWorkers(options: {
+  sqs: SQSClient;
+  queueUrl: string;
+  apiUrl: string;
+  recorder: Recorder;
+  concurrency: number;
+  done: () => boolean;
+}): Promise<void> {
+  const { sqs, queueUrl, apiUrl, recorder } = options;
+  const loop = async (id: number): Promise<void> => {
+    while (!options.done()) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 120 }));
+      const messages = out.Messages ?? [];
+      const receivedAt = performance.now();
+      await Promise.all(
+        messages.map(async (m) => {
+          const body = TaskMessageSchema.parse(JSON.parse(m.Body ?? '{}'));
+          const key = `${body.processId}/${body.task}`;
+          if (!recorder.receivedAt.has(key)) recorder.receivedAt.set(key, receivedAt);
+          const path = `/processes/${body.processId}/tasks/${encodeURIComponent(body.task)}`;
+          const claim = await api(recorder, apiUrl, 'POST', `${path}/claim`, { workerId: `bench-${id}` });
+          if (claim.status !== 200) return; // a duplicate: the claim is the authority
+          const { leaseToken } = claim.json as { leaseToken: string };
+          recorder.completeStartedAt.set(key, performance.now());
+          const done = await api(recorder, apiUrl, 'POST', `${path}/complete`, { leaseToken, output: { ok: true } });
+          if (done.status !== 200) throw new Error(`complete ${key}: ${done.status} ${JSON.stringify(done.json)}`);
+          recorder.completed += 1;
+        }),
+      );
+      if (messages.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => loop(i)));
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: runs the three workloads of issue #2 against the local
+ * stack (embedded DynamoDB Local and SQS emulator, handlers in-process) and
+ * prints throughput, latency, units per task and dollars per million tasks.
+ * Figures are recorded in BENCHMARKS.md. Not part of `npm test`.
+ */
+import { writeFileSync } from 'node:fs';
+import { createSqsClient } from '#adapters/aws-clients.ts';
+import { capacityDelta, capacitySnapshot } from '#adapters/capacity-meter.ts';
+import { startLocalStack } from '../local/local-stack.ts';
+import { api, newRecorder, runWorkers } from './bench-workers.ts';
+import { costPerMillionTasks, percentile, type PerTask } from './pricing.ts';
+import { WORKLOADS, needsOf, type Workload } from './workloads.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const WORKER_LOOPS = Number(process.env.BENCH_WORKERS ?? 16);
+
+interface Result {
+  readonly workload: string;
+  readonly title: string;
+  readonly tasks: number;
+  readonly seconds: number;
+  readonly tasksPerSecond: number;
+  readonly latencyMs: { p50: number; p99: number; samples: number };
+  readonly perTask: PerTask;
+  readonly costPerMillionTasks: Record<string, number>;
+}
+
+async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w: Workload): Promise<Result> {
+  const recorder = newRecorder();
+  const sqs = createSqsClient({ region: stack.region, sqsEndpoint: stack.sqsEndpoint });
+  const name = `bench-${w.id}-${Date.now()}`;
+  const put = await api(recorder, stack.apiUrl, 'PUT', `/definitions/${name}`, w.definition);
+  if (put.status !== 201) throw new Error(`PUT definition: ${put.status} ${JSON.stringify(put.json)}`);
+  const total = w.definition.tasks.length * w.processes;
+
+  const before = capacitySnapshot();
+  const apiBefore = recorder.apiRequests;
+  const started = performance.now();
+  const workers = runWorkers({
+    sqs,
+    queueUrl: stack.queues.default!,
+    apiUrl: stack.apiUrl,
+    recorder,
+    concurrency: WORKER_LOOPS,
+    done: () => recorder.completed >= total,
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < w.processes; i += 20) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(20, w.processes - i) }, () => api(recorder, stack.apiUrl, 'POST', '/processes', { definition: name, input: { n: i } })),
+    );
+    ids.push(...batch.map((b) => (b.json as { id: string }).id));
+  }
+  await workers;
+  const seconds = (performance.now() - started) / 1000;
+  const used = capacityDelta(capacitySnapshot(), before);
+  const apiRequests = recorder.apiRequests - apiBefore;
+
+  for (const id of ids) {
+    const p = await fetch(`${stack.apiUrl}/processes/${id}`).then((r) => r.json() as Promise<{ status: string }>);
+    if (p.status !== 'COMPLETED') throw new Error(`process ${id} is ${p.status}`);
+  }
+
+  const needs = needsOf(w);
+  const latencies: number[] = [];
+  for (const [key, receivedAt] of recorder.receivedAt) {
+    const [processId, task] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    const parents = needs.get(task) ?? [];
+    if (parents.length === 0) continue;
+    const trigger = Math.max(...parents.map((p) => recorder.completeStartedAt.get(`${processId}/${p}`) ?? Number.NaN));
+    if (Number.isFinite(trigger)) latencies.push(receivedAt - trigger);
+  }
+  latencies.sort((a, b) => a - b);
+  const perTask: PerTask = {
+    dynamoWriteUnits: used.dynamoWriteUnits / total,
+    dynamoReadUnits: used.dynamoReadUnits / total,
+    sqsRequests: used.sqsRequests / total,
+    apiRequests: apiRequests / total,
+    lambdaInvocations: apiRequests / total,
+  };
+  return {
+    workload: w.id,
+    title: w.title,
+    tasks: total,
+    seconds,
+    tasksPerSecond: total / seconds,
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
+    perTask,
+    costPerMillionTasks: costPerMillionTasks(perTask),
+  };
+}
+
+const f = (n: number, d = 2) => n.toFixed(d);
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const stack = await startLocalStack({ port: 0, stateFile: null, env: {}, tableName: `tributary-bench-${Date.now()}`, queuePrefix: 'bench-' });
+  const results: Result[] = [];
+  try {
+    for (const w of WORKLOADS.filter((x) => only.length === 0 || only.includes(x.id))) {
+      process.stdout.write(`running (${w.id}) ${w.title} ... `);
+      const r = await runWorkload(stack, w);
+      results.push(r);
+      console.log(`${r.tasks} tasks in ${f(r.seconds, 1)} s`);
+    }
+  } finally {
+    await stack.stop();
+  }
+  console.log('\n| workload | tasks | tasks/s | p50 ms | p99 ms | WCU/task | RCU/task | SQS req/task | API req/task | $/M tasks (DynamoDB + SQS + API GW + Lambda req) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const c = r.costPerMillionTasks;
+    console.log(
+      `| (${r.workload}) ${r.title} | ${r.tasks} | ${f(r.tasksPerSecond, 1)} | ${f(r.latencyMs.p50, 0)} | ${f(r.latencyMs.p99, 0)} | ${f(r.perTask.dynamoWriteUnits)} | ${f(r.perTask.dynamoReadUnits)} | ${f(r.perTask.sqsRequests)} | ${f(r.perTask.apiRequests)} | ${f(c.total!)} = ${f(c.dynamodb!)} + ${f(c.sqs!)} + ${f(c.apiGateway!)} + ${f(c.lambdaRequests!)} |`,
+    );
+  }
+  writeFileSync('bench-results.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, workerLoops: WORKER_LOOPS, results }, null, 2));
+  console.log('\nwritten: bench-results.json');
+}
+
+await main();

@@ -1,0 +1,44 @@
+/** The benchmark's three workloads (issue #2): shapes, sizes and how many processes run at once. */
+export interface Workload {
+  readonly id: string;
+  readonly title: string;
+  /** The definition as a JSON document (the API accepts JSON as YAML). */
+  readonly definition: { tasks: { name: string; needs?: string[] }[] };
+  readonly processes: number;
+}
+
+function chain(length: number): Workload['definition'] {
+  return { tasks: Array.from({ length }, (_, i) => ({ name: `step-${i}`, ...(i > 0 ? { needs: [`step-${i - 1}`] } : {}) })) };
+}
+
+function fanOutJoin(width: number): Workload['definition'] {
+  const middle = Array.from({ length: width }, (_, i) => `fan-${i}`);
+  return { tasks: [{ name: 'split' }, ...middle.map((name) => ({ name, needs: ['split'] })), { name: 'join', needs: middle }] };
+}
+
+/**
+ * A diamond lattice of `1 + layers × width + 1` tasks: a root, `layers` layers
+ * in which each task needs every task of the layer before, and a final join.
+ */
+function diamondLattice(layers: number, width: number): Workload['definition'] {
+  const tasks: { name: string; needs?: string[] }[] = [{ name: 'top' }];
+  let previous = ['top'];
+  for (let l = 0; l < layers; l++) {
+    const layer = Array.from({ length: width }, (_, i) => `l${l}-${i}`);
+    for (const name of layer) tasks.push({ name, needs: previous });
+    previous = layer;
+  }
+  tasks.push({ name: 'bottom', needs: previous });
+  return { tasks };
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  { id: 'a', title: '200 processes of a 3-task chain', definition: chain(3), processes: 200 },
+  { id: 'b', title: 'one process, 2,000-wide fan-out and a join', definition: fanOutJoin(2000), processes: 1 },
+  { id: 'c', title: '10 concurrent processes of a 20-task diamond lattice', definition: diamondLattice(6, 3), processes: 10 },
+];
+
+/** needs of each task, for latency attribution. */
+export function needsOf(workload: Workload): Map<string, string[]> {
+  return new Map(workload.definition.tasks.map((t) => [t.name, t.needs ?? []]));
+}
