@@ -67,10 +67,10 @@ export async function listDefinitions(
   deps: AppDeps,
   limit: number,
   nextToken?: string,
-): Promise<Page<{ name: string; latestVersion: number; description?: string; updatedAt: string }>> {
+): Promise<Page<{ name: string; latestVersion: number; description?: string }>> {
   const page = await deps.definitions.listHeads(limit, nextToken);
   return {
-    items: page.items.map((h) => ({ name: h.name, latestVersion: h.latestVersion, ...(h.description ? { description: h.description } : {}), updatedAt: h.updatedAt })),
+    items: page.items.map((h) => ({ name: h.name, latestVersion: h.latestVersion, ...(h.description ? { description: h.description } : {}) })),
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
   };
 }

@@ -6,7 +6,7 @@ import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { endProcess } from './end-process.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
-import { scheduleNewTasks, scheduleReadyJoins, sendBestEffort } from './scheduling.ts';
+import { scheduleNewTasks, scheduleReadyJoins } from './scheduling.ts';
 import { instant } from './timestamps.ts';
 
 /**
@@ -19,7 +19,7 @@ import { instant } from './timestamps.ts';
  * await completeTask(deps, processId, 'Open Loan Application', { output: { amount: 1000000 } });
  */
 export async function completeTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; output?: unknown }): Promise<void> {
-  const process = await deps.processes.get(processId);
+  const process = await deps.processes.identity(processId);
   const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
   const dag = def ? dagOf(def) : undefined;
   if (!process || !def || !dag || !dag.tasks.has(task)) {
@@ -65,12 +65,12 @@ export async function followUpCompleted(deps: AppDeps, processId: string, defini
   const at = instant(deps);
   const single = children.filter((c) => dag.tasks.get(c)?.needs.length === 1);
   const joins = children.filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1);
-  const [a, b] = await Promise.all([scheduleNewTasks(deps, def, processId, single, at), scheduleReadyJoins(deps, def, processId, joins, at)]);
+  await Promise.all([scheduleNewTasks(deps, def, processId, single, at), scheduleReadyJoins(deps, def, processId, joins, at)]);
   if (dag.sinks.includes(task)) {
     const allSinksDone = dag.sinks.length === 1 || (await deps.processes.completedSinks(processId)) >= dag.sinks.length;
     if (allSinksDone) await endProcess(deps, processId, 'COMPLETED');
   }
-  await Promise.all([sendBestEffort(deps, [...a, ...b]), deps.tasks.clearSweep(processId, task)]);
+  await deps.tasks.clearSweep(processId, task);
 }
 
 /** What a failure owes: fail the process (cancelling the rest), then leave the sweep index. Idempotent. */

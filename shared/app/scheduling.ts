@@ -32,49 +32,60 @@ export function messageFor(ctx: ScheduleContext): OutgoingTaskMessage {
   };
 }
 
+/** Messages go out in SQS batches of 10, each as soon as its tasks are written. */
+const SEND_BATCH = 10;
+
 /**
- * Schedules tasks that have no item yet (roots, or tasks with one need).
- * The conditional put makes each happen once, whoever calls it and however often.
- * Returns the messages of the tasks this call scheduled.
+ * Writes tasks in chunks of one SQS batch and sends each chunk's messages as
+ * soon as the chunk is written, so a wide fan-out's first children reach
+ * workers long before its last ones are written. Returns how many were scheduled.
  */
-export async function scheduleNewTasks(
+async function scheduleStreaming(
   deps: AppDeps,
   def: StoredDefinition,
   processId: string,
   tasks: readonly string[],
   at: Instant,
-): Promise<OutgoingTaskMessage[]> {
-  const results = await mapLimit(tasks, deps.settings.writeConcurrency, async (task) => {
-    const ctx = scheduleContext(deps, def, processId, task, 1, at);
-    return (await deps.tasks.scheduleNew(ctx)) ? messageFor(ctx) : undefined;
+  write: (ctx: ScheduleContext) => Promise<boolean>,
+): Promise<number> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < tasks.length; i += SEND_BATCH) chunks.push(tasks.slice(i, i + SEND_BATCH));
+  const counts = await mapLimit(chunks, Math.max(1, Math.floor(deps.settings.writeConcurrency / SEND_BATCH)), async (chunk) => {
+    const written = await Promise.all(
+      chunk.map(async (task) => {
+        const ctx = scheduleContext(deps, def, processId, task, 1, at);
+        return (await write(ctx)) ? messageFor(ctx) : undefined;
+      }),
+    );
+    const messages = written.filter((m): m is OutgoingTaskMessage => m !== undefined);
+    await sendBestEffort(deps, messages);
+    return messages.length;
   });
-  return results.filter((m): m is OutgoingTaskMessage => m !== undefined);
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /**
- * Schedules the joins among `tasks` whose counters show every need completed.
- * Reads the counters first (a read is cheaper than a failed conditional write);
- * the conditional update still decides, so two callers never both schedule.
+ * Schedules tasks that have no item yet (roots, or tasks with one need) and
+ * sends their messages. The conditional put makes each happen once, whoever
+ * calls it and however often. Returns how many this call scheduled.
  */
-export async function scheduleReadyJoins(
-  deps: AppDeps,
-  def: StoredDefinition,
-  processId: string,
-  joins: readonly string[],
-  at: Instant,
-): Promise<OutgoingTaskMessage[]> {
-  if (joins.length === 0) return [];
+export function scheduleNewTasks(deps: AppDeps, def: StoredDefinition, processId: string, tasks: readonly string[], at: Instant): Promise<number> {
+  return scheduleStreaming(deps, def, processId, tasks, at, (ctx) => deps.tasks.scheduleNew(ctx));
+}
+
+/**
+ * Schedules the joins among `joins` whose counters show every need completed,
+ * and sends their messages. Reads the counters first (a read is cheaper than a
+ * failed conditional write); the conditional update still decides, so two
+ * callers never both schedule.
+ */
+export async function scheduleReadyJoins(deps: AppDeps, def: StoredDefinition, processId: string, joins: readonly string[], at: Instant): Promise<number> {
+  if (joins.length === 0) return 0;
   const dag = dagOf(def);
+  const needsOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
   const counters = await deps.tasks.getMany(processId, joins, ['status', 'done']);
-  const ready = joins.filter((j) => {
-    const c = counters.get(j);
-    return c?.status === 'PENDING' && c.done === dag.tasks.get(j)?.needs.length;
-  });
-  const results = await mapLimit(ready, deps.settings.writeConcurrency, async (task) => {
-    const ctx = scheduleContext(deps, def, processId, task, 1, at);
-    return (await deps.tasks.scheduleJoin(ctx, dag.tasks.get(task)?.needs.length ?? 0)) ? messageFor(ctx) : undefined;
-  });
-  return results.filter((m): m is OutgoingTaskMessage => m !== undefined);
+  const ready = joins.filter((j) => counters.get(j)?.status === 'PENDING' && counters.get(j)?.done === needsOf(j));
+  return scheduleStreaming(deps, def, processId, ready, at, (ctx) => deps.tasks.scheduleJoin(ctx, needsOf(ctx.task)));
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { StartProcessBody } from '#schemas/api.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
-import { scheduleNewTasks, sendBestEffort } from './scheduling.ts';
+import { scheduleNewTasks } from './scheduling.ts';
 import { instant } from './timestamps.ts';
 
 export interface StartedProcess {
@@ -62,8 +62,8 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
 /** Writes the roots as SCHEDULED, sends their messages, then takes the process off the sweep index. Idempotent. */
 export async function scheduleRoots(deps: AppDeps, id: string, definition: string, version: number, sweepAt: number): Promise<void> {
   const def = await getDefinition(deps, definition, version);
-  const messages = await scheduleNewTasks(deps, def, id, dagOf(def).roots, instant(deps));
-  await Promise.all([sendBestEffort(deps, messages), deps.processes.clearSweep(id, sweepAt)]);
+  await scheduleNewTasks(deps, def, id, dagOf(def).roots, instant(deps));
+  await deps.processes.clearSweep(id, sweepAt);
 }
 
 /** A UUID-shaped id derived from an idempotency key. */

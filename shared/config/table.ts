@@ -36,13 +36,19 @@ export const SWEEP_INDEX: IndexSpec = {
   include: [],
 };
 
-/** Processes by status, newest first (`GET /processes?status=`). */
+/*
+ * Process indexes project only what never changes, so that ending a process
+ * costs no index write beyond moving its status key. Listings read the
+ * summaries back with one BatchGetItem per page.
+ */
+
+/** Processes by status, newest first (`GET /processes?status=`, optionally `&definition=`). */
 export const PROCESS_BY_STATUS_INDEX: IndexSpec = {
   indexName: 'processesByStatus',
   partitionKey: 'procStatus',
   sortKey: 'createdKey',
   sortKeyType: 'S',
-  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt'],
+  include: ['procDefinition'],
 };
 
 /** Processes by definition name, newest first (`GET /processes?definition=`). */
@@ -51,16 +57,19 @@ export const PROCESS_BY_DEFINITION_INDEX: IndexSpec = {
   partitionKey: 'procDefinition',
   sortKey: 'createdKey',
   sortKeyType: 'S',
-  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt'],
+  include: [],
 };
 
-/** Listing of every item of one kind (`PROCESS` newest first, `DEFINITION` by name). */
+/**
+ * Listing of every item of one kind: `PROCESS` (newest first) and
+ * `DEFINITION` (by name; the HEAD item's summary is projected).
+ */
 export const BY_KIND_INDEX: IndexSpec = {
   indexName: 'byKind',
   partitionKey: 'kind',
   sortKey: 'kindKey',
   sortKeyType: 'S',
-  include: ['id', 'definition', 'version', 'status', 'createdAt', 'endedAt', 'name', 'latestVersion', 'description', 'updatedAt'],
+  include: ['name', 'latestVersion', 'description'],
 };
 
 export const INDEXES: readonly IndexSpec[] = [SWEEP_INDEX, PROCESS_BY_STATUS_INDEX, PROCESS_BY_DEFINITION_INDEX, BY_KIND_INDEX];

@@ -14,7 +14,6 @@ export const DefinitionSummarySchema = z.object({
   name: z.string(),
   latestVersion: z.number().int().positive(),
   description: z.string().optional(),
-  updatedAt: z.string(),
 });
 export type DefinitionSummary = z.infer<typeof DefinitionSummarySchema>;
 

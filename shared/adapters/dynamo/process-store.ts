@@ -1,10 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import type { ProcessStatus } from '#domain/task-state.ts';
 import { ProcessItemSchema, ProcessStatusSchema, type ProcessItem } from '#schemas/items.ts';
 import { z } from 'zod';
 import { ConditionFailed, conditionally } from './conditional.ts';
-import { keys, sweepShardOf } from './keys.ts';
+import { keys, processIdOf, sweepShardOf } from './keys.ts';
 import { decodePageToken, encodePageToken, type Page } from './page-token.ts';
 import { withPageTokenErrors } from './query-errors.ts';
 
@@ -35,6 +35,8 @@ export interface NewProcess {
  * item, written once; a counter item (`END`) counts completed sinks.
  */
 export class ProcessStore {
+  private readonly identities = new Map<string, { definition: string; version: number }>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -175,31 +177,71 @@ export class ProcessStore {
     return typeof Item?.done === 'number' ? Item.done : 0;
   }
 
-  /** Lists processes through an index: by status, by definition (optionally filtered by status), or all. */
+  /** The definition and version a process runs: immutable, so cached for the container's life. */
+  async identity(id: string): Promise<{ definition: string; version: number } | undefined> {
+    const cached = this.identities.get(id);
+    if (cached) return cached;
+    const process = await this.get(id);
+    if (!process) return undefined;
+    const identity = { definition: process.definition, version: process.version };
+    if (this.identities.size >= 10_000) this.identities.delete(this.identities.keys().next().value as string);
+    this.identities.set(id, identity);
+    return identity;
+  }
+
+  /**
+   * Lists processes through an index, newest first: by status (optionally
+   * filtered by definition), by definition, or all. The indexes hold keys;
+   * one BatchGetItem reads the page's summaries.
+   */
   async list(filter: { status?: ProcessStatus; definition?: string }, limit: number, nextToken?: string): Promise<Page<ProcessSummary>> {
-    const byDefinition = filter.definition !== undefined;
-    const byStatus = !byDefinition && filter.status !== undefined;
-    const index = byDefinition ? PROCESS_BY_DEFINITION_INDEX : byStatus ? PROCESS_BY_STATUS_INDEX : BY_KIND_INDEX;
-    const keyValue = byDefinition ? filter.definition : byStatus ? filter.status : 'PROCESS';
-    const statusFilter = byDefinition && filter.status !== undefined;
+    const index = filter.status ? PROCESS_BY_STATUS_INDEX : filter.definition ? PROCESS_BY_DEFINITION_INDEX : BY_KIND_INDEX;
+    const keyValue = filter.status ?? filter.definition ?? 'PROCESS';
+    const definitionFilter = filter.status !== undefined && filter.definition !== undefined;
     const out = await withPageTokenErrors(nextToken, () =>
       this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: index.indexName,
           KeyConditionExpression: '#pk = :pk',
-          ...(statusFilter ? { FilterExpression: '#s = :s' } : {}),
-          ExpressionAttributeNames: { '#pk': index.partitionKey, ...(statusFilter ? { '#s': 'status' } : {}) },
-          ExpressionAttributeValues: { ':pk': keyValue, ...(statusFilter ? { ':s': filter.status } : {}) },
+          ...(definitionFilter ? { FilterExpression: 'procDefinition = :d' } : {}),
+          ExpressionAttributeNames: { '#pk': index.partitionKey },
+          ExpressionAttributeValues: { ':pk': keyValue, ...(definitionFilter ? { ':d': filter.definition } : {}) },
           ScanIndexForward: false,
           Limit: limit,
           ExclusiveStartKey: decodePageToken(nextToken),
         }),
       ),
     );
+    const ids = (out.Items ?? []).map((i) => processIdOf(String(i.pk)));
+    const summaries = await this.summaries(ids);
     return {
-      items: (out.Items ?? []).map((i) => ProcessSummarySchema.parse(i)),
+      items: ids.map((id) => summaries.get(id)).filter((p): p is ProcessSummary => p !== undefined),
       nextToken: encodePageToken(out.LastEvaluatedKey),
     };
+  }
+
+  private async summaries(ids: readonly string[]): Promise<Map<string, ProcessSummary>> {
+    const found = new Map<string, ProcessSummary>();
+    let pending: Record<string, unknown>[] | undefined = ids.map((id) => keys.processMeta(id));
+    for (let round = 0; pending && pending.length > 0 && round < 8; round++) {
+      const res: BatchGetCommandOutput = await this.db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.tableName]: {
+              Keys: pending,
+              ProjectionExpression: 'id, #d, #v, #s, createdAt, endedAt',
+              ExpressionAttributeNames: { '#d': 'definition', '#v': 'version', '#s': 'status' },
+            },
+          },
+        }),
+      );
+      for (const item of res.Responses?.[this.tableName] ?? []) {
+        const summary = ProcessSummarySchema.parse(item);
+        found.set(summary.id, summary);
+      }
+      pending = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+    }
+    return found;
   }
 }
