@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { claimTask, heartbeatTask } from '#app/claim-task.ts';
 import { cancelProcess, endProcess } from '#app/end-process.ts';
-import { completeTask, failTask } from '#app/end-task.ts';
+import { failTask } from '#app/end-task.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
 import { ConditionFailed } from '#adapters/dynamo/conditional.ts';

@@ -1,0 +1,110 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { QueueNameSchema } from '#config/queues.ts';
+import type { TributaryProps, TributaryQueueProps, TributaryThrottle } from './tributary-props.ts';
+
+/** A `Tributary` was given props that cannot produce a working deployment. */
+export class TributaryPropsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(`Tributary: ${message}`, options);
+    this.name = 'TributaryPropsError';
+  }
+}
+
+/** SQS limit on a queue's visibility timeout (12 hours). */
+const MAX_VISIBILITY_SECONDS = 43_200;
+/** SQS limit on a redrive policy's maxReceiveCount. */
+const MAX_RECEIVE_COUNT = 1000;
+
+/**
+ * Rejects invalid or conflicting `Tributary` props before any resource exists,
+ * so that a mistake fails `cdk synth` with a message that names the prop
+ * instead of failing a CloudFormation deployment minutes later.
+ *
+ * @throws {@link TributaryPropsError} naming the first problem found.
+ */
+export function checkTributaryProps(props: TributaryProps): void {
+  if (props.queues !== undefined) checkQueues(props.queues);
+  checkAuthorization(props);
+  if (props.sweeperInterval !== undefined) checkSweeperInterval(props.sweeperInterval);
+  if (props.processRetention !== undefined) checkWholeDays('processRetention', props.processRetention);
+  if (props.throttle !== undefined) checkThrottle(props.throttle);
+  if (props.oldestMessageAlarmThreshold !== undefined && !isResolved(props.oldestMessageAlarmThreshold)) {
+    throw new TributaryPropsError('oldestMessageAlarmThreshold must be a concrete duration, not a token');
+  }
+  if (props.oldestMessageAlarmThreshold !== undefined && props.oldestMessageAlarmThreshold.toSeconds() < 60) {
+    throw new TributaryPropsError('oldestMessageAlarmThreshold must be at least 1 minute (SQS publishes the metric once a minute)');
+  }
+  // SNAPSHOT is not a valid deletion policy for SQS queues or log groups, and a
+  // table snapshot without the queues would not restore a consistent state anyway.
+  if (props.removalPolicy === RemovalPolicy.SNAPSHOT) {
+    throw new TributaryPropsError('removalPolicy SNAPSHOT is not supported; use RETAIN (default) or DESTROY');
+  }
+}
+
+function checkQueues(queues: Readonly<Record<string, TributaryQueueProps>>): void {
+  const names = Object.keys(queues);
+  if (names.length === 0) throw new TributaryPropsError('queues must configure at least one queue');
+  for (const name of names) {
+    if (!QueueNameSchema.safeParse(name).success) {
+      throw new TributaryPropsError(`queue name "${name}" is invalid: queue names are 1..64 of A-Z a-z 0-9 _ -`);
+    }
+    const { visibilityTimeout, maxReceiveCount } = queues[name]!;
+    if (!isResolved(visibilityTimeout)) throw new TributaryPropsError(`queue "${name}": visibilityTimeout must be a concrete duration`);
+    const seconds = visibilityTimeout.toMilliseconds() / 1000;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_VISIBILITY_SECONDS) {
+      throw new TributaryPropsError(`queue "${name}": visibilityTimeout must be whole seconds between 0 and 12 hours, got ${seconds}s`);
+    }
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > MAX_RECEIVE_COUNT) {
+      throw new TributaryPropsError(`queue "${name}": maxReceiveCount must be an integer from 1 to ${MAX_RECEIVE_COUNT}, got ${maxReceiveCount}`);
+    }
+  }
+}
+
+function checkAuthorization(props: TributaryProps): void {
+  const auth = props.authorization;
+  if (auth === undefined || auth.mode === 'iam') {
+    if (auth !== undefined && ('issuer' in auth || 'audience' in auth)) {
+      throw new TributaryPropsError('authorization mode "iam" takes no issuer or audience; use mode "jwt" for a JWT authorizer');
+    }
+    return;
+  }
+  if (auth.mode !== 'jwt') {
+    throw new TributaryPropsError(`authorization mode must be "iam" or "jwt", got "${String((auth as { mode: unknown }).mode)}"`);
+  }
+  if (typeof auth.issuer !== 'string' || !/^https:\/\/\S+$/.test(auth.issuer)) {
+    throw new TributaryPropsError('authorization mode "jwt" needs an issuer: the https:// URL of the identity provider');
+  }
+  if (!Array.isArray(auth.audience) || auth.audience.length === 0 || auth.audience.some((a) => typeof a !== 'string' || a === '')) {
+    throw new TributaryPropsError('authorization mode "jwt" needs a non-empty audience list of non-empty strings');
+  }
+}
+
+function checkSweeperInterval(interval: Duration): void {
+  if (!isResolved(interval)) throw new TributaryPropsError('sweeperInterval must be a concrete duration, not a token');
+  const seconds = interval.toMilliseconds() / 1000;
+  // EventBridge rate schedules have one-minute granularity.
+  if (seconds < 60 || seconds % 60 !== 0) {
+    throw new TributaryPropsError(`sweeperInterval must be whole minutes of at least 1 minute (EventBridge granularity), got ${seconds}s`);
+  }
+}
+
+function checkWholeDays(prop: string, value: Duration): void {
+  if (!isResolved(value)) throw new TributaryPropsError(`${prop} must be a concrete duration, not a token`);
+  const days = value.toMilliseconds() / Duration.days(1).toMilliseconds();
+  if (!Number.isInteger(days) || days < 1) {
+    throw new TributaryPropsError(`${prop} must be whole days of at least 1 day, got ${value.toHumanString()}`);
+  }
+}
+
+function checkThrottle({ rateLimit, burstLimit }: TributaryThrottle): void {
+  if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
+    throw new TributaryPropsError(`throttle.rateLimit must be a positive number of requests per second, got ${rateLimit}`);
+  }
+  if (!Number.isInteger(burstLimit) || burstLimit < 1) {
+    throw new TributaryPropsError(`throttle.burstLimit must be a positive integer, got ${burstLimit}`);
+  }
+}
+
+function isResolved(d: Duration): boolean {
+  return !d.isUnresolved();
+}
