@@ -28,12 +28,7 @@ export type { TributaryAuthorization, TributaryProps, TributaryQueueProps, Tribu
  * which does not list them yet (shared/app/create-deps.ts reads the retention
  * by its literal name). They belong in `ENV`.
  */
-export const EXTRA_ENV = {
-  /** Whole days a finished process is kept before DynamoDB TTL removes it. */
-  retentionDays: 'TRIBUTARY_RETENTION_DAYS',
-  /** Base URL of the HTTP API, set on Lambda workers. */
-  apiUrl: 'TRIBUTARY_API_URL',
-} as const;
+export const EXTRA_ENV = { retentionDays: ENV.retentionDays, apiUrl: ENV.apiUrl } as const;
 
 /**
  * Routes whose handler touches neither the table nor a queue, so their role

@@ -5,7 +5,7 @@ import { ProcessStore } from '#adapters/dynamo/process-store.ts';
 import { SweepIndex } from '#adapters/dynamo/sweep-index.ts';
 import { TaskStore } from '#adapters/dynamo/task-store.ts';
 import { SqsTaskQueue, type TaskQueue } from '#adapters/sqs/task-queue.ts';
-import { readRuntimeEnv } from '#config/env.ts';
+import { ENV, readRuntimeEnv } from '#config/env.ts';
 import { defaultSettings, jsonLogger, type AppDeps, type Settings } from './deps.ts';
 
 export interface CreateDepsOptions extends AwsClientOptions {
@@ -43,11 +43,11 @@ export function createDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps
 
 function envSettings(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {
   const out: { -readonly [K in keyof Settings]?: Settings[K] } = {};
-  const days = Number(env.TRIBUTARY_RETENTION_DAYS);
+  const days = Number(env[ENV.retentionDays]);
   if (Number.isFinite(days) && days > 0) out.retentionSeconds = Math.round(days * 86_400);
-  const grace = Number(env.TRIBUTARY_ENQUEUE_GRACE_MS);
+  const grace = Number(env[ENV.enqueueGraceMs]);
   if (Number.isFinite(grace) && grace > 0) out.enqueueGraceMs = grace;
-  const followUp = Number(env.TRIBUTARY_FOLLOW_UP_GRACE_MS);
+  const followUp = Number(env[ENV.followUpGraceMs]);
   if (Number.isFinite(followUp) && followUp > 0) out.followUpGraceMs = followUp;
   return out;
 }

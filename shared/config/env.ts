@@ -7,6 +7,14 @@ import { z } from 'zod';
 export const ENV = {
   tableName: 'TRIBUTARY_TABLE_NAME',
   queueUrls: 'TRIBUTARY_QUEUE_URLS',
+  /** Whole days a finished process is kept before DynamoDB TTL removes it. Optional. */
+  retentionDays: 'TRIBUTARY_RETENTION_DAYS',
+  /** Base URL of the HTTP API, set on Lambda workers. */
+  apiUrl: 'TRIBUTARY_API_URL',
+  /** Optional tuning: how long a SCHEDULED task may wait unclaimed before its message is resent. */
+  enqueueGraceMs: 'TRIBUTARY_ENQUEUE_GRACE_MS',
+  /** Optional tuning: how long a process start may take before the sweeper finishes it. */
+  followUpGraceMs: 'TRIBUTARY_FOLLOW_UP_GRACE_MS',
 } as const;
 
 const RuntimeEnvSchema = z.object({
