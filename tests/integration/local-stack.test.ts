@@ -13,7 +13,8 @@ import { assertJavaAvailable, JavaNotAvailableError, parseJavaMajor } from '../.
 import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { silentLogger, type LocalLogger } from '../../local/log.ts';
 import { startSweepLoop } from '../../local/sweep-loop.ts';
-import { testEmulators } from '../support/clients.ts';
+import { dynamoDbClient, testEmulators } from '../support/clients.ts';
+import { createIsolatedResources } from '../support/resources.ts';
 import { sweepStats } from '../support/fixtures/counting-sweeper.ts';
 
 describe('startLocalStack with embedded emulators', () => {
@@ -122,6 +123,22 @@ describe('endpoint overrides', () => {
     const emulators = await startEmulators({ env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'eu-west-1' } });
     expect(emulators).toMatchObject({ dynamodbEndpoint: 'http://127.0.0.1:4566', sqsEndpoint: 'http://127.0.0.1:4566', region: 'eu-west-1' });
     await emulators.stop();
+  });
+});
+
+describe('test harness isolation', () => {
+  it('gives each caller its own table and queues on the shared emulators', async () => {
+    const [a, b] = await Promise.all([createIsolatedResources('iso'), createIsolatedResources('iso')]);
+    expect(a.tableName).not.toBe(b.tableName);
+    expect(a.tableName).not.toBe(testEmulators().tableName);
+    expect(a.queues.default).not.toBe(b.queues.default);
+    const ddb = dynamoDbClient();
+    try {
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: a.tableName }));
+      expect(Table?.GlobalSecondaryIndexes).toHaveLength(INDEXES.length);
+    } finally {
+      ddb.destroy();
+    }
   });
 });
 
