@@ -17,6 +17,14 @@ export interface Settings {
   readonly retentionSeconds: number;
   /** Parallel DynamoDB writes within one call (fan-out, cancellation). */
   readonly writeConcurrency: number;
+  /**
+   * How long an API call may spend scheduling a fan-out (or roots) before it
+   * hands the rest to the sweeper. Keeps calls well inside the Lambda and API
+   * Gateway timeouts, whatever the width.
+   */
+  readonly followUpBudgetMs: number;
+  /** The same budget for the sweeper, which runs with a longer timeout. */
+  readonly sweepFollowUpBudgetMs: number;
 }
 
 export interface Logger {
@@ -50,6 +58,8 @@ export const defaultSettings = (queues: readonly string[]): Settings => ({
   maxResendIntervalMs: 15 * 60_000,
   retentionSeconds: 30 * 24 * 3600,
   writeConcurrency: 32,
+  followUpBudgetMs: 3_000,
+  sweepFollowUpBudgetMs: 20_000,
 });
 
 export const jsonLogger: Logger = {

@@ -57,15 +57,30 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
  * process after its last sink, then leave the sweep index. Idempotent, so the
  * sweeper can call it again for a task whose completing call died half-way.
  */
-export async function followUpCompleted(deps: AppDeps, processId: string, definition: string, version: number, task: string): Promise<void> {
+export async function followUpCompleted(
+  deps: AppDeps,
+  processId: string,
+  definition: string,
+  version: number,
+  task: string,
+  resume: { from?: number; budgetMs?: number } = {},
+): Promise<void> {
   const def = await getDefinition(deps, definition, version);
   const dag = dagOf(def);
   if (!dag.tasks.has(task)) throw new TaskNotFoundError(processId, task);
   const children = dag.children.get(task) ?? [];
   const at = instant(deps);
-  const single = children.filter((c) => dag.tasks.get(c)?.needs.length === 1);
+  const from = resume.from ?? 0;
+  const single = children.filter((c) => dag.tasks.get(c)?.needs.length === 1).slice(from);
   const joins = children.filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1);
-  await Promise.all([scheduleNewTasks(deps, def, processId, single, at), scheduleReadyJoins(deps, def, processId, joins, at)]);
+  const deadline = at.now + (resume.budgetMs ?? deps.settings.followUpBudgetMs);
+  const [pass] = await Promise.all([scheduleNewTasks(deps, def, processId, single, at, deadline), scheduleReadyJoins(deps, def, processId, joins, at)]);
+  if (pass.handled < single.length) {
+    // A fan-out too wide for one call's budget: record where to resume and
+    // leave the rest to the sweeper, due now. The caller's answer is not delayed.
+    await deps.tasks.deferFollowUp(processId, task, from + pass.handled, deps.now());
+    return;
+  }
   if (dag.sinks.includes(task)) {
     const allSinksDone = dag.sinks.length === 1 || (await deps.processes.completedSinks(processId)) >= dag.sinks.length;
     if (allSinksDone) await endProcess(deps, processId, 'COMPLETED');

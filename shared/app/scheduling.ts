@@ -3,7 +3,6 @@ import type { ScheduleContext } from '#adapters/dynamo/task-store.ts';
 import type { OutgoingTaskMessage } from '#adapters/sqs/task-queue.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf } from './definitions.ts';
-import { mapLimit } from './map-limit.ts';
 import type { Instant } from './timestamps.ts';
 
 /** The scheduling record and the message for one task of a process. */
@@ -35,10 +34,19 @@ export function messageFor(ctx: ScheduleContext): OutgoingTaskMessage {
 /** Messages go out in SQS batches of 10, each as soon as its tasks are written. */
 const SEND_BATCH = 10;
 
+/** What a scheduling pass did: how many it scheduled, and how far down the list it got. */
+export interface SchedulePass {
+  readonly scheduled: number;
+  /** Tasks handled, from the start of the list; less than its length when the deadline stopped the pass. */
+  readonly handled: number;
+}
+
 /**
  * Writes tasks in chunks of one SQS batch and sends each chunk's messages as
  * soon as the chunk is written, so a wide fan-out's first children reach
- * workers long before its last ones are written. Returns how many were scheduled.
+ * workers long before its last ones are written. No chunk starts after
+ * `deadline` (epoch ms): the chunks handled are always a prefix of the list,
+ * so the caller can record where to resume.
  */
 async function scheduleStreaming(
   deps: AppDeps,
@@ -47,37 +55,51 @@ async function scheduleStreaming(
   tasks: readonly string[],
   at: Instant,
   write: (ctx: ScheduleContext) => Promise<boolean>,
-): Promise<number> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < tasks.length; i += SEND_BATCH) chunks.push(tasks.slice(i, i + SEND_BATCH));
-  const counts = await mapLimit(chunks, Math.max(1, Math.floor(deps.settings.writeConcurrency / SEND_BATCH)), async (chunk) => {
-    const written = await Promise.all(
-      chunk.map(async (task) => {
-        const ctx = scheduleContext(deps, def, processId, task, 1, at);
-        return (await write(ctx)) ? messageFor(ctx) : undefined;
-      }),
-    );
-    const messages = written.filter((m): m is OutgoingTaskMessage => m !== undefined);
-    await sendBestEffort(deps, messages);
-    return messages.length;
-  });
-  return counts.reduce((a, b) => a + b, 0);
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<SchedulePass> {
+  const chunkCount = Math.ceil(tasks.length / SEND_BATCH);
+  let nextChunk = 0;
+  let scheduled = 0;
+  const worker = async (): Promise<void> => {
+    while (nextChunk < chunkCount && deps.now() < deadline) {
+      const chunk = tasks.slice(nextChunk * SEND_BATCH, ++nextChunk * SEND_BATCH);
+      const written = await Promise.all(
+        chunk.map(async (task) => {
+          const ctx = scheduleContext(deps, def, processId, task, 1, at);
+          return (await write(ctx)) ? messageFor(ctx) : undefined;
+        }),
+      );
+      const messages = written.filter((m): m is OutgoingTaskMessage => m !== undefined);
+      await sendBestEffort(deps, messages);
+      scheduled += messages.length;
+    }
+  };
+  const lanes = Math.max(1, Math.floor(deps.settings.writeConcurrency / SEND_BATCH));
+  await Promise.all(Array.from({ length: Math.min(lanes, chunkCount) }, worker));
+  return { scheduled, handled: Math.min(tasks.length, nextChunk * SEND_BATCH) };
 }
 
 /**
  * Schedules tasks that have no item yet (roots, or tasks with one need) and
  * sends their messages. The conditional put makes each happen once, whoever
- * calls it and however often. Returns how many this call scheduled.
+ * calls it and however often. Stops starting new writes at `deadline`.
  */
-export function scheduleNewTasks(deps: AppDeps, def: StoredDefinition, processId: string, tasks: readonly string[], at: Instant): Promise<number> {
-  return scheduleStreaming(deps, def, processId, tasks, at, (ctx) => deps.tasks.scheduleNew(ctx));
+export function scheduleNewTasks(
+  deps: AppDeps,
+  def: StoredDefinition,
+  processId: string,
+  tasks: readonly string[],
+  at: Instant,
+  deadline?: number,
+): Promise<SchedulePass> {
+  return scheduleStreaming(deps, def, processId, tasks, at, (ctx) => deps.tasks.scheduleNew(ctx), deadline);
 }
 
 /**
  * Schedules the joins among `joins` whose counters show every need completed,
  * and sends their messages. Reads the counters first (a read is cheaper than a
  * failed conditional write); the conditional update still decides, so two
- * callers never both schedule.
+ * callers never both schedule. A task feeds at most 99 joins, so no deadline.
  */
 export async function scheduleReadyJoins(deps: AppDeps, def: StoredDefinition, processId: string, joins: readonly string[], at: Instant): Promise<number> {
   if (joins.length === 0) return 0;
@@ -85,7 +107,7 @@ export async function scheduleReadyJoins(deps: AppDeps, def: StoredDefinition, p
   const needsOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
   const counters = await deps.tasks.getMany(processId, joins, ['status', 'done']);
   const ready = joins.filter((j) => counters.get(j)?.status === 'PENDING' && counters.get(j)?.done === needsOf(j));
-  return scheduleStreaming(deps, def, processId, ready, at, (ctx) => deps.tasks.scheduleJoin(ctx, needsOf(ctx.task)));
+  return (await scheduleStreaming(deps, def, processId, ready, at, (ctx) => deps.tasks.scheduleJoin(ctx, needsOf(ctx.task)))).scheduled;
 }
 
 /**

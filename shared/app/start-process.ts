@@ -60,9 +60,24 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
 }
 
 /** Writes the roots as SCHEDULED, sends their messages, then takes the process off the sweep index. Idempotent. */
-export async function scheduleRoots(deps: AppDeps, id: string, definition: string, version: number, sweepAt: number): Promise<void> {
+export async function scheduleRoots(
+  deps: AppDeps,
+  id: string,
+  definition: string,
+  version: number,
+  sweepAt: number,
+  resume: { from?: number; budgetMs?: number } = {},
+): Promise<void> {
   const def = await getDefinition(deps, definition, version);
-  await scheduleNewTasks(deps, def, id, dagOf(def).roots, instant(deps));
+  const at = instant(deps);
+  const from = resume.from ?? 0;
+  const roots = dagOf(def).roots.slice(from);
+  const pass = await scheduleNewTasks(deps, def, id, roots, at, at.now + (resume.budgetMs ?? deps.settings.followUpBudgetMs));
+  if (pass.handled < roots.length) {
+    // Too many roots for one call's budget: the sweeper resumes from here, now.
+    await deps.processes.deferSweep(id, sweepAt, deps.now(), from + pass.handled);
+    return;
+  }
   await deps.processes.clearSweep(id, sweepAt);
 }
 

@@ -64,7 +64,10 @@ async function sweepTask(deps: AppDeps, key: DueKey, now: number): Promise<Outco
       return 'reenqueued';
     }
     case 'COMPLETED':
-      await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name);
+      await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name, {
+        from: item.resumeFrom ?? 0,
+        budgetMs: deps.settings.sweepFollowUpBudgetMs,
+      });
       return 'followedUp';
     case 'FAILED':
       await followUpFailed(deps, processId, item.name);
@@ -88,7 +91,10 @@ async function sweepProcess(deps: AppDeps, key: DueKey): Promise<Outcome> {
   const process = await deps.processes.get(processIdOf(key.pk));
   if (!process || process.sweepAt === undefined) return undefined;
   if (process.status === 'RUNNING') {
-    await scheduleRoots(deps, process.id, process.definition, process.version, process.sweepAt);
+    await scheduleRoots(deps, process.id, process.definition, process.version, process.sweepAt, {
+      from: process.resumeFrom ?? 0,
+      budgetMs: deps.settings.sweepFollowUpBudgetMs,
+    });
   } else if (process.status === 'COMPLETED') {
     await deps.processes.clearSweep(process.id, process.sweepAt);
   } else {

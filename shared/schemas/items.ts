@@ -46,6 +46,8 @@ export const ProcessItemSchema = z.object({
   endedAt: z.string().optional(),
   idempotencyKey: z.string().optional(),
   sweepAt: z.number().optional(),
+  /** Roots before this index are written (a start that ran out of time). */
+  resumeFrom: z.number().int().nonnegative().optional(),
 });
 export type ProcessItem = z.infer<typeof ProcessItemSchema>;
 
@@ -75,6 +77,8 @@ export const TaskItemSchema = z.object({
   endedAt: z.string().optional(),
   sweepAt: z.number().optional(),
   sends: z.number().int().nonnegative().optional(),
+  /** Single-need children before this index are scheduled (a follow-up that ran out of time). */
+  resumeFrom: z.number().int().nonnegative().optional(),
 });
 export type TaskItem = z.infer<typeof TaskItemSchema>;
 

@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TaskStore } from '#adapters/dynamo/task-store.ts';
 import { SqsTaskQueue } from '#adapters/sqs/task-queue.ts';
@@ -15,8 +15,6 @@ import { LeaseMismatchError } from '#domain/errors.ts';
  * a hot join counter, SQS partial batch failures, and unexpected AWS errors at
  * the HTTP edge. Everything else is tested against the real emulators.
  */
-expect.extend(allCustomMatcher);
-
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const noSleep = async () => undefined;

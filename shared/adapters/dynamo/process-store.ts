@@ -153,16 +153,16 @@ export class ProcessStore {
     );
   }
 
-  /** Pushes the sweep check of a process later (its owed work is in progress or retried). */
-  async deferSweep(id: string, expectedSweepAt: number, nextSweepAt: number): Promise<boolean> {
+  /** Moves the sweep check of a process whose roots are only partly written, recording where to resume. */
+  async deferSweep(id: string, expectedSweepAt: number, nextSweepAt: number, resumeFrom: number): Promise<boolean> {
     const r = await conditionally(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.processMeta(id),
-          UpdateExpression: 'SET sweepAt = :next',
+          UpdateExpression: 'SET sweepAt = :next, resumeFrom = :from',
           ConditionExpression: 'sweepAt = :at',
-          ExpressionAttributeValues: { ':at': expectedSweepAt, ':next': nextSweepAt },
+          ExpressionAttributeValues: { ':at': expectedSweepAt, ':next': nextSweepAt, ':from': resumeFrom },
         }),
       ),
     );

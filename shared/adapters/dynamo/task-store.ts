@@ -369,6 +369,22 @@ export class TaskStore {
     );
   }
 
+  /** Records how far a completed task's fan-out got, and makes it due for the sweeper at `at`. */
+  async deferFollowUp(processId: string, task: string, resumeFrom: number, at: number): Promise<void> {
+    await conditionally(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.task(processId, task),
+          UpdateExpression: 'SET resumeFrom = :from, sweepAt = :at',
+          ConditionExpression: '#s = :completed AND attribute_exists(sweepAt)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':completed': 'COMPLETED', ':from': resumeFrom, ':at': at },
+        }),
+      ),
+    );
+  }
+
   /**
    * Moves a RUNNING task's sweep check to `at` (its lease expiry), fenced by
    * the lease token and the entry it replaces. Used when the entry would come

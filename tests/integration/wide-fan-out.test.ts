@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { completeTask } from '#app/end-task.ts';
+import { startProcess } from '#app/start-process.ts';
+import { sweep } from '#app/sweep.ts';
+import type { LocalResources } from '../../local/create-resources.ts';
+import { createIsolatedResources } from '../support/resources.ts';
+import { TestClock, drainQueue, putYaml, testDeps } from '../support/core-harness.ts';
+
+/**
+ * A fan-out wider than one call's time budget: the completing call schedules
+ * what fits, records where it stopped, and the sweeper finishes the rest, with
+ * every child scheduled and sent exactly once. The same holds for roots.
+ */
+const WIDTH = 60;
+let resources: LocalResources;
+
+beforeAll(async () => {
+  resources = await createIsolatedResources('wide');
+});
+
+/** A clock that moves 100 ms on every AWS call, so a budget of half a second runs out part-way (and well within the enqueue grace, so nothing is resent). */
+function steppingDeps(clock: TestClock, budgetMs: number) {
+  return testDeps(resources, clock, { settings: { followUpBudgetMs: budgetMs }, interceptor: { after: () => clock.advance(100) } });
+}
+
+describe('fan-outs wider than the call budget', () => {
+  it('schedules part of the children in the call and the rest from the sweeper, each once', async () => {
+    const clock = new TestClock();
+    const deps = testDeps(resources, clock);
+    const children = Array.from({ length: WIDTH }, (_, i) => `C${i}`);
+    await putYaml(deps, 'wide', `tasks:\n  - name: Root\n${children.map((c) => `  - name: ${c}\n    needs: [Root]\n`).join('')}`);
+    const { process } = await startProcess(deps, { definition: 'wide' });
+    await drainQueue(resources.queues.default!);
+
+    await completeTask(steppingDeps(clock, 500), process.id, 'Root', {});
+    const inCall = await drainQueue(resources.queues.default!);
+    expect(inCall.length).toBeGreaterThan(0);
+    expect(inCall.length).toBeLessThan(WIDTH);
+    const root = await deps.tasks.get(process.id, 'Root');
+    expect(root).toMatchObject({ status: 'COMPLETED', resumeFrom: inCall.length });
+    expect(root?.sweepAt).toBeLessThanOrEqual(clock.now());
+
+    await sweep(deps, deps.sweepIndex);
+    const fromSweeper = await drainQueue(resources.queues.default!);
+    const all = [...inCall, ...fromSweeper].map((m) => m.body.task).sort();
+    expect(all).toEqual([...children].sort());
+    expect(await deps.tasks.get(process.id, 'Root')).not.toHaveProperty('sweepAt');
+  });
+
+  it('starts a process with more roots than the budget allows and lets the sweeper write the rest', async () => {
+    const clock = new TestClock();
+    const deps = testDeps(resources, clock);
+    const roots = Array.from({ length: WIDTH }, (_, i) => `R${i}`);
+    await putYaml(deps, 'many-roots', `tasks:\n${roots.map((r) => `  - name: ${r}\n`).join('')}`);
+    const { process } = await startProcess(steppingDeps(clock, 500), { definition: 'many-roots' });
+    const inCall = await drainQueue(resources.queues.default!);
+    expect(inCall.length).toBeLessThan(WIDTH);
+    expect(await deps.processes.get(process.id)).toMatchObject({ resumeFrom: inCall.length });
+
+    await sweep(deps, deps.sweepIndex);
+    const all = [...inCall, ...(await drainQueue(resources.queues.default!))].map((m) => m.body.task).sort();
+    expect(all).toEqual([...roots].sort());
+    expect(await deps.processes.get(process.id)).not.toHaveProperty('sweepAt');
+  });
+});
