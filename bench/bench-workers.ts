@@ -6,13 +6,15 @@ export interface Recorder {
   apiRequests: number;
   /** `${processId}/${task}` -> when its complete call started (ms). */
   readonly completeStartedAt: Map<string, number>;
-  /** `${processId}/${task}` -> when its message was first received (ms). */
+  /** `${processId}/${task}` -> when its message was first received by a worker (epoch ms). */
   readonly receivedAt: Map<string, number>;
+  /** `${processId}/${task}` -> when SQS accepted its first message, i.e. when it could be received (epoch ms). */
+  readonly sentAt: Map<string, number>;
   completed: number;
 }
 
 export function newRecorder(): Recorder {
-  return { apiRequests: 0, completeStartedAt: new Map(), receivedAt: new Map(), completed: 0 };
+  return { apiRequests: 0, completeStartedAt: new Map(), receivedAt: new Map(), sentAt: new Map(), completed: 0 };
 }
 
 export async function api(recorder: Recorder, baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -43,19 +45,24 @@ export async function runWorkers(options: {
   const { sqs, queueUrl, apiUrl, recorder } = options;
   const loop = async (id: number): Promise<void> => {
     while (!options.done()) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 120 }));
+      // AttributeNames 'All' is what makes the emulator return SentTimestamp.
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 120, AttributeNames: ['All'] }),
+      );
       const messages = out.Messages ?? [];
-      const receivedAt = performance.now();
+      const receivedAt = Date.now();
       await Promise.all(
         messages.map(async (m) => {
           const body = TaskMessageSchema.parse(JSON.parse(m.Body ?? '{}'));
           const key = `${body.processId}/${body.task}`;
           if (!recorder.receivedAt.has(key)) recorder.receivedAt.set(key, receivedAt);
+          const sent = Number(m.Attributes?.SentTimestamp);
+          if (!recorder.sentAt.has(key) && Number.isFinite(sent)) recorder.sentAt.set(key, sent);
           const path = `/processes/${body.processId}/tasks/${encodeURIComponent(body.task)}`;
           const claim = await api(recorder, apiUrl, 'POST', `${path}/claim`, { workerId: `bench-${id}` });
           if (claim.status !== 200) return; // a duplicate: the claim is the authority
           const { leaseToken } = claim.json as { leaseToken: string };
-          recorder.completeStartedAt.set(key, performance.now());
+          recorder.completeStartedAt.set(key, Date.now());
           const done = await api(recorder, apiUrl, 'POST', `${path}/complete`, { leaseToken, output: { ok: true } });
           if (done.status !== 200) throw new Error(`complete ${key}: ${done.status} ${JSON.stringify(done.json)}`);
           recorder.completed += 1;

@@ -21,7 +21,11 @@ interface Result {
   readonly tasks: number;
   readonly seconds: number;
   readonly tasksPerSecond: number;
+  /** From a complete call until the next task's message could be received (SQS SentTimestamp). */
   readonly latencyMs: { p50: number; p99: number; samples: number };
+  /** From a complete call until a worker actually received the next message (includes queue backlog). */
+  readonly pickupMs: { p50: number; p99: number };
+  readonly dynamoRequestsPerTask: number;
   readonly perTask: PerTask;
   readonly costPerMillionTasks: Record<string, number>;
 }
@@ -63,15 +67,20 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
   }
 
   const needs = needsOf(w);
-  const latencies: number[] = [];
-  for (const [key, receivedAt] of recorder.receivedAt) {
-    const [processId, task] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    const parents = needs.get(task) ?? [];
-    if (parents.length === 0) continue;
-    const trigger = Math.max(...parents.map((p) => recorder.completeStartedAt.get(`${processId}/${p}`) ?? Number.NaN));
-    if (Number.isFinite(trigger)) latencies.push(receivedAt - trigger);
-  }
-  latencies.sort((a, b) => a - b);
+  const sinceTrigger = (times: Map<string, number>): number[] => {
+    const out: number[] = [];
+    for (const [key, at] of times) {
+      const [processId, task] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      const parents = needs.get(task) ?? [];
+      if (parents.length === 0) continue;
+      // The completion that made the task ready is its parents' last one.
+      const trigger = Math.max(...parents.map((p) => recorder.completeStartedAt.get(`${processId}/${p}`) ?? Number.NaN));
+      if (Number.isFinite(trigger)) out.push(at - trigger);
+    }
+    return out.sort((a, b) => a - b);
+  };
+  const latencies = sinceTrigger(recorder.sentAt);
+  const pickups = sinceTrigger(recorder.receivedAt);
   const perTask: PerTask = {
     dynamoWriteUnits: used.dynamoWriteUnits / total,
     dynamoReadUnits: used.dynamoReadUnits / total,
@@ -86,6 +95,8 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
     seconds,
     tasksPerSecond: total / seconds,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
+    pickupMs: { p50: percentile(pickups, 50), p99: percentile(pickups, 99) },
+    dynamoRequestsPerTask: used.dynamoRequests / total,
     perTask,
     costPerMillionTasks: costPerMillionTasks(perTask),
   };
@@ -107,12 +118,14 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
-  console.log('\n| workload | tasks | tasks/s | p50 ms | p99 ms | WCU/task | RCU/task | SQS req/task | API req/task | $/M tasks (DynamoDB + SQS + API GW + Lambda req) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '\n| workload | tasks | tasks/s | ready p50 / p99 ms | picked up p50 / p99 ms | WCU/task | RCU/task | DynamoDB req/task | SQS req/task | API req/task | $/M tasks (DynamoDB + SQS + API GW + Lambda req) |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const c = r.costPerMillionTasks;
     console.log(
-      `| (${r.workload}) ${r.title} | ${r.tasks} | ${f(r.tasksPerSecond, 1)} | ${f(r.latencyMs.p50, 0)} | ${f(r.latencyMs.p99, 0)} | ${f(r.perTask.dynamoWriteUnits)} | ${f(r.perTask.dynamoReadUnits)} | ${f(r.perTask.sqsRequests)} | ${f(r.perTask.apiRequests)} | ${f(c.total!)} = ${f(c.dynamodb!)} + ${f(c.sqs!)} + ${f(c.apiGateway!)} + ${f(c.lambdaRequests!)} |`,
+      `| (${r.workload}) ${r.title} | ${r.tasks} | ${f(r.tasksPerSecond, 1)} | ${f(r.latencyMs.p50, 0)} / ${f(r.latencyMs.p99, 0)} | ${f(r.pickupMs.p50, 0)} / ${f(r.pickupMs.p99, 0)} | ${f(r.perTask.dynamoWriteUnits)} | ${f(r.perTask.dynamoReadUnits)} | ${f(r.dynamoRequestsPerTask)} | ${f(r.perTask.sqsRequests)} | ${f(r.perTask.apiRequests)} | ${f(c.total!)} = ${f(c.dynamodb!)} + ${f(c.sqs!)} + ${f(c.apiGateway!)} + ${f(c.lambdaRequests!)} |`,
     );
   }
   writeFileSync('bench-results.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, workerLoops: WORKER_LOOPS, results }, null, 2));
