@@ -1,0 +1,46 @@
+/**
+ * Tributary's TypeScript client: a typed HTTP client for the API, a SigV4
+ * signing fetch for IAM-authorized deployments, and a Worker that runs tasks
+ * from an SQS queue. Self-contained (zod and the AWS SDK only), so that it can
+ * be published on its own.
+ *
+ * @example
+ * import { TributaryClient, Worker } from './client/index.ts';
+ * const client = new TributaryClient({ baseUrl: 'http://127.0.0.1:3000' });
+ */
+export { TributaryClient, type ListOptions, type ListProcessesOptions, type StartProcessRequest, type TributaryClientOptions } from './tributary-client.ts';
+export { Worker, type TaskContext, type TaskHandler, type WorkerOptions } from './worker.ts';
+export { sigv4Fetch, Sha256, type AwsCredentials, type SigV4FetchOptions } from './sigv4-fetch.ts';
+export {
+  isConflict,
+  isNotFound,
+  isRetryable,
+  isTributaryApiError,
+  LeaseLostError,
+  TributaryApiError,
+  TributaryNetworkError,
+  TributaryResponseError,
+  type TributaryErrorCode,
+} from './errors.ts';
+export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.ts';
+export { runClaimedTask, type RunClaimedTaskOptions, type RunOutcome } from './run-claimed-task.ts';
+export { jsonLogger, silentLogger, type WorkerLogger } from './worker-logger.ts';
+export type { BackoffOptions } from './retry.ts';
+export {
+  TaskMessageSchema,
+  type Claim,
+  type Definition,
+  type DefinitionSummary,
+  type Heartbeat,
+  type Page,
+  type Process,
+  type ProcessStatus,
+  type ProcessSummary,
+  type StartedProcess,
+  type TaskEnded,
+  type TaskError,
+  type TaskMessage,
+  type TaskSpec,
+  type TaskStatus,
+  type TaskView,
+} from './schemas.ts';

@@ -1,0 +1,105 @@
+import { isTributaryApiError } from './errors.ts';
+import { LEASE_LOST_CODES, LeaseKeeper } from './lease-keeper.ts';
+import type { Claim, TaskError, TaskMessage } from './schemas.ts';
+import type { TributaryClient } from './tributary-client.ts';
+import type { TaskHandler } from './worker.ts';
+import { errorFields, type WorkerLogger } from './worker-logger.ts';
+
+/** Longest error message sent to the server: a handler's message can embed a whole response body. */
+const MAX_ERROR_MESSAGE = 4096;
+
+export interface RunClaimedTaskOptions {
+  readonly client: TributaryClient;
+  readonly handler: TaskHandler;
+  readonly heartbeatEveryMs?: number;
+  readonly logger: WorkerLogger;
+}
+
+/**
+ * How a run ended: `completed`/`failed` when the server recorded it; `lease-lost`
+ * when the lease went away first (the result was dropped); `not-ended` when the
+ * final call failed for good (the lease then expires and the task is retried).
+ */
+export type RunOutcome = 'completed' | 'failed' | 'lease-lost' | 'not-ended';
+
+/**
+ * Runs the handler for a claimed task while a {@link LeaseKeeper} heartbeats,
+ * then completes the task with the handler's output, or fails it with
+ * `{ message, code: error.name }` when the handler throws. Both final calls
+ * carry the lease token, so the client retries them safely.
+ *
+ * @example
+ * const claim = await client.claim(message.processId, message.task, workerId);
+ * const outcome = await runClaimedTask({ client, handler, logger }, message, claim);
+ */
+export async function runClaimedTask(options: RunClaimedTaskOptions, message: TaskMessage, claim: Claim): Promise<RunOutcome> {
+  const { client, handler, logger } = options;
+  const { processId, task } = message;
+  const fields = { processId, task, attempt: claim.attempt };
+  const keeper = new LeaseKeeper({
+    client,
+    processId,
+    task,
+    leaseToken: claim.leaseToken,
+    leaseExpiresAt: claim.leaseExpiresAt,
+    logger,
+    ...(options.heartbeatEveryMs === undefined ? {} : { everyMs: options.heartbeatEveryMs }),
+  });
+  const started = Date.now();
+  let result: { ok: true; output: unknown } | { ok: false; error: TaskError };
+  keeper.start();
+  try {
+    const output = await handler({ ...message, attempt: claim.attempt, input: claim.input, signal: keeper.signal });
+    result = serializable(output) ? { ok: true, output } : { ok: false, error: { message: 'the handler returned a value that is not JSON-serializable', code: 'OutputNotSerializable' } };
+  } catch (error) {
+    result = { ok: false, error: taskError(error) };
+  } finally {
+    keeper.stop();
+  }
+  const durationMs = Date.now() - started;
+  if (keeper.lost) {
+    logger.warn('lease lost while the handler ran; its result is dropped', { ...fields, durationMs });
+    return 'lease-lost';
+  }
+  const end = async (r: typeof result): Promise<RunOutcome> => {
+    if (r.ok) await client.complete(processId, task, { leaseToken: claim.leaseToken, output: r.output });
+    else await client.fail(processId, task, { leaseToken: claim.leaseToken, error: r.error });
+    logger.info(r.ok ? 'task completed' : 'task failed', { ...fields, durationMs, ...(r.ok ? {} : { error: r.error.message, code: r.error.code }) });
+    return r.ok ? 'completed' : 'failed';
+  };
+  try {
+    return await end(result);
+  } catch (error) {
+    if (isTributaryApiError(error, ...LEASE_LOST_CODES)) {
+      logger.warn('the server refused the result: the lease is gone', { ...fields, ...errorFields(error) });
+      return 'lease-lost';
+    }
+    if (result.ok && isTributaryApiError(error, 'PayloadTooLarge')) {
+      // Left RUNNING, the task would be retried until it fails the same way; fail it now with the reason.
+      return end({ ok: false, error: { message: `the task's output is too large: ${error.message}`, code: 'PayloadTooLarge' } }).catch((e: unknown) => {
+        logger.error('could not fail the task after its output was refused', { ...fields, ...errorFields(e) });
+        return 'not-ended' as const;
+      });
+    }
+    logger.error('could not record the task result; the lease will expire and the task will be retried', { ...fields, ...errorFields(error) });
+    return 'not-ended';
+  }
+}
+
+function taskError(error: unknown): TaskError {
+  if (error instanceof Error) return { message: truncate(error.message || error.name), code: error.name };
+  return { message: truncate(String(error)) };
+}
+
+function truncate(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE ? message : `${message.slice(0, MAX_ERROR_MESSAGE - 1)}…`;
+}
+
+function serializable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * Response shapes of the Tributary HTTP API, as the client reads them. The
+ * client keeps its own copy instead of importing the server's schemas so that
+ * it can be published alone; the integration tests run it against the real
+ * handlers, which is what keeps the two in step. Objects are not strict: a
+ * newer server may add fields without breaking an older client.
+ */
+
+export const ProcessStatusSchema = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export type ProcessStatus = z.infer<typeof ProcessStatusSchema>;
+
+export const TaskStatusSchema = z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+export type TaskStatus = z.infer<typeof TaskStatusSchema>;
+
+export const TaskErrorSchema = z.object({ message: z.string(), code: z.string().optional(), details: z.unknown().optional() });
+/** What a failed task reports: `code` is usually the thrown error's `name`. */
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+export const TaskSpecSchema = z.object({ name: z.string(), needs: z.array(z.string()), queue: z.string(), timeoutSeconds: z.number() });
+export type TaskSpec = z.infer<typeof TaskSpecSchema>;
+
+export const DefinitionSchema = z.object({
+  name: z.string(),
+  version: z.number().int().positive(),
+  description: z.string().optional(),
+  tasks: z.array(TaskSpecSchema),
+  createdAt: z.string(),
+});
+/** One immutable version of a definition, with every default applied. */
+export type Definition = z.infer<typeof DefinitionSchema>;
+
+export const DefinitionSummarySchema = z.object({
+  name: z.string(),
+  latestVersion: z.number().int().positive(),
+  description: z.string().optional(),
+  // Optional: the listing index of the current server does not project it.
+  updatedAt: z.string().optional(),
+});
+export type DefinitionSummary = z.infer<typeof DefinitionSummarySchema>;
+
+export const StartedProcessSchema = z.object({
+  id: z.string(),
+  definition: z.string(),
+  version: z.number().int().positive(),
+  status: ProcessStatusSchema,
+  input: z.unknown(),
+  createdAt: z.string(),
+});
+export type StartedProcess = z.infer<typeof StartedProcessSchema>;
+
+export const TaskViewSchema = z.object({
+  name: z.string(),
+  status: TaskStatusSchema,
+  needs: z.array(z.string()),
+  queue: z.string(),
+  attempt: z.number().int().nonnegative(),
+  workerId: z.string().optional(),
+  output: z.unknown().optional(),
+  error: TaskErrorSchema.optional(),
+  scheduledAt: z.string().optional(),
+  claimedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+});
+export type TaskView = z.infer<typeof TaskViewSchema>;
+
+export const ProcessSchema = StartedProcessSchema.extend({
+  updatedAt: z.string(),
+  endedAt: z.string().optional(),
+  progress: z.object({ total: z.number(), completed: z.number(), percent: z.number() }),
+  tasks: z.array(TaskViewSchema),
+});
+/** A process with every task, in topological order. */
+export type Process = z.infer<typeof ProcessSchema>;
+
+export const ProcessSummarySchema = z.object({
+  id: z.string(),
+  definition: z.string(),
+  version: z.number(),
+  status: ProcessStatusSchema,
+  createdAt: z.string(),
+  endedAt: z.string().optional(),
+});
+export type ProcessSummary = z.infer<typeof ProcessSummarySchema>;
+
+/** One page of a listing; pass `nextToken` back to get the next page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}
+
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextToken: z.string().optional() });
+}
+
+export const ClaimSchema = z.object({
+  leaseToken: z.string(),
+  leaseExpiresAt: z.string(),
+  attempt: z.number().int().positive(),
+  input: z.object({ process: z.unknown(), upstream: z.record(z.string(), z.unknown()) }),
+});
+/** A lease on a task plus what the task needs: the process input and each need's output. */
+export type Claim = z.infer<typeof ClaimSchema>;
+
+export const HeartbeatSchema = z.object({ leaseExpiresAt: z.string() });
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
+export const TaskEndedSchema = z.object({ processId: z.string(), task: z.string(), status: z.enum(['COMPLETED', 'FAILED']) });
+export type TaskEnded = z.infer<typeof TaskEndedSchema>;
+
+export const HealthSchema = z.object({ status: z.string() });
+
+/** The API's error body. */
+export const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+
+/** The body of a task message on SQS: a hint that a task may be claimable; the claim is the authority. */
+export const TaskMessageSchema = z.object({
+  processId: z.string().min(1),
+  task: z.string().min(1),
+  attempt: z.number().int().positive(),
+  definition: z.string(),
+  version: z.number().int().positive(),
+});
+export type TaskMessage = z.infer<typeof TaskMessageSchema>;

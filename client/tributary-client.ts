@@ -1,0 +1,287 @@
+import type { z } from 'zod';
+import { apiErrorFromResponse, isRetryable, TributaryApiError, TributaryNetworkError, TributaryResponseError } from './errors.ts';
+import { backoffDelay, sleep, type BackoffOptions } from './retry.ts';
+import {
+  ClaimSchema,
+  DefinitionSchema,
+  DefinitionSummarySchema,
+  HealthSchema,
+  HeartbeatSchema,
+  pageSchema,
+  ProcessSchema,
+  ProcessSummarySchema,
+  StartedProcessSchema,
+  TaskEndedSchema,
+  TaskViewSchema,
+  type Claim,
+  type Definition,
+  type DefinitionSummary,
+  type Heartbeat,
+  type Page,
+  type Process,
+  type ProcessStatus,
+  type ProcessSummary,
+  type StartedProcess,
+  type TaskEnded,
+  type TaskError,
+  type TaskView,
+} from './schemas.ts';
+
+export interface TributaryClientOptions {
+  /** The API's base URL, stage included for deployed APIs, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */
+  readonly baseUrl: string;
+  /** @default globalThis.fetch. Pass {@link sigv4Fetch} for an IAM-authorized API. */
+  readonly fetch?: typeof fetch;
+  /** Per attempt. @default 30000, API Gateway's own integration limit */
+  readonly timeoutMs?: number;
+  /** Extra attempts for calls that are safe to repeat. @default 3 */
+  readonly retries?: number;
+  /** @default { baseMs: 100, maxMs: 5000 } */
+  readonly backoff?: BackoffOptions;
+  /** Sent with every request, e.g. `{ authorization: 'Bearer …' }` for a JWT authorizer. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface StartProcessRequest {
+  readonly definition: string;
+  /** @default the latest version */
+  readonly version?: number;
+  readonly input?: unknown;
+  /** Makes the start safe to repeat: the same key always names the same process. */
+  readonly idempotencyKey?: string;
+}
+
+export interface ListOptions {
+  /** 1..100. @default 50 (server side) */
+  readonly limit?: number;
+  readonly nextToken?: string;
+}
+
+export interface ListProcessesOptions extends ListOptions {
+  readonly status?: ProcessStatus;
+  readonly definition?: string;
+}
+
+type Body = { readonly json: unknown } | { readonly yaml: string };
+
+interface Call<S extends z.ZodType> {
+  readonly method: 'GET' | 'PUT' | 'POST';
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly body?: Body;
+  readonly schema: S;
+  /** Whether repeating the call after a lost answer is harmless; only such calls are retried. */
+  readonly idempotent: boolean;
+}
+
+const enc = encodeURIComponent;
+
+/**
+ * A typed client for the Tributary HTTP API. Responses are validated with zod;
+ * errors are {@link TributaryApiError}, {@link TributaryNetworkError} or
+ * {@link TributaryResponseError}. Network errors, 5xx and 429 are retried with
+ * backoff, but only for calls that are safe to repeat: reads, PUT definition,
+ * claim (the same worker gets the same lease back), heartbeat, cancel,
+ * complete and fail with a lease token (a repeat after success is a 200), and
+ * start with an idempotency key.
+ *
+ * @example
+ * const client = new TributaryClient({ baseUrl: 'http://127.0.0.1:3000' });
+ * await client.putDefinition('loan', 'tasks:\n  - name: Review Credit\n');
+ * const { process } = await client.startProcess({ definition: 'loan', input: { amount: 1000 } });
+ * console.log((await client.getProcess(process.id)).progress);
+ */
+export class TributaryClient {
+  readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoff: BackoffOptions;
+  private readonly headers: Readonly<Record<string, string>>;
+
+  constructor(options: TributaryClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    // Bound late so that a test's or polyfill's replacement of globalThis.fetch is seen.
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retries = options.retries ?? 3;
+    this.backoff = options.backoff ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  /** GET /health. */
+  async health(): Promise<{ status: string }> {
+    return (await this.call({ method: 'GET', path: '/health', schema: HealthSchema, idempotent: true })).data;
+  }
+
+  /**
+   * PUT /definitions/{name}: YAML text (sent as `application/yaml`) or a JSON-able object.
+   * `created` is false when the content equals the latest version, including when
+   * a retried PUT finds the version its first attempt created.
+   *
+   * @example
+   * const { created, definition } = await client.putDefinition('loan', await readFile('loan.yaml', 'utf8'));
+   */
+  async putDefinition(name: string, document: string | object): Promise<{ created: boolean; definition: Definition }> {
+    const body: Body = typeof document === 'string' ? { yaml: document } : { json: document };
+    const { status, data } = await this.call({ method: 'PUT', path: `/definitions/${enc(name)}`, body, schema: DefinitionSchema, idempotent: true });
+    return { created: status === 201, definition: data };
+  }
+
+  /** GET /definitions/{name}, or /definitions/{name}/versions/{version}. */
+  async getDefinition(name: string, version?: number): Promise<Definition> {
+    const path = version === undefined ? `/definitions/${enc(name)}` : `/definitions/${enc(name)}/versions/${version}`;
+    return (await this.call({ method: 'GET', path, schema: DefinitionSchema, idempotent: true })).data;
+  }
+
+  /** GET /definitions: one page, by name. */
+  async listDefinitions(options: ListOptions = {}): Promise<Page<DefinitionSummary>> {
+    const query = { limit: options.limit, nextToken: options.nextToken };
+    return (await this.call({ method: 'GET', path: '/definitions', query, schema: pageSchema(DefinitionSummarySchema), idempotent: true })).data;
+  }
+
+  /**
+   * POST /processes. Retried on transient errors only with an `idempotencyKey`;
+   * `created` is false when the key named an existing process.
+   *
+   * @example
+   * const { process } = await client.startProcess({ definition: 'loan', input: { applicant: 'Ada' }, idempotencyKey: 'application-42' });
+   */
+  async startProcess(request: StartProcessRequest): Promise<{ created: boolean; process: StartedProcess }> {
+    const { status, data } = await this.call({
+      method: 'POST',
+      path: '/processes',
+      body: { json: request },
+      schema: StartedProcessSchema,
+      idempotent: request.idempotencyKey !== undefined,
+    });
+    return { created: status === 201, process: data };
+  }
+
+  /** GET /processes/{id}: status, progress and every task. */
+  async getProcess(id: string): Promise<Process> {
+    return (await this.call({ method: 'GET', path: `/processes/${enc(id)}`, schema: ProcessSchema, idempotent: true })).data;
+  }
+
+  /** GET /processes: one page, newest first, optionally by status or definition. */
+  async listProcesses(options: ListProcessesOptions = {}): Promise<Page<ProcessSummary>> {
+    const { status, definition, limit, nextToken } = options;
+    const query = { status, definition, limit, nextToken };
+    return (await this.call({ method: 'GET', path: '/processes', query, schema: pageSchema(ProcessSummarySchema), idempotent: true })).data;
+  }
+
+  /** GET /processes/{id}/tasks/active: the tasks that are SCHEDULED or RUNNING. */
+  async activeTasks(id: string): Promise<TaskView[]> {
+    const path = `/processes/${enc(id)}/tasks/active`;
+    return (await this.call({ method: 'GET', path, schema: pageSchema(TaskViewSchema), idempotent: true })).data.items;
+  }
+
+  /** POST /processes/{id}/cancel. Cancelling a cancelled process answers 200, so it is retried. */
+  async cancelProcess(id: string): Promise<Process> {
+    return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/cancel`, schema: ProcessSchema, idempotent: true })).data;
+  }
+
+  /**
+   * POST .../claim: a lease on a SCHEDULED task. The same worker claiming again
+   * while its lease is live gets the same lease, which is what makes a retry safe.
+   *
+   * @throws TributaryApiError 409 TaskAlreadyClaimed, TaskNotActive or ProcessNotRunning when the task is not this worker's to run.
+   * @example
+   * const claim = await client.claim(processId, 'Review Credit', 'worker-1');
+   * const amount = (claim.input.upstream['Open Loan Application'] as { amount: number }).amount;
+   */
+  async claim(processId: string, task: string, workerId: string): Promise<Claim> {
+    return (await this.call({ method: 'POST', path: taskPath(processId, task, 'claim'), body: { json: { workerId } }, schema: ClaimSchema, idempotent: true }))
+      .data;
+  }
+
+  /** POST .../heartbeat: extends the lease by the task's timeout. 409 LeaseMismatch means the lease is gone. */
+  async heartbeat(processId: string, task: string, leaseToken: string): Promise<Heartbeat> {
+    const body = { json: { leaseToken } };
+    return (await this.call({ method: 'POST', path: taskPath(processId, task, 'heartbeat'), body, schema: HeartbeatSchema, idempotent: true })).data;
+  }
+
+  /**
+   * POST .../complete. Without a lease token it completes an unclaimed (manual)
+   * task; that form is not retried, because a repeat after success is a 409.
+   *
+   * @example
+   * await client.complete(processId, 'Open Loan Application', { output: { amount: 1000000 } });
+   */
+  async complete(processId: string, task: string, result: { leaseToken?: string; output?: unknown } = {}): Promise<TaskEnded> {
+    const path = taskPath(processId, task, 'complete');
+    const idempotent = result.leaseToken !== undefined;
+    return (await this.call({ method: 'POST', path, body: { json: result }, schema: TaskEndedSchema, idempotent })).data;
+  }
+
+  /** POST .../fail: fails the task and, in this API version, the process. Retried only with a lease token. */
+  async fail(processId: string, task: string, failure: { leaseToken?: string; error: TaskError }): Promise<TaskEnded> {
+    const path = taskPath(processId, task, 'fail');
+    const idempotent = failure.leaseToken !== undefined;
+    return (await this.call({ method: 'POST', path, body: { json: failure }, schema: TaskEndedSchema, idempotent })).data;
+  }
+
+  private async call<S extends z.ZodType>(call: Call<S>): Promise<{ status: number; data: z.infer<S> }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(call);
+      } catch (error) {
+        if (!call.idempotent || attempt >= this.retries || !isRetryable(error)) throw error;
+        const retryAfter = error instanceof TributaryApiError ? error.retryAfter : undefined;
+        await sleep(backoffDelay(attempt, this.backoff, retryAfter));
+      }
+    }
+  }
+
+  private async once<S extends z.ZodType>(call: Call<S>): Promise<{ status: number; data: z.infer<S> }> {
+    const label = `${call.method} ${call.path}`;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
+    let payload: string | undefined;
+    if (call.body && 'yaml' in call.body) {
+      payload = call.body.yaml;
+      headers['content-type'] = 'application/yaml';
+    } else if (call.body) {
+      payload = JSON.stringify(call.body.json);
+      headers['content-type'] = 'application/json';
+    }
+    let status: number;
+    let text: string;
+    let retryAfter: string | null;
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const res = await this.fetchFn(this.url(call), { method: call.method, headers, signal, ...(payload === undefined ? {} : { body: payload }) });
+      status = res.status;
+      retryAfter = res.headers.get('retry-after');
+      // Reading the body is part of the attempt: a connection can die half-way.
+      text = await res.text();
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      const why = timedOut ? `timed out after ${this.timeoutMs} ms` : `failed: ${error instanceof Error ? error.message : String(error)}`;
+      throw new TributaryNetworkError(`${label} ${why}`, label, { cause: error });
+    }
+    if (status < 200 || status >= 300) throw apiErrorFromResponse(status, text, label, retryAfter);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new TributaryResponseError(`${label}: response ${status} is not JSON: ${text.slice(0, 200)}`, { status, request: label }, { cause: error });
+    }
+    const parsed = call.schema.safeParse(json);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new TributaryResponseError(`${label}: unexpected response shape: ${problems}`, { status, request: label }, { cause: parsed.error });
+    }
+    return { status, data: parsed.data };
+  }
+
+  private url(call: Call<z.ZodType>): string {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(call.query ?? {})) if (value !== undefined) params.set(key, String(value));
+    const qs = params.toString();
+    return `${this.baseUrl}${call.path}${qs === '' ? '' : `?${qs}`}`;
+  }
+}
+
+function taskPath(processId: string, task: string, action: string): string {
+  return `/processes/${enc(processId)}/tasks/${enc(task)}/${action}`;
+}

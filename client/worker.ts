@@ -1,0 +1,301 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { isTributaryApiError } from './errors.ts';
+import { TaskMessageSchema, type Claim, type TaskMessage } from './schemas.ts';
+import type { TributaryClient } from './tributary-client.ts';
+import { runClaimedTask } from './run-claimed-task.ts';
+import { errorFields, jsonLogger, type WorkerLogger } from './worker-logger.ts';
+
+/** What a handler gets for one claimed task. */
+export interface TaskContext {
+  readonly processId: string;
+  readonly task: string;
+  /** The claim's attempt: 1, then +1 each time an expired lease is handed out again. */
+  readonly attempt: number;
+  readonly definition: string;
+  readonly version: number;
+  /** The process input and the output of each task this one needs, by name. */
+  readonly input: Claim['input'];
+  /** Aborts with a LeaseLostError when this worker loses the lease; the result is then dropped. */
+  readonly signal: AbortSignal;
+}
+
+/** Does one task's work and returns its output (anything JSON-able). Throwing fails the task. */
+export type TaskHandler = (task: TaskContext) => Promise<unknown>;
+
+export interface WorkerOptions {
+  readonly client: TributaryClient;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  /** Unique per Worker instance: the server hands the same worker id its own live lease back. */
+  readonly workerId: string;
+  readonly handler: TaskHandler;
+  /** Tasks run at once. @default 4 */
+  readonly concurrency?: number;
+  /** Long-poll wait, 0..20. @default 20 */
+  readonly waitTimeSeconds?: number;
+  /** @default a third of the lease length, from the claim's `leaseExpiresAt` */
+  readonly heartbeatEveryMs?: number;
+  /** Only these task names; messages for others are made visible again at once for other workers. @default every task */
+  readonly tasks?: readonly string[];
+  /**
+   * Tasks no worker runs: people or other systems complete them through the API.
+   * Their messages are deleted on sight; released instead, they would cycle
+   * through the queue into its dead-letter queue. @default none
+   */
+  readonly manualTasks?: readonly string[];
+  /** @default one JSON line per event on stderr */
+  readonly logger?: WorkerLogger;
+}
+
+/** Claim errors that mean the task is someone else's or over: the message has nothing left to say. */
+const TASK_GONE_CODES = ['TaskAlreadyClaimed', 'TaskNotActive', 'ProcessNotRunning', 'ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound'];
+/** Longest pause after a round that brought only other workers' messages, or after a failed receive. */
+const MAX_IDLE_PAUSE_MS = 2000;
+
+/**
+ * Runs tasks from one SQS queue: receive → claim → run the handler while
+ * heartbeating → complete or fail. The message is a hint and the claim is the
+ * authority, so the message is deleted as soon as the claim succeeds (if this
+ * process then dies, the lease expires and the server's sweeper sends a new
+ * one) or as soon as the claim says the task is not this worker's to run.
+ *
+ * @example
+ * const worker = new Worker({
+ *   client, sqs: new SQSClient({}), queueUrl, workerId: `loan-${process.pid}`,
+ *   handler: async ({ task, input }) => ({ ok: true, task, seen: Object.keys(input.upstream) }),
+ * });
+ * process.once('SIGINT', () => void worker.stop());
+ * await worker.start(); // resolves after stop(), once in-flight tasks have ended
+ */
+export class Worker {
+  private readonly options: WorkerOptions;
+  private readonly log: WorkerLogger;
+  private readonly concurrency: number;
+  /** Tasks this worker is claiming or running, by process and task, with the attempt: to drop duplicate messages. */
+  private readonly running = new Map<string, { attempt: number }>();
+  private readonly inFlight = new Set<Promise<boolean>>();
+  private stopController = new AbortController();
+  private loop: Promise<void> | undefined;
+  private idleStreak = 0;
+
+  constructor(options: WorkerOptions) {
+    const { concurrency = 4, waitTimeSeconds = 20, heartbeatEveryMs, tasks } = options;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 0 || waitTimeSeconds > 20) {
+      throw new RangeError(`waitTimeSeconds must be an integer from 0 to 20, got ${waitTimeSeconds}`);
+    }
+    if (heartbeatEveryMs !== undefined && !(heartbeatEveryMs > 0)) throw new RangeError(`heartbeatEveryMs must be positive, got ${heartbeatEveryMs}`);
+    if (tasks !== undefined && tasks.length === 0) throw new RangeError('tasks, when given, must name at least one task');
+    if (options.workerId === '') throw new RangeError('workerId must not be empty');
+    this.options = options;
+    this.concurrency = concurrency;
+    this.log = options.logger ?? jsonLogger;
+  }
+
+  /** Receives and runs tasks until {@link stop}; resolves once stopped and every in-flight task has ended. */
+  start(): Promise<void> {
+    if (this.loop) throw new Error('the worker is already running');
+    this.stopController = new AbortController();
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+    });
+    return this.loop;
+  }
+
+  /**
+   * Stops receiving, waits for in-flight tasks to end, then resolves. An open
+   * long poll is let run out (up to `waitTimeSeconds`) rather than cut: SQS
+   * may already have handed a cut poll's messages to the dropped connection,
+   * hiding them for the visibility timeout. What it returns is made visible again at once.
+   */
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * One receive round (long-polling up to `waitTimeSeconds`) for as many
+   * messages as there are free slots; waits for the tasks it started.
+   * Returns how many tasks it claimed and ran. For tests and scheduled jobs;
+   * not while {@link start} runs.
+   */
+  async runOnce(): Promise<number> {
+    if (this.loop) throw new Error('runOnce() cannot run while the worker is started');
+    const started = await this.receiveRound(this.concurrency - this.inFlight.size, new AbortController().signal);
+    const ran = await Promise.all(started);
+    return ran.filter(Boolean).length;
+  }
+
+  private async run(): Promise<void> {
+    const stop = this.stopController.signal;
+    let failures = 0;
+    while (!stop.aborted) {
+      if (this.inFlight.size >= this.concurrency) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      try {
+        // The started tasks are tracked in inFlight: receiving goes on while they run.
+        void (await this.receiveRound(this.concurrency - this.inFlight.size, stop));
+        failures = 0;
+      } catch (error) {
+        if (stop.aborted) break;
+        failures++;
+        this.log.error('receive failed; backing off', { queueUrl: this.options.queueUrl, ...errorFields(error) });
+        await pause(Math.min(MAX_IDLE_PAUSE_MS * 5, 250 * 2 ** failures), stop);
+      }
+    }
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Receives up to `free` messages and starts a task for each that is this worker's; returns those tasks. */
+  private async receiveRound(free: number, stop: AbortSignal): Promise<Promise<boolean>[]> {
+    if (free <= 0) return [];
+    const { waitTimeSeconds = 20, tasks } = this.options;
+    // What is there now, up to the free slots; only when nothing is, a long poll for the next message.
+    // A long poll for one message returns as soon as one arrives everywhere, whereas the SQS
+    // emulator holds a long poll for several until it has them all.
+    let messages = await this.receive(Math.min(10, free), 0);
+    if (messages.length === 0 && waitTimeSeconds > 0 && !stop.aborted) messages = await this.receive(1, waitTimeSeconds);
+    if (stop.aborted) {
+      if (messages.length > 0) await this.release(messages);
+      return [];
+    }
+    const started: Promise<boolean>[] = [];
+    const foreign: Message[] = [];
+    for (const message of messages) {
+      const body = parseBody(message.Body);
+      if (!body) {
+        this.log.warn('malformed task message; deleting it', { messageId: message.MessageId, body: message.Body?.slice(0, 200) });
+        await this.delete(message);
+      } else if (this.options.manualTasks?.includes(body.task)) {
+        this.log.debug('message for a manual task; deleting it', { processId: body.processId, task: body.task });
+        await this.delete(message);
+      } else if (tasks && !tasks.includes(body.task)) {
+        foreign.push(message);
+      } else {
+        started.push(this.track(this.handle(message, body)));
+      }
+    }
+    if (foreign.length > 0) await this.release(foreign);
+    // Only other workers' messages: give them a moment to take them before this worker receives them again.
+    if (foreign.length > 0 && started.length === 0) {
+      this.idleStreak = Math.min(this.idleStreak + 1, 10);
+      await pause(Math.min(MAX_IDLE_PAUSE_MS, 25 * 2 ** this.idleStreak), stop);
+    } else if (started.length > 0) {
+      this.idleStreak = 0;
+    }
+    return started;
+  }
+
+  private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
+    const out = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitTimeSeconds,
+        // AttributeNames is what the emulator reads (for ApproximateReceiveCount); SQS reads either.
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    return out.Messages ?? [];
+  }
+
+  private track(task: Promise<boolean>): Promise<boolean> {
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+    return task;
+  }
+
+  /** Claims and runs one task. Resolves to whether the handler ran; never rejects. */
+  private async handle(message: Message, body: TaskMessage): Promise<boolean> {
+    const { client, workerId } = this.options;
+    const fields = { processId: body.processId, task: body.task, attempt: body.attempt, receiveCount: message.Attributes?.ApproximateReceiveCount };
+    const key = `${body.processId}\u0000${body.task}`;
+    const current = this.running.get(key);
+    if (current && current.attempt >= body.attempt) {
+      // A resent hint for a task this worker already has: claiming again would return the same lease and run it twice.
+      this.log.debug('duplicate message for a task this worker is running; deleting it', fields);
+      await this.delete(message);
+      return false;
+    }
+    const entry = { attempt: body.attempt };
+    this.running.set(key, entry);
+    try {
+      let claim: Claim;
+      try {
+        claim = await client.claim(body.processId, body.task, workerId);
+      } catch (error) {
+        if (isTributaryApiError(error, ...TASK_GONE_CODES)) {
+          this.log.debug('task is not ours to run; deleting the message', { ...fields, ...errorFields(error) });
+          await this.delete(message);
+        } else {
+          this.log.warn('claim failed; the message will reappear after its visibility timeout', { ...fields, ...errorFields(error) });
+        }
+        return false;
+      }
+      entry.attempt = claim.attempt;
+      await this.delete(message);
+      await runClaimedTask({ ...this.options, logger: this.log }, body, claim);
+      return true;
+    } catch (error) {
+      this.log.error('task run failed unexpectedly', { ...fields, ...errorFields(error) });
+      return false;
+    } finally {
+      if (this.running.get(key) === entry) this.running.delete(key);
+    }
+  }
+
+  private async delete(message: Message): Promise<void> {
+    try {
+      await this.options.sqs.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    } catch (error) {
+      // Harmless: the message comes back, and its claim then says the task is taken or over.
+      this.log.warn('could not delete a message', { messageId: message.MessageId, ...errorFields(error) });
+    }
+  }
+
+  private async release(messages: readonly Message[]): Promise<void> {
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+    } catch (error) {
+      this.log.warn('could not release messages for other workers; they reappear after the visibility timeout', errorFields(error));
+    }
+  }
+}
+
+function parseBody(raw: string | undefined): TaskMessage | undefined {
+  try {
+    const parsed = TaskMessageSchema.safeParse(JSON.parse(raw ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sleeps, but wakes early when `stop` fires. */
+function pause(ms: number, stop: AbortSignal): Promise<void> {
+  if (stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
