@@ -7,8 +7,7 @@ import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
 import type { AwsCallInterceptor } from '#adapters/aws-clients.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
-import { createIsolatedResources } from '../support/resources.ts';
-import { TestClock, drainQueue, putYaml, runToEnd, testDeps, type Deps } from '../support/core-harness.ts';
+import { TestClock, coreFixture, drainQueue, putYaml, runToEnd, testDeps, type Deps } from '../support/core-harness.ts';
 
 /**
  * I3: no lost work. A crash after any AWS call of a use case (a state write
@@ -82,10 +81,7 @@ let deps: Deps;
 let queueUrl: string;
 
 beforeAll(async () => {
-  resources = await createIsolatedResources('crash');
-  clock = new TestClock();
-  deps = testDeps(resources, clock);
-  queueUrl = resources.queues.default!;
+  ({ resources, clock, deps, queueUrl } = await coreFixture('crash'));
   await putYaml(deps, 'diamond', DIAMOND);
 });
 

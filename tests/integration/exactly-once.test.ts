@@ -3,8 +3,7 @@ import { claimTask } from '#app/claim-task.ts';
 import { completeTask } from '#app/end-task.ts';
 import { startProcess } from '#app/start-process.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
-import { createIsolatedResources } from '../support/resources.ts';
-import { TestClock, drainQueue, putYaml, testDeps, type Deps } from '../support/core-harness.ts';
+import { TestClock, coreFixture, drainQueue, putYaml, testDeps, type Deps } from '../support/core-harness.ts';
 
 /**
  * I2: a task whose needs have all completed is scheduled, and sent, exactly
@@ -20,10 +19,7 @@ let deps: Deps;
 let queueUrl: string;
 
 beforeAll(async () => {
-  resources = await createIsolatedResources('exactly-once');
-  clock = new TestClock();
-  deps = testDeps(resources, clock);
-  queueUrl = resources.queues.default!;
+  ({ resources, clock, deps, queueUrl } = await coreFixture('exactly-once'));
   const parents = Array.from({ length: PARENTS }, (_, i) => `P${i}`);
   await putYaml(deps, 'join', `tasks:\n${parents.map((p) => `  - name: ${p}\n`).join('')}  - name: Join\n    needs: [${parents.join(', ')}]\n`);
   await putYaml(deps, 'sinks', `tasks:\n  - name: Root\n${parents.map((p) => `  - name: ${p}\n    needs: [Root]\n`).join('')}`);

@@ -3,17 +3,13 @@ import { claimTask } from '#app/claim-task.ts';
 import { completeTask } from '#app/end-task.ts';
 import { startProcess } from '#app/start-process.ts';
 import { capacityDelta, capacitySnapshot } from '#adapters/capacity-meter.ts';
-import type { LocalResources } from '../../local/create-resources.ts';
-import { createIsolatedResources } from '../support/resources.ts';
-import { TestClock, drainQueue, putYaml, testDeps, type Deps } from '../support/core-harness.ts';
+import { coreFixture, drainQueue, putYaml, type Deps } from '../support/core-harness.ts';
 
 /**
  * I5: the cost of a task does not grow with the size of its process. DynamoDB
  * bills writes by item size, so the write units of one task's claim and
  * completion must be the same in a process of 12 tasks and one of 202.
  */
-let resources: LocalResources;
-let clock: TestClock;
 let deps: Deps;
 let queueUrl: string;
 
@@ -22,10 +18,7 @@ const fanOut = (width: number) =>
   `  - name: Join\n    needs: [${Array.from({ length: width }, (_, i) => `T${i}`).join(', ')}]\n`;
 
 beforeAll(async () => {
-  resources = await createIsolatedResources('flat-cost');
-  clock = new TestClock();
-  deps = testDeps(resources, clock);
-  queueUrl = resources.queues.default!;
+  ({ deps, queueUrl } = await coreFixture('flat-cost'));
   await putYaml(deps, 'small', fanOut(10));
   await putYaml(deps, 'large', fanOut(200));
 });

@@ -5,8 +5,7 @@ import { getProcess } from '#app/process-views.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
-import { createIsolatedResources } from '../support/resources.ts';
-import { TestClock, drainQueue, putYaml, testDeps, type Deps } from '../support/core-harness.ts';
+import { TestClock, codeOf, coreFixture, drainQueue, putYaml, testDeps, type Deps } from '../support/core-harness.ts';
 
 /** I4: claims are exclusive and fenced; an expired lease is re-enqueued with attempt+1 and its token is dead. */
 let resources: LocalResources;
@@ -15,19 +14,10 @@ let deps: Deps;
 let queueUrl: string;
 
 beforeAll(async () => {
-  resources = await createIsolatedResources('leases');
-  clock = new TestClock();
-  deps = testDeps(resources, clock);
-  queueUrl = resources.queues.default!;
+  ({ resources, clock, deps, queueUrl } = await coreFixture('leases'));
   await putYaml(deps, 'leased', 'tasks:\n  - name: Work\n    timeoutSeconds: 60\n  - name: After\n    needs: [Work]\n');
 });
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  return p.then(
-    () => undefined,
-    (e: { code?: string }) => e.code,
-  );
-}
 
 describe('fenced leases (I4)', () => {
   it('re-enqueues a task whose lease expired without a heartbeat, with attempt+1, and fences off the old token', async () => {

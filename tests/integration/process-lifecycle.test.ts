@@ -4,9 +4,7 @@ import { completeTask, failTask } from '#app/end-task.ts';
 import { cancelProcess } from '#app/end-process.ts';
 import { getProcess, listActiveTasks, listProcesses } from '#app/process-views.ts';
 import { startProcess } from '#app/start-process.ts';
-import type { LocalResources } from '../../local/create-resources.ts';
-import { createIsolatedResources } from '../support/resources.ts';
-import { TestClock, drainQueue, putYaml, runToEnd, testDeps, type Deps } from '../support/core-harness.ts';
+import { TestClock, codeOf, coreFixture, drainQueue, putYaml, runToEnd, type Deps } from '../support/core-harness.ts';
 
 const LOAN = `
 description: loan application
@@ -21,27 +19,15 @@ tasks:
     needs: [Review Credit, Check Identity]
 `;
 
-let resources: LocalResources;
 let deps: Deps;
 let clock: TestClock;
 let queueUrl: string;
 
 beforeAll(async () => {
-  resources = await createIsolatedResources('lifecycle');
-  clock = new TestClock();
-  deps = testDeps(resources, clock);
-  queueUrl = resources.queues.default!;
+  ({ clock, deps, queueUrl } = await coreFixture('lifecycle'));
   await putYaml(deps, 'loan', LOAN);
 });
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-}
 
 describe('a process of the loan definition', () => {
   it('runs a diamond to COMPLETED, passing the process input and upstream outputs to each claim', async () => {

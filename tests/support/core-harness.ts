@@ -10,6 +10,7 @@ import { sweep } from '#app/sweep.ts';
 import { TaskMessageSchema, type TaskMessage } from '#schemas/items.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
 import { sqsClient, testEmulators } from './clients.ts';
+import { createIsolatedResources } from './resources.ts';
 
 export type Deps = AppDeps & { sweepIndex: SweepIndex };
 
@@ -45,6 +46,29 @@ export function testDeps(
     settings: options.settings ?? {},
   };
   return { ...createDeps(opts), log: silent };
+}
+
+/** A test file's own table and queues, a hand-moved clock, and deps over them. */
+export interface CoreFixture {
+  readonly resources: LocalResources;
+  readonly clock: TestClock;
+  readonly deps: Deps;
+  /** The `default` work queue. */
+  readonly queueUrl: string;
+}
+
+export async function coreFixture(label: string): Promise<CoreFixture> {
+  const resources = await createIsolatedResources(label);
+  const clock = new TestClock();
+  return { resources, clock, deps: testDeps(resources, clock), queueUrl: resources.queues.default! };
+}
+
+/** The error code a call is refused with, or undefined when it succeeds. */
+export async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
+  return call.then(
+    () => undefined,
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 }
 
 export interface ReceivedTask {
