@@ -10,38 +10,9 @@ import {
 import { TaskItemSchema, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { ConditionFailed, cancellationReasons, conditionally, isTransactionConflict } from './conditional.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
+import { counterBump, endTaskUpdate, scheduledAttributes, type CounterBump, type EndTaskInput, type ScheduleContext } from './task-writes.ts';
 
-/** What a task message and a later claim need to know about a task, fixed when it is scheduled. */
-export interface ScheduleContext {
-  readonly processId: string;
-  readonly task: string;
-  readonly definition: string;
-  readonly version: number;
-  readonly queue: string;
-  readonly timeoutSeconds: number;
-  readonly attempt: number;
-  readonly iso: string;
-  /** When the sweeper should resend the message if nobody has claimed the task (epoch ms). */
-  readonly sweepAt: number;
-}
-
-/** A counter decrement for a task with several needs, made in the same transaction as the completion. */
-export interface CounterBump {
-  /** Task name of the join, or undefined for the process's end counter (several sinks). */
-  readonly task?: string;
-  /** The join's number of needs: the counter never passes it. */
-  readonly limit: number;
-}
-
-export interface EndTaskInput {
-  readonly processId: string;
-  readonly task: string;
-  /** Undefined for a manual (human) completion of an unclaimed SCHEDULED task. */
-  readonly leaseToken?: string;
-  readonly iso: string;
-  readonly now: number;
-  readonly expiresAt: number;
-}
+export type { CounterBump, EndTaskInput, ScheduleContext } from './task-writes.ts';
 
 const MAX_TRANSACTION_RETRIES = 8;
 
@@ -199,32 +170,12 @@ export class TaskStore {
    * The task stays on the sweep index until its children are scheduled.
    */
   async complete(input: EndTaskInput, output: unknown, bumps: readonly CounterBump[]): Promise<true | ConditionFailed> {
-    const taskUpdate = this.endUpdate(input, 'COMPLETED', { output: output ?? null });
+    const taskUpdate = endTaskUpdate(this.tableName, input, 'COMPLETED', { output: output ?? null });
     if (bumps.length === 0) {
       const r = await conditionally(() => this.db.send(new UpdateCommand({ ...taskUpdate, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })));
       return r instanceof ConditionFailed ? r : true;
     }
-    const counters = bumps.map((b) => ({
-      Update:
-        b.task === undefined
-          ? {
-              TableName: this.tableName,
-              Key: keys.processEnd(input.processId),
-              UpdateExpression: 'ADD done :one',
-              // Never past the number of sinks: a guard against double counting.
-              ConditionExpression: 'attribute_not_exists(done) OR done < :limit',
-              ExpressionAttributeValues: { ':one': 1, ':limit': b.limit },
-            }
-          : {
-              TableName: this.tableName,
-              Key: keys.task(input.processId, b.task),
-              UpdateExpression: 'SET #st = if_not_exists(#st, :pending), #nm = :name ADD done :one',
-              // Never past the join's number of needs: a guard against double counting.
-              ConditionExpression: 'attribute_not_exists(done) OR done < :limit',
-              ExpressionAttributeNames: { '#st': 'status', '#nm': 'name' },
-              ExpressionAttributeValues: { ':one': 1, ':limit': b.limit, ':pending': 'PENDING', ':name': b.task },
-            },
-    }));
+    const counters = bumps.map((b) => ({ Update: counterBump(this.tableName, input.processId, b) }));
     for (let attempt = 0; ; attempt++) {
       try {
         await this.db.send(
@@ -249,34 +200,9 @@ export class TaskStore {
   /** Ends a task as FAILED, fenced like `complete`. */
   async fail(input: EndTaskInput, error: TaskError): Promise<true | ConditionFailed> {
     const r = await conditionally(() =>
-      this.db.send(new UpdateCommand({ ...this.endUpdate(input, 'FAILED', { error }), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+      this.db.send(new UpdateCommand({ ...endTaskUpdate(this.tableName, input, 'FAILED', { error }), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
     );
     return r instanceof ConditionFailed ? r : true;
-  }
-
-  private endUpdate(input: EndTaskInput, status: 'COMPLETED' | 'FAILED', extra: Record<string, unknown>) {
-    const key = keys.task(input.processId, input.task);
-    const values: Record<string, unknown> = {
-      ':s': status,
-      ':iso': input.iso,
-      ':exp': input.expiresAt,
-      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`:x_${k}`, v])),
-    };
-    // The sweep entry stays: an ended task that still has one owes its follow-up
-    // (children, process end) until clearSweep. Leaving it costs no index write.
-    const sets = ['#s = :s', 'endedAt = :iso', 'expiresAt = :exp', ...Object.keys(extra).map((k) => `#x_${k} = :x_${k}`)];
-    // With a token: the running lease must match. Without: only an unclaimed SCHEDULED task (a manual task).
-    const condition = input.leaseToken === undefined ? '#s = :scheduled' : '#s = :running AND leaseToken = :t';
-    if (input.leaseToken === undefined) values[':scheduled'] = 'SCHEDULED';
-    else Object.assign(values, { ':running': 'RUNNING', ':t': input.leaseToken });
-    return {
-      TableName: this.tableName,
-      Key: key,
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseExpiresAt`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: { '#s': 'status', ...Object.fromEntries(Object.keys(extra).map((k) => [`#x_${k}`, k])) },
-      ExpressionAttributeValues: values,
-    };
   }
 
   /**
@@ -406,19 +332,4 @@ export class TaskStore {
     );
     return !(r instanceof ConditionFailed);
   }
-}
-
-function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
-  return {
-    name: ctx.task,
-    status: 'SCHEDULED',
-    attempt: ctx.attempt,
-    queue: ctx.queue,
-    definition: ctx.definition,
-    version: ctx.version,
-    timeoutMs: ctx.timeoutSeconds * 1000,
-    scheduledAt: ctx.iso,
-    sweepAt: ctx.sweepAt,
-    sends: 0,
-  };
 }
