@@ -37,7 +37,7 @@ export async function endProcess(deps: AppDeps, processId: string, status: EndSt
  * so late scheduling cannot revive them), then takes the process off the sweep
  * index. Idempotent: the sweeper re-runs it if a call dies half-way.
  */
-export async function finishCleanup(deps: AppDeps, process: ProcessItem): Promise<void> {
+export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs = deps.settings.followUpBudgetMs): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
   const existing = new Map((await deps.tasks.listAll(process.id)).map((t) => [t.name, t]));
   const unfinished = dagOf(def).order.filter((name) => {
@@ -45,8 +45,15 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem): Promis
     return !item || !isTerminalTask(item.status);
   });
   const at = instant(deps);
-  await mapLimit(unfinished, deps.settings.writeConcurrency, (name) => deps.tasks.cancel(process.id, name, at.iso, at.expiresAt));
-  if (process.sweepAt !== undefined) await deps.processes.clearSweep(process.id, process.sweepAt);
+  const deadline = at.now + budgetMs;
+  const done = await mapLimit(unfinished, deps.settings.writeConcurrency, async (name) => {
+    // Past the budget, stop: the process stays due on the sweep index, and the
+    // sweeper (which skips what is already cancelled) finishes the rest.
+    if (deps.now() >= deadline) return false;
+    await deps.tasks.cancel(process.id, name, at.iso, at.expiresAt);
+    return true;
+  });
+  if (done.every(Boolean) && process.sweepAt !== undefined) await deps.processes.clearSweep(process.id, process.sweepAt);
 }
 
 /** POST /processes/{id}/cancel. Cancelling a cancelled process is a no-op; a finished one is a 409. */

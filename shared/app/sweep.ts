@@ -98,7 +98,7 @@ async function sweepProcess(deps: AppDeps, key: DueKey): Promise<Outcome> {
   } else if (process.status === 'COMPLETED') {
     await deps.processes.clearSweep(process.id, process.sweepAt);
   } else {
-    await finishCleanup(deps, process);
+    await finishCleanup(deps, process, deps.settings.sweepFollowUpBudgetMs);
   }
   return 'processesRepaired';
 }

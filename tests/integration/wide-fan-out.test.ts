@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cancelProcess } from '#app/end-process.ts';
 import { completeTask } from '#app/end-task.ts';
+import { getProcess } from '#app/process-views.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
@@ -9,7 +11,8 @@ import { TestClock, drainQueue, putYaml, testDeps } from '../support/core-harnes
 /**
  * A fan-out wider than one call's time budget: the completing call schedules
  * what fits, records where it stopped, and the sweeper finishes the rest, with
- * every child scheduled and sent exactly once. The same holds for roots.
+ * every child scheduled and sent exactly once. The same holds for roots and
+ * for cancelling a wide process.
  */
 const WIDTH = 60;
 let resources: LocalResources;
@@ -60,6 +63,30 @@ describe('fan-outs wider than the call budget', () => {
     await sweep(deps, deps.sweepIndex);
     const all = [...inCall, ...(await drainQueue(resources.queues.default!))].map((m) => m.body.task).sort();
     expect(all).toEqual([...roots].sort());
+    expect(await deps.processes.get(process.id)).not.toHaveProperty('sweepAt');
+  });
+});
+
+describe('cancelling a process wider than the call budget', () => {
+  it('cancels what fits in the call and leaves the rest to the sweeper', async () => {
+    const clock = new TestClock();
+    const deps = testDeps(resources, clock);
+    const tasks = Array.from({ length: WIDTH }, (_, i) => `T${i}`);
+    await putYaml(deps, 'wide-cancel', `tasks:\n  - name: Root\n${tasks.map((t) => `  - name: ${t}\n    needs: [Root]\n`).join('')}`);
+    const { process } = await startProcess(deps, { definition: 'wide-cancel' });
+    await drainQueue(resources.queues.default!);
+
+    await cancelProcess(steppingDeps(clock, 500), process.id);
+    const partly = await getProcess(deps, process.id);
+    expect(partly.status).toBe('CANCELLED');
+    const cancelledInCall = partly.tasks.filter((t) => t.status === 'CANCELLED').length;
+    expect(cancelledInCall).toBeGreaterThan(0);
+    expect(cancelledInCall).toBeLessThan(WIDTH + 1);
+    expect(await deps.processes.get(process.id)).toHaveProperty('sweepAt');
+
+    await sweep(deps, deps.sweepIndex);
+    const after = await getProcess(deps, process.id);
+    expect(after.tasks.every((t) => t.status === 'CANCELLED')).toBe(true);
     expect(await deps.processes.get(process.id)).not.toHaveProperty('sweepAt');
   });
 });
