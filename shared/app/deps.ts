@@ -15,6 +15,11 @@ export interface Settings {
   readonly maxResendIntervalMs: number;
   /** How long a finished process is kept before DynamoDB TTL removes it. */
   readonly retentionSeconds: number;
+  /**
+   * The longest a process may run (like Step Functions Standard's one year).
+   * Its input item expires this long plus the retention after the start.
+   */
+  readonly maxProcessSeconds: number;
   /** Parallel DynamoDB writes within one call (fan-out, cancellation). */
   readonly writeConcurrency: number;
   /**
@@ -57,6 +62,7 @@ export const defaultSettings = (queues: readonly string[]): Settings => ({
   followUpGraceMs: 30_000,
   maxResendIntervalMs: 15 * 60_000,
   retentionSeconds: 30 * 24 * 3600,
+  maxProcessSeconds: 365 * 24 * 3600,
   writeConcurrency: 32,
   followUpBudgetMs: 3_000,
   sweepFollowUpBudgetMs: 20_000,

@@ -38,6 +38,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
       ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey }),
       // Until the roots are written, the process is on the sweep index.
       sweepAt: at.now + deps.settings.followUpGraceMs,
+      inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
     },
     input,
   );

@@ -27,6 +27,11 @@ export interface NewProcess {
   readonly idempotencyKey?: string;
   /** When the sweeper should check that the roots were scheduled (epoch ms). */
   readonly sweepAt: number;
+  /**
+   * TTL of the input item (epoch s). The input is written once and never
+   * rewritten (rewriting costs its size), so its expiry is fixed at creation.
+   */
+  readonly inputExpiresAt: number;
 }
 
 /**
@@ -51,7 +56,7 @@ export class ProcessStore {
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.processInput(p.id), input: input ?? null },
+          Item: { ...keys.processInput(p.id), input: input ?? null, expiresAt: p.inputExpiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),

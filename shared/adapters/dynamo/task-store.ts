@@ -175,7 +175,7 @@ export class TaskStore {
       const r = await conditionally(() => this.db.send(new UpdateCommand({ ...taskUpdate, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })));
       return r instanceof ConditionFailed ? r : true;
     }
-    const counters = bumps.map((b) => ({ Update: counterBump(this.tableName, input.processId, b) }));
+    const counters = bumps.map((b) => ({ Update: counterBump(this.tableName, input.processId, b, input.expiresAt) }));
     for (let attempt = 0; ; attempt++) {
       try {
         await this.db.send(

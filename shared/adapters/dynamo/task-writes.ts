@@ -86,14 +86,16 @@ export function endTaskUpdate(tableName: string, input: EndTaskInput, status: 'C
  * process's end counter. The guard keeps a counter from passing its limit,
  * which would mean a parent was counted twice.
  */
-export function counterBump(tableName: string, processId: string, bump: CounterBump) {
+export function counterBump(tableName: string, processId: string, bump: CounterBump, expiresAt: number) {
   if (bump.task === undefined) {
+    // The end counter is only ever touched by completions: each one moves its
+    // expiry, so the item goes with the rest of the process.
     return {
       TableName: tableName,
       Key: keys.processEnd(processId),
-      UpdateExpression: 'ADD done :one',
+      UpdateExpression: 'SET expiresAt = :exp ADD done :one',
       ConditionExpression: 'attribute_not_exists(done) OR done < :limit',
-      ExpressionAttributeValues: { ':one': 1, ':limit': bump.limit },
+      ExpressionAttributeValues: { ':one': 1, ':limit': bump.limit, ':exp': expiresAt },
     };
   }
   return {
