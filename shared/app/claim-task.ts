@@ -43,10 +43,13 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   const needs = dagOf(def).tasks.get(task)?.needs ?? [];
   const [processInput, outputs] = await Promise.all([
     deps.processes.getInput(processId),
-    needs.length > 0 ? deps.tasks.getMany(processId, needs, ['output']) : Promise.resolve(new Map<string, Record<string, unknown>>()),
+    needs.length > 0 ? deps.tasks.getMany(processId, needs, ['outputJson']) : Promise.resolve(new Map<string, Record<string, unknown>>()),
   ]);
   const upstream: Record<string, unknown> = {};
-  for (const need of needs) upstream[need] = outputs.get(need)?.output ?? null;
+  for (const need of needs) {
+    const json = outputs.get(need)?.outputJson;
+    upstream[need] = typeof json === 'string' ? (JSON.parse(json) as unknown) : null;
+  }
   return {
     leaseToken: item.leaseToken,
     leaseExpiresAt: new Date(item.leaseExpiresAt).toISOString(),

@@ -70,8 +70,10 @@ export const TaskItemSchema = z.object({
   workerId: z.string().optional(),
   leaseToken: z.string().optional(),
   leaseExpiresAt: z.number().optional(),
-  output: z.unknown().optional(),
-  error: TaskErrorSchema.optional(),
+  /** The output, stored as JSON text: any JSON value fits, however deep (DynamoDB maps stop at 32 levels). */
+  outputJson: z.string().optional(),
+  /** The error, stored as JSON text for the same reason (its `details` are the caller's). */
+  errorJson: z.string().optional(),
   scheduledAt: z.string().optional(),
   claimedAt: z.string().optional(),
   endedAt: z.string().optional(),
@@ -79,7 +81,11 @@ export const TaskItemSchema = z.object({
   sends: z.number().int().nonnegative().optional(),
   /** Single-need children before this index are scheduled (a follow-up that ran out of time). */
   resumeFrom: z.number().int().nonnegative().optional(),
-});
+}).transform(({ outputJson, errorJson, ...rest }) => ({
+  ...rest,
+  ...(outputJson === undefined ? {} : { output: JSON.parse(outputJson) as unknown }),
+  ...(errorJson === undefined ? {} : { error: TaskErrorSchema.parse(JSON.parse(errorJson)) }),
+}));
 export type TaskItem = z.infer<typeof TaskItemSchema>;
 
 /** The body of every task message on SQS: a hint; the claim is the authority. */

@@ -210,6 +210,29 @@ describe('processes and tasks', () => {
     expect(cancel.body.error.code).toBe('ProcessNotRunning');
   });
 
+  it('keeps any JSON input and output as sent, however deeply nested (DynamoDB maps stop at 32 levels)', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 60; i++) deep = { level: i, next: deep };
+    const odd = { deep, list: [[[[[]]]]], empty: '', huge: 1.5e300, tiny: 5e-324, unicode: 'é🚀' };
+    const { status, body: p } = await api.request<{ id: string; input: unknown }>('POST', '/processes', { definition: loan, input: odd });
+    expect(status).toBe(201);
+    expect(p.input).toEqual(odd);
+    const task = (t: string) => `/processes/${p.id}/tasks/${encodeURIComponent(t)}`;
+    expect((await api.request('POST', `${task('Open Loan Application')}/complete`, { output: odd })).status).toBe(200);
+    const claim = await api.request<{ input: { process: unknown; upstream: Record<string, unknown> } }>('POST', `${task('Review Credit')}/claim`, {
+      workerId: 'w',
+    });
+    expect(claim.status).toBe(200);
+    expect(claim.body.input).toEqual({ process: odd, upstream: { 'Open Loan Application': odd } });
+    const failed = await api.request('POST', `${task('Review Credit')}/fail`, {
+      leaseToken: (claim.body as unknown as { leaseToken: string }).leaseToken,
+      error: { message: 'deep', details: deep },
+    });
+    expect(failed.status).toBe(200);
+    const view = await api.request<{ tasks: { name: string; error?: unknown }[] }>('GET', `/processes/${p.id}`);
+    expect(view.body.tasks.find((t) => t.name === 'Review Credit')?.error).toEqual({ message: 'deep', details: deep });
+  });
+
   it('fails a process and cancels one, listing them by status', async () => {
     const { body: a } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
     const failed = await api.request('POST', `/processes/${a.id}/tasks/${encodeURIComponent('Open Loan Application')}/fail`, {

@@ -56,7 +56,8 @@ export class ProcessStore {
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.processInput(p.id), input: input ?? null, expiresAt: p.inputExpiresAt },
+          // Stored as JSON text: any JSON value fits, however deeply nested.
+          Item: { ...keys.processInput(p.id), inputJson: JSON.stringify(input ?? null), expiresAt: p.inputExpiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -100,7 +101,7 @@ export class ProcessStore {
 
   async getInput(id: string): Promise<unknown> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.processInput(id), ConsistentRead: true }));
-    return Item?.input ?? null;
+    return typeof Item?.inputJson === 'string' ? (JSON.parse(Item.inputJson) as unknown) : null;
   }
 
   /**

@@ -170,7 +170,7 @@ export class TaskStore {
    * The task stays on the sweep index until its children are scheduled.
    */
   async complete(input: EndTaskInput, output: unknown, bumps: readonly CounterBump[]): Promise<true | ConditionFailed> {
-    const taskUpdate = endTaskUpdate(this.tableName, input, 'COMPLETED', { output: output ?? null });
+    const taskUpdate = endTaskUpdate(this.tableName, input, 'COMPLETED', { outputJson: JSON.stringify(output ?? null) });
     if (bumps.length === 0) {
       const r = await conditionally(() => this.db.send(new UpdateCommand({ ...taskUpdate, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })));
       return r instanceof ConditionFailed ? r : true;
@@ -200,7 +200,7 @@ export class TaskStore {
   /** Ends a task as FAILED, fenced like `complete`. */
   async fail(input: EndTaskInput, error: TaskError): Promise<true | ConditionFailed> {
     const r = await conditionally(() =>
-      this.db.send(new UpdateCommand({ ...endTaskUpdate(this.tableName, input, 'FAILED', { error }), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+      this.db.send(new UpdateCommand({ ...endTaskUpdate(this.tableName, input, 'FAILED', { errorJson: JSON.stringify(error) }), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
     );
     return r instanceof ConditionFailed ? r : true;
   }
