@@ -11,6 +11,13 @@ import { instant } from './timestamps.ts';
 /** Most counters one completion may bump in its transaction (DynamoDB allows 100 actions). */
 export const MAX_COUNTERS_PER_TASK = 99;
 
+/**
+ * Largest stored definition (bytes of its JSON form). A version is one
+ * DynamoDB item (400 KB at most); normalising a compact YAML document (every
+ * default written out) can make it larger than the request was.
+ */
+export const MAX_STORED_DEFINITION_BYTES = 350_000;
+
 export interface DefinitionView {
   readonly name: string;
   readonly version: number;
@@ -49,6 +56,12 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
       contentHash,
       createdAt: instant(deps).iso,
     };
+    const size = Buffer.byteLength(JSON.stringify(stored), 'utf8');
+    if (size > MAX_STORED_DEFINITION_BYTES) {
+      throw new InvalidDefinitionError([
+        { message: `the definition takes ${size} bytes once normalised; the limit is ${MAX_STORED_DEFINITION_BYTES} (shorter task names or fewer tasks)` },
+      ]);
+    }
     const result = await deps.definitions.appendVersion(stored);
     if (result.kind === 'created') return { created: true, definition: toDefinitionView(stored) };
   }

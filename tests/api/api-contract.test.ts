@@ -76,6 +76,17 @@ describe('definitions', () => {
     expect((await api.request('GET', `/definitions/${name('bad')}`)).status).toBe(404);
   });
 
+  it('refuses a definition too large to store as one item, with 400 and nothing stored', async () => {
+    // 5,000 tasks in compact YAML fit the 256 KiB body limit; with every default written out they do not fit one item.
+    const yamlBody = `tasks:\n${Array.from({ length: 5000 }, (_, i) => `- name: ${String(i).padStart(40, 'n')}\n`).join('')}`;
+    expect(yamlBody.length).toBeLessThan(256 * 1024);
+    const large = await api.request<ErrorBody>('PUT', `/definitions/${name('large')}`, yamlBody, yaml);
+    expect(large.status).toBe(400);
+    expect(large.body.error.code).toBe('InvalidDefinition');
+    expect(large.body.error.message).toMatch(/limit is 350000/);
+    expect((await api.request('GET', `/definitions/${name('large')}`)).status).toBe(404);
+  });
+
   it('gives the line and column of YAML that does not parse', async () => {
     const res = await api.request<ErrorBody>('PUT', `/definitions/${name('yaml')}`, 'tasks:\n  - name: A\n   needs: [B\n', yaml);
     expect(res.status).toBe(400);
