@@ -24,13 +24,6 @@ import type { TributaryAuthorization, TributaryProps, TributaryQueueProps } from
 export type { TributaryAuthorization, TributaryProps, TributaryQueueProps, TributaryThrottle } from './tributary-props.ts';
 
 /**
- * Environment variables the construct sets beyond `ENV` of `#config/env.ts`,
- * which does not list them yet (shared/app/create-deps.ts reads the retention
- * by its literal name). They belong in `ENV`.
- */
-export const EXTRA_ENV = { retentionDays: ENV.retentionDays, apiUrl: ENV.apiUrl } as const;
-
-/**
  * Routes whose handler touches neither the table nor a queue, so their role
  * gets no data access. Every id here must exist in the route table (checked).
  */
@@ -111,7 +104,7 @@ export class Tributary extends Construct {
       [ENV.tableName]: this.table.tableName,
       // A JSON object of tokens: toJsonString resolves them at deploy time.
       [ENV.queueUrls]: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(queues).map(([n, q]) => [n, q.queueUrl]))),
-      [EXTRA_ENV.retentionDays]: String((props.processRetention ?? Duration.days(30)).toDays()),
+      [ENV.retentionDays]: String((props.processRetention ?? Duration.days(30)).toDays()),
     };
     const fnProps = { environment, logRetention, removalPolicy, codeFactory: props.codeFactory };
 
@@ -215,7 +208,7 @@ export class Tributary extends Construct {
     }
     fn.addEventSource(new SqsEventSource(queue, { reportBatchItemFailures: true }));
     this.grantWorker(fn, [queueName]);
-    fn.addEnvironment(EXTRA_ENV.apiUrl, this.apiUrl);
+    fn.addEnvironment(ENV.apiUrl, this.apiUrl);
   }
 
   private queue(name: string): sqs.Queue {
