@@ -69,8 +69,11 @@ try {
     console.log('stopped');
     process.exit(0);
   }
-  // A missing JVM is a setup problem, not a bug: its message is the instructions.
-  console.error(error instanceof JavaNotAvailableError ? error.message : error);
+  // A missing JVM or a taken port is a setup problem, not a bug: say what to do.
+  if (error instanceof JavaNotAvailableError) console.error(error.message);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${port} is already in use (another \`npm start\`?). Stop that process, or pick another port: PORT=3001 npm start`);
+  } else console.error(error);
   process.exit(1);
 }
 
