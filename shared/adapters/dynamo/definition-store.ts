@@ -9,6 +9,9 @@ import { decodePageToken, encodePageToken, type Page } from './page-token.ts';
 
 export type StoredDefinition = DefinitionVersionItem;
 
+/** Definition versions kept in memory per container (immutable, so never stale). */
+const MAX_CACHED_VERSIONS = 500;
+
 /** What the byKind index projects of a definition's HEAD item. */
 export const DefinitionSummarySchema = z.object({
   name: z.string(),
@@ -45,6 +48,8 @@ export class DefinitionStore {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.definitionVersion(name, version), ConsistentRead: true }));
     if (!Item) return undefined;
     const parsed = DefinitionVersionItemSchema.parse(Item);
+    // Bounded: a container serving many definitions drops the oldest it cached.
+    if (this.cache.size >= MAX_CACHED_VERSIONS) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(cacheKey, parsed);
     return parsed;
   }
