@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { StartProcessBody } from '#schemas/api.ts';
 import type { AppDeps } from './deps.ts';
+import type { ProcessView } from './process-views.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { scheduleNewTasks } from './scheduling.ts';
 import { instant } from './timestamps.ts';
 
-export interface StartedProcess {
-  readonly id: string;
-  readonly definition: string;
-  readonly version: number;
-  readonly status: string;
-  readonly input: unknown;
-  readonly createdAt: string;
-}
+/** What POST /processes answers: the process as it starts, without its tasks. */
+export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' | 'status' | 'input' | 'createdAt'>;
 
 /**
  * Starts a process of a definition (latest version unless one is given) and
