@@ -13,10 +13,12 @@ type EndStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED';
  * Moves a RUNNING process to `status` under optimistic locking: a lost race
  * re-reads and retries; if another caller ended the process first, that status
  * stands. FAILED and CANCELLED then cancel every unfinished task.
- * Returns the process as it ends up.
+ * Returns the process as it ends up. `known` saves the read when the caller
+ * already has the process item.
  */
-export async function endProcess(deps: AppDeps, processId: string, status: EndStatus): Promise<ProcessItem> {
-  let current = await deps.processes.get(processId);
+export async function endProcess(deps: AppDeps, processId: string, status: EndStatus, known?: ProcessItem): Promise<ProcessItem> {
+  // A caller that has just read the process passes it in; a stale copy only costs one lost condition and a retry.
+  let current = known ?? (await deps.processes.get(processId));
   for (let attempt = 0; attempt < 10; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
     if (current.status !== 'RUNNING') return current;
@@ -61,7 +63,7 @@ export async function cancelProcess(deps: AppDeps, processId: string): Promise<P
   const before = await deps.processes.get(processId);
   if (!before) throw new ProcessNotFoundError(processId);
   if (before.status === 'CANCELLED') return before;
-  const after = await endProcess(deps, processId, 'CANCELLED');
+  const after = await endProcess(deps, processId, 'CANCELLED', before);
   if (after.status !== 'CANCELLED') throw new ProcessNotRunningError(processId, after.status);
   return after;
 }
