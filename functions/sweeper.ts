@@ -7,7 +7,7 @@ import { sweep, type SweepStats } from '#app/sweep.ts';
  */
 export const handler = async (): Promise<SweepStats> => {
   const deps = runtimeDeps();
-  const stats = await sweep(deps, deps.sweepIndex);
+  const stats = await sweep(deps);
   if (stats.examined > 0) console.log(JSON.stringify({ level: 'INFO', message: 'sweep', ...stats }));
   return stats;
 };

@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createDocumentClient, createSqsClient, type AwsClientOptions } from '#adapters/aws-clients.ts';
-import { DefinitionStore } from '#adapters/dynamo/definition-store.ts';
-import { ProcessStore } from '#adapters/dynamo/process-store.ts';
-import { SweepIndex } from '#adapters/dynamo/sweep-index.ts';
-import { TaskStore } from '#adapters/dynamo/task-store.ts';
-import { SqsTaskQueue, type TaskQueue } from '#adapters/sqs/task-queue.ts';
+import { DynamoItemTable } from '#adapters/dynamo/dynamo-item-table.ts';
+import { MemoryItemTable, type CallHooks } from '#adapters/memory/memory-item-table.ts';
+import { MemoryTaskQueue, type MemoryQueueSettings } from '#adapters/memory/memory-task-queue.ts';
+import { SqsTaskQueue } from '#adapters/sqs/task-queue.ts';
+import { storesOn } from '#adapters/stores/stores-on.ts';
 import { ENV, readRuntimeEnv } from '#config/env.ts';
 import { defaultSettings, jsonLogger, type AppDeps, type Settings } from './deps.ts';
+import type { TaskQueue } from './ports.ts';
 
 export interface CreateDepsOptions extends AwsClientOptions {
   readonly tableName: string;
@@ -17,15 +18,15 @@ export interface CreateDepsOptions extends AwsClientOptions {
   readonly now?: () => number;
 }
 
-/** Wires the real adapters. Handlers call this once at module scope. */
-export function createDeps(options: CreateDepsOptions): AppDeps & { sweepIndex: SweepIndex } {
-  const db = createDocumentClient(options);
+/**
+ * The one wiring module: the use cases on the DynamoDB and SQS adapters.
+ * Handlers call this once at module scope.
+ */
+export function createDeps(options: CreateDepsOptions): AppDeps {
+  const table = new DynamoItemTable(createDocumentClient(options), options.tableName);
   const queue = options.queue ?? new SqsTaskQueue(createSqsClient(options), options.queueUrls);
   return {
-    definitions: new DefinitionStore(db, options.tableName),
-    processes: new ProcessStore(db, options.tableName),
-    tasks: new TaskStore(db, options.tableName),
-    sweepIndex: new SweepIndex(db, options.tableName),
+    ...storesOn(table),
     queue,
     now: options.now ?? Date.now,
     newId: randomUUID,
@@ -35,8 +36,42 @@ export function createDeps(options: CreateDepsOptions): AppDeps & { sweepIndex: 
   };
 }
 
+export interface CreateMemoryDepsOptions {
+  /** The queues and their SQS settings. @default { default: {} } */
+  readonly queues?: Readonly<Record<string, MemoryQueueSettings>>;
+  readonly now: () => number;
+  readonly settings?: Partial<Settings>;
+  /** Observe (or crash) every store call. */
+  readonly hooks?: CallHooks;
+  /** Ids and tokens; deterministic sequences by default, so runs are reproducible. */
+  readonly newId?: () => string;
+  readonly newToken?: () => string;
+}
+
+/**
+ * The same use cases on the in-memory adapters: unit tests and
+ * `createTestEngine()` run on these. No Java, no ports, no network.
+ */
+export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { table: MemoryItemTable; queue: MemoryTaskQueue } {
+  const table = new MemoryItemTable(options.hooks);
+  const queues = options.queues ?? { default: {} };
+  const queue = new MemoryTaskQueue(queues, options.now);
+  let ids = 0;
+  let tokens = 0;
+  return {
+    ...storesOn(table),
+    table,
+    queue,
+    now: options.now,
+    newId: options.newId ?? (() => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`),
+    newToken: options.newToken ?? (() => `lease-${++tokens}`),
+    settings: { ...defaultSettings(Object.keys(queues)), ...options.settings },
+    log: jsonLogger,
+  };
+}
+
 /** Deps from the handler environment (TRIBUTARY_TABLE_NAME, TRIBUTARY_QUEUE_URLS). */
-export function createDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps & { sweepIndex: SweepIndex } {
+export function createDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
   const runtime = readRuntimeEnv(env);
   return createDeps({ tableName: runtime.tableName, queueUrls: runtime.queueUrls });
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { StoredDefinition } from '#adapters/dynamo/definition-store.ts';
-import type { Page } from '#adapters/dynamo/page-token.ts';
+import type { DefinitionVersionItem as StoredDefinition } from '#schemas/items.ts';
 import { buildDag, type Dag } from '#domain/dag.ts';
 import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
 import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { DEFAULT_QUEUE } from '#config/queues.ts';
 import type { AppDeps } from './deps.ts';
+import type { Page } from './ports.ts';
 import { instant } from './timestamps.ts';
 
 /** Most counters one completion may bump in its transaction (DynamoDB allows 100 actions). */
@@ -43,9 +43,9 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
   checkTransactionLimits(spec);
   const contentHash = createHash('sha256').update(canonicalDefinition(spec)).digest('hex');
   for (let attempt = 0; attempt < 5; attempt++) {
-    const head = await deps.definitions.getHead(name);
+    const head = await deps.definitions.getHead({ name });
     if (head && head.contentHash === contentHash) {
-      const existing = await deps.definitions.getVersion(name, head.latestVersion);
+      const existing = await deps.definitions.getVersion({ name, version: head.latestVersion });
       if (existing) return { created: false, definition: toDefinitionView(existing) };
     }
     const stored: StoredDefinition = {
@@ -62,7 +62,7 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
         { message: `the definition takes ${size} bytes once normalised; the limit is ${MAX_STORED_DEFINITION_BYTES} (shorter task names or fewer tasks)` },
       ]);
     }
-    const result = await deps.definitions.appendVersion(stored);
+    const result = await deps.definitions.appendVersion({ definition: stored });
     if (result.kind === 'created') return { created: true, definition: toDefinitionView(stored) };
   }
   throw new ConcurrencyConflictError(`definition '${name}'`);
@@ -70,8 +70,8 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
 
 /** The latest version, or the given one. */
 export async function getDefinition(deps: AppDeps, name: string, version?: number): Promise<StoredDefinition> {
-  const v = version ?? (await deps.definitions.getHead(name))?.latestVersion;
-  const def = v === undefined ? undefined : await deps.definitions.getVersion(name, v);
+  const v = version ?? (await deps.definitions.getHead({ name }))?.latestVersion;
+  const def = v === undefined ? undefined : await deps.definitions.getVersion({ name, version: v });
   if (!def) throw new DefinitionNotFoundError(name, version);
   return def;
 }
@@ -81,7 +81,7 @@ export async function listDefinitions(
   limit: number,
   nextToken?: string,
 ): Promise<Page<{ name: string; latestVersion: number; description?: string }>> {
-  const page = await deps.definitions.listHeads(limit, nextToken);
+  const page = await deps.definitions.listHeads({ limit, ...(nextToken === undefined ? {} : { nextToken }) });
   return {
     items: page.items.map((h) => ({ name: h.name, latestVersion: h.latestVersion, ...(h.description ? { description: h.description } : {}) })),
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),

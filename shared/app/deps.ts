@@ -1,7 +1,4 @@
-import type { DefinitionStore } from '#adapters/dynamo/definition-store.ts';
-import type { ProcessStore } from '#adapters/dynamo/process-store.ts';
-import type { TaskStore } from '#adapters/dynamo/task-store.ts';
-import type { TaskQueue } from '#adapters/sqs/task-queue.ts';
+import type { Clock, DefinitionStore, IdSource, ProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -38,20 +35,23 @@ export interface Logger {
 }
 
 /**
- * Everything a use case touches, passed in: stores, queue, clock and id
- * sources. Handlers build one set at module scope; tests build their own.
+ * Everything a use case touches, passed in: the ports (stores, queue, sweep
+ * index), the clock and the id sources. Handlers build one set at module
+ * scope (`create-deps.ts`, DynamoDB and SQS); tests and the test engine build
+ * theirs on the in-memory adapters (`create-memory-deps.ts`).
  */
 export interface AppDeps {
   readonly definitions: DefinitionStore;
   readonly processes: ProcessStore;
   readonly tasks: TaskStore;
   readonly queue: TaskQueue;
+  readonly sweepIndex: SweepIndex;
   /** Epoch milliseconds. */
-  readonly now: () => number;
+  readonly now: Clock;
   /** A new random id (processes without an idempotency key). */
-  readonly newId: () => string;
+  readonly newId: IdSource;
   /** A new unguessable lease token. */
-  readonly newToken: () => string;
+  readonly newToken: IdSource;
   readonly settings: Settings;
   readonly log: Logger;
 }

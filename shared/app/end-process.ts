@@ -1,31 +1,34 @@
-import { ConditionFailed } from '#adapters/dynamo/conditional.ts';
-import { ProcessItemSchema, type ProcessItem } from '#schemas/items.ts';
 import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError } from '#domain/errors.ts';
-import { isTerminalTask } from '#domain/task-state.ts';
+import { guardsHold, processAllows, taskGuards } from '#domain/lifecycle.ts';
+import type { ProcessItem } from '#schemas/items.ts';
+import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
-import { mapLimit } from './map-limit.ts';
-import { instant } from './timestamps.ts';
+import { budgetedPassDeadline, instant } from './timestamps.ts';
 
-type EndStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED';
+/** The process events that end a process. */
+export type EndEvent = 'complete' | 'fail' | 'cancel';
+
+/** Most lost optimistic-lock races before giving up with ConcurrencyConflict. */
+const MAX_END_ATTEMPTS = 10;
 
 /**
- * Moves a RUNNING process to `status` under optimistic locking: a lost race
- * re-reads and retries; if another caller ended the process first, that status
- * stands. FAILED and CANCELLED then cancel every unfinished task.
- * Returns the process as it ends up. `known` saves the read when the caller
- * already has the process item.
+ * Ends a process with `event` under optimistic locking: a lost race re-reads
+ * and retries; if the table no longer allows the event (another caller ended
+ * the process first), that ending stands. `fail` and `cancel` then cancel
+ * every unfinished task. Returns the process as it ends up. `known` saves the
+ * read when the caller already has the process item.
  */
-export async function endProcess(deps: AppDeps, processId: string, status: EndStatus, known?: ProcessItem): Promise<ProcessItem> {
+export async function endProcess(deps: AppDeps, processId: string, event: EndEvent, known?: ProcessItem): Promise<ProcessItem> {
   // A caller that has just read the process passes it in; a stale copy only costs one lost condition and a retry.
-  let current = known ?? (await deps.processes.get(processId));
-  for (let attempt = 0; attempt < 10; attempt++) {
+  let current = known ?? (await deps.processes.get({ id: processId }));
+  for (let attempt = 0; attempt < MAX_END_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
-    if (current.status !== 'RUNNING') return current;
-    const owesCleanup = status !== 'COMPLETED';
-    const result = await deps.processes.end(current, status, instant(deps), owesCleanup);
-    if (result instanceof ConditionFailed) {
-      current = result.item ? ProcessItemSchema.parse(result.item) : undefined;
+    if (!processAllows(event, current.status)) return current;
+    const owesCleanup = event !== 'complete';
+    const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup });
+    if (!result.ok) {
+      current = result.current;
       continue;
     }
     if (owesCleanup) await finishCleanup(deps, result.item);
@@ -37,33 +40,31 @@ export async function endProcess(deps: AppDeps, processId: string, status: EndSt
 /**
  * Cancels every unfinished task of an ended process (tombstoning PENDING ones
  * so late scheduling cannot revive them), then takes the process off the sweep
- * index. Idempotent: the sweeper re-runs it if a call dies half-way.
+ * index. A budgeted pass: past the budget the process stays due, and the
+ * sweeper (which skips what is already cancelled) finishes the rest.
  */
-export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs = deps.settings.followUpBudgetMs): Promise<void> {
+export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
-  const existing = new Map((await deps.tasks.listAll(process.id)).map((t) => [t.name, t]));
-  const unfinished = dagOf(def).order.filter((name) => {
-    const item = existing.get(name);
-    return !item || !isTerminalTask(item.status);
-  });
+  const existing = new Map((await deps.tasks.listAll({ processId: process.id })).map((t) => [t.name, t]));
+  const cancellable = taskGuards('cancel');
+  const unfinished = dagOf(def).order.filter((name) => guardsHold(cancellable, existing.get(name)));
   const at = instant(deps);
-  const deadline = at.now + budgetMs;
-  const done = await mapLimit(unfinished, deps.settings.writeConcurrency, async (name) => {
-    // Past the budget, stop: the process stays due on the sweep index, and the
-    // sweeper (which skips what is already cancelled) finishes the rest.
-    if (deps.now() >= deadline) return false;
-    await deps.tasks.cancel(process.id, name, at.iso, at.expiresAt);
-    return true;
-  });
-  if (done.every(Boolean) && process.sweepAt !== undefined) await deps.processes.clearSweep(process.id, process.sweepAt);
+  const pass = await budgetedPass(
+    unfinished,
+    { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: budgetedPassDeadline(deps, at, budgetMs), now: deps.now },
+    async ([name]) => {
+      if (name !== undefined) await deps.tasks.cancel({ processId: process.id, task: name, iso: at.iso, expiresAt: at.expiresAt });
+    },
+  );
+  if (pass.complete && process.sweepAt !== undefined) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
 }
 
 /** POST /processes/{id}/cancel. Cancelling a cancelled process is a no-op; a finished one is a 409. */
 export async function cancelProcess(deps: AppDeps, processId: string): Promise<ProcessItem> {
-  const before = await deps.processes.get(processId);
+  const before = await deps.processes.get({ id: processId });
   if (!before) throw new ProcessNotFoundError(processId);
   if (before.status === 'CANCELLED') return before;
-  const after = await endProcess(deps, processId, 'CANCELLED', before);
+  const after = await endProcess(deps, processId, 'cancel', before);
   if (after.status !== 'CANCELLED') throw new ProcessNotRunningError(processId, after.status);
   return after;
 }

@@ -7,7 +7,7 @@ import {
   TaskNotFoundError,
   type TributaryError,
 } from '#domain/errors.ts';
-import { TaskItemSchema } from '#schemas/items.ts';
+import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 
@@ -15,7 +15,7 @@ export type TaskOperation = 'claim' | 'heartbeat' | 'complete' | 'fail';
 
 /**
  * Says why a conditional write on a task lost, from the item as it is now
- * (returned by the failed write). Reads the process only when the task item
+ * (parsed from the failed write's answer). Reads the process only when the task item
  * does not exist or was cancelled, to tell 404s and ProcessNotRunning apart.
  */
 export async function explainTaskConflict(
@@ -23,12 +23,11 @@ export async function explainTaskConflict(
   processId: string,
   task: string,
   op: TaskOperation,
-  rawItem: Record<string, unknown> | undefined,
+  item: TaskItem | undefined,
   leaseToken: string | undefined,
 ): Promise<TributaryError> {
-  const item = rawItem ? TaskItemSchema.parse(rawItem) : undefined;
   if (!item || item.status === 'CANCELLED') {
-    const process = await deps.processes.get(processId);
+    const process = await deps.processes.get({ id: processId });
     if (!process) return new ProcessNotFoundError(processId);
     const def = await getDefinition(deps, process.definition, process.version);
     if (!dagOf(def).tasks.has(task)) return new TaskNotFoundError(processId, task);

@@ -1,9 +1,9 @@
-import type { Page } from '#adapters/dynamo/page-token.ts';
-import type { ProcessSummary } from '#adapters/dynamo/process-store.ts';
 import { ProcessNotFoundError } from '#domain/errors.ts';
-import { ACTIVE_TASK_STATUSES, progressOf, type TaskStatus } from '#domain/task-state.ts';
+import { isActiveTask, type TaskStatus } from '#domain/lifecycle.ts';
+import { progressOf } from '#domain/progress.ts';
 import type { ListProcessesQuery } from '#schemas/api.ts';
-import type { TaskItem } from '#schemas/items.ts';
+import type { ProcessSummary, TaskItem } from '#schemas/items.ts';
+import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 
@@ -36,12 +36,12 @@ export interface ProcessView {
 
 /** GET /processes/{id}: the process with every task, in topological order. Tasks without an item are PENDING. */
 export async function getProcess(deps: AppDeps, processId: string): Promise<ProcessView> {
-  const process = await deps.processes.get(processId);
+  const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
   const [def, items, input] = await Promise.all([
     getDefinition(deps, process.definition, process.version),
-    deps.tasks.listAll(processId),
-    deps.processes.getInput(processId),
+    deps.tasks.listAll({ processId }),
+    deps.processes.getInput({ id: processId }),
   ]);
   const byName = new Map(items.map((t) => [t.name, t]));
   const dag = dagOf(def);
@@ -64,16 +64,17 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
 /** GET /processes/{id}/tasks/active: tasks that are SCHEDULED or RUNNING. */
 export async function listActiveTasks(deps: AppDeps, processId: string): Promise<{ items: TaskView[] }> {
   const view = await getProcess(deps, processId);
-  return { items: view.tasks.filter((t) => (ACTIVE_TASK_STATUSES as readonly string[]).includes(t.status)) };
+  return { items: view.tasks.filter((t) => isActiveTask(t.status)) };
 }
 
 /** GET /processes: through an index (status, definition or all), newest first. */
 export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): Promise<Page<ProcessSummary>> {
-  const page = await deps.processes.list(
-    { ...(query.status ? { status: query.status } : {}), ...(query.definition ? { definition: query.definition } : {}) },
-    query.limit,
-    query.nextToken,
-  );
+  const page = await deps.processes.list({
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.definition ? { definition: query.definition } : {}),
+    limit: query.limit,
+    ...(query.nextToken ? { nextToken: query.nextToken } : {}),
+  });
   return { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
 

@@ -1,12 +1,21 @@
-import type { StoredDefinition } from '#adapters/dynamo/definition-store.ts';
-import type { ScheduleContext } from '#adapters/dynamo/task-store.ts';
-import type { OutgoingTaskMessage } from '#adapters/sqs/task-queue.ts';
+import { guardsHold, taskGuards } from '#domain/lifecycle.ts';
+import type { DefinitionVersionItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
+import { budgetedPass, type PassResult } from './budgeted-pass.ts';
 import { dagOf } from './definitions.ts';
+import type { OutgoingTaskMessage, ScheduleContext } from './ports.ts';
 import type { Instant } from './timestamps.ts';
 
 /** The scheduling record and the message for one task of a process. */
-export function scheduleContext(deps: AppDeps, def: StoredDefinition, processId: string, task: string, attempt: number, at: Instant): ScheduleContext {
+export function scheduleContext(
+  deps: AppDeps,
+  def: DefinitionVersionItem,
+  processId: string,
+  task: string,
+  attempt: number,
+  at: Instant,
+  run = 1,
+): ScheduleContext {
   const spec = dagOf(def).tasks.get(task);
   if (!spec) throw new Error(`task '${task}' is not in ${def.name}@${def.version}`);
   return {
@@ -17,6 +26,7 @@ export function scheduleContext(deps: AppDeps, def: StoredDefinition, processId:
     queue: spec.queue,
     timeoutSeconds: spec.timeoutSeconds,
     attempt,
+    run,
     iso: at.iso,
     // Due when the message should have been claimed, and never after a lease
     // taken right away would expire: a claim then needs no index write.
@@ -34,35 +44,31 @@ export function messageFor(ctx: ScheduleContext): OutgoingTaskMessage {
 /** Messages go out in SQS batches of 10, each as soon as its tasks are written. */
 const SEND_BATCH = 10;
 
-/** What a scheduling pass did: how many it scheduled, and how far down the list it got. */
-export interface SchedulePass {
+/** What a scheduling pass did: the budgeted pass, and how many tasks it scheduled. */
+export interface SchedulePass extends PassResult {
   readonly scheduled: number;
-  /** Tasks handled, from the start of the list; less than its length when the deadline stopped the pass. */
-  readonly handled: number;
 }
 
 /**
  * Writes tasks in chunks of one SQS batch and sends each chunk's messages as
  * soon as the chunk is written, so a wide fan-out's first children reach
- * workers long before its last ones are written. No chunk starts after
- * `deadline` (epoch ms): the chunks handled are always a prefix of the list,
- * so the caller can record where to resume.
+ * workers long before its last ones are written. A {@link budgetedPass}: no
+ * chunk starts after `deadline`.
  */
 async function scheduleStreaming(
   deps: AppDeps,
-  def: StoredDefinition,
+  def: DefinitionVersionItem,
   processId: string,
   tasks: readonly string[],
   at: Instant,
   write: (ctx: ScheduleContext) => Promise<boolean>,
   deadline = Number.POSITIVE_INFINITY,
 ): Promise<SchedulePass> {
-  const chunkCount = Math.ceil(tasks.length / SEND_BATCH);
-  let nextChunk = 0;
   let scheduled = 0;
-  const worker = async (): Promise<void> => {
-    while (nextChunk < chunkCount && deps.now() < deadline) {
-      const chunk = tasks.slice(nextChunk * SEND_BATCH, ++nextChunk * SEND_BATCH);
+  const pass = await budgetedPass(
+    tasks,
+    { chunk: SEND_BATCH, lanes: Math.floor(deps.settings.writeConcurrency / SEND_BATCH), deadline, now: deps.now },
+    async (chunk) => {
       const written = await Promise.all(
         chunk.map(async (task) => {
           const ctx = scheduleContext(deps, def, processId, task, 1, at);
@@ -72,11 +78,9 @@ async function scheduleStreaming(
       const messages = written.filter((m): m is OutgoingTaskMessage => m !== undefined);
       await sendBestEffort(deps, messages);
       scheduled += messages.length;
-    }
-  };
-  const lanes = Math.max(1, Math.floor(deps.settings.writeConcurrency / SEND_BATCH));
-  await Promise.all(Array.from({ length: Math.min(lanes, chunkCount) }, worker));
-  return { scheduled, handled: Math.min(tasks.length, nextChunk * SEND_BATCH) };
+    },
+  );
+  return { ...pass, scheduled };
 }
 
 /**
@@ -86,28 +90,28 @@ async function scheduleStreaming(
  */
 export function scheduleNewTasks(
   deps: AppDeps,
-  def: StoredDefinition,
+  def: DefinitionVersionItem,
   processId: string,
   tasks: readonly string[],
   at: Instant,
   deadline?: number,
 ): Promise<SchedulePass> {
-  return scheduleStreaming(deps, def, processId, tasks, at, (ctx) => deps.tasks.scheduleNew(ctx), deadline);
+  return scheduleStreaming(deps, def, processId, tasks, at, (schedule) => deps.tasks.scheduleNew({ schedule }), deadline);
 }
 
 /**
- * Schedules the joins among `joins` whose counters show every need completed,
+ * Schedules the joins among `joins` whose counters show every parent settled,
  * and sends their messages. Reads the counters first (a read is cheaper than a
  * failed conditional write); the conditional update still decides, so two
  * callers never both schedule. A task feeds at most 99 joins, so no deadline.
  */
-export async function scheduleReadyJoins(deps: AppDeps, def: StoredDefinition, processId: string, joins: readonly string[], at: Instant): Promise<number> {
+export async function scheduleReadyJoins(deps: AppDeps, def: DefinitionVersionItem, processId: string, joins: readonly string[], at: Instant): Promise<number> {
   if (joins.length === 0) return 0;
   const dag = dagOf(def);
-  const needsOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
-  const counters = await deps.tasks.getMany(processId, joins, ['status', 'done']);
-  const ready = joins.filter((j) => counters.get(j)?.status === 'PENDING' && counters.get(j)?.done === needsOf(j));
-  return (await scheduleStreaming(deps, def, processId, ready, at, (ctx) => deps.tasks.scheduleJoin(ctx, needsOf(ctx.task)))).scheduled;
+  const expectedOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
+  const counters = await deps.tasks.getCounters({ processId, tasks: joins });
+  const ready = joins.filter((j) => guardsHold(taskGuards('scheduleJoin', { expected: expectedOf(j) }), counters.get(j)));
+  return (await scheduleStreaming(deps, def, processId, ready, at, (schedule) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) }))).scheduled;
 }
 
 /**
@@ -118,7 +122,7 @@ export async function scheduleReadyJoins(deps: AppDeps, def: StoredDefinition, p
 export async function sendBestEffort(deps: AppDeps, messages: readonly OutgoingTaskMessage[]): Promise<void> {
   if (messages.length === 0) return;
   try {
-    await deps.queue.send(messages);
+    await deps.queue.send({ messages });
   } catch (error) {
     deps.log.warn('task messages not sent; the sweeper will resend them', { count: messages.length, error: String(error) });
   }

@@ -4,7 +4,7 @@ import type { AppDeps } from './deps.ts';
 import type { ProcessView } from './process-views.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { scheduleNewTasks } from './scheduling.ts';
-import { instant } from './timestamps.ts';
+import { budgetedPassDeadline, instant } from './timestamps.ts';
 
 /** What POST /processes answers: the process as it starts, without its tasks. */
 export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' | 'status' | 'input' | 'createdAt'>;
@@ -23,8 +23,8 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
   const at = instant(deps);
   const id = body.idempotencyKey === undefined ? deps.newId() : idFromKey(body.idempotencyKey);
   const input = body.input ?? null;
-  const result = await deps.processes.create(
-    {
+  const result = await deps.processes.create({
+    process: {
       id,
       definition: def.name,
       version: def.version,
@@ -36,7 +36,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
       inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
     },
     input,
-  );
+  });
   if (!result.created) {
     const existing = result.existing;
     return {
@@ -46,7 +46,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
         definition: existing.definition,
         version: existing.version,
         status: existing.status,
-        input: await deps.processes.getInput(existing.id),
+        input: await deps.processes.getInput({ id: existing.id }),
         createdAt: existing.createdAt,
       },
     };
@@ -68,13 +68,13 @@ export async function scheduleRoots(
   const at = instant(deps);
   const from = resume.from ?? 0;
   const roots = dagOf(def).roots.slice(from);
-  const pass = await scheduleNewTasks(deps, def, id, roots, at, at.now + (resume.budgetMs ?? deps.settings.followUpBudgetMs));
-  if (pass.handled < roots.length) {
+  const pass = await scheduleNewTasks(deps, def, id, roots, at, budgetedPassDeadline(deps, at, resume.budgetMs));
+  if (!pass.complete) {
     // Too many roots for one call's budget: the sweeper resumes from here, now.
-    await deps.processes.deferSweep(id, sweepAt, deps.now(), from + pass.handled);
+    await deps.processes.deferSweep({ id, sweepAt, nextSweepAt: deps.now(), resumeFrom: from + pass.handled });
     return;
   }
-  await deps.processes.clearSweep(id, sweepAt);
+  await deps.processes.clearSweep({ id, sweepAt });
 }
 
 /** A UUID-shaped id derived from an idempotency key. */

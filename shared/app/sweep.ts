@@ -1,11 +1,10 @@
-import { processIdOf, TASK_SK_PREFIX } from '#adapters/dynamo/keys.ts';
-import type { DueKey, SweepIndex } from '#adapters/dynamo/sweep-index.ts';
+import { processSweepDuty, taskSweepDuty, type SweepDuty } from '#domain/lifecycle.ts';
 import type { TaskItem } from '#schemas/items.ts';
+import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { finishCleanup } from './end-process.ts';
 import { followUpCompleted, followUpFailed } from './end-task.ts';
-import { mapLimit } from './map-limit.ts';
-import type { OutgoingTaskMessage } from '#adapters/sqs/task-queue.ts';
+import type { DueItem, OutgoingTaskMessage } from './ports.ts';
 import { sendBestEffort } from './scheduling.ts';
 import { scheduleRoots } from './start-process.ts';
 
@@ -18,62 +17,69 @@ export interface SweepStats {
   readonly errors: number;
 }
 
+type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | undefined;
+
 /**
- * The recovery sweeper. Everything that owes work carries `sweepAt` on the
- * sparse sweep index, so a crash between any two AWS calls is finished here:
+ * The recovery sweeper. Everything that owes work carries `sweepAt` and a
+ * `sweepReason` on the sparse sweep index, so a crash between any two calls is
+ * finished here. What is owed comes from the lifecycle's duty table
+ * ({@link taskSweepDuty}, {@link processSweepDuty}), by the stored reason and
+ * the item's status:
  * - a SCHEDULED task nobody claimed in time: its message is resent (backing off);
  * - a RUNNING task whose lease expired: back to SCHEDULED with attempt+1, resent;
  * - an ended task whose children or process end were not written: redone;
  * - a process whose roots or cancellation were not written: redone.
  * Every step is idempotent, and duplicate messages are harmless because claims are conditional.
  */
-export async function sweep(deps: AppDeps, index: SweepIndex, options: { maxItems?: number } = {}): Promise<SweepStats> {
+export async function sweep(deps: AppDeps, options: { maxItems?: number } = {}): Promise<SweepStats> {
   const now = deps.now();
-  const due = await index.due(now, options.maxItems ?? 500);
+  const due = await deps.sweepIndex.due({ now, maxItems: options.maxItems ?? 500 });
   const stats = { examined: due.length, resent: 0, reenqueued: 0, followedUp: 0, processesRepaired: 0, errors: 0 };
-  await mapLimit(due, deps.settings.writeConcurrency, async (key) => {
+  await budgetedPass(due, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([item]) => {
+    if (!item) return;
     try {
-      const outcome = key.sk.startsWith(TASK_SK_PREFIX) ? await sweepTask(deps, key, now) : await sweepProcess(deps, key);
+      const outcome = item.kind === 'task' ? await sweepTask(deps, item, now) : await sweepProcess(deps, item);
       if (outcome) stats[outcome] += 1;
     } catch (error) {
       stats.errors += 1;
-      deps.log.error('sweep of an item failed; it stays due', { pk: key.pk, sk: key.sk, error: String(error) });
+      deps.log.error('sweep of an item failed; it stays due', { processId: item.processId, ...(item.kind === 'task' ? { task: item.task } : {}), error: String(error) });
     }
   });
   return stats;
 }
 
-type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | undefined;
-
-async function sweepTask(deps: AppDeps, key: DueKey, now: number): Promise<Outcome> {
-  const processId = processIdOf(key.pk);
-  const item = await deps.tasks.get(processId, key.sk.slice(TASK_SK_PREFIX.length));
+async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>, now: number): Promise<Outcome> {
+  const { processId } = due;
+  const item = await deps.tasks.get({ processId, task: due.task });
   if (!item || item.sweepAt === undefined || item.sweepAt > now) return undefined;
-  switch (item.status) {
-    case 'SCHEDULED':
+  const duty: SweepDuty | undefined = taskSweepDuty(item.sweepReason ?? 'enqueue', item.status);
+  switch (duty) {
+    case 'resend':
       return resend(deps, processId, item, now);
-    case 'RUNNING': {
+    case 'expireLease': {
       // A live lease: look again when it would expire (heartbeats may have moved it).
       if ((item.leaseExpiresAt ?? 0) > now) {
-        await deps.tasks.moveRunningSweep(processId, item, item.leaseExpiresAt ?? now);
+        await deps.tasks.watchLease({ processId, item, at: item.leaseExpiresAt ?? now });
         return undefined;
       }
-      const next = await deps.tasks.reenqueueExpired(processId, item, now, now + deps.settings.enqueueGraceMs);
+      const next = await deps.tasks.expireLease({ processId, item, now, nextSweepAt: now + deps.settings.enqueueGraceMs });
       if (!next) return undefined;
       await sendBestEffort(deps, [messageOfItem(processId, next)]);
       return 'reenqueued';
     }
-    case 'COMPLETED':
+    case 'followUpCompleted':
       await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name, {
         from: item.resumeFrom ?? 0,
         budgetMs: deps.settings.sweepFollowUpBudgetMs,
       });
       return 'followedUp';
-    case 'FAILED':
+    case 'followUpFailed':
       await followUpFailed(deps, processId, item.name);
       return 'followedUp';
+    case 'clear':
+      await deps.tasks.clearSweep({ processId, task: item.name });
+      return undefined;
     default:
-      await deps.tasks.clearSweep(processId, item.name);
       return undefined;
   }
 }
@@ -82,25 +88,30 @@ async function resend(deps: AppDeps, processId: string, item: TaskItem, now: num
   const sends = (item.sends ?? 0) + 1;
   const backoff = Math.min(deps.settings.maxResendIntervalMs, deps.settings.enqueueGraceMs * 2 ** sends);
   // Claim the resend first, so two sweepers never both resend the same message.
-  if (!(await deps.tasks.deferEnqueueCheck(processId, item, now + backoff))) return undefined;
+  if (!(await deps.tasks.deferResend({ processId, item, nextSweepAt: now + backoff }))) return undefined;
   await sendBestEffort(deps, [messageOfItem(processId, item)]);
   return 'resent';
 }
 
-async function sweepProcess(deps: AppDeps, key: DueKey): Promise<Outcome> {
-  const process = await deps.processes.get(processIdOf(key.pk));
+async function sweepProcess(deps: AppDeps, due: Extract<DueItem, { kind: 'process' }>): Promise<Outcome> {
+  const process = await deps.processes.get({ id: due.processId });
   if (!process || process.sweepAt === undefined) return undefined;
-  if (process.status === 'RUNNING') {
-    await scheduleRoots(deps, process.id, process.definition, process.version, process.sweepAt, {
-      from: process.resumeFrom ?? 0,
-      budgetMs: deps.settings.sweepFollowUpBudgetMs,
-    });
-  } else if (process.status === 'COMPLETED') {
-    await deps.processes.clearSweep(process.id, process.sweepAt);
-  } else {
-    await finishCleanup(deps, process, deps.settings.sweepFollowUpBudgetMs);
+  switch (processSweepDuty(process.sweepReason ?? 'roots', process.status)) {
+    case 'scheduleRoots':
+      await scheduleRoots(deps, process.id, process.definition, process.version, process.sweepAt, {
+        from: process.resumeFrom ?? 0,
+        budgetMs: deps.settings.sweepFollowUpBudgetMs,
+      });
+      return 'processesRepaired';
+    case 'finishCleanup':
+      await finishCleanup(deps, process, deps.settings.sweepFollowUpBudgetMs);
+      return 'processesRepaired';
+    case 'clear':
+      await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+      return 'processesRepaired';
+    default:
+      return undefined;
   }
-  return 'processesRepaired';
 }
 
 /** The message of a task as its item records it (for resends). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROCESS_STATUSES, TASK_STATUSES } from '#domain/task-state.ts';
+import { PROCESS_STATUSES, SWEEP_REASONS, TASK_STATUSES } from '#domain/lifecycle.ts';
 
 /**
  * Schemas of items read back from DynamoDB. Items are parsed, never cast, so a
@@ -7,6 +7,7 @@ import { PROCESS_STATUSES, TASK_STATUSES } from '#domain/task-state.ts';
  */
 export const ProcessStatusSchema = z.enum(PROCESS_STATUSES);
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
+export const SweepReasonSchema = z.enum(SWEEP_REASONS);
 
 export const TaskSpecItemSchema = z.object({
   name: z.string(),
@@ -45,7 +46,11 @@ export const ProcessItemSchema = z.object({
   updatedAt: z.string(),
   endedAt: z.string().optional(),
   idempotencyKey: z.string().optional(),
+  /** The run: 1, then + 1 on each rerun (fences the leases of earlier runs). */
+  run: z.number().int().positive().default(1),
   sweepAt: z.number().optional(),
+  /** Why the process is on the sweep index (with `sweepAt`). */
+  sweepReason: SweepReasonSchema.optional(),
   /** Roots before this index are written (a start that ran out of time). */
   resumeFrom: z.number().int().nonnegative().optional(),
 });
@@ -66,7 +71,12 @@ export const TaskItemSchema = z.object({
   timeoutMs: z.number().int().positive().optional(),
   definition: z.string().optional(),
   version: z.number().int().positive().optional(),
-  done: z.number().int().nonnegative().optional(),
+  run: z.number().int().positive().optional(),
+  /** Index within a dynamic fan-out (absent for a declared task). */
+  index: z.number().int().nonnegative().optional(),
+  /** Joins: parents settled so far, and how many there are. */
+  settled: z.number().int().nonnegative().optional(),
+  expected: z.number().int().positive().optional(),
   workerId: z.string().optional(),
   leaseToken: z.string().optional(),
   leaseExpiresAt: z.number().optional(),
@@ -78,6 +88,8 @@ export const TaskItemSchema = z.object({
   claimedAt: z.string().optional(),
   endedAt: z.string().optional(),
   sweepAt: z.number().optional(),
+  /** Why the task is on the sweep index (with `sweepAt`). */
+  sweepReason: SweepReasonSchema.optional(),
   sends: z.number().int().nonnegative().optional(),
   /** Single-need children before this index are scheduled (a follow-up that ran out of time). */
   resumeFrom: z.number().int().nonnegative().optional(),
@@ -87,6 +99,17 @@ export const TaskItemSchema = z.object({
   ...(errorJson === undefined ? {} : { error: TaskErrorSchema.parse(JSON.parse(errorJson)) }),
 }));
 export type TaskItem = z.infer<typeof TaskItemSchema>;
+
+/** What a listing shows of a process (projected from its item). */
+export const ProcessSummarySchema = z.object({
+  id: z.string(),
+  definition: z.string(),
+  version: z.number(),
+  status: ProcessStatusSchema,
+  createdAt: z.string(),
+  endedAt: z.string().optional(),
+});
+export type ProcessSummary = z.infer<typeof ProcessSummarySchema>;
 
 /** The body of every task message on SQS: a hint; the claim is the authority. */
 export const TaskMessageSchema = z.object({

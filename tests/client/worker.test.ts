@@ -226,7 +226,7 @@ describe('Worker', () => {
     beforeAll(() => {
       // What the scheduled sweeper does, every 200 ms: expired leases go back to SCHEDULED with attempt + 1.
       const deps = runtimeDeps();
-      sweeping = setInterval(() => void sweep(deps, deps.sweepIndex).catch(() => undefined), 200);
+      sweeping = setInterval(() => void sweep(deps).catch(() => undefined), 200);
     });
     afterAll(() => clearInterval(sweeping));
 

@@ -4,7 +4,6 @@ import { cancelProcess, endProcess } from '#app/end-process.ts';
 import { failTask } from '#app/end-task.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
-import { ConditionFailed } from '#adapters/dynamo/conditional.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
 import { createIsolatedResources } from '../support/resources.ts';
 import { TestClock, drainQueue, putYaml, runToEnd, testDeps, type Deps } from '../support/core-harness.ts';
@@ -39,7 +38,7 @@ describe('conditional writes (I1)', () => {
     const lease = await claimTask(deps, done.process.id, 'A', 'w');
     await heartbeatTask(deps, done.process.id, 'A', lease.leaseToken);
     clock.advance(400_000);
-    await sweep(deps, deps.sweepIndex); // lease expiry, re-enqueue
+    await sweep(deps); // lease expiry, re-enqueue
     await runToEnd(deps, clock, queueUrl, done.process.id);
 
     const failed = await startProcess(deps, { definition: 'audit', version: 1 });
@@ -67,19 +66,19 @@ describe('conditional writes (I1)', () => {
     const deps: Deps = testDeps(resources, clock);
     await putYaml(deps, 'race', 'tasks:\n  - name: A\n');
     const { process } = await startProcess(deps, { definition: 'race' });
-    const stale = (await deps.processes.get(process.id))!;
+    const stale = (await deps.processes.get({ id: process.id }))!;
     const at = { now: clock.now(), iso: new Date(clock.now()).toISOString(), expiresAt: 0 };
     const winners = await Promise.all([
-      endProcess(testDeps(resources, clock), process.id, 'COMPLETED'),
-      endProcess(testDeps(resources, clock), process.id, 'CANCELLED'),
-      endProcess(testDeps(resources, clock), process.id, 'FAILED'),
+      endProcess(testDeps(resources, clock), process.id, 'complete'),
+      endProcess(testDeps(resources, clock), process.id, 'cancel'),
+      endProcess(testDeps(resources, clock), process.id, 'fail'),
     ]);
-    const final = (await deps.processes.get(process.id))!;
+    const final = (await deps.processes.get({ id: process.id }))!;
     expect(final.ver).toBe(stale.ver + 1);
     // Every caller sees the one status that won.
     expect(new Set(winners.map((w) => w.status))).toEqual(new Set([final.status]));
     // Writing with the version read before the race loses, and nothing changes.
-    expect(await deps.processes.end(stale, 'CANCELLED', at, false)).toBeInstanceOf(ConditionFailed);
-    expect(await deps.processes.get(process.id)).toEqual(final);
+    expect(await deps.processes.end({ current: stale, event: 'cancel', at, owesCleanup: false })).toMatchObject({ ok: false, current: final });
+    expect(await deps.processes.get({ id: process.id })).toEqual(final);
   });
 });

@@ -167,7 +167,7 @@ describe('crash recovery (I3)', () => {
         expect(e).toBeInstanceOf(InjectedCrash),
       );
       clock.advance(3_600_000);
-      await sweep(deps, deps.sweepIndex);
+      await sweep(deps);
       const view = await getProcess(deps, run.processId);
       if (view.status === 'RUNNING') {
         // The crash came before the process changed: nothing was half-written; cancelling again works.
@@ -176,7 +176,7 @@ describe('crash recovery (I3)', () => {
       const after = await getProcess(deps, run.processId);
       expect(after.status, `crash after ${k}`).toBe('CANCELLED');
       expect(after.tasks.every((t) => t.status === 'CANCELLED'), `crash after ${k}`).toBe(true);
-      expect(await deps.processes.get(run.processId)).not.toHaveProperty('sweepAt');
+      expect(await deps.processes.get({ id: run.processId })).not.toHaveProperty('sweepAt');
     }
   }, 120_000);
 
@@ -192,7 +192,7 @@ describe('crash recovery (I3)', () => {
       // The worker retries its fail call once, as the client does; then the sweeper runs.
       await failTask(deps, run.processId, 'A', { leaseToken: lease, error: { message: 'boom' } });
       clock.advance(3_600_000);
-      await sweep(deps, deps.sweepIndex);
+      await sweep(deps);
       const view = await getProcess(deps, run.processId);
       expect(view.status, `crash after ${k}`).toBe('FAILED');
       expect(view.tasks.map((t) => t.status)).toEqual(['FAILED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);

@@ -48,12 +48,12 @@ describe('exactly-once scheduling (I2)', () => {
 
       const messages = await drainQueue(queueUrl);
       expect(messages.map((m) => m.body)).toEqual([{ processId: process.id, task: 'Join', attempt: 1, definition: 'join', version: 1 }]);
-      const join = await deps.tasks.get(process.id, 'Join');
-      expect(join).toMatchObject({ status: 'SCHEDULED', attempt: 1, done: PARENTS });
+      const join = await deps.tasks.get({ processId: process.id, task: 'Join' });
+      expect(join).toMatchObject({ status: 'SCHEDULED', attempt: 1, settled: PARENTS });
       const claim = await claimTask(deps, process.id, 'Join', 'w');
       expect(Object.keys(claim.input.upstream)).toHaveLength(PARENTS);
       await completeTask(deps, process.id, 'Join', { leaseToken: claim.leaseToken });
-      expect((await deps.processes.get(process.id))?.status).toBe('COMPLETED');
+      expect((await deps.processes.get({ id: process.id }))?.status).toBe('COMPLETED');
     }
   }, 180_000);
 
@@ -65,10 +65,10 @@ describe('exactly-once scheduling (I2)', () => {
       const sinks = await drainQueue(queueUrl);
       expect(sinks).toHaveLength(PARENTS);
       await completeAllAtOnce(process.id, sinks.map((m) => m.body.task), true);
-      const meta = await deps.processes.get(process.id);
+      const meta = await deps.processes.get({ id: process.id });
       // ver 1 at creation, exactly one process-level change after it.
       expect(meta).toMatchObject({ status: 'COMPLETED', ver: 2 });
-      expect(await deps.processes.completedSinks(process.id)).toBe(PARENTS);
+      expect(await deps.processes.settledSinks({ id: process.id })).toBe(PARENTS);
       expect(await drainQueue(queueUrl)).toEqual([]);
     }
   }, 120_000);

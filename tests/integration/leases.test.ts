@@ -27,9 +27,9 @@ describe('fenced leases (I4)', () => {
     expect(stale.attempt).toBe(1);
 
     clock.advance(59_000);
-    expect((await sweep(deps, deps.sweepIndex)).reenqueued).toBe(0);
+    expect((await sweep(deps)).reenqueued).toBe(0);
     clock.advance(2_000);
-    expect((await sweep(deps, deps.sweepIndex)).reenqueued).toBe(1);
+    expect((await sweep(deps)).reenqueued).toBe(1);
 
     const messages = await drainQueue(queueUrl);
     expect(messages.map((m) => m.body)).toEqual([{ processId: process.id, task: 'Work', attempt: 2, definition: 'leased', version: 1 }]);
@@ -53,7 +53,7 @@ describe('fenced leases (I4)', () => {
     for (let i = 0; i < 3; i++) {
       clock.advance(45_000);
       await heartbeatTask(deps, process.id, 'Work', claim.leaseToken);
-      expect((await sweep(deps, deps.sweepIndex)).reenqueued).toBe(0);
+      expect((await sweep(deps)).reenqueued).toBe(0);
     }
     await completeTask(deps, process.id, 'Work', { leaseToken: claim.leaseToken });
     expect((await getProcess(deps, process.id)).tasks[0]).toMatchObject({ status: 'COMPLETED', attempt: 1 });
@@ -77,13 +77,13 @@ describe('fenced leases (I4)', () => {
     expect(first).toHaveLength(1);
     const mine = async () => (await drainQueue(queueUrl)).filter((m) => m.body.processId === process.id).map((m) => m.body);
     clock.advance(deps.settings.enqueueGraceMs - 1);
-    await sweep(deps, deps.sweepIndex);
+    await sweep(deps);
     expect(await mine()).toEqual([]); // still within the grace period
     clock.advance(2);
-    await sweep(deps, deps.sweepIndex);
+    await sweep(deps);
     expect(await mine()).toEqual([{ processId: process.id, task: 'Work', attempt: 1, definition: 'leased', version: 1 }]);
     clock.advance(deps.settings.enqueueGraceMs + 1);
-    await sweep(deps, deps.sweepIndex);
+    await sweep(deps);
     expect(await mine()).toEqual([]); // backed off: the next resend is later
     const claim = await claimTask(deps, process.id, 'Work', 'w1');
     expect(claim.attempt).toBe(1);

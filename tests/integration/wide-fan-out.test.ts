@@ -39,15 +39,15 @@ describe('fan-outs wider than the call budget', () => {
     const inCall = await drainQueue(resources.queues.default!);
     expect(inCall.length).toBeGreaterThan(0);
     expect(inCall.length).toBeLessThan(WIDTH);
-    const root = await deps.tasks.get(process.id, 'Root');
+    const root = await deps.tasks.get({ processId: process.id, task: 'Root' });
     expect(root).toMatchObject({ status: 'COMPLETED', resumeFrom: inCall.length });
     expect(root?.sweepAt).toBeLessThanOrEqual(clock.now());
 
-    await sweep(deps, deps.sweepIndex);
+    await sweep(deps);
     const fromSweeper = await drainQueue(resources.queues.default!);
     const all = [...inCall, ...fromSweeper].map((m) => m.body.task).sort();
     expect(all).toEqual([...children].sort());
-    expect(await deps.tasks.get(process.id, 'Root')).not.toHaveProperty('sweepAt');
+    expect(await deps.tasks.get({ processId: process.id, task: 'Root' })).not.toHaveProperty('sweepAt');
   });
 
   it('starts a process with more roots than the budget allows and lets the sweeper write the rest', async () => {
@@ -58,12 +58,12 @@ describe('fan-outs wider than the call budget', () => {
     const { process } = await startProcess(steppingDeps(clock, 500), { definition: 'many-roots' });
     const inCall = await drainQueue(resources.queues.default!);
     expect(inCall.length).toBeLessThan(WIDTH);
-    expect(await deps.processes.get(process.id)).toMatchObject({ resumeFrom: inCall.length });
+    expect(await deps.processes.get({ id: process.id })).toMatchObject({ resumeFrom: inCall.length });
 
-    await sweep(deps, deps.sweepIndex);
+    await sweep(deps);
     const all = [...inCall, ...(await drainQueue(resources.queues.default!))].map((m) => m.body.task).sort();
     expect(all).toEqual([...roots].sort());
-    expect(await deps.processes.get(process.id)).not.toHaveProperty('sweepAt');
+    expect(await deps.processes.get({ id: process.id })).not.toHaveProperty('sweepAt');
   });
 });
 
@@ -82,11 +82,11 @@ describe('cancelling a process wider than the call budget', () => {
     const cancelledInCall = partly.tasks.filter((t) => t.status === 'CANCELLED').length;
     expect(cancelledInCall).toBeGreaterThan(0);
     expect(cancelledInCall).toBeLessThan(WIDTH + 1);
-    expect(await deps.processes.get(process.id)).toHaveProperty('sweepAt');
+    expect(await deps.processes.get({ id: process.id })).toHaveProperty('sweepAt');
 
-    await sweep(deps, deps.sweepIndex);
+    await sweep(deps);
     const after = await getProcess(deps, process.id);
     expect(after.tasks.every((t) => t.status === 'CANCELLED')).toBe(true);
-    expect(await deps.processes.get(process.id)).not.toHaveProperty('sweepAt');
+    expect(await deps.processes.get({ id: process.id })).not.toHaveProperty('sweepAt');
   });
 });

@@ -1,7 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createDeps, type CreateDepsOptions } from '#app/create-deps.ts';
 import type { AwsCallInterceptor } from '#adapters/aws-clients.ts';
-import type { SweepIndex } from '#adapters/dynamo/sweep-index.ts';
 import type { AppDeps, Settings } from '#app/deps.ts';
 import { putDefinition } from '#app/definitions.ts';
 import { claimTask } from '#app/claim-task.ts';
@@ -12,7 +11,7 @@ import type { LocalResources } from '../../local/create-resources.ts';
 import { sqsClient, testEmulators } from './clients.ts';
 import { createIsolatedResources } from './resources.ts';
 
-export type Deps = AppDeps & { sweepIndex: SweepIndex };
+export type Deps = AppDeps;
 
 /** A clock the test moves by hand, so lease expiry and grace periods need no waiting. */
 export class TestClock {
@@ -105,12 +104,12 @@ export async function putYaml(deps: AppDeps, name: string, yaml: string): Promis
 export async function runToEnd(deps: Deps, clock: TestClock, queueUrl: string, processId: string, maxRounds = 200): Promise<Map<string, number>> {
   const completions = new Map<string, number>();
   for (let round = 0; round < maxRounds; round++) {
-    const process = await deps.processes.get(processId);
+    const process = await deps.processes.get({ id: processId });
     if (process && process.status !== 'RUNNING' && process.sweepAt === undefined) return completions;
     const messages = (await drainQueue(queueUrl)).filter((m) => m.body.processId === processId);
     if (messages.length === 0) {
       clock.advance(60 * 60_000);
-      await sweep(deps, deps.sweepIndex);
+      await sweep(deps);
       continue;
     }
     for (const m of messages) {

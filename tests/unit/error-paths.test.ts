@@ -1,11 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TaskStore } from '#adapters/dynamo/task-store.ts';
+import { DynamoItemTable } from '#adapters/dynamo/dynamo-item-table.ts';
+import { ItemTaskStore } from '#adapters/stores/item-task-store.ts';
 import { SqsTaskQueue } from '#adapters/sqs/task-queue.ts';
 import { errorResponse } from '#http/error-response.ts';
 import { LeaseMismatchError } from '#domain/errors.ts';
@@ -33,15 +34,15 @@ describe('TaskStore.complete under transaction conflicts', () => {
 
   it('retries a completion whose transaction lost to a concurrent one, until it commits', async () => {
     ddb.on(TransactWriteCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
-    const store = new TaskStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', noSleep);
-    await expect(store.complete(input, { ok: 1 }, [{ task: 'Join', limit: 2 }])).resolves.toBe(true);
+    const store = new ItemTaskStore(new DynamoItemTable(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', noSleep));
+    await expect(store.complete({ end: input, output: { ok: 1 }, settles: [{ task: 'Join', expected: 2 }] })).resolves.toEqual({ ok: true, item: undefined });
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
   });
 
   it('gives up after its retry budget and surfaces the conflict', async () => {
     ddb.on(TransactWriteCommand).rejects(conflict());
-    const store = new TaskStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', noSleep);
-    await expect(store.complete(input, null, [{ task: 'Join', limit: 2 }])).rejects.toBeInstanceOf(TransactionCanceledException);
+    const store = new ItemTaskStore(new DynamoItemTable(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', noSleep));
+    await expect(store.complete({ end: input, output: null, settles: [{ task: 'Join', expected: 2 }] })).rejects.toBeInstanceOf(TransactionCanceledException);
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 9);
   });
 
@@ -50,13 +51,34 @@ describe('TaskStore.complete under transaction conflicts', () => {
       new TransactionCanceledException({
         message: 'cancelled',
         $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { status: { S: 'RUNNING' }, leaseToken: { S: 'other' } } }, { Code: 'None' }],
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { name: { S: 'A' }, status: { S: 'RUNNING' }, leaseToken: { S: 'other' } } }, { Code: 'None' }],
       }),
     );
-    const store = new TaskStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', noSleep);
-    const result = await store.complete(input, null, [{ task: 'Join', limit: 2 }]);
-    expect(result).toMatchObject({ item: { status: 'RUNNING', leaseToken: 'other' } });
+    const store = new ItemTaskStore(new DynamoItemTable(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', noSleep));
+    const result = await store.complete({ end: input, output: null, settles: [{ task: 'Join', expected: 2 }] });
+    expect(result).toMatchObject({ ok: false, current: { status: 'RUNNING', leaseToken: 'other' } });
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+  });
+});
+
+describe('batch reads under throttling', () => {
+  beforeEach(() => ddb.reset());
+
+  it('retries unprocessed keys with backoff until every key is answered, however many rounds it takes', async () => {
+    const key = (sk: string) => ({ pk: 'PROC#p', sk });
+    let calls = 0;
+    ddb.on(BatchGetCommand).callsFake(() => {
+      calls += 1;
+      // Twelve rounds of throttling (more than the 8 the process listing used to allow), then the rest.
+      if (calls <= 12) return { Responses: { t: calls === 1 ? [{ ...key('TASK#A'), name: 'A' }] : [] }, UnprocessedKeys: { t: { Keys: [key('TASK#B')] } } };
+      return { Responses: { t: [{ ...key('TASK#B'), name: 'B' }] } };
+    });
+    const pauses: number[] = [];
+    const table = new DynamoItemTable(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', async (ms) => void pauses.push(ms));
+    const items = await table.getMany([key('TASK#A'), key('TASK#B')]);
+    expect(items.map((i) => i.name)).toEqual(['A', 'B']);
+    expect(pauses).toHaveLength(12);
+    expect(pauses[1]).toBeGreaterThan(pauses[0]!);
   });
 });
 
@@ -69,17 +91,19 @@ describe('SqsTaskQueue partial batch failures', () => {
       .on(SendMessageBatchCommand)
       .resolvesOnce({ Successful: [], Failed: [{ Id: '1', SenderFault: false, Code: 'InternalError', Message: 'try again' }] })
       .resolves({ Successful: [], Failed: [] });
-    await new SqsTaskQueue(new SQSClient({ region: 'us-east-1' }), { default: 'https://q' }).send([
-      { queue: 'default', body: body('A') },
-      { queue: 'default', body: body('B') },
-    ]);
+    await new SqsTaskQueue(new SQSClient({ region: 'us-east-1' }), { default: 'https://q' }).send({
+      messages: [
+        { queue: 'default', body: body('A') },
+        { queue: 'default', body: body('B') },
+      ],
+    });
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
     expect(sqs.commandCalls(SendMessageBatchCommand)[1]?.args[0].input.Entries).toEqual([{ Id: '0', MessageBody: JSON.stringify(body('B')) }]);
   });
 
   it('throws when entries keep failing, so the caller leaves the task to the sweeper', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: '0', SenderFault: false, Code: 'InternalError', Message: 'down' }] });
-    await expect(new SqsTaskQueue(new SQSClient({ region: 'us-east-1' }), { default: 'https://q' }).send([{ queue: 'default', body: body('A') }])).rejects.toThrow(
+    await expect(new SqsTaskQueue(new SQSClient({ region: 'us-east-1' }), { default: 'https://q' }).send({ messages: [{ queue: 'default', body: body('A') }] })).rejects.toThrow(
       /SQS rejected 1 message/,
     );
   });

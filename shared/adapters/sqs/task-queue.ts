@@ -1,16 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { OutgoingTaskMessage, TaskQueue } from '#app/ports.ts';
 import type { TaskMessage } from '#schemas/items.ts';
-
-export interface OutgoingTaskMessage {
-  readonly queue: string;
-  readonly body: TaskMessage;
-}
-
-/** Sends task messages. Implemented on SQS; a fake in unit tests. */
-export interface TaskQueue {
-  /** Sends every message, batching per queue. Throws if any could not be sent. */
-  send(messages: readonly OutgoingTaskMessage[]): Promise<void>;
-}
 
 export class QueueNotConfiguredError extends Error {
   constructor(queue: string, options?: ErrorOptions) {
@@ -30,7 +20,7 @@ export class SqsTaskQueue implements TaskQueue {
     private readonly queueUrls: Readonly<Record<string, string>>,
   ) {}
 
-  async send(messages: readonly OutgoingTaskMessage[]): Promise<void> {
+  async send({ messages }: { messages: readonly OutgoingTaskMessage[] }): Promise<void> {
     const byQueue = new Map<string, TaskMessage[]>();
     for (const m of messages) {
       const list = byQueue.get(m.queue) ?? [];

@@ -6,9 +6,13 @@ export const keys = {
   definitionVersion: (name: string, version: number) => ({ pk: `DEF#${name}`, sk: `V#${String(version).padStart(9, '0')}` }),
   processMeta: (id: string) => ({ pk: `PROC#${id}`, sk: 'META' }),
   processInput: (id: string) => ({ pk: `PROC#${id}`, sk: 'INPUT' }),
-  /** Counter of completed sinks, for processes with more than one sink. */
+  /** Counter of settled sinks, for processes with more than one sink. */
   processEnd: (id: string) => ({ pk: `PROC#${id}`, sk: 'END' }),
-  task: (processId: string, task: string) => ({ pk: `PROC#${processId}`, sk: `TASK#${task}` }),
+  /** A task; an indexed task (a child of a dynamic fan-out) gets the index after its name. */
+  task: (ref: { processId: string; task: string; index?: number }) => ({
+    pk: `PROC#${ref.processId}`,
+    sk: ref.index === undefined ? `TASK#${ref.task}` : `TASK#${ref.task}#${String(ref.index).padStart(6, '0')}`,
+  }),
 } as const;
 
 export const TASK_SK_PREFIX = 'TASK#';

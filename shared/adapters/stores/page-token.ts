@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '#domain/errors.ts';
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextToken?: string;
-}
+export type { Page } from '#app/ports.ts';
 
 const KeySchema = z.record(z.string(), z.union([z.string(), z.number()]));
 

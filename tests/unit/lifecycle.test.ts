@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildDag } from '#domain/dag.ts';
 import type { DefinitionSpec } from '#domain/definition.ts';
-import {
-  ACTIVE_TASK_STATUSES,
-  applyEvent,
-  initialState,
-  isTerminalProcess,
-  isTerminalTask,
-  progressOf,
-  TERMINAL_TASK_STATUSES,
-  type ModelEvent,
-  type ModelState,
-  type TaskStatus,
-  type Transition,
-} from '#domain/task-state.ts';
+import { ACTIVE_TASK_STATUSES, isTerminalProcess, isTerminalTask, TERMINAL_TASK_STATUSES, type TaskStatus } from '#domain/lifecycle.ts';
+import { applyEvent, initialState, statusOf, type ModelEvent, type ModelState, type Transition } from '#domain/process-model.ts';
+import { progressOf } from '#domain/progress.ts';
 
 const spec = (...tasks: [string, string[]][]): DefinitionSpec => ({
   tasks: tasks.map(([name, needs]) => ({ name, needs, queue: 'default', timeoutSeconds: 300 })),
@@ -31,9 +21,11 @@ function run(...events: ModelEvent[]): Transition {
   }, initialState(dag));
 }
 
-const statuses = (state: ModelState): Record<string, TaskStatus> => Object.fromEntries([...state.tasks].map(([name, t]) => [name, t.status]));
-const claim = (task: string): ModelEvent => ({ type: 'claim', task });
-const complete = (task: string): ModelEvent => ({ type: 'complete', task });
+const statuses = (state: ModelState): Record<string, TaskStatus> => Object.fromEntries(dag.order.map((name) => [name, statusOf(state, name)]));
+const claim = (task: string): ModelEvent => ({ type: 'claim', task, leaseToken: `lease-${task}` });
+/** Completes with the lease of `claim(task)`; without one when the task was never claimed. */
+const complete = (task: string, leaseToken?: string): ModelEvent => ({ type: 'complete', task, ...(leaseToken ? { leaseToken } : {}) });
+const completeClaimed = (task: string): ModelEvent => complete(task, `lease-${task}`);
 
 describe('statuses', () => {
   it('classifies terminal and active task statuses', () => {
@@ -44,7 +36,7 @@ describe('statuses', () => {
   });
 
   it('classifies terminal process statuses', () => {
-    expect((['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const).map(isTerminalProcess)).toEqual([false, true, true, true]);
+    expect((['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const).map(isTerminalProcess)).toEqual([false, false, true, true, true]);
   });
 
   it('computes progress in whole percent, rounded down, and 0 for no tasks', () => {
@@ -62,12 +54,11 @@ describe('the process model', () => {
     expect(state.status).toBe('RUNNING');
     expect(statuses(state)).toEqual({ Open: 'SCHEDULED', Score: 'PENDING', Review: 'PENDING', Notify: 'PENDING' });
     expect([...state.tasks.values()].every((t) => t.attempt === 1)).toBe(true);
-    expect(Object.fromEntries(state.remaining)).toEqual({ Open: 0, Score: 1, Review: 1, Notify: 2 });
   });
 
   it('claims a SCHEDULED task and schedules its children when it completes', () => {
     expect(statuses(run(claim('Open')).state).Open).toBe('RUNNING');
-    const t = run(claim('Open'), complete('Open'));
+    const t = run(claim('Open'), completeClaimed('Open'));
     expect(t.scheduled).toEqual(['Score', 'Review']);
     expect(statuses(t.state)).toMatchObject({ Open: 'COMPLETED', Score: 'SCHEDULED', Review: 'SCHEDULED' });
   });
@@ -79,7 +70,7 @@ describe('the process model', () => {
   it('fires a join exactly once, when its last need completes', () => {
     const first = run(complete('Open'), complete('Score'));
     expect(first.scheduled).toEqual([]);
-    expect(first.state.remaining.get('Notify')).toBe(1);
+    expect(first.state.tasks.get('Notify')).toMatchObject({ status: 'PENDING', settled: 1 });
     const last = applyEvent(dag, first.state, complete('Review'));
     expect(last.scheduled).toEqual(['Notify']);
     expect(statuses(last.state).Notify).toBe('SCHEDULED');
@@ -92,17 +83,19 @@ describe('the process model', () => {
   });
 
   it('fails the process on a failed task and cancels every task that has not ended', () => {
-    const t = run(complete('Open'), claim('Score'), { type: 'fail', task: 'Score' });
+    const t = run(complete('Open'), claim('Score'), { type: 'fail', task: 'Score', leaseToken: 'lease-Score' });
     expect(t.state.status).toBe('FAILED');
     expect(t.scheduled).toEqual([]);
     expect(statuses(t.state)).toEqual({ Open: 'COMPLETED', Score: 'FAILED', Review: 'CANCELLED', Notify: 'CANCELLED' });
   });
 
   it('re-schedules a task whose lease expired, with the next attempt', () => {
-    const t = run(claim('Open'), { type: 'leaseExpired', task: 'Open' });
+    const t = run(claim('Open'), { type: 'expireLease', task: 'Open', leaseToken: 'lease-Open' });
     expect(t.scheduled).toEqual(['Open']);
     expect(t.state.tasks.get('Open')).toEqual({ status: 'SCHEDULED', attempt: 2 });
-    expect(applyEvent(dag, t.state, claim('Open')).state.tasks.get('Open')).toEqual({ status: 'RUNNING', attempt: 2 });
+    expect(applyEvent(dag, t.state, claim('Open')).state.tasks.get('Open')).toEqual({ status: 'RUNNING', attempt: 2, leaseToken: 'lease-Open' });
+    // The expired lease is fenced: its holder can no longer complete.
+    expect(applyEvent(dag, applyEvent(dag, t.state, { type: 'claim', task: 'Open', leaseToken: 'second' }).state, completeClaimed('Open')).rejected).toMatch(/current lease/);
   });
 
   it('cancels the process and every task that has not ended', () => {
@@ -122,14 +115,16 @@ describe('rejected events leave the state unchanged', () => {
   const cases: [string, ModelEvent[], ModelEvent, RegExp][] = [
     ['any event on a COMPLETED process', [complete('Open'), complete('Score'), complete('Review'), complete('Notify')], { type: 'cancel' }, /process is COMPLETED/],
     ['any event on a FAILED process', [{ type: 'fail', task: 'Open' }], claim('Open'), /process is FAILED/],
+    ['a stale lease token', [claim('Open')], complete('Open', 'stale'), /'complete' needs RUNNING and the current lease/],
+    ['a manual completion of a claimed task', [claim('Open')], complete('Open'), /'completeManual' needs SCHEDULED/],
     ['any event on a CANCELLED process', [{ type: 'cancel' }], { type: 'cancel' }, /process is CANCELLED/],
     ['an event on a terminal task', [complete('Open')], complete('Open'), /task 'Open' is COMPLETED/],
     ['an unknown task', [], claim('Nope'), /unknown task 'Nope'/],
-    ['claiming a PENDING task', [], claim('Score'), /task 'Score' is PENDING; only a SCHEDULED task can be claimed/],
-    ['claiming a RUNNING task', [claim('Open')], claim('Open'), /is RUNNING; only a SCHEDULED task can be claimed/],
-    ['completing a PENDING task', [], complete('Notify'), /is PENDING; only an active task can complete/],
-    ['failing a PENDING task', [], { type: 'fail', task: 'Notify' }, /is PENDING; only an active task can fail/],
-    ['a lease expiring on a SCHEDULED task', [], { type: 'leaseExpired', task: 'Open' }, /only a RUNNING task holds a lease/],
+    ['claiming a PENDING task', [], claim('Score'), /task 'Score' is PENDING; 'claim' needs SCHEDULED/],
+    ['claiming a RUNNING task', [claim('Open')], claim('Open'), /is RUNNING; 'claim' needs SCHEDULED/],
+    ['completing a PENDING task', [], complete('Notify'), /is PENDING; 'completeManual' needs SCHEDULED/],
+    ['failing a PENDING task', [], { type: 'fail', task: 'Notify' }, /is PENDING; 'failManual' needs SCHEDULED/],
+    ['a lease expiring on a SCHEDULED task', [], { type: 'expireLease', task: 'Open', leaseToken: 'x' }, /'expireLease' needs RUNNING/],
   ];
 
   it.each(cases)('rejects %s', (_, setup, event, reason) => {

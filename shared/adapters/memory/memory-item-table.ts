@@ -1,0 +1,160 @@
+import { guardsHold } from '#domain/lifecycle.ts';
+import {
+  ItemTooLargeError,
+  MAX_ITEM_BYTES,
+  type IndexQuery,
+  type Item,
+  type ItemTable,
+  type ItemWrite,
+  type Key,
+  type TransactOutcome,
+  type WriteOutcome,
+} from '../item-table.ts';
+
+/** Observes every call; throwing aborts it (before) or loses its answer after it took effect (after). Fault injection. */
+export interface CallHooks {
+  before?(operation: string): void;
+  after?(operation: string): void;
+}
+
+/**
+ * {@link ItemTable} in memory, with DynamoDB's semantics where the stores rely
+ * on them: conditional writes that answer the current item, all-or-nothing
+ * transactions with per-write cancellation reasons, the 400 KB item size
+ * limit, sparse indexes, sort order, and `Limit`/`LastEvaluatedKey` paging.
+ * Items are copied in and out, so no caller shares state with the table.
+ */
+export class MemoryItemTable implements ItemTable {
+  private readonly items = new Map<string, Item>();
+
+  constructor(private readonly hooks: CallHooks = {}) {}
+
+  /** Every item, for tests that look underneath the stores. */
+  snapshot(): Item[] {
+    return [...this.items.values()].map((i) => structuredClone(i));
+  }
+
+  async get(key: Key): Promise<Item | undefined> {
+    return this.call('GetItem', () => this.read(key));
+  }
+
+  async getMany(keys: readonly Key[]): Promise<Item[]> {
+    return this.call('BatchGetItem', () => keys.map((k) => this.read(k)).filter((i): i is Item => i !== undefined));
+  }
+
+  async queryPartition(pk: string, prefix: string): Promise<Item[]> {
+    return this.call('Query', () =>
+      [...this.items.values()]
+        .filter((i) => i.pk === pk && String(i.sk).startsWith(prefix))
+        .sort((a, b) => compareKeys(a.sk, b.sk))
+        .map((i) => structuredClone(i)),
+    );
+  }
+
+  async queryIndex(q: IndexQuery): Promise<{ items: Item[]; lastKey?: Record<string, string | number> }> {
+    return this.call('Query', () => {
+      const { partitionKey, sortKey } = q.index;
+      const sorted = [...this.items.values()]
+        .filter((i) => i[partitionKey] === q.partition && i[sortKey] !== undefined)
+        .filter((i) => q.sortAtMost === undefined || (i[sortKey] as number) <= q.sortAtMost)
+        .sort((a, b) => compareKeys(a[sortKey], b[sortKey]) || compareKeys(a.pk, b.pk) || compareKeys(a.sk, b.sk));
+      if (q.descending) sorted.reverse();
+      const startAt = q.startKey ? sorted.findIndex((i) => i.pk === q.startKey?.pk && i.sk === q.startKey?.sk) + 1 : 0;
+      const evaluated = sorted.slice(startAt, startAt + q.limit);
+      const last = evaluated.length === q.limit ? evaluated.at(-1) : undefined;
+      const items = evaluated.filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value).map((i) => structuredClone(i));
+      const lastKey = last && { pk: String(last.pk), sk: String(last.sk), [partitionKey]: last[partitionKey] as string, [sortKey]: last[sortKey] as string | number };
+      return { items, ...(lastKey ? { lastKey } : {}) };
+    });
+  }
+
+  async write(write: ItemWrite): Promise<WriteOutcome> {
+    return this.call(write.type === 'put' ? 'PutItem' : 'UpdateItem', () => {
+      const current = this.read(write.key);
+      if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current } : {}) };
+      const next = applyWrite(write, current);
+      this.store(next);
+      return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: structuredClone(next) } : {}) };
+    });
+  }
+
+  async transact(writes: readonly ItemWrite[]): Promise<TransactOutcome> {
+    return this.call('TransactWriteItems', () => {
+      const ids = new Set(writes.map((w) => id(w.key)));
+      if (ids.size < writes.length) throw new Error('ValidationException: Transaction request cannot include multiple operations on one item');
+      const currents = writes.map((w) => this.read(w.key));
+      const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
+      if (holds.some((h) => !h)) {
+        return {
+          ok: false,
+          reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: currents[i] } : {}) })),
+        };
+      }
+      // Every write is computed (and size-checked) before any is stored: all or nothing.
+      const next = writes.map((w, i) => applyWrite(w, currents[i]));
+      for (const item of next) this.store(item);
+      return { ok: true };
+    });
+  }
+
+  private read(key: Key): Item | undefined {
+    const item = this.items.get(id(key));
+    return item && structuredClone(item);
+  }
+
+  private store(item: Item): void {
+    this.items.set(id(item as Key), structuredClone(item));
+  }
+
+  private call<T>(operation: string, body: () => T): Promise<T> {
+    this.hooks.before?.(operation);
+    const result = body();
+    this.hooks.after?.(operation);
+    return Promise.resolve(result);
+  }
+}
+
+function id(key: Key): string {
+  return `${key.pk}\u0000${key.sk}`;
+}
+
+/** DynamoDB orders strings by their UTF-8 bytes and numbers numerically. */
+function compareKeys(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return Buffer.compare(Buffer.from(String(a), 'utf8'), Buffer.from(String(b), 'utf8'));
+}
+
+function applyWrite(write: ItemWrite, current: Item | undefined): Item {
+  const next: Item = write.type === 'put' ? { ...structuredClone(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
+  if (write.type === 'update') {
+    Object.assign(next, structuredClone(write.set ?? {}));
+    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = v;
+    for (const [k, sum] of Object.entries(write.setSum ?? {})) {
+      const source = next[sum.source];
+      if (typeof source !== 'number') throw new Error(`ValidationException: the attribute '${sum.source}' of the update does not exist`);
+      next[k] = source + sum.plus;
+    }
+    for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;
+    for (const k of write.remove ?? []) delete next[k];
+  }
+  for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
+  const bytes = itemBytes(next);
+  if (bytes > MAX_ITEM_BYTES) throw new ItemTooLargeError(bytes);
+  return next;
+}
+
+/** DynamoDB's item size: attribute names plus values (strings by UTF-8 length, numbers about their digits). */
+function itemBytes(item: Item): number {
+  let bytes = 0;
+  for (const [k, v] of Object.entries(item)) bytes += Buffer.byteLength(k, 'utf8') + valueBytes(v);
+  return bytes;
+}
+
+function valueBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+  if (typeof v === 'number') return Math.ceil(String(v).replace(/^-/, '').replace('.', '').length / 2) + 1;
+  if (typeof v === 'boolean' || v === null) return 1;
+  if (Array.isArray(v)) return 3 + v.reduce((s: number, x) => s + 1 + valueBytes(x), 0);
+  if (typeof v === 'object') return 3 + Object.entries(v as Item).reduce((s, [k, x]) => s + 1 + Buffer.byteLength(k, 'utf8') + valueBytes(x), 0);
+  return 0;
+}

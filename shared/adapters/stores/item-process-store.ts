@@ -1,0 +1,159 @@
+import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
+import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, type ProcessStatus } from '#domain/lifecycle.ts';
+import type { NewProcess, Page, ProcessStore, Written } from '#app/ports.ts';
+import { ProcessItemSchema, ProcessSummarySchema, type ProcessItem, type ProcessSummary } from '#schemas/items.ts';
+import type { ItemTable } from '../item-table.ts';
+import { keys, processIdOf, sweepShardOf } from './keys.ts';
+import { decodePageToken, encodePageToken } from './page-token.ts';
+import { withPageTokenErrors } from './query-errors.ts';
+
+/** Identities cached per container: a process's definition and version never change. */
+const MAX_CACHED_IDENTITIES = 10_000;
+
+/**
+ * The process item (`META`) holds only fixed-size state and is rewritten only
+ * on process-level changes (start, end), never per task. The input lives in
+ * its own item, written once; a counter item (`END`) counts settled sinks.
+ */
+export class ItemProcessStore implements ProcessStore {
+  private readonly identities = new Map<string, { definition: string; version: number }>();
+
+  constructor(private readonly table: ItemTable) {}
+
+  async create({ process: p, input }: { process: NewProcess; input: unknown }): Promise<{ created: true } | { created: false; existing: ProcessItem }> {
+    const meta = keys.processMeta(p.id);
+    // The input first: it is write-once, and harmless if the META write then
+    // loses (same id means same idempotency key, hence the same request).
+    // Stored as JSON text: any JSON value fits, however deeply nested.
+    await this.table.write({
+      type: 'put',
+      key: keys.processInput(p.id),
+      item: { inputJson: JSON.stringify(input ?? null), expiresAt: p.inputExpiresAt },
+      guards: processGuards('start'),
+    });
+    const status = processTarget('start');
+    const r = await this.table.write({
+      type: 'put',
+      key: meta,
+      item: {
+        id: p.id,
+        definition: p.definition,
+        version: p.version,
+        status,
+        total: p.total,
+        ver: 1,
+        run: 1,
+        createdAt: p.createdAt,
+        updatedAt: p.createdAt,
+        idempotencyKey: p.idempotencyKey,
+        kind: 'PROCESS',
+        kindKey: `${p.createdAt}#${p.id}`,
+        createdKey: `${p.createdAt}#${p.id}`,
+        procStatus: status,
+        procDefinition: p.definition,
+        sweepShard: sweepShardOf(meta.pk),
+        sweepAt: p.sweepAt,
+        sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
+      },
+      guards: processGuards('start'),
+    });
+    if (!r.ok) return { created: false, existing: ProcessItemSchema.parse(r.current) };
+    return { created: true };
+  }
+
+  async get({ id }: { id: string }): Promise<ProcessItem | undefined> {
+    const item = await this.table.get(keys.processMeta(id));
+    return item ? ProcessItemSchema.parse(item) : undefined;
+  }
+
+  async getInput({ id }: { id: string }): Promise<unknown> {
+    const item = await this.table.get(keys.processInput(id));
+    return typeof item?.inputJson === 'string' ? (JSON.parse(item.inputJson) as unknown) : null;
+  }
+
+  async identity({ id }: { id: string }): Promise<{ definition: string; version: number } | undefined> {
+    const cached = this.identities.get(id);
+    if (cached) return cached;
+    const process = await this.get({ id });
+    if (!process) return undefined;
+    const identity = { definition: process.definition, version: process.version };
+    if (this.identities.size >= MAX_CACHED_IDENTITIES) this.identities.delete(this.identities.keys().next().value as string);
+    this.identities.set(id, identity);
+    return identity;
+  }
+
+  async end(args: {
+    current: ProcessItem;
+    event: 'complete' | 'fail' | 'cancel';
+    at: { now: number; iso: string; expiresAt: number };
+    owesCleanup: boolean;
+  }): Promise<Written<ProcessItem>> {
+    const { current, at, owesCleanup } = args;
+    const meta = keys.processMeta(current.id);
+    const status = processTarget(args.event);
+    const r = await this.table.write({
+      type: 'update',
+      key: meta,
+      set: {
+        status,
+        procStatus: status,
+        ver: current.ver + 1,
+        updatedAt: at.iso,
+        endedAt: at.iso,
+        expiresAt: at.expiresAt,
+        // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled.
+        ...(owesCleanup ? { sweepShard: sweepShardOf(meta.pk), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
+      },
+      ...(owesCleanup ? {} : { remove: ['sweepShard', 'sweepAt', 'sweepReason'] }),
+      guards: processGuards(args.event, { version: current.ver }),
+      returnNew: true,
+    });
+    if (!r.ok) return { ok: false, current: r.current ? ProcessItemSchema.parse(r.current) : undefined };
+    return { ok: true, item: ProcessItemSchema.parse(r.item) };
+  }
+
+  async clearSweep({ id, sweepAt }: { id: string; sweepAt: number }): Promise<void> {
+    await this.table.write({ type: 'update', key: keys.processMeta(id), remove: ['sweepShard', 'sweepAt', 'sweepReason', 'resumeFrom'], guards: processGuards('clearSweep', { sweepAt }) });
+  }
+
+  async deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean> {
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.processMeta(args.id),
+      set: { sweepAt: args.nextSweepAt, resumeFrom: args.resumeFrom },
+      guards: processGuards('deferSweep', { sweepAt: args.sweepAt }),
+    });
+    return r.ok;
+  }
+
+  async settledSinks({ id }: { id: string }): Promise<number> {
+    const item = await this.table.get(keys.processEnd(id));
+    return typeof item?.settled === 'number' ? item.settled : 0;
+  }
+
+  /**
+   * Lists processes through an index, newest first: by status (optionally
+   * filtered by definition), by definition, or all. The indexes hold keys; one
+   * batch read fetches the page's summaries.
+   */
+  async list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>> {
+    const index = args.status ? PROCESS_BY_STATUS_INDEX : args.definition ? PROCESS_BY_DEFINITION_INDEX : BY_KIND_INDEX;
+    const partition = args.status ?? args.definition ?? 'PROCESS';
+    const filter = args.status !== undefined && args.definition !== undefined ? { attribute: 'procDefinition', value: args.definition } : undefined;
+    const page = await withPageTokenErrors(args.nextToken, () =>
+      this.table.queryIndex({
+        index,
+        partition,
+        descending: true,
+        limit: args.limit,
+        ...(filter ? { filter } : {}),
+        ...(args.nextToken === undefined ? {} : { startKey: decodePageToken(args.nextToken) }),
+      }),
+    );
+    const ids = page.items.map((i) => processIdOf(String(i.pk)));
+    const found = await this.table.getMany(ids.map((id) => keys.processMeta(id)));
+    const summaries = new Map(found.map((i) => ProcessSummarySchema.parse(i)).map((s) => [s.id, s]));
+    const nextToken = encodePageToken(page.lastKey);
+    return { items: ids.map((id) => summaries.get(id)).filter((p): p is ProcessSummary => p !== undefined), ...(nextToken ? { nextToken } : {}) };
+  }
+}

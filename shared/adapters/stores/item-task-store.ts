@@ -1,0 +1,228 @@
+import { SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
+import type { Conflict, EndTask, ScheduleContext, SettleCount, TaskRef, TaskStore, Written } from '#app/ports.ts';
+import { TaskItemSchema, type TaskError, type TaskItem } from '#schemas/items.ts';
+import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
+import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
+
+/**
+ * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
+ * Every write is built here once, with its condition derived from the
+ * lifecycle table, and runs on any {@link ItemTable}.
+ */
+export class ItemTaskStore implements TaskStore {
+  constructor(private readonly table: ItemTable) {}
+
+  async get(ref: TaskRef): Promise<TaskItem | undefined> {
+    return parseTask(await this.table.get(keys.task(ref)));
+  }
+
+  async listAll({ processId }: { processId: string }): Promise<TaskItem[]> {
+    const items = await this.table.queryPartition(keys.processMeta(processId).pk, TASK_SK_PREFIX);
+    return items.map((i) => TaskItemSchema.parse(i));
+  }
+
+  async getOutputs({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, unknown>> {
+    const items = await this.table.getMany(tasks.map((task) => keys.task({ processId, task })));
+    const byName = new Map(items.map((i) => [String(i.name), i]));
+    return new Map(tasks.map((t) => [t, parseOutput(byName.get(t)?.outputJson)]));
+  }
+
+  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number }>> {
+    const items = (await this.table.getMany(tasks.map((task) => keys.task({ processId, task })))).map((i) => TaskItemSchema.parse(i));
+    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0 }]));
+  }
+
+  async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
+    const key = keys.task(schedule);
+    const r = await this.table.write({ type: 'put', key, item: { ...key, ...scheduledAttributes(schedule) }, guards: taskGuards('schedule') });
+    return r.ok;
+  }
+
+  async scheduleJoin({ schedule, expected }: { schedule: ScheduleContext; expected: number }): Promise<boolean> {
+    const r = await this.table.write({ type: 'update', key: keys.task(schedule), set: scheduledAttributes(schedule), guards: taskGuards('scheduleJoin', { expected }) });
+    return r.ok;
+  }
+
+  async claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>> {
+    return this.update({
+      type: 'update',
+      key: keys.task(args),
+      // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read. The sweep
+      // entry keeps its time (due no later than a lease taken right away expires), so no index write.
+      set: { status: taskTarget('claim'), leaseToken: args.leaseToken, workerId: args.workerId, claimedAt: args.iso, sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING },
+      setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } },
+      guards: taskGuards('claim'),
+      returnNew: true,
+    });
+  }
+
+  async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {
+    return this.update({
+      type: 'update',
+      key: keys.task(args),
+      setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } },
+      guards: taskGuards('heartbeat', { leaseToken: args.leaseToken }),
+      returnNew: true,
+    });
+  }
+
+  /**
+   * Ends a task COMPLETED and, in the same transaction, counts it in every
+   * join it feeds and in the process's end counter. Atomicity is what makes
+   * each count happen exactly once: the task's own status change is the guard.
+   */
+  async complete({ end, output, settles }: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
+    const update = endUpdate(end, 'COMPLETED', { outputJson: JSON.stringify(output ?? null) });
+    if (settles.length === 0) return this.ended(await this.table.write(update));
+    const r = await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]);
+    if (r.ok) return { ok: true, item: undefined };
+    const first = r.reasons[0];
+    if (first?.code === 'ConditionalCheckFailed') return conflict(first.current);
+    // Only a counter's guard failed: a parent counted twice would mean a broken invariant, not a lost race.
+    throw new Error(`settle counter refused the completion of '${end.task}': ${r.reasons.map((x) => x.code).join(', ')}`);
+  }
+
+  async fail({ end, error }: { end: EndTask; error: TaskError }): Promise<Written<undefined, TaskItem>> {
+    return this.ended(await this.table.write(endUpdate(end, 'FAILED', { errorJson: JSON.stringify(error) })));
+  }
+
+  async cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean> {
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.task(args),
+      set: { status: taskTarget('cancel'), name: args.task, endedAt: args.iso, expiresAt: args.expiresAt },
+      remove: ['sweepShard', 'sweepAt', 'sweepReason', 'leaseExpiresAt'],
+      guards: taskGuards('cancel'),
+    });
+    return r.ok;
+  }
+
+  async expireLease({ processId, item, now, nextSweepAt }: { processId: string; item: TaskItem; now: number; nextSweepAt: number }): Promise<TaskItem | undefined> {
+    if (item.leaseToken === undefined) return undefined;
+    const r = await this.update({
+      type: 'update',
+      key: keys.task({ processId, task: item.name }),
+      set: { status: taskTarget('expireLease'), sweepAt: nextSweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED, sends: 0 },
+      add: { attempt: 1 },
+      remove: ['leaseToken', 'leaseExpiresAt', 'workerId', 'claimedAt'],
+      guards: taskGuards('expireLease', { leaseToken: item.leaseToken, now }),
+      returnNew: true,
+    });
+    return r.ok ? r.item : undefined;
+  }
+
+  async deferResend({ processId, item, nextSweepAt }: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean> {
+    if (item.sweepAt === undefined || item.attempt === undefined) return false;
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.task({ processId, task: item.name }),
+      set: { sweepAt: nextSweepAt },
+      add: { sends: 1 },
+      guards: taskGuards('resend', { sweepAt: item.sweepAt, attempt: item.attempt }),
+    });
+    return r.ok;
+  }
+
+  async watchLease({ processId, item, at }: { processId: string; item: TaskItem; at: number }): Promise<boolean> {
+    if (item.sweepAt === undefined || item.leaseToken === undefined) return false;
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.task({ processId, task: item.name }),
+      set: { sweepAt: at, sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING },
+      guards: taskGuards('watchLease', { leaseToken: item.leaseToken, sweepAt: item.sweepAt }),
+    });
+    return r.ok;
+  }
+
+  async deferFollowUp(args: TaskRef & { resumeFrom: number; at: number }): Promise<void> {
+    await this.table.write({ type: 'update', key: keys.task(args), set: { resumeFrom: args.resumeFrom, sweepAt: args.at }, guards: taskGuards('deferFollowUp') });
+  }
+
+  async clearSweep(ref: TaskRef): Promise<void> {
+    await this.table.write({ type: 'update', key: keys.task(ref), remove: ['sweepShard', 'sweepAt', 'sweepReason'], guards: taskGuards('clearSweep') });
+  }
+
+  private async update(write: ItemUpdate): Promise<Written<TaskItem>> {
+    const r = await this.table.write(write);
+    if (!r.ok) return conflict(r.current);
+    return { ok: true, item: TaskItemSchema.parse(r.item) };
+  }
+
+  private ended(r: { ok: boolean; current?: Record<string, unknown> }): Written<undefined, TaskItem> {
+    return r.ok ? { ok: true, item: undefined } : conflict(r.current);
+  }
+}
+
+function conflict(current: Record<string, unknown> | undefined): Conflict<TaskItem> {
+  return { ok: false, current: parseTask(current) };
+}
+
+function parseTask(item: Record<string, unknown> | undefined): TaskItem | undefined {
+  return item ? TaskItemSchema.parse(item) : undefined;
+}
+
+function parseOutput(json: unknown): unknown {
+  return typeof json === 'string' ? (JSON.parse(json) as unknown) : null;
+}
+
+/** The attributes of a task as it is scheduled. */
+function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
+  const key = keys.task(ctx);
+  return {
+    name: ctx.task,
+    ...(ctx.index === undefined ? {} : { index: ctx.index }),
+    status: taskTarget('schedule'),
+    attempt: ctx.attempt,
+    run: ctx.run,
+    queue: ctx.queue,
+    definition: ctx.definition,
+    version: ctx.version,
+    timeoutMs: ctx.timeoutSeconds * 1000,
+    scheduledAt: ctx.iso,
+    sweepShard: sweepShardOf(key.pk),
+    sweepAt: ctx.sweepAt,
+    sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
+    sends: 0,
+  };
+}
+
+/**
+ * The update that ends a task. With a lease token the running lease must
+ * match; without one, only an unclaimed SCHEDULED task (a manual task)
+ * qualifies. The sweep entry stays, with the reason `followUp`: an ended task
+ * owes its consequences (children, process end) until they are cleared.
+ */
+function endUpdate(end: EndTask, status: 'COMPLETED' | 'FAILED', extra: Record<string, unknown>): ItemUpdate {
+  const manual = end.leaseToken === undefined;
+  const event = status === 'COMPLETED' ? (manual ? 'completeManual' : 'complete') : manual ? 'failManual' : 'fail';
+  const guards: Guard[] = manual ? taskGuards(event) : taskGuards(event, { leaseToken: end.leaseToken });
+  return {
+    type: 'update',
+    key: keys.task(end),
+    set: { status: taskTarget(event), endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[status], ...extra },
+    remove: ['leaseExpiresAt'],
+    guards,
+  };
+}
+
+/**
+ * One settled parent counted, in the ending transaction: a join's counter (its
+ * item is created PENDING if it has none yet, and keeps its own expected
+ * count), or the process's end counter. The guard keeps a counter from passing
+ * its expected count, which would mean a parent was counted twice.
+ */
+function settleWrite(end: EndTask, s: SettleCount): ItemWrite {
+  const guards = taskGuards('settleParent', { expected: s.expected });
+  if (s.task === undefined) {
+    // The end counter is no task: only the counter guard applies. Each bump moves its expiry with the process.
+    return { type: 'update', key: keys.processEnd(end.processId), set: { expiresAt: end.expiresAt, expected: s.expected }, add: { settled: 1 }, guards: guards.filter((g) => g.kind !== 'statusIn') };
+  }
+  return {
+    type: 'update',
+    key: keys.task({ processId: end.processId, task: s.task }),
+    set: { name: s.task, expected: s.expected },
+    setIfMissing: { status: taskTarget('settleParent') },
+    add: { settled: 1 },
+    guards,
+  };
+}

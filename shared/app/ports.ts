@@ -1,0 +1,176 @@
+import type { ProcessStatus } from '#domain/lifecycle.ts';
+import type { DefinitionHeadItem, DefinitionVersionItem, ProcessItem, ProcessSummary, TaskError, TaskItem, TaskMessage } from '#schemas/items.ts';
+
+/**
+ * The ports the use cases run on. Two adapters implement each: DynamoDB and
+ * SQS (`shared/adapters/dynamo`, `shared/adapters/sqs`) and an in-memory twin
+ * (`shared/adapters/memory`) that the unit tests and `createTestEngine()` use.
+ * One contract suite runs against both.
+ *
+ * Conventions:
+ * - every method takes one object parameter;
+ * - a conditional write answers a {@link Written}: applied, or lost with the
+ *   current item, parsed (never a raw record).
+ */
+
+/** The outcome of a conditional write: the item as written (`T`), or the conflict with the current item (`C`). */
+export type Written<T, C = T> = { readonly ok: true; readonly item: T } | Conflict<C>;
+
+/** A lost condition, with the item as it is now (undefined: it does not exist). */
+export interface Conflict<T> {
+  readonly ok: false;
+  readonly current: T | undefined;
+}
+
+/** One page of a listing. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}
+
+/**
+ * A task of a process. `index` is room for dynamic fan-out, where one
+ * declared task runs as many indexed children.
+ */
+export interface TaskRef {
+  readonly processId: string;
+  readonly task: string;
+  readonly index?: number;
+}
+
+/** What a task message and a later claim need to know about a task, fixed when it is scheduled. */
+export interface ScheduleContext extends TaskRef {
+  readonly definition: string;
+  readonly version: number;
+  readonly queue: string;
+  readonly timeoutSeconds: number;
+  readonly attempt: number;
+  /** The process run the task belongs to (1 until a rerun). */
+  readonly run: number;
+  readonly iso: string;
+  /** When the sweeper should resend the message if nobody has claimed the task (epoch ms). */
+  readonly sweepAt: number;
+}
+
+/** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
+export interface SettleCount {
+  readonly task?: string;
+  /** The join's number of needs, or the process's number of sinks: the counter never passes it. */
+  readonly expected: number;
+}
+
+/** The moment and lease of a task's end. */
+export interface EndTask extends TaskRef {
+  /** Undefined for a manual (human) end of an unclaimed SCHEDULED task. */
+  readonly leaseToken?: string;
+  readonly iso: string;
+  readonly now: number;
+  /** TTL of the ended item (epoch s). */
+  readonly expiresAt: number;
+}
+
+export interface DefinitionStore {
+  getHead(args: { name: string }): Promise<DefinitionHeadItem | undefined>;
+  getVersion(args: { name: string; version: number }): Promise<DefinitionVersionItem | undefined>;
+  /** Writes version `def.version` and moves HEAD to it, only if HEAD still points at `version - 1`. */
+  appendVersion(args: { definition: DefinitionVersionItem }): Promise<{ kind: 'created' } | { kind: 'raced' }>;
+  listHeads(args: { limit: number; nextToken?: string }): Promise<Page<{ name: string; latestVersion: number; description?: string }>>;
+}
+
+export interface NewProcess {
+  readonly id: string;
+  readonly definition: string;
+  readonly version: number;
+  readonly total: number;
+  readonly createdAt: string;
+  readonly idempotencyKey?: string;
+  /** When the sweeper should check that the roots were scheduled (epoch ms). */
+  readonly sweepAt: number;
+  /** TTL of the write-once input item (epoch s). */
+  readonly inputExpiresAt: number;
+}
+
+export interface ProcessStore {
+  /** Creates the process and its input; finds the existing process if the id is taken. */
+  create(args: { process: NewProcess; input: unknown }): Promise<{ created: true } | { created: false; existing: ProcessItem }>;
+  get(args: { id: string }): Promise<ProcessItem | undefined>;
+  getInput(args: { id: string }): Promise<unknown>;
+  /** The definition and version a process runs (immutable, so adapters may cache it). */
+  identity(args: { id: string }): Promise<{ definition: string; version: number } | undefined>;
+  /**
+   * Ends a process (`complete`, `fail` or `cancel` of the lifecycle table),
+   * optimistically locked on its version. With `owesCleanup` it stays on the
+   * sweep index until its unfinished tasks are cancelled.
+   */
+  end(args: {
+    current: ProcessItem;
+    event: 'complete' | 'fail' | 'cancel';
+    at: { now: number; iso: string; expiresAt: number };
+    owesCleanup: boolean;
+  }): Promise<Written<ProcessItem>>;
+  /** Leaves the sweep index, if the entry is still the one read. */
+  clearSweep(args: { id: string; sweepAt: number }): Promise<void>;
+  /** Moves the sweep entry and records where an unfinished pass stopped. */
+  deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean>;
+  /** How many sinks have settled (processes with several sinks). */
+  settledSinks(args: { id: string }): Promise<number>;
+  list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>>;
+}
+
+export interface TaskStore {
+  get(args: TaskRef): Promise<TaskItem | undefined>;
+  /** Every task item of a process (tasks without an item are PENDING). */
+  listAll(args: { processId: string }): Promise<TaskItem[]>;
+  /** The outputs of some tasks, by name (null for a task without one). */
+  getOutputs(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, unknown>>;
+  /** Status and settled count of some joins, by name (tasks without an item are left out). */
+  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number }>>;
+  /** Schedules a task that has no item yet. Exactly once: false when the item exists. */
+  scheduleNew(args: { schedule: ScheduleContext }): Promise<boolean>;
+  /** Schedules a join whose every parent settled. Exactly one caller wins. */
+  scheduleJoin(args: { schedule: ScheduleContext; expected: number }): Promise<boolean>;
+  /** SCHEDULED to RUNNING with a fresh lease. */
+  claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>>;
+  /** Extends the caller's live lease. */
+  heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
+  /** Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`. */
+  complete(args: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>>;
+  fail(args: { end: EndTask; error: TaskError }): Promise<Written<undefined, TaskItem>>;
+  /** Cancels an unfinished task (a tombstone for one without an item). False when it had ended. */
+  cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean>;
+  /** RUNNING with an expired lease back to SCHEDULED with attempt + 1. Undefined when the lease moved on. */
+  expireLease(args: { processId: string; item: TaskItem; now: number; nextSweepAt: number }): Promise<TaskItem | undefined>;
+  /** After a resend of an unclaimed task's message: the next check, later. False when another sweeper did it. */
+  deferResend(args: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean>;
+  /** Moves a RUNNING task's sweep check to `at` (its lease expiry). */
+  watchLease(args: { processId: string; item: TaskItem; at: number }): Promise<boolean>;
+  /** Records how far a completed task's fan-out got, due again at `at`. */
+  deferFollowUp(args: TaskRef & { resumeFrom: number; at: number }): Promise<void>;
+  /** Takes an ended task off the sweep index once its consequences are written. */
+  clearSweep(args: TaskRef): Promise<void>;
+}
+
+export interface OutgoingTaskMessage {
+  readonly queue: string;
+  readonly body: TaskMessage;
+}
+
+export interface TaskQueue {
+  /** Sends every message, batching per queue. Throws if any could not be sent. */
+  send(args: { messages: readonly OutgoingTaskMessage[] }): Promise<void>;
+}
+
+/** An item due on the sweep index. */
+export type DueItem =
+  | { readonly kind: 'task'; readonly processId: string; readonly task: string; readonly sweepAt: number }
+  | { readonly kind: 'process'; readonly processId: string; readonly sweepAt: number };
+
+export interface SweepIndex {
+  /** Items whose `sweepAt` has passed, oldest first. */
+  due(args: { now: number; maxItems: number }): Promise<DueItem[]>;
+}
+
+/** Epoch milliseconds. */
+export type Clock = () => number;
+/** A new unique id (process ids, lease tokens). */
+export type IdSource = () => string;

@@ -1,0 +1,177 @@
+import type { Dag } from '#domain/dag.ts';
+import {
+  guardsHold,
+  isTerminalProcess,
+  processAllows,
+  taskGuards,
+  TASK_TRANSITIONS,
+  type ProcessEvent,
+  type ProcessStatus,
+  type TaskEvent,
+  type TaskStatus,
+} from '#domain/lifecycle.ts';
+
+/**
+ * A pure model of one process run, driven by the lifecycle table: every event
+ * is checked with the same guards the stores write ({@link taskGuards}), so
+ * the property tests exercise the table itself, not a parallel copy of it.
+ * Joins and the process end count *settled* parents and sinks.
+ */
+
+/** One task in the model. A task without an item (never scheduled nor counted) is `undefined`. */
+export interface ModelTask {
+  readonly status: TaskStatus;
+  readonly attempt: number;
+  readonly leaseToken?: string;
+  /** Parents settled so far (joins only). */
+  readonly settled?: number;
+}
+
+export interface ModelState {
+  readonly status: ProcessStatus;
+  /** Items by task name; PENDING tasks that nothing has touched have none. */
+  readonly tasks: ReadonlyMap<string, ModelTask>;
+  /** Sinks settled so far. */
+  readonly settledSinks: number;
+}
+
+export type ModelEvent =
+  | { readonly type: 'claim'; readonly task: string; readonly leaseToken: string }
+  | { readonly type: 'complete'; readonly task: string; readonly leaseToken?: string }
+  | { readonly type: 'fail'; readonly task: string; readonly leaseToken?: string }
+  | { readonly type: 'expireLease'; readonly task: string; readonly leaseToken: string }
+  | { readonly type: 'cancel' };
+
+export interface Transition {
+  readonly state: ModelState;
+  /** Tasks newly SCHEDULED by this event, in the DAG's declaration order. */
+  readonly scheduled: readonly string[];
+  /** Why the event is not allowed; the state is then the input state, unchanged. */
+  readonly rejected?: string;
+}
+
+/** The status of a task in the model: PENDING when it has no item. */
+export function statusOf(state: ModelState, task: string): TaskStatus {
+  return state.tasks.get(task)?.status ?? 'PENDING';
+}
+
+/**
+ * A new process: roots SCHEDULED at attempt 1. A DAG without tasks is COMPLETED at once.
+ *
+ * @example
+ * const { state, scheduled } = initialState(buildDag(spec));
+ * scheduled // the roots, e.g. ['Open Loan Application']
+ */
+export function initialState(dag: Dag): Transition {
+  const tasks = new Map<string, ModelTask>();
+  for (const root of dag.roots) tasks.set(root, { status: 'SCHEDULED', attempt: 1 });
+  return { state: { status: dag.tasks.size === 0 ? 'COMPLETED' : 'RUNNING', tasks, settledSinks: 0 }, scheduled: [...dag.roots] };
+}
+
+/**
+ * Applies one event. Never throws: an event the table does not allow (wrong
+ * status, stale lease token, unknown task, ended process) comes back with
+ * `rejected` set and the input state unchanged.
+ *
+ * @example
+ * let t = initialState(dag);
+ * t = applyEvent(dag, t.state, { type: 'claim', task: 'A', leaseToken: 'l1' });
+ * t = applyEvent(dag, t.state, { type: 'complete', task: 'A', leaseToken: 'l1' });
+ * t.scheduled // children of A whose needs have now all settled
+ */
+export function applyEvent(dag: Dag, state: ModelState, event: ModelEvent): Transition {
+  if (isTerminalProcess(state.status)) return reject(state, `process is ${state.status}`);
+  if (event.type === 'cancel') return endProcess(dag, state, 'cancel', 'CANCELLED');
+  if (!dag.tasks.has(event.task)) return reject(state, `unknown task '${event.task}'`);
+  const item = state.tasks.get(event.task);
+  const row = rowOf(event);
+  const values = { ...('leaseToken' in event && event.leaseToken !== undefined ? { leaseToken: event.leaseToken } : {}), now: 0 };
+  const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: 0 };
+  if (!guardsHold(taskGuards(row, values), asItem)) {
+    return reject(state, `task '${event.task}' is ${item?.status ?? 'PENDING'}; '${row}' needs ${TASK_TRANSITIONS[row].from.join(' or ')}${TASK_TRANSITIONS[row].guards.includes('lease' as never) ? ' and the current lease' : ''}`);
+  }
+  const current = item as ModelTask;
+  switch (event.type) {
+    case 'claim':
+      return { state: withTask(state, event.task, { ...current, status: 'RUNNING', leaseToken: event.leaseToken }), scheduled: [] };
+    case 'expireLease':
+      return { state: withTask(state, event.task, { ...withoutLease(current), status: 'SCHEDULED', attempt: current.attempt + 1 }), scheduled: [event.task] };
+    case 'complete':
+      return settle(dag, withTask(state, event.task, { ...current, status: 'COMPLETED' }), event.task);
+    case 'fail': {
+      const failed = withTask(state, event.task, { ...current, status: 'FAILED' });
+      return endProcess(dag, failed, 'fail', 'FAILED');
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+function rowOf(event: Exclude<ModelEvent, { type: 'cancel' }>): TaskEvent {
+  switch (event.type) {
+    case 'claim':
+      return 'claim';
+    case 'expireLease':
+      return 'expireLease';
+    case 'complete':
+      return event.leaseToken === undefined ? 'completeManual' : 'complete';
+    case 'fail':
+      return event.leaseToken === undefined ? 'failManual' : 'fail';
+    default:
+      return assertNever(event);
+  }
+}
+
+function withoutLease(task: ModelTask): ModelTask {
+  const { leaseToken: _fenced, ...rest } = task;
+  return rest;
+}
+
+function withTask(state: ModelState, name: string, task: ModelTask): ModelState {
+  return { ...state, tasks: new Map(state.tasks).set(name, task) };
+}
+
+/** A task settled: count it in each child (scheduling those it completes) and in the process end. */
+function settle(dag: Dag, state: ModelState, name: string): Transition {
+  const tasks = new Map(state.tasks);
+  const scheduled: string[] = [];
+  // Children are in declaration order, so `scheduled` is too.
+  for (const child of dag.children.get(name) ?? []) {
+    const expected = dag.tasks.get(child)?.needs.length ?? 0;
+    const item = tasks.get(child);
+    if (!guardsHold(taskGuards('settleParent', { expected }), item)) continue;
+    const counted: ModelTask = { status: 'PENDING', attempt: 1, ...item, settled: (item?.settled ?? 0) + 1 };
+    tasks.set(child, counted);
+    if (guardsHold(taskGuards('scheduleJoin', { expected }), counted)) {
+      tasks.set(child, { ...counted, status: 'SCHEDULED' });
+      scheduled.push(child);
+    }
+  }
+  const settledSinks = state.settledSinks + (dag.sinks.includes(name) ? 1 : 0);
+  const next = { ...state, tasks, settledSinks };
+  if (settledSinks === dag.sinks.length) return { state: { ...next, status: 'COMPLETED' }, scheduled };
+  return { state: next, scheduled };
+}
+
+/** Ends the process: every task that has not ended is CANCELLED (PENDING ones get a tombstone). */
+function endProcess(dag: Dag, state: ModelState, event: ProcessEvent, status: ProcessStatus): Transition {
+  if (!processAllows(event, state.status)) return reject(state, `process is ${state.status}`);
+  return { state: { ...state, status, tasks: cancelUnfinished(dag, state) }, scheduled: [] };
+}
+
+function cancelUnfinished(dag: Dag, state: ModelState): Map<string, ModelTask> {
+  const tasks = new Map(state.tasks);
+  for (const name of dag.order) {
+    const task = tasks.get(name);
+    if (guardsHold(taskGuards('cancel'), task)) tasks.set(name, { attempt: 1, ...task, status: 'CANCELLED' });
+  }
+  return tasks;
+}
+
+function reject(state: ModelState, reason: string): Transition {
+  return { state, scheduled: [], rejected: reason };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected event ${JSON.stringify(value)}`);
+}
