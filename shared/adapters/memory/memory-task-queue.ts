@@ -69,14 +69,19 @@ export class MemoryTaskQueue implements TaskQueue {
     }
   }
 
-  /** Receives up to `max` visible messages, oldest first, hiding each for the visibility timeout. */
-  receive(queue: string, max = 10): ReceivedMessage[] {
+  /**
+   * Receives up to `max` visible messages, oldest first, hiding each for the
+   * visibility timeout. With `only`, messages it rejects are not received at
+   * all (they stay visible, their receive count untouched): a test engine's way
+   * to route by task without burning receives.
+   */
+  receive(queue: string, max = 10, only?: (body: TaskMessage) => boolean): ReceivedMessage[] {
     const q = this.queue(queue);
     const now = this.now();
     const out: ReceivedMessage[] = [];
     for (const m of [...q.messages]) {
       if (out.length >= max) break;
-      if (m.visibleAt > now) continue;
+      if (m.visibleAt > now || (only && !only(m.body))) continue;
       if (m.receiveCount >= q.settings.maxReceiveCount) {
         // Redrive happens on the receive after the last allowed one, as in SQS.
         q.messages.splice(q.messages.indexOf(m), 1);
