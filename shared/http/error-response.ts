@@ -22,12 +22,30 @@ export function statusOf(error: TributaryError): number {
   return STATUS_BY_CODE[error.code] ?? 500;
 }
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  };
+/** The body of a 500: fixed, so it always serialises. */
+const INTERNAL_ERROR_BODY = '{"error":{"code":"InternalError","message":"internal error"}}';
+
+/**
+ * A JSON response. It never throws: it often runs after a state change was
+ * committed, and a throw there would turn a done change into a 500 that the
+ * client retries. A body that cannot be serialised (too deep for
+ * `JSON.stringify`, a BigInt, a cycle) is a bug, since request payloads are
+ * bounded at the edge (json-depth.ts): it is logged and answered with a 500.
+ */
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  log: (msg: string, e: unknown) => void = defaultLog,
+): APIGatewayProxyStructuredResultV2 {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch (error) {
+    safeLog(log, `response body of a ${statusCode} could not be serialised`, error);
+    return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: INTERNAL_ERROR_BODY };
+  }
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: text };
 }
 
 /**
@@ -40,13 +58,31 @@ export function errorResponse(error: unknown, log: (msg: string, e: unknown) => 
     if (status < 500) {
       const body: { code: string; message: string; details?: unknown } = { code: error.code, message: error.message };
       if (error.details !== undefined) body.details = error.details;
-      return jsonResponse(status, { error: body });
+      return jsonResponse(status, { error: body }, {}, log);
     }
   }
-  log('unhandled error', error);
-  return jsonResponse(500, { error: { code: 'InternalError', message: 'internal error' } });
+  safeLog(log, 'unhandled error', error);
+  return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: INTERNAL_ERROR_BODY };
+}
+
+/** Logging must not turn an answer into a throw either. */
+function safeLog(log: (msg: string, e: unknown) => void, msg: string, e: unknown): void {
+  try {
+    log(msg, e);
+  } catch {
+    // Nothing left to tell; the response still goes out.
+  }
 }
 
 function defaultLog(msg: string, e: unknown): void {
-  console.error(JSON.stringify({ level: 'ERROR', message: msg, error: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e) }));
+  const error = e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : describe(e);
+  console.error(JSON.stringify({ level: 'ERROR', message: msg, error }));
+}
+
+function describe(e: unknown): string {
+  try {
+    return String(e);
+  } catch {
+    return Object.prototype.toString.call(e);
+  }
 }

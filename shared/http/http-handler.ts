@@ -3,6 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type ProblemDetail } from '#domain/errors.ts';
+import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
 import { errorResponse, jsonResponse } from './error-response.ts';
 
 /** Largest request body accepted (bytes). Outputs and inputs must fit a DynamoDB item with room to spare. */
@@ -76,6 +77,11 @@ function decodeBody<B extends z.ZodType>(event: APIGatewayProxyEventV2, spec: Ht
   try {
     json = JSON.parse(raw);
   } catch (e) {
+    // V8 parses iteratively today, but a parser that recurses throws RangeError on deep input: still the client's 400.
+    if (e instanceof RangeError) {
+      const message = `request body is nested too deeply to parse; payloads may nest at most ${MAX_JSON_DEPTH} levels of arrays and objects`;
+      throw new ValidationError(message, [{ path: 'body', message }], { cause: e });
+    }
     throw new ValidationError(`request body is not valid JSON: ${(e as Error).message}`, undefined, { cause: e });
   }
   return parseWith(spec.body, json, 'body');

@@ -1,13 +1,29 @@
 import { z } from 'zod';
 import { ProcessStatusSchema, TaskErrorSchema } from './items.ts';
+import { isWellFormedText, jsonDepthProblem, jsonPayloadProblem, jsonSizeProblem } from './json-depth.ts';
 
 /** Request schemas of the HTTP API. Unknown keys are rejected so typos surface as 400s. */
+
+/** Strings written to DynamoDB as they are (names, ids, tokens) must be valid Unicode. */
+const LONE_SURROGATE_MESSAGE = 'must be valid Unicode (it has a lone surrogate)';
+
+/**
+ * A JSON payload that is stored and later answered (input, output, error
+ * details): within MAX_JSON_DEPTH and MAX_JSON_BYTES, see json-depth.ts.
+ */
+function jsonPayload(label: string, check: (value: unknown) => string | undefined = jsonPayloadProblem) {
+  return z.unknown().superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${label} ${problem}` });
+  });
+}
 
 export const DefinitionNameSchema = z
   .string()
   .min(1, 'definition name is empty')
   .max(128, 'definition name is longer than 128 characters')
-  .regex(/^[^\s/#][^/#]*$/, 'definition name must not contain / or # nor start with a space');
+  .regex(/^[^\s/#][^/#]*$/, 'definition name must not contain / or # nor start with a space')
+  .refine(isWellFormedText, `definition name ${LONE_SURROGATE_MESSAGE}`);
 
 export const DefinitionParamsSchema = z.object({ name: DefinitionNameSchema });
 export const DefinitionVersionParamsSchema = z.object({
@@ -22,8 +38,8 @@ export const TaskParamsSchema = z.object({ id: ProcessIdSchema, task: z.string()
 export const StartProcessBodySchema = z.strictObject({
   definition: DefinitionNameSchema,
   version: z.number().int().positive().optional(),
-  input: z.unknown().optional(),
-  idempotencyKey: z.string().min(1).max(256).optional(),
+  input: jsonPayload('input').optional(),
+  idempotencyKey: z.string().min(1).max(256).refine(isWellFormedText, `idempotencyKey ${LONE_SURROGATE_MESSAGE}`).optional(),
 });
 export type StartProcessBody = z.infer<typeof StartProcessBodySchema>;
 
@@ -38,10 +54,19 @@ export const ListProcessesQuerySchema = PaginationQuerySchema.extend({
 });
 export type ListProcessesQuery = z.infer<typeof ListProcessesQuerySchema>;
 
-const WorkerIdSchema = z.string().min(1).max(256);
-const LeaseTokenSchema = z.string().min(1).max(128);
+const WorkerIdSchema = z.string().min(1).max(256).refine(isWellFormedText, `workerId ${LONE_SURROGATE_MESSAGE}`);
+const LeaseTokenSchema = z.string().min(1).max(128).refine(isWellFormedText, `leaseToken ${LONE_SURROGATE_MESSAGE}`);
 
 export const ClaimBodySchema = z.strictObject({ workerId: WorkerIdSchema });
 export const HeartbeatBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema });
-export const CompleteBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema.optional(), output: z.unknown().optional() });
-export const FailBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema.optional(), error: TaskErrorSchema.strict() });
+export const CompleteBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema.optional(), output: jsonPayload('output').optional() });
+export const FailBodySchema = z.strictObject({
+  leaseToken: LeaseTokenSchema.optional(),
+  // The error is stored whole, so its size is checked whole; its depth is that of its details.
+  error: TaskErrorSchema.extend({ details: jsonPayload('error.details', jsonDepthProblem).optional() })
+    .strict()
+    .superRefine((error, ctx) => {
+      const problem = jsonSizeProblem(error);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `error ${problem}` });
+    }),
+});
