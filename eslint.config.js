@@ -17,6 +17,27 @@ export default tseslint.config(
     },
   },
   {
+    // Use cases depend on ports; only the one wiring module knows the adapters.
+    files: ['shared/app/**/*.ts'],
+    ignores: ['shared/app/create-deps.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['#adapters/*', '@aws-sdk/*'], message: 'Use cases depend on ports (shared/app/ports.ts); wire adapters in create-deps.ts.' }] }],
+    },
+  },
+  {
+    // Adapters derive every status they write or check from the lifecycle table.
+    files: ['shared/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Literal[value=/^(PENDING|SCHEDULED|RUNNING|COMPLETED|FAILED|CANCELLED|SKIPPED|PAUSED)$/]',
+          message: 'Derive statuses from shared/domain/lifecycle.ts (taskTarget, taskGuards, ...), not by hand.',
+        },
+      ],
+    },
+  },
+  {
     // The domain core is pure: no AWS SDK, no clock, no randomness.
     files: ['shared/domain/**/*.ts'],
     rules: {

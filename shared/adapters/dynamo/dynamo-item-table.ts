@@ -1,5 +1,5 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { IndexQuery, Item, ItemTable, ItemWrite, Key, TransactOutcome, WriteOutcome } from '../item-table.ts';
+import { ItemTooLargeError, MAX_ITEM_BYTES, type IndexQuery, type Item, type ItemTable, type ItemWrite, type Key, type TransactOutcome, type WriteOutcome } from '../item-table.ts';
 import { cancellationReasons, conditionally, ConditionFailed, isTransactionConflict } from './conditional.ts';
 import { expressionsOf } from './expressions.ts';
 
@@ -92,7 +92,7 @@ export class DynamoItemTable implements ItemTable {
   }
 
   async write(write: ItemWrite): Promise<WriteOutcome> {
-    const r = await conditionally(() => this.send(write));
+    const r = await conditionally(() => this.send(write)).catch(rethrowTooLarge);
     if (r instanceof ConditionFailed) return { ok: false, ...(r.item ? { current: r.item } : {}) };
     const attributes = (r as { Attributes?: Item }).Attributes;
     return { ok: true, ...(attributes ? { item: attributes } : {}) };
@@ -116,7 +116,7 @@ export class DynamoItemTable implements ItemTable {
           await this.sleep(this.random() * Math.min(1000, 10 * 2 ** attempt));
           continue;
         }
-        throw error;
+        rethrowTooLarge(error);
       }
     }
   }
@@ -134,4 +134,25 @@ export class DynamoItemTable implements ItemTable {
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
   }
+}
+
+const TOO_LARGE = /^Item size (to update )?has exceeded the maximum allowed size/;
+
+/**
+ * DynamoDB refuses an item over 400 KB with a ValidationException (a put, an
+ * update, a put in a transaction) or a transaction cancelled with the reason
+ * `ValidationError` (an update in a transaction). Both become the
+ * {@link ItemTooLargeError} that the in-memory table throws; anything else is
+ * rethrown as it is.
+ */
+function rethrowTooLarge(error: unknown): never {
+  const e = error as { name?: string; message?: string } | undefined;
+  const tooLarge =
+    (e?.name === 'ValidationException' && TOO_LARGE.test(e.message ?? '')) ||
+    (e?.name === 'TransactionCanceledException' &&
+      ((error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons ?? []).some(
+        (r) => r.Code === 'ValidationError' && TOO_LARGE.test(r.Message ?? ''),
+      ));
+  if (tooLarge) throw new ItemTooLargeError(MAX_ITEM_BYTES, { cause: error });
+  throw error;
 }

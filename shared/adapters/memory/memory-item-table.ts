@@ -54,12 +54,21 @@ export class MemoryItemTable implements ItemTable {
   async queryIndex(q: IndexQuery): Promise<{ items: Item[]; lastKey?: Record<string, string | number> }> {
     return this.call('Query', () => {
       const { partitionKey, sortKey } = q.index;
+      if (q.filter && [partitionKey, sortKey, 'pk', 'sk'].includes(q.filter.attribute)) {
+        throw validationException(`Filter Expression can only contain non-primary key attributes: Primary key attribute: ${q.filter.attribute}`);
+      }
+      if (q.startKey) checkStartKey(q, q.startKey);
+      const order = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): number =>
+        compareKeys(a[sortKey], b[sortKey]) || compareKeys(a.pk, b.pk) || compareKeys(a.sk, b.sk);
       const sorted = [...this.items.values()]
         .filter((i) => i[partitionKey] === q.partition && i[sortKey] !== undefined)
         .filter((i) => q.sortAtMost === undefined || (i[sortKey] as number) <= q.sortAtMost)
-        .sort((a, b) => compareKeys(a[sortKey], b[sortKey]) || compareKeys(a.pk, b.pk) || compareKeys(a.sk, b.sk));
+        .sort(order);
       if (q.descending) sorted.reverse();
-      const startAt = q.startKey ? sorted.findIndex((i) => i.pk === q.startKey?.pk && i.sk === q.startKey?.sk) + 1 : 0;
+      // As DynamoDB: the page goes on from the key's position, even if its item has left the index since.
+      const startKey = q.startKey;
+      const after = startKey ? sorted.findIndex((i) => (q.descending ? order(i, startKey) < 0 : order(i, startKey) > 0)) : 0;
+      const startAt = after < 0 ? sorted.length : after;
       const evaluated = sorted.slice(startAt, startAt + q.limit);
       const last = evaluated.length === q.limit ? evaluated.at(-1) : undefined;
       const items = evaluated.filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value).map((i) => structuredClone(i));
@@ -81,7 +90,7 @@ export class MemoryItemTable implements ItemTable {
   async transact(writes: readonly ItemWrite[]): Promise<TransactOutcome> {
     return this.call('TransactWriteItems', () => {
       const ids = new Set(writes.map((w) => id(w.key)));
-      if (ids.size < writes.length) throw new Error('ValidationException: Transaction request cannot include multiple operations on one item');
+      if (ids.size < writes.length) throw validationException('Transaction request cannot include multiple operations on one item');
       const currents = writes.map((w) => this.read(w.key));
       const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
       if (holds.some((h) => !h)) {
@@ -114,6 +123,23 @@ export class MemoryItemTable implements ItemTable {
   }
 }
 
+/** An error named as DynamoDB names a request it refuses, so callers can treat both tables alike. */
+function validationException(message: string): Error {
+  const error = new Error(message);
+  error.name = 'ValidationException';
+  return error;
+}
+
+/** DynamoDB accepts as ExclusiveStartKey only the index's and the table's keys, typed, in the queried partition. */
+function checkStartKey(q: IndexQuery, startKey: Readonly<Record<string, string | number>>): void {
+  const { partitionKey, sortKey, sortKeyType } = q.index;
+  const names = new Set(['pk', 'sk', partitionKey, sortKey]);
+  const given = Object.keys(startKey);
+  const typed = [...names].every((n) => typeof startKey[n] === (n === sortKey && sortKeyType === 'N' ? 'number' : 'string'));
+  if (given.length !== names.size || given.some((n) => !names.has(n)) || !typed) throw validationException('The provided starting key is invalid');
+  if (startKey[partitionKey] !== q.partition) throw validationException('The provided starting key does not match the range key predicate');
+}
+
 function id(key: Key): string {
   return `${key.pk}\u0000${key.sk}`;
 }
@@ -131,7 +157,7 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item {
     for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = v;
     for (const [k, sum] of Object.entries(write.setSum ?? {})) {
       const source = next[sum.source];
-      if (typeof source !== 'number') throw new Error(`ValidationException: the attribute '${sum.source}' of the update does not exist`);
+      if (typeof source !== 'number') throw validationException(`The provided expression refers to an attribute that does not exist in the item: '${sum.source}'`);
       next[k] = source + sum.plus;
     }
     for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;

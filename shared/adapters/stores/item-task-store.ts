@@ -72,7 +72,7 @@ export class ItemTaskStore implements TaskStore {
    * each count happen exactly once: the task's own status change is the guard.
    */
   async complete({ end, output, settles }: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
-    const update = endUpdate(end, 'COMPLETED', { outputJson: JSON.stringify(output ?? null) });
+    const update = endUpdate(end, 'complete', { outputJson: JSON.stringify(output ?? null) });
     if (settles.length === 0) return this.ended(await this.table.write(update));
     const r = await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]);
     if (r.ok) return { ok: true, item: undefined };
@@ -83,7 +83,7 @@ export class ItemTaskStore implements TaskStore {
   }
 
   async fail({ end, error }: { end: EndTask; error: TaskError }): Promise<Written<undefined, TaskItem>> {
-    return this.ended(await this.table.write(endUpdate(end, 'FAILED', { errorJson: JSON.stringify(error) })));
+    return this.ended(await this.table.write(endUpdate(end, 'fail', { errorJson: JSON.stringify(error) })));
   }
 
   async cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean> {
@@ -192,14 +192,14 @@ function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
  * qualifies. The sweep entry stays, with the reason `followUp`: an ended task
  * owes its consequences (children, process end) until they are cleared.
  */
-function endUpdate(end: EndTask, status: 'COMPLETED' | 'FAILED', extra: Record<string, unknown>): ItemUpdate {
-  const manual = end.leaseToken === undefined;
-  const event = status === 'COMPLETED' ? (manual ? 'completeManual' : 'complete') : manual ? 'failManual' : 'fail';
-  const guards: Guard[] = manual ? taskGuards(event) : taskGuards(event, { leaseToken: end.leaseToken });
+function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<string, unknown>): ItemUpdate {
+  const event = end.leaseToken === undefined ? (`${outcome}Manual` as const) : outcome;
+  const guards: Guard[] = taskGuards(event, end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken });
+  const status = taskTarget(event);
   return {
     type: 'update',
     key: keys.task(end),
-    set: { status: taskTarget(event), endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[status], ...extra },
+    set: { status, endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[status], ...extra },
     remove: ['leaseExpiresAt'],
     guards,
   };
