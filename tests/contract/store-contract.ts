@@ -1,0 +1,751 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ItemTooLargeError, MAX_ITEM_BYTES, type ItemWrite, type Key } from '#adapters/item-table.ts';
+import { keys, sweepShardOf } from '#adapters/stores/keys.ts';
+import { ValidationError } from '#domain/errors.ts';
+import { taskGuards, type Guard } from '#domain/lifecycle.ts';
+import type { TaskItem } from '#schemas/items.ts';
+import type { Adapter, AdapterFactory } from './adapters.ts';
+import { claimArgs, definitionVersion, endTask, EXPIRES_AT, iso, newProcess, schedule, scheduledItem, T0, TIMEOUT_SECONDS } from './fixtures.ts';
+import { refusal, type Observations } from './observations.ts';
+
+type Scenario = (title: string, run: (adapter: Adapter) => Promise<unknown>) => void;
+
+const ABSENT: Guard = { kind: 'absent' };
+
+/**
+ * The store contract: what every adapter of the store ports (and of the
+ * item table under them) must do, written once. Each scenario asserts the
+ * behaviour and returns what it observed, so that the file running the
+ * contract on both adapters can also check that they answered alike.
+ *
+ * Each group gets a fresh table from `factory`, so listings and the sweep
+ * index see only the group's own items.
+ */
+export function defineStoreContract(name: 'dynamodb' | 'memory', factory: AdapterFactory, seen: Observations): void {
+  const group = (title: string, body: (scenario: Scenario) => void): void => {
+    describe(title, () => {
+      let adapter: Adapter | undefined;
+      beforeAll(async () => {
+        adapter = await factory();
+      });
+      afterAll(() => adapter?.close());
+      body((scenario, run) => {
+        const key = `${title} › ${scenario}`;
+        seen.declare(key);
+        it(scenario, async () => {
+          if (!adapter) throw new Error('no adapter');
+          seen.record(name, key, await run(adapter));
+        });
+      });
+    });
+  };
+
+  describe(`store contract on the ${name} adapter`, () => {
+    group('TaskStore', (scenario) => {
+      scenario('schedules a new task exactly once: a second schedule answers false and changes nothing', async ({ stores: { tasks } }) => {
+        const first = await tasks.scheduleNew({ schedule: schedule('sched', 'A') });
+        const second = await tasks.scheduleNew({ schedule: schedule('sched', 'A', { attempt: 2, sweepAt: T0 + 1 }) });
+        const item = await tasks.get({ processId: 'sched', task: 'A' });
+        expect([first, second]).toEqual([true, false]);
+        expect(item).toEqual(scheduledItem('A'));
+        return { first, second, item };
+      });
+
+      scenario('schedules a join only once every parent has settled, and only once', async ({ stores: { tasks } }) => {
+        const p = 'join';
+        await tasks.scheduleNew({ schedule: schedule(p, 'A') });
+        await tasks.scheduleNew({ schedule: schedule(p, 'B') });
+        await tasks.claim(claimArgs({ processId: p, task: 'A' }, 'lease-a'));
+        await tasks.claim(claimArgs({ processId: p, task: 'B' }, 'lease-b'));
+        const settles = [{ task: 'J', expected: 2 }];
+        await tasks.complete({ end: endTask({ processId: p, task: 'A' }, 'lease-a'), output: 'a', settles });
+        const early = await tasks.scheduleJoin({ schedule: schedule(p, 'J'), expected: 2 });
+        const counted = await tasks.getCounters({ processId: p, tasks: ['J', 'missing'] });
+        await tasks.complete({ end: endTask({ processId: p, task: 'B' }, 'lease-b'), output: 'b', settles });
+        const won = await tasks.scheduleJoin({ schedule: schedule(p, 'J'), expected: 2 });
+        const again = await tasks.scheduleJoin({ schedule: schedule(p, 'J'), expected: 2 });
+        const join = await tasks.get({ processId: p, task: 'J' });
+        expect([early, won, again]).toEqual([false, true, false]);
+        expect([...counted]).toEqual([['J', { status: 'PENDING', settled: 1 }]]);
+        expect(join).toEqual(scheduledItem('J', { settled: 2, expected: 2 }));
+        return { early, won, again, counted: [...counted], join };
+      });
+
+      scenario('claims a SCHEDULED task: RUNNING, with a lease that runs for the timeout from now', async ({ stores: { tasks } }) => {
+        await tasks.scheduleNew({ schedule: schedule('claim', 'A') });
+        const claimed = await tasks.claim(claimArgs({ processId: 'claim', task: 'A' }, 'lease-1', T0 + 5));
+        expect(claimed).toEqual({ ok: true, item: running('A', 'lease-1', T0 + 5) });
+        return claimed;
+      });
+
+      scenario('answers a lost claim with the current item, parsed', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'lost-claim', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const lost = await tasks.claim(claimArgs(ref, 'lease-2', T0 + 9));
+        const missing = await tasks.claim(claimArgs({ processId: 'lost-claim', task: 'nobody' }, 'lease-3'));
+        expect(lost).toEqual({ ok: false, current: running('A', 'lease-1') });
+        expect(missing).toEqual({ ok: false, current: undefined });
+        return { lost, missing };
+      });
+
+      scenario('answers a claim of an ended or cancelled task with the item, whatever it lacks', async ({ stores: { tasks } }) => {
+        const p = 'claim-ended';
+        await tasks.cancel({ processId: p, task: 'T', iso: iso(T0), expiresAt: EXPIRES_AT });
+        await tasks.scheduleNew({ schedule: schedule(p, 'C') });
+        await tasks.complete({ end: endTask({ processId: p, task: 'C' }, undefined), output: null, settles: [] });
+        // The tombstone has no timeoutMs for the lease sum: the condition is evaluated first, on both.
+        const tombstone = await tasks.claim(claimArgs({ processId: p, task: 'T' }, 'lease-1'));
+        const completed = await tasks.claim(claimArgs({ processId: p, task: 'C' }, 'lease-2'));
+        expect(tombstone).toEqual({ ok: false, current: { name: 'T', status: 'CANCELLED', endedAt: iso(T0) } });
+        expect(completed.ok).toBe(false);
+        expect(completed.ok ? undefined : completed.current?.status).toBe('COMPLETED');
+        return { tombstone, completed };
+      });
+
+      scenario('extends a lease for its holder only; a stale token gets the current item', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'heartbeat', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const extended = await tasks.heartbeat({ ...ref, leaseToken: 'lease-1', now: T0 + 60_000 });
+        const stale = await tasks.heartbeat({ ...ref, leaseToken: 'lease-0', now: T0 + 90_000 });
+        const unknown = await tasks.heartbeat({ processId: 'heartbeat', task: 'nobody', leaseToken: 'lease-1', now: T0 });
+        expect(extended).toEqual({ ok: true, item: { ...running('A', 'lease-1'), leaseExpiresAt: T0 + 60_000 + TIMEOUT_SECONDS * 1000 } });
+        expect(stale).toEqual({ ok: false, current: extended.ok ? extended.item : undefined });
+        expect(unknown).toEqual({ ok: false, current: undefined });
+        return { extended, stale, unknown };
+      });
+
+      scenario('completes a RUNNING task for the lease holder only', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'complete', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const stale = await tasks.complete({ end: endTask(ref, 'lease-0'), output: { n: 1 }, settles: [] });
+        const done = await tasks.complete({ end: endTask(ref, 'lease-1'), output: { n: 2 }, settles: [] });
+        const twice = await tasks.complete({ end: endTask(ref, 'lease-1'), output: { n: 3 }, settles: [] });
+        const item = await tasks.get(ref);
+        const { leaseExpiresAt: _, ...held } = running('A', 'lease-1');
+        const completed = { ...held, status: 'COMPLETED', output: { n: 2 }, endedAt: iso(T0 + 1_000), sweepReason: 'followUp' };
+        expect(stale).toEqual({ ok: false, current: running('A', 'lease-1') });
+        expect(done).toEqual({ ok: true, item: undefined });
+        expect(item).toEqual(completed);
+        expect(twice).toEqual({ ok: false, current: completed });
+        return { stale, done, twice, item };
+      });
+
+      scenario('fails a RUNNING task for the lease holder only', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'fail', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const error = { message: 'no', code: 'E1', details: { deep: [1, { two: null }] } };
+        const stale = await tasks.fail({ end: endTask(ref, 'lease-0'), error });
+        const failed = await tasks.fail({ end: endTask(ref, 'lease-1'), error });
+        const item = await tasks.get(ref);
+        expect(stale).toEqual({ ok: false, current: running('A', 'lease-1') });
+        expect(failed).toEqual({ ok: true, item: undefined });
+        expect(item).toMatchObject({ status: 'FAILED', error, endedAt: iso(T0 + 1_000), sweepReason: 'followUp' });
+        expect(item?.leaseExpiresAt).toBeUndefined();
+        return { stale, failed, item };
+      });
+
+      scenario('completes or fails an unclaimed SCHEDULED task by hand, but never a RUNNING or missing one', async ({ stores: { tasks } }) => {
+        const p = 'manual';
+        for (const t of ['S1', 'S2', 'R']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        await tasks.claim(claimArgs({ processId: p, task: 'R' }, 'lease-r'));
+        const completed = await tasks.complete({ end: endTask({ processId: p, task: 'S1' }, undefined), output: 'by hand', settles: [] });
+        const failed = await tasks.fail({ end: endTask({ processId: p, task: 'S2' }, undefined), error: { message: 'by hand' } });
+        const running1 = await tasks.complete({ end: endTask({ processId: p, task: 'R' }, undefined), output: 'x', settles: [] });
+        const running2 = await tasks.fail({ end: endTask({ processId: p, task: 'R' }, undefined), error: { message: 'x' } });
+        const missing = await tasks.complete({ end: endTask({ processId: p, task: 'nobody' }, undefined), output: 'x', settles: [] });
+        const items = await tasks.listAll({ processId: p });
+        expect([completed, failed]).toEqual([
+          { ok: true, item: undefined },
+          { ok: true, item: undefined },
+        ]);
+        expect(running1).toEqual({ ok: false, current: running('R', 'lease-r') });
+        expect(running2).toEqual(running1);
+        expect(missing).toEqual({ ok: false, current: undefined });
+        expect(items.map((i) => [i.name, i.status])).toEqual([
+          ['R', 'RUNNING'],
+          ['S1', 'COMPLETED'],
+          ['S2', 'FAILED'],
+        ]);
+        return { completed, failed, running1, running2, missing, items };
+      });
+
+      scenario('cancels an unfinished task, leaves a tombstone for one without an item, and never cancels an ended one', async ({ stores: { tasks } }) => {
+        const p = 'cancel';
+        const at = { iso: iso(T0 + 7), expiresAt: EXPIRES_AT };
+        await tasks.scheduleNew({ schedule: schedule(p, 'S') });
+        await tasks.scheduleNew({ schedule: schedule(p, 'R') });
+        await tasks.scheduleNew({ schedule: schedule(p, 'C') });
+        await tasks.claim(claimArgs({ processId: p, task: 'R' }, 'lease-r'));
+        await tasks.complete({ end: endTask({ processId: p, task: 'C' }, undefined), output: 1, settles: [] });
+        const answers = {
+          missing: await tasks.cancel({ processId: p, task: 'M', ...at }),
+          scheduled: await tasks.cancel({ processId: p, task: 'S', ...at }),
+          running: await tasks.cancel({ processId: p, task: 'R', ...at }),
+          completed: await tasks.cancel({ processId: p, task: 'C', ...at }),
+          tombstoneAgain: await tasks.cancel({ processId: p, task: 'M', ...at }),
+        };
+        const items = await tasks.listAll({ processId: p });
+        expect(answers).toEqual({ missing: true, scheduled: true, running: true, completed: false, tombstoneAgain: false });
+        expect(items.find((i) => i.name === 'M')).toEqual({ name: 'M', status: 'CANCELLED', endedAt: at.iso });
+        const { sweepAt: _a, sweepReason: _r, ...unswept } = scheduledItem('S');
+        expect(items.find((i) => i.name === 'S')).toEqual({ ...unswept, status: 'CANCELLED', endedAt: at.iso });
+        const cancelledRunning = items.find((i) => i.name === 'R');
+        expect(cancelledRunning).toMatchObject({ status: 'CANCELLED', leaseToken: 'lease-r' });
+        expect([cancelledRunning?.leaseExpiresAt, cancelledRunning?.sweepAt]).toEqual([undefined, undefined]);
+        expect(items.find((i) => i.name === 'C')?.status).toBe('COMPLETED');
+        return { answers, items };
+      });
+
+      scenario('expires a lease only once it has run out, and only the lease it read', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'expire', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        const claimed = await tasks.claim(claimArgs(ref, 'lease-1'));
+        if (!claimed.ok) throw new Error('claim lost');
+        const expiry = T0 + TIMEOUT_SECONDS * 1000;
+        const early = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry - 1, nextSweepAt: expiry + 10 });
+        const unchanged = await tasks.get(ref);
+        const expired = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry, nextSweepAt: expiry + 10 });
+        const again = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry + 1, nextSweepAt: expiry + 20 });
+        const noLease = await tasks.expireLease({ processId: ref.processId, item: scheduledItem('A') as unknown as TaskItem, now: expiry, nextSweepAt: expiry });
+        expect(early).toBeUndefined();
+        expect(unchanged).toEqual(claimed.item);
+        expect(expired).toEqual(scheduledItem('A', { attempt: 2, sweepAt: expiry + 10 }));
+        expect([again, noLease]).toEqual([undefined, undefined]);
+        return { early, unchanged, expired, again, noLease, after: await tasks.get(ref) };
+      });
+
+      scenario('defers a resend only when the sweep entry and attempt are the ones read', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'resend', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        const read = (await tasks.get(ref))!;
+        const deferred = await tasks.deferResend({ processId: ref.processId, item: read, nextSweepAt: T0 + 120_000 });
+        const stale = await tasks.deferResend({ processId: ref.processId, item: read, nextSweepAt: T0 + 180_000 });
+        const otherAttempt = await tasks.deferResend({ processId: ref.processId, item: { ...read, sweepAt: T0 + 120_000, attempt: 2 }, nextSweepAt: T0 + 1 });
+        const item = await tasks.get(ref);
+        expect([deferred, stale, otherAttempt]).toEqual([true, false, false]);
+        expect(item).toEqual(scheduledItem('A', { sweepAt: T0 + 120_000, sends: 1 }));
+        return { deferred, stale, otherAttempt, item };
+      });
+
+      scenario('moves a running task’s sweep check to its lease expiry only when the entry and lease are the ones read', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'watch', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        const claimed = await tasks.claim(claimArgs(ref, 'lease-1'));
+        if (!claimed.ok) throw new Error('claim lost');
+        const at = claimed.item.leaseExpiresAt!;
+        const watched = await tasks.watchLease({ processId: ref.processId, item: claimed.item, at });
+        const stale = await tasks.watchLease({ processId: ref.processId, item: claimed.item, at: at + 1 });
+        const otherLease = await tasks.watchLease({ processId: ref.processId, item: { ...claimed.item, sweepAt: at, leaseToken: 'lease-0' }, at: at + 2 });
+        const item = await tasks.get(ref);
+        expect([watched, stale, otherLease]).toEqual([true, false, false]);
+        expect(item).toEqual({ ...claimed.item, sweepAt: at });
+        return { watched, stale, otherLease, item };
+      });
+
+      scenario('records how far a follow-up got only on a COMPLETED task that still owes it', async ({ stores: { tasks } }) => {
+        const p = 'follow';
+        await tasks.scheduleNew({ schedule: schedule(p, 'S') });
+        await tasks.scheduleNew({ schedule: schedule(p, 'C') });
+        await tasks.complete({ end: endTask({ processId: p, task: 'C' }, undefined), output: 1, settles: [] });
+        await tasks.deferFollowUp({ processId: p, task: 'S', resumeFrom: 3, at: T0 + 5 });
+        await tasks.deferFollowUp({ processId: p, task: 'C', resumeFrom: 3, at: T0 + 5 });
+        await tasks.deferFollowUp({ processId: p, task: 'missing', resumeFrom: 3, at: T0 + 5 });
+        const deferred = await tasks.listAll({ processId: p });
+        await tasks.clearSweep({ processId: p, task: 'C' });
+        await tasks.deferFollowUp({ processId: p, task: 'C', resumeFrom: 4, at: T0 + 6 });
+        const cleared = await tasks.get({ processId: p, task: 'C' });
+        expect(deferred.map((i) => [i.name, i.resumeFrom, i.sweepAt])).toEqual([
+          ['C', 3, T0 + 5],
+          ['S', undefined, T0 + 60_000],
+        ]);
+        expect([cleared?.resumeFrom, cleared?.sweepAt]).toEqual([3, undefined]);
+        return { deferred, cleared };
+      });
+
+      scenario('takes only ended tasks off the sweep index, SKIPPED included', async ({ table, stores: { tasks } }) => {
+        const p = 'clear';
+        for (const t of ['R', 'C', 'F', 'S']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        await tasks.claim(claimArgs({ processId: p, task: 'R' }, 'lease-r'));
+        await tasks.complete({ end: endTask({ processId: p, task: 'C' }, undefined), output: 1, settles: [] });
+        await tasks.fail({ end: endTask({ processId: p, task: 'F' }, undefined), error: { message: 'x' } });
+        const skipped = keys.task({ processId: p, task: 'K' });
+        await table.write({
+          type: 'put',
+          key: skipped,
+          item: { name: 'K', status: 'SKIPPED', sweepShard: sweepShardOf(skipped.pk), sweepAt: T0 + 1, sweepReason: 'followUp' },
+          guards: [ABSENT],
+        });
+        for (const t of ['R', 'C', 'F', 'S', 'K', 'missing']) await tasks.clearSweep({ processId: p, task: t });
+        const items = await tasks.listAll({ processId: p });
+        const swept = Object.fromEntries(items.map((i) => [i.name, i.sweepAt !== undefined]));
+        expect(swept).toEqual({ R: true, C: false, F: false, S: true, K: false });
+        const raw = await table.get(skipped);
+        expect(raw).toEqual({ ...skipped, name: 'K', status: 'SKIPPED' });
+        return { items, raw };
+      });
+
+      scenario('lists a process’s task items in sort-key order, and reads outputs and counters by name', async ({ stores: { tasks } }) => {
+        const p = 'list';
+        for (const t of ['b', 'a', 'C', 'a-b']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        await tasks.scheduleNew({ schedule: schedule(p, 'a', { index: 2 }) });
+        await tasks.complete({ end: endTask({ processId: p, task: 'a' }, undefined), output: { from: 'a' }, settles: [] });
+        const all = await tasks.listAll({ processId: p });
+        const outputs = await tasks.getOutputs({ processId: p, tasks: ['a', 'b', 'missing'] });
+        const counters = await tasks.getCounters({ processId: p, tasks: ['b', 'missing', 'a'] });
+        expect(all.map((i) => [i.name, i.index])).toEqual([
+          ['C', undefined],
+          ['a', undefined],
+          ['a', 2],
+          ['a-b', undefined],
+          ['b', undefined],
+        ]);
+        expect([...outputs]).toEqual([
+          ['a', { from: 'a' }],
+          ['b', null],
+          ['missing', null],
+        ]);
+        expect(new Map([...counters].sort())).toEqual(
+          new Map([
+            ['a', { status: 'COMPLETED', settled: 0 }],
+            ['b', { status: 'SCHEDULED', settled: 0 }],
+          ]),
+        );
+        return { all, outputs: [...outputs], counters: [...counters].sort() };
+      });
+    });
+
+    group('TaskStore completions with settles (transactions)', (scenario) => {
+      scenario('counts a completion in every join it feeds and in the process end, in one write', async ({ stores: { tasks, processes } }) => {
+        const ref = { processId: 'settle', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const done = await tasks.complete({ end: endTask(ref, 'lease-1'), output: 'a', settles: [{ task: 'J', expected: 2 }, { task: 'K', expected: 1 }, { expected: 3 }] });
+        const joins = await tasks.listAll({ processId: ref.processId });
+        const sinks = await processes.settledSinks({ id: ref.processId });
+        expect(done).toEqual({ ok: true, item: undefined });
+        expect(joins.filter((j) => j.name !== 'A')).toEqual([
+          { name: 'J', status: 'PENDING', settled: 1, expected: 2 },
+          { name: 'K', status: 'PENDING', settled: 1, expected: 1 },
+        ]);
+        expect(sinks).toBe(1);
+        return { done, joins, sinks };
+      });
+
+      scenario('writes nothing of a completion whose lease condition fails: the conflict names the task as it is', async ({ stores: { tasks, processes } }) => {
+        const ref = { processId: 'settle-stale', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const stale = await tasks.complete({ end: endTask(ref, 'lease-0'), output: 'a', settles: [{ task: 'J', expected: 2 }, { expected: 2 }] });
+        const items = await tasks.listAll({ processId: ref.processId });
+        const sinks = await processes.settledSinks({ id: ref.processId });
+        expect(stale).toEqual({ ok: false, current: running('A', 'lease-1') });
+        expect(items).toEqual([running('A', 'lease-1')]);
+        expect(sinks).toBe(0);
+        return { stale, items, sinks };
+      });
+
+      scenario('refuses a completion whose join already counts every parent, writing nothing', async ({ stores: { tasks, processes } }) => {
+        const p = 'settle-full';
+        await tasks.scheduleNew({ schedule: schedule(p, 'A') });
+        await tasks.scheduleNew({ schedule: schedule(p, 'B') });
+        await tasks.claim(claimArgs({ processId: p, task: 'A' }, 'lease-a'));
+        await tasks.claim(claimArgs({ processId: p, task: 'B' }, 'lease-b'));
+        await tasks.complete({ end: endTask({ processId: p, task: 'A' }, 'lease-a'), output: 'a', settles: [{ task: 'J', expected: 1 }, { expected: 1 }] });
+        const refused = await refusal(tasks.complete({ end: endTask({ processId: p, task: 'B' }, 'lease-b'), output: 'b', settles: [{ task: 'J', expected: 1 }, { expected: 1 }] }));
+        await expect(tasks.complete({ end: endTask({ processId: p, task: 'B' }, 'lease-b'), output: 'b', settles: [{ expected: 1 }] })).rejects.toThrow(/settle counter refused/);
+        const items = await tasks.listAll({ processId: p });
+        expect(refused).toEqual({ name: 'Error' });
+        expect(items.map((i) => [i.name, i.status, i.settled])).toEqual([
+          ['A', 'COMPLETED', undefined],
+          ['B', 'RUNNING', undefined],
+          ['J', 'PENDING', 1],
+        ]);
+        expect(await processes.settledSinks({ id: p })).toBe(1);
+        return { refused, items };
+      });
+
+      scenario('counts a parent in a join cancelled with its process, harmlessly', async ({ stores: { tasks } }) => {
+        const p = 'settle-cancelled';
+        await tasks.scheduleNew({ schedule: schedule(p, 'A') });
+        await tasks.claim(claimArgs({ processId: p, task: 'A' }, 'lease-a'));
+        await tasks.cancel({ processId: p, task: 'J', iso: iso(T0), expiresAt: EXPIRES_AT });
+        const done = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, 'lease-a'), output: 'a', settles: [{ task: 'J', expected: 2 }] });
+        const join = await tasks.get({ processId: p, task: 'J' });
+        expect(done.ok).toBe(true);
+        expect(join).toEqual({ name: 'J', status: 'CANCELLED', settled: 1, expected: 2, endedAt: iso(T0) });
+        return { done, join };
+      });
+    });
+
+    group('ProcessStore', (scenario) => {
+      scenario('creates a process once; a second create finds the first, parsed', async ({ stores: { processes } }) => {
+        const first = await processes.create({ process: newProcess('create', { idempotencyKey: 'k-1' }), input: { deep: { list: [1, 'two', null] } } });
+        const second = await processes.create({ process: newProcess('create', { definition: 'other', createdAt: iso(T0 + 1) }), input: 'ignored' });
+        const read = await processes.get({ id: 'create' });
+        const input = await processes.getInput({ id: 'create' });
+        const identity = await processes.identity({ id: 'create' });
+        const missing = { get: await processes.get({ id: 'nobody' }), input: await processes.getInput({ id: 'nobody' }), identity: await processes.identity({ id: 'nobody' }) };
+        const created = {
+          id: 'create',
+          definition: 'contract',
+          version: 1,
+          status: 'RUNNING',
+          total: 2,
+          ver: 1,
+          run: 1,
+          createdAt: iso(T0),
+          updatedAt: iso(T0),
+          idempotencyKey: 'k-1',
+          sweepAt: T0 + 30_000,
+          sweepReason: 'roots',
+        };
+        expect(first).toEqual({ created: true });
+        expect(second).toEqual({ created: false, existing: created });
+        expect(read).toEqual(created);
+        expect(input).toEqual({ deep: { list: [1, 'two', null] } });
+        expect(identity).toEqual({ definition: 'contract', version: 1 });
+        expect(missing).toEqual({ get: undefined, input: null, identity: undefined });
+        return { first, second, read, input, identity, missing };
+      });
+
+      scenario('ends a process only at the version read, answering a stale end with the current item', async ({ stores: { processes } }) => {
+        await processes.create({ process: newProcess('end'), input: null });
+        const read = (await processes.get({ id: 'end' }))!;
+        const at = { now: T0 + 50, iso: iso(T0 + 50), expiresAt: EXPIRES_AT };
+        const ended = await processes.end({ current: read, event: 'complete', at, owesCleanup: false });
+        const stale = await processes.end({ current: read, event: 'cancel', at, owesCleanup: true });
+        const { sweepAt: _s, sweepReason: _r, ...rest } = read;
+        const completed = { ...rest, status: 'COMPLETED', ver: 2, updatedAt: at.iso, endedAt: at.iso };
+        expect(ended).toEqual({ ok: true, item: completed });
+        expect(stale).toEqual({ ok: false, current: completed });
+        const missing = await processes.end({ current: { ...read, id: 'nobody' }, event: 'fail', at, owesCleanup: false });
+        expect(missing).toEqual({ ok: false, current: undefined });
+        return { ended, stale, missing };
+      });
+
+      scenario('keeps an ended process on the sweep index, due now, while it owes cleanup', async ({ stores: { processes } }) => {
+        await processes.create({ process: newProcess('cleanup'), input: null });
+        const read = (await processes.get({ id: 'cleanup' }))!;
+        const ended = await processes.end({ current: read, event: 'fail', at: { now: T0 + 70, iso: iso(T0 + 70), expiresAt: EXPIRES_AT }, owesCleanup: true });
+        expect(ended).toMatchObject({ ok: true, item: { status: 'FAILED', ver: 2, sweepAt: T0 + 70, sweepReason: 'cleanup' } });
+        return ended;
+      });
+
+      scenario('moves or clears a process’s sweep entry only when it is the one read', async ({ stores: { processes } }) => {
+        await processes.create({ process: newProcess('sweep-entry'), input: null });
+        const id = 'sweep-entry';
+        const wrongDefer = await processes.deferSweep({ id, sweepAt: T0, nextSweepAt: T0 + 1, resumeFrom: 1 });
+        const deferred = await processes.deferSweep({ id, sweepAt: T0 + 30_000, nextSweepAt: T0 + 40_000, resumeFrom: 2 });
+        const afterDefer = await processes.get({ id });
+        await processes.clearSweep({ id, sweepAt: T0 + 30_000 });
+        const afterStaleClear = await processes.get({ id });
+        await processes.clearSweep({ id, sweepAt: T0 + 40_000 });
+        const afterClear = await processes.get({ id });
+        const missing = await processes.deferSweep({ id: 'nobody', sweepAt: T0, nextSweepAt: T0, resumeFrom: 0 });
+        expect([wrongDefer, deferred, missing]).toEqual([false, true, false]);
+        expect(afterDefer).toMatchObject({ sweepAt: T0 + 40_000, resumeFrom: 2, sweepReason: 'roots' });
+        expect(afterStaleClear).toEqual(afterDefer);
+        expect([afterClear?.sweepAt, afterClear?.sweepReason, afterClear?.resumeFrom]).toEqual([undefined, undefined, undefined]);
+        return { afterDefer, afterClear };
+      });
+    });
+
+    group('DefinitionStore', (scenario) => {
+      scenario('appends versions one at a time: a version whose predecessor is not HEAD has raced', async ({ stores: { definitions } }) => {
+        const answers = [
+          await definitions.appendVersion({ definition: definitionVersion('flow', 1) }),
+          await definitions.appendVersion({ definition: definitionVersion('flow', 1, { contentHash: 'other' }) }),
+          await definitions.appendVersion({ definition: definitionVersion('flow', 3) }),
+          await definitions.appendVersion({ definition: definitionVersion('flow', 2) }),
+          await definitions.appendVersion({ definition: definitionVersion('flow', 2) }),
+        ];
+        const head = await definitions.getHead({ name: 'flow' });
+        const versions = [await definitions.getVersion({ name: 'flow', version: 1 }), await definitions.getVersion({ name: 'flow', version: 2 }), await definitions.getVersion({ name: 'flow', version: 3 })];
+        expect(answers.map((a) => a.kind)).toEqual(['created', 'raced', 'raced', 'created', 'raced']);
+        expect(head).toEqual({ name: 'flow', latestVersion: 2, contentHash: 'hash-flow-2', description: 'flow v2', updatedAt: iso(T0 + 2) });
+        expect(versions).toEqual([definitionVersion('flow', 1), definitionVersion('flow', 2), undefined]);
+        expect(await definitions.getHead({ name: 'nothing' })).toBeUndefined();
+        return { answers, head, versions };
+      });
+    });
+
+    group('listings (query order and pagination)', (scenario) => {
+      // Five processes, a second apart: p1 (alpha) ... p5 (alpha); p2 and p4 are beta; p2 has ended.
+      const setUp = async ({ stores: { processes, definitions } }: Adapter): Promise<void> => {
+        if (await processes.get({ id: 'p1' })) return;
+        for (let i = 1; i <= 5; i++) {
+          await processes.create({ process: newProcess(`p${i}`, { definition: i % 2 === 0 ? 'beta' : 'alpha', createdAt: iso(T0 + i * 1000) }), input: null });
+        }
+        const p2 = (await processes.get({ id: 'p2' }))!;
+        await processes.end({ current: p2, event: 'complete', at: { now: T0 + 9_000, iso: iso(T0 + 9_000), expiresAt: EXPIRES_AT }, owesCleanup: false });
+        // UTF-8 byte order: 'Zed' < 'alpha' < 'beta' < '\uFF5E' (EF BD 9E) < '😀' (F0 9F 98 80), unlike UTF-16 order.
+        for (const name of ['beta', '😀-emoji', 'alpha', '\uFF5E-wide', 'Zed']) await definitions.appendVersion({ definition: definitionVersion(name, 1) });
+      };
+      type Lister = (nextToken: string | undefined) => Promise<{ items: { id?: string; name?: string }[]; nextToken?: string }>;
+      const pages = async (list: Lister): Promise<{ ids: string[]; more: boolean }[]> => {
+        const out: { ids: string[]; more: boolean }[] = [];
+        let token: string | undefined;
+        do {
+          const page = await list(token);
+          out.push({ ids: page.items.map((i) => i.id ?? i.name ?? '?'), more: page.nextToken !== undefined });
+          token = page.nextToken;
+        } while (token !== undefined && out.length < 10);
+        return out;
+      };
+
+      scenario('lists processes newest first, page by page', async (adapter) => {
+        await setUp(adapter);
+        const seen = await pages((nextToken) => adapter.stores.processes.list({ limit: 2, ...(nextToken ? { nextToken } : {}) }));
+        expect(seen).toEqual([
+          { ids: ['p5', 'p4'], more: true },
+          { ids: ['p3', 'p2'], more: true },
+          { ids: ['p1'], more: false },
+        ]);
+        return seen;
+      });
+
+      scenario('ends a listing whose last page is exactly full with a token and then an empty page, as DynamoDB does', async (adapter) => {
+        await setUp(adapter);
+        const seen = await pages((nextToken) => adapter.stores.processes.list({ definition: 'alpha', limit: 3, ...(nextToken ? { nextToken } : {}) }));
+        expect(seen).toEqual([
+          { ids: ['p5', 'p3', 'p1'], more: true },
+          { ids: [], more: false },
+        ]);
+        return seen;
+      });
+
+      scenario('lists by status with a definition filter: the limit counts items read, so pages may come back short', async (adapter) => {
+        await setUp(adapter);
+        const seen = await pages((nextToken) => adapter.stores.processes.list({ status: 'RUNNING', definition: 'alpha', limit: 2, ...(nextToken ? { nextToken } : {}) }));
+        const completed = await adapter.stores.processes.list({ status: 'COMPLETED', limit: 10 });
+        expect(seen).toEqual([
+          { ids: ['p5'], more: true },
+          { ids: ['p3', 'p1'], more: true },
+          { ids: [], more: false },
+        ]);
+        expect(completed).toEqual({ items: [{ id: 'p2', definition: 'beta', version: 1, status: 'COMPLETED', createdAt: iso(T0 + 2_000), endedAt: iso(T0 + 9_000) }] });
+        return { seen, completed };
+      });
+
+      scenario('lists by definition, newest first', async (adapter) => {
+        await setUp(adapter);
+        const seen = await pages((nextToken) => adapter.stores.processes.list({ definition: 'beta', limit: 1, ...(nextToken ? { nextToken } : {}) }));
+        expect(seen).toEqual([
+          { ids: ['p4'], more: true },
+          { ids: ['p2'], more: true },
+          { ids: [], more: false },
+        ]);
+        return seen;
+      });
+
+      scenario('goes on after the position a token names, even when its item has left the listing since', async (adapter) => {
+        await setUp(adapter);
+        const { processes } = adapter.stores;
+        await processes.create({ process: newProcess('q1', { definition: 'gamma', createdAt: iso(T0 + 20_000) }), input: null });
+        await processes.create({ process: newProcess('q2', { definition: 'gamma', createdAt: iso(T0 + 21_000) }), input: null });
+        await processes.create({ process: newProcess('q3', { definition: 'gamma', createdAt: iso(T0 + 22_000) }), input: null });
+        const first = await processes.list({ status: 'RUNNING', limit: 2 });
+        const q2 = (await processes.get({ id: 'q2' }))!;
+        await processes.end({ current: q2, event: 'cancel', at: { now: T0 + 30_000, iso: iso(T0 + 30_000), expiresAt: EXPIRES_AT }, owesCleanup: false });
+        const second = await processes.list({ status: 'RUNNING', limit: 2, ...(first.nextToken ? { nextToken: first.nextToken } : {}) });
+        expect(first.items.map((p) => p.id)).toEqual(['q3', 'q2']);
+        expect(second.items.map((p) => p.id)).toEqual(['q1', 'p5']);
+        return { first: first.items, second: second.items };
+      });
+
+      scenario('refuses a token of another listing as the client’s mistake', async (adapter) => {
+        await setUp(adapter);
+        const { processes, definitions } = adapter.stores;
+        const definitionToken = (await definitions.listHeads({ limit: 1 })).nextToken;
+        const runningToken = (await processes.list({ status: 'RUNNING', limit: 1 })).nextToken;
+        expect([definitionToken, runningToken].every((t) => t !== undefined)).toBe(true);
+        const foreign = (): Promise<unknown> => processes.list({ status: 'RUNNING', limit: 2, ...(definitionToken ? { nextToken: definitionToken } : {}) });
+        const otherPartition = (): Promise<unknown> => processes.list({ status: 'COMPLETED', limit: 2, ...(runningToken ? { nextToken: runningToken } : {}) });
+        await expect(foreign()).rejects.toBeInstanceOf(ValidationError);
+        await expect(otherPartition()).rejects.toBeInstanceOf(ValidationError);
+        await expect(processes.list({ limit: 2, nextToken: 'not-a-token' })).rejects.toBeInstanceOf(ValidationError);
+        return [await refusal(foreign()), await refusal(otherPartition())];
+      });
+
+      scenario('lists definitions by name in UTF-8 byte order, page by page', async (adapter) => {
+        await setUp(adapter);
+        const seen = await pages((nextToken) => adapter.stores.definitions.listHeads({ limit: 2, ...(nextToken ? { nextToken } : {}) }));
+        const first = await adapter.stores.definitions.listHeads({ limit: 1 });
+        expect(seen).toEqual([
+          { ids: ['Zed', 'alpha'], more: true },
+          { ids: ['beta', '\uFF5E-wide'], more: true },
+          { ids: ['😀-emoji'], more: false },
+        ]);
+        expect(first.items).toEqual([{ name: 'Zed', latestVersion: 1, description: 'Zed v1' }]);
+        return { seen, first: first.items };
+      });
+    });
+
+    group('SweepIndex', (scenario) => {
+      scenario('finds due items oldest first, across shards, up to a limit, and nothing not yet due', async ({ stores: { tasks, processes, sweepIndex } }) => {
+        // Ids spread over the shards; sweep times out of order.
+        const times = [5, 1, 3, 9, 7, 2];
+        for (const [i, t] of times.entries()) await tasks.scheduleNew({ schedule: schedule(`due-${i}`, `T${i}`, { sweepAt: T0 + t }) });
+        await processes.create({ process: newProcess('due-process', { sweepAt: T0 + 4 }), input: null });
+        await tasks.cancel({ processId: 'due-0', task: 'gone', iso: iso(T0), expiresAt: EXPIRES_AT });
+        const shards = new Set(times.map((_, i) => sweepShardOf(keys.processMeta(`due-${i}`).pk)));
+        const due = await sweepIndex.due({ now: T0 + 5, maxItems: 10 });
+        const firstTwo = await sweepIndex.due({ now: T0 + 5, maxItems: 2 });
+        const none = await sweepIndex.due({ now: T0, maxItems: 10 });
+        const all = await sweepIndex.due({ now: T0 + 60_000, maxItems: 100 });
+        expect(shards.size).toBeGreaterThan(1);
+        expect(due).toEqual([
+          { kind: 'task', processId: 'due-1', task: 'T1', sweepAt: T0 + 1 },
+          { kind: 'task', processId: 'due-5', task: 'T5', sweepAt: T0 + 2 },
+          { kind: 'task', processId: 'due-2', task: 'T2', sweepAt: T0 + 3 },
+          { kind: 'process', processId: 'due-process', sweepAt: T0 + 4 },
+          { kind: 'task', processId: 'due-0', task: 'T0', sweepAt: T0 + 5 },
+        ]);
+        expect(firstTwo).toEqual(due.slice(0, 2));
+        expect(none).toEqual([]);
+        expect(all.map((d) => d.sweepAt)).toEqual([1, 2, 3, 4, 5, 7, 9].map((t) => T0 + t));
+        return { due, firstTwo, none, all };
+      });
+    });
+
+    group('ItemTable', (scenario) => {
+      const key = (sk: string): Key => ({ pk: 'ITEMS', sk });
+
+      scenario('answers a lost put with the item as it is, and a lost update of a missing item with none', async ({ table }) => {
+        const put = { type: 'put', key: key('put'), item: { status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } }, guards: [ABSENT] } as const;
+        const first = await table.write(put);
+        const second = await table.write({ ...put, item: { status: 'RUNNING' } });
+        const missing = await table.write({ type: 'update', key: key('missing'), set: { a: 1 }, guards: taskGuards('claim') });
+        expect(first).toEqual({ ok: true });
+        expect(second).toEqual({ ok: false, current: { ...key('put'), status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } } });
+        expect(missing).toEqual({ ok: false });
+        expect(await table.get(key('missing'))).toBeUndefined();
+        return { first, second, missing };
+      });
+
+      scenario('applies set, set-if-missing, sums, adds and removes in one update, and answers the item as written', async ({ table }) => {
+        await table.write({ type: 'put', key: key('update'), item: { keep: 'x', drop: 'y', base: 10, count: 1, already: 'old' }, guards: [] });
+        const r = await table.write({
+          type: 'update',
+          key: key('update'),
+          set: { s: 'set', nested: { a: [1, 2] } },
+          setIfMissing: { already: 'new', fresh: 'new' },
+          setSum: { total: { source: 'base', plus: 5 } },
+          add: { count: 2, started: 3 },
+          remove: ['drop', 'absentAnyway'],
+          guards: [{ kind: 'equals', attribute: 'keep', value: 'x' }],
+          returnNew: true,
+        });
+        const quiet = await table.write({ type: 'update', key: key('update'), set: { s: 'again' }, guards: [] });
+        const expected = { ...key('update'), keep: 'x', base: 10, count: 3, already: 'old', s: 'set', nested: { a: [1, 2] }, fresh: 'new', total: 15, started: 3 };
+        expect(r).toEqual({ ok: true, item: expected });
+        expect(quiet).toEqual({ ok: true });
+        return { r, quiet, after: await table.get(key('update')) };
+      });
+
+      scenario('checks the condition before the update: a sum over a missing attribute fails only when the condition holds', async ({ table }) => {
+        await table.write({ type: 'put', key: key('sum'), item: { status: 'CANCELLED' }, guards: [] });
+        const lost = await table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: taskGuards('claim') });
+        const refused = table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: [] });
+        await expect(refused).rejects.toThrow(/does not exist/);
+        expect(lost).toEqual({ ok: false, current: { ...key('sum'), status: 'CANCELLED' } });
+        return { lost, refused: await refusal(refused) };
+      });
+
+      scenario('reads many items at once, skipping missing keys', async ({ table }) => {
+        for (const sk of ['m1', 'm2', 'm3']) await table.write({ type: 'put', key: key(sk), item: { v: sk }, guards: [] });
+        const many = await table.getMany([key('m3'), key('nope'), key('m1'), key('m2')]);
+        const bySk = many.map((i) => i.sk).sort();
+        expect(bySk).toEqual(['m1', 'm2', 'm3']);
+        return bySk;
+      });
+
+      scenario('queries a partition in sort-key order by prefix, past DynamoDB’s 1 MB page', async ({ table }) => {
+        const pk = 'PARTITION';
+        const blob = 'b'.repeat(350 * 1024);
+        for (const sk of ['TASK#c', 'TASK#a', 'META', 'TASK#b', 'TASK#B', 'TASKS', 'TASK#a#000002']) {
+          await table.write({ type: 'put', key: { pk, sk }, item: sk.startsWith('TASK#') && sk !== 'TASK#B' ? { blob } : { small: true }, guards: [] });
+        }
+        const items = await table.queryPartition(pk, 'TASK#');
+        const order = items.map((i) => i.sk);
+        expect(order).toEqual(['TASK#B', 'TASK#a', 'TASK#a#000002', 'TASK#b', 'TASK#c']);
+        expect(items.filter((i) => i.blob === blob)).toHaveLength(4);
+        return order;
+      });
+
+      scenario('cancels a transaction as a whole, naming each failed condition with its item and None for the others', async ({ table }) => {
+        await table.write({ type: 'put', key: key('tx-held'), item: { status: 'RUNNING', leaseToken: 'l1' }, guards: [] });
+        const writes: ItemWrite[] = [
+          { type: 'put', key: key('tx-new'), item: { v: 1 }, guards: [ABSENT] },
+          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0' }) },
+          { type: 'update', key: key('tx-counter'), add: { settled: 1 }, guards: taskGuards('settleParent', { expected: 2 }) },
+          { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1' }) },
+        ];
+        const r = await table.transact(writes);
+        expect(r).toEqual({
+          ok: false,
+          reasons: [{ code: 'None' }, { code: 'ConditionalCheckFailed', current: { ...key('tx-held'), status: 'RUNNING', leaseToken: 'l1' } }, { code: 'None' }, { code: 'ConditionalCheckFailed' }],
+        });
+        const after = await table.getMany([key('tx-new'), key('tx-held'), key('tx-counter')]);
+        expect(after).toEqual([{ ...key('tx-held'), status: 'RUNNING', leaseToken: 'l1' }]);
+        const applied = await table.transact([writes[0]!, writes[2]!]);
+        expect(applied).toEqual({ ok: true });
+        return { r, after, applied, counter: await table.get(key('tx-counter')) };
+      });
+
+      scenario('refuses a transaction that touches one item twice', async ({ table }) => {
+        const twice = table.transact([
+          { type: 'put', key: key('tx-twice'), item: { a: 1 }, guards: [] },
+          { type: 'update', key: key('tx-twice'), set: { b: 2 }, guards: [] },
+        ]);
+        await expect(twice).rejects.toThrow(/multiple operations on one item/);
+        expect(await table.get(key('tx-twice'))).toBeUndefined();
+        return refusal(twice);
+      });
+    });
+
+    group('the 400 KB item size limit', (scenario) => {
+      // Size = attribute names + values: 'pk' + 'SIZE' + 'sk' + sk (1 char) + 'blob' + the blob.
+      const overhead = 'pk'.length + 'SIZE'.length + 'sk'.length + 1 + 'blob'.length;
+      const item = (sk: string, bytes: number): ItemWrite => ({ type: 'put', key: { pk: 'SIZE', sk }, item: { blob: 'x'.repeat(bytes - overhead) }, guards: [] });
+
+      scenario('accepts an item of exactly 400 KB and refuses one byte more with ItemTooLargeError, writing nothing', async ({ table }) => {
+        const exact = await table.write(item('a', MAX_ITEM_BYTES));
+        const over = table.write(item('b', MAX_ITEM_BYTES + 1));
+        await expect(over).rejects.toBeInstanceOf(ItemTooLargeError);
+        expect(exact).toEqual({ ok: true });
+        expect(await table.get({ pk: 'SIZE', sk: 'b' })).toBeUndefined();
+        return { exact, over: await refusal(over) };
+      });
+
+      scenario('refuses an update that grows an item past 400 KB, leaving it as it was', async ({ table }) => {
+        await table.write(item('c', MAX_ITEM_BYTES - 10));
+        const grown = table.write({ type: 'update', key: { pk: 'SIZE', sk: 'c' }, set: { more: 'y'.repeat(64) }, guards: [] });
+        await expect(grown).rejects.toBeInstanceOf(ItemTooLargeError);
+        const after = await table.get({ pk: 'SIZE', sk: 'c' });
+        expect(after?.more).toBeUndefined();
+        return refusal(grown);
+      });
+
+      scenario('refuses a transaction with an item past 400 KB as a whole, put or update', async ({ table }) => {
+        await table.write(item('d', MAX_ITEM_BYTES - 10));
+        const small: ItemWrite = { type: 'put', key: { pk: 'SIZE', sk: 'e' }, item: { v: 1 }, guards: [] };
+        const withPut = await refusal(table.transact([small, item('f', MAX_ITEM_BYTES + 1)]));
+        const withUpdate = await refusal(table.transact([small, { type: 'update', key: { pk: 'SIZE', sk: 'd' }, set: { more: 'y'.repeat(64) }, guards: [] }]));
+        expect([withPut, withUpdate]).toEqual([{ name: 'ItemTooLargeError' }, { name: 'ItemTooLargeError' }]);
+        expect(await table.getMany([{ pk: 'SIZE', sk: 'e' }, { pk: 'SIZE', sk: 'f' }])).toEqual([]);
+        expect((await table.get({ pk: 'SIZE', sk: 'd' }))?.more).toBeUndefined();
+        return [withPut, withUpdate];
+      });
+    });
+  });
+}
+
+/** A task as `claim` leaves it. */
+function running(task: string, leaseToken: string, now = T0): Record<string, unknown> {
+  return scheduledItem(task, { status: 'RUNNING', leaseToken, workerId: 'worker-1', claimedAt: iso(now), sweepReason: 'lease', leaseExpiresAt: now + TIMEOUT_SECONDS * 1000 });
+}
