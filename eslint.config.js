@@ -21,7 +21,8 @@ export default tseslint.config(
     files: ['shared/app/**/*.ts'],
     ignores: ['shared/app/create-deps.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['#adapters/*', '@aws-sdk/*'], message: 'Use cases depend on ports (shared/app/ports.ts); wire adapters in create-deps.ts.' }] }],
+      // A leading '#' reads as a comment in gitignore-style patterns, hence the regex.
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(#adapters/|@aws-sdk/)', message: 'Use cases depend on ports (shared/app/ports.ts); wire adapters in create-deps.ts.' }] }],
     },
   },
   {
@@ -41,7 +42,7 @@ export default tseslint.config(
     // The domain core is pure: no AWS SDK, no clock, no randomness.
     files: ['shared/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', 'node:*', '#adapters/*', '#app/*'] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(@aws-sdk/|node:|#adapters/|#app/)', message: 'The domain is pure.' }] }],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'Pass the clock in.' },
