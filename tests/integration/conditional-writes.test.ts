@@ -1,14 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { claimTask, heartbeatTask } from '#app/claim-task.ts';
-import { cancelProcess, endProcess } from '#app/end-process.ts';
+import { cancelProcess } from '#app/end-process.ts';
 import { failTask } from '#app/end-task.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
 import { createIsolatedResources } from '../support/resources.ts';
-import { TestClock, drainQueue, putYaml, runToEnd, testDeps, type Deps } from '../support/core-harness.ts';
+import { TestClock, drainQueue, putYaml, testDeps } from '../support/core-harness.ts';
+import { dynamoEngine, runToEnd } from '../support/engines.ts';
+import { optimisticLockScenarios } from '../support/scenarios/conditional-writes.ts';
 
-/** I1: every state change is a conditional write; process changes are optimistically locked. */
+/** I1: every state change is a conditional write (what DynamoDB is sent: integration only); process changes are optimistically locked. */
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
 
 let resources: LocalResources;
@@ -39,7 +41,7 @@ describe('conditional writes (I1)', () => {
     await heartbeatTask(deps, done.process.id, 'A', lease.leaseToken);
     clock.advance(400_000);
     await sweep(deps); // lease expiry, re-enqueue
-    await runToEnd(deps, clock, queueUrl, done.process.id);
+    await runToEnd({ deps, clock, drain: () => drainQueue(queueUrl) }, done.process.id);
 
     const failed = await startProcess(deps, { definition: 'audit', version: 1 });
     await drainQueue(queueUrl);
@@ -61,24 +63,7 @@ describe('conditional writes (I1)', () => {
       }
     }
   });
-
-  it('never overwrites a process changed concurrently: a stale version loses, and racing ends leave exactly one change', async () => {
-    const deps: Deps = testDeps(resources, clock);
-    await putYaml(deps, 'race', 'tasks:\n  - name: A\n');
-    const { process } = await startProcess(deps, { definition: 'race' });
-    const stale = (await deps.processes.get({ id: process.id }))!;
-    const at = { now: clock.now(), iso: new Date(clock.now()).toISOString(), expiresAt: 0 };
-    const winners = await Promise.all([
-      endProcess(testDeps(resources, clock), process.id, 'complete'),
-      endProcess(testDeps(resources, clock), process.id, 'cancel'),
-      endProcess(testDeps(resources, clock), process.id, 'fail'),
-    ]);
-    const final = (await deps.processes.get({ id: process.id }))!;
-    expect(final.ver).toBe(stale.ver + 1);
-    // Every caller sees the one status that won.
-    expect(new Set(winners.map((w) => w.status))).toEqual(new Set([final.status]));
-    // Writing with the version read before the race loses, and nothing changes.
-    expect(await deps.processes.end({ current: stale, event: 'cancel', at, owesCleanup: false })).toMatchObject({ ok: false, current: final });
-    expect(await deps.processes.get({ id: process.id })).toEqual(final);
-  });
 });
+
+// The optimistic-lock half of I1 holds on any table: written once, run here and in memory (tests/unit/conditional-writes.test.ts).
+optimisticLockScenarios(() => dynamoEngine('conditional-race'));

@@ -3,9 +3,6 @@ import { createDeps, type CreateDepsOptions } from '#app/create-deps.ts';
 import type { AwsCallInterceptor } from '#adapters/aws-clients.ts';
 import type { AppDeps, Settings } from '#app/deps.ts';
 import { putDefinition } from '#app/definitions.ts';
-import { claimTask } from '#app/claim-task.ts';
-import { completeTask } from '#app/end-task.ts';
-import { sweep } from '#app/sweep.ts';
 import { TaskMessageSchema, type TaskMessage } from '#schemas/items.ts';
 import type { LocalResources } from '../../local/create-resources.ts';
 import { sqsClient, testEmulators } from './clients.ts';
@@ -47,7 +44,12 @@ export function testDeps(
   return { ...createDeps(opts), log: silent };
 }
 
-/** A test file's own table and queues, a hand-moved clock, and deps over them. */
+/**
+ * A test file's own table and queues, a hand-moved clock, and deps over them:
+ * the DynamoDB side of the engines in `engines.ts`, for tests that are about
+ * DynamoDB itself (consumed capacity, condition expressions). Use-case
+ * scenarios take an `Engine` instead, so they run in memory too.
+ */
 export interface CoreFixture {
   readonly resources: LocalResources;
   readonly clock: TestClock;
@@ -93,35 +95,4 @@ export async function drainQueue(url: string, options: { keep?: boolean; sqs?: S
 
 export async function putYaml(deps: AppDeps, name: string, yaml: string): Promise<number> {
   return (await putDefinition(deps, name, { yaml })).definition.version;
-}
-
-/**
- * Drives a process to its end the way workers do: take the messages, claim,
- * complete with `{ by: task }`, repeat. Sweeps when no message is left (with
- * the clock moved past every grace period), as the scheduled sweeper would.
- * Returns how often each task was completed by this loop.
- */
-export async function runToEnd(deps: Deps, clock: TestClock, queueUrl: string, processId: string, maxRounds = 200): Promise<Map<string, number>> {
-  const completions = new Map<string, number>();
-  for (let round = 0; round < maxRounds; round++) {
-    const process = await deps.processes.get({ id: processId });
-    if (process && process.status !== 'RUNNING' && process.sweepAt === undefined) return completions;
-    const messages = (await drainQueue(queueUrl)).filter((m) => m.body.processId === processId);
-    if (messages.length === 0) {
-      clock.advance(60 * 60_000);
-      await sweep(deps);
-      continue;
-    }
-    for (const m of messages) {
-      try {
-        const claim = await claimTask(deps, processId, m.body.task, 'test-worker');
-        await completeTask(deps, processId, m.body.task, { leaseToken: claim.leaseToken, output: { by: m.body.task } });
-        completions.set(m.body.task, (completions.get(m.body.task) ?? 0) + 1);
-      } catch (error) {
-        // Duplicate messages are expected after recovery: a claim on a finished task is refused.
-        if (!['TaskNotActive', 'TaskAlreadyClaimed', 'ProcessNotRunning'].includes((error as { code?: string }).code ?? '')) throw error;
-      }
-    }
-  }
-  throw new Error(`process ${processId} did not end within ${maxRounds} rounds`);
 }
