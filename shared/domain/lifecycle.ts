@@ -55,7 +55,7 @@ export const TASK_TRANSITIONS = {
   scheduleJoin: { from: ['PENDING'], to: 'SCHEDULED', guards: ['allSettled'], doc: 'a join whose every parent has settled: exactly one caller wins' },
   settleParent: {
     from: ['absent', 'PENDING', 'CANCELLED'],
-    to: 'PENDING',
+    to: 'same',
     guards: ['settledBelow'],
     doc: "a parent of a join settled: the join's counter goes up by one, never past its expected count; a join without an item is created PENDING, and one cancelled with its process still counts, harmlessly",
   },
@@ -77,6 +77,9 @@ export const TASK_TRANSITIONS = {
   clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], doc: 'an ended task whose follow-up is written leaves the sweep index' },
 } as const satisfies Record<string, TransitionRow<TaskStatus>>;
 export type TaskEvent = keyof typeof TASK_TRANSITIONS;
+
+/** The status of a task item first created by a counted parent (`settleParent` on an absent item). */
+export const COUNTED_TASK_STATUS: TaskStatus = 'PENDING';
 
 export const TERMINAL_PROCESS_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly ProcessStatus[];
 

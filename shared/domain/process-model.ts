@@ -1,5 +1,6 @@
 import type { Dag } from '#domain/dag.ts';
 import {
+  COUNTED_TASK_STATUS,
   guardsHold,
   isTerminalProcess,
   processAllows,
@@ -140,7 +141,7 @@ function settle(dag: Dag, state: ModelState, name: string): Transition {
     const expected = dag.tasks.get(child)?.needs.length ?? 0;
     const item = tasks.get(child);
     if (!guardsHold(taskGuards('settleParent', { expected }), item)) continue;
-    const counted: ModelTask = { status: 'PENDING', attempt: 1, ...item, settled: (item?.settled ?? 0) + 1 };
+    const counted: ModelTask = { status: COUNTED_TASK_STATUS, attempt: 1, ...item, settled: (item?.settled ?? 0) + 1 };
     tasks.set(child, counted);
     if (guardsHold(taskGuards('scheduleJoin', { expected }), counted)) {
       tasks.set(child, { ...counted, status: 'SCHEDULED' });

@@ -1,4 +1,4 @@
-import { SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
+import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
 import type { Conflict, EndTask, ScheduleContext, SettleCount, TaskRef, TaskStore, Written } from '#app/ports.ts';
 import { TaskItemSchema, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
@@ -221,7 +221,7 @@ function settleWrite(end: EndTask, s: SettleCount): ItemWrite {
     type: 'update',
     key: keys.task({ processId: end.processId, task: s.task }),
     set: { name: s.task, expected: s.expected },
-    setIfMissing: { status: taskTarget('settleParent') },
+    setIfMissing: { status: COUNTED_TASK_STATUS },
     add: { settled: 1 },
     guards,
   };
