@@ -91,8 +91,8 @@ async function sqsDriver(): Promise<QueueDriver> {
         MaxNumberOfMessages: options.max ?? 10,
         WaitTimeSeconds: options.wait,
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-        // The emulator reads only the older parameter; SQS accepts both.
-        AttributeNames: ['ApproximateReceiveCount'],
+        // The emulator reads only the older (deprecated) parameter; SQS accepts both.
+        AttributeNames: ['All'],
         ...(options.visibility === undefined ? {} : { VisibilityTimeout: options.visibility }),
       }),
     );
