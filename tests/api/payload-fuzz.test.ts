@@ -139,6 +139,12 @@ async function claimA(id: string, workerId = 'w'): Promise<string> {
   return res.body.leaseToken;
 }
 
+/** A new process whose root A is claimed by worker `w`. */
+async function claimedProcess(): Promise<{ id: string; token: string }> {
+  const id = await startProcess();
+  return { id, token: await claimA(id) };
+}
+
 async function view(id: string): Promise<ProcessView> {
   const res = await api.request<ProcessView>('GET', `/processes/${id}`);
   expect(res.status, res.text.slice(0, 300)).toBe(200);
@@ -236,7 +242,8 @@ describe('payload fuzz: every route that takes a body', () => {
   });
 
   it('claim: only a proper workerId claims; any other body leaves the task SCHEDULED', LONG, async () => {
-    let id = await startProcess();
+    // A run that claimed, or failed half-way, leaves its process behind: the next run starts a fresh one.
+    let current: string | undefined;
     const workerIdText = fc.oneof(oddString.map((s) => JSON.stringify(s)), payloadText);
     const body = fc.oneof(
       { arbitrary: workerIdText.map((w) => ({ text: `{"workerId":${w}}`, workerId: w as string | undefined })), weight: 4 },
@@ -245,18 +252,23 @@ describe('payload fuzz: every route that takes a body', () => {
     );
     await fc.assert(
       fc.asyncProperty(body, async ({ text, workerId }) => {
+        const id = current ?? (await startProcess());
+        current = undefined;
         const res = await send<{ leaseToken: string; input: unknown }>('POST', `${task(id, 'A')}/claim`, text);
         expectNo5xx(res);
+        const parsed = workerId === undefined ? undefined : (JSON.parse(workerId) as unknown);
+        if (workerId !== undefined) {
+          const proper = typeof parsed === 'string' && parsed.length >= 1 && parsed.length <= 256 && !/\p{Cs}/u.test(parsed);
+          expect(res.status, res.text.slice(0, 300)).toBe(proper ? 200 : 400);
+        }
         const a = taskOf(await view(id), 'A');
         if (res.status >= 300) {
           expect(a.status).toBe('SCHEDULED');
+          current = id;
           return;
         }
-        const parsed = JSON.parse(workerId!) as unknown;
-        expect(typeof parsed).toBe('string');
         expect(a).toMatchObject({ status: 'RUNNING', workerId: parsed });
         expect(res.body.input).toEqual({ process: { run }, upstream: {} });
-        id = await startProcess();
       }),
       { numRuns: 40 },
     );
@@ -283,8 +295,7 @@ describe('payload fuzz: every route that takes a body', () => {
   });
 
   it('complete: output is kept and handed on within the limits; a refused completion leaves the task RUNNING', LONG, async () => {
-    let id = await startProcess();
-    let token = await claimA(id);
+    let current: { id: string; token: string } | undefined;
     const body = fc.oneof(
       { arbitrary: payloadText.map((p) => ({ shape: 'token' as const, p })), weight: 6 },
       { arbitrary: payloadText.map((p) => ({ shape: 'no-token' as const, p })), weight: 1 },
@@ -294,6 +305,8 @@ describe('payload fuzz: every route that takes a body', () => {
     );
     await fc.assert(
       fc.asyncProperty(body, async (b) => {
+        const { id, token } = current ?? (await claimedProcess());
+        current = undefined;
         const text = {
           token: `{"leaseToken":${JSON.stringify(token)},"output":${b.p}}`,
           'no-token': `{"output":${b.p}}`,
@@ -310,6 +323,7 @@ describe('payload fuzz: every route that takes a body', () => {
         if (res.status >= 300) {
           expect(taskOf(after, 'A')).toMatchObject({ status: 'RUNNING', workerId: 'w' });
           expect(after.status).toBe('RUNNING');
+          current = { id, token };
           return;
         }
         expect(b.shape).toBe('token');
@@ -319,16 +333,13 @@ describe('payload fuzz: every route that takes a body', () => {
         const child = await api.request<{ input: { upstream: Record<string, unknown> } }>('POST', `${task(id, 'B')}/claim`, { workerId: 'w2' });
         expect(child.status, child.text.slice(0, 300)).toBe(200);
         expect(JSON.stringify(child.body.input.upstream.A)).toBe(canonical(b.p));
-        id = await startProcess();
-        token = await claimA(id);
       }),
       { numRuns: 35 },
     );
   });
 
   it('fail: error details within the limits fail the process; a refused failure leaves the task RUNNING', LONG, async () => {
-    let id = await startProcess();
-    let token = await claimA(id);
+    let current: { id: string; token: string } | undefined;
     const errorText = fc.oneof(
       { arbitrary: fc.tuple(oddString, payloadText).map(([m, d]) => ({ e: `{"message":${JSON.stringify(m)},"details":${d}}`, details: d as string | undefined, valid: true })), weight: 5 },
       { arbitrary: fc.tuple(oddString, oddString).map(([m, c]) => ({ e: JSON.stringify({ message: m, code: c }), details: undefined, valid: true })), weight: 1 },
@@ -337,6 +348,8 @@ describe('payload fuzz: every route that takes a body', () => {
     );
     await fc.assert(
       fc.asyncProperty(errorText, async ({ e, details, valid }) => {
+        const { id, token } = current ?? (await claimedProcess());
+        current = undefined;
         const res = await send('POST', `${task(id, 'A')}/fail`, `{"leaseToken":${JSON.stringify(token)},"error":${e}}`);
         expectNo5xx(res);
         const verdict = details === undefined ? undefined : payloadVerdict(details);
@@ -347,14 +360,13 @@ describe('payload fuzz: every route that takes a body', () => {
         if (res.status >= 300) {
           expect(taskOf(after, 'A')).toMatchObject({ status: 'RUNNING', workerId: 'w' });
           expect(after.status).toBe('RUNNING');
+          current = { id, token };
           return;
         }
         expect(valid).toBe(true);
         expect(after.status).toBe('FAILED');
         expect(taskOf(after, 'A').status).toBe('FAILED');
         expect(JSON.stringify(taskOf(after, 'A').error)).toBe(canonical(e));
-        id = await startProcess();
-        token = await claimA(id);
       }),
       { numRuns: 35 },
     );
