@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ItemTooLargeError, MAX_ITEM_BYTES, type ItemWrite, type Key } from '#adapters/item-table.ts';
 import { keys, sweepShardOf } from '#adapters/stores/keys.ts';
+import { SWEEP_INDEX } from '#config/table.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { taskGuards, type Guard } from '#domain/lifecycle.ts';
 import type { TaskItem } from '#schemas/items.ts';
@@ -705,6 +706,77 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await expect(twice).rejects.toThrow(/multiple operations on one item/);
         expect(await table.get(key('tx-twice'))).toBeUndefined();
         return refusal(twice);
+      });
+    });
+
+    group('DynamoDB’s request limits', (scenario) => {
+      const validation = { name: 'ValidationException' };
+
+      scenario('refuses a batch read that names one key twice', async ({ table }) => {
+        await table.write({ type: 'put', key: { pk: 'LIMITS', sk: 'a' }, item: { v: 1 }, guards: [] });
+        const twice = await refusal(table.getMany([{ pk: 'LIMITS', sk: 'a' }, { pk: 'LIMITS', sk: 'b' }, { pk: 'LIMITS', sk: 'a' }]));
+        expect(twice).toEqual(validation);
+        return twice;
+      });
+
+      scenario('takes 1 to 100 writes in one transaction, and refuses none or 101', async ({ table }) => {
+        const writes = (n: number, prefix: string): ItemWrite[] => Array.from({ length: n }, (_, i) => ({ type: 'put', key: { pk: 'LIMITS', sk: `${prefix}${i}` }, item: { v: i }, guards: [ABSENT] }));
+        const none = await refusal(table.transact([]));
+        const tooMany = await refusal(table.transact(writes(101, 'over-')));
+        const hundred = await table.transact(writes(100, 'ok-'));
+        expect([none, tooMany]).toEqual([validation, validation]);
+        expect(hundred).toEqual({ ok: true });
+        expect(await table.get({ pk: 'LIMITS', sk: 'over-0' })).toBeUndefined();
+        expect(await table.get({ pk: 'LIMITS', sk: 'ok-99' })).toEqual({ pk: 'LIMITS', sk: 'ok-99', v: 99 });
+        return { none, tooMany, hundred };
+      });
+
+      scenario('refuses a page of no items, a filter on a key, and a start key outside the query', async ({ table }) => {
+        const sweep = { index: SWEEP_INDEX, partition: 'S#0', descending: false } as const;
+        const answers = [
+          await refusal(table.queryIndex({ ...sweep, limit: 0 })),
+          await refusal(table.queryIndex({ ...sweep, limit: 1, filter: { attribute: 'sweepAt', value: '1' } })),
+          await refusal(table.queryIndex({ ...sweep, limit: 1, sortAtMost: 5, startKey: { pk: 'LIMITS', sk: 'a', sweepShard: 'S#0', sweepAt: 10 } })),
+          await refusal(table.queryIndex({ ...sweep, limit: 1, startKey: { pk: 'LIMITS', sk: 'a', sweepShard: 'S#0', sweepAt: '10' } })),
+          await refusal(table.queryIndex({ ...sweep, limit: 1, startKey: { pk: 'LIMITS', sk: 'a', sweepShard: 'S#0' } })),
+        ];
+        expect(answers).toEqual(answers.map(() => validation));
+        const ok = await table.queryIndex({ ...sweep, limit: 1, sortAtMost: 5, startKey: { pk: 'LIMITS', sk: 'a', sweepShard: 'S#0', sweepAt: 4 } });
+        expect(ok).toEqual({ items: [] });
+        return { answers, ok };
+      });
+
+      scenario('refuses an item whose index key has the wrong type or is empty, on a put and on an update, writing nothing', async ({ table }) => {
+        const key = { pk: 'LIMITS', sk: 'index-keys' };
+        await table.write({ type: 'put', key, item: { v: 1 }, guards: [] });
+        const answers = [
+          await refusal(table.write({ type: 'put', key: { pk: 'LIMITS', sk: 'bad-put' }, item: { sweepShard: 'S#1', sweepAt: 'soon' }, guards: [] })),
+          await refusal(table.write({ type: 'put', key: { pk: 'LIMITS', sk: 'empty-put' }, item: { kind: '', kindKey: 'x' }, guards: [] })),
+          await refusal(table.write({ type: 'update', key, set: { sweepShard: 'S#1', sweepAt: 'later' }, guards: [] })),
+          await refusal(table.write({ type: 'update', key, set: { procStatus: 7 }, guards: [] })),
+        ];
+        // In a transaction, the invalid item cancels it (reason ValidationError), and nothing is written.
+        const good: ItemWrite = { type: 'put', key: { pk: 'LIMITS', sk: 'good-tx' }, item: { v: 2 }, guards: [] };
+        const inTransaction = [
+          await refusal(table.transact([good, { type: 'put', key: { pk: 'LIMITS', sk: 'bad-tx' }, item: { createdKey: 1 }, guards: [] }])),
+          await refusal(table.transact([good, { type: 'update', key, set: { kindKey: 2 }, guards: [] }])),
+        ];
+        expect(answers).toEqual(answers.map(() => validation));
+        expect(inTransaction).toEqual(inTransaction.map(() => ({ name: 'TransactionCanceledException' })));
+        const written = await table.getMany(['bad-put', 'empty-put', 'good-tx', 'bad-tx'].map((sk) => ({ pk: 'LIMITS', sk })));
+        expect(written).toEqual([]);
+        expect(await table.get(key)).toEqual({ ...key, v: 1 });
+        return { answers, inTransaction };
+      });
+
+      scenario('refuses an empty key', async ({ table }) => {
+        const answers = [
+          await refusal(table.get({ pk: '', sk: 'x' })),
+          await refusal(table.write({ type: 'put', key: { pk: 'LIMITS', sk: '' }, item: {}, guards: [] })),
+          await refusal(table.getMany([{ pk: '', sk: 'x' }])),
+        ];
+        expect(answers).toEqual(answers.map(() => validation));
+        return answers;
       });
     });
 

@@ -1,3 +1,4 @@
+import { INDEXES } from '#config/table.ts';
 import { guardsHold } from '#domain/lifecycle.ts';
 import {
   ItemTooLargeError,
@@ -17,6 +18,10 @@ export interface CallHooks {
   after?(operation: string): void;
 }
 
+/** DynamoDB's limits on one BatchGetItem call (as the DynamoDB adapter makes them) and one transaction. */
+const BATCH_GET_KEYS = 100;
+const MAX_TRANSACT_WRITES = 100;
+
 /**
  * {@link ItemTable} in memory, with DynamoDB's semantics where the stores rely
  * on them: conditional writes that answer the current item, all-or-nothing
@@ -35,11 +40,18 @@ export class MemoryItemTable implements ItemTable {
   }
 
   async get(key: Key): Promise<Item | undefined> {
-    return this.call('GetItem', () => this.read(key));
+    return this.call('GetItem', () => this.read(checkKey(key)));
   }
 
   async getMany(keys: readonly Key[]): Promise<Item[]> {
-    return this.call('BatchGetItem', () => keys.map((k) => this.read(k)).filter((i): i is Item => i !== undefined));
+    return this.call('BatchGetItem', () => {
+      // DynamoDB's adapter asks for 100 keys a call, and DynamoDB refuses a call that names one twice.
+      for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+        const batch = keys.slice(i, i + BATCH_GET_KEYS);
+        if (new Set(batch.map((k) => id(checkKey(k)))).size < batch.length) throw validationException('Provided list of item keys contains duplicates');
+      }
+      return keys.map((k) => this.read(k)).filter((i): i is Item => i !== undefined);
+    });
   }
 
   async queryPartition(pk: string, prefix: string): Promise<Item[]> {
@@ -54,6 +66,7 @@ export class MemoryItemTable implements ItemTable {
   async queryIndex(q: IndexQuery): Promise<{ items: Item[]; lastKey?: Record<string, string | number> }> {
     return this.call('Query', () => {
       const { partitionKey, sortKey } = q.index;
+      if (!(q.limit >= 1)) throw validationException('Limit must be greater than or equal to 1');
       if (q.filter && [partitionKey, sortKey, 'pk', 'sk'].includes(q.filter.attribute)) {
         throw validationException(`Filter Expression can only contain non-primary key attributes: Primary key attribute: ${q.filter.attribute}`);
       }
@@ -79,7 +92,8 @@ export class MemoryItemTable implements ItemTable {
 
   async write(write: ItemWrite): Promise<WriteOutcome> {
     return this.call(write.type === 'put' ? 'PutItem' : 'UpdateItem', () => {
-      const current = this.read(write.key);
+      const current = this.read(checkKey(write.key));
+      if (write.type === 'put') checkIndexKeys({ ...write.item, ...write.key });
       if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current } : {}) };
       const next = applyWrite(write, current);
       this.store(next);
@@ -89,7 +103,8 @@ export class MemoryItemTable implements ItemTable {
 
   async transact(writes: readonly ItemWrite[]): Promise<TransactOutcome> {
     return this.call('TransactWriteItems', () => {
-      const ids = new Set(writes.map((w) => id(w.key)));
+      if (writes.length < 1 || writes.length > MAX_TRANSACT_WRITES) throw validationException(`A transaction takes 1 to ${MAX_TRANSACT_WRITES} writes, not ${writes.length}`);
+      const ids = new Set(writes.map((w) => id(checkKey(w.key))));
       if (ids.size < writes.length) throw validationException('Transaction request cannot include multiple operations on one item');
       const currents = writes.map((w) => this.read(w.key));
       const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
@@ -99,8 +114,16 @@ export class MemoryItemTable implements ItemTable {
           reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: currents[i] } : {}) })),
         };
       }
-      // Every write is computed (and size-checked) before any is stored: all or nothing.
-      const next = writes.map((w, i) => applyWrite(w, currents[i]));
+      // Every write is computed (and checked) before any is stored: all or nothing. An invalid item
+      // cancels the transaction with the reason ValidationError, as DynamoDB does.
+      const next = writes.map((w, i) => {
+        try {
+          return applyWrite(w, currents[i]);
+        } catch (error) {
+          if ((error as Error).name !== 'ValidationException') throw error;
+          throw transactionCanceled(writes.map((_, j) => (j === i ? { Code: 'ValidationError', Message: (error as Error).message } : { Code: 'None' })));
+        }
+      });
       for (const item of next) this.store(item);
       return { ok: true };
     });
@@ -137,7 +160,39 @@ function checkStartKey(q: IndexQuery, startKey: Readonly<Record<string, string |
   const given = Object.keys(startKey);
   const typed = [...names].every((n) => typeof startKey[n] === (n === sortKey && sortKeyType === 'N' ? 'number' : 'string'));
   if (given.length !== names.size || given.some((n) => !names.has(n)) || !typed) throw validationException('The provided starting key is invalid');
-  if (startKey[partitionKey] !== q.partition) throw validationException('The provided starting key does not match the range key predicate');
+  const outOfRange = q.sortAtMost !== undefined && (startKey[sortKey] as number) > q.sortAtMost;
+  if (startKey[partitionKey] !== q.partition || outOfRange) throw validationException('The provided starting key does not match the range key predicate');
+}
+
+/** A transaction cancelled for other reasons than a condition, shaped as the SDK's TransactionCanceledException. */
+function transactionCanceled(reasons: { Code: string; Message?: string }[]): Error {
+  const error = Object.assign(new Error(`Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`), {
+    CancellationReasons: reasons,
+  });
+  error.name = 'TransactionCanceledException';
+  return error;
+}
+
+/** DynamoDB refuses an empty string as a key. */
+function checkKey(key: Key): Key {
+  if (key.pk === '' || key.sk === '') throw validationException('One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value');
+  return key;
+}
+
+/** DynamoDB refuses an item whose index key attributes have the wrong type or are empty strings. */
+function checkIndexKeys(item: Item): void {
+  for (const index of INDEXES) {
+    const typed: [string, 'S' | 'N'][] = [
+      [index.partitionKey, 'S'],
+      [index.sortKey, index.sortKeyType],
+    ];
+    for (const [attribute, type] of typed) {
+      const value = item[attribute];
+      if (value === undefined) continue;
+      if (typeof value !== (type === 'S' ? 'string' : 'number')) throw validationException('One or more parameter values were invalid: Type mismatch for Index Key');
+      if (value === '') throw validationException(`A value specified for a secondary index key is not supported: empty string (IndexName: ${index.indexName}, IndexKey: ${attribute})`);
+    }
+  }
 }
 
 function id(key: Key): string {
@@ -164,6 +219,7 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item {
     for (const k of write.remove ?? []) delete next[k];
   }
   for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
+  checkIndexKeys(next);
   const bytes = itemBytes(next);
   if (bytes > MAX_ITEM_BYTES) throw new ItemTooLargeError(bytes);
   return next;
