@@ -369,6 +369,23 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return { refused, items };
       });
 
+      scenario('counts every parent of a join completing at once exactly once (concurrent transactions are retried)', async ({ stores: { tasks, processes } }) => {
+        const p = 'settle-race';
+        const parents = ['A', 'B', 'C', 'D', 'E', 'F'];
+        for (const t of parents) {
+          await tasks.scheduleNew({ schedule: schedule(p, t) });
+          await tasks.claim(claimArgs({ processId: p, task: t }, `lease-${t}`));
+        }
+        const settles = [{ task: 'J', expected: parents.length }, { expected: parents.length }];
+        const answers = await Promise.all(parents.map((t) => tasks.complete({ end: endTask({ processId: p, task: t }, `lease-${t}`), output: t, settles })));
+        const join = await tasks.get({ processId: p, task: 'J' });
+        const sinks = await processes.settledSinks({ id: p });
+        expect(answers).toEqual(parents.map(() => ({ ok: true, item: undefined })));
+        expect(join).toEqual({ name: 'J', status: 'PENDING', settled: parents.length, expected: parents.length });
+        expect(sinks).toBe(parents.length);
+        return { answers, join, sinks };
+      });
+
       scenario('counts a parent in a join cancelled with its process, harmlessly', async ({ stores: { tasks } }) => {
         const p = 'settle-cancelled';
         await tasks.scheduleNew({ schedule: schedule(p, 'A') });
@@ -613,8 +630,28 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
       });
     });
 
+    group('SweepIndex, past one page per shard', (scenario) => {
+      scenario('pages through every shard for as many due items as asked, oldest first', async ({ stores: { tasks, sweepIndex } }) => {
+        const count = 240;
+        for (let i = 0; i < count; i++) await tasks.scheduleNew({ schedule: schedule(`many-${i}`, 'T', { sweepAt: T0 + ((i * 7919) % count) }) });
+        const all = await sweepIndex.due({ now: T0 + count, maxItems: 500 });
+        const some = await sweepIndex.due({ now: T0 + count, maxItems: 130 });
+        expect(all.map((d) => d.sweepAt)).toEqual(Array.from({ length: count }, (_, i) => T0 + i));
+        expect(some).toEqual(all.slice(0, 130));
+        return { all, some };
+      });
+    });
+
     group('ItemTable', (scenario) => {
       const key = (sk: string): Key => ({ pk: 'ITEMS', sk });
+
+      scenario('reads more keys than one DynamoDB batch allows, answering every item that exists', async ({ table }) => {
+        for (let i = 0; i < 120; i++) await table.write({ type: 'put', key: key(`batch-${String(i).padStart(3, '0')}`), item: { i }, guards: [] });
+        const asked = Array.from({ length: 250 }, (_, i) => key(`batch-${String(i).padStart(3, '0')}`));
+        const found = (await table.getMany(asked)).map((item) => item.i as number).sort((a, b) => a - b);
+        expect(found).toEqual(Array.from({ length: 120 }, (_, i) => i));
+        return found;
+      });
 
       scenario('answers a lost put with the item as it is, and a lost update of a missing item with none', async ({ table }) => {
         const put = { type: 'put', key: key('put'), item: { status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } }, guards: [ABSENT] } as const;
