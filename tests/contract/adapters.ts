@@ -22,8 +22,8 @@ export function dynamoAdapter(label: string): AdapterFactory {
   return async () => {
     const { tableName } = await createIsolatedResources(label);
     const client: DynamoDBClient = dynamoDbClient();
-    // Backoff sleeps stay real but tiny: DynamoDB Local never throttles.
-    const table = new DynamoItemTable(documentClient(client), tableName, (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))));
+    // The adapter as deployed: its own backoff between transaction retries.
+    const table = new DynamoItemTable(documentClient(client), tableName);
     return { name: 'dynamodb', table, stores: storesOn(table), close: () => client.destroy() };
   };
 }
