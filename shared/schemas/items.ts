@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROCESS_STATUSES, TASK_STATUSES } from '#domain/task-state.ts';
+import { DefinitionSpecSchema, TaskSpecSchema } from './definition-schema.ts';
 
 /**
  * Schemas of items read back from DynamoDB. Items are parsed, never cast, so a
@@ -8,18 +9,13 @@ import { PROCESS_STATUSES, TASK_STATUSES } from '#domain/task-state.ts';
 export const ProcessStatusSchema = z.enum(PROCESS_STATUSES);
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 
-export const TaskSpecItemSchema = z.object({
-  name: z.string(),
-  needs: z.array(z.string()),
-  queue: z.string(),
-  timeoutSeconds: z.number(),
-});
+/** A stored task is the normalised task spec, field for field. */
+export const TaskSpecItemSchema = TaskSpecSchema;
 
-export const DefinitionVersionItemSchema = z.object({
+/** A stored version: the normalised spec (a `steps:` document in its `tasks:` form) plus what the store adds. */
+export const DefinitionVersionItemSchema = DefinitionSpecSchema.extend({
   name: z.string(),
   version: z.number().int().positive(),
-  description: z.string().optional(),
-  tasks: z.array(TaskSpecItemSchema),
   contentHash: z.string(),
   createdAt: z.string(),
 });
