@@ -78,10 +78,16 @@ export function compileInputSchema(schema: Readonly<Record<string, unknown>>): I
   return (input) => {
     if (validate(input)) return [];
     const errors = validate.errors ?? [];
-    const problems = errors.slice(0, MAX_INPUT_PROBLEMS).map(inputProblem);
+    // Sorted by path: Ajv reports in the schema's key order, which a stored schema does not keep (DynamoDB maps are unordered).
+    const problems = errors.map(inputProblem).sort(byPath).slice(0, MAX_INPUT_PROBLEMS);
     if (errors.length > MAX_INPUT_PROBLEMS) problems.push({ message: `${errors.length - MAX_INPUT_PROBLEMS} more violations are not listed` });
     return problems;
   };
+}
+
+function byPath(a: ProblemDetail, b: ProblemDetail): number {
+  const [x, y] = [a.path ?? '', b.path ?? ''];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** A violation, located at the offending value: for a missing or extra property, the property itself. */

@@ -100,12 +100,12 @@ describe('inputSchema at start', () => {
     expect(check({ applicant: 'Ada', amount: 10, email: 'ada@example.com' })).toEqual([]);
   });
 
-  it('lists every violation, each at its JSON pointer in the request body', () => {
+  it('lists every violation, each at its JSON pointer in the request body, sorted by pointer', () => {
     expect(check({ amount: -5, email: 'not an email', extra: true })).toEqual([
-      { path: '/input/applicant', message: "must have required property 'applicant'" },
-      { path: '/input/extra', message: 'must NOT have additional properties' },
       { path: '/input/amount', message: 'must be > 0' },
+      { path: '/input/applicant', message: "must have required property 'applicant'" },
       { path: '/input/email', message: 'must match format "email"' },
+      { path: '/input/extra', message: 'must NOT have additional properties' },
     ]);
   });
 
