@@ -83,8 +83,8 @@ export async function listDefinitions(
 }
 
 export function toDefinitionView(def: StoredDefinition): DefinitionView {
-  const { contentHash: _, ...view } = def;
-  return view;
+  const { contentHash: _, name, version, createdAt, ...spec } = def;
+  return { name, version, ...spec, createdAt };
 }
 
 const dags = new WeakMap<StoredDefinition, Dag>();
