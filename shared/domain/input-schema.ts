@@ -13,10 +13,10 @@ import type { PathSegment, SchemaProblem } from '#schemas/definition-schema.ts';
 /** The dialect accepted in `$schema`; absent means the same. */
 export const INPUT_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 /**
- * Deepest nesting of an input schema. It is stored as a DynamoDB map, which
- * allows 32 levels, and the definition item itself is one of them.
+ * Deepest nesting of an input schema. Ajv compiles and the checks walk a
+ * schema recursively; real schemas stay far below this.
  */
-export const MAX_INPUT_SCHEMA_DEPTH = 24;
+export const MAX_INPUT_SCHEMA_DEPTH = 32;
 /** Most violations listed for one input: enough to fix a form, not enough to flood a response. */
 export const MAX_INPUT_PROBLEMS = 50;
 

@@ -84,6 +84,16 @@ describe('inputSchema', () => {
     expect((await api.request('GET', `/definitions/${loan}`)).body).toMatchObject({ inputSchema: LOAN_INPUT });
   });
 
+  it('stores any JSON Schema, including what a DynamoDB map could not hold', async () => {
+    const loan = name('loan-odd-schema');
+    const schema = { type: 'object', properties: { '': { type: 'number', maximum: 1e300 } }, required: [''] };
+    const put = await api.request('PUT', `/definitions/${loan}`, { inputSchema: schema, tasks: [{ name: 'Review' }] });
+    expect(put.status).toBe(201);
+    expect((await api.request('GET', `/definitions/${loan}/versions/1`)).body).toMatchObject({ inputSchema: schema });
+    const res = await api.request<ErrorBody>('POST', '/processes', { definition: loan, input: {} });
+    expect(res.body.error.details).toEqual([{ path: '/input/', message: "must have required property ''" }]);
+  });
+
   it('makes a changed schema a new version', async () => {
     const loan = name('loan-input-v2');
     await api.request('PUT', `/definitions/${loan}`, { inputSchema: LOAN_INPUT, tasks: [{ name: 'Review' }] });

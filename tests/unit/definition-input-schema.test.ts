@@ -79,7 +79,7 @@ tasks:
     ]);
   });
 
-  it('reports a schema nested deeper than a DynamoDB item can store', () => {
+  it('reports a schema nested deeper than the limit', () => {
     let schema: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < MAX_INPUT_SCHEMA_DEPTH; i++) schema = { type: 'object', properties: { x: schema } };
     expect(problemsOf({ inputSchema: schema, tasks: [{ name: 'A' }] })).toEqual([

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { BY_KIND_INDEX } from '#config/table.ts';
-import { DefinitionHeadItemSchema, DefinitionVersionItemSchema, type DefinitionHeadItem, type DefinitionVersionItem } from '#schemas/items.ts';
+import { definitionVersionAttributes, DefinitionHeadItemSchema, DefinitionVersionItemSchema, type DefinitionHeadItem, type DefinitionVersionItem } from '#schemas/items.ts';
 import { cancellationReasons } from './conditional.ts';
 import { keys } from './keys.ts';
 import { withPageTokenErrors } from './query-errors.ts';
@@ -67,7 +67,7 @@ export class DefinitionStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...keys.definitionVersion(def.name, def.version), ...def },
+                Item: { ...keys.definitionVersion(def.name, def.version), ...definitionVersionAttributes(def) },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
