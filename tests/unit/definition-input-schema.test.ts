@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalDefinition, parseDefinition, validateDefinition, type ParseOptions } from '#domain/definition.ts';
 import { InvalidDefinitionError, ValidationError, type ProblemDetail } from '#domain/errors.ts';
-import { compileInputSchema, MAX_INPUT_SCHEMA_DEPTH } from '#domain/input-schema.ts';
+import { compileInputSchema, MAX_INPUT_PROBLEMS, MAX_INPUT_SCHEMA_DEPTH } from '#domain/input-schema.ts';
+import { definitionVersionAttributes, DefinitionVersionItemSchema } from '#schemas/items.ts';
 import { checkProcessInput } from '#app/input-validation.ts';
 
 const OPTIONS: ParseOptions = { queues: ['default'], defaultQueue: 'default' };
@@ -114,6 +115,13 @@ describe('inputSchema at start', () => {
     expect(escaped({})).toEqual([{ path: '/input/a~1b~0c', message: "must have required property 'a/b~c'" }]);
   });
 
+  it(`lists at most ${MAX_INPUT_PROBLEMS} violations, then says how many more there are`, () => {
+    const many = compileInputSchema({ type: 'array', items: { type: 'string' } });
+    const problems = many(Array.from({ length: MAX_INPUT_PROBLEMS + 7 }, (_, i) => i));
+    expect(problems).toHaveLength(MAX_INPUT_PROBLEMS + 1);
+    expect(problems.at(-1)).toEqual({ message: '7 more violations are not listed' });
+  });
+
   it('checks a missing input as null', () => {
     expect(check(null)).toEqual([{ path: '/input', message: 'must be object' }]);
   });
@@ -160,5 +168,19 @@ describe('canonicalDefinition covers every field of the spec', () => {
     const a = canonicalDefinition({ ...base, inputSchema: { type: 'object', required: ['x'] } });
     const b = canonicalDefinition({ ...base, inputSchema: { required: ['x'], type: 'object' } });
     expect(a).toBe(b);
+  });
+});
+
+describe('the stored version item', () => {
+  it('keeps the inputSchema as JSON text and reads it back as given', () => {
+    const def = { name: 'loan', version: 2, inputSchema: { type: 'object', properties: { '': { maximum: 1e300 } } }, tasks: [], contentHash: 'h', createdAt: 't' };
+    const attributes = definitionVersionAttributes(def);
+    expect(attributes).toEqual({ name: 'loan', version: 2, inputSchemaJson: JSON.stringify(def.inputSchema), tasks: [], contentHash: 'h', createdAt: 't' });
+    expect(DefinitionVersionItemSchema.parse(attributes)).toEqual(def);
+  });
+
+  it('has no inputSchema when none was stored', () => {
+    const def = { name: 'loan', version: 1, tasks: [], contentHash: 'h', createdAt: 't' };
+    expect(DefinitionVersionItemSchema.parse(definitionVersionAttributes(def))).toEqual(def);
   });
 });

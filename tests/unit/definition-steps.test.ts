@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalDefinition, parseDefinition, validateDefinition, type ParseOptions } from '#domain/definition.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
@@ -95,5 +96,21 @@ steps:
 
   it('reports an empty list of steps', () => {
     expect(problemsOfYaml('steps: []\n')).toEqual([{ path: 'steps', message: 'a definition needs at least one step', line: 1, column: 1 }]);
+  });
+});
+
+describe('steps: property', () => {
+  it('any routine is the chain of its steps, in order, and hashes as that chain written as tasks', () => {
+    const name = fc.string({ unit: fc.constantFrom('a', 'B', ' ', '_', '1', 'é'), minLength: 1, maxLength: 5 });
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 30 }), fc.boolean(), (names, asObjects) => {
+        const steps = names.map((n) => (asObjects ? { name: n } : n));
+        const spec = validateDefinition({ steps }, OPTIONS);
+        expect(spec.tasks.map((t) => t.name)).toEqual(names);
+        spec.tasks.forEach((t, i) => expect(t.needs).toEqual(i === 0 ? [] : [names[i - 1]]));
+        const chain = names.map((n, i) => (i === 0 ? { name: n } : { name: n, needs: [names[i - 1]] }));
+        expect(canonicalDefinition(spec)).toBe(canonicalDefinition(validateDefinition({ tasks: chain }, OPTIONS)));
+      }),
+    );
   });
 });
