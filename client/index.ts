@@ -28,6 +28,7 @@ export {
 export {
   workflow,
   Workflow,
+  type Jsonified,
   type ManualTaskOptions,
   type TaskOptions,
   type TaskRef,

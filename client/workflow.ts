@@ -34,8 +34,36 @@ export interface TaskRef<W extends string = string, N extends string = string, O
 
 type OutputOf<R> = R extends TaskRef<string, string, infer O> ? O : never;
 
-/** The outputs of a task's needs, by task name, typed from what each one's handler returns. */
-export type Upstream<Needs extends readonly TaskRef[]> = { readonly [R in Needs[number] as R['name']]: OutputOf<R> };
+type Unserializable = undefined | symbol | ((...args: never[]) => unknown);
+
+/**
+ * What a value becomes on its way through the API (`JSON.stringify`, then
+ * `JSON.parse`), which is what a dependant receives: a `Date` becomes a
+ * string, properties that are undefined or functions disappear.
+ */
+export type Jsonified<T> = T extends { toJSON(): infer J }
+  ? Jsonified<J>
+  : T extends string | number | boolean | null
+    ? T
+    : T extends readonly unknown[]
+      ? { [K in keyof T]: T[K] extends Unserializable ? null : Jsonified<T[K]> }
+      : T extends object
+        ? JsonifiedObject<T>
+        : T extends Unserializable | void
+          ? null
+          : T;
+
+/** A property that may be undefined may be absent; one that is always undefined, or a function, is gone. */
+type JsonifiedObject<T> = Flatten<
+  { [K in keyof T as undefined extends T[K] ? never : T[K] extends Unserializable ? never : K]: Jsonified<T[K]> } & {
+    [K in keyof T as undefined extends T[K] ? ([Exclude<T[K], Unserializable>] extends [never] ? never : K) : never]?: Jsonified<Exclude<T[K], Unserializable>>;
+  }
+>;
+
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/** The outputs of a task's needs, by task name, typed from what each one's handler returns (as it arrives: {@link Jsonified}). */
+export type Upstream<Needs extends readonly TaskRef[]> = { readonly [R in Needs[number] as R['name']]: Jsonified<OutputOf<R>> };
 
 /** What a code-first task's handler gets. */
 export interface WorkflowTaskContext<I, U> {

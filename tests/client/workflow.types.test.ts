@@ -31,6 +31,19 @@ describe('code-first workflow types', () => {
     });
   });
 
+  it('types upstream as it arrives through JSON: dates as strings, maybe-undefined properties optional, functions gone', () => {
+    const stamped = onboarding.task('stamp', () => ({ at: new Date(), note: 'x' as string | undefined, maybe: undefined, run: () => 1, tags: ['a'] }));
+    onboarding.task('read stamp', { needs: [stamped] }, ({ upstream }) => {
+      expectTypeOf(upstream.stamp.at).toEqualTypeOf<string>();
+      expectTypeOf(upstream.stamp.tags).toEqualTypeOf<string[]>();
+      expectTypeOf(upstream.stamp).toEqualTypeOf<{ at: string; tags: string[]; note?: string }>();
+      // @ts-expect-error: a function does not survive JSON
+      void upstream.stamp.run;
+      // @ts-expect-error: a property that is always undefined is not sent
+      void upstream.stamp.maybe;
+    });
+  });
+
   it('gives upstream only the needs, so a task that is not needed is not there', () => {
     onboarding.task('greet', { needs: [fetchUser] }, ({ upstream }) => {
       expectTypeOf(upstream).toEqualTypeOf<{ readonly 'fetch user': { id: string; name: string } }>();
