@@ -1,8 +1,11 @@
 /**
  * Tributary's TypeScript client: a typed HTTP client for the API, a SigV4
  * signing fetch for IAM-authorized deployments, and a Worker that runs tasks
- * from an SQS queue. Self-contained (zod and the AWS SDK only), so that it can
- * be published on its own.
+ * from an SQS queue, and code-first workflows. Self-contained (zod and the AWS
+ * SDK only), so that it can be published on its own, with one exception: the
+ * workflow builder runs the server's pure definition validator
+ * (shared/domain/definition.ts, with yaml and ajv), so that a workflow that
+ * builds is one the server accepts; a bundle of the client carries it along.
  *
  * @example
  * import { TributaryClient, Worker } from './client/index.ts';
@@ -22,6 +25,22 @@ export {
   TributaryResponseError,
   type TributaryErrorCode,
 } from './errors.ts';
+export {
+  workflow,
+  Workflow,
+  type Jsonified,
+  type ManualTaskOptions,
+  type TaskOptions,
+  type TaskRef,
+  type Upstream,
+  type WorkflowOptions,
+  type WorkflowTask,
+  type WorkflowTaskContext,
+  type WorkflowTaskHandler,
+  type WorkflowTaskOptions,
+} from './workflow.ts';
+export { InvalidWorkflowError, type WorkflowProblem } from './invalid-workflow-error.ts';
+export { renderMermaid, renderText, type RenderableDefinition } from './render-definition.ts';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.ts';
 export { runClaimedTask, type RunClaimedTaskOptions, type RunOutcome } from './run-claimed-task.ts';
 export { jsonLogger, silentLogger, type WorkerLogger } from './worker-logger.ts';

@@ -25,10 +25,12 @@ export const DefinitionSchema = z.object({
   name: z.string(),
   version: z.number().int().positive(),
   description: z.string().optional(),
+  /** The JSON Schema (draft 2020-12) a process's input must match. */
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
   tasks: z.array(TaskSpecSchema),
   createdAt: z.string(),
 });
-/** One immutable version of a definition, with every default applied. */
+/** One immutable version of a definition, with every default applied (a `steps:` document in its `tasks:` form). */
 export type Definition = z.infer<typeof DefinitionSchema>;
 
 export const DefinitionSummarySchema = z.object({

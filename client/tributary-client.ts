@@ -128,6 +128,17 @@ export class TributaryClient {
     return { created: status === 201, definition: data };
   }
 
+  /**
+   * Registers a code-first workflow: PUT /definitions/{workflow.name} with its
+   * document, built (and checked) by `toDefinition()`.
+   *
+   * @example
+   * const { created, definition } = await client.apply(onboarding);
+   */
+  async apply(workflow: { readonly name: string; toDefinition(): object }): Promise<{ created: boolean; definition: Definition }> {
+    return this.putDefinition(workflow.name, workflow.toDefinition());
+  }
+
   /** GET /definitions/{name}, or /definitions/{name}/versions/{version}. */
   async getDefinition(name: string, version?: number): Promise<Definition> {
     const path = version === undefined ? `/definitions/${enc(name)}` : `/definitions/${enc(name)}/versions/${version}`;

@@ -10,6 +10,8 @@ import { TaskMessageSchema, type Claim, type TaskMessage } from './schemas.ts';
 import type { TributaryClient } from './tributary-client.ts';
 import { runClaimedTask } from './run-claimed-task.ts';
 import { errorFields, jsonLogger, type WorkerLogger } from './worker-logger.ts';
+import type { Workflow } from './workflow.ts';
+import { checkWorkflowsRegistered, routeWorkflows } from './workflow-routing.ts';
 
 /** What a handler gets for one claimed task. */
 export interface TaskContext {
@@ -34,7 +36,15 @@ export interface WorkerOptions {
   readonly queueUrl: string;
   /** Unique per Worker instance: the server hands the same worker id its own live lease back. */
   readonly workerId: string;
-  readonly handler: TaskHandler;
+  /** Runs every task this worker takes. Required unless `workflows` is given. */
+  readonly handler?: TaskHandler;
+  /**
+   * Code-first workflows: the handlers come from them, the input is parsed
+   * with each one's zod schema, and their manual tasks are added to
+   * `manualTasks`. `start()` fails when the registered definition has a task
+   * the workflow has no handler for. Not together with `handler`.
+   */
+  readonly workflows?: readonly Workflow[];
   /** Tasks run at once. @default 4 */
   readonly concurrency?: number;
   /** Long-poll wait, 0..20. @default 20 */
@@ -74,7 +84,7 @@ const MAX_IDLE_PAUSE_MS = 2000;
  * await worker.start(); // resolves after stop(), once in-flight tasks have ended
  */
 export class Worker {
-  private readonly options: WorkerOptions;
+  private readonly options: WorkerOptions & { readonly handler: TaskHandler };
   private readonly log: WorkerLogger;
   private readonly concurrency: number;
   /** Tasks this worker is claiming or running, by process and task, with the attempt: to drop duplicate messages. */
@@ -93,7 +103,11 @@ export class Worker {
     if (heartbeatEveryMs !== undefined && !(heartbeatEveryMs > 0)) throw new RangeError(`heartbeatEveryMs must be positive, got ${heartbeatEveryMs}`);
     if (tasks !== undefined && tasks.length === 0) throw new RangeError('tasks, when given, must name at least one task');
     if (options.workerId === '') throw new RangeError('workerId must not be empty');
-    this.options = options;
+    if ((options.handler === undefined) === (options.workflows === undefined)) throw new TypeError('give the Worker either a handler or workflows');
+    const routing = options.workflows && routeWorkflows(options.workflows);
+    this.options = routing
+      ? { ...options, handler: routing.handler, tasks: tasks ?? routing.tasks, manualTasks: [...(options.manualTasks ?? []), ...routing.manualTasks] }
+      : { ...options, handler: options.handler as TaskHandler };
     this.concurrency = concurrency;
     this.log = options.logger ?? jsonLogger;
   }
@@ -134,6 +148,7 @@ export class Worker {
   }
 
   private async run(): Promise<void> {
+    if (this.options.workflows) await checkWorkflowsRegistered(this.options.client, this.options.workflows);
     const stop = this.stopController.signal;
     let failures = 0;
     while (!stop.aborted) {

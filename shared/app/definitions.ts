@@ -3,7 +3,7 @@ import type { DefinitionVersionItem as StoredDefinition } from '#schemas/items.t
 import { buildDag, type Dag } from '#domain/dag.ts';
 import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
 import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
-import { DEFAULT_QUEUE } from '#config/queues.ts';
+import { defaultQueueOf } from '#config/queues.ts';
 import type { AppDeps } from './deps.ts';
 import type { Page } from './ports.ts';
 import { instant } from './timestamps.ts';
@@ -18,13 +18,8 @@ export const MAX_COUNTERS_PER_TASK = 99;
  */
 export const MAX_STORED_DEFINITION_BYTES = 350_000;
 
-export interface DefinitionView {
-  readonly name: string;
-  readonly version: number;
-  readonly description?: string;
-  readonly tasks: readonly { name: string; needs: readonly string[]; queue: string; timeoutSeconds: number }[];
-  readonly createdAt: string;
-}
+/** A stored version as the API shows it: the normalised spec (inputSchema included), name, version and creation time. */
+export type DefinitionView = Omit<StoredDefinition, 'contentHash'>;
 
 /** A definition document as it arrived: YAML text or an already-decoded JSON value. */
 export type DefinitionDocument = { readonly yaml: string } | { readonly json: unknown };
@@ -38,7 +33,7 @@ export type DefinitionDocument = { readonly yaml: string } | { readonly json: un
  * const { created, definition } = await putDefinition(deps, 'loan', { yaml: 'tasks: [{name: A}]' });
  */
 export async function putDefinition(deps: AppDeps, name: string, doc: DefinitionDocument): Promise<{ created: boolean; definition: DefinitionView }> {
-  const options = { queues: deps.settings.queues, defaultQueue: DEFAULT_QUEUE };
+  const options = { queues: deps.settings.queues, defaultQueue: defaultQueueOf(deps.settings.queues) };
   const spec = 'yaml' in doc ? parseDefinition(doc.yaml, options) : validateDefinition(doc.json, options);
   checkTransactionLimits(spec);
   const contentHash = createHash('sha256').update(canonicalDefinition(spec)).digest('hex');
@@ -51,8 +46,7 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
     const stored: StoredDefinition = {
       name,
       version: (head?.latestVersion ?? 0) + 1,
-      ...(spec.description === undefined ? {} : { description: spec.description }),
-      tasks: spec.tasks.map((t) => ({ name: t.name, needs: [...t.needs], queue: t.queue, timeoutSeconds: t.timeoutSeconds })),
+      ...spec,
       contentHash,
       createdAt: instant(deps).iso,
     };
@@ -89,13 +83,8 @@ export async function listDefinitions(
 }
 
 export function toDefinitionView(def: StoredDefinition): DefinitionView {
-  return {
-    name: def.name,
-    version: def.version,
-    ...(def.description === undefined ? {} : { description: def.description }),
-    tasks: def.tasks,
-    createdAt: def.createdAt,
-  };
+  const { contentHash: _, name, version, createdAt, ...spec } = def;
+  return { name, version, ...spec, createdAt };
 }
 
 const dags = new WeakMap<StoredDefinition, Dag>();

@@ -3,6 +3,7 @@ import type { StartProcessBody } from '#schemas/api.ts';
 import type { AppDeps } from './deps.ts';
 import type { ProcessView } from './process-views.ts';
 import { dagOf, getDefinition } from './definitions.ts';
+import { checkProcessInput } from './input-validation.ts';
 import { scheduleNewTasks } from './scheduling.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 
@@ -19,6 +20,7 @@ export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' |
  */
 export async function startProcess(deps: AppDeps, body: StartProcessBody): Promise<{ created: boolean; process: StartedProcess }> {
   const def = await getDefinition(deps, body.definition, body.version);
+  checkProcessInput(def, body.input ?? null);
   const dag = dagOf(def);
   const at = instant(deps);
   const id = body.idempotencyKey === undefined ? deps.newId() : idFromKey(body.idempotencyKey);

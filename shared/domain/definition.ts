@@ -1,44 +1,46 @@
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { findCycles } from '#domain/dag.ts';
+import { decodeDefinitionText, type Locate } from '#domain/definition-text.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
+import { inputSchemaProblems } from '#domain/input-schema.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
+  DefinitionSpecSchema,
   MAX_TASKS,
   schemaProblems,
   type DefinitionDocument,
+  type DefinitionSpec,
   type PathSegment,
   type SchemaProblem,
+  type TaskSpec,
 } from '#schemas/definition-schema.ts';
 
-/** One task of a validated definition, with every default applied. */
-export interface TaskSpec {
-  readonly name: string;
-  readonly needs: readonly string[];
-  readonly queue: string;
-  /** The lease a worker gets per claim. */
-  readonly timeoutSeconds: number;
+export type { DefinitionSpec, TaskSpec };
+
+/** What {@link checkDefinition} needs to know of the deployment. */
+export interface CheckOptions {
+  /**
+   * The configured queues; a task may only name one of these. Undefined when
+   * the caller does not know them (a client building a workflow): queue names
+   * and the default queue are then left to the server.
+   */
+  readonly queues?: readonly string[];
+  /**
+   * The queue of a task that names none. Trusted: it comes from configuration,
+   * not from the document. Undefined when none is configured: every task must
+   * then name its queue.
+   */
+  readonly defaultQueue?: string;
 }
 
-/** A validated, normalised definition (language v1). */
-export interface DefinitionSpec {
-  readonly description?: string;
-  readonly tasks: readonly TaskSpec[];
-}
-
-export interface ParseOptions {
-  /** The configured queues; a task may only name one of these. */
+export interface ParseOptions extends CheckOptions {
   readonly queues: readonly string[];
-  /** The queue of a task that names none. Trusted: it comes from configuration, not from the document. */
-  readonly defaultQueue: string;
   /** @default 300 */
   readonly defaultTimeoutSeconds?: number;
 }
 
 /** Most cycles listed in one report: a 30 KB document can hold thousands of long cycles. */
 const MAX_REPORTED_CYCLES = 50;
-
-type Locate = (at: readonly PathSegment[]) => { line: number; column: number } | undefined;
 
 /**
  * Parses YAML or JSON text into a validated, normalised spec. Problems found
@@ -50,7 +52,7 @@ type Locate = (at: readonly PathSegment[]) => { line: number; column: number } |
  * spec.tasks[1] // { name: 'B', needs: ['A'], queue: 'default', timeoutSeconds: 300 }
  */
 export function parseDefinition(text: string, options: ParseOptions): DefinitionSpec {
-  const { value, locate } = decode(text);
+  const { value, locate } = decodeDefinitionText(text);
   return validate(value, options, locate);
 }
 
@@ -68,43 +70,91 @@ export function validateDefinition(doc: unknown, options: ParseOptions): Definit
 }
 
 /**
- * The canonical JSON of a spec: keys in a fixed order, tasks and needs in
- * declared order. Two documents that differ only in key order, formatting,
- * comments or spelled-out defaults have the same canonical form, which is how
- * an identical re-PUT is recognised.
+ * Checks a decoded document with the server's rules, without normalising it:
+ * what a client runs before sending a document it built. With no `queues`,
+ * queue names are not checked.
+ *
+ * @throws InvalidDefinitionError listing every problem found.
+ * @example
+ * checkDefinition({ steps: ['Extract', 'Load'] }); // passes
+ * checkDefinition({ steps: [{ name: 'Load', needs: ['Extract'] }] }); // throws: a step cannot have 'needs'
+ */
+export function checkDefinition(doc: unknown, options: CheckOptions = {}): void {
+  const { problems } = documentProblems(doc, options);
+  if (problems.length > 0) throw new InvalidDefinitionError(problems.map((p) => toDetail(p, undefined)));
+}
+
+/**
+ * The canonical JSON of a spec: every field of the normalised spec (as
+ * {@link DefinitionSpecSchema} lists them, so a new field counts without an
+ * edit here), object keys sorted at every level, lists in declared order. Two
+ * documents that differ only in key order, formatting, comments, spelled-out
+ * defaults or `steps:` versus the equivalent `tasks:` have the same canonical
+ * form, which is how an identical re-PUT is recognised.
  *
  * @example
  * canonicalDefinition({ tasks: [{ timeoutSeconds: 300, queue: 'default', needs: [], name: 'A' }] })
  * // '{"tasks":[{"name":"A","needs":[],"queue":"default","timeoutSeconds":300}]}'
  */
 export function canonicalDefinition(spec: DefinitionSpec): string {
-  return JSON.stringify({
-    ...(spec.description === undefined ? {} : { description: spec.description }),
-    tasks: spec.tasks.map((t) => ({ name: t.name, needs: [...t.needs], queue: t.queue, timeoutSeconds: t.timeoutSeconds })),
-  });
+  return stableJson(DefinitionSpecSchema.parse(spec));
+}
+
+/** JSON with object keys sorted, so that key order never changes the text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
 }
 
 function validate(doc: unknown, options: ParseOptions, locate: Locate | undefined): DefinitionSpec {
-  const located = (problems: readonly SchemaProblem[]): ProblemDetail[] => problems.map((p) => toDetail(p, locate));
-  if (!isRecord(doc)) {
-    throw new InvalidDefinitionError(located([{ at: [], message: `a definition must be a mapping with a 'tasks' list, not ${kindOf(doc)}` }]));
-  }
-  const parsed = DefinitionDocumentSchema.safeParse(doc);
-  const problems = [...(parsed.success ? [] : schemaProblems(parsed.error)), ...graphProblems(doc, options)];
-  if (!parsed.success || problems.length > 0) throw new InvalidDefinitionError(located(problems));
-  return normalise(parsed.data, options);
+  const { problems, document } = documentProblems(doc, options);
+  if (document === undefined || problems.length > 0) throw new InvalidDefinitionError(problems.map((p) => toDetail(p, locate)));
+  return normalise(document, options);
 }
 
+/** Every problem of a decoded document: its shape, its form (`tasks` or `steps`), its input schema and its graph. */
+function documentProblems(doc: unknown, options: CheckOptions): { problems: SchemaProblem[]; document?: DefinitionDocument } {
+  if (!isRecord(doc)) return { problems: [{ at: [], message: `a definition must be a mapping with a 'tasks' list, not ${kindOf(doc)}` }] };
+  const parsed = DefinitionDocumentSchema.safeParse(doc);
+  const inputSchema = parsed.success ? parsed.data.inputSchema : undefined;
+  const problems = [
+    ...(parsed.success ? [] : schemaProblems(parsed.error)),
+    ...formProblems(doc),
+    ...(inputSchema === undefined ? [] : inputSchemaProblems(inputSchema)),
+    ...graphProblems(doc, options),
+  ];
+  return parsed.success ? { problems, document: parsed.data } : { problems };
+}
+
+/** A definition is a DAG (`tasks`) or a routine (`steps`): exactly one of the two. */
+function formProblems(doc: Readonly<Record<string, unknown>>): SchemaProblem[] {
+  if (doc.tasks !== undefined && doc.steps !== undefined) {
+    return [{ at: ['steps'], message: "a definition has either 'tasks' (a graph) or 'steps' (a routine), not both" }];
+  }
+  if (doc.tasks === undefined && doc.steps === undefined) {
+    return [{ at: ['tasks'], message: "a definition needs a 'tasks' list (or a 'steps' list for a routine)" }];
+  }
+  return [];
+}
+
+/** Defaults applied; a routine becomes the equivalent graph, each step needing the one before it. */
 function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSpec {
   const timeoutSeconds = options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const tasks = doc.tasks.map((t) => ({
+  const entries = doc.tasks ?? (doc.steps ?? []).map((step, i, steps) => ({ ...step, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''] }));
+  const tasks = entries.map((t) => ({
     name: t.name,
     // No needs means a root: a task is never chained to the one declared before it.
     needs: t.needs ?? [],
-    queue: t.queue ?? options.defaultQueue,
+    // Checked: a task without a queue is a problem when no default is configured.
+    queue: t.queue ?? options.defaultQueue ?? '',
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
   }));
-  return doc.description === undefined ? { tasks } : { description: doc.description, tasks };
+  return {
+    ...(doc.description === undefined ? {} : { description: doc.description }),
+    ...(doc.inputSchema === undefined ? {} : { inputSchema: doc.inputSchema }),
+    tasks,
+  };
 }
 
 /** What the graph checks can read from a task even when its shape is wrong; shape problems are zod's to report. */
@@ -115,6 +165,8 @@ interface LooseTask {
 }
 
 function looseTask(raw: unknown): LooseTask {
+  // A step written as a bare name.
+  if (typeof raw === 'string') return { name: raw, needs: [] };
   if (!isRecord(raw)) return { needs: [] };
   const needs = Array.isArray(raw.needs) ? raw.needs.flatMap((name: unknown, index) => (typeof name === 'string' ? [{ name, index }] : [])) : [];
   return {
@@ -129,28 +181,37 @@ function looseTask(raw: unknown): LooseTask {
  * unknown and repeated needs, cycles. They run even when the shape is wrong so
  * that one round trip shows every problem.
  */
-function graphProblems(doc: Readonly<Record<string, unknown>>, options: ParseOptions): SchemaProblem[] {
+function graphProblems(doc: Readonly<Record<string, unknown>>, options: CheckOptions): SchemaProblem[] {
+  // Both lists present is a problem of its own; the graph is then that of `tasks`.
+  const list = doc.tasks === undefined ? 'steps' : 'tasks';
+  const raw = doc[list];
   // Past the limit zod already reports the size; skip the graph work a hostile document would cost.
-  if (!Array.isArray(doc.tasks) || doc.tasks.length > MAX_TASKS) return [];
-  const tasks = doc.tasks.map(looseTask);
+  if (!Array.isArray(raw) || raw.length > MAX_TASKS) return [];
+  // A step's needs are implied (and `needs:` in a step is a problem of its own): no unknown needs, no cycles.
+  const tasks = raw.map((entry: unknown) => (list === 'steps' ? { ...looseTask(entry), needs: [] } : looseTask(entry)));
   const problems: SchemaProblem[] = [];
   const firstIndex = new Map<string, number>();
   tasks.forEach((task, i) => {
     if (task.name === undefined) return;
     const first = firstIndex.get(task.name);
     if (first === undefined) firstIndex.set(task.name, i);
-    else problems.push({ at: ['tasks', i, 'name'], message: `duplicate task name '${task.name}' (first declared at tasks[${first}])` });
+    else problems.push({ at: [list, i, 'name'], message: `duplicate task name '${task.name}' (first declared at ${list}[${first}])` });
   });
   const byLooseName = new Map([...firstIndex.keys()].map((name) => [looseName(name), name]));
   tasks.forEach((task, i) => {
-    const label = task.name === undefined ? `tasks[${i}]` : `task '${task.name}'`;
-    if (task.queue !== undefined && !options.queues.includes(task.queue)) {
-      const message = `${label} uses queue '${task.queue}', which is not configured; configured queues: ${options.queues.join(', ')}`;
-      problems.push({ at: ['tasks', i, 'queue'], message });
+    const label = task.name === undefined ? `${list}[${i}]` : `task '${task.name}'`;
+    const { queues, defaultQueue } = options;
+    if (queues !== undefined && task.queue !== undefined && !queues.includes(task.queue)) {
+      const message = `${label} uses queue '${task.queue}', which is not configured; configured queues: ${queues.join(', ')}`;
+      problems.push({ at: [list, i, 'queue'], message });
+    }
+    if (queues !== undefined && defaultQueue === undefined && task.queue === undefined) {
+      const message = `${label} names no queue, and this deployment has no default queue; name one of: ${queues.join(', ')}`;
+      problems.push({ at: [list, i], message });
     }
     const listed = new Set<string>();
     for (const need of task.needs) {
-      const at = ['tasks', i, 'needs', need.index];
+      const at = [list, i, 'needs', need.index];
       if (listed.has(need.name)) {
         problems.push({ at, message: `${label} lists need '${need.name}' more than once` });
       } else if (!firstIndex.has(need.name)) {
@@ -184,85 +245,6 @@ function cycleProblems(tasks: readonly LooseTask[], firstIndex: ReadonlyMap<stri
 /** Case and spacing differences are the likely typos in a need, and cheap to match on. */
 function looseName(name: string): string {
   return name.toLowerCase().replace(/\s+/g, ' ').trim();
-}
-
-/**
- * Text to a plain value. JSON is YAML (the yaml package reads it as such), so
- * one parser gives source positions for both. For text that looks like JSON
- * and fails, JSON's own error is reported, since that is what the author meant
- * to write. Valid JSON that YAML still rejects is, in practice, JSON with
- * duplicate keys: the YAML errors are reported rather than silently keeping
- * the last value as JSON.parse would.
- */
-function decode(text: string): { value: unknown; locate?: Locate } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: true, lineCounter });
-  if (doc.errors.length > 0) {
-    if (/^\s*[[{]/.test(text)) assertJson(text, doc.errors);
-    throw new InvalidDefinitionError(doc.errors.map(yamlProblem));
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS();
-  } catch (error) {
-    // e.g. too many aliases: the yaml package's guard against a "billion laughs" document.
-    throw new InvalidDefinitionError([{ message: `YAML could not be read: ${(error as Error).message}` }], { cause: error });
-  }
-  return { value, locate: (at) => locateInYaml(doc, lineCounter, at) };
-}
-
-function yamlProblem(error: YAMLError): ProblemDetail {
-  const start = error.linePos?.[0];
-  const position = start === undefined ? {} : { line: start.line, column: start.col };
-  if (error.code === 'MULTIPLE_DOCS') {
-    return { message: 'a definition must be a single YAML document, but another one starts here', ...position };
-  }
-  if (error.code === 'DUPLICATE_KEY') return { message: 'duplicate key: keys of a mapping must be unique', ...position };
-  // prettyErrors appends a source excerpt after the first line; line and column already locate it.
-  return { message: `invalid YAML: ${(error.message.split('\n')[0] ?? '').replace(/:$/, '')}`, ...position };
-}
-
-/** Throws JSON's own syntax error, located, when `text` is not valid JSON. */
-function assertJson(text: string, yamlErrors: readonly YAMLError[]): void {
-  try {
-    JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    // V8 gives an offset for some errors only; otherwise the YAML parser's first error is the best guess.
-    const offset = /at position (\d+)/.exec(message)?.[1];
-    const start = yamlErrors[0]?.linePos?.[0];
-    const position = offset === undefined ? start && { line: start.line, column: start.col } : positionOf(text, Number(offset));
-    throw new InvalidDefinitionError([{ message: `invalid JSON: ${message}`, ...position }], { cause: error });
-  }
-}
-
-function positionOf(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { line: before.split('\n').length, column: offset - lineStart + 1 };
-}
-
-/** Where the node a path names starts: the key for a mapping entry, the item for a list entry; else the nearest ancestor. */
-function locateInYaml(doc: Document, lineCounter: LineCounter, at: readonly PathSegment[]): { line: number; column: number } | undefined {
-  let node: unknown = doc.contents;
-  let offset = isNode(node) ? node.range?.[0] : undefined;
-  for (const segment of at) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (pair === undefined) break;
-      if (isNode(pair.key)) offset = pair.key.range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment];
-      if (!isNode(node)) break;
-      offset = node.range?.[0] ?? offset;
-    } else {
-      break;
-    }
-  }
-  if (offset === undefined) return undefined;
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
 }
 
 function toDetail(problem: SchemaProblem, locate: Locate | undefined): ProblemDetail {

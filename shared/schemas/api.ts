@@ -23,7 +23,9 @@ export const DefinitionNameSchema = z
   .min(1, 'definition name is empty')
   .max(128, 'definition name is longer than 128 characters')
   .regex(/^[^\s/#][^/#]*$/, 'definition name must not contain / or # nor start with a space')
-  .refine(isWellFormedText, `definition name ${LONE_SURROGATE_MESSAGE}`);
+  .refine(isWellFormedText, `definition name ${LONE_SURROGATE_MESSAGE}`)
+  // A URL path normalises them away: /definitions/.. would name the collection's parent.
+  .refine((n) => n !== '.' && n !== '..', "definition name must not be '.' or '..'");
 
 export const DefinitionParamsSchema = z.object({ name: DefinitionNameSchema });
 export const DefinitionVersionParamsSchema = z.object({

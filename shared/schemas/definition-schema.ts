@@ -28,44 +28,115 @@ export interface SchemaProblem {
 const nameMessage = `a task name must be text of 1 to ${MAX_TASK_NAME_LENGTH} characters`;
 const timeoutMessage = `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`;
 
+/** A lone surrogate: a name that is not well-formed Unicode cannot round-trip through UTF-8 (DynamoDB, SQS, URLs). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Outside what SQS accepts in a message body: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. */
+const NOT_SQS_TEXT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/**
+ * A task name. Besides its length, it must survive every place it travels:
+ * a URL path segment (`/tasks/{task}`), a DynamoDB key, an SQS message body.
+ * Each rule is its own problem, so a name that breaks two shows both.
+ */
+export const TaskNameSchema = z
+  .string({ error: (iss) => (iss.input === undefined ? "a task needs a 'name'" : nameMessage) })
+  .min(1, nameMessage)
+  .max(MAX_TASK_NAME_LENGTH, nameMessage)
+  .refine((n) => !/[/?#%]/.test(n), "a task name must not contain '/', '?', '#' or '%': it is a segment of the API's URLs")
+  .refine((n) => !CONTROL.test(n), 'a task name must not contain control characters (tabs, line breaks and the like)')
+  .refine((n) => !LONE_SURROGATE.test(n), 'a task name must be well-formed Unicode (it contains a lone surrogate)')
+  .refine(
+    (n) => LONE_SURROGATE.test(n) || CONTROL.test(n) || !NOT_SQS_TEXT.test(n),
+    'a task name must not contain characters SQS rejects in a message (such as U+FFFE or U+FFFF)',
+  );
+
+const needsSchema = z
+  .array(z.string({ error: 'each need must be a task name (text)' }), {
+    error: 'needs must be a list of task names, e.g. [Open Loan Application]',
+  })
+  .optional();
+
+/**
+ * The options of a task, other than its place in the graph. Shared by a
+ * `tasks:` entry and a `steps:` entry; a new option added here is available
+ * in both forms (and in the normalised spec once {@link TaskSpecSchema} has it).
+ */
+const taskOptions = {
+  queue: z.string({ error: 'queue must be the name of a configured queue (text)' }).optional(),
+  timeoutSeconds: z
+    .number({ error: timeoutMessage })
+    .int(timeoutMessage)
+    .min(1, timeoutMessage)
+    .max(MAX_TIMEOUT_SECONDS, timeoutMessage)
+    .optional(),
+};
+
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
 export const TaskDocumentSchema = z.strictObject(
-  {
-    name: z
-      .string({ error: (iss) => (iss.input === undefined ? "a task needs a 'name'" : nameMessage) })
-      .min(1, nameMessage)
-      .max(MAX_TASK_NAME_LENGTH, nameMessage),
-    needs: z
-      .array(z.string({ error: 'each need must be a task name (text)' }), {
-        error: 'needs must be a list of task names, e.g. [Open Loan Application]',
-      })
-      .optional(),
-    queue: z.string({ error: 'queue must be the name of a configured queue (text)' }).optional(),
-    timeoutSeconds: z
-      .number({ error: timeoutMessage })
-      .int(timeoutMessage)
-      .min(1, timeoutMessage)
-      .max(MAX_TIMEOUT_SECONDS, timeoutMessage)
-      .optional(),
-  },
+  { name: TaskNameSchema, needs: needsSchema, ...taskOptions },
   { error: (iss) => (iss.code === 'invalid_type' ? "each task must be a mapping with at least a 'name'" : undefined) },
 );
 export type TaskDocument = z.infer<typeof TaskDocumentSchema>;
 
-/** A whole definition document. */
+/** One entry of `steps` written as a mapping: a task without `needs` (it needs the step before it). */
+export const StepObjectSchema = z.strictObject(
+  { name: TaskNameSchema, ...taskOptions },
+  { error: (iss) => (iss.code === 'invalid_type' ? "each step must be a task name or a mapping with at least a 'name'" : undefined) },
+);
+
+/** One entry of `steps`: a bare name is short for `{ name }`. */
+export const StepDocumentSchema = z.preprocess((raw) => (typeof raw === 'string' ? { name: raw } : raw), StepObjectSchema);
+export type StepDocument = z.infer<typeof StepDocumentSchema>;
+
+/** A `tasks:` or `steps:` list: at least one entry, at most {@link MAX_TASKS}. */
+function listOf<T extends z.ZodType>(entry: T, what: 'task' | 'step') {
+  return z
+    .array(entry, { error: `'${what}s' must be a list of ${what}s` })
+    .min(1, `a definition needs at least one ${what}`)
+    .max(MAX_TASKS, `a definition may declare at most ${MAX_TASKS} ${what}s`);
+}
+
+/**
+ * A whole definition document: `tasks:` (a DAG, each task naming its needs)
+ * or `steps:` (a routine, each step needing the one before). Exactly one of
+ * the two is required; that rule, like the graph rules, is checked in
+ * `#domain/definition.ts` so that it is reported alongside the others.
+ */
 export const DefinitionDocumentSchema = z.strictObject(
   {
     description: z.string({ error: 'description must be text' }).optional(),
-    tasks: z
-      .array(TaskDocumentSchema, {
-        error: (iss) => (iss.input === undefined ? "a definition needs a 'tasks' list" : "'tasks' must be a list of tasks"),
-      })
-      .min(1, 'a definition needs at least one task')
-      .max(MAX_TASKS, `a definition may declare at most ${MAX_TASKS} tasks`),
+    /** A JSON Schema (draft 2020-12) that a process's input must match; checked further in `#domain/input-schema.ts`. */
+    inputSchema: z.record(z.string(), z.unknown(), { error: 'inputSchema must be a mapping: a JSON Schema (draft 2020-12) object' }).optional(),
+    tasks: listOf(TaskDocumentSchema, 'task').optional(),
+    steps: listOf(StepDocumentSchema, 'step').optional(),
   },
   { error: (iss) => (iss.code === 'invalid_type' ? "a definition must be a mapping with a 'tasks' list" : undefined) },
 );
 export type DefinitionDocument = z.infer<typeof DefinitionDocumentSchema>;
+
+/**
+ * One task of a validated definition, with every default applied: the single
+ * source of the normalised task's fields. The stored item schema, the API's
+ * view and the canonical form (the content hash) all derive from it.
+ */
+export const TaskSpecSchema = z.object({
+  name: z.string(),
+  needs: z.array(z.string()),
+  queue: z.string(),
+  /** The lease a worker gets per claim. */
+  timeoutSeconds: z.number().int().positive(),
+});
+export type TaskSpec = z.infer<typeof TaskSpecSchema>;
+
+/** A validated, normalised definition (language v1). A `steps:` document is stored in this, its `tasks:`, form. */
+export const DefinitionSpecSchema = z.object({
+  description: z.string().optional(),
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+  tasks: z.array(TaskSpecSchema),
+});
+export type DefinitionSpec = z.infer<typeof DefinitionSpecSchema>;
 
 /**
  * Turns zod's issues into problems. An unrecognised-keys issue becomes one
@@ -81,10 +152,15 @@ export function schemaProblems(error: z.ZodError): SchemaProblem[] {
   return error.issues.flatMap((issue): SchemaProblem[] => {
     const at = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
     if (issue.code !== 'unrecognized_keys') return [{ at, message: issue.message }];
-    const known = at.length === 0 ? Object.keys(DefinitionDocumentSchema.shape) : Object.keys(TaskDocumentSchema.shape);
-    return issue.keys.map((key) => ({ at: [...at, key], message: unknownKeyMessage(key, known) }));
+    const known = Object.keys((at.length === 0 ? DefinitionDocumentSchema : at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema).shape);
+    return issue.keys.map((key) => ({
+      at: [...at, key],
+      message: at[0] === 'steps' && key === 'needs' ? STEP_NEEDS_MESSAGE : unknownKeyMessage(key, known),
+    }));
   });
 }
+
+const STEP_NEEDS_MESSAGE = "a step cannot have 'needs': each step needs the step before it (write 'tasks' instead of 'steps' for any other graph)";
 
 function unknownKeyMessage(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);

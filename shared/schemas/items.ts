@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROCESS_STATUSES, SWEEP_REASONS, TASK_STATUSES } from '#domain/lifecycle.ts';
+import { DefinitionSpecSchema, TaskSpecSchema } from './definition-schema.ts';
 
 /**
  * Schemas of items read back from DynamoDB. Items are parsed, never cast, so a
@@ -9,22 +10,41 @@ export const ProcessStatusSchema = z.enum(PROCESS_STATUSES);
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export const SweepReasonSchema = z.enum(SWEEP_REASONS);
 
-export const TaskSpecItemSchema = z.object({
-  name: z.string(),
-  needs: z.array(z.string()),
-  queue: z.string(),
-  timeoutSeconds: z.number(),
-});
+/** A stored task is the normalised task spec, field for field. */
+export const TaskSpecItemSchema = TaskSpecSchema;
 
-export const DefinitionVersionItemSchema = z.object({
-  name: z.string(),
-  version: z.number().int().positive(),
-  description: z.string().optional(),
-  tasks: z.array(TaskSpecItemSchema),
-  contentHash: z.string(),
-  createdAt: z.string(),
-});
-export type DefinitionVersionItem = z.infer<typeof DefinitionVersionItemSchema>;
+/**
+ * A stored version: the normalised spec (a `steps:` document in its `tasks:`
+ * form) plus what the store adds. The input schema is stored as JSON text,
+ * `inputSchemaJson`: a JSON Schema may hold what a DynamoDB map cannot (an
+ * empty property name, a number past 2^53, more than 32 levels).
+ */
+export const DefinitionVersionItemSchema = DefinitionSpecSchema.omit({ inputSchema: true })
+  .extend({
+    name: z.string(),
+    version: z.number().int().positive(),
+    contentHash: z.string(),
+    createdAt: z.string(),
+    inputSchemaJson: z.string().optional(),
+  })
+  .transform(({ inputSchemaJson, ...rest }) => ({
+    ...rest,
+    ...(inputSchemaJson === undefined ? {} : { inputSchema: DefinitionSpecSchema.shape.inputSchema.unwrap().parse(JSON.parse(inputSchemaJson)) }),
+  }));
+/** A stored version as read back: `inputSchema` parsed. */
+export type DefinitionVersionItem = z.output<typeof DefinitionVersionItemSchema>;
+
+/**
+ * The attributes to write for a version: the inverse of
+ * {@link DefinitionVersionItemSchema}'s transform.
+ *
+ * @example
+ * definitionVersionAttributes({ ...def, inputSchema: { type: 'object' } }) // { ...def, inputSchemaJson: '{"type":"object"}' }
+ */
+export function definitionVersionAttributes(def: DefinitionVersionItem): z.input<typeof DefinitionVersionItemSchema> {
+  const { inputSchema, ...rest } = def;
+  return { ...rest, ...(inputSchema === undefined ? {} : { inputSchemaJson: JSON.stringify(inputSchema) }) };
+}
 
 export const DefinitionHeadItemSchema = z.object({
   name: z.string(),

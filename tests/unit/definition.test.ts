@@ -128,7 +128,7 @@ describe('validateDefinition: document shape', () => {
   });
 
   it('reports a missing task list', () => {
-    expect(problemsOf({ description: 'x' })).toEqual([{ path: 'tasks', message: "a definition needs a 'tasks' list" }]);
+    expect(problemsOf({ description: 'x' })).toEqual([{ path: 'tasks', message: "a definition needs a 'tasks' list (or a 'steps' list for a routine)" }]);
   });
 
   it('reports more than 5000 tasks, and accepts exactly 5000', () => {

@@ -26,7 +26,10 @@ const MAX_TRANSACT_WRITES = 100;
  * {@link ItemTable} in memory, with DynamoDB's semantics where the stores rely
  * on them: conditional writes that answer the current item, all-or-nothing
  * transactions with per-write cancellation reasons, the 400 KB item size
- * limit, sparse indexes, sort order, and `Limit`/`LastEvaluatedKey` paging.
+ * limit, sparse indexes, sort order, `Limit`/`LastEvaluatedKey` paging (a
+ * page resumes at the start key's position), and the requests DynamoDB
+ * refuses (named `ValidationException`, or a transaction cancelled with the
+ * reason `ValidationError`). `tests/contract` holds it to DynamoDB Local.
  * Items are copied in and out, so no caller shares state with the table.
  */
 export class MemoryItemTable implements ItemTable {

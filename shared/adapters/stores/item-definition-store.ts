@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BY_KIND_INDEX } from '#config/table.ts';
 import type { DefinitionStore, Page } from '#app/ports.ts';
-import { DefinitionHeadItemSchema, DefinitionVersionItemSchema, type DefinitionHeadItem, type DefinitionVersionItem } from '#schemas/items.ts';
+import { definitionVersionAttributes, DefinitionHeadItemSchema, DefinitionVersionItemSchema, type DefinitionHeadItem, type DefinitionVersionItem } from '#schemas/items.ts';
 import type { Guard } from '#domain/lifecycle.ts';
 import type { ItemTable } from '../item-table.ts';
 import { keys } from './keys.ts';
@@ -51,7 +51,7 @@ export class ItemDefinitionStore implements DefinitionStore {
 
   async appendVersion({ definition: def }: { definition: DefinitionVersionItem }): Promise<{ kind: 'created' } | { kind: 'raced' }> {
     const r = await this.table.transact([
-      { type: 'put', key: keys.definitionVersion(def.name, def.version), item: { ...def }, guards: [ABSENT] },
+      { type: 'put', key: keys.definitionVersion(def.name, def.version), item: { ...definitionVersionAttributes(def) }, guards: [ABSENT] },
       {
         type: 'put',
         key: keys.definitionHead(def.name),

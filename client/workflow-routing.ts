@@ -1,0 +1,80 @@
+import { isTributaryApiError } from './errors.ts';
+import { InvalidWorkflowError, type WorkflowProblem } from './invalid-workflow-error.ts';
+import type { TributaryClient } from './tributary-client.ts';
+import type { TaskHandler } from './worker.ts';
+import type { Workflow, WorkflowTask } from './workflow.ts';
+
+/** What a Worker takes from its workflows. */
+export interface WorkflowRouting {
+  /** Runs the handler of the claimed task's workflow and task, with the input parsed and upstream passed on. */
+  readonly handler: TaskHandler;
+  /** Every task some workflow has a handler for. */
+  readonly tasks: readonly string[];
+  /** Every manual task: no worker runs them. */
+  readonly manualTasks: readonly string[];
+}
+
+/**
+ * Builds a Worker's routing from code-first workflows. Each workflow is built
+ * (and so validated) here, so a worker with a broken workflow fails at once.
+ *
+ * @throws InvalidWorkflowError when a workflow does not build, or two share a name.
+ */
+export function routeWorkflows(workflows: readonly Workflow[]): WorkflowRouting {
+  if (workflows.length === 0) throw new RangeError('workflows, when given, must hold at least one workflow');
+  const byName = new Map<string, { workflow: Workflow; tasks: Map<string, WorkflowTask> }>();
+  for (const wf of workflows) {
+    wf.toDefinition();
+    if (byName.has(wf.name)) throw new InvalidWorkflowError(wf.name, [{ message: `two workflows are named '${wf.name}'; a worker runs each definition from one workflow` }]);
+    byName.set(wf.name, { workflow: wf, tasks: new Map(wf.tasks.map((t) => [t.name, t])) });
+  }
+  const all = workflows.flatMap((wf) => wf.tasks);
+  const handler: TaskHandler = async (ctx) => {
+    const route = byName.get(ctx.definition);
+    const task = route?.tasks.get(ctx.task);
+    if (route === undefined || task?.handler === undefined) {
+      throw new Error(`this worker has no handler for task '${ctx.task}' of definition '${ctx.definition}'`);
+    }
+    const { workflow } = route;
+    const input = workflow.input === undefined ? ctx.input.process : workflow.input.parse(ctx.input.process);
+    const upstream: Record<string, unknown> = { ...ctx.input.upstream };
+    for (const need of task.needs) {
+      // A manual task's output comes from outside: parse it with its schema, as the input is.
+      const schema = route.tasks.get(need.name)?.output;
+      if (schema !== undefined) upstream[need.name] = schema.parse(upstream[need.name]);
+    }
+    const { processId, attempt, definition, version, signal } = ctx;
+    return task.handler({ processId, task: ctx.task, attempt, definition, version, input, upstream, signal });
+  };
+  return {
+    handler,
+    tasks: [...new Set(all.filter((t) => t.handler !== undefined).map((t) => t.name))],
+    manualTasks: [...new Set(all.filter((t) => t.handler === undefined).map((t) => t.name))],
+  };
+}
+
+/**
+ * Compares each workflow with the latest version the server has: a task of
+ * that definition that the workflow neither handles nor declares manual is an
+ * error now, rather than a task whose messages no worker ever takes.
+ *
+ * @throws InvalidWorkflowError listing every such task, or every workflow that is not registered.
+ */
+export async function checkWorkflowsRegistered(client: TributaryClient, workflows: readonly Workflow[]): Promise<void> {
+  for (const wf of workflows) {
+    const problems: WorkflowProblem[] = [];
+    try {
+      const stored = await client.getDefinition(wf.name);
+      const known = new Set(wf.tasks.map((t) => t.name));
+      for (const task of stored.tasks) {
+        if (!known.has(task.name)) {
+          problems.push({ message: `task '${task.name}' of definition '${wf.name}' version ${stored.version} has no handler in this workflow; apply the workflow again, or add the task` });
+        }
+      }
+    } catch (error) {
+      if (!isTributaryApiError(error, 'DefinitionNotFound')) throw error;
+      problems.push({ message: `definition '${wf.name}' is not registered: call client.apply(workflow) first` });
+    }
+    if (problems.length > 0) throw new InvalidWorkflowError(wf.name, problems);
+  }
+}

@@ -1,0 +1,244 @@
+import { z } from 'zod';
+// The one reach into the server's code: building a workflow runs the server's own validator, so that
+// a workflow that builds is one the server accepts. It is pure (zod, yaml, ajv), so a bundle of the
+// client carries it along.
+import { checkDefinition } from '../shared/domain/definition.ts';
+import { InvalidDefinitionError, type ProblemDetail } from '../shared/domain/errors.ts';
+import type { DefinitionDocument, TaskDocument } from '../shared/schemas/definition-schema.ts';
+import { InvalidWorkflowError } from './invalid-workflow-error.ts';
+import { renderMermaid, renderText } from './render-definition.ts';
+
+/**
+ * A task's options in the definition language, other than its name and needs:
+ * `queue`, `timeoutSeconds`, and whatever the language gains later. Derived
+ * from the server's own document schema, so a new option is available here
+ * (and checked the same way) without an edit.
+ */
+export type TaskOptions = Omit<TaskDocument, 'name' | 'needs'>;
+
+/** The definition's own options, other than its tasks and input schema: `description`, and whatever comes later. */
+export type WorkflowDocumentOptions = Omit<DefinitionDocument, 'tasks' | 'steps' | 'inputSchema'>;
+
+declare const outputType: unique symbol;
+
+/**
+ * A task of a workflow, as its dependants see it: which workflow, which name,
+ * and (as a type only) what it returns. Pass it in another task's `needs`.
+ */
+export interface TaskRef<W extends string = string, N extends string = string, O = unknown> {
+  readonly workflow: W;
+  readonly name: N;
+  /** Never set: it carries the task's output type to `upstream`. */
+  readonly [outputType]?: O;
+}
+
+type OutputOf<R> = R extends TaskRef<string, string, infer O> ? O : never;
+
+type Unserializable = undefined | symbol | ((...args: never[]) => unknown);
+
+/**
+ * What a value becomes on its way through the API (`JSON.stringify`, then
+ * `JSON.parse`), which is what a dependant receives: a `Date` becomes a
+ * string, properties that are undefined or functions disappear.
+ */
+export type Jsonified<T> = T extends { toJSON(): infer J }
+  ? Jsonified<J>
+  : T extends string | number | boolean | null
+    ? T
+    : T extends readonly unknown[]
+      ? { [K in keyof T]: T[K] extends Unserializable ? null : Jsonified<T[K]> }
+      : T extends object
+        ? JsonifiedObject<T>
+        : T extends Unserializable | void
+          ? null
+          : T;
+
+/** A property that may be undefined may be absent; one that is always undefined, or a function, is gone. */
+type JsonifiedObject<T> = Flatten<
+  { [K in keyof T as undefined extends T[K] ? never : T[K] extends Unserializable ? never : K]: Jsonified<T[K]> } & {
+    [K in keyof T as undefined extends T[K] ? ([Exclude<T[K], Unserializable>] extends [never] ? never : K) : never]?: Jsonified<Exclude<T[K], Unserializable>>;
+  }
+>;
+
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/** The outputs of a task's needs, by task name, typed from what each one's handler returns (as it arrives: {@link Jsonified}). */
+export type Upstream<Needs extends readonly TaskRef[]> = { readonly [R in Needs[number] as R['name']]: Jsonified<OutputOf<R>> };
+
+/** What a code-first task's handler gets. */
+export interface WorkflowTaskContext<I, U> {
+  readonly processId: string;
+  readonly task: string;
+  /** The claim's attempt: 1, then +1 each time an expired lease is handed out again. */
+  readonly attempt: number;
+  readonly definition: string;
+  readonly version: number;
+  /** The process input, parsed with the workflow's `input` schema. */
+  readonly input: I;
+  /** The output of each task this one needs, by name. */
+  readonly upstream: U;
+  /** Aborts when the worker loses the lease; the result is then dropped. */
+  readonly signal: AbortSignal;
+}
+
+export type WorkflowTaskHandler<I, U, O> = (task: WorkflowTaskContext<I, U>) => Promise<O> | O;
+
+/** Options of {@link Workflow.task}: the language's task options plus `needs`, as task references. */
+export type WorkflowTaskOptions<Needs extends readonly TaskRef[]> = TaskOptions & { readonly needs?: Needs };
+
+/** Options of {@link Workflow.manualTask}: a zod schema for the output, which its dependants then get typed (and parsed). */
+export type ManualTaskOptions<Needs extends readonly TaskRef[], O> = WorkflowTaskOptions<Needs> & { readonly output?: z.ZodType<O> };
+
+/** Options of {@link workflow}. */
+export type WorkflowOptions<S extends z.ZodType> = WorkflowDocumentOptions & {
+  /** The process input's schema: it becomes the definition's `inputSchema`, and the worker parses the input with it. */
+  readonly input?: S;
+};
+
+/** One task as the Worker needs it. */
+export interface WorkflowTask {
+  readonly name: string;
+  readonly needs: readonly TaskRef[];
+  readonly options: TaskOptions;
+  /** Undefined for a manual task: people or other systems complete it through the API. */
+  readonly handler?: (task: WorkflowTaskContext<unknown, Record<string, unknown>>) => unknown;
+  /** A manual task's output schema. */
+  readonly output?: z.ZodType;
+}
+
+/**
+ * A workflow written in TypeScript: its tasks, their options, their needs (as
+ * references, so `upstream` is typed from what each parent returns) and their
+ * handlers, in one place. {@link toDefinition} gives the definition document,
+ * {@link TributaryClient.apply} registers it, and a {@link Worker} given
+ * `workflows: [it]` runs its handlers.
+ *
+ * @example
+ * const onboarding = workflow('user-onboarding', { input: z.object({ userId: z.string() }) });
+ * const fetchUser = onboarding.task('fetch user', { timeoutSeconds: 5 }, async ({ input }) => ({ id: input.userId, name: 'Ada' }));
+ * const fetchSettings = onboarding.task('fetch settings', async () => ({ locale: 'en_GB' }));
+ * onboarding.task('email user', { needs: [fetchUser, fetchSettings] }, async ({ upstream }) => {
+ *   return `Hello ${upstream['fetch user'].name} (${upstream['fetch settings'].locale})`;
+ * });
+ * onboarding.toDefinition(); // { inputSchema: {...}, tasks: [{ name: 'fetch user', timeoutSeconds: 5 }, ...] }
+ */
+export class Workflow<W extends string = string, I = unknown> {
+  readonly name: W;
+  /** The process input's schema, if any. */
+  readonly input: z.ZodType<I> | undefined;
+  private readonly documentOptions: WorkflowDocumentOptions;
+  private readonly entries: WorkflowTask[] = [];
+  private readonly refs = new Set<TaskRef>();
+
+  constructor(name: W, options: WorkflowOptions<z.ZodType<I>> = {}) {
+    const { input, ...documentOptions } = options;
+    this.name = name;
+    this.input = input;
+    this.documentOptions = documentOptions;
+  }
+
+  /** A task without needs (a root). */
+  task<const N extends string, O>(name: N, handler: WorkflowTaskHandler<I, Upstream<[]>, O>): TaskRef<W, N, Awaited<O>>;
+  /** A task with options: `needs` (references to tasks of this workflow), `queue`, `timeoutSeconds`, … */
+  task<const N extends string, O, const Needs extends readonly TaskRef<W>[] = []>(
+    name: N,
+    options: WorkflowTaskOptions<Needs>,
+    handler: WorkflowTaskHandler<I, Upstream<Needs>, O>,
+  ): TaskRef<W, N, Awaited<O>>;
+  task(name: string, ...rest: unknown[]): TaskRef {
+    const [options, handler] = rest.length >= 2 ? rest : [{}, rest[0]];
+    const { needs = [], ...taskOptions } = (options ?? {}) as WorkflowTaskOptions<readonly TaskRef[]>;
+    return this.add({ name, needs, options: taskOptions, handler: handler as WorkflowTask['handler'] });
+  }
+
+  /**
+   * A task no worker runs: a person or another system completes it through
+   * the API (e.g. a form submission). Give `output` a zod schema to type (and
+   * parse) what its dependants get.
+   */
+  manualTask<const N extends string, O = unknown, const Needs extends readonly TaskRef<W>[] = []>(
+    name: N,
+    options: ManualTaskOptions<Needs, O> = {},
+  ): TaskRef<W, N, O> {
+    const { needs = [], output, ...taskOptions } = options;
+    return this.add({ name, needs, options: taskOptions, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O>;
+  }
+
+  /** The tasks in declaration order. For the Worker and for tools; the document is {@link toDefinition}. */
+  get tasks(): readonly WorkflowTask[] {
+    return this.entries;
+  }
+
+  /**
+   * The definition document, checked with the server's validator. A task's
+   * needs come from its references, `inputSchema` from the `input` zod schema.
+   *
+   * @throws InvalidWorkflowError listing every problem at once, each at its path in the document.
+   */
+  toDefinition(): DefinitionDocument {
+    const problems: ProblemDetail[] = [];
+    const inputSchema = this.inputSchema(problems);
+    const tasks = this.entries.map((entry, i) => {
+      entry.needs.forEach((need, j) => {
+        if (!this.refs.has(need)) {
+          const message = `task '${entry.name}' needs '${need.name}' of workflow '${need.workflow}'; a task can only need tasks of its own workflow`;
+          problems.push({ path: `tasks[${i}].needs[${j}]`, message });
+        }
+      });
+      if (entry.output === undefined && typeof entry.handler !== 'function') {
+        problems.push({ path: `tasks[${i}]`, message: `task '${entry.name}' has no handler (declare it with manualTask if no worker runs it)` });
+      }
+      const needs = entry.needs.map((n) => n.name);
+      return { name: entry.name, ...(needs.length === 0 ? {} : { needs }), ...entry.options };
+    });
+    const doc = { ...this.documentOptions, ...(inputSchema === undefined ? {} : { inputSchema }), tasks } as DefinitionDocument;
+    try {
+      checkDefinition(doc);
+    } catch (error) {
+      if (!(error instanceof InvalidDefinitionError)) throw error;
+      problems.push(...error.details);
+    }
+    if (problems.length > 0) throw new InvalidWorkflowError(this.name, problems);
+    return doc;
+  }
+
+  /** A Mermaid flowchart of the DAG, for Markdown that renders Mermaid (GitHub does). */
+  toMermaid(): string {
+    return renderMermaid(this.toDefinition());
+  }
+
+  /** The DAG as text: one line per task, by level, with what it needs. */
+  toText(): string {
+    return renderText(this.toDefinition(), this.name);
+  }
+
+  private inputSchema(problems: ProblemDetail[]): Record<string, unknown> | undefined {
+    if (this.input === undefined) return undefined;
+    try {
+      // The input as a caller sends it (before transforms), which is what the server checks.
+      return z.toJSONSchema(this.input, { io: 'input' }) as Record<string, unknown>;
+    } catch (error) {
+      problems.push({ path: 'inputSchema', message: `the input schema cannot be written as JSON Schema: ${(error as Error).message}` });
+      return undefined;
+    }
+  }
+
+  private add(entry: WorkflowTask): TaskRef {
+    const ref: TaskRef = { workflow: this.name, name: entry.name };
+    this.entries.push(entry);
+    this.refs.add(ref);
+    return ref;
+  }
+}
+
+/**
+ * Starts a code-first workflow; see {@link Workflow}. Give it a literal name:
+ * the name is part of its tasks' types, which is what makes needing another
+ * workflow's task a type error.
+ *
+ * @example
+ * const onboarding = workflow('user-onboarding', { input: z.object({ userId: z.string() }), description: 'welcome a new user' });
+ */
+export function workflow<const W extends string, S extends z.ZodType = z.ZodUnknown>(name: W, options: WorkflowOptions<S> = {}): Workflow<W, z.output<S>> {
+  return new Workflow<W, z.output<S>>(name, options as WorkflowOptions<z.ZodType<z.output<S>>>);
+}
