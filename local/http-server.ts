@@ -232,5 +232,5 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ error: { code, message } }));
+  res.end(`${JSON.stringify({ error: { code, message } })}\n`);
 }

@@ -26,7 +26,8 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
   return {
     statusCode,
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    // The newline keeps a shell prompt off the end of curl's output.
+    body: `${JSON.stringify(body)}\n`,
   };
 }
 
