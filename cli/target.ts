@@ -33,7 +33,8 @@ export interface Target {
  * The API a command talks to:
  * 1. `--url` / `TRIBUTARY_URL`, with `--token` / `TRIBUTARY_TOKEN` as a JWT, or
  *    else SigV4-signed from the standard AWS credential chain unless it is a loopback URL;
- * 2. the local stack named in `.tributary/local.json` (this directory or a parent).
+ * 2. the local stack named in `$TRIBUTARY_HOME/local.json`, or else in
+ *    `.tributary/local.json` of this directory or the nearest parent that has one.
  */
 export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): Target {
   const token = options.token ?? env.TRIBUTARY_TOKEN;
@@ -41,7 +42,9 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
   let url: string;
   if (explicit) url = explicit;
   else {
-    const file = findLocalState();
+    const home = env.TRIBUTARY_HOME?.trim();
+    const file = home ? join(resolve(home), 'local.json') : findLocalState();
+    if (home && !existsSync(file!)) throw new CliError(`no local stack found at ${file} (TRIBUTARY_HOME). Start one with \`npx tributary dev\`.`);
     if (!file) throw new CliError('no local stack found (.tributary/local.json). Start one with `npx tributary dev`, or pass --url / set TRIBUTARY_URL.');
     const parsed = LocalStateSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (!parsed.success) throw new CliError(`${file} has no apiUrl; restart the local stack with \`npx tributary dev\``);

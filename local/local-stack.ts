@@ -13,8 +13,6 @@ import { startSweepLoop, type SweepLoop } from './sweep-loop.ts';
 
 /** Where `npm start` writes the endpoints for clients, examples and the benchmark. */
 export const DEFAULT_STATE_FILE = resolve(REPO_ROOT, '.tributary/local.json');
-/** Where `npm start` keeps DynamoDB Local's data, so that it survives a restart. */
-export const DEFAULT_DATA_DIR = resolve(REPO_ROOT, '.tributary/data');
 /** Stable default ports of `npm start`, so that workers reconnect after a restart. */
 export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, sqs: 9324 } as const;
 

@@ -7,15 +7,15 @@
  *   fixed, so that workers reconnect after a restart
  * - `TRIBUTARY_IN_MEMORY=1`: keep nothing; by default DynamoDB Local's data
  *   is kept in `.tributary/data` and survives a restart
+ * - `TRIBUTARY_HOME` (default `./.tributary`): where `local.json` and `data/` go
  * - `SWEEP_INTERVAL_MS` (default 2000; 0 turns the sweeper off)
  * - `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`: use
  *   services already running there instead of the embedded emulators
  * - `AWS_REGION` (default us-east-1)
  */
-import { relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { JavaNotAvailableError } from './emulators.ts';
-import { REPO_ROOT } from './http-server.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_PORTS, startLocalStack, type LocalStack } from './local-stack.ts';
+import { DEFAULT_PORTS, startLocalStack, type LocalStack } from './local-stack.ts';
 import { PortInUseError } from './port-check.ts';
 import { DataDirInUseError } from './stale-dynamodb.ts';
 
@@ -37,7 +37,9 @@ const dynamodbPort = intFromEnv('DYNAMODB_PORT', DEFAULT_PORTS.dynamodb, 65535);
 const sqsPort = intFromEnv('SQS_PORT', DEFAULT_PORTS.sqs, 65535);
 const sweepIntervalMs = intFromEnv('SWEEP_INTERVAL_MS', 2000);
 const inMemory = ['1', 'true', 'yes'].includes((process.env.TRIBUTARY_IN_MEMORY ?? '').trim().toLowerCase());
-const dataDir = inMemory ? undefined : DEFAULT_DATA_DIR;
+// The current directory, not this file's: `npx tributary dev` in a project keeps its state in that project.
+const home = resolve(process.env.TRIBUTARY_HOME?.trim() || '.tributary');
+const dataDir = inMemory ? undefined : join(home, 'data');
 
 // Handlers go in before startup, so that Ctrl-C while the JVM boots still cleans up.
 const startup = new AbortController();
@@ -80,6 +82,7 @@ try {
     sqsPort,
     ...(dataDir === undefined ? {} : { dataDir }),
     sweepIntervalMs,
+    stateFile: join(home, 'local.json'),
     accessLog: true,
     signal: startup.signal,
   });
@@ -97,7 +100,7 @@ try {
 }
 
 const row = (label: string, value: string): string => `  ${label.padEnd(10)} ${value}`;
-const storage = stack.dataDir ? `DynamoDB Local, data in ${relative(REPO_ROOT, stack.dataDir)}` : 'DynamoDB Local, in memory';
+const storage = stack.dataDir ? `DynamoDB Local, data in ${relative(process.cwd(), stack.dataDir)}` : 'DynamoDB Local, in memory';
 console.log(
   [
     `Tributary local stack is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -108,7 +111,7 @@ console.log(
     row('Table', stack.tableName),
     ...Object.entries(stack.queues).map(([name, url]) => row('Queue', `${name} → ${url} (DLQ ${stack?.dlqs[name]})`)),
     row('Sweeper', sweepIntervalMs > 0 ? `every ${sweepIntervalMs} ms` : 'off'),
-    ...(stack.stateFile ? [row('Endpoints', relative(REPO_ROOT, stack.stateFile))] : []),
+    ...(stack.stateFile ? [row('Endpoints', relative(process.cwd(), stack.stateFile))] : []),
     ...(stack.staleDynamoDbPid ? [row('Cleaned', `stopped DynamoDB Local (pid ${stack.staleDynamoDbPid}) left by a stack that was killed`)] : []),
     ...(stack.resentTasks > 0 ? [row('Resent', `${stack.resentTasks} message(s) of SCHEDULED tasks from before the restart`)] : []),
     stack.dataDir ? 'Data survives a restart; TRIBUTARY_IN_MEMORY=1 (or `tributary dev --in-memory`) keeps nothing.' : 'In memory: everything is gone when it stops.',
