@@ -19,7 +19,7 @@ export interface CliOptions {
 
 /** Environment for a spawned CLI: no inherited target, so each test says where to go. */
 function cliEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
-  const base = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' };
+  const base: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' };
   delete base.TRIBUTARY_URL;
   delete base.TRIBUTARY_TOKEN;
   delete base.TRIBUTARY_HOME;
