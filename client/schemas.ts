@@ -8,7 +8,8 @@ import { z } from 'zod';
  * newer server may add fields without breaking an older client.
  */
 
-export const ProcessStatusSchema = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+/** PAUSED comes with pause and resume (operator controls); no process reaches it before then. */
+export const ProcessStatusSchema = z.enum(['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED']);
 export type ProcessStatus = z.infer<typeof ProcessStatusSchema>;
 
 export const TaskStatusSchema = z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);

@@ -2,6 +2,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -51,7 +52,14 @@ export interface WorkerOptions {
   readonly waitTimeSeconds?: number;
   /** @default a third of the lease length, from the claim's `leaseExpiresAt` */
   readonly heartbeatEveryMs?: number;
-  /** Only these task names; messages for others are made visible again at once for other workers. @default every task */
+  /**
+   * Only these task names. Route each worker pool to a queue of its own (the
+   * task's `queue:` in the definition) so that it never sees other tasks. A
+   * message for another task that still arrives is passed on, not burnt: it
+   * is sent again as a fresh copy (receive count 0, delayed 1 s; after ten
+   * passes the delay doubles up to 15 min) and the original is deleted, so it never reaches the
+   * dead-letter queue; a warning names the fix once per task. @default every task
+   */
   readonly tasks?: readonly string[];
   /**
    * Tasks no worker runs: people or other systems complete them through the API.
@@ -65,8 +73,19 @@ export interface WorkerOptions {
 
 /** Claim errors that mean the task is someone else's or over: the message has nothing left to say. */
 const TASK_GONE_CODES = ['TaskAlreadyClaimed', 'TaskNotActive', 'ProcessNotRunning', 'ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound'];
-/** Longest pause after a round that brought only other workers' messages, or after a failed receive. */
+/** Longest pause after a failed receive. */
 const MAX_IDLE_PAUSE_MS = 2000;
+/** Message attribute that counts how often a message was passed on by workers that do not run its task. */
+export const PASS_COUNT_ATTRIBUTE = 'tributary-passes';
+/** SQS's longest message delay. */
+const MAX_DELAY_SECONDS = 900;
+/** Passes at a 1 s delay before the delay starts doubling: with several pools on a queue, the right one usually gets it within a few. */
+const QUICK_PASSES = 10;
+
+/** Delay of the copy of a message passed on for the `passes + 1`-th time: 1 s ten times, then 2 s, 4 s, … up to 15 min. */
+export function passOnDelaySeconds(passes: number): number {
+  return passes < QUICK_PASSES ? 1 : Math.min(MAX_DELAY_SECONDS, 2 ** Math.min(passes - QUICK_PASSES + 1, 10));
+}
 
 /**
  * Runs tasks from one SQS queue: receive → claim → run the handler while
@@ -92,7 +111,8 @@ export class Worker {
   private readonly inFlight = new Set<Promise<boolean>>();
   private stopController = new AbortController();
   private loop: Promise<void> | undefined;
-  private idleStreak = 0;
+  /** Foreign tasks already warned about: one warning per task name. */
+  private readonly warnedForeign = new Set<string>();
 
   constructor(options: WorkerOptions) {
     const { concurrency = 4, waitTimeSeconds = 20, heartbeatEveryMs, tasks } = options;
@@ -184,7 +204,6 @@ export class Worker {
       return [];
     }
     const started: Promise<boolean>[] = [];
-    const foreign: Message[] = [];
     for (const message of messages) {
       const body = parseBody(message.Body);
       if (!body) {
@@ -194,18 +213,10 @@ export class Worker {
         this.log.debug('message for a manual task; deleting it', { processId: body.processId, task: body.task });
         await this.delete(message);
       } else if (tasks && !tasks.includes(body.task)) {
-        foreign.push(message);
+        await this.passOn(message, body);
       } else {
         started.push(this.track(this.handle(message, body)));
       }
-    }
-    if (foreign.length > 0) await this.release(foreign);
-    // Only other workers' messages: give them a moment to take them before this worker receives them again.
-    if (foreign.length > 0 && started.length === 0) {
-      this.idleStreak = Math.min(this.idleStreak + 1, 10);
-      await pause(Math.min(MAX_IDLE_PAUSE_MS, 25 * 2 ** this.idleStreak), stop);
-    } else if (started.length > 0) {
-      this.idleStreak = 0;
     }
     return started;
   }
@@ -219,6 +230,7 @@ export class Worker {
         // AttributeNames is what the emulator reads (for ApproximateReceiveCount); SQS reads either.
         AttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: [PASS_COUNT_ATTRIBUTE],
       }),
     );
     return out.Messages ?? [];
@@ -278,6 +290,42 @@ export class Worker {
     }
   }
 
+  /**
+   * Hands a message for a task this worker does not run to the other workers
+   * on the queue. Making it visible again would cost a receive each time this
+   * worker polls, and after `maxReceiveCount` receives SQS would move it to
+   * the dead-letter queue; a fresh copy starts from a receive count of 0.
+   * After ten quick passes the copy's delay doubles, so a task that no worker
+   * runs ends up costing a few requests per quarter hour, not per second.
+   */
+  private async passOn(message: Message, body: TaskMessage): Promise<void> {
+    const passes = Number(message.MessageAttributes?.[PASS_COUNT_ATTRIBUTE]?.StringValue ?? 0) || 0;
+    if (!this.warnedForeign.has(body.task)) {
+      this.warnedForeign.add(body.task);
+      this.log.warn(
+        `task '${body.task}' arrived on a queue this worker reads, but the worker runs only ${this.options.tasks!.map((t) => `'${t}'`).join(', ')}; ` +
+          `the message is passed on to other workers. Fix: give '${body.task}' its own queue (queue: in the definition, a queue in tributary.config.json) ` +
+          `and run its worker on that queue, or add it to this worker's tasks (or manualTasks if people complete it)`,
+        { processId: body.processId, task: body.task, queueUrl: this.options.queueUrl },
+      );
+    }
+    try {
+      await this.options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.options.queueUrl,
+          MessageBody: message.Body!,
+          DelaySeconds: passOnDelaySeconds(passes),
+          MessageAttributes: { [PASS_COUNT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(passes + 1) } },
+        }),
+      );
+    } catch (error) {
+      // Keep the original: it reappears after its visibility timeout, which is slow but loses nothing.
+      this.log.warn('could not pass a message on; it reappears after its visibility timeout', { task: body.task, ...errorFields(error) });
+      return;
+    }
+    await this.delete(message);
+  }
+
   private async release(messages: readonly Message[]): Promise<void> {
     try {
       await this.options.sqs.send(
@@ -287,7 +335,7 @@ export class Worker {
         }),
       );
     } catch (error) {
-      this.log.warn('could not release messages for other workers; they reappear after the visibility timeout', errorFields(error));
+      this.log.warn('could not release messages; they reappear after the visibility timeout', errorFields(error));
     }
   }
 }

@@ -12,8 +12,8 @@ import { tributaryConfig, type QueueSettings } from '#config/queues.ts';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexSpec } from '#config/table.ts';
 import { localClientConfig } from './aws-env.ts';
 
-/** How long a DLQ keeps messages: the SQS maximum, so nothing is lost before someone looks. */
-const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+/** How long a queue and its DLQ keep messages: the SQS maximum, as deployed, so nothing is lost before someone looks. */
+const RETENTION_SECONDS = 14 * 24 * 3600;
 
 export interface CreateResourcesOptions {
   readonly dynamodbEndpoint: string;
@@ -130,12 +130,13 @@ async function waitForActive(client: DynamoDBClient, tableName: string): Promise
 }
 
 async function createQueueWithDlq(client: SQSClient, queueName: string, settings: QueueSettings): Promise<{ queueUrl: string; dlqUrl: string }> {
-  const dlqUrl = await createOrUpdateQueue(client, `${queueName}-dlq`, { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) });
+  const dlqUrl = await createOrUpdateQueue(client, `${queueName}-dlq`, { MessageRetentionPeriod: String(RETENTION_SECONDS) });
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
   const dlqArn = Attributes?.QueueArn;
   if (!dlqArn) throw new Error(`queue '${queueName}-dlq' has no QueueArn`);
   const queueUrl = await createOrUpdateQueue(client, queueName, {
     VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(RETENTION_SECONDS),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: settings.maxReceiveCount }),
   });
   return { queueUrl, dlqUrl };

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -32,6 +33,15 @@ export interface StartEmulatorsOptions {
   readonly readyTimeoutMs?: number;
   /** Aborting stops waiting for DynamoDB Local and kills it, e.g. on Ctrl-C during startup. */
   readonly signal?: AbortSignal;
+  /** DynamoDB Local's port; 0 picks a free one. @default 0 */
+  readonly dynamodbPort?: number;
+  /** The SQS emulator's port; 0 picks a free one. @default 0 */
+  readonly sqsPort?: number;
+  /**
+   * Directory where DynamoDB Local keeps its data (an absolute path), so that
+   * it survives a restart; undefined keeps everything in memory. @default undefined
+   */
+  readonly dataDir?: string;
 }
 
 export interface RunningEmulators {
@@ -64,10 +74,12 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const overrides = endpointOverrides(env);
 
-  const dynamo = overrides.dynamodb ? undefined : await startDynamoDbLocal(hostname, region, options.readyTimeoutMs ?? 60_000, options.signal);
+  const dynamo = overrides.dynamodb
+    ? undefined
+    : await startDynamoDbLocal({ hostname, region, readyTimeoutMs: options.readyTimeoutMs ?? 60_000, signal: options.signal, port: options.dynamodbPort ?? 0, dataDir: options.dataDir });
   let sqs: Server | undefined;
   try {
-    sqs = overrides.sqs ? undefined : await createSqsServer({ port: 0, hostname, region, emulateQueueCreationLifecycle: false });
+    sqs = overrides.sqs ? undefined : await createSqsServer({ port: options.sqsPort ?? 0, hostname, region, emulateQueueCreationLifecycle: false });
   } catch (e) {
     await dynamo?.stop();
     throw e;
@@ -90,19 +102,32 @@ interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
+interface DynamoDbLocalOptions {
+  readonly hostname: string;
+  readonly region: string;
+  readonly readyTimeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** 0 for a free one. */
+  readonly port: number;
+  readonly dataDir: string | undefined;
+}
+
 /**
- * Spawns DynamoDB Local on a free port. `sharedDb` makes it ignore the access
- * key and region, so the handlers, the harness and a developer's shell all see
- * the same tables whatever credentials each one happens to use.
- * The free port can be taken between probing and binding; a few attempts cover that race.
+ * Spawns DynamoDB Local, in memory or on files in `dataDir`. `sharedDb` makes
+ * it ignore the access key and region, so the handlers, the harness and a
+ * developer's shell all see the same tables whatever credentials each one
+ * happens to use. A free port can be taken between probing and binding; a few
+ * attempts cover that race (a fixed port gets one).
  */
-async function startDynamoDbLocal(hostname: string, region: string, readyTimeoutMs: number, signal?: AbortSignal): Promise<DynamoDbLocal> {
+async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+  const { hostname, region, readyTimeoutMs, signal, dataDir } = options;
   await assertJavaAvailable();
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
   let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < (options.port === 0 ? 3 : 1); attempt++) {
     signal?.throwIfAborted();
-    const port = await findFreePort(hostname);
-    const child = spawnDynamoDbLocal({ port, stdio: 'pipe', sharedDb: true });
+    const port = options.port === 0 ? await findFreePort(hostname) : options.port;
+    const child = spawnDynamoDbLocal({ port, stdio: 'pipe', sharedDb: true, ...(dataDir === undefined ? {} : { path: dataDir }) });
     const output = drainOutput(child);
     const endpoint = `http://${hostname}:${port}`;
     const killOnExit = (): void => void child.kill('SIGKILL');

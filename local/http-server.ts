@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { routes as defaultRoutes, type RouteSpec } from '#config/routes.ts';
@@ -15,6 +16,16 @@ export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** API Gateway's own payload cap is 10 MB; 1 MB keeps a runaway client from filling memory. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Longest request target (path and query) answered normally; longer gets 414 with the JSON error body. */
+export const MAX_URL_BYTES = 16 * 1024;
+/** Largest request line plus headers answered normally (Node's default limit); larger gets 431 with the JSON error body. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * What Node's parser accepts before giving up on a request. Far above the
+ * limits above, so that an oversized request is still read whole and answered
+ * with the API's JSON error body instead of an empty 431 or a reset connection.
+ */
+const PARSER_MAX_HEADER_BYTES = 1024 * 1024;
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -90,6 +101,13 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const path = url.split('?')[0]!;
     const match = matchRoute(compiled, req.method ?? 'GET', path);
     try {
+      const tooLarge = oversized(req);
+      if (tooLarge) {
+        req.resume();
+        res.setHeader('connection', 'close');
+        sendError(res, tooLarge.status, tooLarge.code, tooLarge.message);
+        return;
+      }
       if (match.kind !== 'matched') {
         // The body is not needed, but must be drained for the connection to be reused.
         req.resume();
@@ -152,7 +170,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: PARSER_MAX_HEADER_BYTES }, (req, res) => {
     const done = serve(req, res).catch((error: unknown) => {
       logger('ERROR', 'local http server failed', errorFields(error));
       if (!res.headersSent) sendError(res, 500, 'InternalError', 'internal error');
@@ -160,6 +178,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     inFlight.add(done);
     void done.finally(() => inFlight.delete(done));
   });
+  // Requests Node's parser refuses never reach the handler above: answer them here, in the API's error shape.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerParseError(error, socket));
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, hostname, () => {
@@ -228,9 +248,44 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
+/** A request line or headers over the limits, as the API's error; undefined when within them. */
+function oversized(req: IncomingMessage): { status: number; code: string; message: string } | undefined {
+  const urlBytes = Buffer.byteLength(req.url ?? '', 'utf8');
+  if (urlBytes > MAX_URL_BYTES) return { status: 414, code: 'UriTooLong', message: `the request URL is ${urlBytes} bytes; the limit is ${MAX_URL_BYTES}` };
+  const headerBytes = req.rawHeaders.reduce((sum, h) => sum + Buffer.byteLength(h, 'utf8') + 2, 0);
+  if (headerBytes > MAX_HEADER_BYTES) {
+    return { status: 431, code: 'HeadersTooLarge', message: `the request headers are ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}` };
+  }
+  return undefined;
+}
+
+const PARSE_ERRORS: Readonly<Record<string, { status: number; reason: string; code: string; message: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', code: 'HeadersTooLarge', message: `the request line and headers exceed ${PARSER_MAX_HEADER_BYTES} bytes` },
+  HPE_INVALID_METHOD: {
+    status: 405,
+    reason: 'Method Not Allowed',
+    code: 'MethodNotAllowed',
+    message: 'unknown HTTP method; methods are case-sensitive: use GET, PUT or POST',
+  },
+};
+
+/** Answers a request Node's HTTP parser refused, with the JSON error body, then closes the connection. */
+function answerParseError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = PARSE_ERRORS[error.code ?? ''];
+  const { status, reason, code, message } = known ?? { status: 400, reason: 'Bad Request', code: 'BadRequest', message: `malformed HTTP request (${error.code ?? error.message})` };
+  const body = `${JSON.stringify({ error: { code, message } })}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** The API's error shape, `{"error":{"code","message"}}`, for failures the adapter itself detects. */
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ error: { code, message } }));
+  res.end(`${JSON.stringify({ error: { code, message } })}\n`);
 }

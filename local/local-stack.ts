@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { RouteSpec } from '#config/routes.ts';
 import { handlerEnv } from './aws-env.ts';
@@ -6,10 +6,15 @@ import { createResources } from './create-resources.ts';
 import { startEmulators } from './emulators.ts';
 import { REPO_ROOT, startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { consoleLogger, type LocalLogger } from './log.ts';
+import { assertPortsFree } from './port-check.ts';
+import { resendScheduledTasks } from './resend-scheduled.ts';
+import { removeDynamoDbPid, stopStaleDynamoDb, writeDynamoDbPid } from './stale-dynamodb.ts';
 import { startSweepLoop, type SweepLoop } from './sweep-loop.ts';
 
 /** Where `npm start` writes the endpoints for clients, examples and the benchmark. */
 export const DEFAULT_STATE_FILE = resolve(REPO_ROOT, '.tributary/local.json');
+/** Stable default ports of `npm start`, so that workers reconnect after a restart. */
+export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, sqs: 9324 } as const;
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. @default 3000 */
@@ -41,6 +46,16 @@ export interface LocalStackOptions {
   readonly accessLog?: boolean;
   /** Aborting during startup stops what has started and rejects with the abort reason. */
   readonly signal?: AbortSignal;
+  /** DynamoDB Local's port; 0 picks a free one. @default 0 */
+  readonly dynamodbPort?: number;
+  /** The SQS emulator's port; 0 picks a free one. @default 0 */
+  readonly sqsPort?: number;
+  /**
+   * Keep DynamoDB Local's data in this directory across restarts. After a
+   * restart, the message of every SCHEDULED task is sent again, because the
+   * SQS emulator's messages die with the process. @default undefined (in memory)
+   */
+  readonly dataDir?: string;
 }
 
 /** What `.tributary/local.json` holds, exactly. */
@@ -51,18 +66,24 @@ export interface LocalStackState {
   readonly sqsEndpoint: string;
   readonly tableName: string;
   readonly queues: Readonly<Record<string, string>>;
+  /** Queue name to the URL of its dead-letter queue. */
+  readonly dlqs: Readonly<Record<string, string>>;
 }
 
 export interface LocalStack extends LocalStackState {
-  /** Queue name to the URL of its dead-letter queue. */
-  readonly dlqs: Readonly<Record<string, string>>;
+  /** Where DynamoDB Local keeps its data; undefined when in memory. */
+  readonly dataDir: string | undefined;
+  /** Messages of SCHEDULED tasks sent again at start (persisted data only). */
+  readonly resentTasks: number;
+  /** A DynamoDB Local left running by a killed stack on the same data, stopped at start. */
+  readonly staleDynamoDbPid: number | undefined;
   /** Process id of the embedded DynamoDB Local JVM; undefined when an override is used. */
   readonly dynamodbPid: number | undefined;
   /** True when the SQS emulator runs in this process; false when an override is used. */
   readonly embeddedSqs: boolean;
   /** The state file written, if any. */
   readonly stateFile: string | undefined;
-  /** Closes the API, stops the sweeper, then the emulators started here. Idempotent. */
+  /** Closes the API, stops the sweeper, then the emulators started here, and removes the state file. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -80,33 +101,74 @@ export interface LocalStack extends LocalStackState {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const logger = options.logger ?? consoleLogger;
-  const { signal } = options;
-  const emulators = await startEmulators({ env: options.env ?? process.env, region: options.region, signal });
+  const { signal, dataDir } = options;
+  const staleDynamoDbPid = dataDir === undefined ? undefined : await stopStaleDynamoDb(dataDir);
+  // A taken port is reported now, not after the JVM has booted.
+  await assertPortsFree(options.hostname ?? '127.0.0.1', [{ what: 'API', port: options.port ?? 3000, variable: 'PORT' }]);
+  await assertPortsFree('127.0.0.1', [
+    { what: 'DynamoDB Local', port: options.dynamodbPort ?? 0, variable: 'DYNAMODB_PORT' },
+    { what: 'SQS emulator', port: options.sqsPort ?? 0, variable: 'SQS_PORT' },
+  ]);
+  const emulators = await startEmulators({
+    env: options.env ?? process.env,
+    region: options.region,
+    signal,
+    dynamodbPort: options.dynamodbPort ?? 0,
+    sqsPort: options.sqsPort ?? 0,
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
+  if (dataDir !== undefined) await writeDynamoDbPid(dataDir, emulators.dynamodbPid);
   const { region, dynamodbEndpoint, sqsEndpoint } = emulators;
   let api: RunningHttpServer | undefined;
   let sweeper: SweepLoop | undefined;
   // Reverse start order: no request or sweep should run against a stopped emulator.
+  let stateFile: string | undefined;
   const stopAll = async (): Promise<void> => {
     await api?.close();
     await sweeper?.stop();
     await emulators.stop();
+    if (dataDir !== undefined) await removeDynamoDbPid(dataDir);
+    // Left behind, it would point clients at dead endpoints.
+    if (stateFile !== undefined) await rm(stateFile, { force: true });
   };
   try {
     signal?.throwIfAborted();
     const resources = await createResources({ dynamodbEndpoint, sqsEndpoint, region, tableName: options.tableName, queuePrefix: options.queuePrefix });
     signal?.throwIfAborted();
     const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, tableName: resources.tableName, queues: resources.queues });
+    // Before the API serves: the messages of the previous run's SCHEDULED tasks died with its SQS emulator.
+    const resentTasks = dataDir === undefined ? 0 : await resendScheduledTasks({ dynamodbEndpoint, sqsEndpoint, region, tableName: resources.tableName, queues: resources.queues });
     api = await startHttpServer({ port: options.port ?? 3000, hostname: options.hostname, env, routes: options.routes, logger, accessLog: options.accessLog });
     const interval = options.sweepIntervalMs ?? 2000;
     if (interval > 0) sweeper = startSweepLoop({ intervalMs: interval, entry: options.sweeperEntry, region, logger });
 
-    const state: LocalStackState = { apiUrl: api.url, region, dynamodbEndpoint, sqsEndpoint, tableName: resources.tableName, queues: resources.queues };
-    const stateFile = options.stateFile === undefined ? DEFAULT_STATE_FILE : (options.stateFile ?? undefined);
-    if (stateFile !== undefined) await writeState(stateFile, state);
+    const state: LocalStackState = {
+      apiUrl: api.url,
+      region,
+      dynamodbEndpoint,
+      sqsEndpoint,
+      tableName: resources.tableName,
+      queues: resources.queues,
+      dlqs: resources.dlqs,
+    };
+    const file = options.stateFile === undefined ? DEFAULT_STATE_FILE : (options.stateFile ?? undefined);
+    if (file !== undefined) {
+      await writeState(file, state);
+      stateFile = file;
+    }
     signal?.throwIfAborted();
 
     let stopping: Promise<void> | undefined;
-    return { ...state, dlqs: resources.dlqs, dynamodbPid: emulators.dynamodbPid, embeddedSqs: emulators.embeddedSqs, stateFile, stop: () => (stopping ??= stopAll()) };
+    return {
+      ...state,
+      dataDir,
+      resentTasks,
+      staleDynamoDbPid,
+      dynamodbPid: emulators.dynamodbPid,
+      embeddedSqs: emulators.embeddedSqs,
+      stateFile,
+      stop: () => (stopping ??= stopAll()),
+    };
   } catch (error) {
     await stopAll();
     throw error;
@@ -116,6 +178,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 /** Written whole, with exactly the documented keys, so readers can rely on its shape. */
 async function writeState(path: string, state: LocalStackState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues } = state;
-  await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues }, null, 2)}\n`);
+  const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues, dlqs } = state;
+  await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues, dlqs }, null, 2)}\n`);
 }

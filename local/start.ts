@@ -1,33 +1,45 @@
 /**
- * `npm start`: runs the whole stack on this machine until Ctrl-C.
+ * `npm start` (and `npx tributary dev`): runs the whole stack on this machine until Ctrl-C.
  *
  * Environment:
  * - `PORT` (default 3000), `HOST` (default 127.0.0.1): where the API listens
+ * - `DYNAMODB_PORT` (default 8000), `SQS_PORT` (default 9324): the emulators' ports;
+ *   fixed, so that workers reconnect after a restart
+ * - `TRIBUTARY_IN_MEMORY=1`: keep nothing; by default DynamoDB Local's data
+ *   is kept in `.tributary/data` and survives a restart
+ * - `TRIBUTARY_HOME` (default `./.tributary`): where `local.json` and `data/` go
  * - `SWEEP_INTERVAL_MS` (default 2000; 0 turns the sweeper off)
  * - `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`: use
  *   services already running there instead of the embedded emulators
  * - `AWS_REGION` (default us-east-1)
  */
-import { relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { JavaNotAvailableError } from './emulators.ts';
-import { REPO_ROOT } from './http-server.ts';
-import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { DEFAULT_PORTS, startLocalStack, type LocalStack } from './local-stack.ts';
+import { PortInUseError } from './port-check.ts';
+import { DataDirInUseError } from './stale-dynamodb.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-function intFromEnv(name: string, fallback: number): number {
+function intFromEnv(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`${name} must be a non-negative integer, got '${raw}'`);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    console.error(`${name} must be an integer from 0 to ${max}, got '${raw}'`);
     process.exit(1);
   }
   return value;
 }
 
-const port = intFromEnv('PORT', 3000);
+const port = intFromEnv('PORT', DEFAULT_PORTS.api, 65535);
+const dynamodbPort = intFromEnv('DYNAMODB_PORT', DEFAULT_PORTS.dynamodb, 65535);
+const sqsPort = intFromEnv('SQS_PORT', DEFAULT_PORTS.sqs, 65535);
 const sweepIntervalMs = intFromEnv('SWEEP_INTERVAL_MS', 2000);
+const inMemory = ['1', 'true', 'yes'].includes((process.env.TRIBUTARY_IN_MEMORY ?? '').trim().toLowerCase());
+// The current directory, not this file's: `npx tributary dev` in a project keeps its state in that project.
+const home = resolve(process.env.TRIBUTARY_HOME?.trim() || '.tributary');
+const dataDir = inMemory ? undefined : join(home, 'data');
 
 // Handlers go in before startup, so that Ctrl-C while the JVM boots still cleans up.
 const startup = new AbortController();
@@ -63,14 +75,24 @@ process.on('SIGTERM', shutdown);
 console.log('Starting Tributary: DynamoDB Local takes a few seconds to boot…');
 const started = Date.now();
 try {
-  stack = await startLocalStack({ port, hostname: process.env.HOST ?? '127.0.0.1', sweepIntervalMs, accessLog: true, signal: startup.signal });
+  stack = await startLocalStack({
+    port,
+    hostname: process.env.HOST ?? '127.0.0.1',
+    dynamodbPort,
+    sqsPort,
+    ...(dataDir === undefined ? {} : { dataDir }),
+    sweepIntervalMs,
+    stateFile: join(home, 'local.json'),
+    accessLog: true,
+    signal: startup.signal,
+  });
 } catch (error) {
   if (startup.signal.aborted) {
     console.log('stopped');
     process.exit(0);
   }
   // A missing JVM or a taken port is a setup problem, not a bug: say what to do.
-  if (error instanceof JavaNotAvailableError) console.error(error.message);
+  if (error instanceof JavaNotAvailableError || error instanceof PortInUseError || error instanceof DataDirInUseError) console.error(error.message);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`Port ${port} is already in use (another \`npm start\`?). Stop that process, or pick another port: PORT=3001 npm start`);
   } else console.error(error);
@@ -78,17 +100,21 @@ try {
 }
 
 const row = (label: string, value: string): string => `  ${label.padEnd(10)} ${value}`;
+const storage = stack.dataDir ? `DynamoDB Local, data in ${relative(process.cwd(), stack.dataDir)}` : 'DynamoDB Local, in memory';
 console.log(
   [
     `Tributary local stack is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     row('API', stack.apiUrl),
-    row('DynamoDB', `${stack.dynamodbEndpoint}${stack.dynamodbPid === undefined ? ' (external)' : ' (DynamoDB Local, in memory)'}`),
+    row('DynamoDB', `${stack.dynamodbEndpoint}${stack.dynamodbPid === undefined ? ' (external)' : ` (${storage})`}`),
     row('SQS', `${stack.sqsEndpoint}${stack.embeddedSqs ? ' (in-process emulator)' : ' (external)'}`),
     row('Region', stack.region),
     row('Table', stack.tableName),
     ...Object.entries(stack.queues).map(([name, url]) => row('Queue', `${name} → ${url} (DLQ ${stack?.dlqs[name]})`)),
     row('Sweeper', sweepIntervalMs > 0 ? `every ${sweepIntervalMs} ms` : 'off'),
-    ...(stack.stateFile ? [row('Endpoints', relative(REPO_ROOT, stack.stateFile))] : []),
+    ...(stack.stateFile ? [row('Endpoints', relative(process.cwd(), stack.stateFile))] : []),
+    ...(stack.staleDynamoDbPid ? [row('Cleaned', `stopped DynamoDB Local (pid ${stack.staleDynamoDbPid}) left by a stack that was killed`)] : []),
+    ...(stack.resentTasks > 0 ? [row('Resent', `${stack.resentTasks} message(s) of SCHEDULED tasks from before the restart`)] : []),
+    stack.dataDir ? 'Data survives a restart; TRIBUTARY_IN_MEMORY=1 (or `tributary dev --in-memory`) keeps nothing.' : 'In memory: everything is gone when it stops.',
     'Press Ctrl-C to stop.',
   ].join('\n'),
 );

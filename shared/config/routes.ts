@@ -17,6 +17,7 @@ export interface RouteSpec {
 
 export const routes: readonly RouteSpec[] = [
   { id: 'Health', method: 'GET', path: '/health', entry: 'functions/api/health.ts' },
+  { id: 'OpenApi', method: 'GET', path: '/openapi.json', entry: 'functions/api/openapi.ts' },
   { id: 'PutDefinition', method: 'PUT', path: '/definitions/{name}', entry: 'functions/api/put-definition.ts' },
   { id: 'ListDefinitions', method: 'GET', path: '/definitions', entry: 'functions/api/list-definitions.ts' },
   { id: 'GetDefinition', method: 'GET', path: '/definitions/{name}', entry: 'functions/api/get-definition.ts' },

@@ -23,7 +23,7 @@ export function statusOf(error: TributaryError): number {
 }
 
 /** The body of a 500: fixed, so it always serialises. */
-const INTERNAL_ERROR_BODY = '{"error":{"code":"InternalError","message":"internal error"}}';
+const INTERNAL_ERROR_BODY = '{"error":{"code":"InternalError","message":"internal error"}}\n';
 
 /**
  * A JSON response. It never throws: it often runs after a state change was
@@ -45,7 +45,8 @@ export function jsonResponse(
     safeLog(log, `response body of a ${statusCode} could not be serialised`, error);
     return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: INTERNAL_ERROR_BODY };
   }
-  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: text };
+  // The newline keeps a shell prompt off the end of curl's output.
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: `${text}\n` };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.ts';
+import { responsesNotInSpec, type RecordedExchange } from '../support/openapi-responses.ts';
 
 /** The HTTP API contract, through the real handlers as API Gateway (payload v2) invokes them. */
 let api: TestApi;
@@ -17,8 +18,11 @@ tasks:
 `;
 const yaml = { 'content-type': 'application/yaml' };
 
+/** Every answer the tests below receive; the last test checks them all against openapi.json. */
+const exchanges: RecordedExchange[] = [];
+
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ onResponse: (exchange) => exchanges.push(exchange) });
 });
 afterAll(async () => {
   await api.close();
@@ -263,5 +267,13 @@ describe('processes and tasks', () => {
     const byStatus = await api.request<{ items: { id: string; status: string }[] }>('GET', '/processes?status=FAILED&limit=100');
     expect(byStatus.body.items.map((i) => i.id)).toContain(a.id);
     expect((await api.request<ErrorBody>('GET', '/processes/does-not-exist')).body.error.code).toBe('ProcessNotFound');
+  });
+});
+
+describe('openapi.json', () => {
+  // Runs last in this file: vitest runs a file's tests in order.
+  it('describes every response the tests above received: status, body and error codes', async () => {
+    expect(exchanges.length).toBeGreaterThan(50);
+    expect(await responsesNotInSpec(exchanges)).toEqual([]);
   });
 });

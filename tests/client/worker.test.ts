@@ -211,7 +211,8 @@ describe('Worker', () => {
         calls.push(attempt);
         // The duplicate arrives while this runs: claiming again would hand this worker the same lease.
         await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ processId: process.id, task: 'Only', attempt, definition: 'single', version: 1 }) }));
-        await new Promise((r) => setTimeout(r, 500));
+        // Run until the worker has received the duplicate and dropped it, rather than for a fixed time.
+        await waitFor(async () => (await queueDepth()) === 0);
         return 'once';
       },
     });
@@ -281,6 +282,15 @@ describe('Worker', () => {
     expect(logged).toContainEqual(expect.objectContaining({ message: 'lease lost; aborting the handler' }));
   });
 });
+
+/** Polls `condition` until it holds; the bound is generous because only the condition is under test. */
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -489,6 +489,17 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         expect(await definitions.getHead({ name: 'nothing' })).toBeUndefined();
         return { answers, head, versions };
       });
+
+      scenario('keeps an input schema that no DynamoDB map could hold, as it was given', async ({ stores: { definitions } }) => {
+        let deep: Record<string, unknown> = { type: 'string' };
+        for (let i = 0; i < 40; i++) deep = { type: 'object', properties: { [`level${i}`]: deep } };
+        const inputSchema = { type: 'object', properties: { '': { type: 'number', maximum: 2 ** 60 }, nested: deep } };
+        const created = await definitions.appendVersion({ definition: { ...definitionVersion('schema', 1), inputSchema } });
+        const read = await definitions.getVersion({ name: 'schema', version: 1 });
+        expect(created).toEqual({ kind: 'created' });
+        expect(read).toEqual({ ...definitionVersion('schema', 1), inputSchema });
+        return read;
+      });
     });
 
     group('listings (query order and pagination)', (scenario) => {

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSpec } from '#config/routes.ts';
 import type { LocalLogger } from '../../local/log.ts';
@@ -57,6 +58,44 @@ describe('local HTTP adapter with the real route table', () => {
     // Without a Content-Length the limit is enforced while the chunks stream in.
     const chunked = await rawRequest(`${api.url}/processes`, { method: 'POST' }, [Buffer.alloc(700 * 1024), Buffer.alloc(700 * 1024)]);
     expect(chunked.status).toBe(413);
+  });
+});
+
+describe('local HTTP adapter: requests Node would refuse with an empty answer', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(() => api?.close());
+
+  const errorOf = (raw: RawSocketResponse) => JSON.parse(raw.body) as { error: { code: string; message: string } };
+
+  it('ends every JSON answer with a newline, so a shell prompt starts on its own line', async () => {
+    expect((await api.request('GET', '/health')).text).toBe('{"status":"ok"}\n');
+    expect((await api.request('GET', '/nope')).text.endsWith('}\n')).toBe(true);
+  });
+
+  it('answers a 70 KB path with 414 UriTooLong and the JSON error body', async () => {
+    const raw = await rawSocket(api.url, `GET /${'a'.repeat(70 * 1024)} HTTP/1.1\r\nhost: x\r\n\r\n`);
+    expect(raw.status).toBe(414);
+    expect(errorOf(raw).error.code).toBe('UriTooLong');
+  });
+
+  it('answers headers over 16 KiB with 431 HeadersTooLarge, and over 1 MiB too', async () => {
+    const big = await rawSocket(api.url, `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(20 * 1024)}\r\n\r\n`);
+    expect(big.status).toBe(431);
+    expect(errorOf(big).error.code).toBe('HeadersTooLarge');
+    const huge = await rawSocket(api.url, `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(1100 * 1024)}\r\n\r\n`);
+    expect(huge.status).toBe(431);
+    expect(errorOf(huge).error.code).toBe('HeadersTooLarge');
+  });
+
+  it('answers an unknown method and a lower-case one with 405 MethodNotAllowed and the JSON error body', async () => {
+    for (const method of ['FOO', 'get']) {
+      const raw = await rawSocket(api.url, `${method} /health HTTP/1.1\r\nhost: x\r\n\r\n`);
+      expect(raw.status, method).toBe(405);
+      expect(errorOf(raw).error).toEqual({ code: 'MethodNotAllowed', message: expect.stringContaining('case-sensitive') });
+    }
   });
 });
 
@@ -207,5 +246,28 @@ function rawRequest(url: string, options: { method?: string; headers?: Record<st
     req.on('error', reject);
     for (const chunk of chunks) req.write(chunk);
     req.end();
+  });
+}
+
+interface RawSocketResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** Writes `request` as is on a TCP connection and reads the answer until the server closes it. */
+function rawSocket(url: string, request: string): Promise<RawSocketResponse> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(received).toString('utf8');
+      const [head = '', ...rest] = text.split('\r\n\r\n');
+      // The server may answer before reading all of the request: keep-alive is off, so the answer is all there is.
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body: rest.join('\r\n\r\n') });
+    });
+    socket.end(request);
   });
 }

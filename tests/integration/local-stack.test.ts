@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tributaryConfig } from '#config/queues.ts';
 import { INDEXES, TABLE_KEYS } from '#config/table.ts';
 import { localClientConfig } from '../../local/aws-env.ts';
@@ -41,7 +41,7 @@ describe('startLocalStack with embedded emulators', () => {
 
   it('writes the state file with exactly the documented keys', async () => {
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dynamodbEndpoint', 'queues', 'region', 'sqsEndpoint', 'tableName']);
+    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dlqs', 'dynamodbEndpoint', 'queues', 'region', 'sqsEndpoint', 'tableName']);
     expect(state).toEqual({
       apiUrl: stack.apiUrl,
       region: 'us-east-1',
@@ -49,6 +49,7 @@ describe('startLocalStack with embedded emulators', () => {
       sqsEndpoint: stack.sqsEndpoint,
       tableName: 'tributary',
       queues: stack.queues,
+      dlqs: stack.dlqs,
     });
     expect(Object.keys(stack.queues)).toEqual(Object.keys(tributaryConfig.queues));
     expect(stack.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -88,6 +89,8 @@ describe('startLocalStack with embedded emulators', () => {
       const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.dlqs[name], AttributeNames: ['QueueArn'] }));
       const queue = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queues[name], AttributeNames: ['All'] }));
       expect(queue.Attributes?.VisibilityTimeout).toBe(String(settings.visibilityTimeoutSeconds));
+      // 14 days, as deployed.
+      expect(queue.Attributes?.MessageRetentionPeriod).toBe(String(14 * 24 * 3600));
       expect(JSON.parse(queue.Attributes?.RedrivePolicy ?? '{}')).toEqual({
         deadLetterTargetArn: dlq.Attributes?.QueueArn,
         maxReceiveCount: settings.maxReceiveCount,
@@ -100,7 +103,7 @@ describe('startLocalStack with embedded emulators', () => {
     expect(again).toEqual({ tableName: stack.tableName, queues: stack.queues, dlqs: stack.dlqs });
   });
 
-  it('stop() closes the API and leaves no child process behind', async () => {
+  it('stop() closes the API, leaves no child process behind and removes the state file', async () => {
     const pid = stack.dynamodbPid!;
     expect(pid).toBeGreaterThan(0);
     expect(isAlive(pid)).toBe(true);
@@ -108,6 +111,7 @@ describe('startLocalStack with embedded emulators', () => {
     await stack.stop(); // idempotent
     expect(isAlive(pid)).toBe(false);
     await expect(fetch(`${stack.apiUrl}/health`)).rejects.toThrow();
+    await expect(readFile(stateFile, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
@@ -159,26 +163,50 @@ describe('Java check', () => {
 });
 
 describe('sweep loop', () => {
+  // A virtual clock: the loop's timers move only when the test advances them, so "nothing ran after stop" needs no real wait.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /**
+   * Advances the virtual clock in steps until `condition` holds; the sweeps themselves do real I/O
+   * in between (the sweeper module's import among it), so the bound is a generous real-time one,
+   * not a step count that a loaded machine could exhaust.
+   */
+  async function advanceUntil(condition: () => boolean, stepMs: number, realBoundMs = 60_000): Promise<void> {
+    const deadline = performance.now() + realBoundMs;
+    while (!condition()) {
+      if (performance.now() > deadline) throw new Error('condition not met');
+      await vi.advanceTimersByTimeAsync(stepMs);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   it('runs the sweeper repeatedly, never two at once, and survives a failing sweep', async () => {
     const loop = startSweepLoop({ intervalMs: 5, entry: 'tests/support/fixtures/counting-sweeper.ts', logger: silentLogger });
-    await waitFor(() => loop.stats().runs >= 4);
+    await advanceUntil(() => loop.stats().runs >= 4, 5);
     await loop.stop();
     const callsAtStop = sweepStats().calls;
     expect(loop.stats()).toMatchObject({ enabled: true, failures: 1 });
     expect(sweepStats().maxConcurrent).toBe(1);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(1000);
     expect(sweepStats().calls).toBe(callsAtStop);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('warns once and stays idle when the sweeper module does not load', async () => {
     const warnings: string[] = [];
     const logger: LocalLogger = (level, message) => void (level === 'WARN' && warnings.push(message));
     const loop = startSweepLoop({ intervalMs: 5, entry: 'functions/no-such-sweeper.ts', logger });
-    await waitFor(() => !loop.stats().enabled);
-    await new Promise((r) => setTimeout(r, 30));
+    await advanceUntil(() => !loop.stats().enabled, 5);
+    await vi.advanceTimersByTimeAsync(1000);
     await loop.stop();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('recovery sweeper disabled');
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
@@ -188,13 +216,5 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -25,6 +25,8 @@ export interface TestApi {
 export interface TestApiOptions extends Omit<HttpServerOptions, 'port' | 'env'> {
   /** Table and queues the handlers use. @default the shared test resources */
   readonly resources?: LocalResources;
+  /** Called with every exchange `request()` makes, e.g. to check each answer against openapi.json. */
+  readonly onResponse?: (exchange: { method: string; path: string; status: number; body: unknown }) => void;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface TestApiOptions extends Omit<HttpServerOptions, 'port' | 'env'> 
  * await api.close();
  */
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
-  const { resources, ...serverOptions } = options;
+  const { resources, onResponse, ...serverOptions } = options;
   const server = await startHttpServer({ logger: silentLogger, ...serverOptions, port: 0, env: testHandlerEnv(resources) });
   return {
     url: server.url,
@@ -54,6 +56,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       }
       const res = await fetch(`${server.url}${path}`, { method, headers: requestHeaders, ...(payload === undefined ? {} : { body: payload }) });
       const text = await res.text();
+      onResponse?.({ method, path, status: res.status, body: parseJson(text) });
       return { status: res.status, headers: res.headers, body: parseJson(text) as T, text };
     },
   };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { handlerEnv } from '../../local/aws-env.ts';
+import type { QueueSettings } from '#config/queues.ts';
 import { createResources, type LocalResources } from '../../local/create-resources.ts';
 import { testEmulators } from './clients.ts';
 
@@ -12,12 +13,12 @@ import { testEmulators } from './clients.ts';
  * let resources: LocalResources;
  * beforeAll(async () => { resources = await createIsolatedResources('claims'); });
  */
-export async function createIsolatedResources(label = 'test'): Promise<LocalResources> {
+export async function createIsolatedResources(label = 'test', queues?: Readonly<Record<string, QueueSettings>>): Promise<LocalResources> {
   const { region, dynamodbEndpoint, sqsEndpoint } = testEmulators();
   // SQS names are at most 80 characters: keep room for the queue name and `-dlq`.
   const safe = label.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 16);
   const base = `tributary-${safe}-${randomBytes(4).toString('hex')}`;
-  return createResources({ region, dynamodbEndpoint, sqsEndpoint, tableName: base, queuePrefix: `${base}-` });
+  return createResources({ region, dynamodbEndpoint, sqsEndpoint, tableName: base, queuePrefix: `${base}-`, ...(queues ? { queues } : {}) });
 }
 
 /** The handler environment for `resources` (default: the shared test table and queues). */

@@ -136,7 +136,7 @@ describe('jsonResponse', () => {
   });
 
   it('answers a serialisable body as before', () => {
-    expect(jsonResponse(201, { a: [1] })).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"a":[1]}' });
+    expect(jsonResponse(201, { a: [1] })).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"a":[1]}\n' });
   });
 
   it('errorResponse survives a logger that throws', () => {

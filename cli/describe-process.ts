@@ -1,0 +1,20 @@
+import type { Process } from '../client/schemas.ts';
+import { between, progressBar, table } from './format.ts';
+
+/** The process and its task table, as `get` and `watch` print it. */
+export function describeProcess(p: Process, now: number = Date.now()): string {
+  const head = [
+    `${p.id}  ${p.definition} v${p.version}  ${p.status}`,
+    `created ${p.createdAt}${p.endedAt ? `, ended ${p.endedAt} (${between(p.createdAt, p.endedAt)})` : ''}`,
+    progressBar(p.progress.completed, p.progress.total),
+  ];
+  const rows = p.tasks.map((t) => [
+    t.name,
+    t.status,
+    String(t.attempt),
+    t.workerId ?? '',
+    between(t.claimedAt ?? t.scheduledAt, t.endedAt ?? (t.status === 'RUNNING' || t.status === 'SCHEDULED' ? undefined : t.claimedAt), now),
+    t.error ? `${t.error.code ? `${t.error.code}: ` : ''}${t.error.message}` : '',
+  ]);
+  return `${head.join('\n')}\n\n${table(['TASK', 'STATUS', 'ATTEMPT', 'WORKER', 'DURATION', 'ERROR'], rows)}`;
+}

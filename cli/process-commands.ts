@@ -1,0 +1,137 @@
+import { Option, type Command } from 'commander';
+import { isTributaryApiError } from '../client/errors.ts';
+import type { ProcessStatus } from '../client/schemas.ts';
+import { CliError } from './cli-error.ts';
+import { describeProcess } from './describe-process.ts';
+import { between, jsonArgument, positiveInt, printJson, table } from './format.ts';
+import { renderGraph, type GraphFormat } from './graph.ts';
+import type { CommandContext } from './main.ts';
+import { watchProcess } from './watch.ts';
+
+const STATUSES: readonly ProcessStatus[] = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** `start`, `ps`, `get`, `watch`, `cancel`, `complete`, `fail` and `graph`. */
+export function addProcessCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('start')
+    .description('start a process of a definition')
+    .argument('<definition>', 'definition name')
+    .option('--input <json>', 'process input: JSON text, or @file')
+    .option('--version <n>', 'definition version (default: the latest)', positiveInt('--version'))
+    .option('--idempotency-key <key>', 'the same key always names the same process')
+    .option('--watch', 'then watch it until it ends (exit code 0 COMPLETED, 1 FAILED, 2 CANCELLED)')
+    .option('--json', 'print the started process as JSON')
+    .action(async (definition: string, opts: { input?: string; version?: number; idempotencyKey?: string; watch?: boolean; json?: boolean }) => {
+      const { client } = ctx.target();
+      const { created, process } = await client.startProcess({
+        definition,
+        ...(opts.input === undefined ? {} : { input: jsonArgument(opts.input, '--input') }),
+        ...(opts.version === undefined ? {} : { version: opts.version }),
+        ...(opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey }),
+      });
+      if (opts.json) printJson({ created, ...process });
+      else ctx.out(`${process.id}${created ? '' : ' (existing process for this idempotency key)'}`);
+      if (opts.watch) ctx.setExitCode(await watchProcess(client, process.id, { out: ctx.out, json: opts.json === true }));
+    });
+
+  program
+    .command('ps')
+    .description('list processes, newest first')
+    .addOption(new Option('--status <status>', 'only this status').choices(STATUSES))
+    .option('--definition <name>', 'only this definition')
+    .option('--limit <n>', 'how many, 1..100', positiveInt('--limit', 1, 100), 20)
+    .option('--json', 'print JSON')
+    .action(async (opts: { status?: ProcessStatus; definition?: string; limit: number; json?: boolean }) => {
+      const { client } = ctx.target();
+      const page = await client.listProcesses({ limit: opts.limit, ...(opts.status ? { status: opts.status } : {}), ...(opts.definition ? { definition: opts.definition } : {}) });
+      if (opts.json) return printJson(page);
+      if (page.items.length === 0) return ctx.out('no processes');
+      ctx.out(
+        table(
+          ['ID', 'DEFINITION', 'VERSION', 'STATUS', 'CREATED', 'DURATION'],
+          page.items.map((p) => [p.id, p.definition, String(p.version), p.status, p.createdAt, between(p.createdAt, p.endedAt)]),
+        ),
+      );
+    });
+
+  program
+    .command('get')
+    .description('show a process and a table of its tasks: status, attempt, worker and duration')
+    .argument('<id>', 'process id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const process = await ctx.target().client.getProcess(id);
+      if (opts.json) return printJson(process);
+      ctx.out(describeProcess(process));
+    });
+
+  program
+    .command('watch')
+    .description('show live progress until the process ends; exit code 0 COMPLETED, 1 FAILED, 2 CANCELLED')
+    .argument('<id>', 'process id')
+    .option('--interval <ms>', 'poll interval', positiveInt('--interval', 100), 1000)
+    .option('--json', 'print the final process as JSON instead of the live view')
+    .action(async (id: string, opts: { interval: number; json?: boolean }) => {
+      ctx.setExitCode(await watchProcess(ctx.target().client, id, { out: ctx.out, json: opts.json === true, intervalMs: opts.interval }));
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a running process and its unfinished tasks')
+    .argument('<id>', 'process id')
+    .option('--json', 'print the process as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const process = await ctx.target().client.cancelProcess(id);
+      if (opts.json) return printJson(process);
+      ctx.out(`${process.id}: ${process.status}`);
+    });
+
+  program
+    .command('complete')
+    .description('complete a manual (unclaimed) task')
+    .argument('<id>', 'process id')
+    .argument('<task>', 'task name')
+    .option('--output <json>', 'the task output: JSON text, or @file')
+    .action(async (id: string, task: string, opts: { output?: string }) => {
+      const result = await ctx.target().client.complete(id, task, opts.output === undefined ? {} : { output: jsonArgument(opts.output, '--output') });
+      ctx.out(`${result.task}: ${result.status}`);
+    });
+
+  program
+    .command('fail')
+    .description('fail a manual (unclaimed) task, and with it the process')
+    .argument('<id>', 'process id')
+    .argument('<task>', 'task name')
+    .requiredOption('--message <text>', 'why it failed')
+    .option('--code <code>', 'a machine-readable error code')
+    .action(async (id: string, task: string, opts: { message: string; code?: string }) => {
+      const result = await ctx.target().client.fail(id, task, { error: { message: opts.message, ...(opts.code ? { code: opts.code } : {}) } });
+      ctx.out(`${result.task}: ${result.status}`);
+    });
+
+  program
+    .command('graph')
+    .description("draw a definition's DAG, or a process's with each task's status")
+    .argument('<definition-or-process>', 'a definition name or a process id')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
+    .option('--version <n>', 'definition version (default: the latest)', positiveInt('--version'))
+    .action(async (ref: string, opts: { format: GraphFormat; version?: number }) => {
+      const { client } = ctx.target();
+      if (opts.version === undefined) {
+        try {
+          const process = await client.getProcess(ref);
+          return ctx.out(renderGraph(process.tasks, opts.format, `${process.definition} v${process.version} · ${process.id} · ${process.status}`));
+        } catch (error) {
+          // Not a process id: read it as a definition name.
+          if (!isTributaryApiError(error, 'ProcessNotFound', 'ValidationError')) throw error;
+        }
+      }
+      try {
+        const def = await client.getDefinition(ref, opts.version);
+        ctx.out(renderGraph(def.tasks, opts.format, `${def.name} v${def.version}`));
+      } catch (error) {
+        if (isTributaryApiError(error, 'DefinitionNotFound', 'ValidationError')) throw new CliError(`'${ref}' is neither a process id nor a definition name`);
+        throw error;
+      }
+    });
+}

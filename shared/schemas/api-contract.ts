@@ -1,0 +1,179 @@
+import type { z } from 'zod';
+import {
+  ClaimBodySchema,
+  CompleteBodySchema,
+  DefinitionParamsSchema,
+  DefinitionVersionParamsSchema,
+  FailBodySchema,
+  HeartbeatBodySchema,
+  ListProcessesQuerySchema,
+  PaginationQuerySchema,
+  ProcessParamsSchema,
+  StartProcessBodySchema,
+  TaskParamsSchema,
+} from './api.ts';
+import { DefinitionDocumentSchema } from './definition-schema.ts';
+import {
+  ActiveTasksSchema,
+  ClaimResponseSchema,
+  DefinitionPageSchema,
+  DefinitionViewSchema,
+  HealthResponseSchema,
+  HeartbeatResponseSchema,
+  OpenApiDocumentSchema,
+  ProcessPageSchema,
+  ProcessViewSchema,
+  StartedProcessSchema,
+  TaskEndedSchema,
+} from './responses.ts';
+
+/** The error codes of the API, by HTTP status. */
+export const ERROR_STATUS = {
+  InvalidDefinition: 400,
+  ValidationError: 400,
+  DefinitionNotFound: 404,
+  ProcessNotFound: 404,
+  TaskNotFound: 404,
+  TaskAlreadyClaimed: 409,
+  TaskNotActive: 409,
+  LeaseMismatch: 409,
+  ProcessNotRunning: 409,
+  ConcurrencyConflict: 409,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  InternalError: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** What one route takes and answers: the source of the OpenAPI document. */
+export interface RouteContract {
+  readonly summary: string;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  /** JSON request body. */
+  readonly body?: z.ZodType;
+  /** PUT /definitions takes YAML too. */
+  readonly yamlBody?: boolean;
+  /** Success statuses and their bodies. */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema: z.ZodType }>>;
+  /** Error codes the route can answer besides InternalError; ValidationError is implied by params, query or body. */
+  readonly errors: readonly ErrorCode[];
+  /** A worker route (claim, heartbeat, complete, fail). */
+  readonly tag: 'definitions' | 'processes' | 'tasks' | 'meta';
+}
+
+const BODY_ERRORS: readonly ErrorCode[] = ['PayloadTooLarge', 'UnsupportedMediaType'];
+const TASK_ERRORS: readonly ErrorCode[] = ['ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound', 'TaskNotActive', 'ProcessNotRunning'];
+
+/**
+ * Every route of `shared/config/routes.ts`, by route id. A test checks that
+ * the two tables name the same routes, and the contract tests validate every
+ * response they receive against the document generated from this one.
+ */
+export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
+  Health: { tag: 'meta', summary: 'Liveness of the API', responses: { 200: { description: 'up', schema: HealthResponseSchema } }, errors: [] },
+  OpenApi: { tag: 'meta', summary: 'This OpenAPI document', responses: { 200: { description: 'the document', schema: OpenApiDocumentSchema } }, errors: [] },
+  PutDefinition: {
+    tag: 'definitions',
+    summary: 'Register a definition (YAML or JSON); identical content returns the latest version',
+    params: DefinitionParamsSchema,
+    body: DefinitionDocumentSchema,
+    yamlBody: true,
+    responses: {
+      200: { description: 'identical to the latest version, which is returned', schema: DefinitionViewSchema },
+      201: { description: 'a new version', schema: DefinitionViewSchema },
+    },
+    errors: ['InvalidDefinition', 'ConcurrencyConflict', ...BODY_ERRORS],
+  },
+  ListDefinitions: {
+    tag: 'definitions',
+    summary: 'Definitions by name, one page',
+    query: PaginationQuerySchema,
+    responses: { 200: { description: 'one page', schema: DefinitionPageSchema } },
+    errors: [],
+  },
+  GetDefinition: {
+    tag: 'definitions',
+    summary: 'The latest version of a definition',
+    params: DefinitionParamsSchema,
+    responses: { 200: { description: 'the definition', schema: DefinitionViewSchema } },
+    errors: ['DefinitionNotFound'],
+  },
+  GetDefinitionVersion: {
+    tag: 'definitions',
+    summary: 'One version of a definition',
+    params: DefinitionVersionParamsSchema,
+    responses: { 200: { description: 'the definition', schema: DefinitionViewSchema } },
+    errors: ['DefinitionNotFound'],
+  },
+  StartProcess: {
+    tag: 'processes',
+    summary: 'Start a process; a repeated idempotencyKey returns the same process with 200',
+    body: StartProcessBodySchema,
+    responses: {
+      200: { description: 'the process the idempotency key already named', schema: StartedProcessSchema },
+      201: { description: 'a new process', schema: StartedProcessSchema },
+    },
+    errors: ['DefinitionNotFound', ...BODY_ERRORS],
+  },
+  ListProcesses: {
+    tag: 'processes',
+    summary: 'Processes, newest first, by status or definition; limit is 1..100 (default 50)',
+    query: ListProcessesQuerySchema,
+    responses: { 200: { description: 'one page', schema: ProcessPageSchema } },
+    errors: [],
+  },
+  GetProcess: {
+    tag: 'processes',
+    summary: 'A process: status, progress and every task in topological order',
+    params: ProcessParamsSchema,
+    responses: { 200: { description: 'the process', schema: ProcessViewSchema } },
+    errors: ['ProcessNotFound', 'DefinitionNotFound'],
+  },
+  ListActiveTasks: {
+    tag: 'processes',
+    summary: 'The tasks of a process that are SCHEDULED or RUNNING',
+    params: ProcessParamsSchema,
+    responses: { 200: { description: 'the active tasks', schema: ActiveTasksSchema } },
+    errors: ['ProcessNotFound', 'DefinitionNotFound'],
+  },
+  CancelProcess: {
+    tag: 'processes',
+    summary: 'Cancel a running process and its unfinished tasks; cancelling a cancelled process answers 200',
+    params: ProcessParamsSchema,
+    responses: { 200: { description: 'the process after cancelling', schema: ProcessViewSchema } },
+    errors: ['ProcessNotFound', 'ProcessNotRunning', 'DefinitionNotFound', 'ConcurrencyConflict'],
+  },
+  ClaimTask: {
+    tag: 'tasks',
+    summary: 'Lease a SCHEDULED task; the same worker claiming again while its lease is live gets the same lease',
+    params: TaskParamsSchema,
+    body: ClaimBodySchema,
+    responses: { 200: { description: 'the lease, the process input and the output of each need', schema: ClaimResponseSchema } },
+    errors: [...TASK_ERRORS, 'TaskAlreadyClaimed', ...BODY_ERRORS],
+  },
+  HeartbeatTask: {
+    tag: 'tasks',
+    summary: "Extend the lease by the task's timeout",
+    params: TaskParamsSchema,
+    body: HeartbeatBodySchema,
+    responses: { 200: { description: 'the new expiry', schema: HeartbeatResponseSchema } },
+    errors: [...TASK_ERRORS, 'LeaseMismatch', ...BODY_ERRORS],
+  },
+  CompleteTask: {
+    tag: 'tasks',
+    summary: 'Complete a task: with the lease token, or without one for an unclaimed (manual) task',
+    params: TaskParamsSchema,
+    body: CompleteBodySchema,
+    responses: { 200: { description: 'completed', schema: TaskEndedSchema } },
+    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict', ...BODY_ERRORS],
+  },
+  FailTask: {
+    tag: 'tasks',
+    summary: 'Fail a task, and in this version its process',
+    params: TaskParamsSchema,
+    body: FailBodySchema,
+    responses: { 200: { description: 'failed', schema: TaskEndedSchema } },
+    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict', ...BODY_ERRORS],
+  },
+};

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
+
+/**
+ * Every response body of the HTTP API, as zod schemas. The OpenAPI document
+ * (openapi.json) is generated from them, the client's own copy
+ * (client/schemas.ts) is tested against them, and the API's app types are
+ * meant to be `z.infer` of them. Objects are strict: a field the server adds
+ * without adding it here fails the contract tests, which validate every
+ * response they receive against the generated spec.
+ */
+
+const Timestamp = z.string().describe('ISO 8601 instant, UTC');
+
+export const HealthResponseSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const TaskSpecResponseSchema = z
+  .strictObject({
+    name: z.string(),
+    needs: z.array(z.string()),
+    queue: z.string(),
+    timeoutSeconds: z.number().int().positive(),
+  })
+  .meta({ id: 'TaskSpec' });
+
+/** One immutable version of a definition, with every default applied. */
+export const DefinitionViewSchema = z
+  .strictObject({
+    name: z.string(),
+    version: z.number().int().positive(),
+    description: z.string().optional(),
+    /** The JSON Schema (draft 2020-12) a process's input must match. */
+    inputSchema: z.record(z.string(), z.unknown()).optional(),
+    tasks: z.array(TaskSpecResponseSchema),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Definition' });
+export type DefinitionViewBody = z.infer<typeof DefinitionViewSchema>;
+
+export const DefinitionSummaryViewSchema = z
+  .strictObject({ name: z.string(), latestVersion: z.number().int().positive(), description: z.string().optional() })
+  .meta({ id: 'DefinitionSummary' });
+
+export const TaskViewSchema = z
+  .strictObject({
+    name: z.string(),
+    status: TaskStatusSchema,
+    needs: z.array(z.string()),
+    queue: z.string(),
+    /** 0 until the task is first claimed. */
+    attempt: z.number().int().nonnegative(),
+    workerId: z.string().optional(),
+    output: z.unknown().optional().describe('present when COMPLETED'),
+    error: TaskErrorSchema.strict().optional().describe('present when FAILED'),
+    scheduledAt: Timestamp.optional(),
+    claimedAt: Timestamp.optional(),
+    endedAt: Timestamp.optional(),
+  })
+  .meta({ id: 'TaskView' });
+export type TaskViewBody = z.infer<typeof TaskViewSchema>;
+
+/** What POST /processes answers: the process as it starts, without its tasks. */
+export const StartedProcessSchema = z
+  .strictObject({
+    id: z.string(),
+    definition: z.string(),
+    version: z.number().int().positive(),
+    status: ProcessStatusSchema,
+    input: z.unknown(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'StartedProcess' });
+
+export const ProgressSchema = z.strictObject({
+  total: z.number().int().nonnegative(),
+  completed: z.number().int().nonnegative(),
+  percent: z.number().min(0).max(100),
+});
+
+/** A process with every task, in topological order. */
+export const ProcessViewSchema = z
+  .strictObject({
+    ...StartedProcessSchema.shape,
+    updatedAt: Timestamp,
+    endedAt: Timestamp.optional(),
+    progress: ProgressSchema,
+    tasks: z.array(TaskViewSchema),
+  })
+  .meta({ id: 'Process' });
+export type ProcessViewBody = z.infer<typeof ProcessViewSchema>;
+
+export const ProcessSummaryViewSchema = z
+  .strictObject({
+    id: z.string(),
+    definition: z.string(),
+    version: z.number().int().positive(),
+    status: ProcessStatusSchema,
+    createdAt: Timestamp,
+    endedAt: Timestamp.optional(),
+  })
+  .meta({ id: 'ProcessSummary' });
+
+/** One page of a listing; pass `nextToken` back for the next page. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.strictObject({ items: z.array(item), nextToken: z.string().optional().describe('absent on the last page') });
+}
+export const DefinitionPageSchema = pageSchema(DefinitionSummaryViewSchema).meta({ id: 'DefinitionPage' });
+export const ProcessPageSchema = pageSchema(ProcessSummaryViewSchema).meta({ id: 'ProcessPage' });
+export const ActiveTasksSchema = z.strictObject({ items: z.array(TaskViewSchema) }).meta({ id: 'ActiveTasks' });
+
+/** A lease on a task plus what the task needs: the process input and each need's output. */
+export const ClaimResponseSchema = z
+  .strictObject({
+    leaseToken: z.string(),
+    leaseExpiresAt: Timestamp,
+    attempt: z.number().int().positive(),
+    input: z.strictObject({ process: z.unknown(), upstream: z.record(z.string(), z.unknown()) }),
+  })
+  .meta({ id: 'Claim' });
+
+export const HeartbeatResponseSchema = z.strictObject({ leaseExpiresAt: Timestamp }).meta({ id: 'Heartbeat' });
+
+export const TaskEndedSchema = z
+  .strictObject({ processId: z.string(), task: z.string(), status: z.enum(['COMPLETED', 'FAILED']) })
+  .meta({ id: 'TaskEnded' });
+
+export const ProblemDetailSchema = z
+  .strictObject({ path: z.string().optional(), message: z.string(), line: z.number().int().optional(), column: z.number().int().optional() })
+  .meta({ id: 'ProblemDetail' });
+
+/** `{"error":{"code","message","details"?}}`; `details` lists problems for InvalidDefinition and ValidationError. */
+export function errorBodySchema(codes: readonly [string, ...string[]]) {
+  return z.strictObject({
+    error: z.strictObject({ code: z.enum(codes), message: z.string(), details: z.array(ProblemDetailSchema).optional() }),
+  });
+}
+export const ErrorBodySchema = z
+  .strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), details: z.array(ProblemDetailSchema).optional() }) })
+  .meta({ id: 'Error' });
+
+/** GET /openapi.json: an OpenAPI 3.1 document (not described field by field). */
+export const OpenApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }).meta({ id: 'OpenApiDocument' });
