@@ -1,5 +1,6 @@
 import type { SweepIndex } from '#adapters/dynamo/sweep-index.ts';
 import type { AppDeps } from './deps.ts';
+import { logger } from '#observability/powertools.ts';
 import { createDepsFromEnv } from './create-deps.ts';
 
 let deps: (AppDeps & { sweepIndex: SweepIndex }) | undefined;
@@ -9,6 +10,9 @@ let deps: (AppDeps & { sweepIndex: SweepIndex }) | undefined;
  * reused across invocations) from the environment, on first use.
  */
 export function runtimeDeps(): AppDeps & { sweepIndex: SweepIndex } {
-  deps ??= createDepsFromEnv();
+  deps ??= {
+    ...createDepsFromEnv(),
+    log: { warn: (message, fields) => logger.warn(message, fields ?? {}), error: (message, fields) => logger.error(message, fields ?? {}) },
+  };
   return deps;
 }

@@ -1,0 +1,16 @@
+import { routeGroupHandler } from '#http/route-group-handler.ts';
+import { handler as getDefinition } from './get-definition.ts';
+import { handler as getProcess } from './get-process.ts';
+import { handler as listActiveTasks } from './list-active-tasks.ts';
+import { handler as listDefinitions } from './list-definitions.ts';
+import { handler as listProcesses } from './list-processes.ts';
+
+/** The `read` function: every GET except health. Its role may only read the table. */
+export const handler = routeGroupHandler('read', {
+  ListDefinitions: listDefinitions,
+  GetDefinition: getDefinition,
+  GetDefinitionVersion: getDefinition,
+  ListProcesses: listProcesses,
+  GetProcess: getProcess,
+  ListActiveTasks: listActiveTasks,
+});
