@@ -222,6 +222,21 @@ describe('Tributary resources with custom props', () => {
   });
 });
 
+describe('Tributary logging and source maps', () => {
+  it('sets the log level and NODE_OPTIONS=--enable-source-maps only when asked', () => {
+    const { template } = synthTributary({ logLevel: 'DEBUG', enableSourceMaps: true, metricsNamespace: 'Acme/Workflows' });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG', NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Acme/Workflows' }) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Acme/Workflows', MetricName: METRIC.handledServerErrors });
+  });
+
+  it('passes a defaultQueue other than "default" to the handlers', () => {
+    const { template } = synthTributary({ queues: { main: { visibilityTimeout: Duration.seconds(60), maxReceiveCount: 5 } }, defaultQueue: 'main' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TRIBUTARY_DEFAULT_QUEUE: 'main' }) } });
+  });
+});
+
 describe('TributaryStack', () => {
   const stack = new TributaryStack(testApp(), 'Tributary', {
     alarmTopicArn: 'arn:aws:sns:eu-west-1:111111111111:ops',
