@@ -84,6 +84,41 @@ describe('Tributary.grantWorker', () => {
   });
 });
 
+describe('Tributary.grantWorker and addLambdaWorker under JWT authorization', () => {
+  let role!: iam.Role;
+  const { stack, tributary, template } = synthTributary(
+    { queues: twoQueues, authorization: { mode: 'jwt', issuer: 'https://idp.example.com', audience: ['tributary'] } },
+    (s, t) => {
+      role = new iam.Role(s, 'EcsWorker', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      t.grantWorker(role, ['default']);
+      const worker = new lambda.Function(s, 'Worker', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+        timeout: Duration.seconds(30),
+      });
+      t.addLambdaWorker('fast', worker);
+    },
+  );
+
+  it('grants Invoke on the IAM-authorized /iam copies of the worker routes, so a role needs no token', () => {
+    const invoke = statementsOfRole(template, stack, role).find((s) => actionsOf(s).includes('execute-api:Invoke'))!;
+    const arns = [invoke.Resource].flat().map((r) => JSON.stringify(r));
+    expect(arns).toHaveLength(workerRoutes.length);
+    for (const route of workerRoutes) {
+      const suffix = `/$default/${route.method}/iam${route.path.replace(/\{[^}]+\}/g, '*')}`;
+      expect(arns.filter((a) => a.includes(JSON.stringify(suffix).slice(1, -1))), route.id).toHaveLength(1);
+    }
+  });
+
+  it('points the Lambda worker at the /iam base URL', () => {
+    expect(tributary.workerApiUrl).not.toBe(tributary.apiUrl);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { TRIBUTARY_API_URL: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/iam$')])] } } },
+    });
+  });
+});
+
 describe('Tributary.addLambdaWorker', () => {
   const { stack, tributary, template } = synthTributary({ queues: twoQueues }, (s, t) => {
     const worker = new lambda.Function(s, 'Worker', {
