@@ -16,7 +16,6 @@ export default defineConfig({
     testTimeout: 30_000,
     // Hooks may start a local stack, JVM included.
     hookTimeout: 60_000,
-    // EMF metric lines would flood the output; the tests that assert them turn them back on.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_METRICS_DISABLED: 'true' },
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

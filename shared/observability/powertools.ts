@@ -24,9 +24,20 @@ export function countMetric(name: string, value = 1): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
 }
 
+/**
+ * Whether metrics are written: in Lambda, unless `POWERTOOLS_METRICS_DISABLED`
+ * says otherwise. Outside Lambda (the local stack, tests) only when
+ * `POWERTOOLS_METRICS_DISABLED=false`, so that the local sweeper does not
+ * print an EMF line every tick.
+ */
+const publishMetrics =
+  process.env.POWERTOOLS_METRICS_DISABLED !== undefined ? process.env.POWERTOOLS_METRICS_DISABLED === 'false' : process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+
 /** Writes the invocation's metrics as one EMF line, if there are any (no warning for none). */
 export function flushMetrics(): void {
-  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  if (!metrics.hasStoredMetrics()) return;
+  if (publishMetrics) metrics.publishStoredMetrics();
+  else metrics.clearMetrics();
 }
 
 export { MetricUnit };
