@@ -25,10 +25,10 @@ export function bundleName(entry: string): string {
   return basename(entry).replace(/\.[cm]?[jt]s$/, '');
 }
 
-/** The prebuilt bundle of `entry` shipped in the package, if this is the package. */
-function prebuiltCode(entry: string): lambda.Code | undefined {
+/** The prebuilt bundle of `entry` shipped in the package, if this is the package; its source map only when used. */
+function prebuiltCode(entry: string, sourceMaps: boolean): lambda.Code | undefined {
   const dir = join(PREBUILT_LAMBDA_DIR, bundleName(entry));
-  return existsSync(join(dir, 'index.mjs')) ? lambda.Code.fromAsset(dir) : undefined;
+  return existsSync(join(dir, 'index.mjs')) ? lambda.Code.fromAsset(dir, sourceMaps ? {} : { exclude: ['*.map'] }) : undefined;
 }
 
 /**
@@ -52,6 +52,11 @@ export interface FunctionWithLogGroupProps {
   readonly retryAttempts?: number;
   /** @default - the prebuilt bundle shipped in the package, else bundle `entry` with the local esbuild */
   readonly codeFactory?: CodeFactory;
+  /**
+   * Ship the source map and set `NODE_OPTIONS=--enable-source-maps`.
+   * @default false
+   */
+  readonly sourceMaps?: boolean;
 }
 
 /**
@@ -102,9 +107,9 @@ export class FunctionWithLogGroup extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       retryAttempts: props.retryAttempts,
-      environment: { ...props.environment },
+      environment: { ...props.environment, ...(props.sourceMaps === true ? { NODE_OPTIONS: '--enable-source-maps' } : {}) },
     };
-    const code = props.codeFactory ? props.codeFactory(props.entry) : prebuiltCode(props.entry);
+    const code = props.codeFactory ? props.codeFactory(props.entry) : prebuiltCode(props.entry, props.sourceMaps === true);
     this.function = code
       ? new lambda.Function(this, 'Function', { ...options, runtime: lambda.Runtime.NODEJS_24_X, code, handler: 'index.handler' })
       : new NodejsFunction(this, 'Function', {
@@ -114,7 +119,7 @@ export class FunctionWithLogGroup extends Construct {
           handler: 'handler',
           projectRoot: REPO_ROOT,
           depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-          bundling: LAMBDA_BUNDLING,
+          bundling: { ...LAMBDA_BUNDLING, sourceMap: props.sourceMaps === true },
         });
 
     // Tracing ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on

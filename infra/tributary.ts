@@ -124,7 +124,6 @@ export class Tributary extends Construct {
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-      ...(props.enableSourceMaps === true ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
     };
     const dataEnvironment: Record<string, string> = {
       ...observability,
@@ -135,10 +134,11 @@ export class Tributary extends Construct {
       [ENV.defaultQueue]: this.defaultQueue,
     };
     const worstCase = { [ENV.queueUrls]: queueUrlsWorstCaseBytes(Object.keys(queues)) };
-    const fnProps = { logRetention, removalPolicy, codeFactory: props.codeFactory };
+    const fnProps = { logRetention, removalPolicy, codeFactory: props.codeFactory, sourceMaps: props.enableSourceMaps === true };
     const newFunction = (fnId: string, entry: string, description: string, timeout: Duration, access: RouteGroup | 'sweeper', retryAttempts?: number): lambda.Function => {
       const environment = FUNCTION_ACCESS[access].tableActions.length === 0 ? observability : dataEnvironment;
-      checkEnvironmentSize(`${this.node.path}/${fnId}`, environment, worstCase);
+      const withNodeOptions = props.enableSourceMaps === true ? { ...environment, NODE_OPTIONS: '--enable-source-maps' } : environment;
+      checkEnvironmentSize(`${this.node.path}/${fnId}`, withNodeOptions, worstCase);
       const fn = new FunctionWithLogGroup(this, fnId, { ...fnProps, entry, description, timeout, environment, retryAttempts }).function;
       this.grantAccess(fn, access);
       return fn;

@@ -135,6 +135,8 @@ function expectSynthesized(outdir: string): void {
   expect(functions).toHaveLength(6);
   const assets = readdirSync(outdir).filter((f) => f.startsWith('asset.'));
   expect(assets.filter((a) => existsSync(join(outdir, a, 'index.mjs')))).toHaveLength(5);
+  // Source maps stay out of the functions unless enableSourceMaps is set.
+  expect(assets.filter((a) => existsSync(join(outdir, a, 'index.mjs.map')))).toEqual([]);
   expect(resources.filter((r) => r.Type === 'AWS::SQS::Queue')).toHaveLength(4);
   const routes = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties);
   expect(routes.filter((r) => r.AuthorizationType === 'JWT').map((r) => r.AuthorizationScopes).flat()).toContain('tributary/work');
