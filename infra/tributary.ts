@@ -1,8 +1,6 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -23,8 +21,10 @@ import { FUNCTION_ACCESS } from './function-access.ts';
 import { FunctionWithLogGroup } from './function-with-log-group.ts';
 import { TributaryAlarms } from './tributary-alarms.ts';
 import { TributaryDashboard } from './tributary-dashboard.ts';
-import type { TributaryAuthorization, TributaryJwtScopes, TributaryProps, TributaryQueueProps } from './tributary-props.ts';
+import { ACCESS_LOG_FORMAT, accessLogDestination, addTributaryRoutes } from './tributary-routes.ts';
+import type { TributaryAuthorization, TributaryProps, TributaryQueueProps } from './tributary-props.ts';
 
+export { DEFAULT_JWT_SCOPES } from './tributary-routes.ts';
 export type {
   TributaryAlarmThresholds,
   TributaryAuthorization,
@@ -42,9 +42,6 @@ const WORKER_QUEUE_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:Ch
 const DEFAULT_QUEUES: Readonly<Record<string, TributaryQueueProps>> = {
   default: { visibilityTimeout: Duration.seconds(60), maxReceiveCount: 5 },
 };
-
-/** Default JWT scope of each route group (health needs none). */
-export const DEFAULT_JWT_SCOPES: Required<TributaryJwtScopes> = { read: 'tributary/read', control: 'tributary/control', work: 'tributary/work' };
 
 /**
  * Tributary's serverless backend: the DynamoDB table, the work queues with
@@ -172,10 +169,10 @@ export class Tributary extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
-      accessLogSettings: { destination: accessLogDestination(this.accessLogGroup), format: accessLogFormat() },
+      accessLogSettings: { destination: accessLogDestination(this.accessLogGroup), format: ACCESS_LOG_FORMAT },
     });
     this.apiUrl = this.stage.url;
-    this.addRoutes();
+    addTributaryRoutes(this.api, this.functions, this.authorization);
     this.workerApiUrl = this.authorization.mode === 'jwt' ? `${this.apiUrl}${IAM_WORKER_PREFIX.slice(1)}` : this.apiUrl;
 
     if (props.alarmTopic) {
@@ -259,32 +256,6 @@ export class Tributary extends Construct {
     fn.addEnvironment(ENV.apiUrl, this.workerApiUrl);
   }
 
-  private addRoutes(): void {
-    const integrations = Object.fromEntries(
-      ROUTE_GROUPS.map((g) => [g, new HttpLambdaIntegration(`${pascal(g)}Integration`, this.functions[g])]),
-    ) as Record<RouteGroup, HttpLambdaIntegration>;
-    const auth = this.authorization;
-    const scopes = { ...DEFAULT_JWT_SCOPES, ...(auth.mode === 'jwt' ? auth.scopes : {}) };
-    const scopeOf: Record<RouteGroup, string | undefined> = { health: undefined, read: scopes.read, control: scopes.control, worker: scopes.work };
-    for (const route of routes) {
-      const scope = auth.mode === 'jwt' ? scopeOf[route.group] : undefined;
-      this.api.addRoutes({
-        path: route.path,
-        methods: [apigw.HttpMethod[route.method]],
-        integration: integrations[route.group],
-        ...(scope === undefined ? {} : { authorizationScopes: [scope] }),
-      });
-      if (auth.mode === 'jwt' && route.group === 'worker') {
-        this.api.addRoutes({
-          path: `${IAM_WORKER_PREFIX}${route.path}`,
-          methods: [apigw.HttpMethod[route.method]],
-          integration: integrations.worker,
-          authorizer: new HttpIamAuthorizer(),
-        });
-      }
-    }
-  }
-
   private queue(name: string): sqs.Queue {
     const queue = this.queues[name];
     if (queue === undefined) {
@@ -349,39 +320,4 @@ export class Tributary extends Construct {
 
 function pascal(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-/**
- * The access log group as a destination, by an ARN without the `:*` that the
- * log group's `Arn` attribute ends in: with it, drift detection reports the
- * stage as modified on every run.
- */
-function accessLogDestination(logGroup: logs.LogGroup): apigw.IAccessLogDestination {
-  return {
-    bind: () => ({
-      destinationArn: Stack.of(logGroup).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-    }),
-  };
-}
-
-/**
- * One JSON line per request, with the caller for audit: the IAM principal
- * (`userArn`) under IAM authorization, the token's `sub` under JWT.
- */
-function accessLogFormat(): AccessLogFormat {
-  return AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: '$context.requestId',
-      ip: '$context.identity.sourceIp',
-      caller: '$context.identity.caller',
-      userArn: '$context.identity.userArn',
-      jwtSub: '$context.authorizer.claims.sub',
-      requestTime: '$context.requestTime',
-      routeKey: '$context.routeKey',
-      status: '$context.status',
-      protocol: '$context.protocol',
-      responseLength: '$context.responseLength',
-      integrationError: '$context.integrationErrorMessage',
-    }),
-  );
 }
