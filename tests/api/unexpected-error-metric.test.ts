@@ -22,6 +22,7 @@ interface EmfLine {
 let handlers: Record<'read' | 'control' | 'worker', GroupHandler>;
 let sweeper: (event: unknown, context: unknown) => Promise<unknown>;
 const stdout: string[] = [];
+const stderr: string[] = [];
 
 beforeAll(async () => {
   // Before the handler modules load: Powertools reads its settings at import.
@@ -29,7 +30,7 @@ beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   process.env.POWERTOOLS_METRICS_NAMESPACE = NAMESPACE;
   process.env.POWERTOOLS_SERVICE_NAME = SERVICE;
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   handlers = {
     read: (await import('../../functions/api/read-routes.ts')).handler,
     control: (await import('../../functions/api/control-routes.ts')).handler,
@@ -41,13 +42,28 @@ beforeAll(async () => {
 afterEach(() => {
   vi.restoreAllMocks();
   stdout.length = 0;
+  stderr.length = 0;
 });
 
+/** Captures what Powertools writes: metrics (EMF) to stdout, error logs to stderr. */
 function captureStdout(): void {
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
     return true;
   });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+}
+
+/** The structured log lines written since capturing began. */
+function logLines(): Record<string, unknown>[] {
+  return [...stdout, ...stderr]
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{') && !l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** The EMF lines written to stdout since capturing began. */
@@ -81,6 +97,25 @@ describe('an unexpected error in a handler', () => {
       Namespace: NAMESPACE,
       Dimensions: [['service']],
       Metrics: [{ Name: METRIC.handledServerErrors, Unit: 'Count' }],
+    });
+  });
+
+  it('is logged as one structured JSON line with the request ids, the route, processId and task', async () => {
+    captureStdout();
+    await invokeRoute(handlers.worker, 'ClaimTask', { params: { id: 'p-42', task: 'review' }, body: { workerId: 'w-1' } });
+    vi.restoreAllMocks();
+
+    const errors = logLines().filter((l) => l.level === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      message: 'unhandled error',
+      service: SERVICE,
+      processId: 'p-42',
+      task: 'review',
+      route: 'POST /processes/{id}/tasks/{task}/claim',
+      function_request_id: expect.any(String),
+      correlation_id: expect.any(String),
+      error: expect.objectContaining({ name: expect.any(String), message: expect.any(String) }),
     });
   });
 
