@@ -64,6 +64,11 @@ describe('Tributary prop validation', () => {
     ).not.toThrow();
   });
 
+  it('accepts 15 queues: the 4 KB environment check leaves room for a realistic number', () => {
+    const queues = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [i === 0 ? 'default' : `queue-${i}`, queue]));
+    expect(() => construct({ queues })).not.toThrow();
+  });
+
   it('rejects queue names whose stack outputs would collide', () => {
     expect(() => new TributaryStack(testApp(), 'Test', { tributary: { codeFactory: inlineCode, queues: { default: queue, 'a-b': queue, a_b: queue } } })).toThrow(
       /queues "a-b" and "a_b" would both output QueueUrlab/,

@@ -255,6 +255,7 @@ describe('TributaryStack', () => {
   it('outputs the API URL, the table name and each queue URL', () => {
     template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
     template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^TributaryTable') } });
+    template.hasOutput('AlarmTopicArn', { Value: 'arn:aws:sns:eu-west-1:111111111111:ops' });
     for (const name of configuredQueues) {
       const alphanumeric = name.replace(/[^A-Za-z0-9]/g, '');
       template.hasOutput(`QueueUrl${alphanumeric}`, { Value: { Ref: Match.stringLikeRegexp(`^TributaryQueue${alphanumeric}`) } });
