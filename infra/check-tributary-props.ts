@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { QueueNameSchema } from '#config/queues.ts';
-import type { TributaryProps, TributaryQueueProps, TributaryThrottle } from './tributary-props.ts';
+import type { TributaryAlarmThresholds, TributaryProps, TributaryQueueProps, TributaryThrottle } from './tributary-props.ts';
 
 /** A `Tributary` was given props that cannot produce a working deployment. */
 export class TributaryPropsError extends Error {
@@ -24,7 +24,9 @@ const MAX_RECEIVE_COUNT = 1000;
  */
 export function checkTributaryProps(props: TributaryProps): void {
   if (props.queues !== undefined) checkQueues(props.queues);
+  checkDefaultQueue(props);
   checkAuthorization(props);
+  if (props.alarmThresholds !== undefined) checkAlarmThresholds(props.alarmThresholds);
   if (props.sweeperInterval !== undefined) checkSweeperInterval(props.sweeperInterval);
   if (props.processRetention !== undefined) checkWholeDays('processRetention', props.processRetention);
   if (props.throttle !== undefined) checkThrottle(props.throttle);
@@ -60,6 +62,40 @@ function checkQueues(queues: Readonly<Record<string, TributaryQueueProps>>): voi
   }
 }
 
+/**
+ * Tasks whose definition names no queue go to the default queue. Without one
+ * they would be SCHEDULED on a queue that does not exist, and never run.
+ */
+function checkDefaultQueue(props: TributaryProps): void {
+  const names = Object.keys(props.queues ?? { default: null });
+  const defaultQueue = props.defaultQueue ?? 'default';
+  if (!names.includes(defaultQueue)) {
+    throw new TributaryPropsError(
+      props.defaultQueue === undefined
+        ? `queues must include one named "default", or set defaultQueue to one of: ${names.join(', ')} (tasks without a queue go there)`
+        : `defaultQueue "${defaultQueue}" is not one of the configured queues: ${names.join(', ')}`,
+    );
+  }
+}
+
+function checkAlarmThresholds(t: TributaryAlarmThresholds): void {
+  const positive = (name: string, value: number | undefined): void => {
+    if (value !== undefined && (!Number.isFinite(value) || value <= 0)) throw new TributaryPropsError(`alarmThresholds.${name} must be a positive number, got ${value}`);
+  };
+  positive('apiServerErrorRatePercent', t.apiServerErrorRatePercent);
+  positive('unexpectedErrors', t.unexpectedErrors);
+  positive('dynamoThrottles', t.dynamoThrottles);
+  const periods = t.evaluationPeriods ?? 3;
+  const datapoints = t.datapointsToAlarm ?? Math.min(2, periods);
+  if (!Number.isInteger(periods) || periods < 1) throw new TributaryPropsError(`alarmThresholds.evaluationPeriods must be a positive integer, got ${periods}`);
+  if (!Number.isInteger(datapoints) || datapoints < 1 || datapoints > periods) {
+    throw new TributaryPropsError(`alarmThresholds.datapointsToAlarm must be an integer from 1 to evaluationPeriods (${periods}), got ${datapoints}`);
+  }
+  if (t.sweeperLag !== undefined && (t.sweeperLag.isUnresolved() || t.sweeperLag.toSeconds() < 60)) {
+    throw new TributaryPropsError('alarmThresholds.sweeperLag must be a concrete duration of at least 1 minute');
+  }
+}
+
 function checkAuthorization(props: TributaryProps): void {
   const auth = props.authorization;
   if (auth === undefined || auth.mode === 'iam') {
@@ -76,6 +112,11 @@ function checkAuthorization(props: TributaryProps): void {
   }
   if (!Array.isArray(auth.audience) || auth.audience.length === 0 || auth.audience.some((a) => typeof a !== 'string' || a === '')) {
     throw new TributaryPropsError('authorization mode "jwt" needs a non-empty audience list of non-empty strings');
+  }
+  for (const [group, scope] of Object.entries(auth.scopes ?? {})) {
+    if (scope !== undefined && (typeof scope !== 'string' || !/^\S+$/.test(scope))) {
+      throw new TributaryPropsError(`authorization scopes.${group} must be a non-empty scope name without spaces`);
+    }
   }
 }
 

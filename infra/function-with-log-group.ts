@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +10,26 @@ import { Construct } from 'constructs';
 
 /** The repository root: route entries in `#config/routes.ts` are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Where the published package keeps the Lambda bundles that `npm run build`
+ * made: `dist/lambda/<entry name>/index.mjs`, next to `dist/cdk/`, where this
+ * module is bundled. In the repository (`infra/`) this directory does not
+ * exist, so the repository's own synth bundles the sources instead and never
+ * picks up a stale build.
+ */
+const PREBUILT_LAMBDA_DIR = fileURLToPath(new URL('../lambda/', import.meta.url));
+
+/** The directory name of an entry's prebuilt bundle: `functions/api/read-routes.ts` → `read-routes`. */
+export function bundleName(entry: string): string {
+  return basename(entry).replace(/\.[cm]?[jt]s$/, '');
+}
+
+/** The prebuilt bundle of `entry` shipped in the package, if this is the package; its source map only when used. */
+function prebuiltCode(entry: string, sourceMaps: boolean): lambda.Code | undefined {
+  const dir = join(PREBUILT_LAMBDA_DIR, bundleName(entry));
+  return existsSync(join(dir, 'index.mjs')) ? lambda.Code.fromAsset(dir, sourceMaps ? {} : { exclude: ['*.map'] }) : undefined;
+}
 
 /**
  * Builds function code from a handler entry (relative to the repository root)
@@ -29,9 +50,33 @@ export interface FunctionWithLogGroupProps {
    * @default 2 (the Lambda default)
    */
   readonly retryAttempts?: number;
-  /** @default - bundle `entry` with the local esbuild */
+  /** @default - the prebuilt bundle shipped in the package, else bundle `entry` with the local esbuild */
   readonly codeFactory?: CodeFactory;
+  /**
+   * Ship the source map and set `NODE_OPTIONS=--enable-source-maps`.
+   * @default false
+   */
+  readonly sourceMaps?: boolean;
 }
+
+/**
+ * How the repository bundles a handler when it synthesizes from source. The
+ * package build (`scripts/build.ts`) uses the same settings, so the shipped
+ * bundles are the ones the repository's tests and synth exercise.
+ */
+export const LAMBDA_BUNDLING = {
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS dependencies call require(), which ESM lacks.
+  banner: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);",
+  // Ship the pinned SDK the tests ran against, not whatever version the runtime carries.
+  bundleAwsSDK: true,
+  minify: true,
+  // Readable stack traces when `enableSourceMaps` sets NODE_OPTIONS; the map
+  // omits the sources themselves, which would triple the asset size.
+  sourceMap: true,
+  sourcesContent: false,
+};
 
 /**
  * One Lambda function with its own log group and its own role. The explicit log
@@ -62,15 +107,11 @@ export class FunctionWithLogGroup extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       retryAttempts: props.retryAttempts,
-      environment: { ...props.environment },
+      environment: { ...props.environment, ...(props.sourceMaps === true ? { NODE_OPTIONS: '--enable-source-maps' } : {}) },
     };
-    this.function = props.codeFactory
-      ? new lambda.Function(this, 'Function', {
-          ...options,
-          runtime: lambda.Runtime.NODEJS_24_X,
-          code: props.codeFactory(props.entry),
-          handler: 'index.handler',
-        })
+    const code = props.codeFactory ? props.codeFactory(props.entry) : prebuiltCode(props.entry, props.sourceMaps === true);
+    this.function = code
+      ? new lambda.Function(this, 'Function', { ...options, runtime: lambda.Runtime.NODEJS_24_X, code, handler: 'index.handler' })
       : new NodejsFunction(this, 'Function', {
           ...options,
           runtime: lambda.Runtime.NODEJS_24_X,
@@ -78,20 +119,7 @@ export class FunctionWithLogGroup extends Construct {
           handler: 'handler',
           projectRoot: REPO_ROOT,
           depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-          environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-          bundling: {
-            format: OutputFormat.ESM,
-            mainFields: ['module', 'main'],
-            // Bundled CommonJS dependencies call require(), which ESM lacks.
-            banner: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);",
-            // Ship the pinned SDK the tests ran against, not whatever version the runtime carries.
-            bundleAwsSDK: true,
-            minify: true,
-            // Readable stack traces via NODE_OPTIONS=--enable-source-maps; the map
-            // omits the sources themselves, which would triple the asset size.
-            sourceMap: true,
-            sourcesContent: false,
-          },
+          bundling: { ...LAMBDA_BUNDLING, sourceMap: props.sourceMaps === true },
         });
 
     // Tracing ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on

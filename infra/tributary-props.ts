@@ -11,6 +11,28 @@ export interface TributaryQueueProps {
   readonly maxReceiveCount: number;
 }
 
+/**
+ * OAuth scopes that a JWT must carry for each group of routes. `GET /health`
+ * needs none.
+ */
+export interface TributaryJwtScopes {
+  /**
+   * Every other GET: definitions, processes, active tasks.
+   * @default 'tributary/read'
+   */
+  readonly read?: string;
+  /**
+   * PUT definitions, start and cancel processes.
+   * @default 'tributary/control'
+   */
+  readonly control?: string;
+  /**
+   * Claim, heartbeat, complete and fail tasks.
+   * @default 'tributary/work'
+   */
+  readonly work?: string;
+}
+
 /** How callers of the HTTP API authenticate. */
 export type TributaryAuthorization =
   | { readonly mode: 'iam' }
@@ -20,6 +42,11 @@ export type TributaryAuthorization =
       readonly issuer: string;
       /** Accepted `aud` claims (or client ids); at least one. */
       readonly audience: readonly string[];
+      /**
+       * Scopes each route group requires.
+       * @default { read: 'tributary/read', control: 'tributary/control', work: 'tributary/work' }
+       */
+      readonly scopes?: TributaryJwtScopes;
     };
 
 /** Stage-wide throttling of the HTTP API. */
@@ -30,15 +57,63 @@ export interface TributaryThrottle {
   readonly burstLimit: number;
 }
 
+/**
+ * When the alarms fire. Each alarm looks at 5-minute periods and fires only
+ * when `datapointsToAlarm` of the last `evaluationPeriods` periods breach, so
+ * one transient error does not page anybody; a DLQ message always does.
+ */
+export interface TributaryAlarmThresholds {
+  /**
+   * Percentage of API requests answered with a 5xx in a period.
+   * @default 5
+   */
+  readonly apiServerErrorRatePercent?: number;
+  /**
+   * Unexpected errors (handled 5xx responses, sweeper failures, Lambda errors) in a period.
+   * @default 3
+   */
+  readonly unexpectedErrors?: number;
+  /**
+   * DynamoDB throttled requests in a period.
+   * @default 5
+   */
+  readonly dynamoThrottles?: number;
+  /**
+   * The sweeper alarms when its oldest due item is older than this.
+   * @default Duration.minutes(10)
+   */
+  readonly sweeperLag?: Duration;
+  /**
+   * Periods looked at per evaluation.
+   * @default 3
+   */
+  readonly evaluationPeriods?: number;
+  /**
+   * Breaching periods, out of `evaluationPeriods`, that fire an alarm.
+   * @default 2
+   */
+  readonly datapointsToAlarm?: number;
+}
+
+/** Log levels of the handlers' structured logs. */
+export type TributaryLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+
 export interface TributaryProps {
   /**
    * Work queues, by name. Each gets a dead-letter queue, SSE and an SSL-only policy.
-   * @default - the queues of tributary.config.json
+   * @default { default: { visibilityTimeout: Duration.seconds(60), maxReceiveCount: 5 } }
    */
   readonly queues?: Readonly<Record<string, TributaryQueueProps>>;
   /**
+   * The queue of tasks whose definition names none. It must be one of `queues`;
+   * a deployment without a default queue is rejected.
+   * @default 'default'
+   */
+  readonly defaultQueue?: string;
+  /**
    * How API callers authenticate. IAM means SigV4-signed requests, which lets
-   * `grantWorker` scope a worker to exactly the worker routes.
+   * `grantWorker` scope a worker to exactly the worker routes. JWT requires a
+   * scope per route group.
    * @default { mode: 'iam' }
    */
   readonly authorization?: TributaryAuthorization;
@@ -53,6 +128,17 @@ export interface TributaryProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Level of the handlers' structured (Powertools) logs; sets `POWERTOOLS_LOG_LEVEL`.
+   * @default 'INFO'
+   */
+  readonly logLevel?: TributaryLogLevel;
+  /**
+   * CloudWatch namespace of the custom metrics (EMF). Each Tributary also gets
+   * its own `service` dimension, so two deployments in one account do not mix.
+   * @default 'Tributary'
+   */
+  readonly metricsNamespace?: string;
   /**
    * How often the sweeper runs: whole minutes, at least 1 (EventBridge granularity).
    * @default Duration.minutes(1)
@@ -71,7 +157,7 @@ export interface TributaryProps {
   readonly throttle?: TributaryThrottle;
   /**
    * Topic that every alarm notifies (on ALARM and on OK).
-   * @default - alarms are created without actions
+   * @default - a new SNS topic (the `alarmTopic` field); subscribe to it
    */
   readonly alarmTopic?: sns.ITopic;
   /**
@@ -81,9 +167,21 @@ export interface TributaryProps {
    */
   readonly oldestMessageAlarmThreshold?: Duration;
   /**
-   * Testing hook: builds function code from a handler entry instead of bundling
-   * it with esbuild, so that unit tests synthesize in milliseconds.
-   * @default - every handler is bundled with the local esbuild
+   * Thresholds of the other alarms.
+   * @default - see {@link TributaryAlarmThresholds}
+   */
+  readonly alarmThresholds?: TributaryAlarmThresholds;
+  /**
+   * Sets `NODE_OPTIONS=--enable-source-maps` on the functions, for stack traces
+   * that name source files. It costs cold-start time (the maps are parsed at
+   * start), so it is off unless you are debugging.
+   * @default false
+   */
+  readonly enableSourceMaps?: boolean;
+  /**
+   * Testing hook: builds function code from a handler entry instead of using
+   * the prebuilt bundles, so that unit tests synthesize in milliseconds.
+   * @default - the bundles shipped in the package (or, in the repository, bundled with the local esbuild)
    */
   readonly codeFactory?: CodeFactory;
 }

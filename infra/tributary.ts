@@ -1,8 +1,6 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,55 +8,57 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env.ts';
-import { tributaryConfig } from '#config/queues.ts';
-import { routes, sweeperEntry, type RouteSpec } from '#config/routes.ts';
+import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
+import { DEFAULT_METRICS_NAMESPACE } from '#observability/metric-names.ts';
+import { checkEnvironmentSize, queueUrlsWorstCaseBytes } from './check-environment-size.ts';
 import { checkTributaryProps, TributaryPropsError } from './check-tributary-props.ts';
+import { FUNCTION_ACCESS } from './function-access.ts';
 import { FunctionWithLogGroup } from './function-with-log-group.ts';
 import { TributaryAlarms } from './tributary-alarms.ts';
+import { TributaryDashboard } from './tributary-dashboard.ts';
+import { ACCESS_LOG_FORMAT, accessLogDestination, addTributaryRoutes } from './tributary-routes.ts';
 import type { TributaryAuthorization, TributaryProps, TributaryQueueProps } from './tributary-props.ts';
 
-export type { TributaryAuthorization, TributaryProps, TributaryQueueProps, TributaryThrottle } from './tributary-props.ts';
-
-/**
- * Routes whose handler touches neither the table nor a queue, so their role
- * gets no data access. Every id here must exist in the route table (checked).
- */
-const ROUTES_WITHOUT_DATA_ACCESS: ReadonlySet<string> = new Set(['Health']);
-
-/**
- * DynamoDB actions of the API handlers and the sweeper: exactly what the
- * adapters call (transactions are authorized per item as PutItem, UpdateItem
- * and ConditionCheckItem). No Scan, no delete, no table management. A test
- * compares this with the commands in shared/ and functions/.
- */
-const TABLE_DATA_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-];
+export { DEFAULT_JWT_SCOPES } from './tributary-routes.ts';
+export type {
+  TributaryAlarmThresholds,
+  TributaryAuthorization,
+  TributaryJwtScopes,
+  TributaryLogLevel,
+  TributaryProps,
+  TributaryQueueProps,
+  TributaryThrottle,
+} from './tributary-props.ts';
 
 /** What a worker does with its queue: receive, delete, extend the lease, and read depth. */
 const WORKER_QUEUE_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
 
+/** The queues when none are given: one queue named `default`. */
+const DEFAULT_QUEUES: Readonly<Record<string, TributaryQueueProps>> = {
+  default: { visibilityTimeout: Duration.seconds(60), maxReceiveCount: 5 },
+};
+
 /**
  * Tributary's serverless backend: the DynamoDB table, the work queues with
- * their DLQs, one Lambda function per HTTP route, the IAM-authorized HTTP API,
- * the scheduled sweeper and the alarms. Routes, queues and table indexes come
- * from `#config/*`, the same tables the local stack reads.
+ * their DLQs, the HTTP API served by one Lambda function per privilege group
+ * (health, read, control, worker), the scheduled sweeper, alarms with an SNS
+ * topic, and a dashboard.
  *
- * One function per route (not per handler module): each route gets its own
- * log group, metrics and alarms, at the cost of one more function where two
- * routes share a module.
+ * Each group's function gets exactly the IAM actions its routes use: the read
+ * function cannot write, health touches nothing. Under JWT authorization each
+ * group's routes require a scope.
  *
  * @example
- * const tributary = new Tributary(this, 'Tributary', { alarmTopic });
+ * import { Tributary } from 'tributary/cdk';
+ * const tributary = new Tributary(this, 'Tributary', {
+ *   queues: { default: { visibilityTimeout: Duration.minutes(5), maxReceiveCount: 5 } },
+ * });
+ * tributary.alarmTopic.addSubscription(new EmailSubscription('ops@example.com'));
  * tributary.grantWorker(workerTaskRole, ['default']);
  * tributary.addLambdaWorker('default', myWorkerFunction);
  */
@@ -68,28 +68,45 @@ export class Tributary extends Construct {
   public readonly queues: Readonly<Record<string, sqs.Queue>>;
   /** Dead-letter queues by work queue name. */
   public readonly dlqs: Readonly<Record<string, sqs.Queue>>;
+  /** The queue of tasks whose definition names none. */
+  public readonly defaultQueue: string;
   public readonly api: apigw.HttpApi;
   /** The `$default` stage, with throttling and access logging. */
   public readonly stage: apigw.HttpStage;
   /** Base URL of the API, ending in `/`. */
   public readonly apiUrl: string;
+  /**
+   * Base URL for workers that sign requests with SigV4: the API itself under
+   * IAM authorization, the IAM-authorized copies of the worker routes (under
+   * `/iam`) under JWT authorization.
+   */
+  public readonly workerApiUrl: string;
   public readonly accessLogGroup: logs.LogGroup;
-  /** API handler functions by route id. */
-  public readonly functions: Readonly<Record<string, lambda.Function>>;
+  /** API functions by privilege group. */
+  public readonly functions: Readonly<Record<RouteGroup, lambda.Function>>;
   public readonly sweeper: lambda.Function;
+  /** The topic every alarm notifies: the `alarmTopic` prop, or one created here. */
+  public readonly alarmTopic: sns.ITopic;
   public readonly alarms: TributaryAlarms;
+  public readonly dashboard: TributaryDashboard;
+  /** Namespace and `service` dimension of the custom metrics. */
+  public readonly metricsNamespace: string;
+  public readonly serviceName: string;
 
   private readonly queueSettings: Readonly<Record<string, TributaryQueueProps>>;
+  private readonly authorization: TributaryAuthorization;
 
   constructor(scope: Construct, id: string, props: TributaryProps = {}) {
     super(scope, id);
     checkTributaryProps(props);
-    for (const routeId of ROUTES_WITHOUT_DATA_ACCESS) {
-      if (!routes.some((r) => r.id === routeId)) throw new TributaryPropsError(`route "${routeId}" is not in the route table`);
-    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    this.queueSettings = props.queues ?? queuesFromConfig();
+    this.queueSettings = props.queues ?? DEFAULT_QUEUES;
+    this.defaultQueue = props.defaultQueue ?? 'default';
+    this.authorization = props.authorization ?? { mode: 'iam' };
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    // One service dimension per construct, so that two deployments in one account keep their metrics apart.
+    this.serviceName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
     this.table = this.createTable(removalPolicy);
     const queues: Record<string, sqs.Queue> = {};
@@ -100,79 +117,104 @@ export class Tributary extends Construct {
     this.queues = queues;
     this.dlqs = dlqs;
 
-    const environment = {
+    const observability: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: this.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+    };
+    const dataEnvironment: Record<string, string> = {
+      ...observability,
       [ENV.tableName]: this.table.tableName,
       // A JSON object of tokens: toJsonString resolves them at deploy time.
       [ENV.queueUrls]: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(queues).map(([n, q]) => [n, q.queueUrl]))),
       [ENV.retentionDays]: String((props.processRetention ?? Duration.days(30)).toDays()),
+      [ENV.defaultQueue]: this.defaultQueue,
     };
-    const fnProps = { environment, logRetention, removalPolicy, codeFactory: props.codeFactory };
+    const worstCase = { [ENV.queueUrls]: queueUrlsWorstCaseBytes(Object.keys(queues)) };
+    const fnProps = { logRetention, removalPolicy, codeFactory: props.codeFactory, sourceMaps: props.enableSourceMaps === true };
+    const newFunction = (fnId: string, entry: string, description: string, timeout: Duration, access: RouteGroup | 'sweeper', retryAttempts?: number): lambda.Function => {
+      const environment = FUNCTION_ACCESS[access].tableActions.length === 0 ? observability : dataEnvironment;
+      const withNodeOptions = props.enableSourceMaps === true ? { ...environment, NODE_OPTIONS: '--enable-source-maps' } : environment;
+      checkEnvironmentSize(`${this.node.path}/${fnId}`, withNodeOptions, worstCase);
+      const fn = new FunctionWithLogGroup(this, fnId, { ...fnProps, entry, description, timeout, environment, retryAttempts }).function;
+      this.grantAccess(fn, access);
+      return fn;
+    };
 
-    const functions: Record<string, lambda.Function> = {};
-    for (const route of routes) {
-      const fn = new FunctionWithLogGroup(this, `${route.id}Handler`, {
-        ...fnProps,
-        entry: route.entry,
-        description: `Tributary ${route.method} ${route.path}`,
-        // HTTP API waits at most 30 s for an integration.
-        timeout: Duration.seconds(10),
-      }).function;
-      if (!ROUTES_WITHOUT_DATA_ACCESS.has(route.id)) this.grantDataAccess(fn);
-      functions[route.id] = fn;
+    const functions = {} as Record<RouteGroup, lambda.Function>;
+    for (const group of ROUTE_GROUPS) {
+      const served = routes.filter((r) => r.group === group).map((r) => `${r.method} ${r.path}`);
+      // HTTP API waits at most 30 s for an integration.
+      functions[group] = newFunction(`${pascal(group)}Handler`, groupEntries[group], `Tributary ${group}: ${served.join(', ')}`.slice(0, 256), Duration.seconds(10), group);
     }
     this.functions = functions;
 
-    this.sweeper = new FunctionWithLogGroup(this, 'Sweeper', {
-      ...fnProps,
-      entry: sweeperEntry,
-      description: 'Tributary sweeper: sends owed messages, expires leases, schedules children',
-      timeout: Duration.seconds(60),
-      // The next tick sweeps again; a retry would only overlap with it.
-      retryAttempts: 0,
-    }).function;
-    this.grantDataAccess(this.sweeper);
+    // The next tick sweeps again; a retry would only overlap with it.
+    this.sweeper = newFunction('Sweeper', sweeperEntry, 'Tributary sweeper: sends owed messages, expires leases, schedules children', Duration.seconds(60), 'sweeper', 0);
+    const sweeperInterval = props.sweeperInterval ?? Duration.minutes(1);
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the Tributary sweeper',
-      schedule: events.Schedule.rate(props.sweeperInterval ?? Duration.minutes(1)),
+      schedule: events.Schedule.rate(sweeperInterval),
       targets: [new targets.LambdaFunction(this.sweeper, { retryAttempts: 0 })],
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigw.HttpApi(this, 'Api', {
-      description: 'Tributary workflow API',
+      apiName: `${Stack.of(this).stackName}-${id}`,
+      description: `Tributary workflow API (${this.node.path})`,
       createDefaultStage: false,
-      defaultAuthorizer: authorizer(props.authorization ?? { mode: 'iam' }),
+      defaultAuthorizer: this.authorization.mode === 'jwt' ? new HttpJwtAuthorizer('JwtAuthorizer', this.authorization.issuer, { jwtAudience: [...this.authorization.audience] }) : new HttpIamAuthorizer(),
     });
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
-      accessLogSettings: { destination: new apigw.LogGroupLogDestination(this.accessLogGroup), format: accessLogFormat() },
+      accessLogSettings: { destination: accessLogDestination(this.accessLogGroup), format: ACCESS_LOG_FORMAT },
     });
     this.apiUrl = this.stage.url;
-    for (const route of routes) {
-      this.api.addRoutes({
-        path: route.path,
-        methods: [apigw.HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.id}Integration`, functions[route.id]!),
-      });
-    }
+    addTributaryRoutes(this.api, this.functions, this.authorization);
+    this.workerApiUrl = this.authorization.mode === 'jwt' ? `${this.apiUrl}${IAM_WORKER_PREFIX.slice(1)}` : this.apiUrl;
 
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+    } else {
+      const topic = new sns.Topic(this, 'AlarmTopic', { displayName: `Tributary alarms (${this.node.path})`, enforceSSL: true });
+      Validations.of(topic).acknowledge({
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key (its policy cannot grant CloudWatch kms:GenerateDataKey); alarm notifications carry no sensitive data. Pass alarmTopic for a topic with a customer managed key.',
+      });
+      this.alarmTopic = topic;
+    }
     this.alarms = new TributaryAlarms(this, 'Alarms', {
       queues,
       dlqs,
       functions: [...Object.values(functions), this.sweeper],
-      alarmTopic: props.alarmTopic,
+      stage: this.stage,
+      table: this.table,
+      metricsNamespace: this.metricsNamespace,
+      serviceName: this.serviceName,
+      sweeperInterval,
+      alarmTopic: this.alarmTopic,
       oldestMessageThreshold: props.oldestMessageAlarmThreshold ?? Duration.minutes(15),
+      thresholds: props.alarmThresholds,
+    });
+    this.dashboard = new TributaryDashboard(this, 'Dashboard', {
+      alarms: this.alarms,
+      stage: this.stage,
+      table: this.table,
+      functions: { ...functions, sweeper: this.sweeper },
+      queues,
+      dlqs,
     });
   }
 
   /**
    * Lets a worker (an ECS task role, an EC2 instance role, a Lambda function)
    * consume the given queues and call exactly the worker routes (claim,
-   * heartbeat, complete, fail) with SigV4. Nothing else: no table access, no
-   * other route, no sending. With JWT authorization the Invoke permission has
-   * no effect (API Gateway checks the token instead), the queue permissions do.
+   * heartbeat, complete, fail) with SigV4: at `apiUrl` under IAM
+   * authorization, at `workerApiUrl` (the `/iam` copies) under JWT. Nothing
+   * else: no table access, no other route, no sending.
    *
    * @param queueNames queues the worker consumes; @default all work queues
    * @throws {@link TributaryPropsError} for an unknown queue name
@@ -180,10 +222,11 @@ export class Tributary extends Construct {
   public grantWorker(grantee: iam.IGrantable, queueNames: readonly string[] = Object.keys(this.queues)): iam.Grant {
     const queues = queueNames.map((name) => this.queue(name));
     const grants = queues.map((queue) => queue.grant(grantee, ...WORKER_QUEUE_ACTIONS));
+    const prefix = this.authorization.mode === 'jwt' ? IAM_WORKER_PREFIX : '';
     const invoke = iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: routes.filter((r) => r.worker === true).map((r) => this.routeArn(r)),
+      resourceArns: routes.filter((r) => r.group === 'worker').map((r) => this.routeArn(r, prefix)),
     });
     return grants.reduce((all, g) => all.combine(g), invoke);
   }
@@ -191,7 +234,9 @@ export class Tributary extends Construct {
   /**
    * Runs `fn` as a worker of one queue: an SQS event source with partial batch
    * failures, `grantWorker` for that queue, and `TRIBUTARY_API_URL` in its
-   * environment.
+   * environment (`workerApiUrl`). The worker signs its calls with SigV4 in
+   * both authorization modes: under JWT, the worker routes are also served
+   * with IAM authorization under `/iam`, so a Lambda worker needs no token.
    *
    * @throws {@link TributaryPropsError} for an unknown queue, or when the
    * queue's visibility timeout is shorter than the function's timeout (Lambda
@@ -208,7 +253,7 @@ export class Tributary extends Construct {
     }
     fn.addEventSource(new SqsEventSource(queue, { reportBatchItemFailures: true }));
     this.grantWorker(fn, [queueName]);
-    fn.addEnvironment(ENV.apiUrl, this.apiUrl);
+    fn.addEnvironment(ENV.apiUrl, this.workerApiUrl);
   }
 
   private queue(name: string): sqs.Queue {
@@ -220,18 +265,21 @@ export class Tributary extends Construct {
   }
 
   /** The execute-api ARN of one route on the `$default` stage; `{param}` segments match any value. */
-  private routeArn(route: RouteSpec): string {
-    return this.api.arnForExecuteApi(route.method, route.path.replace(/\{[^}]+\}/g, '*'), this.stage.stageName);
+  private routeArn(route: RouteSpec, prefix = ''): string {
+    return this.api.arnForExecuteApi(route.method, `${prefix}${route.path}`.replace(/\{[^}]+\}/g, '*'), this.stage.stageName);
   }
 
-  /** Read/write on the table and its declared indexes (by name, no `index/*`), and send to every work queue. */
-  private grantDataAccess(fn: lambda.Function): void {
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: TABLE_DATA_ACTIONS,
-      resourceArns: [this.table.tableArn, ...INDEXES.map((i) => `${this.table.tableArn}/index/${i.indexName}`)],
-    });
-    for (const queue of Object.values(this.queues)) queue.grantSendMessages(fn);
+  /** The table actions of `FUNCTION_ACCESS` on the table and its declared indexes (by name, no `index/*`), and sends when listed. */
+  private grantAccess(fn: lambda.Function, access: RouteGroup | 'sweeper'): void {
+    const { tableActions, sendMessages } = FUNCTION_ACCESS[access];
+    if (tableActions.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: [...tableActions],
+        resourceArns: [this.table.tableArn, ...INDEXES.map((i) => `${this.table.tableArn}/index/${i.indexName}`)],
+      });
+    }
+    if (sendMessages) for (const queue of Object.values(this.queues)) queue.grantSendMessages(fn);
   }
 
   private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
@@ -270,37 +318,6 @@ export class Tributary extends Construct {
   }
 }
 
-/** The queues of tributary.config.json, as construct props. */
-function queuesFromConfig(): Record<string, TributaryQueueProps> {
-  return Object.fromEntries(
-    Object.entries(tributaryConfig.queues).map(([name, q]) => [
-      name,
-      { visibilityTimeout: Duration.seconds(q.visibilityTimeoutSeconds), maxReceiveCount: q.maxReceiveCount },
-    ]),
-  );
-}
-
-function authorizer(auth: TributaryAuthorization): apigw.IHttpRouteAuthorizer {
-  return auth.mode === 'jwt'
-    ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: [...auth.audience] })
-    : new HttpIamAuthorizer();
-}
-
-/** One JSON line per request, with the caller's identity (IAM) for audit. */
-function accessLogFormat(): AccessLogFormat {
-  return AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: '$context.requestId',
-      ip: '$context.identity.sourceIp',
-      caller: '$context.identity.caller',
-      user: '$context.identity.user',
-      userArn: '$context.identity.userArn',
-      requestTime: '$context.requestTime',
-      routeKey: '$context.routeKey',
-      status: '$context.status',
-      protocol: '$context.protocol',
-      responseLength: '$context.responseLength',
-      integrationError: '$context.integrationErrorMessage',
-    }),
-  );
+function pascal(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

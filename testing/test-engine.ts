@@ -45,7 +45,7 @@ export interface IdleReport {
   /** Tasks whose handler ran, in order, with how each run ended. */
   readonly ran: readonly { processId: string; task: string; attempt: number; outcome: string }[];
   /** What the sweeper did, summed over the rounds. */
-  readonly swept: Omit<SweepStats, 'examined'>;
+  readonly swept: Omit<SweepStats, 'examined' | 'lagMs'>;
 }
 
 /** Thrown by the store when a crash was injected: the call dies after its write took effect. */

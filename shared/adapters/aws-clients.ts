@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { METRIC } from '#observability/metric-names.ts';
+import { countMetric, tracer } from '#observability/powertools.ts';
 import { recordDynamoCapacity, recordSqsRequest } from './capacity-meter.ts';
 
 /**
@@ -47,6 +49,8 @@ export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDo
     },
     { step: 'initialize', name: 'tributaryCapacityMeter' },
   );
+  // X-Ray subsegments per call when tracing is active (a no-op outside Lambda).
+  tracer.captureAWSv3Client(client);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -58,10 +62,16 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
     ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
   });
   addInterceptor(client, 'sqs', options.interceptor);
+  tracer.captureAWSv3Client(client);
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       recordSqsRequest();
-      return next(args);
+      const result = await next(args);
+      // Every task message sent (first send or resend) counts as a task scheduled.
+      const input = args.input as { Entries?: unknown[] };
+      if (context.commandName === 'SendMessageCommand') countMetric(METRIC.tasksScheduled);
+      if (context.commandName === 'SendMessageBatchCommand') countMetric(METRIC.tasksScheduled, input.Entries?.length ?? 0);
+      return result;
     },
     { step: 'initialize', name: 'tributaryRequestMeter' },
   );

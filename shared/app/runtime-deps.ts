@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AppDeps } from './deps.ts';
+import { logger } from '#observability/powertools.ts';
 import { createDepsFromEnv } from './create-deps.ts';
 
 let deps: AppDeps | undefined;
@@ -14,7 +15,10 @@ const scoped = new AsyncLocalStorage<AppDeps>();
 export function runtimeDeps(): AppDeps {
   const own = scoped.getStore();
   if (own) return own;
-  deps ??= createDepsFromEnv();
+  deps ??= {
+    ...createDepsFromEnv(),
+    log: { warn: (message, fields) => logger.warn(message, fields ?? {}), error: (message, fields) => logger.error(message, fields ?? {}) },
+  };
   return deps;
 }
 

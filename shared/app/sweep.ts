@@ -15,6 +15,8 @@ export interface SweepStats {
   readonly followedUp: number;
   readonly processesRepaired: number;
   readonly errors: number;
+  /** How overdue the oldest due item was (ms; 0 when nothing was due): the sweeper's lag. */
+  readonly lagMs: number;
 }
 
 type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | undefined;
@@ -34,7 +36,8 @@ type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | un
 export async function sweep(deps: AppDeps, options: { maxItems?: number } = {}): Promise<SweepStats> {
   const now = deps.now();
   const due = await deps.sweepIndex.due({ now, maxItems: options.maxItems ?? 500 });
-  const stats = { examined: due.length, resent: 0, reenqueued: 0, followedUp: 0, processesRepaired: 0, errors: 0 };
+  const lagMs = due.length === 0 ? 0 : Math.max(0, now - Math.min(...due.map((d) => d.sweepAt)));
+  const stats = { examined: due.length, resent: 0, reenqueued: 0, followedUp: 0, processesRepaired: 0, errors: 0, lagMs };
   await budgetedPass(due, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([item]) => {
     if (!item) return;
     try {

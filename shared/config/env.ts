@@ -9,6 +9,11 @@ export const ENV = {
   queueUrls: 'TRIBUTARY_QUEUE_URLS',
   /** Whole days a finished process is kept before DynamoDB TTL removes it. Optional. */
   retentionDays: 'TRIBUTARY_RETENTION_DAYS',
+  /**
+   * The queue of tasks whose definition names none (the construct's
+   * `defaultQueue`, `default` unless set). Optional: absent means `default`.
+   */
+  defaultQueue: 'TRIBUTARY_DEFAULT_QUEUE',
   /** Base URL of the HTTP API, set on Lambda workers. */
   apiUrl: 'TRIBUTARY_API_URL',
   /** Optional tuning: how long a SCHEDULED task may wait unclaimed before its message is resent. */
@@ -30,16 +35,19 @@ const RuntimeEnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  [ENV.defaultQueue]: z.string().min(1).optional(),
 });
 
 export interface RuntimeEnv {
   readonly tableName: string;
   /** Queue name to queue URL. */
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The queue of tasks whose definition names none. */
+  readonly defaultQueue: string;
 }
 
 /** Reads and validates the handler environment. Throws at cold start when misconfigured. */
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   const parsed = RuntimeEnvSchema.parse(env);
-  return { tableName: parsed[ENV.tableName], queueUrls: parsed[ENV.queueUrls] };
+  return { tableName: parsed[ENV.tableName], queueUrls: parsed[ENV.queueUrls], defaultQueue: parsed[ENV.defaultQueue] ?? 'default' };
 }

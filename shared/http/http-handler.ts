@@ -1,9 +1,13 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type ProblemDetail } from '#domain/errors.ts';
 import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
+import { METRIC } from '#observability/metric-names.ts';
+import { countMetric, flushMetrics, logger, tracer } from '#observability/powertools.ts';
 import { errorResponse, jsonResponse } from './error-response.ts';
 
 /** Largest request body accepted (bytes). Outputs and inputs must fit a DynamoDB item with room to spare. */
@@ -32,12 +36,21 @@ export interface HttpHandlerSpec<P extends z.ZodType, Q extends z.ZodType, B ext
    */
   readonly decodeBody?: (raw: string, contentType: string) => unknown;
   readonly handle: (req: HttpRequest<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<HttpResult>;
+  /**
+   * Called with the response status, for outcome metrics (tasks completed,
+   * stale results rejected). Runs in the handler layer, so the use cases stay
+   * free of metrics.
+   */
+  readonly onResult?: (status: number) => void;
 }
 
 /**
  * Builds a thin API Gateway (payload v2) handler: headers are normalised, the
- * body's size and media type are checked, params, query and body are parsed with
- * zod (400 naming each problem), and typed errors are mapped to statuses.
+ * body's size (on every route) and media type are checked, params, query and
+ * body are parsed with zod (400 naming each problem), and typed errors are
+ * mapped to statuses. Every log line carries the Lambda and API request ids,
+ * the route, and the `processId` and `task` of the path; a 5xx response counts
+ * in the `HandledServerErrors` metric, which an alarm watches.
  *
  * @example
  * export const handler = httpHandler({
@@ -49,24 +62,44 @@ export function httpHandler<P extends z.ZodType = z.ZodType, Q extends z.ZodType
   spec: HttpHandlerSpec<P, Q, B>,
 ): middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .handler(async (event) => {
+      logger.setCorrelationId(event.requestContext?.requestId);
+      logger.appendKeys({
+        route: event.routeKey,
+        ...(event.pathParameters?.id === undefined ? {} : { processId: event.pathParameters.id }),
+        ...(event.pathParameters?.task === undefined ? {} : { task: event.pathParameters.task }),
+      });
+      let response: APIGatewayProxyStructuredResultV2;
       try {
         const params = parseWith(spec.params, event.pathParameters ?? {}, 'path');
         const query = parseWith(spec.query, event.queryStringParameters ?? {}, 'query');
-        const body = spec.body || spec.decodeBody ? decodeBody(event, spec) : undefined;
+        const raw = rawBody(event);
+        const body = spec.body || spec.decodeBody ? decodeBody(raw, event, spec) : undefined;
         const result = await spec.handle({ params, query, body, event } as HttpRequest<z.infer<P>, z.infer<Q>, z.infer<B>>);
-        return jsonResponse(result.status, result.body);
+        response = jsonResponse(result.status, result.body);
       } catch (error) {
-        return errorResponse(error);
+        response = errorResponse(error, (message, e) => (e instanceof Error ? logger.error(message, e) : logger.error(message, { error: String(e) })));
       }
+      const status = response.statusCode ?? 200;
+      if (status >= 500) countMetric(METRIC.handledServerErrors);
+      spec.onResult?.(status);
+      flushMetrics();
+      return response;
     });
 }
 
-function decodeBody<B extends z.ZodType>(event: APIGatewayProxyEventV2, spec: HttpHandlerSpec<z.ZodType, z.ZodType, B>): unknown {
+/** The body as text, refused beyond {@link MAX_BODY_BYTES} whether or not the route reads it. */
+function rawBody(event: APIGatewayProxyEventV2): string {
   const raw = event.body === undefined || event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const size = Buffer.byteLength(raw, 'utf8');
   if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError('request body', size, MAX_BODY_BYTES);
+  return raw;
+}
+
+function decodeBody<B extends z.ZodType>(raw: string, event: APIGatewayProxyEventV2, spec: HttpHandlerSpec<z.ZodType, z.ZodType, B>): unknown {
   const contentType = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (spec.decodeBody) return spec.decodeBody(raw, contentType);
   if (raw.trim() === '') return parseWith(spec.body, {}, 'body');

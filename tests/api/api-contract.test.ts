@@ -105,6 +105,10 @@ describe('definitions', () => {
     const big = await api.request<ErrorBody>('POST', '/processes', { definition: 'x', input: 'z'.repeat(300 * 1024) });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('PayloadTooLarge');
+    // Routes that read no body refuse an oversized one too.
+    const cancel = await api.request<ErrorBody>('POST', '/processes/no-such-process/cancel', 'z'.repeat(300 * 1024), { 'content-type': 'text/plain' });
+    expect(cancel.status).toBe(413);
+    expect(cancel.body.error.code).toBe('PayloadTooLarge');
   });
 
   it('lists definitions with pagination', async () => {

@@ -37,3 +37,23 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 });
+
+describe('cdk-nag AwsSolutions with the created alarm topic and JWT authorization', () => {
+  const app = testApp();
+  const stack = new TributaryStack(app, 'Tributary', {
+    tributary: { codeFactory: inlineCode, authorization: { mode: 'jwt', issuer: 'https://idp.example.com', audience: ['tributary'] } },
+  });
+
+  it('finds no unacknowledged violation', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  it('acknowledges SNS2 on the topic only, with the reason (CloudWatch cannot use the AWS managed key)', () => {
+    const topicAcks = acknowledgements(stack).filter((a) => !a.id.includes('IAM5'));
+    expect(topicAcks).toHaveLength(1);
+    expect(topicAcks[0]!.id).toMatch(/AwsSolutions-SNS2$/);
+    expect(topicAcks[0]!.path).toMatch(/\/AlarmTopic$/);
+    expect(topicAcks[0]!.reason).toMatch(/CloudWatch alarms cannot publish/);
+  });
+});

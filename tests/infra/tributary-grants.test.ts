@@ -5,9 +5,11 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { routes } from '#config/routes.ts';
+import { ROUTE_GROUPS, routes, type RouteGroup } from '#config/routes.ts';
 import { INDEXES } from '#config/table.ts';
+import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { REPO_ROOT } from '../../infra/function-with-log-group.ts';
+import { COMMAND_ACTIONS } from './command-actions.ts';
 import { actionsOf, synthTributary } from './test-app.ts';
 
 interface Statement {
@@ -16,7 +18,7 @@ interface Statement {
   Effect: string;
 }
 
-const workerRoutes = routes.filter((r) => r.worker === true);
+const workerRoutes = routes.filter((r) => r.group === 'worker');
 const twoQueues = {
   default: { visibilityTimeout: Duration.seconds(60), maxReceiveCount: 5 },
   fast: { visibilityTimeout: Duration.seconds(30), maxReceiveCount: 3 },
@@ -82,6 +84,41 @@ describe('Tributary.grantWorker', () => {
   });
 });
 
+describe('Tributary.grantWorker and addLambdaWorker under JWT authorization', () => {
+  let role!: iam.Role;
+  const { stack, tributary, template } = synthTributary(
+    { queues: twoQueues, authorization: { mode: 'jwt', issuer: 'https://idp.example.com', audience: ['tributary'] } },
+    (s, t) => {
+      role = new iam.Role(s, 'EcsWorker', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      t.grantWorker(role, ['default']);
+      const worker = new lambda.Function(s, 'Worker', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+        timeout: Duration.seconds(30),
+      });
+      t.addLambdaWorker('fast', worker);
+    },
+  );
+
+  it('grants Invoke on the IAM-authorized /iam copies of the worker routes, so a role needs no token', () => {
+    const invoke = statementsOfRole(template, stack, role).find((s) => actionsOf(s).includes('execute-api:Invoke'))!;
+    const arns = [invoke.Resource].flat().map((r) => JSON.stringify(r));
+    expect(arns).toHaveLength(workerRoutes.length);
+    for (const route of workerRoutes) {
+      const suffix = `/$default/${route.method}/iam${route.path.replace(/\{[^}]+\}/g, '*')}`;
+      expect(arns.filter((a) => a.includes(JSON.stringify(suffix).slice(1, -1))), route.id).toHaveLength(1);
+    }
+  });
+
+  it('points the Lambda worker at the /iam base URL', () => {
+    expect(tributary.workerApiUrl).not.toBe(tributary.apiUrl);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { TRIBUTARY_API_URL: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/iam$')])] } } },
+    });
+  });
+});
+
 describe('Tributary.addLambdaWorker', () => {
   const { stack, tributary, template } = synthTributary({ queues: twoQueues }, (s, t) => {
     const worker = new lambda.Function(s, 'Worker', {
@@ -124,36 +161,51 @@ describe('Tributary.addLambdaWorker', () => {
   });
 });
 
-describe('Tributary handler permissions', () => {
-  const { stack, tributary, template } = synthTributary();
+describe('Tributary function permissions, per privilege group', () => {
+  const { stack, tributary, template } = synthTributary({ queues: twoQueues });
+  const tableArn = { 'Fn::GetAtt': [logicalId(stack, tributary.table), 'Arn'] };
+  const tableResources = [tableArn, ...INDEXES.map((i) => ({ 'Fn::Join': ['', [tableArn, `/index/${i.indexName}`]] }))];
+  const functionsByAccess: [keyof typeof FUNCTION_ACCESS, lambda.Function][] = [...ROUTE_GROUPS.map((g) => [g, tributary.functions[g]] as [RouteGroup, lambda.Function]), ['sweeper', tributary.sweeper]];
 
-  it('gives API handlers and the sweeper table read/write on the table and its named indexes only', () => {
-    const tableArn = { 'Fn::GetAtt': [logicalId(stack, tributary.table), 'Arn'] };
-    const expected = [tableArn, ...INDEXES.map((i) => ({ 'Fn::Join': ['', [tableArn, `/index/${i.indexName}`]] }))];
-    const withData = [...routes.filter((r) => r.id !== 'Health').map((r) => tributary.functions[r.id]!), tributary.sweeper];
-    for (const fn of withData) {
-      const dynamo = statementsOfRole(template, stack, fn.role as iam.Role).find((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))!;
-      expect([dynamo.Resource].flat()).toEqual(expect.arrayContaining(expected));
-      expect([dynamo.Resource].flat()).toHaveLength(expected.length);
-      expect(actionsOf(dynamo)).toContain('dynamodb:UpdateItem');
-      expect(actionsOf(dynamo).filter((a) => a.includes('*'))).toEqual([]);
+  it.each(functionsByAccess)('%s gets exactly its table actions, on the table and its named indexes only', (access, fn) => {
+    const statements = statementsOfRole(template, stack, fn.role as iam.Role);
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    const expected = [...FUNCTION_ACCESS[access].tableActions].sort();
+    if (expected.length === 0) {
+      expect(dynamo).toEqual([]);
+      return;
     }
+    expect(dynamo).toHaveLength(1);
+    expect(actionsOf(dynamo[0]!)).toEqual(expected);
+    expect([dynamo[0]!.Resource].flat()).toEqual(expect.arrayContaining(tableResources));
+    expect([dynamo[0]!.Resource].flat()).toHaveLength(tableResources.length);
   });
 
-  it('grants every DynamoDB action that the deployed code calls (drift check)', () => {
+  it.each(functionsByAccess)('%s may send to the work queues only if its routes schedule tasks', (access, fn) => {
+    const sends = statementsOfRole(template, stack, fn.role as iam.Role).filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    if (!FUNCTION_ACCESS[access].sendMessages) {
+      expect(sends).toEqual([]);
+      return;
+    }
+    const queueArns = sends.flatMap((s) => [s.Resource].flat());
+    expect(queueArns).toEqual(expect.arrayContaining(Object.values(tributary.queues).map((q) => ({ 'Fn::GetAtt': [logicalId(stack, q), 'Arn'] }))));
+  });
+
+  it('gives the read function no write action and the health function nothing but logs and tracing', () => {
+    expect(FUNCTION_ACCESS.read.tableActions.filter((a) => /Put|Update|Delete|Write|ConditionCheck/.test(a))).toEqual([]);
+    const health = statementsOfRole(template, stack, tributary.functions.health.role as iam.Role).flatMap(actionsOf);
+    expect(health.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  it('grants the sweeper every DynamoDB action that the deployed code calls (drift check)', () => {
     const sweeperActions = statementsOfRole(template, stack, tributary.sweeper.role as iam.Role).flatMap(actionsOf);
     const commands = dynamoCommandsInDeployedCode();
     expect(commands).toContain('QueryCommand');
     for (const command of commands) {
       const needed = COMMAND_ACTIONS[command];
-      expect(needed, `no IAM mapping for ${command}; add one here and to TABLE_DATA_ACTIONS`).toBeDefined();
+      expect(needed, `no IAM mapping for ${command}; add one here and to FUNCTION_ACCESS`).toBeDefined();
       expect(sweeperActions, command).toEqual(expect.arrayContaining(needed!));
     }
-  });
-
-  it('gives the health handler only its own log group and tracing', () => {
-    const actions = statementsOfRole(template, stack, tributary.functions.Health!.role as iam.Role).flatMap(actionsOf);
-    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   it('uses Resource "*" only for the X-Ray actions (the acknowledged IAM5 finding)', () => {
@@ -165,21 +217,6 @@ describe('Tributary handler permissions', () => {
     expect(new Set(onStar.flatMap(actionsOf))).toEqual(new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']));
   });
 });
-
-/** IAM actions each DynamoDB SDK command needs (document client and low-level names). */
-const COMMAND_ACTIONS: Record<string, string[]> = {
-  GetCommand: ['dynamodb:GetItem'],
-  GetItemCommand: ['dynamodb:GetItem'],
-  BatchGetCommand: ['dynamodb:BatchGetItem'],
-  BatchGetItemCommand: ['dynamodb:BatchGetItem'],
-  QueryCommand: ['dynamodb:Query'],
-  PutCommand: ['dynamodb:PutItem'],
-  PutItemCommand: ['dynamodb:PutItem'],
-  UpdateCommand: ['dynamodb:UpdateItem'],
-  UpdateItemCommand: ['dynamodb:UpdateItem'],
-  TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-  TransactWriteItemsCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-};
 
 /** SDK commands instantiated in the code that ships to Lambda (shared/ and functions/), SQS ones excluded. */
 function dynamoCommandsInDeployedCode(): Set<string> {

@@ -35,6 +35,12 @@ describe('Tributary prop validation', () => {
     ['throttle burst fractional', { throttle: { rateLimit: 10, burstLimit: 2.5 } }, /throttle.burstLimit must be a positive integer/],
     ['oldest-message alarm under a minute', { oldestMessageAlarmThreshold: Duration.seconds(30) }, /oldestMessageAlarmThreshold must be at least 1 minute/],
     ['removal policy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy SNAPSHOT is not supported/],
+    ['queues without a default queue', { queues: { fast: queue, slow: queue } }, /queues must include one named "default", or set defaultQueue to one of: fast, slow/],
+    ['a defaultQueue that is not configured', { queues: { fast: queue }, defaultQueue: 'slow' }, /defaultQueue "slow" is not one of the configured queues: fast/],
+    ['a JWT scope with a space', { authorization: { mode: 'jwt', issuer: 'https://idp.example.com', audience: ['a'], scopes: { read: 'a b' } } }, /scopes.read must be a non-empty scope name/],
+    ['datapointsToAlarm above evaluationPeriods', { alarmThresholds: { evaluationPeriods: 2, datapointsToAlarm: 3 } }, /datapointsToAlarm must be an integer from 1 to evaluationPeriods \(2\), got 3/],
+    ['a negative error threshold', { alarmThresholds: { unexpectedErrors: -1 } }, /alarmThresholds.unexpectedErrors must be a positive number/],
+    ['so many queues that the environment may exceed 4 KB', { queues: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [i === 0 ? 'default' : `queue-number-${i}`, queue])) }, /environment of function .* may reach \d+ bytes once deployed, over Lambda's 4096-byte limit; the largest is TRIBUTARY_QUEUE_URLS/],
   ];
 
   it.each(invalid)('rejects %s', (_name, props, message) => {
@@ -46,7 +52,9 @@ describe('Tributary prop validation', () => {
     expect(() =>
       construct({
         queues: { 'a-b_C9': { visibilityTimeout: Duration.hours(12), maxReceiveCount: 1000 }, zero: { visibilityTimeout: Duration.seconds(0), maxReceiveCount: 1 } },
-        authorization: { mode: 'jwt', issuer: 'https://idp.example.com', audience: ['a', 'b'] },
+        defaultQueue: 'zero',
+        authorization: { mode: 'jwt', issuer: 'https://idp.example.com', audience: ['a', 'b'], scopes: { read: 'r', control: 'c', work: 'w' } },
+        alarmThresholds: { evaluationPeriods: 1, datapointsToAlarm: 1, sweeperLag: Duration.minutes(1) },
         sweeperInterval: Duration.minutes(1),
         processRetention: Duration.days(1),
         throttle: { rateLimit: 0.5, burstLimit: 1 },
@@ -56,8 +64,13 @@ describe('Tributary prop validation', () => {
     ).not.toThrow();
   });
 
+  it('accepts 15 queues: the 4 KB environment check leaves room for a realistic number', () => {
+    const queues = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [i === 0 ? 'default' : `queue-${i}`, queue]));
+    expect(() => construct({ queues })).not.toThrow();
+  });
+
   it('rejects queue names whose stack outputs would collide', () => {
-    expect(() => new TributaryStack(testApp(), 'Test', { tributary: { codeFactory: inlineCode, queues: { 'a-b': queue, a_b: queue } } })).toThrow(
+    expect(() => new TributaryStack(testApp(), 'Test', { tributary: { codeFactory: inlineCode, queues: { default: queue, 'a-b': queue, a_b: queue } } })).toThrow(
       /queues "a-b" and "a_b" would both output QueueUrlab/,
     );
   });

@@ -2,12 +2,13 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { tributaryConfig } from '#config/queues.ts';
-import { routes } from '#config/routes.ts';
+import { ROUTE_GROUPS } from '#config/routes.ts';
+import { METRIC } from '#observability/metric-names.ts';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { TributaryStack } from '../../infra/tributary-stack.ts';
 import { inlineCode, synthTributary, testApp } from './test-app.ts';
 
-const functionCount = routes.length + 1; // one per route, plus the sweeper
+const functionCount = ROUTE_GROUPS.length + 1; // one per privilege group, plus the sweeper
 const configuredQueues = Object.keys(tributaryConfig.queues);
 
 describe('Tributary resources with default props', () => {
@@ -100,12 +101,31 @@ describe('Tributary resources with default props', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
       Environment: {
-        Variables: {
-          TRIBUTARY_TABLE_NAME: { Ref: Match.stringLikeRegexp('^TributaryTable') },
-          TRIBUTARY_QUEUE_URLS: Match.anyValue(),
-          TRIBUTARY_RETENTION_DAYS: '30',
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('Tributary'),
+          POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: Match.absent(),
+        }),
+      },
+    });
+    // Every function but health reaches the table and queues.
+    const withData = Object.values(template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Environment: {
+          Variables: {
+            TRIBUTARY_TABLE_NAME: { Ref: Match.stringLikeRegexp('^TributaryTable') },
+            TRIBUTARY_QUEUE_URLS: Match.anyValue(),
+            TRIBUTARY_RETENTION_DAYS: '30',
+            TRIBUTARY_DEFAULT_QUEUE: 'default',
+          },
         },
       },
+    }));
+    expect(withData).toHaveLength(functionCount - 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Tributary health'),
+      Environment: { Variables: { TRIBUTARY_TABLE_NAME: Match.absent(), TRIBUTARY_QUEUE_URLS: Match.absent() } },
     });
     // One log group per function, plus the API access logs; all with a retention.
     template.resourceCountIs('AWS::Logs::LogGroup', functionCount + 1);
@@ -120,22 +140,61 @@ describe('Tributary resources with default props', () => {
     });
   });
 
-  it('creates the alarms: DLQ depth and oldest message per queue, errors and throttles per function', () => {
+  it('creates the alarms: API 5xx rate, unexpected errors, throttles, sweeper, and DLQ depth and oldest message per queue', () => {
     const q = configuredQueues.length;
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * q + 2 * functionCount);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 2 * q);
     const count = (metricName: string) => Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } })).length;
     expect(count('ApproximateNumberOfMessagesVisible')).toBe(q);
     expect(count('ApproximateAgeOfOldestMessage')).toBe(q);
-    expect(count('Errors')).toBe(functionCount);
-    expect(count('Throttles')).toBe(functionCount);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('Dlq'), 'QueueName'] } }],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
+      EvaluationPeriods: 1,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
-    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent(), TreatMissingData: 'notBreaching' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    // Unexpected errors: the handlers' own metric, 3 in each of 2 of 3 periods (one transient error does not page).
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Tributary',
+      MetricName: METRIC.handledServerErrors,
+      Dimensions: [{ Name: 'service', Value: Match.stringLikeRegexp('Tributary') }],
+      Statistic: 'Sum',
+      Threshold: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)' })]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'SUM([reads, writes])' })]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC.sweeperRuns,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRIC.sweeperLag, Statistic: 'Maximum', Threshold: 600_000 });
+  });
+
+  it('creates an SSL-only alarm topic that every alarm notifies, on ALARM and on OK', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const topic = { Ref: Match.stringLikeRegexp('^TributaryAlarmTopic') };
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('creates a dashboard of the custom metrics and the alarms', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    for (const name of Object.values(METRIC)) expect(body, name).toContain(name);
+    expect(body).toContain('alarm');
   });
 });
 
@@ -158,8 +217,23 @@ describe('Tributary resources with custom props', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 300, RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 30, RedrivePolicy: Match.objectLike({ maxReceiveCount: 1 }) });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
-    template.allResourcesProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TRIBUTARY_RETENTION_DAYS: '7' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TRIBUTARY_RETENTION_DAYS: '7' }) } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
+  });
+});
+
+describe('Tributary logging and source maps', () => {
+  it('sets the log level and NODE_OPTIONS=--enable-source-maps only when asked', () => {
+    const { template } = synthTributary({ logLevel: 'DEBUG', enableSourceMaps: true, metricsNamespace: 'Acme/Workflows' });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG', NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Acme/Workflows' }) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Acme/Workflows', MetricName: METRIC.handledServerErrors });
+  });
+
+  it('passes a defaultQueue other than "default" to the handlers', () => {
+    const { template } = synthTributary({ queues: { main: { visibilityTimeout: Duration.seconds(60), maxReceiveCount: 5 } }, defaultQueue: 'main' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TRIBUTARY_DEFAULT_QUEUE: 'main' }) } });
   });
 });
 
@@ -170,7 +244,8 @@ describe('TributaryStack', () => {
   });
   const template = Template.fromStack(stack);
 
-  it('wires every alarm to the topic, on ALARM and on OK', () => {
+  it('wires every alarm to the topic given, and creates none', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 0);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:ops'],
       OKActions: ['arn:aws:sns:eu-west-1:111111111111:ops'],
@@ -180,6 +255,7 @@ describe('TributaryStack', () => {
   it('outputs the API URL, the table name and each queue URL', () => {
     template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
     template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^TributaryTable') } });
+    template.hasOutput('AlarmTopicArn', { Value: 'arn:aws:sns:eu-west-1:111111111111:ops' });
     for (const name of configuredQueues) {
       const alphanumeric = name.replace(/[^A-Za-z0-9]/g, '');
       template.hasOutput(`QueueUrl${alphanumeric}`, { Value: { Ref: Match.stringLikeRegexp(`^TributaryQueue${alphanumeric}`) } });
@@ -188,11 +264,11 @@ describe('TributaryStack', () => {
 });
 
 /**
- * Decodes TRIBUTARY_QUEUE_URLS of the first function: queue name to the
+ * Decodes TRIBUTARY_QUEUE_URLS of the first function that has it: queue name to the
  * logical id of the queue whose URL (Ref) it holds.
  */
 function queueUrlsOf(template: Template): Record<string, string> {
-  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { TRIBUTARY_QUEUE_URLS: Match.anyValue() } } } }))[0] as {
     Properties: { Environment: { Variables: { TRIBUTARY_QUEUE_URLS: { 'Fn::Join': [string, (string | { Ref: string })[]] } } } };
   };
   const parts = fn.Properties.Environment.Variables.TRIBUTARY_QUEUE_URLS['Fn::Join'][1];

@@ -9,11 +9,11 @@ import type { EchoBody } from '../support/fixtures/echo-handler.ts';
 
 const ECHO = 'tests/support/fixtures/echo-handler.ts';
 const fixtureRoutes: RouteSpec[] = [
-  { id: 'Echo', method: 'GET', path: '/echo/{name}/items/{item}', entry: ECHO },
-  { id: 'EchoSpecial', method: 'GET', path: '/echo/{name}/items/special', entry: ECHO },
-  { id: 'EchoPost', method: 'POST', path: '/echo', entry: ECHO },
-  { id: 'EchoPut', method: 'PUT', path: '/echo', entry: ECHO },
-  { id: 'Missing', method: 'GET', path: '/missing', entry: 'tests/support/fixtures/does-not-exist.ts' },
+  { id: 'Echo', method: 'GET', path: '/echo/{name}/items/{item}', entry: ECHO, group: 'read' },
+  { id: 'EchoSpecial', method: 'GET', path: '/echo/{name}/items/special', entry: ECHO, group: 'read' },
+  { id: 'EchoPost', method: 'POST', path: '/echo', entry: ECHO, group: 'read' },
+  { id: 'EchoPut', method: 'PUT', path: '/echo', entry: ECHO, group: 'read' },
+  { id: 'Missing', method: 'GET', path: '/missing', entry: 'tests/support/fixtures/does-not-exist.ts', group: 'read' },
 ];
 
 describe('local HTTP adapter with the real route table', () => {

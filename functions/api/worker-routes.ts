@@ -1,0 +1,13 @@
+import { routeGroupHandler } from '#http/route-group-handler.ts';
+import { handler as claimTask } from './claim-task.ts';
+import { handler as completeTask } from './complete-task.ts';
+import { handler as failTask } from './fail-task.ts';
+import { handler as heartbeatTask } from './heartbeat-task.ts';
+
+/** The `worker` function: claim, heartbeat, complete and fail. */
+export const handler = routeGroupHandler('worker', {
+  ClaimTask: claimTask,
+  HeartbeatTask: heartbeatTask,
+  CompleteTask: completeTask,
+  FailTask: failTask,
+});

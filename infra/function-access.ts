@@ -1,0 +1,26 @@
+import type { RouteGroup } from '#config/routes.ts';
+
+/** What one Tributary function may do with the table and the work queues. */
+export interface FunctionAccess {
+  /** DynamoDB actions on the table and its named indexes. */
+  readonly tableActions: readonly string[];
+  /** Whether it sends task messages to the work queues. */
+  readonly sendMessages: boolean;
+}
+
+const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+
+/**
+ * Least privilege per function: exactly the DynamoDB actions (transactions are
+ * authorized per item as PutItem, UpdateItem and ConditionCheckItem) and SQS
+ * sends that the function's code issues. No Scan, no delete, no table
+ * management anywhere. `tests/infra/function-access.test.ts` records the
+ * commands each group's handlers issue against the emulators and compares.
+ */
+export const FUNCTION_ACCESS: Readonly<Record<RouteGroup | 'sweeper', FunctionAccess>> = {
+  health: { tableActions: [], sendMessages: false },
+  read: { tableActions: READ, sendMessages: false },
+  control: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+  worker: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+  sweeper: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+};

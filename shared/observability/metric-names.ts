@@ -1,0 +1,30 @@
+/**
+ * Names of the custom metrics the handlers emit (CloudWatch EMF). The
+ * construct's alarms and dashboard read the same names, so they cannot drift.
+ * This module has no runtime dependencies: the CDK code imports it too.
+ */
+export const METRIC = {
+  /** A request ended in a 5xx: an unexpected error that the handler turned into a response. */
+  handledServerErrors: 'HandledServerErrors',
+  /** Task messages sent to a work queue (first sends and resends). */
+  tasksScheduled: 'TasksScheduled',
+  tasksCompleted: 'TasksCompleted',
+  tasksFailed: 'TasksFailed',
+  /** RUNNING tasks whose lease expired, put back to SCHEDULED for another attempt. */
+  tasksRetried: 'TasksRetried',
+  /** complete/fail/heartbeat calls refused with 409 (lease lost, task no longer active). */
+  staleResultsRejected: 'StaleResultsRejected',
+  /** One per sweeper run: the "sweeper is not running" alarm watches it. */
+  sweeperRuns: 'SweeperRuns',
+  /** Due items the sweeper examined in one run. */
+  sweeperItemsExamined: 'SweeperItemsExamined',
+  /** Items whose sweep failed (they stay due). */
+  sweeperErrors: 'SweeperErrors',
+  /** Age of the oldest due item when the sweeper ran (milliseconds). */
+  sweeperLag: 'SweeperLag',
+} as const;
+
+/** Default CloudWatch namespace of the custom metrics. */
+export const DEFAULT_METRICS_NAMESPACE = 'Tributary';
+/** Default `service` dimension (and logger service name) outside the construct. */
+export const DEFAULT_SERVICE_NAME = 'tributary';

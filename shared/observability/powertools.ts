@@ -1,0 +1,43 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from './metric-names.ts';
+
+/**
+ * The handlers' Powertools instances, one per Lambda container. The construct
+ * configures them through Powertools' own variables: `POWERTOOLS_SERVICE_NAME`
+ * (the metrics' `service` dimension), `POWERTOOLS_METRICS_NAMESPACE` and
+ * `POWERTOOLS_LOG_LEVEL`. Outside Lambda the tracer is a no-op, and the logger
+ * and metrics print to stdout, so the local stack shows the same lines.
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
+
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
+});
+
+export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
+
+/** Adds `value` to a count metric, flushed at the end of the invocation. */
+export function countMetric(name: string, value = 1): void {
+  if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/**
+ * Whether metrics are written: in Lambda, unless `POWERTOOLS_METRICS_DISABLED`
+ * says otherwise. Outside Lambda (the local stack, tests) only when
+ * `POWERTOOLS_METRICS_DISABLED=false`, so that the local sweeper does not
+ * print an EMF line every tick.
+ */
+const publishMetrics =
+  process.env.POWERTOOLS_METRICS_DISABLED !== undefined ? process.env.POWERTOOLS_METRICS_DISABLED === 'false' : process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+
+/** Writes the invocation's metrics as one EMF line, if there are any (no warning for none). */
+export function flushMetrics(): void {
+  if (!metrics.hasStoredMetrics()) return;
+  if (publishMetrics) metrics.publishStoredMetrics();
+  else metrics.clearMetrics();
+}
+
+export { MetricUnit };
