@@ -15,12 +15,12 @@ import { bundleName, LAMBDA_BUNDLING, REPO_ROOT } from '../infra/function-with-l
 
 /**
  * The package's entry points: subpath → source. Each becomes an `exports`
- * entry of package.json (checked below). The test engine (`./testing`) is
- * added here when it exists.
+ * entry of package.json (checked below).
  */
 export const LIBRARY_ENTRIES: Readonly<Record<string, string>> = {
   cdk: 'infra/index.ts',
   client: 'client/index.ts',
+  testing: 'testing/index.ts',
 };
 
 const DIST = join(REPO_ROOT, 'dist');

@@ -1,12 +1,10 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { TributaryClient } from '../client/tributary-client.ts';
 import { runClaimedTask } from '../client/run-claimed-task.ts';
 import { isTributaryApiError } from '../client/errors.ts';
 import { silentLogger, type WorkerLogger } from '../client/worker-logger.ts';
 import type { TaskHandler } from '../client/worker.ts';
-import { routes } from '#config/routes.ts';
+import { routes, type RouteGroup } from '#config/routes.ts';
 import { createMemoryDeps } from '#app/create-deps.ts';
 import type { AppDeps, Settings } from '#app/deps.ts';
 import { withDeps } from '#app/runtime-deps.ts';
@@ -18,6 +16,10 @@ import type { MemoryQueueSettings, MemoryTaskQueue } from '#adapters/memory/memo
 import { buildHttpApiEvent } from '../local/http-api-event.ts';
 import { createLambdaContext } from '../local/lambda-context.ts';
 import { compileRoutes, matchRoute } from '../local/route-matcher.ts';
+import { handler as controlRoutes } from '../functions/api/control-routes.ts';
+import { handler as health } from '../functions/api/health.ts';
+import { handler as readRoutes } from '../functions/api/read-routes.ts';
+import { handler as workerRoutes } from '../functions/api/worker-routes.ts';
 
 export interface TestEngineOptions {
   /** The queues, as `tributary.config.json` would name them. @default { default: {} } */
@@ -56,7 +58,6 @@ export class InjectedCrashError extends Error {
   }
 }
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BASE_URL = 'http://tributary.test';
 /** Rounds of delivery and sweeping before runUntilIdle gives up: a workflow that never goes idle is a bug. */
 const MAX_ROUNDS = 10_000;
@@ -221,21 +222,20 @@ function inProcessFetch(deps: AppDeps, now: () => number): typeof fetch {
       requestId,
       now: new Date(now()),
     });
-    const handler = await loadHandler(match.route.route.entry);
-    const context = createLambdaContext({ functionName: `tributary-${match.route.route.id}`, timeoutMs: 29_000, awsRequestId: requestId });
+    const route = match.route.route;
+    const handler = GROUP_HANDLERS[route.group];
+    const context = createLambdaContext({ functionName: `tributary-${route.group}`, timeoutMs: 29_000, awsRequestId: requestId });
     const result = await withDeps(deps, () => handler(event, context));
     return new Response(result.body ?? null, { status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string> });
   };
 }
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-const handlers = new Map<string, Promise<LambdaHandler>>();
 
-function loadHandler(entry: string): Promise<LambdaHandler> {
-  let loaded = handlers.get(entry);
-  if (!loaded) {
-    loaded = import(pathToFileURL(resolve(REPO_ROOT, entry)).href).then((m: { handler: LambdaHandler }) => m.handler);
-    handlers.set(entry, loaded);
-  }
-  return loaded;
-}
+/** The deployed functions, one per privilege group, each routing over the route table as on Lambda. */
+const GROUP_HANDLERS: Readonly<Record<RouteGroup, LambdaHandler>> = {
+  health: health as LambdaHandler,
+  read: readRoutes,
+  control: controlRoutes,
+  worker: workerRoutes,
+};
