@@ -3,8 +3,9 @@ import { z } from 'zod';
 /**
  * Response shapes of the Tributary HTTP API, as the client reads them. The
  * client keeps its own copy instead of importing the server's schemas so that
- * it can be published alone; the integration tests run it against the real
- * handlers, which is what keeps the two in step. Objects are not strict: a
+ * it can be published alone. tests/client/client-schemas.test.ts compares it
+ * with the server's schemas (shared/schemas/responses.ts) field by field, and
+ * the integration tests run it against the real handlers. Objects are not strict: a
  * newer server may add fields without breaking an older client.
  */
 

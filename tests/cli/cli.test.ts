@@ -1,0 +1,173 @@
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from '../support/api.ts';
+import { runCli, spawnCli, type CliResult } from '../support/cli.ts';
+
+/** The `tributary` command, spawned as a user runs it, against the API on the test emulators. */
+
+let api: TestApi;
+let dir: string;
+const run = Math.random().toString(36).slice(2, 8);
+const LOAN_FILE = new URL('../../examples/loan-application/loan-application.yaml', import.meta.url).pathname;
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(['--url', api.url, ...args]);
+
+beforeAll(async () => {
+  api = await startTestApi();
+  dir = await mkdtemp(join(tmpdir(), 'tributary-cli-'));
+  await writeFile(join(dir, `manual-${run}.yaml`), 'description: one manual task\ntasks:\n  - name: Approve\n');
+  await writeFile(join(dir, 'input.json'), '{"applicant":"Ada","amount":1000000}');
+});
+afterAll(async () => {
+  await api?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tributary --help', () => {
+  it('documents every command', async () => {
+    const commands = ['dev', 'validate', 'apply', 'defs', 'start', 'ps', 'get', 'watch', 'cancel', 'complete', 'fail', 'graph', 'openapi'];
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of commands) expect(top.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    const each = await Promise.all(commands.map((c) => runCli([c, '--help'])));
+    each.forEach((r, i) => {
+      expect(r.code, commands[i]).toBe(0);
+      expect(r.stdout, commands[i]).toContain(`Usage: tributary ${commands[i]}`);
+    });
+  });
+});
+
+describe('tributary validate', () => {
+  it('accepts a valid file and reports every problem of an invalid one with line and column, exit code 1', async () => {
+    const good = await runCli(['validate', LOAN_FILE]);
+    expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('valid, 4 tasks') });
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'tasks:\n  - name: A\n    needs: [B]\n  - nme: C\n');
+    const result = await runCli(['validate', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${bad}:3:13: tasks[0].needs[0]: task 'A' needs 'B'`);
+    expect(result.stderr).toContain(`${bad}:4:5: tasks[1].nme: unknown key 'nme'; did you mean 'name'?`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('definitions and processes', () => {
+  const manual = `manual-${run}`;
+
+  it('apply prints each version and whether it changed; defs lists and shows them', async () => {
+    const file = join(dir, `${manual}.yaml`);
+    expect((await cli('apply', file)).stdout).toBe(`${manual}: version 1 (created)\n`);
+    expect((await cli('apply', file)).stdout).toBe(`${manual}: version 1 (unchanged)\n`);
+    const loan = await cli('apply', LOAN_FILE, '--name', `loan-${run}`);
+    expect(loan.stdout).toMatch(new RegExp(`^loan-${run}: version \\d+ \\((created|unchanged)\\)\\n$`));
+    const list = await cli('defs');
+    expect(list.stdout).toMatch(new RegExp(`^${manual}\\s+1\\s+one manual task$`, 'm'));
+    const one = await cli('defs', `loan-${run}`, '--json');
+    expect(JSON.parse(one.stdout)).toMatchObject({ name: `loan-${run}`, tasks: expect.arrayContaining([expect.objectContaining({ name: 'Decide' })]) });
+  });
+
+  it('start, get, ps, complete and start --watch: a process to COMPLETED, exit code 0', async () => {
+    const started = await cli('start', manual, '--input', `@${join(dir, 'input.json')}`, '--idempotency-key', `k-${run}`, '--json');
+    const process = JSON.parse(started.stdout) as { id: string; created: boolean; input: unknown };
+    expect(process).toMatchObject({ created: true, input: { applicant: 'Ada', amount: 1000000 } });
+    const again = await cli('start', manual, '--idempotency-key', `k-${run}`);
+    expect(again.stdout).toBe(`${process.id} (existing process for this idempotency key)\n`);
+
+    const got = await cli('get', process.id);
+    expect(got.stdout).toContain(`${process.id}  ${manual} v1  RUNNING`);
+    expect(got.stdout).toMatch(/^TASK\s+STATUS\s+ATTEMPT\s+WORKER\s+DURATION\s+ERROR$/m);
+    expect(got.stdout).toMatch(/^Approve\s+SCHEDULED\s+1\s/m);
+    const ps = await cli('ps', '--definition', manual, '--json');
+    expect((JSON.parse(ps.stdout) as { items: { id: string }[] }).items.map((p) => p.id)).toContain(process.id);
+    expect((await cli('ps', '--definition', manual)).stdout).toMatch(new RegExp(`^${process.id}\\s+${manual}\\s+1\\s+RUNNING`, 'm'));
+
+    const second = await cli('start', manual);
+    const id = second.stdout.trim();
+    const watching = runCli(['--url', api.url, 'watch', id, '--interval', '200']);
+    const done = await cli('complete', process.id, 'Approve', '--output', '{"approved":true}');
+    expect(done.stdout).toBe('Approve: COMPLETED\n');
+    expect(JSON.parse((await cli('get', process.id, '--json')).stdout)).toMatchObject({ status: 'COMPLETED', tasks: [{ output: { approved: true } }] });
+
+    await cli('complete', id, 'Approve');
+    const watched = await watching;
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toContain('COMPLETED');
+    expect(watched.stdout).toContain('(1/1)');
+  });
+
+  it('watch exits 1 for FAILED and 2 for CANCELLED; fail and cancel print the outcome', async () => {
+    const failing = (await cli('start', manual)).stdout.trim();
+    const cancelled = (await cli('start', manual)).stdout.trim();
+    const watchFail = spawnCli(['--url', api.url, 'start', manual, '--watch', '--json']);
+    let watchedOut = '';
+    watchFail.stdout?.on('data', (c: Buffer) => (watchedOut += c.toString('utf8')));
+    const watchCancel = runCli(['--url', api.url, 'watch', cancelled, '--interval', '200']);
+    const watchFailed = runCli(['--url', api.url, 'watch', failing, '--interval', '200']);
+
+    expect((await cli('fail', failing, 'Approve', '--message', 'rejected by a person', '--code', 'Rejected')).stdout).toBe('Approve: FAILED\n');
+    expect((await cli('cancel', cancelled)).stdout).toBe(`${cancelled}: CANCELLED\n`);
+    expect((await watchFailed).code).toBe(1);
+    expect((await watchCancel).code).toBe(2);
+
+    // start --watch: the id comes first (as JSON), then the final process.
+    while (!watchedOut.includes('"created"')) await new Promise((r) => setTimeout(r, 50));
+    const startedId = (JSON.parse(watchedOut.slice(0, watchedOut.indexOf('\n}') + 2)) as { id: string }).id;
+    await cli('cancel', startedId);
+    const [code] = (await once(watchFail, 'exit')) as [number];
+    expect(code).toBe(2);
+    expect((await cli('get', failing)).stdout).toMatch(/^Approve\s+FAILED\s+1\s+\S+\s+Rejected: rejected by a person$/m);
+  });
+
+  it('graph draws a definition and a process, as text, mermaid and dot', async () => {
+    const text = await cli('graph', `loan-${run}`);
+    expect(text.stdout).toContain('level 0\n  Open Loan Application\n');
+    expect(text.stdout).toMatch(/level 2\n {2}Decide {2}← Review Credit, Check Identity/);
+    const mermaid = await cli('graph', `loan-${run}`, '--format', 'mermaid');
+    expect(mermaid.stdout).toMatch(/^flowchart TD\n/);
+    expect(mermaid.stdout).toContain('t0 --> t1');
+    const id = (await cli('start', `loan-${run}`)).stdout.trim();
+    const dot = await cli('graph', id, '--format', 'dot');
+    expect(dot.stdout).toMatch(/^digraph /);
+    expect(dot.stdout).toContain('label="Open Loan Application [SCHEDULED]"');
+    expect(dot.stdout).toContain('label="Decide [PENDING]"');
+    const processText = await cli('graph', id);
+    expect(processText.stdout).toContain('… Open Loan Application [SCHEDULED]');
+  });
+});
+
+describe('errors and targets', () => {
+  it("prints the API's code and message, never a stack, with exit code 1", async () => {
+    const missing = await cli('get', 'no-such-process');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("error: ProcessNotFound (404): process 'no-such-process' does not exist\n");
+    const bad = await cli('ps', '--limit', '0');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--limit must be an integer from 1 to 100');
+    const down = await runCli(['--url', 'http://127.0.0.1:9', 'ps']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('error: cannot reach the API');
+    expect(down.stderr).toContain('npx tributary dev');
+    expect(`${missing.stderr}${bad.stderr}${down.stderr}`).not.toMatch(/\n\s+at /);
+  });
+
+  it('talks to the local stack from .tributary/local.json by default, and says so when there is none', async () => {
+    const project = join(dir, 'project');
+    await mkdir(join(project, '.tributary'), { recursive: true });
+    await mkdir(join(project, 'sub'), { recursive: true });
+    await writeFile(join(project, '.tributary', 'local.json'), JSON.stringify({ apiUrl: api.url }));
+    const found = await runCli(['defs', '--json'], { cwd: join(project, 'sub') });
+    expect(found.code).toBe(0);
+    expect(Array.isArray(JSON.parse(found.stdout))).toBe(true);
+    const none = await runCli(['ps'], { cwd: tmpdir() });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no local stack found');
+  });
+
+  it('openapi prints the committed document', async () => {
+    const printed = await runCli(['openapi']);
+    expect(printed.stdout).toBe(await readFile(new URL('../../openapi.json', import.meta.url), 'utf8'));
+  });
+});
