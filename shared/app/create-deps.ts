@@ -73,7 +73,8 @@ export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { 
 /** Deps from the handler environment (TRIBUTARY_TABLE_NAME, TRIBUTARY_QUEUE_URLS). */
 export function createDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
   const runtime = readRuntimeEnv(env);
-  return createDeps({ tableName: runtime.tableName, queueUrls: runtime.queueUrls });
+  const configured = env[ENV.defaultQueue] === undefined ? {} : { defaultQueue: runtime.defaultQueue };
+  return createDeps({ tableName: runtime.tableName, queueUrls: runtime.queueUrls, settings: configured });
 }
 
 function envSettings(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {

@@ -33,7 +33,7 @@ export type DefinitionDocument = { readonly yaml: string } | { readonly json: un
  * const { created, definition } = await putDefinition(deps, 'loan', { yaml: 'tasks: [{name: A}]' });
  */
 export async function putDefinition(deps: AppDeps, name: string, doc: DefinitionDocument): Promise<{ created: boolean; definition: DefinitionView }> {
-  const options = { queues: deps.settings.queues, defaultQueue: defaultQueueOf(deps.settings.queues) };
+  const options = { queues: deps.settings.queues, defaultQueue: defaultQueueOf(deps.settings.queues, deps.settings.defaultQueue) };
   const spec = 'yaml' in doc ? parseDefinition(doc.yaml, options) : validateDefinition(doc.json, options);
   checkTransactionLimits(spec);
   const contentHash = createHash('sha256').update(canonicalDefinition(spec)).digest('hex');

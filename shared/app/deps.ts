@@ -4,6 +4,12 @@ import type { Clock, DefinitionStore, IdSource, ProcessStore, SweepIndex, TaskQu
 export interface Settings {
   /** Names of the configured queues; a definition may only name these. */
   readonly queues: readonly string[];
+  /**
+   * The queue of a task whose definition names none. Deployed, it comes from
+   * the construct (`TRIBUTARY_DEFAULT_QUEUE`); locally from tributary.config.json.
+   * Undefined: such a task is refused at PUT.
+   */
+  readonly defaultQueue?: string;
   /** How long a SCHEDULED task may wait unclaimed before the sweeper resends its message. */
   readonly enqueueGraceMs: number;
   /** How long an ended task's follow-up (children, process end) may take before the sweeper redoes it. */

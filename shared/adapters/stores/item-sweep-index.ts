@@ -14,6 +14,8 @@ export class ItemSweepIndex implements SweepIndex {
   constructor(private readonly table: ItemTable) {}
 
   async due({ now, maxItems }: { now: number; maxItems: number }): Promise<DueItem[]> {
+    // A query's Limit must be at least 1: asking for nothing is answered without one.
+    if (maxItems < 1) return [];
     const perShard = await Promise.all(allSweepShards().map((shard) => this.dueInShard(shard, now, maxItems)));
     return perShard.flat().sort((a, b) => a.sweepAt - b.sweepAt).slice(0, maxItems);
   }
