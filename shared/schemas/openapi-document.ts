@@ -66,7 +66,8 @@ function operation(route: RouteSpec, contract: RouteContract, convert: (s: z.Zod
     responses[status] = { description, content: { 'application/json': { schema: convert(schema, 'output') } } };
   }
   const validates = contract.params !== undefined || contract.query !== undefined || contract.body !== undefined;
-  const codes: ErrorCode[] = [...(validates ? (['ValidationError'] as const) : []), ...contract.errors, 'InternalError'];
+  // Every route refuses a body over the size limit, even one that takes no body (shared/http/http-handler.ts).
+  const codes: ErrorCode[] = [...(validates ? (['ValidationError'] as const) : []), ...contract.errors, 'PayloadTooLarge', 'InternalError'];
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
   for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {

@@ -26,7 +26,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('tributary --help', () => {
+/** Each test spawns the CLI several times, and each spawn compiles it with tsx: slow on a loaded 2-core machine, so a generous bound. */
+const CLI_TEST_TIMEOUT_MS = 180_000;
+
+describe('tributary --help', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('documents every command', async () => {
     const commands = ['dev', 'validate', 'apply', 'defs', 'start', 'ps', 'get', 'watch', 'cancel', 'complete', 'fail', 'graph', 'openapi'];
     const top = await runCli(['--help']);
@@ -40,7 +43,7 @@ describe('tributary --help', () => {
   });
 });
 
-describe('tributary validate', () => {
+describe('tributary validate', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('accepts a valid file and reports every problem of an invalid one with line and column, exit code 1', async () => {
     const good = await runCli(['validate', LOAN_FILE]);
     expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('valid, 4 tasks') });
@@ -54,7 +57,7 @@ describe('tributary validate', () => {
   });
 });
 
-describe('definitions and processes', () => {
+describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   const manual = `manual-${run}`;
 
   it('apply prints each version and whether it changed; defs lists and shows them', async () => {
@@ -138,7 +141,7 @@ describe('definitions and processes', () => {
   });
 });
 
-describe('errors and targets', () => {
+describe('errors and targets', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it("prints the API's code and message, never a stack, with exit code 1", async () => {
     const missing = await cli('get', 'no-such-process');
     expect(missing.code).toBe(1);
