@@ -23,11 +23,14 @@ let client: TributaryClient;
 let resources: LocalResources;
 let worker: ChildProcess | undefined;
 let log = '';
+let python = 'python3';
 
 beforeAll(async () => {
-  // Fails with the fix rather than skipping: CI installs python3-boto3 (.ci/run).
-  const check = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`python3 with boto3 is needed: sudo apt-get install -y python3-boto3\n${check.stderr ?? check.error}`);
+  // Fails with the fix rather than skipping: CI installs python3-boto3 (.ci/run). Debian's package goes to
+  // the system interpreter, which a version manager's python3 on PATH (pyenv) would not see: try both.
+  const found = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import boto3'], { encoding: 'utf8' }).status === 0);
+  if (found === undefined) throw new Error('python3 with boto3 is needed: sudo apt-get install -y python3-boto3');
+  python = found;
   resources = await createIsolatedResources('python');
   api = await startTestApi({ resources });
   client = new TributaryClient({ baseUrl: api.url });
@@ -54,7 +57,7 @@ async function untilEnded(id: string): Promise<Process> {
 describe('the Python worker', () => {
   it('approves one application and fails one whose identity check fails, heartbeating while it works', async () => {
     const { sqsEndpoint, region } = testEmulators();
-    worker = spawn('python3', [WORKER], {
+    worker = spawn(python, [WORKER], {
       env: {
         PATH: process.env.PATH,
         TRIBUTARY_URL: api.url,
