@@ -4,6 +4,7 @@ import { buildDag, type Dag } from '#domain/dag.ts';
 import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
 import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { DEFAULT_QUEUE } from '#config/queues.ts';
+import { resolveTaskPolicy, type TaskFailurePolicy } from '#domain/retry-policy.ts';
 import type { AppDeps } from './deps.ts';
 import type { Page } from './ports.ts';
 import { instant } from './timestamps.ts';
@@ -22,7 +23,10 @@ export interface DefinitionView {
   readonly name: string;
   readonly version: number;
   readonly description?: string;
-  readonly tasks: readonly { name: string; needs: readonly string[]; queue: string; timeoutSeconds: number }[];
+  readonly timeoutSeconds?: number;
+  readonly onFailure?: string;
+  readonly defaults?: StoredDefinition['defaults'];
+  readonly tasks: StoredDefinition['tasks'];
   readonly createdAt: string;
 }
 
@@ -52,7 +56,19 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
       name,
       version: (head?.latestVersion ?? 0) + 1,
       ...(spec.description === undefined ? {} : { description: spec.description }),
-      tasks: spec.tasks.map((t) => ({ name: t.name, needs: [...t.needs], queue: t.queue, timeoutSeconds: t.timeoutSeconds })),
+      // Failure keys as written (issue 7): compact, resolved when a task runs.
+      ...(spec.timeoutSeconds === undefined ? {} : { timeoutSeconds: spec.timeoutSeconds }),
+      ...(spec.onFailure === undefined ? {} : { onFailure: spec.onFailure }),
+      ...(spec.defaults === undefined ? {} : { defaults: spec.defaults }),
+      tasks: spec.tasks.map((t) => ({
+        name: t.name,
+        needs: [...t.needs],
+        queue: t.queue,
+        timeoutSeconds: t.timeoutSeconds,
+        ...(t.retry === undefined ? {} : { retry: t.retry }),
+        ...(t.optional === undefined ? {} : { optional: t.optional }),
+        ...(t.attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutSeconds: t.attemptTimeoutSeconds }),
+      })),
       contentHash,
       createdAt: instant(deps).iso,
     };
@@ -93,10 +109,25 @@ export function toDefinitionView(def: StoredDefinition): DefinitionView {
     name: def.name,
     version: def.version,
     ...(def.description === undefined ? {} : { description: def.description }),
+    ...(def.timeoutSeconds === undefined ? {} : { timeoutSeconds: def.timeoutSeconds }),
+    ...(def.onFailure === undefined ? {} : { onFailure: def.onFailure }),
+    ...(def.defaults === undefined ? {} : { defaults: def.defaults }),
     tasks: def.tasks,
     createdAt: def.createdAt,
   };
 }
+
+/** A task's failure semantics, resolved from the stored definition (issue 7). */
+export function taskPolicyOf(def: StoredDefinition, task: string): TaskFailurePolicy {
+  let byTask = policies.get(def);
+  if (!byTask) {
+    byTask = new Map(def.tasks.map((t) => [t.name, resolveTaskPolicy(def.defaults, t)]));
+    policies.set(def, byTask);
+  }
+  return byTask.get(task) ?? resolveTaskPolicy(def.defaults, {});
+}
+
+const policies = new WeakMap<StoredDefinition, Map<string, TaskFailurePolicy>>();
 
 const dags = new WeakMap<StoredDefinition, Dag>();
 

@@ -29,6 +29,7 @@ export const routes: readonly RouteSpec[] = [
   { id: 'StartProcess', method: 'POST', path: '/processes', entry: 'functions/api/start-process.ts' },
   { id: 'ListProcesses', method: 'GET', path: '/processes', entry: 'functions/api/list-processes.ts' },
   { id: 'GetProcess', method: 'GET', path: '/processes/{id}', entry: 'functions/api/get-process.ts' },
+  { id: 'GetProcessHistory', method: 'GET', path: '/processes/{id}/history', entry: 'functions/api/get-process-history.ts' },
   { id: 'ListActiveTasks', method: 'GET', path: '/processes/{id}/tasks/active', entry: 'functions/api/list-active-tasks.ts' },
   { id: 'CancelProcess', method: 'POST', path: '/processes/{id}/cancel', entry: 'functions/api/cancel-process.ts' },
   { id: 'ClaimTask', method: 'POST', path: '/processes/{id}/tasks/{task}/claim', entry: 'functions/api/claim-task.ts', worker: true },

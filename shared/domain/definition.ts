@@ -1,6 +1,7 @@
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { findCycles } from '#domain/dag.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
+import { canonicalFailureKeys, normaliseFailureKeys, type DefinitionFailureKeys, type TaskFailureSpec } from '#domain/failure-spec.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -11,8 +12,8 @@ import {
   type SchemaProblem,
 } from '#schemas/definition-schema.ts';
 
-/** One task of a validated definition, with every default applied. */
-export interface TaskSpec {
+/** One task of a validated definition, with every default applied (failure keys: see failure-spec.ts). */
+export interface TaskSpec extends TaskFailureSpec {
   readonly name: string;
   readonly needs: readonly string[];
   readonly queue: string;
@@ -21,7 +22,7 @@ export interface TaskSpec {
 }
 
 /** A validated, normalised definition (language v1). */
-export interface DefinitionSpec {
+export interface DefinitionSpec extends DefinitionFailureKeys {
   readonly description?: string;
   readonly tasks: readonly TaskSpec[];
 }
@@ -78,9 +79,11 @@ export function validateDefinition(doc: unknown, options: ParseOptions): Definit
  * // '{"tasks":[{"name":"A","needs":[],"queue":"default","timeoutSeconds":300}]}'
  */
 export function canonicalDefinition(spec: DefinitionSpec): string {
+  const { process, tasks } = canonicalFailureKeys(spec);
   return JSON.stringify({
     ...(spec.description === undefined ? {} : { description: spec.description }),
-    tasks: spec.tasks.map((t) => ({ name: t.name, needs: [...t.needs], queue: t.queue, timeoutSeconds: t.timeoutSeconds })),
+    ...process,
+    tasks: spec.tasks.map((t, i) => ({ name: t.name, needs: [...t.needs], queue: t.queue, timeoutSeconds: t.timeoutSeconds, ...tasks[i] })),
   });
 }
 
@@ -96,15 +99,17 @@ function validate(doc: unknown, options: ParseOptions, locate: Locate | undefine
 }
 
 function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSpec {
-  const timeoutSeconds = options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const tasks = doc.tasks.map((t) => ({
+  const timeoutSeconds = doc.defaults?.timeoutSeconds ?? options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const failure = normaliseFailureKeys(doc);
+  const tasks = doc.tasks.map((t, i) => ({
     name: t.name,
     // No needs means a root: a task is never chained to the one declared before it.
     needs: t.needs ?? [],
     queue: t.queue ?? options.defaultQueue,
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
+    ...failure.tasks[i],
   }));
-  return doc.description === undefined ? { tasks } : { description: doc.description, tasks };
+  return { ...(doc.description === undefined ? {} : { description: doc.description }), ...failure.process, tasks };
 }
 
 /** What the graph checks can read from a task even when its shape is wrong; shape problems are zod's to report. */

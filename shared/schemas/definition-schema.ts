@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -28,6 +29,41 @@ export interface SchemaProblem {
 const nameMessage = `a task name must be text of 1 to ${MAX_TASK_NAME_LENGTH} characters`;
 const timeoutMessage = `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`;
 
+// --- Failure semantics (issue 7): retry, optional, attemptTimeoutSeconds, defaults, onFailure, process timeoutSeconds ---
+/** Longest process and longest attempt: a year, like Step Functions Standard. */
+export const MAX_PROCESS_TIMEOUT_SECONDS = 31_536_000;
+const attemptTimeoutMessage = `attemptTimeoutSeconds must be a whole number of seconds from 1 to ${MAX_PROCESS_TIMEOUT_SECONDS}`;
+const processTimeoutMessage = `timeoutSeconds (of the process) must be a whole number of seconds from 1 to ${MAX_PROCESS_TIMEOUT_SECONDS}`;
+const nonNegative = (key: string) => z.number({ error: `${key} must be a number of seconds, 0 or more` }).min(0, `${key} must be a number of seconds, 0 or more`);
+
+/** `retry:` of a task or of `defaults`. Every key optional; defaults in `#domain/retry-policy.ts`. */
+export const RetryDocumentSchema = z.strictObject(
+  {
+    maxAttempts: z
+      .number({ error: 'maxAttempts must be a whole number, 1 or more (1 = never retry)' })
+      .int('maxAttempts must be a whole number, 1 or more (1 = never retry)')
+      .min(1, 'maxAttempts must be a whole number, 1 or more (1 = never retry)')
+      .max(1000, 'maxAttempts must be at most 1000')
+      .optional(),
+    intervalSeconds: nonNegative('intervalSeconds').max(MAX_PROCESS_TIMEOUT_SECONDS).optional(),
+    backoffRate: z.number({ error: 'backoffRate must be a number, 1 or more' }).min(1, 'backoffRate must be a number, 1 or more').max(100, 'backoffRate must be at most 100').optional(),
+    maxIntervalSeconds: nonNegative('maxIntervalSeconds').max(MAX_PROCESS_TIMEOUT_SECONDS).optional(),
+    jitter: z.enum(JITTER_MODES, { error: `jitter must be one of: ${JITTER_MODES.join(', ')}` }).optional(),
+    nonRetryable: z.array(z.string({ error: 'each nonRetryable entry must be an error code (text)' }), { error: 'nonRetryable must be a list of error codes' }).max(100).optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'retry must be a mapping, e.g. { maxAttempts: 5 }' : undefined) },
+);
+
+const attemptTimeoutSchema = z.number({ error: attemptTimeoutMessage }).int(attemptTimeoutMessage).min(1, attemptTimeoutMessage).max(MAX_PROCESS_TIMEOUT_SECONDS, attemptTimeoutMessage);
+
+/** The failure keys of one task. */
+const taskFailureKeys = {
+  retry: RetryDocumentSchema.optional(),
+  optional: z.boolean({ error: 'optional must be true or false' }).optional(),
+  attemptTimeoutSeconds: attemptTimeoutSchema.optional(),
+};
+// --- end of failure semantics (task keys) ---
+
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
 export const TaskDocumentSchema = z.strictObject(
   {
@@ -47,15 +83,35 @@ export const TaskDocumentSchema = z.strictObject(
       .min(1, timeoutMessage)
       .max(MAX_TIMEOUT_SECONDS, timeoutMessage)
       .optional(),
+    ...taskFailureKeys,
   },
   { error: (iss) => (iss.code === 'invalid_type' ? "each task must be a mapping with at least a 'name'" : undefined) },
 );
 export type TaskDocument = z.infer<typeof TaskDocumentSchema>;
 
+// --- Failure semantics (issue 7): top-level keys ---
+/** `defaults:` every task inherits; a task's own keys win. */
+export const DefaultsDocumentSchema = z.strictObject(
+  {
+    retry: RetryDocumentSchema.optional(),
+    timeoutSeconds: z.number({ error: timeoutMessage }).int(timeoutMessage).min(1, timeoutMessage).max(MAX_TIMEOUT_SECONDS, timeoutMessage).optional(),
+    attemptTimeoutSeconds: attemptTimeoutSchema.optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'defaults must be a mapping, e.g. { retry: { maxAttempts: 5 } }' : undefined) },
+);
+
+const processFailureKeys = {
+  timeoutSeconds: z.number({ error: processTimeoutMessage }).int(processTimeoutMessage).min(1, processTimeoutMessage).max(MAX_PROCESS_TIMEOUT_SECONDS, processTimeoutMessage).optional(),
+  onFailure: z.enum(FAILURE_POLICIES, { error: `onFailure must be one of: ${FAILURE_POLICIES.join(', ')}` }).optional(),
+  defaults: DefaultsDocumentSchema.optional(),
+};
+// --- end of failure semantics (top-level keys) ---
+
 /** A whole definition document. */
 export const DefinitionDocumentSchema = z.strictObject(
   {
     description: z.string({ error: 'description must be text' }).optional(),
+    ...processFailureKeys,
     tasks: z
       .array(TaskDocumentSchema, {
         error: (iss) => (iss.input === undefined ? "a definition needs a 'tasks' list" : "'tasks' must be a list of tasks"),
@@ -81,9 +137,18 @@ export function schemaProblems(error: z.ZodError): SchemaProblem[] {
   return error.issues.flatMap((issue): SchemaProblem[] => {
     const at = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
     if (issue.code !== 'unrecognized_keys') return [{ at, message: issue.message }];
-    const known = at.length === 0 ? Object.keys(DefinitionDocumentSchema.shape) : Object.keys(TaskDocumentSchema.shape);
+    const known = Object.keys(knownKeysAt(at).shape);
     return issue.keys.map((key) => ({ at: [...at, key], message: unknownKeyMessage(key, known) }));
   });
+}
+
+/** The mapping a path points into, for the "did you mean" of an unknown key. */
+function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
+  const last = at.at(-1);
+  if (at.length === 0) return DefinitionDocumentSchema;
+  if (last === 'retry') return RetryDocumentSchema;
+  if (last === 'defaults') return DefaultsDocumentSchema;
+  return TaskDocumentSchema;
 }
 
 function unknownKeyMessage(key: string, known: readonly string[]): string {

@@ -3,7 +3,6 @@ import { ItemTooLargeError, MAX_ITEM_BYTES, type ItemWrite, type Key } from '#ad
 import { keys, sweepShardOf } from '#adapters/stores/keys.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { taskGuards, type Guard } from '#domain/lifecycle.ts';
-import type { TaskItem } from '#schemas/items.ts';
 import type { Adapter, AdapterFactory } from './adapters.ts';
 import { claimArgs, definitionVersion, endTask, EXPIRES_AT, iso, newProcess, schedule, scheduledItem, T0, TIMEOUT_SECONDS } from './fixtures.ts';
 import { refusal, type Observations } from './observations.ts';
@@ -206,15 +205,32 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const claimed = await tasks.claim(claimArgs(ref, 'lease-1'));
         if (!claimed.ok) throw new Error('claim lost');
         const expiry = T0 + TIMEOUT_SECONDS * 1000;
-        const early = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry - 1, nextSweepAt: expiry + 10 });
+        const record = { k: 'l' as const, a: 1, e: new Date(expiry).toISOString() };
+        const expire = (now: number, leaseToken = 'lease-1') =>
+          tasks.retry({
+            ref,
+            event: 'expireLease',
+            leaseToken,
+            attempt: 1,
+            now,
+            iso: new Date(now).toISOString(),
+            nextAttemptAt: now,
+            error: { code: 'LeaseExpired', message: 'the lease expired' },
+            record,
+            sweepAt: expiry + 10,
+            sweepReason: 'enqueue',
+          });
+        const early = (await expire(expiry - 1)).ok;
         const unchanged = await tasks.get(ref);
-        const expired = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry, nextSweepAt: expiry + 10 });
-        const again = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry + 1, nextSweepAt: expiry + 20 });
-        const noLease = await tasks.expireLease({ processId: ref.processId, item: scheduledItem('A') as unknown as TaskItem, now: expiry, nextSweepAt: expiry });
-        expect(early).toBeUndefined();
+        const result = await expire(expiry);
+        const expired = result.ok ? result.item : undefined;
+        const again = (await expire(expiry + 1)).ok;
+        const noLease = (await expire(expiry, 'lease-0')).ok;
+        expect(early).toBe(false);
         expect(unchanged).toEqual(claimed.item);
-        expect(expired).toEqual(scheduledItem('A', { attempt: 2, sweepAt: expiry + 10 }));
-        expect([again, noLease]).toEqual([undefined, undefined]);
+        expect(expired).toMatchObject({ status: 'SCHEDULED', attempt: 2, sweepAt: expiry + 10, nextAttemptAt: expiry, lastError: { code: 'LeaseExpired' }, attempts: [record] });
+        expect(expired?.leaseToken).toBeUndefined();
+        expect([again, noLease]).toEqual([false, false]);
         return { early, unchanged, expired, again, noLease, after: await tasks.get(ref) };
       });
 
@@ -747,5 +763,5 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
 /** A task as `claim` leaves it. */
 function running(task: string, leaseToken: string, now = T0): Record<string, unknown> {
-  return scheduledItem(task, { status: 'RUNNING', leaseToken, workerId: 'worker-1', claimedAt: iso(now), sweepReason: 'lease', leaseExpiresAt: now + TIMEOUT_SECONDS * 1000 });
+  return scheduledItem(task, { status: 'RUNNING', leaseToken, workerId: 'worker-1', claimedAt: iso(now), sweepReason: 'lease', leaseExpiresAt: now + TIMEOUT_SECONDS * 1000, attemptDeadline: now + 1_000_000_000_000 });
 }

@@ -171,7 +171,7 @@ export function crashRecoveryScenarios(makeEngine: () => Promise<Engine>): void 
       const claimA = async (run: Run) => {
         leases.set(run.processId, (await claimTask(deps, run.processId, 'A', 'w')).leaseToken);
       };
-      const fail = (d: Deps, run: Run) => failTask(d, run.processId, 'A', { leaseToken: leases.get(run.processId)!, error: { message: 'boom' } });
+      const fail = (d: Deps, run: Run) => failTask(d, run.processId, 'A', { leaseToken: leases.get(run.processId)!, error: { message: 'boom', retryable: false } });
       const calls = await callsOf(claimA, fail);
       expect(calls).toBeGreaterThan(0);
       for (let k = 0; k <= calls; k++) {
