@@ -22,6 +22,7 @@ export {
   TributaryResponseError,
   type TributaryErrorCode,
 } from './errors.ts';
+export { isNonRetryableTaskError, isRetryAfterTaskError, NonRetryableTaskError, RetryAfterTaskError, type TaskFailureOptions } from './task-failures.ts';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.ts';
 export { runClaimedTask, type RunClaimedTaskOptions, type RunOutcome } from './run-claimed-task.ts';
 export { jsonLogger, silentLogger, type WorkerLogger } from './worker-logger.ts';
@@ -32,6 +33,7 @@ export {
   type Definition,
   type DefinitionSummary,
   type Heartbeat,
+  type HistoryEvent,
   type Page,
   type Process,
   type ProcessStatus,

@@ -3,12 +3,12 @@ import { runtimeDeps } from '#app/runtime-deps.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import { FailBodySchema, TaskParamsSchema } from '#schemas/api.ts';
 
-/** POST /processes/{id}/tasks/{task}/fail: fails the task, and in this version the process. */
+/** POST /processes/{id}/tasks/{task}/fail: fails the attempt; retried (SCHEDULED, with nextAttemptAt) or FAILED for good. */
 export const handler = httpHandler({
   params: TaskParamsSchema,
   body: FailBodySchema,
   handle: async ({ params, body }) => {
-    await failTask(runtimeDeps(), params.id, params.task, body);
-    return { status: 200, body: { processId: params.id, task: params.task, status: 'FAILED' } };
+    const outcome = await failTask(runtimeDeps(), params.id, params.task, body);
+    return { status: 200, body: { processId: params.id, task: params.task, ...outcome } };
   },
 });

@@ -47,7 +47,9 @@ export type FailError = TaskError & Pick<AttemptError, 'retryable' | 'retryAfter
  * process's failure policy applies (see {@link followUpFailed}). A repeat with
  * the same token after success is answered as a success.
  */
-export async function failTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; error: FailError }): Promise<void> {
+export type FailOutcome = { readonly status: 'FAILED' } | { readonly status: 'SCHEDULED'; readonly nextAttemptAt: string };
+
+export async function failTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; error: FailError }): Promise<FailOutcome> {
   const process = await deps.processes.identity({ id: processId });
   const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
   const dag = def ? dagOf(def) : undefined;
@@ -55,7 +57,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
   // Not the hot path: the attempt and its claim are read, to decide and to record them.
   const item = await deps.tasks.get({ processId, task });
   const { retryable: _r, retryAfterSeconds: _a, ...error } = body.error;
-  if (alreadyFailed(item, body.leaseToken)) return;
+  if (alreadyFailed(item, body.leaseToken)) return outcomeOf(item);
   if (!item) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
   const at = instant(deps);
   const attempt = item.attempt ?? 1;
@@ -87,18 +89,25 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
       sweepReason: when.sweepReason,
     });
     if (!r.ok) {
-      if (alreadyFailed(r.current, body.leaseToken)) return;
+      if (alreadyFailed(r.current, body.leaseToken)) return outcomeOf(r.current);
       throw await explainTaskConflict(deps, processId, task, 'fail', r.current, body.leaseToken);
     }
     if (when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
-    return;
+    return { status: 'SCHEDULED', nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
   const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken), error, record, settles: failureSettles(def, dag, task) });
   if (!result.ok) {
-    if (alreadyFailed(result.current, body.leaseToken)) return;
+    if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
     throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
   }
   await followUpFailed(deps, processId, task);
+  return { status: 'FAILED' };
+}
+
+/** What a repeated fail answers: the task as the first one left it. */
+function outcomeOf(item: TaskItem | undefined): FailOutcome {
+  if (item?.status === 'SCHEDULED' && item.nextAttemptAt !== undefined) return { status: 'SCHEDULED', nextAttemptAt: new Date(item.nextAttemptAt).toISOString() };
+  return { status: 'FAILED' };
 }
 
 /**
