@@ -229,7 +229,10 @@ export class TributaryClient {
     return (await this.call({ method: 'POST', path, body: { json: result }, schema: TaskEndedSchema, idempotent })).data;
   }
 
-  /** POST .../fail: fails the task and, in this API version, the process. Retried only with a lease token. */
+  /**
+   * POST .../fail: fails the attempt. With attempts left (and a retryable error) the answer is `SCHEDULED` with
+   * `nextAttemptAt`; otherwise `FAILED`, and the failure policy applies. Retried only with a lease token.
+   */
   async fail(processId: string, task: string, failure: { leaseToken?: string; error: TaskError }): Promise<TaskEnded> {
     const path = taskPath(processId, task, 'fail');
     const idempotent = failure.leaseToken !== undefined;

@@ -59,6 +59,11 @@ export async function explainTaskConflict(
     if (stale) await recordStale(deps, processId, task, op, stale);
     return new LeaseMismatchError(task, `the lease expired at ${new Date(deadline).toISOString()}`);
   }
+  // The last attempt ended by its lease running out or its deadline passing: the token died then.
+  if (item.attempts?.some((r) => r.t === leaseToken && (r.k === 'l' || r.k === 't'))) {
+    if (stale) await recordStale(deps, processId, task, op, stale);
+    return new LeaseMismatchError(task, 'the lease expired, and the attempt with it');
+  }
   return new TaskNotActiveError(task, item.status);
 }
 
