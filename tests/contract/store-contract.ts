@@ -635,7 +635,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const put = { type: 'put', key: key('put'), item: { status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } }, guards: [ABSENT] } as const;
         const first = await table.write(put);
         const second = await table.write({ ...put, item: { status: 'RUNNING' } });
-        const missing = await table.write({ type: 'update', key: key('missing'), set: { a: 1 }, guards: taskGuards('claim') });
+        const missing = await table.write({ type: 'update', key: key('missing'), set: { a: 1 }, guards: taskGuards('claim', { now: T0 }) });
         expect(first).toEqual({ ok: true });
         expect(second).toEqual({ ok: false, current: { ...key('put'), status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } } });
         expect(missing).toEqual({ ok: false });
@@ -665,7 +665,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
       scenario('checks the condition before the update: a sum over a missing attribute fails only when the condition holds', async ({ table }) => {
         await table.write({ type: 'put', key: key('sum'), item: { status: 'CANCELLED' }, guards: [] });
-        const lost = await table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: taskGuards('claim') });
+        const lost = await table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: taskGuards('claim', { now: T0 }) });
         const refused = table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: [] });
         await expect(refused).rejects.toThrow(/does not exist/);
         expect(lost).toEqual({ ok: false, current: { ...key('sum'), status: 'CANCELLED' } });
@@ -697,9 +697,9 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await table.write({ type: 'put', key: key('tx-held'), item: { status: 'RUNNING', leaseToken: 'l1' }, guards: [] });
         const writes: ItemWrite[] = [
           { type: 'put', key: key('tx-new'), item: { v: 1 }, guards: [ABSENT] },
-          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0' }) },
+          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0 }) },
           { type: 'update', key: key('tx-counter'), add: { settled: 1 }, guards: taskGuards('settleParent', { expected: 2 }) },
-          { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1' }) },
+          { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1', now: T0 }) },
         ];
         const r = await table.transact(writes);
         expect(r).toEqual({
