@@ -104,7 +104,8 @@ export class ItemTaskStore implements TaskStore {
   async fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
     const { end, error } = args;
     const event = args.event ?? (end.leaseToken === undefined ? 'failManual' : 'fail');
-    const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error) });
+    // The final error is also the last attempt's: lastError always names the latest failure.
+    const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error), lastErrorJson: JSON.stringify(error) });
     const update: ItemUpdate = {
       ...base,
       guards: taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now }),
