@@ -16,7 +16,7 @@ import { errorFields, jsonLogger, type WorkerLogger } from './worker-logger.ts';
 export interface TaskContext {
   readonly processId: string;
   readonly task: string;
-  /** The claim's attempt: 1, then +1 each time an expired lease is handed out again. */
+  /** The claim's attempt: 1, then +1 for each retry (a failed attempt, an expired lease or an attempt timeout). */
   readonly attempt: number;
   readonly definition: string;
   readonly version: number;
