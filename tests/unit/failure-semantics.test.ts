@@ -140,6 +140,20 @@ describe('retries', () => {
     expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
   });
 
+  it('recovers a retry whose message was lost: the sweeper sends it a grace period after it is due', async () => {
+    const { engine, id } = await setUp('tasks:\n  - name: A\n    retry: { intervalSeconds: 10, jitter: none }\n');
+    const claim = await engine.client.claim(id, 'A', 'w1');
+    engine.queue.receive('default', 10); // the first message, spent
+    engine.faults.dropMessages(1);
+    await engine.client.fail(id, 'A', { leaseToken: claim.leaseToken, error: { message: 'blip' } });
+    engine.worker({ handler: async () => 'ok' });
+    expect((await engine.advance(10_000)).ran).toEqual([]); // due, but its message was lost
+    const { ran, swept } = await engine.advance(engine.deps.settings.enqueueGraceMs);
+    expect(swept.resent).toBe(1);
+    expect(ran.map((r) => [r.attempt, r.outcome])).toEqual([[2, 'completed']]);
+    expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
+  });
+
   it('retries a manual task failed through the API, with the same not-before rule', async () => {
     const { engine, id } = await setUp('tasks:\n  - name: Approve\n    retry: { maxAttempts: 2, intervalSeconds: 60, jitter: none }\n');
     expect(await engine.client.fail(id, 'Approve', { error: { message: 'not yet' } })).toMatchObject({ status: 'SCHEDULED' });
@@ -239,6 +253,30 @@ describe('failure policies', () => {
     });
     expect(process.progress).toEqual({ total: 7, completed: 3, failed: 1, skipped: 3, cancelled: 0, percent: 100 });
     expect((await historyOf(engine, id)).filter((e) => e.type === 'TaskSkipped').map((e) => e.task)).toEqual(['B', 'C', 'J']);
+  });
+
+  it('skipDownstream survives a failing call that crashes after any store call: the sweeper finishes the skips and the end', async () => {
+    let crashed = 0;
+    for (let n = 1; n <= 12; n++) {
+      const { engine, id } = await setUp('onFailure: skipDownstream\ntasks:\n  - name: A\n    retry: { maxAttempts: 1 }\n  - name: B\n    needs: [A]\n  - name: C\n    needs: [B]\n  - name: X\n');
+      const x = await engine.client.claim(id, 'X', 'w');
+      await engine.client.complete(id, 'X', { leaseToken: x.leaseToken, output: 1 });
+      const a = await engine.client.claim(id, 'A', 'w');
+      engine.faults.crashAfterStoreCalls(n);
+      const answer = await engine.client.fail(id, 'A', { leaseToken: a.leaseToken, error: { message: 'broke' } }).catch((e: unknown) => e);
+      if (answer instanceof Error) {
+        crashed += 1;
+        // The worker retries its fail with the same token (the client does): answered as done, or done now.
+        expect(await engine.client.fail(id, 'A', { leaseToken: a.leaseToken, error: { message: 'broke' } })).toMatchObject({ status: 'FAILED' });
+      } else {
+        engine.faults.crashAfterStoreCalls(Number.POSITIVE_INFINITY);
+      }
+      await engine.advance(engine.deps.settings.followUpGraceMs);
+      const process = await engine.client.getProcess(id);
+      expect(process.status, `crash after call ${n}`).toBe('FAILED');
+      expect(process.tasks.map((t) => t.status), `crash after call ${n}`).toEqual(['FAILED', 'SKIPPED', 'SKIPPED', 'COMPLETED']);
+    }
+    expect(crashed).toBeGreaterThan(3);
   });
 
   it('failFast (the default): the process fails at once and the rest is cancelled', async () => {
