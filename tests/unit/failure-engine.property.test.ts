@@ -15,7 +15,7 @@ const policyArb = fc.record({
   onFailure: fc.constantFrom('failFast', 'skipDownstream'),
   optionalBits: fc.nat(),
   attemptBits: fc.nat(),
-  /** Per (task, attempt): 0-5 completes, 6-7 fails (retryable), 8 fails for good. */
+  /** Per (task, attempt): 0-4 completes, 5 loses its lease (the worker stalls), 6-7 fails (retryable), 8 fails for good. */
   outcomes: fc.array(fc.nat(8), { minLength: 1, maxLength: 40 }),
 });
 
@@ -38,13 +38,15 @@ describe('the engine under random failures', () => {
         for (const queue of ['default', 'gpu']) {
           engine.worker({
             queue,
-            handler: async ({ task, attempt }) => {
+            handler: async ({ processId, task, attempt }) => {
               const key = `${task}#${attempt}`;
               expect(runs.has(key), `${key} ran twice`).toBe(false);
               runs.add(key);
               const outcome = p.outcomes[draw++ % p.outcomes.length] ?? 0;
               if (outcome === 8) throw new NonRetryableTaskError(`${key} broke for good`);
               if (outcome >= 6) throw new Error(`${key} broke`);
+              // The worker stalls past its lease: its result is refused, and the expiry counts as the attempt.
+              if (outcome === 5) await engine.faults.expireLease(processId, task);
               return key;
             },
           });
