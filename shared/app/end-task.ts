@@ -1,6 +1,6 @@
 import { TaskNotFoundError } from '#domain/errors.ts';
 import type { Dag } from '#domain/dag.ts';
-import { decideRetry, type AttemptError } from '#domain/retry-policy.ts';
+import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
 import type { DefinitionVersionItem, TaskError, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
@@ -67,7 +67,8 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     k: 'f' as const,
     a: attempt,
     e: at.iso,
-    x: JSON.stringify(error),
+    // Bounded per attempt: the item keeps every attempt's record, beside the output or the full final error.
+    x: JSON.stringify(summariseError(error, ATTEMPT_ERROR_LIMITS)),
     ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
     ...(item.claimedAt ? { c: item.claimedAt } : {}),
     ...(item.workerId && body.leaseToken !== undefined ? { w: item.workerId } : {}),

@@ -93,8 +93,10 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
       return;
     }
     out.push(...attemptStart(task, index, r.a, r.s, r.c, r.w));
-    const error = parseError(r.x);
     const willRetry = r.n !== undefined;
+    // An attempt's record keeps a short error; the task's final one is kept whole on the item.
+    const final = !willRetry && t.status === 'FAILED' && r.a === t.attempt;
+    const error = final && t.error ? t.error : parseError(r.x);
     const details = { willRetry, ...(r.n === undefined ? {} : { nextAttemptAt: new Date(r.n).toISOString() }) };
     out.push(keyOf({ at: r.e, type: ENDED_BY[r.k], task, attempt: r.a, ...(r.w ? { workerId: r.w } : {}), ...(error ? { error } : {}), details }, 1, index, 3));
     // An expiry or timeout on the last attempt fails the task: say so.

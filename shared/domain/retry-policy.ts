@@ -118,3 +118,29 @@ function defined<T extends object>(value: T | undefined): Partial<T> {
   if (value === undefined) return {};
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** Longest message kept in a task's `lastError`, and the largest `details` kept there (JSON bytes). */
+export const LAST_ERROR_LIMITS = { message: 4096, detailsBytes: 4096 } as const;
+/** Longest message kept per ended attempt in the history (its details are not kept there). */
+export const ATTEMPT_ERROR_LIMITS = { message: 512, detailsBytes: 0 } as const;
+
+/**
+ * A bounded copy of an error, for the places that keep one per attempt or
+ * beside the output: a task item holds at most 400 KB, and the full error
+ * (up to 256 KiB) is kept once, on the task that failed for good.
+ *
+ * @example
+ * summariseError({ message: 'x'.repeat(5000), code: 'E' }, ATTEMPT_ERROR_LIMITS) // { message: 'xxx…(512 chars)', code: 'E' }
+ */
+export function summariseError<E extends { message: string; code?: string | undefined; details?: unknown }>(
+  error: E,
+  limits: { readonly message: number; readonly detailsBytes: number },
+): { message: string; code?: string; details?: unknown } {
+  const message = error.message.length <= limits.message ? error.message : `${error.message.slice(0, limits.message - 1)}…`;
+  let details: unknown;
+  if (error.details !== undefined && limits.detailsBytes > 0) {
+    const size = Buffer.byteLength(JSON.stringify(error.details) ?? '', 'utf8');
+    if (size <= limits.detailsBytes) details = error.details;
+  }
+  return { message, ...(error.code === undefined ? {} : { code: error.code }), ...(details === undefined ? {} : { details }) };
+}

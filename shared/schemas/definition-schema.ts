@@ -43,7 +43,8 @@ export const RetryDocumentSchema = z.strictObject(
       .number({ error: 'maxAttempts must be a whole number, 1 or more (1 = never retry)' })
       .int('maxAttempts must be a whole number, 1 or more (1 = never retry)')
       .min(1, 'maxAttempts must be a whole number, 1 or more (1 = never retry)')
-      .max(1000, 'maxAttempts must be at most 1000')
+      // Each ended attempt leaves a short record on the task item (400 KB): 100 keeps room for the output.
+      .max(100, 'maxAttempts must be at most 100')
       .optional(),
     intervalSeconds: nonNegative('intervalSeconds').max(MAX_PROCESS_TIMEOUT_SECONDS).optional(),
     backoffRate: z.number({ error: 'backoffRate must be a number, 1 or more' }).min(1, 'backoffRate must be a number, 1 or more').max(100, 'backoffRate must be at most 100').optional(),

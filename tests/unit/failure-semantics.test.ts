@@ -154,6 +154,35 @@ describe('retries', () => {
     expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
   });
 
+  it('keeps a task item within 400 KB whatever the errors and output at their size limits, over every attempt', async () => {
+    const { engine, id } = await setUp('tasks:\n  - name: A\n    retry: { intervalSeconds: 0 }\n');
+    const big = (c: string) => ({ message: c.repeat(5000), details: c.repeat(240 * 1024) });
+    for (const c of ['1', '2']) {
+      const claim = await engine.client.claim(id, 'A', 'w');
+      await engine.client.fail(id, 'A', { leaseToken: claim.leaseToken, error: big(c) });
+    }
+    const last = await engine.client.claim(id, 'A', 'w');
+    await engine.client.complete(id, 'A', { leaseToken: last.leaseToken, output: 'o'.repeat(250 * 1024) });
+    const view = await engine.client.getProcess(id);
+    expect(view.tasks[0]).toMatchObject({ status: 'COMPLETED', attempt: 3 });
+    expect(view.tasks[0]?.lastError?.message).toHaveLength(4096);
+    const failed = (await historyOf(engine, id)).filter((e) => e.type === 'TaskFailed');
+    expect(failed.map((e) => (e.error as { message: string }).message.length)).toEqual([512, 512]);
+  });
+
+  it('keeps a final error whole, beside a retried one, and shows it whole in the history', async () => {
+    const { engine, id } = await setUp('tasks:\n  - name: A\n    retry: { maxAttempts: 2, intervalSeconds: 0 }\n');
+    const big = (c: string) => ({ message: c, details: c.repeat(240 * 1024) });
+    for (const c of ['1', '2']) {
+      const claim = await engine.client.claim(id, 'A', 'w');
+      await engine.client.fail(id, 'A', { leaseToken: claim.leaseToken, error: big(c) });
+    }
+    const view = await engine.client.getProcess(id);
+    expect(view).toMatchObject({ status: 'FAILED', tasks: [{ status: 'FAILED', error: big('2') }] });
+    const failed = (await historyOf(engine, id)).filter((e) => e.type === 'TaskFailed');
+    expect(failed.map((e) => e.error)).toEqual([{ message: '1' }, big('2')]);
+  });
+
   it('retries a manual task failed through the API, with the same not-before rule', async () => {
     const { engine, id } = await setUp('tasks:\n  - name: Approve\n    retry: { maxAttempts: 2, intervalSeconds: 60, jitter: none }\n');
     expect(await engine.client.fail(id, 'Approve', { error: { message: 'not yet' } })).toMatchObject({ status: 'SCHEDULED' });

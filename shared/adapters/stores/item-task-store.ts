@@ -1,6 +1,7 @@
 import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard, type SweepReason } from '#domain/lifecycle.ts';
 import type { Conflict, EndTask, FinalFailEvent, RetryEvent, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
 
@@ -104,8 +105,8 @@ export class ItemTaskStore implements TaskStore {
   async fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
     const { end, error } = args;
     const event = args.event ?? (end.leaseToken === undefined ? 'failManual' : 'fail');
-    // The final error is also the last attempt's: lastError always names the latest failure.
-    const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error), lastErrorJson: JSON.stringify(error) });
+    // The final error is also the last attempt's: lastError always names the latest failure (bounded: the full one is errorJson).
+    const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error), lastErrorJson: JSON.stringify(summariseError(error, LAST_ERROR_LIMITS)) });
     const update: ItemUpdate = {
       ...base,
       guards: taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now }),
@@ -137,7 +138,7 @@ export class ItemTaskStore implements TaskStore {
         status: taskTarget(args.event),
         attempt: args.attempt + 1,
         nextAttemptAt: args.nextAttemptAt,
-        lastErrorJson: JSON.stringify(args.error),
+        lastErrorJson: JSON.stringify(summariseError(args.error, LAST_ERROR_LIMITS)),
         scheduledAt: args.iso,
         sweepShard: sweepShardOf(keys.task(args.ref).pk),
         sweepAt: args.sweepAt,
