@@ -41,6 +41,7 @@ export {
 } from './workflow.ts';
 export { InvalidWorkflowError, type WorkflowProblem } from './invalid-workflow-error.ts';
 export { renderMermaid, renderText, type RenderableDefinition } from './render-definition.ts';
+export { isNonRetryableTaskError, isRetryAfterTaskError, NonRetryableTaskError, RetryAfterTaskError, type TaskFailureOptions } from './task-failures.ts';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.ts';
 export { runClaimedTask, type RunClaimedTaskOptions, type RunOutcome } from './run-claimed-task.ts';
 export { jsonLogger, silentLogger, type WorkerLogger } from './worker-logger.ts';
@@ -51,6 +52,7 @@ export {
   type Definition,
   type DefinitionSummary,
   type Heartbeat,
+  type HistoryEvent,
   type Page,
   type Process,
   type ProcessStatus,

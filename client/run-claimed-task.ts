@@ -1,4 +1,5 @@
 import { isTributaryApiError } from './errors.ts';
+import { isNonRetryableTaskError, isRetryAfterTaskError } from './task-failures.ts';
 import { LEASE_LOST_CODES, LeaseKeeper } from './lease-keeper.ts';
 import type { Claim, TaskError, TaskMessage } from './schemas.ts';
 import type { TributaryClient } from './tributary-client.ts';
@@ -25,7 +26,8 @@ export type RunOutcome = 'completed' | 'failed' | 'lease-lost' | 'not-ended';
 /**
  * Runs the handler for a claimed task while a {@link LeaseKeeper} heartbeats,
  * then completes the task with the handler's output, or fails it with
- * `{ message, code: error.name }` when the handler throws. Both final calls
+ * `{ message, code: error.name }` when the handler throws (with `retryable: false`
+ * for a {@link NonRetryableTaskError}, `retryAfterSeconds` for a {@link RetryAfterTaskError}). Both final calls
  * carry the lease token, so the client retries them safely.
  *
  * @example
@@ -87,6 +89,14 @@ export async function runClaimedTask(options: RunClaimedTaskOptions, message: Ta
 }
 
 function taskError(error: unknown): TaskError {
+  if (isNonRetryableTaskError(error) || isRetryAfterTaskError(error)) {
+    return {
+      message: truncate(error.message || error.name),
+      code: error.code,
+      ...(error.details === undefined || !serializable(error.details) ? {} : { details: error.details }),
+      ...(isNonRetryableTaskError(error) ? { retryable: false } : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  }
   if (error instanceof Error) return { message: truncate(error.message || error.name), code: error.name };
   return { message: truncate(String(error)) };
 }

@@ -17,8 +17,12 @@ export const TaskStatusSchema = z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'COMP
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
 export const TaskErrorSchema = z.object({ message: z.string(), code: z.string().optional(), details: z.unknown().optional() });
-/** What a failed task reports: `code` is usually the thrown error's `name`. */
-export type TaskError = z.infer<typeof TaskErrorSchema>;
+/**
+ * What a failed task reports: `code` is usually the thrown error's `name`.
+ * When failing, `retryable: false` ends the task at once and `retryAfterSeconds`
+ * overrides the backoff before the next attempt.
+ */
+export type TaskError = z.infer<typeof TaskErrorSchema> & { readonly retryable?: boolean; readonly retryAfterSeconds?: number };
 
 export const TaskSpecSchema = z.object({ name: z.string(), needs: z.array(z.string()), queue: z.string(), timeoutSeconds: z.number() });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
@@ -60,6 +64,12 @@ export const TaskViewSchema = z.object({
   needs: z.array(z.string()),
   queue: z.string(),
   attempt: z.number().int().nonnegative(),
+  maxAttempts: z.number().int().positive(),
+  /** While a retry waits: the task cannot be claimed before this. */
+  nextAttemptAt: z.string().optional(),
+  lastError: TaskErrorSchema.optional(),
+  /** SKIPPED under skipDownstream: the failed task upstream. */
+  skippedBecause: z.string().optional(),
   workerId: z.string().optional(),
   output: z.unknown().optional(),
   error: TaskErrorSchema.optional(),
@@ -72,7 +82,16 @@ export type TaskView = z.infer<typeof TaskViewSchema>;
 export const ProcessSchema = StartedProcessSchema.extend({
   updatedAt: z.string(),
   endedAt: z.string().optional(),
-  progress: z.object({ total: z.number(), completed: z.number(), percent: z.number() }),
+  /** Why a FAILED (TaskFailed, ProcessTimedOut) or CANCELLED (Cancelled) process ended. */
+  error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled']), message: z.string(), task: z.string().optional() }).optional(),
+  progress: z.object({
+    total: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+    skipped: z.number(),
+    cancelled: z.number(),
+    percent: z.number(),
+  }),
   tasks: z.array(TaskViewSchema),
 });
 /** A process with every task, in topological order. */
@@ -102,7 +121,12 @@ export const ClaimSchema = z.object({
   leaseToken: z.string(),
   leaseExpiresAt: z.string(),
   attempt: z.number().int().positive(),
-  input: z.object({ process: z.unknown(), upstream: z.record(z.string(), z.unknown()) }),
+  input: z.object({
+    process: z.unknown(),
+    upstream: z.record(z.string(), z.unknown()),
+    /** Needs that are optional tasks and failed: their errors (they are not in `upstream`). */
+    failedUpstream: z.record(z.string(), z.unknown()).optional(),
+  }),
 });
 /** A lease on a task plus what the task needs: the process input and each need's output. */
 export type Claim = z.infer<typeof ClaimSchema>;
@@ -110,8 +134,26 @@ export type Claim = z.infer<typeof ClaimSchema>;
 export const HeartbeatSchema = z.object({ leaseExpiresAt: z.string() });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
-export const TaskEndedSchema = z.object({ processId: z.string(), task: z.string(), status: z.enum(['COMPLETED', 'FAILED']) });
+/** After a fail with attempts left the task is SCHEDULED again, not before `nextAttemptAt`. */
+export const TaskEndedSchema = z.object({
+  processId: z.string(),
+  task: z.string(),
+  status: z.enum(['COMPLETED', 'FAILED', 'SCHEDULED']),
+  nextAttemptAt: z.string().optional(),
+});
 export type TaskEnded = z.infer<typeof TaskEndedSchema>;
+
+export const HistoryEventSchema = z.object({
+  at: z.string(),
+  type: z.string(),
+  task: z.string().optional(),
+  attempt: z.number().optional(),
+  workerId: z.string().optional(),
+  error: z.unknown().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+/** One event of a process's history (ProcessStarted, TaskScheduled, TaskClaimed, TaskFailed, …). */
+export type HistoryEvent = z.infer<typeof HistoryEventSchema>;
 
 export const HealthSchema = z.object({ status: z.string() });
 

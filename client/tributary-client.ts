@@ -7,6 +7,7 @@ import {
   DefinitionSummarySchema,
   HealthSchema,
   HeartbeatSchema,
+  HistoryEventSchema,
   pageSchema,
   ProcessSchema,
   ProcessSummarySchema,
@@ -17,6 +18,7 @@ import {
   type Definition,
   type DefinitionSummary,
   type Heartbeat,
+  type HistoryEvent,
   type Page,
   type Process,
   type ProcessStatus,
@@ -187,9 +189,22 @@ export class TributaryClient {
     return (await this.call({ method: 'GET', path, schema: pageSchema(TaskViewSchema), idempotent: true })).data.items;
   }
 
-  /** POST /processes/{id}/cancel. Cancelling a cancelled process answers 200, so it is retried. */
-  async cancelProcess(id: string): Promise<Process> {
-    return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/cancel`, schema: ProcessSchema, idempotent: true })).data;
+  /** POST /processes/{id}/cancel. Cancelling a cancelled process answers 200, so it is retried. `reason` becomes the process's error message. */
+  async cancelProcess(id: string, options: { reason?: string } = {}): Promise<Process> {
+    const body = options.reason === undefined ? {} : { body: { json: { reason: options.reason } } };
+    return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/cancel`, ...body, schema: ProcessSchema, idempotent: true })).data;
+  }
+
+  /**
+   * GET /processes/{id}/history: one page of the process's events, in time order.
+   *
+   * @example
+   * const { items } = await client.getHistory(id);
+   * items.filter((e) => e.type === 'TaskFailed').map((e) => [e.task, e.attempt, e.error]);
+   */
+  async getHistory(id: string, options: { limit?: number; nextToken?: string } = {}): Promise<Page<HistoryEvent>> {
+    const query = { limit: options.limit, nextToken: options.nextToken };
+    return (await this.call({ method: 'GET', path: `/processes/${enc(id)}/history`, query, schema: pageSchema(HistoryEventSchema), idempotent: true })).data;
   }
 
   /**
@@ -225,7 +240,10 @@ export class TributaryClient {
     return (await this.call({ method: 'POST', path, body: { json: result }, schema: TaskEndedSchema, idempotent })).data;
   }
 
-  /** POST .../fail: fails the task and, in this API version, the process. Retried only with a lease token. */
+  /**
+   * POST .../fail: fails the attempt. With attempts left (and a retryable error) the answer is `SCHEDULED` with
+   * `nextAttemptAt`; otherwise `FAILED`, and the failure policy applies. Retried only with a lease token.
+   */
   async fail(processId: string, task: string, failure: { leaseToken?: string; error: TaskError }): Promise<TaskEnded> {
     const path = taskPath(processId, task, 'fail');
     const idempotent = failure.leaseToken !== undefined;

@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -18,7 +19,7 @@ import { checkWorkflowsRegistered, routeWorkflows } from './workflow-routing.ts'
 export interface TaskContext {
   readonly processId: string;
   readonly task: string;
-  /** The claim's attempt: 1, then +1 each time an expired lease is handed out again. */
+  /** The claim's attempt: 1, then +1 for each retry (a failed attempt, an expired lease or an attempt timeout). */
   readonly attempt: number;
   readonly definition: string;
   readonly version: number;
@@ -261,6 +262,14 @@ export class Worker {
       try {
         claim = await client.claim(body.processId, body.task, workerId);
       } catch (error) {
+        const notBefore = notBeforeOf(error);
+        if (notBefore !== undefined) {
+          // A retry waiting for its backoff: the message comes back when it is due (SQS caps a visibility timeout at 12 h).
+          const seconds = Math.min(43_200, Math.max(0, Math.ceil((notBefore - Date.now()) / 1000)));
+          this.log.debug('task not due yet; the message comes back then', { ...fields, notBefore: new Date(notBefore).toISOString() });
+          await this.postpone(message, seconds);
+          return false;
+        }
         if (isTributaryApiError(error, ...TASK_GONE_CODES)) {
           this.log.debug('task is not ours to run; deleting the message', { ...fields, ...errorFields(error) });
           await this.delete(message);
@@ -326,6 +335,14 @@ export class Worker {
     await this.delete(message);
   }
 
+  private async postpone(message: Message, seconds: number): Promise<void> {
+    try {
+      await this.options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: seconds }));
+    } catch (error) {
+      this.log.warn('could not postpone a message; it reappears after its visibility timeout', { messageId: message.MessageId, ...errorFields(error) });
+    }
+  }
+
   private async release(messages: readonly Message[]): Promise<void> {
     try {
       await this.options.sqs.send(
@@ -338,6 +355,14 @@ export class Worker {
       this.log.warn('could not release messages; they reappear after the visibility timeout', errorFields(error));
     }
   }
+}
+
+/** When a claim refused with 409 TaskNotActive may succeed (a retry waiting for its backoff), epoch ms. */
+function notBeforeOf(error: unknown): number | undefined {
+  if (!isTributaryApiError(error, 'TaskNotActive')) return undefined;
+  const details = error.details as { notBefore?: unknown } | undefined;
+  const at = typeof details?.notBefore === 'string' ? Date.parse(details.notBefore) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
 }
 
 function parseBody(raw: string | undefined): TaskMessage | undefined {

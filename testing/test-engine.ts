@@ -30,6 +30,8 @@ export interface TestEngineOptions {
   readonly settings?: Partial<Settings>;
   /** Where workers log. @default silent */
   readonly logger?: WorkerLogger;
+  /** Retry jitter, in [0, 1). @default a seeded sequence, so runs are reproducible */
+  readonly random?: () => number;
 }
 
 export interface TestWorkerOptions {
@@ -113,6 +115,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     now,
     ...(options.queues ? { queues: options.queues } : {}),
     settings: options.settings ?? {},
+    ...(options.random ? { random: options.random } : {}),
     hooks: {
       after: () => {
         crash.calls += 1;
@@ -137,8 +140,11 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
         delivered += 1;
         const claim = await client.claim(m.body.processId, m.body.task, w.workerId).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
         if (claim instanceof Error) {
+          // A retry not due yet: the message comes back when it is (as the Worker does).
+          const notBefore = notBeforeOf(claim);
+          if (notBefore !== undefined) deps.queue.changeVisibility(w.queue ?? 'default', m.receiptHandle, Math.max(0, Math.ceil((notBefore - time) / 1000)));
           // The claim is the authority: a message for a task that is over or someone else's is spent.
-          if (isTributaryApiError(claim)) deps.queue.delete(w.queue ?? 'default', m.receiptHandle);
+          else if (isTributaryApiError(claim)) deps.queue.delete(w.queue ?? 'default', m.receiptHandle);
           continue;
         }
         deps.queue.delete(w.queue ?? 'default', m.receiptHandle);
@@ -190,11 +196,20 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
           type: 'update',
           key: keys.task({ processId, task }),
           set: { leaseExpiresAt: time, sweepAt: time },
-          guards: taskGuards('heartbeat', { leaseToken: item.leaseToken }),
+          // The lease holder's row without the clock checks: a lease may be moved to now whether or not it is live.
+          guards: taskGuards('release', { leaseToken: item.leaseToken }),
         });
       },
     },
   };
+}
+
+/** When a refused claim may be retried (a retry waiting for its backoff), epoch ms. */
+function notBeforeOf(error: Error): number | undefined {
+  if (!isTributaryApiError(error, 'TaskNotActive')) return undefined;
+  const details = (error as { details?: unknown }).details;
+  const at = typeof details === 'object' && details !== null ? (details as { notBefore?: unknown }).notBefore : undefined;
+  return typeof at === 'string' ? Date.parse(at) : undefined;
 }
 
 /** A `fetch` that serves the API's routes with the real handlers, on the engine's deps. */

@@ -23,17 +23,38 @@ async function startedLoan(amount: number) {
 describe('the loan application', () => {
   it('approves a loan of 1,000,000 after both checks, at the rate for its credit score', async () => {
     const { engine, id } = await startedLoan(1_000_000);
-    const { ran } = await engine.runUntilIdle();
+    const first = await engine.runUntilIdle();
+    // Check Identity fails once on purpose; its retry is due 1 s later.
+    expect(first.ran.map((r) => [r.task, r.attempt, r.outcome])).toContainEqual(['Check Identity', 1, 'failed']);
+    expect((await engine.client.getProcess(id)).tasks.find((t) => t.name === 'Check Identity')).toMatchObject({
+      status: 'SCHEDULED',
+      attempt: 2,
+      maxAttempts: 3,
+      nextAttemptAt: new Date(engine.now() + 1000).toISOString(),
+      lastError: { code: 'IdentityServiceTimeout', message: 'identity service timed out' },
+    });
+    const then = await engine.advance(1000);
 
-    expect(ran.map((r) => r.task).sort()).toEqual(['Check Identity', 'Decide', 'Review Credit']);
+    expect([...first.ran, ...then.ran].map((r) => `${r.task}#${r.attempt}`).sort()).toEqual(['Check Identity#1', 'Check Identity#2', 'Decide#1', 'Review Credit#1']);
     const process = await engine.client.getProcess(id);
     expect(process.status).toBe('COMPLETED');
     expect(process.tasks.find((t) => t.name === 'Decide')?.output).toEqual({ approved: true, amount: 1_000_000, rate: 0.049 });
+    // The history shows both attempts of Check Identity.
+    const { items } = await engine.client.getHistory(id);
+    expect(items.filter((e) => e.task === 'Check Identity').map((e) => `${e.type}#${e.attempt}`)).toEqual([
+      'TaskScheduled#1',
+      'TaskClaimed#1',
+      'TaskFailed#1',
+      'TaskScheduled#2',
+      'TaskClaimed#2',
+      'TaskCompleted#2',
+    ]);
   });
 
   it('declines a loan over 2,000,000', async () => {
     const { engine, id } = await startedLoan(3_000_000);
     await engine.runUntilIdle();
+    await engine.advance(1000);
     expect((await engine.client.getProcess(id)).tasks.find((t) => t.name === 'Decide')?.output).toMatchObject({ approved: false });
   });
 
@@ -49,9 +70,12 @@ describe('the loan application', () => {
     await engine.faults.expireLease(id, 'Review Credit');
 
     engine.worker({ tasks: Object.keys(handlers), handler: (task) => handlers[task.task]!(task) });
-    const { ran, swept } = await engine.runUntilIdle();
+    const first = await engine.runUntilIdle();
+    // The expired lease counts as attempt 1 (LeaseExpired); attempt 2 waits for its backoff (at most 1 s), as does Check Identity's retry.
+    const then = await engine.advance(1000);
+    const ran = [...first.ran, ...then.ran];
 
-    expect(swept.reenqueued).toBe(1);
+    expect(first.swept.reenqueued).toBe(1);
     expect(ran.filter((r) => r.task === 'Decide')).toHaveLength(1);
     expect(ran.find((r) => r.task === 'Review Credit')?.attempt).toBe(2);
     const process = await engine.client.getProcess(id);

@@ -63,6 +63,10 @@ function work(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+class IdentityServiceTimeout extends Error {
+  override readonly name = 'IdentityServiceTimeout';
+}
+
 const say = (task: string, line: string): void => console.log(`  [worker] ${task}: ${line}`);
 
 export const handlers: Readonly<Record<string, TaskHandler>> = {
@@ -74,9 +78,15 @@ export const handlers: Readonly<Record<string, TaskHandler>> = {
     say('Review Credit', `amount ${amount} → credit score ${score}`);
     return { score, amount };
   },
-  'Check Identity': async ({ input, signal }: TaskContext): Promise<IdentityCheck> => {
+  'Check Identity': async ({ input, signal, attempt }: TaskContext): Promise<IdentityCheck> => {
     const applicant = (input.process as Application | null)?.applicant ?? 'unknown';
     await work(200, signal);
+    // On purpose: the first call "times out", to show a retry. Any thrown error is retryable (see the task's retry policy);
+    // throw NonRetryableTaskError to fail at once, or RetryAfterTaskError to choose the delay.
+    if (attempt === 1) {
+      say('Check Identity', `${applicant} → identity service timed out; the engine will retry`);
+      throw new IdentityServiceTimeout('identity service timed out');
+    }
     say('Check Identity', `${applicant} → verified`);
     return { verified: true, applicant };
   },

@@ -1,6 +1,7 @@
 import { routeGroupHandler } from '#http/route-group-handler.ts';
 import { handler as getDefinition } from './get-definition.ts';
 import { handler as getProcess } from './get-process.ts';
+import { handler as getProcessHistory } from './get-process-history.ts';
 import { handler as listActiveTasks } from './list-active-tasks.ts';
 import { handler as listDefinitions } from './list-definitions.ts';
 import { handler as listProcesses } from './list-processes.ts';
@@ -14,5 +15,6 @@ export const handler = routeGroupHandler('read', {
   GetDefinitionVersion: getDefinition,
   ListProcesses: listProcesses,
   GetProcess: getProcess,
+  GetProcessHistory: getProcessHistory,
   ListActiveTasks: listActiveTasks,
 });

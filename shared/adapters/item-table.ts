@@ -16,6 +16,8 @@ export type Item = Record<string, unknown>;
 export interface SumOf {
   readonly source: string;
   readonly plus: number;
+  /** The source's value when the item lacks it (else the write is refused, as DynamoDB refuses it). */
+  readonly orElse?: number;
 }
 
 /** An update of one item: every part optional; the guards decide. */
@@ -28,6 +30,8 @@ export interface ItemUpdate {
   readonly setIfMissing?: Readonly<Record<string, unknown>>;
   readonly setSum?: Readonly<Record<string, SumOf>>;
   readonly add?: Readonly<Record<string, number>>;
+  /** Appends to a list attribute (created empty if missing). */
+  readonly append?: Readonly<Record<string, readonly unknown[]>>;
   readonly remove?: readonly string[];
   /** Answer the item as written. */
   readonly returnNew?: boolean;

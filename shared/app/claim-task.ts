@@ -3,13 +3,18 @@ import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
+import type { UpstreamResult } from './ports.ts';
 import { instant } from './timestamps.ts';
 
 export interface Claim {
   readonly leaseToken: string;
   readonly leaseExpiresAt: string;
   readonly attempt: number;
-  readonly input: { readonly process: unknown; readonly upstream: Record<string, unknown> };
+  /**
+   * `upstream`: the outputs of the needs that completed. `failedUpstream`
+   * (only when some need is an optional task that failed): their errors.
+   */
+  readonly input: { readonly process: unknown; readonly upstream: Record<string, unknown>; readonly failedUpstream?: Record<string, unknown> };
 }
 
 /**
@@ -37,20 +42,26 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   }
   // After resends backed off, the sweep entry may lie beyond the lease: pull it in,
   // so an abandoned lease is noticed when it expires (rare: only long-waiting tasks).
-  if (item.sweepAt !== undefined && item.sweepAt > item.leaseExpiresAt) await deps.tasks.watchLease({ processId, item, at: item.leaseExpiresAt });
+  const firstLook = Math.min(item.leaseExpiresAt, item.attemptDeadline ?? Number.POSITIVE_INFINITY);
+  if (item.sweepAt !== undefined && item.sweepAt > firstLook) await deps.tasks.watchLease({ processId, item, at: firstLook });
   const def = await getDefinition(deps, item.definition, item.version);
   const needs = dagOf(def).tasks.get(task)?.needs ?? [];
   const [processInput, outputs] = await Promise.all([
     deps.processes.getInput({ id: processId }),
-    needs.length > 0 ? deps.tasks.getOutputs({ processId, tasks: needs }) : Promise.resolve(new Map<string, unknown>()),
+    needs.length > 0 ? deps.tasks.getUpstream({ processId, tasks: needs }) : Promise.resolve(new Map<string, UpstreamResult>()),
   ]);
   const upstream: Record<string, unknown> = {};
-  for (const need of needs) upstream[need] = outputs.get(need) ?? null;
+  const failedUpstream: Record<string, unknown> = {};
+  for (const need of needs) {
+    const result = outputs.get(need);
+    if (result?.failed) failedUpstream[need] = result.error;
+    else upstream[need] = result?.output ?? null;
+  }
   return {
     leaseToken: item.leaseToken,
-    leaseExpiresAt: new Date(item.leaseExpiresAt).toISOString(),
+    leaseExpiresAt: new Date(firstLook).toISOString(),
     attempt: item.attempt ?? 1,
-    input: { process: processInput, upstream },
+    input: { process: processInput, upstream, ...(Object.keys(failedUpstream).length > 0 ? { failedUpstream } : {}) },
   };
 }
 
@@ -58,5 +69,7 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
 export async function heartbeatTask(deps: AppDeps, processId: string, task: string, leaseToken: string): Promise<{ leaseExpiresAt: string }> {
   const result = await deps.tasks.heartbeat({ processId, task, leaseToken, now: deps.now() });
   if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'heartbeat', result.current, leaseToken);
-  return { leaseExpiresAt: new Date(result.item.leaseExpiresAt ?? 0).toISOString() };
+  // The worker is told the sooner of its lease and its attempt's deadline: past either, the token is dead.
+  const until = Math.min(result.item.leaseExpiresAt ?? 0, result.item.attemptDeadline ?? Number.POSITIVE_INFINITY);
+  return { leaseExpiresAt: new Date(until).toISOString() };
 }

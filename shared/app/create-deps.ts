@@ -31,6 +31,7 @@ export function createDeps(options: CreateDepsOptions): AppDeps {
     now: options.now ?? Date.now,
     newId: randomUUID,
     newToken: () => randomBytes(24).toString('base64url'),
+    random: Math.random,
     settings: { ...defaultSettings(Object.keys(options.queueUrls)), ...envSettings(), ...options.settings },
     log: jsonLogger,
   };
@@ -46,6 +47,8 @@ export interface CreateMemoryDepsOptions {
   /** Ids and tokens; deterministic sequences by default, so runs are reproducible. */
   readonly newId?: () => string;
   readonly newToken?: () => string;
+  /** Retry jitter; a seeded sequence by default, so runs are reproducible. */
+  readonly random?: () => number;
 }
 
 /**
@@ -65,8 +68,21 @@ export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { 
     now: options.now,
     newId: options.newId ?? (() => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`),
     newToken: options.newToken ?? (() => `lease-${++tokens}`),
+    random: options.random ?? seededRandom(7),
     settings: { ...defaultSettings(Object.keys(queues)), ...options.settings },
     log: jsonLogger,
+  };
+}
+
+/** A small deterministic generator (mulberry32) in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

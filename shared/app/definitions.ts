@@ -4,6 +4,7 @@ import { buildDag, type Dag } from '#domain/dag.ts';
 import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
 import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { defaultQueueOf } from '#config/queues.ts';
+import { resolveTaskPolicy, type TaskFailurePolicy } from '#domain/retry-policy.ts';
 import type { AppDeps } from './deps.ts';
 import type { Page } from './ports.ts';
 import { instant } from './timestamps.ts';
@@ -86,6 +87,18 @@ export function toDefinitionView(def: StoredDefinition): DefinitionView {
   const { contentHash: _, name, version, createdAt, ...spec } = def;
   return { name, version, ...spec, createdAt };
 }
+
+/** A task's failure semantics, resolved from the stored definition (issue 7). */
+export function taskPolicyOf(def: StoredDefinition, task: string): TaskFailurePolicy {
+  let byTask = policies.get(def);
+  if (!byTask) {
+    byTask = new Map(def.tasks.map((t) => [t.name, resolveTaskPolicy(def.defaults, t)]));
+    policies.set(def, byTask);
+  }
+  return byTask.get(task) ?? resolveTaskPolicy(def.defaults, {});
+}
+
+const policies = new WeakMap<StoredDefinition, Map<string, TaskFailurePolicy>>();
 
 const dags = new WeakMap<StoredDefinition, Dag>();
 

@@ -58,6 +58,8 @@ export interface AppDeps {
   readonly newId: IdSource;
   /** A new unguessable lease token. */
   readonly newToken: IdSource;
+  /** A random number in [0, 1): retry jitter. */
+  readonly random: () => number;
   readonly settings: Settings;
   readonly log: Logger;
 }

@@ -1,9 +1,9 @@
 import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError } from '#domain/errors.ts';
 import { guardsHold, processAllows, taskGuards } from '#domain/lifecycle.ts';
-import type { ProcessItem } from '#schemas/items.ts';
+import type { DefinitionVersionItem, ProcessError, ProcessItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
-import { dagOf, getDefinition } from './definitions.ts';
+import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 
 /** The process events that end a process. */
@@ -19,14 +19,14 @@ const MAX_END_ATTEMPTS = 10;
  * every unfinished task. Returns the process as it ends up. `known` saves the
  * read when the caller already has the process item.
  */
-export async function endProcess(deps: AppDeps, processId: string, event: EndEvent, known?: ProcessItem): Promise<ProcessItem> {
+export async function endProcess(deps: AppDeps, processId: string, event: EndEvent, known?: ProcessItem, error?: ProcessError): Promise<ProcessItem> {
   // A caller that has just read the process passes it in; a stale copy only costs one lost condition and a retry.
   let current = known ?? (await deps.processes.get({ id: processId }));
   for (let attempt = 0; attempt < MAX_END_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
     if (!processAllows(event, current.status)) return current;
     const owesCleanup = event !== 'complete';
-    const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup });
+    const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
     if (!result.ok) {
       current = result.current;
       continue;
@@ -59,12 +59,37 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
   if (pass.complete && process.sweepAt !== undefined) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
 }
 
-/** POST /processes/{id}/cancel. Cancelling a cancelled process is a no-op; a finished one is a 409. */
-export async function cancelProcess(deps: AppDeps, processId: string): Promise<ProcessItem> {
+/**
+ * Ends the process once every sink has settled: COMPLETED, or FAILED under
+ * skipDownstream when a task failed (not an optional one) or was skipped.
+ * Only skipDownstream definitions pay for the look at the tasks, once.
+ */
+export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionItem, processId: string): Promise<void> {
+  const dag = dagOf(def);
+  const allSinksSettled = dag.sinks.length === 1 || (await deps.processes.settledSinks({ id: processId })) >= dag.sinks.length;
+  if (!allSinksSettled) return;
+  if (def.onFailure !== 'skipDownstream') {
+    await endProcess(deps, processId, 'complete');
+    return;
+  }
+  const items = await deps.tasks.listAll({ processId });
+  const failed = items.find((t) => t.status === 'FAILED' && !taskPolicyOf(def, t.name).optional);
+  const skipped = items.find((t) => t.status === 'SKIPPED');
+  const culprit = failed?.name ?? skipped?.skippedBecause;
+  if (culprit === undefined) {
+    await endProcess(deps, processId, 'complete');
+    return;
+  }
+  const message = items.find((t) => t.name === culprit)?.error?.message;
+  await endProcess(deps, processId, 'fail', undefined, { code: 'TaskFailed', task: culprit, message: `task '${culprit}' failed${message ? `: ${message}` : ''}` });
+}
+
+/** POST /processes/{id}/cancel. Cancelling a cancelled process is a no-op; a finished one is a 409. `reason` becomes the error's message. */
+export async function cancelProcess(deps: AppDeps, processId: string, reason?: string): Promise<ProcessItem> {
   const before = await deps.processes.get({ id: processId });
   if (!before) throw new ProcessNotFoundError(processId);
   if (before.status === 'CANCELLED') return before;
-  const after = await endProcess(deps, processId, 'cancel', before);
+  const after = await endProcess(deps, processId, 'cancel', before, { code: 'Cancelled', message: reason ?? 'the process was cancelled' });
   if (after.status !== 'CANCELLED') throw new ProcessNotRunningError(processId, after.status);
   return after;
 }

@@ -1,11 +1,14 @@
 import { TaskNotFoundError } from '#domain/errors.ts';
-import type { TaskError } from '#schemas/items.ts';
+import type { Dag } from '#domain/dag.ts';
+import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
+import type { DefinitionVersionItem, TaskError, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
-import { dagOf, getDefinition } from './definitions.ts';
-import { endProcess } from './end-process.ts';
+import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
+import { endIfSinksSettled, endProcess } from './end-process.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
 import type { EndTask, SettleCount } from './ports.ts';
-import { scheduleNewTasks, scheduleReadyJoins } from './scheduling.ts';
+import { retrySchedule, scheduleNewTasks, scheduleReadyJoins, sendBestEffort } from './scheduling.ts';
+import { skipDownstream } from './skip-downstream.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 
 /**
@@ -24,12 +27,7 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
   if (!process || !def || !dag || !dag.tasks.has(task)) {
     throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
   }
-  // Joins and the process end count settled parents; the counts ride in the completion's own write.
-  const settles: SettleCount[] = (dag.children.get(task) ?? [])
-    .filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1)
-    .map((c) => ({ task: c, expected: dag.tasks.get(c)?.needs.length ?? 0 }));
-  if (dag.sinks.length > 1 && dag.sinks.includes(task)) settles.push({ expected: dag.sinks.length });
-  const result = await deps.tasks.complete({ end: endOf(deps, processId, task, body.leaseToken), output: body.output, settles });
+  const result = await deps.tasks.complete({ end: endOf(deps, processId, task, body.leaseToken), output: body.output, settles: settlesOf(dag, task, 'children') });
   if (!result.ok) {
     const current = result.current;
     // A retry of a completion that already succeeded: same token, already COMPLETED.
@@ -39,21 +37,140 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
   await followUpCompleted(deps, processId, process.definition, process.version, task);
 }
 
-/** Fails a task; in this version that fails the process and cancels its unfinished tasks. */
-export async function failTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; error: TaskError }): Promise<void> {
-  const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken), error: body.error });
+/** The `error` of a fail call: a task error, plus how the engine should treat it. */
+export type FailError = TaskError & Pick<AttemptError, 'retryable' | 'retryAfterSeconds'>;
+
+/**
+ * Fails an attempt of a task. With attempts left (and a retryable error) the
+ * task goes back to SCHEDULED with attempt + 1, not before its backoff, and
+ * its message is sent with that delay. Otherwise it is FAILED for good and the
+ * process's failure policy applies (see {@link followUpFailed}). A repeat with
+ * the same token after success is answered as a success.
+ */
+export type FailOutcome = { readonly status: 'FAILED' } | { readonly status: 'SCHEDULED'; readonly nextAttemptAt: string };
+
+export async function failTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; error: FailError }): Promise<FailOutcome> {
+  const process = await deps.processes.identity({ id: processId });
+  const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
+  const dag = def ? dagOf(def) : undefined;
+  if (!process || !def || !dag || !dag.tasks.has(task)) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
+  // Not the hot path: the attempt and its claim are read, to decide and to record them.
+  const item = await deps.tasks.get({ processId, task });
+  const { retryable: _r, retryAfterSeconds: _a, ...error } = body.error;
+  if (alreadyFailed(item, body.leaseToken)) return outcomeOf(item);
+  if (!item) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
+  const at = instant(deps);
+  const attempt = item.attempt ?? 1;
+  const policy = taskPolicyOf(def, task);
+  const decision = decideRetry(policy.retry, attempt, body.error, { now: at.now, random: deps.random() });
+  const record = {
+    k: 'f' as const,
+    a: attempt,
+    e: at.iso,
+    // Bounded per attempt: the item keeps every attempt's record, beside the output or the full final error.
+    x: JSON.stringify(summariseError(error, ATTEMPT_ERROR_LIMITS)),
+    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
+    ...(item.claimedAt ? { c: item.claimedAt } : {}),
+    ...(item.workerId && body.leaseToken !== undefined ? { w: item.workerId } : {}),
+    ...(body.leaseToken === undefined ? {} : { t: body.leaseToken }),
+  };
+  if (decision.retry) {
+    const when = retrySchedule(deps, decision.nextAttemptAt, at.now);
+    const r = await deps.tasks.retry({
+      ref: { processId, task },
+      event: body.leaseToken === undefined ? 'retryManual' : 'retry',
+      ...(body.leaseToken === undefined ? {} : { leaseToken: body.leaseToken }),
+      attempt,
+      now: at.now,
+      iso: at.iso,
+      nextAttemptAt: decision.nextAttemptAt,
+      error,
+      record: { ...record, n: decision.nextAttemptAt },
+      sweepAt: when.sweepAt,
+      sweepReason: when.sweepReason,
+    });
+    if (!r.ok) {
+      if (alreadyFailed(r.current, body.leaseToken)) return outcomeOf(r.current);
+      throw await explainTaskConflict(deps, processId, task, 'fail', r.current, body.leaseToken);
+    }
+    if (when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
+    return { status: 'SCHEDULED', nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
+  }
+  const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken), error, record, settles: failureSettles(def, dag, task) });
   if (!result.ok) {
-    const current = result.current;
-    if (body.leaseToken !== undefined && current?.status === 'FAILED' && current.leaseToken === body.leaseToken) return;
-    throw await explainTaskConflict(deps, processId, task, 'fail', current, body.leaseToken);
+    if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
+    throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
   }
   await followUpFailed(deps, processId, task);
+  return { status: 'FAILED' };
+}
+
+/** What a repeated fail answers: the task as the first one left it. */
+function outcomeOf(item: TaskItem | undefined): FailOutcome {
+  if (item?.status === 'SCHEDULED' && item.nextAttemptAt !== undefined) return { status: 'SCHEDULED', nextAttemptAt: new Date(item.nextAttemptAt).toISOString() };
+  return { status: 'FAILED' };
+}
+
+/**
+ * The sweeper found a RUNNING attempt whose lease ran out (LeaseExpired) or
+ * that passed its attemptTimeoutSeconds (AttemptTimedOut): either counts as a
+ * failed attempt. Retried with attempts left, else the task fails for good.
+ * Answers whether it changed the task.
+ */
+export async function expireAttempt(deps: AppDeps, processId: string, item: TaskItem): Promise<boolean> {
+  if (item.leaseToken === undefined || item.definition === undefined || item.version === undefined) return false;
+  const def = await getDefinition(deps, item.definition, item.version);
+  const at = instant(deps);
+  const attempt = item.attempt ?? 1;
+  const lease = item.leaseExpiresAt ?? 0;
+  const deadline = item.attemptDeadline ?? Number.POSITIVE_INFINITY;
+  const timedOut = deadline <= at.now && deadline <= lease;
+  const error: TaskError = timedOut
+    ? { code: 'AttemptTimedOut', message: `attempt ${attempt} ran longer than its attemptTimeoutSeconds` }
+    : { code: 'LeaseExpired', message: `the lease of attempt ${attempt} expired without a heartbeat` };
+  const record = {
+    k: timedOut ? ('t' as const) : ('l' as const),
+    a: attempt,
+    e: at.iso,
+    x: JSON.stringify(error),
+    t: item.leaseToken,
+    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
+    ...(item.claimedAt ? { c: item.claimedAt } : {}),
+    ...(item.workerId ? { w: item.workerId } : {}),
+  };
+  const decision = decideRetry(taskPolicyOf(def, item.name).retry, attempt, error, { now: at.now, random: deps.random() });
+  if (decision.retry) {
+    const when = retrySchedule(deps, decision.nextAttemptAt, at.now);
+    const r = await deps.tasks.retry({
+      ref: { processId, task: item.name },
+      event: timedOut ? 'timeOutAttempt' : 'expireLease',
+      leaseToken: item.leaseToken,
+      attempt,
+      now: at.now,
+      iso: at.iso,
+      nextAttemptAt: decision.nextAttemptAt,
+      error,
+      record: { ...record, n: decision.nextAttemptAt },
+      sweepAt: when.sweepAt,
+      sweepReason: when.sweepReason,
+    });
+    if (!r.ok) return false;
+    if (when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
+    return true;
+  }
+  const dag = dagOf(def);
+  const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt };
+  const r = await deps.tasks.fail({ end, error, event: timedOut ? 'timeOutAttemptFinal' : 'expireLeaseFinal', record, settles: failureSettles(def, dag, item.name) });
+  if (!r.ok) return false;
+  await followUpFailed(deps, processId, item.name);
+  return true;
 }
 
 /**
  * What a completion owes: schedule the children it made ready, complete the
  * process after its last sink, then leave the sweep index. Idempotent, so the
  * sweeper can call it again for a task whose completing call died half-way.
+ * An optional task that failed owes the same: its children run without it.
  */
 export async function followUpCompleted(
   deps: AppDeps,
@@ -79,17 +196,62 @@ export async function followUpCompleted(
     await deps.tasks.deferFollowUp({ processId, task, resumeFrom: from + pass.handled, at: deps.now() });
     return;
   }
-  if (dag.sinks.includes(task)) {
-    const allSinksSettled = dag.sinks.length === 1 || (await deps.processes.settledSinks({ id: processId })) >= dag.sinks.length;
-    if (allSinksSettled) await endProcess(deps, processId, 'complete');
+  if (dag.sinks.includes(task)) await endIfSinksSettled(deps, def, processId);
+  await deps.tasks.clearSweep({ processId, task });
+}
+
+/**
+ * What a final failure owes, by the failure policy, then leave the sweep index. Idempotent.
+ * - an `optional` task: nothing fails; its children run (as after a completion);
+ * - `skipDownstream`: every descendant becomes SKIPPED; the process ends once every sink settled;
+ * - `failFast`: the process fails, cancelling the rest.
+ */
+export async function followUpFailed(deps: AppDeps, processId: string, task: string, resume: { from?: number; budgetMs?: number } = {}): Promise<void> {
+  const identity = await deps.processes.identity({ id: processId });
+  if (!identity) return;
+  const def = await getDefinition(deps, identity.definition, identity.version);
+  if (taskPolicyOf(def, task).optional) {
+    await followUpCompleted(deps, processId, def.name, def.version, task, resume);
+    return;
+  }
+  if (def.onFailure === 'skipDownstream') {
+    const skippedSink = await skipDownstream(deps, def, processId, task);
+    if (skippedSink || dagOf(def).sinks.includes(task)) await endIfSinksSettled(deps, def, processId);
+  } else {
+    const item = await deps.tasks.get({ processId, task });
+    await endProcess(deps, processId, 'fail', undefined, {
+      code: 'TaskFailed',
+      task,
+      message: `task '${task}' failed${item?.error?.message ? `: ${item.error.message}` : ''}`,
+    });
   }
   await deps.tasks.clearSweep({ processId, task });
 }
 
-/** What a failure owes: fail the process (cancelling the rest), then leave the sweep index. Idempotent. */
-export async function followUpFailed(deps: AppDeps, processId: string, task: string): Promise<void> {
-  await endProcess(deps, processId, 'fail');
-  await deps.tasks.clearSweep({ processId, task });
+/**
+ * The counters an ending task counts itself in, in its own write: each join
+ * it feeds (when its children run on: a completion, or an optional task's
+ * failure) and the process's end counter (several sinks).
+ */
+function settlesOf(dag: Dag, task: string, counts: 'children' | 'endOnly'): SettleCount[] {
+  const settles: SettleCount[] =
+    counts === 'children'
+      ? (dag.children.get(task) ?? []).filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1).map((c) => ({ task: c, expected: dag.tasks.get(c)?.needs.length ?? 0 }))
+      : [];
+  if (dag.sinks.length > 1 && dag.sinks.includes(task)) settles.push({ expected: dag.sinks.length });
+  return settles;
+}
+
+/** A final failure settles like a completion for an optional task; otherwise only the end counter (its children are skipped or cancelled). */
+function failureSettles(def: DefinitionVersionItem, dag: Dag, task: string): SettleCount[] {
+  return settlesOf(dag, task, taskPolicyOf(def, task).optional ? 'children' : 'endOnly');
+}
+
+/** A repeat of a fail that was already recorded with this token (as a final failure or as a retried attempt). */
+function alreadyFailed(item: TaskItem | undefined, leaseToken: string | undefined): boolean {
+  if (!item || leaseToken === undefined) return false;
+  if (item.status === 'FAILED' && item.leaseToken === leaseToken) return true;
+  return item.attempts?.some((r) => r.k === 'f' && r.t === leaseToken) ?? false;
 }
 
 function endOf(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined): EndTask {

@@ -34,6 +34,11 @@ export async function explainTaskConflict(
     if (process.status !== 'RUNNING') return new ProcessNotRunningError(processId, process.status);
     return new TaskNotActiveError(task, item?.status ?? 'PENDING');
   }
+  const now = deps.now();
+  // A retry waiting for its backoff: neither a claim nor a manual end may take it before then.
+  if (item.status === 'SCHEDULED' && item.nextAttemptAt !== undefined && item.nextAttemptAt > now && (op === 'claim' || leaseToken === undefined)) {
+    return new TaskNotActiveError(task, item.status, { notBefore: new Date(item.nextAttemptAt).toISOString() });
+  }
   if (op === 'claim') {
     if (item.status === 'RUNNING') return new TaskAlreadyClaimedError(task);
     return new TaskNotActiveError(task, item.status);
@@ -42,6 +47,46 @@ export async function explainTaskConflict(
     if (item.status === 'RUNNING') return new LeaseMismatchError(task, 'the task is claimed; pass its leaseToken');
     return new TaskNotActiveError(task, item.status);
   }
-  if (item.leaseToken !== leaseToken) return new LeaseMismatchError(task, 'the lease token is stale or belongs to another claim');
+  const stale = staleAttemptOf(item, leaseToken);
+  if (item.leaseToken !== leaseToken) {
+    const error = new LeaseMismatchError(task, 'the lease token is stale or belongs to another claim');
+    if (stale) await recordStale(deps, processId, task, op, stale);
+    return error;
+  }
+  if (item.status === 'RUNNING') {
+    // The caller's own lease, dead: it ran out (or the attempt passed its deadline) before the sweeper noticed.
+    const deadline = Math.min(item.leaseExpiresAt ?? 0, item.attemptDeadline ?? Number.POSITIVE_INFINITY);
+    if (stale) await recordStale(deps, processId, task, op, stale);
+    return new LeaseMismatchError(task, `the lease expired at ${new Date(deadline).toISOString()}`);
+  }
+  // The last attempt ended by its lease running out or its deadline passing: the token died then.
+  if (item.attempts?.some((r) => r.t === leaseToken && (r.k === 'l' || r.k === 't'))) {
+    if (stale) await recordStale(deps, processId, task, op, stale);
+    return new LeaseMismatchError(task, 'the lease expired, and the attempt with it');
+  }
   return new TaskNotActiveError(task, item.status);
+}
+
+/** The attempt and worker a lease token belonged to: the current one, or an ended attempt recorded on the item. */
+function staleAttemptOf(item: TaskItem, leaseToken: string): { attempt: number; workerId?: string } | undefined {
+  if (item.leaseToken === leaseToken && item.attempt !== undefined) return { attempt: item.attempt, ...(item.workerId ? { workerId: item.workerId } : {}) };
+  const record = item.attempts?.find((r) => r.t === leaseToken && r.k !== 's');
+  return record && { attempt: record.a, ...(record.w ? { workerId: record.w } : {}) };
+}
+
+/**
+ * Notes a refused stale call on the task item (StaleResultRejected in the
+ * history). Only on the refusal path, so success costs nothing; best effort,
+ * since the caller's answer (409) does not depend on it.
+ */
+async function recordStale(deps: AppDeps, processId: string, task: string, op: TaskOperation, stale: { attempt: number; workerId?: string }): Promise<void> {
+  try {
+    await deps.tasks.recordStale({
+      processId,
+      task,
+      record: { k: 's', a: stale.attempt, e: new Date(deps.now()).toISOString(), op, ...(stale.workerId ? { w: stale.workerId } : {}) },
+    });
+  } catch (error) {
+    deps.log.warn('a stale call could not be recorded', { processId, task, error: String(error) });
+  }
 }

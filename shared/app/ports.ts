@@ -1,5 +1,5 @@
-import type { ProcessStatus } from '#domain/lifecycle.ts';
-import type { DefinitionHeadItem, DefinitionVersionItem, ProcessItem, ProcessSummary, TaskError, TaskItem, TaskMessage } from '#schemas/items.ts';
+import type { ProcessStatus, SweepReason, TaskEvent } from '#domain/lifecycle.ts';
+import type { AttemptRecord, DefinitionHeadItem, DefinitionVersionItem, ProcessError, ProcessItem, ProcessSummary, TaskError, TaskItem, TaskMessage } from '#schemas/items.ts';
 
 /**
  * The ports the use cases run on. Two adapters implement each: DynamoDB and
@@ -44,6 +44,8 @@ export interface ScheduleContext extends TaskRef {
   readonly version: number;
   readonly queue: string;
   readonly timeoutSeconds: number;
+  /** Hard limit on one attempt from its claim (none when absent). */
+  readonly attemptTimeoutSeconds?: number;
   readonly attempt: number;
   /** The process run the task belongs to (1 until a rerun). */
   readonly run: number;
@@ -69,6 +71,14 @@ export interface EndTask extends TaskRef {
   readonly expiresAt: number;
 }
 
+/** The events that end an attempt with attempts left (back to SCHEDULED, attempt + 1). */
+export type RetryEvent = Extract<TaskEvent, 'retry' | 'retryManual' | 'expireLease' | 'timeOutAttempt'>;
+/** The events that end a task FAILED for good. */
+export type FinalFailEvent = Extract<TaskEvent, 'fail' | 'failManual' | 'expireLeaseFinal' | 'timeOutAttemptFinal'>;
+
+/** What a child's claim sees of one parent: its output, or (an optional parent that failed) its error. */
+export type UpstreamResult = { readonly failed: false; readonly output: unknown } | { readonly failed: true; readonly error: TaskError };
+
 export interface DefinitionStore {
   getHead(args: { name: string }): Promise<DefinitionHeadItem | undefined>;
   getVersion(args: { name: string; version: number }): Promise<DefinitionVersionItem | undefined>;
@@ -88,6 +98,8 @@ export interface NewProcess {
   readonly sweepAt: number;
   /** TTL of the write-once input item (epoch s). */
   readonly inputExpiresAt: number;
+  /** When the process times out (epoch ms), for a definition with `timeoutSeconds`. */
+  readonly deadlineAt?: number;
 }
 
 export interface ProcessStore {
@@ -107,7 +119,11 @@ export interface ProcessStore {
     event: 'complete' | 'fail' | 'cancel';
     at: { now: number; iso: string; expiresAt: number };
     owesCleanup: boolean;
+    /** Why a FAILED or CANCELLED process ended. */
+    error?: ProcessError;
   }): Promise<Written<ProcessItem>>;
+  /** After its roots: the sweep entry moves to the process's deadline (reason `deadline`). */
+  awaitDeadline(args: { id: string; sweepAt: number; deadlineAt: number }): Promise<boolean>;
   /** Leaves the sweep index, if the entry is still the one read. */
   clearSweep(args: { id: string; sweepAt: number }): Promise<void>;
   /** Moves the sweep entry and records where an unfinished pass stopped. */
@@ -123,6 +139,8 @@ export interface TaskStore {
   listAll(args: { processId: string }): Promise<TaskItem[]>;
   /** The outputs of some tasks, by name (null for a task without one). */
   getOutputs(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, unknown>>;
+  /** What the children of some tasks see of them: outputs, or the errors of failed (optional) ones. */
+  getUpstream(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>>;
   /** Status and settled count of some joins, by name (tasks without an item are left out). */
   getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number }>>;
   /** Schedules a task that has no item yet. Exactly once: false when the item exists. */
@@ -135,11 +153,33 @@ export interface TaskStore {
   heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
   /** Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`. */
   complete(args: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>>;
-  fail(args: { end: EndTask; error: TaskError }): Promise<Written<undefined, TaskItem>>;
+  /**
+   * Ends the task FAILED for good: by `event` (default: `fail` with a lease, `failManual` without), with the
+   * ended attempt's record for the history, and counting it in `settles` in the same atomic write (an optional
+   * task's children and the process end).
+   */
+  fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>>;
+  /** A failed attempt with attempts left: SCHEDULED with attempt + 1, not before `nextAttemptAt`, the attempt recorded. */
+  retry(args: {
+    ref: TaskRef;
+    event: RetryEvent;
+    leaseToken?: string;
+    /** The attempt that failed (the write is guarded on it). */
+    attempt: number;
+    now: number;
+    iso: string;
+    nextAttemptAt: number;
+    error: TaskError;
+    record: AttemptRecord;
+    sweepAt: number;
+    sweepReason: SweepReason;
+  }): Promise<Written<TaskItem>>;
+  /** A task that can never run (skipDownstream), counted in `settles` in the same atomic write. False when it had an item already past PENDING. */
+  skip(args: TaskRef & { because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
+  /** Notes a refused stale call on the task item, for the history (the refusal path only). */
+  recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
   /** Cancels an unfinished task (a tombstone for one without an item). False when it had ended. */
   cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean>;
-  /** RUNNING with an expired lease back to SCHEDULED with attempt + 1. Undefined when the lease moved on. */
-  expireLease(args: { processId: string; item: TaskItem; now: number; nextSweepAt: number }): Promise<TaskItem | undefined>;
   /** After a resend of an unclaimed task's message: the next check, later. False when another sweeper did it. */
   deferResend(args: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean>;
   /** Moves a RUNNING task's sweep check to `at` (its lease expiry). */
@@ -153,7 +193,12 @@ export interface TaskStore {
 export interface OutgoingTaskMessage {
   readonly queue: string;
   readonly body: TaskMessage;
+  /** Not receivable for this long (0 to {@link MAX_SEND_DELAY_SECONDS}): a retry's backoff. */
+  readonly delaySeconds?: number;
 }
+
+/** SQS's longest send delay; longer waits are the sweeper's (`retryDue`). */
+export const MAX_SEND_DELAY_SECONDS = 900;
 
 export interface TaskQueue {
   /** Sends every message, batching per queue. Throws if any could not be sent. */

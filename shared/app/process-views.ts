@@ -1,11 +1,11 @@
 import { ProcessNotFoundError } from '#domain/errors.ts';
 import { isActiveTask, type TaskStatus } from '#domain/lifecycle.ts';
-import { progressOf } from '#domain/progress.ts';
+import { progressOf, type Progress } from '#domain/progress.ts';
 import type { ListProcessesQuery } from '#schemas/api.ts';
-import type { ProcessSummary, TaskItem } from '#schemas/items.ts';
+import type { DefinitionVersionItem, ProcessError, ProcessSummary, TaskError, TaskItem } from '#schemas/items.ts';
 import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
-import { dagOf, getDefinition } from './definitions.ts';
+import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 
 export interface TaskView {
   readonly name: string;
@@ -13,6 +13,15 @@ export interface TaskView {
   readonly needs: readonly string[];
   readonly queue: string;
   readonly attempt: number;
+  /** Every attempt, the first included (the task's retry policy). */
+  readonly maxAttempts: number;
+  /** While a retry waits: not claimable before this. */
+  readonly nextAttemptAt?: string;
+  /** The error of the last failed attempt. */
+  readonly lastError?: TaskError;
+  /** SKIPPED under skipDownstream: the failed task upstream. */
+  readonly skippedBecause?: string;
+  /** The current attempt's worker, and when it was scheduled and claimed. */
   readonly workerId?: string;
   readonly output?: unknown;
   readonly error?: unknown;
@@ -30,7 +39,9 @@ export interface ProcessView {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly endedAt?: string;
-  readonly progress: { total: number; completed: number; percent: number };
+  /** Why a FAILED or CANCELLED process ended. */
+  readonly error?: ProcessError;
+  readonly progress: Progress;
   readonly tasks: readonly TaskView[];
 }
 
@@ -45,8 +56,8 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
   ]);
   const byName = new Map(items.map((t) => [t.name, t]));
   const dag = dagOf(def);
-  const tasks = dag.order.map((name) => taskView(name, dag.tasks.get(name)!, byName.get(name)));
-  const completed = tasks.filter((t) => t.status === 'COMPLETED').length;
+  const tasks = dag.order.map((name) => taskView(def, name, dag.tasks.get(name)!, byName.get(name)));
+  const count = (status: TaskStatus): number => tasks.filter((t) => t.status === status).length;
   return {
     id: process.id,
     definition: process.definition,
@@ -56,7 +67,8 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     createdAt: process.createdAt,
     updatedAt: process.updatedAt,
     ...(process.endedAt ? { endedAt: process.endedAt } : {}),
-    progress: progressOf(tasks.length, completed),
+    ...(process.error ? { error: process.error } : {}),
+    progress: progressOf(tasks.length, { completed: count('COMPLETED'), failed: count('FAILED'), skipped: count('SKIPPED'), cancelled: count('CANCELLED') }),
     tasks,
   };
 }
@@ -78,13 +90,17 @@ export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): P
   return { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }
 
-function taskView(name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined): TaskView {
+function taskView(def: DefinitionVersionItem, name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined): TaskView {
   return {
     name,
     status: item?.status ?? 'PENDING',
     needs: spec.needs,
     queue: spec.queue,
     attempt: item?.attempt ?? 0,
+    maxAttempts: taskPolicyOf(def, name).retry.maxAttempts,
+    ...(item?.status === 'SCHEDULED' && item.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(item.nextAttemptAt).toISOString() } : {}),
+    ...(item?.lastError ? { lastError: item.lastError } : {}),
+    ...(item?.skippedBecause ? { skippedBecause: item.skippedBecause } : {}),
     ...(item?.workerId ? { workerId: item.workerId } : {}),
     ...(item?.output !== undefined && item.status === 'COMPLETED' ? { output: item.output } : {}),
     ...(item?.error ? { error: item.error } : {}),

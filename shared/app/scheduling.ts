@@ -1,9 +1,9 @@
-import { guardsHold, taskGuards } from '#domain/lifecycle.ts';
-import type { DefinitionVersionItem } from '#schemas/items.ts';
+import { guardsHold, SWEEP_REASON_ON_ENTRY, taskGuards, type SweepReason } from '#domain/lifecycle.ts';
+import type { DefinitionVersionItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { budgetedPass, type PassResult } from './budgeted-pass.ts';
-import { dagOf } from './definitions.ts';
-import type { OutgoingTaskMessage, ScheduleContext } from './ports.ts';
+import { dagOf, taskPolicyOf } from './definitions.ts';
+import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage, type ScheduleContext } from './ports.ts';
 import type { Instant } from './timestamps.ts';
 
 /** The scheduling record and the message for one task of a process. */
@@ -18,7 +18,9 @@ export function scheduleContext(
 ): ScheduleContext {
   const spec = dagOf(def).tasks.get(task);
   if (!spec) throw new Error(`task '${task}' is not in ${def.name}@${def.version}`);
+  const { attemptTimeoutSeconds } = taskPolicyOf(def, task);
   return {
+    ...(attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutSeconds }),
     processId,
     task,
     definition: def.name,
@@ -38,6 +40,35 @@ export function messageFor(ctx: ScheduleContext): OutgoingTaskMessage {
   return {
     queue: ctx.queue,
     body: { processId: ctx.processId, task: ctx.task, attempt: ctx.attempt, definition: ctx.definition, version: ctx.version },
+  };
+}
+
+/** The message of a task as its item records it (resends, retries), not receivable for `delaySeconds`. */
+export function messageOfItem(processId: string, item: TaskItem, delaySeconds = 0): OutgoingTaskMessage {
+  return {
+    queue: item.queue ?? '',
+    body: { processId, task: item.name, attempt: item.attempt ?? 1, definition: item.definition ?? '', version: item.version ?? 1 },
+    ...(delaySeconds > 0 ? { delaySeconds } : {}),
+  };
+}
+
+/**
+ * How a retry due at `nextAttemptAt` reaches a worker. Within the queue's
+ * longest send delay (15 minutes), its message goes out now, delayed, and the
+ * sweeper checks a grace period after it is due. Beyond that no message goes
+ * out: the sweeper sends it when due (reason `retryDue`).
+ */
+export function retrySchedule(
+  deps: AppDeps,
+  nextAttemptAt: number,
+  now: number,
+): { sweepAt: number; sweepReason: SweepReason; message?: (processId: string, item: TaskItem) => OutgoingTaskMessage } {
+  const delaySeconds = Math.ceil(Math.max(0, nextAttemptAt - now) / 1000);
+  if (delaySeconds > MAX_SEND_DELAY_SECONDS) return { sweepAt: nextAttemptAt, sweepReason: SWEEP_REASON_ON_ENTRY.waiting.task };
+  return {
+    sweepAt: nextAttemptAt + deps.settings.enqueueGraceMs,
+    sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
+    message: (processId, item) => messageOfItem(processId, item, delaySeconds),
   };
 }
 

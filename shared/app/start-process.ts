@@ -25,6 +25,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
   const at = instant(deps);
   const id = body.idempotencyKey === undefined ? deps.newId() : idFromKey(body.idempotencyKey);
   const input = body.input ?? null;
+  const deadlineAt = def.timeoutSeconds === undefined ? undefined : at.now + def.timeoutSeconds * 1000;
   const result = await deps.processes.create({
     process: {
       id,
@@ -36,6 +37,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
       // Until the roots are written, the process is on the sweep index.
       sweepAt: at.now + deps.settings.followUpGraceMs,
       inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
+      ...(deadlineAt === undefined ? {} : { deadlineAt }),
     },
     input,
   });
@@ -53,7 +55,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
       },
     };
   }
-  await scheduleRoots(deps, id, def.name, def.version, at.now + deps.settings.followUpGraceMs);
+  await scheduleRoots(deps, id, def.name, def.version, at.now + deps.settings.followUpGraceMs, deadlineAt === undefined ? {} : { deadlineAt });
   return { created: true, process: { id, definition: def.name, version: def.version, status: 'RUNNING', input, createdAt: at.iso } };
 }
 
@@ -64,7 +66,7 @@ export async function scheduleRoots(
   definition: string,
   version: number,
   sweepAt: number,
-  resume: { from?: number; budgetMs?: number } = {},
+  resume: { from?: number; budgetMs?: number; deadlineAt?: number } = {},
 ): Promise<void> {
   const def = await getDefinition(deps, definition, version);
   const at = instant(deps);
@@ -76,7 +78,9 @@ export async function scheduleRoots(
     await deps.processes.deferSweep({ id, sweepAt, nextSweepAt: deps.now(), resumeFrom: from + pass.handled });
     return;
   }
-  await deps.processes.clearSweep({ id, sweepAt });
+  // A process with timeoutSeconds stays on the sweep index, due at its deadline.
+  if (resume.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id, sweepAt, deadlineAt: resume.deadlineAt });
+  else await deps.processes.clearSweep({ id, sweepAt });
 }
 
 /** A UUID-shaped id derived from an idempotency key. */

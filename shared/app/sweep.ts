@@ -2,10 +2,10 @@ import { processSweepDuty, taskSweepDuty, type SweepDuty } from '#domain/lifecyc
 import type { TaskItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
-import { finishCleanup } from './end-process.ts';
-import { followUpCompleted, followUpFailed } from './end-task.ts';
-import type { DueItem, OutgoingTaskMessage } from './ports.ts';
-import { sendBestEffort } from './scheduling.ts';
+import { endProcess, finishCleanup } from './end-process.ts';
+import { expireAttempt, followUpCompleted, followUpFailed } from './end-task.ts';
+import type { DueItem } from './ports.ts';
+import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { scheduleRoots } from './start-process.ts';
 
 export interface SweepStats {
@@ -28,7 +28,10 @@ type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | un
  * ({@link taskSweepDuty}, {@link processSweepDuty}), by the stored reason and
  * the item's status:
  * - a SCHEDULED task nobody claimed in time: its message is resent (backing off);
- * - a RUNNING task whose lease expired: back to SCHEDULED with attempt+1, resent;
+ * - a RUNNING task whose lease expired or whose attempt passed its deadline: a failed
+ *   attempt (retried with backoff, or the task fails and its failure policy applies);
+ * - a retry due after more than 15 minutes: its message is sent;
+ * - a process past its `timeoutSeconds`: it fails (ProcessTimedOut);
  * - an ended task whose children or process end were not written: redone;
  * - a process whose roots or cancellation were not written: redone.
  * Every step is idempotent, and duplicate messages are harmless because claims are conditional.
@@ -60,15 +63,14 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
     case 'resend':
       return resend(deps, processId, item, now);
     case 'expireLease': {
-      // A live lease: look again when it would expire (heartbeats may have moved it).
-      if ((item.leaseExpiresAt ?? 0) > now) {
-        await deps.tasks.watchLease({ processId, item, at: item.leaseExpiresAt ?? now });
+      // A live lease within its attempt's deadline: look again when either would run out (heartbeats may have moved the lease).
+      const lease = item.leaseExpiresAt ?? 0;
+      const deadline = item.attemptDeadline ?? Number.POSITIVE_INFINITY;
+      if (lease > now && deadline > now) {
+        await deps.tasks.watchLease({ processId, item, at: Math.min(lease, deadline) });
         return undefined;
       }
-      const next = await deps.tasks.expireLease({ processId, item, now, nextSweepAt: now + deps.settings.enqueueGraceMs });
-      if (!next) return undefined;
-      await sendBestEffort(deps, [messageOfItem(processId, next)]);
-      return 'reenqueued';
+      return (await expireAttempt(deps, processId, item)) ? 'reenqueued' : undefined;
     }
     case 'followUpCompleted':
       await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name, {
@@ -77,7 +79,7 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
       });
       return 'followedUp';
     case 'followUpFailed':
-      await followUpFailed(deps, processId, item.name);
+      await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs });
       return 'followedUp';
     case 'clear':
       await deps.tasks.clearSweep({ processId, task: item.name });
@@ -104,8 +106,15 @@ async function sweepProcess(deps: AppDeps, due: Extract<DueItem, { kind: 'proces
       await scheduleRoots(deps, process.id, process.definition, process.version, process.sweepAt, {
         from: process.resumeFrom ?? 0,
         budgetMs: deps.settings.sweepFollowUpBudgetMs,
+        ...(process.deadlineAt === undefined ? {} : { deadlineAt: process.deadlineAt }),
       });
       return 'processesRepaired';
+    case 'timeOutProcess': {
+      if ((process.deadlineAt ?? 0) > deps.now()) return undefined;
+      const message = `the process ran longer than its timeoutSeconds (deadline ${new Date(process.deadlineAt ?? 0).toISOString()})`;
+      await endProcess(deps, process.id, 'fail', process, { code: 'ProcessTimedOut', message });
+      return 'processesRepaired';
+    }
     case 'finishCleanup':
       await finishCleanup(deps, process, deps.settings.sweepFollowUpBudgetMs);
       return 'processesRepaired';
@@ -115,12 +124,4 @@ async function sweepProcess(deps: AppDeps, due: Extract<DueItem, { kind: 'proces
     default:
       return undefined;
   }
-}
-
-/** The message of a task as its item records it (for resends). */
-function messageOfItem(processId: string, item: TaskItem): OutgoingTaskMessage {
-  return {
-    queue: item.queue ?? '',
-    body: { processId, task: item.name, attempt: item.attempt ?? 1, definition: item.definition ?? '', version: item.version ?? 1 },
-  };
 }

@@ -53,6 +53,7 @@ export const routes: readonly RouteSpec[] = [
   { id: 'StartProcess', method: 'POST', path: '/processes', entry: 'functions/api/start-process.ts', group: 'control' },
   { id: 'ListProcesses', method: 'GET', path: '/processes', entry: 'functions/api/list-processes.ts', group: 'read' },
   { id: 'GetProcess', method: 'GET', path: '/processes/{id}', entry: 'functions/api/get-process.ts', group: 'read' },
+  { id: 'GetProcessHistory', method: 'GET', path: '/processes/{id}/history', entry: 'functions/api/get-process-history.ts', group: 'read' },
   { id: 'ListActiveTasks', method: 'GET', path: '/processes/{id}/tasks/active', entry: 'functions/api/list-active-tasks.ts', group: 'read' },
   { id: 'CancelProcess', method: 'POST', path: '/processes/{id}/cancel', entry: 'functions/api/cancel-process.ts', group: 'control' },
   { id: 'ClaimTask', method: 'POST', path: '/processes/{id}/tasks/{task}/claim', entry: 'functions/api/claim-task.ts', group: 'worker' },

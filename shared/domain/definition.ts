@@ -2,6 +2,7 @@ import { findCycles } from '#domain/dag.ts';
 import { decodeDefinitionText, type Locate } from '#domain/definition-text.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { inputSchemaProblems } from '#domain/input-schema.ts';
+import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -97,7 +98,12 @@ export function checkDefinition(doc: unknown, options: CheckOptions = {}): void 
  * // '{"tasks":[{"name":"A","needs":[],"queue":"default","timeoutSeconds":300}]}'
  */
 export function canonicalDefinition(spec: DefinitionSpec): string {
-  return stableJson(DefinitionSpecSchema.parse(spec));
+  const parsed = DefinitionSpecSchema.parse(spec);
+  // Failure keys hash by the policy they resolve to: a spelled-out default hashes like an omitted one.
+  const failure = canonicalFailureKeys(parsed);
+  const { timeoutSeconds: _timeout, onFailure: _onFailure, defaults: _defaults, ...rest } = parsed;
+  const tasks = parsed.tasks.map(({ retry: _retry, optional: _optional, attemptTimeoutSeconds: _attempt, ...t }, i) => ({ ...t, ...failure.tasks[i] }));
+  return stableJson({ ...rest, ...failure.process, tasks });
 }
 
 /** JSON with object keys sorted, so that key order never changes the text. */
@@ -140,18 +146,21 @@ function formProblems(doc: Readonly<Record<string, unknown>>): SchemaProblem[] {
 
 /** Defaults applied; a routine becomes the equivalent graph, each step needing the one before it. */
 function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSpec {
-  const timeoutSeconds = options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const timeoutSeconds = doc.defaults?.timeoutSeconds ?? options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const entries = doc.tasks ?? (doc.steps ?? []).map((step, i, steps) => ({ ...step, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''] }));
-  const tasks = entries.map((t) => ({
+  const failure = normaliseFailureKeys({ ...doc, tasks: entries });
+  const tasks = entries.map((t, i) => ({
     name: t.name,
     // No needs means a root: a task is never chained to the one declared before it.
     needs: t.needs ?? [],
     // Checked: a task without a queue is a problem when no default is configured.
     queue: t.queue ?? options.defaultQueue ?? '',
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
+    ...failure.tasks[i],
   }));
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),
+    ...failure.process,
     ...(doc.inputSchema === undefined ? {} : { inputSchema: doc.inputSchema }),
     tasks,
   };

@@ -79,8 +79,16 @@ export class TaskAlreadyClaimedError extends TributaryError {
 /** The task is not in a state that allows the call (e.g. PENDING, COMPLETED). */
 export class TaskNotActiveError extends TributaryError {
   readonly code = 'TaskNotActive';
-  constructor(task: string, status: string, options?: ErrorOptions) {
-    super(`task '${task}' is ${status}, not active`, options);
+  /** A retry waiting for its backoff: when the task may be claimed (ISO), also in `details.notBefore`. */
+  readonly notBefore?: string;
+  constructor(task: string, status: string, options?: ErrorOptions & { notBefore?: string }) {
+    super(
+      options?.notBefore === undefined
+        ? `task '${task}' is ${status}, not active`
+        : `task '${task}' is ${status}, waiting for a retry: not before ${options.notBefore}`,
+      { ...options, ...(options?.notBefore === undefined ? {} : { details: { notBefore: options.notBefore } }) },
+    );
+    if (options?.notBefore !== undefined) this.notBefore = options.notBefore;
   }
 }
 

@@ -30,8 +30,26 @@ export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
  * - `absent`: the item does not exist yet.
  * - `settledBelow`: a join's (or the process end's) settled-parent counter is below its expected count.
  * - `allSettled`: the counter has reached the expected count.
+ * - `leaseLive`: the lease runs out after `now` (a lease is dead the moment it expires, sweeper or not).
+ * - `attemptLive`: the attempt's hard deadline (`attemptTimeoutSeconds` from its claim) is after `now`.
+ * - `attemptExpired`: the attempt's deadline is at or before `now`.
+ * - `due`: the task may be taken: it has no `nextAttemptAt`, or that time has come.
  */
-export type GuardKind = 'lease' | 'leaseExpired' | 'version' | 'run' | 'sweepAt' | 'sweepOwed' | 'attempt' | 'absent' | 'settledBelow' | 'allSettled';
+export type GuardKind =
+  | 'lease'
+  | 'leaseExpired'
+  | 'leaseLive'
+  | 'attemptLive'
+  | 'attemptExpired'
+  | 'due'
+  | 'version'
+  | 'run'
+  | 'sweepAt'
+  | 'sweepOwed'
+  | 'attempt'
+  | 'absent'
+  | 'settledBelow'
+  | 'allSettled';
 
 export interface TransitionRow<S extends string> {
   /** Statuses the event may start from. `absent` means the item does not exist yet (a PENDING task has no item). */
@@ -54,26 +72,46 @@ export const TASK_TRANSITIONS = {
   schedule: { from: ['absent'], to: 'SCHEDULED', guards: ['absent'], doc: 'a root, or a task with one need whose parent settled: the first write of its item' },
   scheduleJoin: { from: ['PENDING'], to: 'SCHEDULED', guards: ['allSettled'], doc: 'a join whose every parent has settled: exactly one caller wins' },
   settleParent: {
-    from: ['absent', 'PENDING', 'CANCELLED'],
+    from: ['absent', 'PENDING', 'CANCELLED', 'SKIPPED'],
     to: 'same',
     guards: ['settledBelow'],
-    doc: "a parent of a join settled: the join's counter goes up by one, never past its expected count; a join without an item is created PENDING, and one cancelled with its process still counts, harmlessly",
+    doc: "a parent of a join settled: the join's counter goes up by one, never past its expected count; a join without an item is created PENDING, and one cancelled with its process or skipped under skipDownstream still counts, harmlessly",
   },
-  claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: [], doc: 'a worker takes the task and gets a fresh lease' },
-  heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease'], doc: 'the lease holder extends its lease' },
-  complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['lease'], doc: 'the lease holder records the output' },
-  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: [], doc: 'a person or system completes an unclaimed task without a lease' },
-  fail: { from: ['RUNNING'], to: 'FAILED', guards: ['lease'], doc: 'the lease holder records the final failure' },
-  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: [], doc: 'a person or system fails an unclaimed task' },
-  retry: { from: ['RUNNING'], to: 'SCHEDULED', guards: ['lease'], doc: 'a failed attempt with attempts left: attempt + 1, not before a backoff (failure semantics)' },
+  claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due'], doc: 'a worker takes the task and gets a fresh lease (not before a retry is due)' },
+  heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease extends it' },
+  complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease records the output' },
+  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due'], doc: 'a person or system completes an unclaimed task without a lease' },
+  fail: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)' },
+  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due'], doc: 'a person or system fails an unclaimed task for good' },
+  retry: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'attempt'],
+    doc: 'the holder of a live lease fails an attempt with attempts left: attempt + 1, not before its backoff',
+  },
+  retryManual: { from: ['SCHEDULED'], to: 'SCHEDULED', guards: ['due', 'attempt'], doc: 'a manual failure of an unclaimed task with attempts left: attempt + 1, not before its backoff' },
   release: { from: ['RUNNING'], to: 'SCHEDULED', guards: ['lease'], doc: 'the lease holder gives the task back: same attempt (operator controls)' },
-  expireLease: { from: ['RUNNING'], to: 'SCHEDULED', guards: ['lease', 'leaseExpired'], doc: 'the sweeper finds a lease that ran out: attempt + 1, the old token is fenced' },
-  skip: { from: ['absent', 'PENDING'], to: 'SKIPPED', guards: [], doc: 'an upstream task failed under skipDownstream: the task never runs (failure semantics)' },
+  expireLease: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'leaseExpired', 'attempt'],
+    doc: 'the sweeper finds a lease that ran out (an attempt, LeaseExpired) with attempts left: attempt + 1, the old token is fenced',
+  },
+  expireLeaseFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseExpired'], doc: 'a lease ran out on the last attempt: the task fails with LeaseExpired' },
+  timeOutAttempt: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'attemptExpired', 'attempt'],
+    doc: 'an attempt passed attemptTimeoutSeconds, heartbeats notwithstanding (AttemptTimedOut), with attempts left: attempt + 1',
+  },
+  timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired'], doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
+  skip: { from: ['absent', 'PENDING'], to: 'SKIPPED', guards: [], doc: 'an upstream task failed under skipDownstream: the task never runs' },
   cancel: { from: UNFINISHED_TASK, to: 'CANCELLED', guards: [], doc: 'the process ended: an unfinished task is cancelled; a PENDING one gets a tombstone so no late scheduling revives it' },
   reopen: { from: TERMINAL_TASK_STATUSES, to: 'PENDING', guards: ['run'], doc: 'a rerun resets the task for the next run (operator controls)' },
-  resend: { from: ['SCHEDULED'], to: 'same', guards: ['sweepAt', 'attempt'], doc: "the sweeper resends an unclaimed task's message, and backs off its next check" },
-  watchLease: { from: ['RUNNING'], to: 'same', guards: ['lease', 'sweepAt'], doc: "the sweeper's next look at a running task is when its lease would expire" },
-  deferFollowUp: { from: ['COMPLETED'], to: 'same', guards: ['sweepOwed'], doc: 'a fan-out too wide for one call records where it stopped' },
+  resend: { from: ['SCHEDULED'], to: 'same', guards: ['sweepAt', 'attempt'], doc: "the sweeper resends an unclaimed task's message (or sends a long-delayed retry's), and backs off its next check" },
+  watchLease: { from: ['RUNNING'], to: 'same', guards: ['lease', 'sweepAt'], doc: "the sweeper's next look at a running task is when its lease (or its attempt) would expire" },
+  recordStale: { from: ['SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'], to: 'same', guards: [], doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
+  deferFollowUp: { from: ['COMPLETED', 'FAILED'], to: 'same', guards: ['sweepOwed'], doc: 'a fan-out too wide for one call records where it stopped' },
   clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], doc: 'an ended task whose follow-up is written leaves the sweep index' },
 } as const satisfies Record<string, TransitionRow<TaskStatus>>;
 export type TaskEvent = keyof typeof TASK_TRANSITIONS;
@@ -86,7 +124,12 @@ export const TERMINAL_PROCESS_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as
 export const PROCESS_TRANSITIONS = {
   start: { from: ['absent'], to: 'RUNNING', guards: ['absent'], doc: 'a new process; a second start with the same id finds the first' },
   complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['version'], doc: 'every sink settled and none failed' },
-  fail: { from: ['RUNNING'], to: 'FAILED', guards: ['version'], doc: 'a task failed for good under failFast' },
+  fail: {
+    from: ['RUNNING'],
+    to: 'FAILED',
+    guards: ['version'],
+    doc: 'a task failed for good under failFast, or every branch ended with some failed under skipDownstream, or the process timed out',
+  },
   cancel: { from: ['RUNNING', 'PAUSED'], to: 'CANCELLED', guards: ['version'], doc: 'an operator cancels the process' },
   pause: { from: ['RUNNING'], to: 'PAUSED', guards: ['version'], doc: 'nothing new is scheduled until resume (operator controls)' },
   resume: { from: ['PAUSED'], to: 'RUNNING', guards: ['version'], doc: 'scheduling goes on (operator controls)' },
@@ -105,7 +148,8 @@ export type Guard =
   | { readonly kind: 'statusIn'; readonly statuses: readonly string[]; readonly orAbsent: boolean }
   | { readonly kind: 'absent' }
   | { readonly kind: 'equals'; readonly attribute: string; readonly value: string | number }
-  | { readonly kind: 'atMost'; readonly attribute: string; readonly value: number }
+  | { readonly kind: 'atMost'; readonly attribute: string; readonly value: number; readonly orMissing?: boolean }
+  | { readonly kind: 'above'; readonly attribute: string; readonly value: number; readonly orMissing: boolean }
   | { readonly kind: 'below'; readonly attribute: string; readonly value: number; readonly orMissing: boolean }
   | { readonly kind: 'exists'; readonly attribute: string };
 
@@ -131,6 +175,8 @@ export const ATTR = {
   sweepAt: 'sweepAt',
   attempt: 'attempt',
   settled: 'settled',
+  attemptDeadline: 'attemptDeadline',
+  nextAttemptAt: 'nextAttemptAt',
 } as const;
 
 /**
@@ -188,6 +234,19 @@ function guardsOf(row: TransitionRow<string>, values: GuardValues, label: string
       case 'leaseExpired':
         guards.push({ kind: 'atMost', attribute: ATTR.leaseExpiresAt, value: need('now') });
         break;
+      case 'leaseLive':
+        guards.push({ kind: 'above', attribute: ATTR.leaseExpiresAt, value: need('now'), orMissing: false });
+        break;
+      case 'attemptLive':
+        // Items claimed before attempt deadlines existed have none: no limit.
+        guards.push({ kind: 'above', attribute: ATTR.attemptDeadline, value: need('now'), orMissing: true });
+        break;
+      case 'attemptExpired':
+        guards.push({ kind: 'atMost', attribute: ATTR.attemptDeadline, value: need('now') });
+        break;
+      case 'due':
+        guards.push({ kind: 'atMost', attribute: ATTR.nextAttemptAt, value: need('now'), orMissing: true });
+        break;
       case 'version':
         guards.push({ kind: 'equals', attribute: ATTR.version, value: need('version') });
         break;
@@ -227,8 +286,16 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
         return item === undefined;
       case 'equals':
         return item !== undefined && item[g.attribute] === g.value;
-      case 'atMost':
-        return item !== undefined && typeof item[g.attribute] === 'number' && (item[g.attribute] as number) <= g.value;
+      case 'atMost': {
+        const v = item?.[g.attribute];
+        if (v === undefined) return item !== undefined && g.orMissing === true;
+        return typeof v === 'number' && v <= g.value;
+      }
+      case 'above': {
+        const v = item?.[g.attribute];
+        if (v === undefined) return item !== undefined && g.orMissing;
+        return typeof v === 'number' && v > g.value;
+      }
       case 'below': {
         const v = item?.[g.attribute];
         return v === undefined ? g.orMissing : typeof v === 'number' && v < g.value;
@@ -248,12 +315,14 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
  * - `followUp`: an ended task's consequences (children, process end) may be unwritten.
  * - `roots`: a new process's roots may be unwritten.
  * - `cleanup`: an ended process's unfinished tasks may be uncancelled.
+ * - `retryDue`: a retry waits longer than a queue can delay a message (15 minutes): send it when due.
+ * - `deadline`: a process with `timeoutSeconds` times out then, unless it ended.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
-export type SweepDuty = 'resend' | 'expireLease' | 'followUpCompleted' | 'followUpFailed' | 'scheduleRoots' | 'finishCleanup' | 'clear';
+export type SweepDuty = 'resend' | 'expireLease' | 'followUpCompleted' | 'followUpFailed' | 'scheduleRoots' | 'finishCleanup' | 'timeOutProcess' | 'clear';
 
 /**
  * What the sweeper owes a due item, by its stored reason and its current
@@ -270,6 +339,8 @@ export const SWEEP_DUTIES: {
     followUp: { COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
     roots: {},
     cleanup: {},
+    retryDue: { SCHEDULED: 'resend', RUNNING: 'expireLease', COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
+    deadline: {},
   },
   process: {
     enqueue: {},
@@ -277,6 +348,8 @@ export const SWEEP_DUTIES: {
     followUp: {},
     roots: { RUNNING: 'scheduleRoots', PAUSED: 'scheduleRoots', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     cleanup: { FAILED: 'finishCleanup', CANCELLED: 'finishCleanup', COMPLETED: 'clear' },
+    retryDue: {},
+    deadline: { RUNNING: 'timeOutProcess', PAUSED: 'timeOutProcess', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
   },
 };
 
@@ -293,9 +366,12 @@ export function processSweepDuty(reason: SweepReason, status: ProcessStatus): Sw
 export const SWEEP_REASON_ON_ENTRY = {
   task: { SCHEDULED: 'enqueue', RUNNING: 'lease', COMPLETED: 'followUp', FAILED: 'followUp' },
   process: { RUNNING: 'roots', FAILED: 'cleanup', CANCELLED: 'cleanup' },
+  /** A SCHEDULED retry whose message waits for the sweeper; a RUNNING process past its roots with a deadline. */
+  waiting: { task: 'retryDue', process: 'deadline' },
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
+  waiting: { task: SweepReason; process: SweepReason };
 };
 
 /** @example isTerminalTask('SKIPPED') // true */

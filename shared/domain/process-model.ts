@@ -16,8 +16,25 @@ import {
  * A pure model of one process run, driven by the lifecycle table: every event
  * is checked with the same guards the stores write ({@link taskGuards}), so
  * the property tests exercise the table itself, not a parallel copy of it.
- * Joins and the process end count *settled* parents and sinks.
+ * Joins and the process end count *settled* parents and sinks. Failure
+ * semantics follow the definition's policy ({@link ModelPolicy}): attempts,
+ * optional tasks, failFast or skipDownstream.
  */
+
+/** The failure semantics a model run follows. */
+export interface ModelPolicy {
+  readonly onFailure: 'failFast' | 'skipDownstream';
+  /** Attempts per task, the first included. @default 3 */
+  readonly maxAttempts?: (task: string) => number;
+  /** Tasks whose final failure triggers no policy. */
+  readonly optional?: ReadonlySet<string>;
+}
+
+export const FAIL_FAST: ModelPolicy = { onFailure: 'failFast' };
+
+/** Time as the guards see it: a live lease runs out after NOW, an expired one at EXPIRED. */
+const NOW = 1;
+const LEASE_ENDS = 2;
 
 /** One task in the model. A task without an item (never scheduled nor counted) is `undefined`. */
 export interface ModelTask {
@@ -30,6 +47,9 @@ export interface ModelTask {
 
 export interface ModelState {
   readonly status: ProcessStatus;
+  readonly policy: ModelPolicy;
+  /** Tasks that failed for good and are not optional, or were skipped: the process cannot complete. */
+  readonly failures: number;
   /** Items by task name; PENDING tasks that nothing has touched have none. */
   readonly tasks: ReadonlyMap<string, ModelTask>;
   /** Sinks settled so far. */
@@ -39,9 +59,10 @@ export interface ModelState {
 export type ModelEvent =
   | { readonly type: 'claim'; readonly task: string; readonly leaseToken: string }
   | { readonly type: 'complete'; readonly task: string; readonly leaseToken?: string }
-  | { readonly type: 'fail'; readonly task: string; readonly leaseToken?: string }
+  | { readonly type: 'fail'; readonly task: string; readonly leaseToken?: string; readonly retryable?: boolean }
   | { readonly type: 'expireLease'; readonly task: string; readonly leaseToken: string }
-  | { readonly type: 'cancel' };
+  | { readonly type: 'cancel' }
+  | { readonly type: 'timeout' };
 
 export interface Transition {
   readonly state: ModelState;
@@ -63,10 +84,16 @@ export function statusOf(state: ModelState, task: string): TaskStatus {
  * const { state, scheduled } = initialState(buildDag(spec));
  * scheduled // the roots, e.g. ['Open Loan Application']
  */
-export function initialState(dag: Dag): Transition {
+export function initialState(dag: Dag, policy: ModelPolicy = FAIL_FAST): Transition {
   const tasks = new Map<string, ModelTask>();
   for (const root of dag.roots) tasks.set(root, { status: 'SCHEDULED', attempt: 1 });
-  return { state: { status: dag.tasks.size === 0 ? 'COMPLETED' : 'RUNNING', tasks, settledSinks: 0 }, scheduled: [...dag.roots] };
+  return { state: { status: dag.tasks.size === 0 ? 'COMPLETED' : 'RUNNING', policy, failures: 0, tasks, settledSinks: 0 }, scheduled: [...dag.roots] };
+}
+
+/** Whether a task has settled for its children: COMPLETED, or an optional task FAILED. */
+export function settledFor(state: ModelState, task: string): boolean {
+  const status = statusOf(state, task);
+  return status === 'COMPLETED' || (status === 'FAILED' && (state.policy.optional?.has(task) ?? false));
 }
 
 /**
@@ -83,44 +110,77 @@ export function initialState(dag: Dag): Transition {
 export function applyEvent(dag: Dag, state: ModelState, event: ModelEvent): Transition {
   if (isTerminalProcess(state.status)) return reject(state, `process is ${state.status}`);
   if (event.type === 'cancel') return endProcess(dag, state, 'cancel', 'CANCELLED');
+  if (event.type === 'timeout') return endProcess(dag, state, 'fail', 'FAILED');
   if (!dag.tasks.has(event.task)) return reject(state, `unknown task '${event.task}'`);
   const item = state.tasks.get(event.task);
-  const row = rowOf(event);
-  const values = { ...('leaseToken' in event && event.leaseToken !== undefined ? { leaseToken: event.leaseToken } : {}), now: 0 };
-  const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: 0 };
+  const row = rowOf(state, event, item);
+  const values = {
+    ...('leaseToken' in event && event.leaseToken !== undefined ? { leaseToken: event.leaseToken } : {}),
+    now: event.type === 'expireLease' ? LEASE_ENDS : NOW,
+    attempt: item?.attempt ?? 1,
+  };
+  const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: LEASE_ENDS };
   if (!guardsHold(taskGuards(row, values), asItem)) {
     return reject(state, `task '${event.task}' is ${item?.status ?? 'PENDING'}; '${row}' needs ${TASK_TRANSITIONS[row].from.join(' or ')}${TASK_TRANSITIONS[row].guards.includes('lease' as never) ? ' and the current lease' : ''}`);
   }
   const current = item as ModelTask;
-  switch (event.type) {
+  switch (row) {
     case 'claim':
-      return { state: withTask(state, event.task, { ...current, status: 'RUNNING', leaseToken: event.leaseToken }), scheduled: [] };
+      return { state: withTask(state, event.task, { ...current, status: 'RUNNING', leaseToken: (event as { leaseToken: string }).leaseToken }), scheduled: [] };
+    case 'retry':
+    case 'retryManual':
     case 'expireLease':
       return { state: withTask(state, event.task, { ...withoutLease(current), status: 'SCHEDULED', attempt: current.attempt + 1 }), scheduled: [event.task] };
     case 'complete':
+    case 'completeManual':
       return settle(dag, withTask(state, event.task, { ...current, status: 'COMPLETED' }), event.task);
+    default:
+      return failFinally(dag, withTask(state, event.task, { ...current, status: 'FAILED' }), event.task);
+  }
+}
+
+/** The row an event takes: a failed attempt is retried while attempts are left (and the error allows it). */
+function rowOf(state: ModelState, event: Extract<ModelEvent, { task: string }>, item: ModelTask | undefined): TaskEvent {
+  const attemptsLeft = (item?.attempt ?? 1) < (state.policy.maxAttempts?.(event.task) ?? 3);
+  switch (event.type) {
+    case 'claim':
+      return 'claim';
+    case 'expireLease':
+      return attemptsLeft ? 'expireLease' : 'expireLeaseFinal';
+    case 'complete':
+      return event.leaseToken === undefined ? 'completeManual' : 'complete';
     case 'fail': {
-      const failed = withTask(state, event.task, { ...current, status: 'FAILED' });
-      return endProcess(dag, failed, 'fail', 'FAILED');
+      const retry = attemptsLeft && event.retryable !== false;
+      if (event.leaseToken === undefined) return retry ? 'retryManual' : 'failManual';
+      return retry ? 'retry' : 'fail';
     }
     default:
       return assertNever(event);
   }
 }
 
-function rowOf(event: Exclude<ModelEvent, { type: 'cancel' }>): TaskEvent {
-  switch (event.type) {
-    case 'claim':
-      return 'claim';
-    case 'expireLease':
-      return 'expireLease';
-    case 'complete':
-      return event.leaseToken === undefined ? 'completeManual' : 'complete';
-    case 'fail':
-      return event.leaseToken === undefined ? 'failManual' : 'fail';
-    default:
-      return assertNever(event);
+/**
+ * A task failed for good: an optional one settles like a completion;
+ * otherwise failFast ends the process, and skipDownstream skips every
+ * descendant and ends the process once every sink has settled.
+ */
+function failFinally(dag: Dag, state: ModelState, task: string): Transition {
+  if (state.policy.optional?.has(task)) return settle(dag, state, task);
+  const failed = { ...state, failures: state.failures + 1 };
+  if (state.policy.onFailure === 'failFast') return endProcess(dag, failed, 'fail', 'FAILED');
+  const tasks = new Map(failed.tasks);
+  let settledSinks = failed.settledSinks + (dag.sinks.includes(task) ? 1 : 0);
+  const stack = [...(dag.children.get(task) ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop() as string;
+    const item = tasks.get(next);
+    if (!guardsHold(taskGuards('skip'), item)) continue;
+    tasks.set(next, { attempt: 1, ...item, status: 'SKIPPED' });
+    if (dag.sinks.includes(next)) settledSinks += 1;
+    stack.push(...(dag.children.get(next) ?? []));
   }
+  const next: ModelState = { ...failed, tasks, settledSinks };
+  return { state: settledSinks === dag.sinks.length ? endedFailed(dag, next) : next, scheduled: [] };
 }
 
 function withoutLease(task: ModelTask): ModelTask {
@@ -150,7 +210,7 @@ function settle(dag: Dag, state: ModelState, name: string): Transition {
   }
   const settledSinks = state.settledSinks + (dag.sinks.includes(name) ? 1 : 0);
   const next = { ...state, tasks, settledSinks };
-  if (settledSinks === dag.sinks.length) return { state: { ...next, status: 'COMPLETED' }, scheduled };
+  if (settledSinks === dag.sinks.length) return { state: state.failures > 0 ? endedFailed(dag, next) : { ...next, status: 'COMPLETED' }, scheduled };
   return { state: next, scheduled };
 }
 
@@ -158,6 +218,15 @@ function settle(dag: Dag, state: ModelState, name: string): Transition {
 function endProcess(dag: Dag, state: ModelState, event: ProcessEvent, status: ProcessStatus): Transition {
   if (!processAllows(event, state.status)) return reject(state, `process is ${state.status}`);
   return { state: { ...state, status, tasks: cancelUnfinished(dag, state) }, scheduled: [] };
+}
+
+/**
+ * skipDownstream: every sink has settled and something failed. A task still
+ * unfinished then can only lead to skipped sinks (its result could no longer
+ * be used): it is cancelled with the process.
+ */
+function endedFailed(dag: Dag, state: ModelState): ModelState {
+  return { ...state, status: 'FAILED', tasks: cancelUnfinished(dag, state) };
 }
 
 function cancelUnfinished(dag: Dag, state: ModelState): Map<string, ModelTask> {

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import {
+  CancelBodySchema,
   ClaimBodySchema,
   CompleteBodySchema,
   DefinitionParamsSchema,
   DefinitionVersionParamsSchema,
   FailBodySchema,
   HeartbeatBodySchema,
+  HistoryQuerySchema,
   ListProcessesQuerySchema,
   PaginationQuerySchema,
   ProcessParamsSchema,
@@ -20,6 +22,7 @@ import {
   DefinitionViewSchema,
   HealthResponseSchema,
   HeartbeatResponseSchema,
+  HistoryPageSchema,
   OpenApiDocumentSchema,
   ProcessPageSchema,
   ProcessViewSchema,
@@ -130,6 +133,14 @@ export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
     responses: { 200: { description: 'the process', schema: ProcessViewSchema } },
     errors: ['ProcessNotFound', 'DefinitionNotFound'],
   },
+  GetProcessHistory: {
+    tag: 'processes',
+    summary: 'Every event of a process, in time order, a page at a time',
+    params: ProcessParamsSchema,
+    query: HistoryQuerySchema,
+    responses: { 200: { description: 'one page of events', schema: HistoryPageSchema } },
+    errors: ['ProcessNotFound', 'DefinitionNotFound'],
+  },
   ListActiveTasks: {
     tag: 'processes',
     summary: 'The tasks of a process that are SCHEDULED or RUNNING',
@@ -139,10 +150,11 @@ export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
   },
   CancelProcess: {
     tag: 'processes',
-    summary: 'Cancel a running process and its unfinished tasks; cancelling a cancelled process answers 200',
+    summary: 'Cancel a running process and its unfinished tasks, with an optional reason; cancelling a cancelled process answers 200',
     params: ProcessParamsSchema,
+    body: CancelBodySchema,
     responses: { 200: { description: 'the process after cancelling', schema: ProcessViewSchema } },
-    errors: ['ProcessNotFound', 'ProcessNotRunning', 'DefinitionNotFound', 'ConcurrencyConflict'],
+    errors: ['ProcessNotFound', 'ProcessNotRunning', 'DefinitionNotFound', 'ConcurrencyConflict', ...BODY_ERRORS],
   },
   ClaimTask: {
     tag: 'tasks',
@@ -170,7 +182,7 @@ export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
   },
   FailTask: {
     tag: 'tasks',
-    summary: 'Fail a task, and in this version its process',
+    summary: "Fail an attempt: retried (SCHEDULED, not before nextAttemptAt) while attempts are left, else FAILED and the process's failure policy applies",
     params: TaskParamsSchema,
     body: FailBodySchema,
     responses: { 200: { description: 'failed', schema: TaskEndedSchema } },

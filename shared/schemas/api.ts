@@ -65,10 +65,26 @@ export const CompleteBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema.
 export const FailBodySchema = z.strictObject({
   leaseToken: LeaseTokenSchema.optional(),
   // The error is stored whole, so its size is checked whole; its depth is that of its details.
-  error: TaskErrorSchema.extend({ details: jsonPayload('error.details', jsonDepthProblem).optional() })
+  error: TaskErrorSchema.extend({
+    details: jsonPayload('error.details', jsonDepthProblem).optional(),
+    /** false: the task fails at once, whatever attempts are left. */
+    retryable: z.boolean({ error: 'error.retryable must be true or false' }).optional(),
+    /** Overrides the computed backoff before the next attempt. */
+    retryAfterSeconds: z.number({ error: 'error.retryAfterSeconds must be a number of seconds' }).min(0).max(31_536_000).optional(),
+  })
     .strict()
     .superRefine((error, ctx) => {
       const problem = jsonSizeProblem(error);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `error ${problem}` });
     }),
 });
+
+/** POST /processes/{id}/cancel: an optional reason, which becomes the process's error message. */
+export const CancelBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
+
+/** GET /processes/{id}/history. */
+export const HistoryQuerySchema = z.object({
+  limit: z.coerce.number({ error: 'limit must be an integer' }).int().min(1).max(1000).default(100),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -27,6 +28,42 @@ export interface SchemaProblem {
 
 const nameMessage = `a task name must be text of 1 to ${MAX_TASK_NAME_LENGTH} characters`;
 const timeoutMessage = `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`;
+
+// --- Failure semantics (issue 7): retry, optional, attemptTimeoutSeconds, defaults, onFailure, process timeoutSeconds ---
+/** Longest process and longest attempt: a year, like Step Functions Standard. */
+export const MAX_PROCESS_TIMEOUT_SECONDS = 31_536_000;
+const attemptTimeoutMessage = `attemptTimeoutSeconds must be a whole number of seconds from 1 to ${MAX_PROCESS_TIMEOUT_SECONDS}`;
+const processTimeoutMessage = `timeoutSeconds (of the process) must be a whole number of seconds from 1 to ${MAX_PROCESS_TIMEOUT_SECONDS}`;
+const nonNegative = (key: string) => z.number({ error: `${key} must be a number of seconds, 0 or more` }).min(0, `${key} must be a number of seconds, 0 or more`);
+
+/** `retry:` of a task or of `defaults`. Every key optional; defaults in `#domain/retry-policy.ts`. */
+export const RetryDocumentSchema = z.strictObject(
+  {
+    maxAttempts: z
+      .number({ error: 'maxAttempts must be a whole number, 1 or more (1 = never retry)' })
+      .int('maxAttempts must be a whole number, 1 or more (1 = never retry)')
+      .min(1, 'maxAttempts must be a whole number, 1 or more (1 = never retry)')
+      // Each ended attempt leaves a short record on the task item (400 KB): 100 keeps room for the output.
+      .max(100, 'maxAttempts must be at most 100')
+      .optional(),
+    intervalSeconds: nonNegative('intervalSeconds').max(MAX_PROCESS_TIMEOUT_SECONDS).optional(),
+    backoffRate: z.number({ error: 'backoffRate must be a number, 1 or more' }).min(1, 'backoffRate must be a number, 1 or more').max(100, 'backoffRate must be at most 100').optional(),
+    maxIntervalSeconds: nonNegative('maxIntervalSeconds').max(MAX_PROCESS_TIMEOUT_SECONDS).optional(),
+    jitter: z.enum(JITTER_MODES, { error: `jitter must be one of: ${JITTER_MODES.join(', ')}` }).optional(),
+    nonRetryable: z.array(z.string({ error: 'each nonRetryable entry must be an error code (text)' }), { error: 'nonRetryable must be a list of error codes' }).max(100).optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'retry must be a mapping, e.g. { maxAttempts: 5 }' : undefined) },
+);
+
+const attemptTimeoutSchema = z.number({ error: attemptTimeoutMessage }).int(attemptTimeoutMessage).min(1, attemptTimeoutMessage).max(MAX_PROCESS_TIMEOUT_SECONDS, attemptTimeoutMessage);
+
+/** The failure keys of one task. */
+const taskFailureKeys = {
+  retry: RetryDocumentSchema.optional(),
+  optional: z.boolean({ error: 'optional must be true or false' }).optional(),
+  attemptTimeoutSeconds: attemptTimeoutSchema.optional(),
+};
+// --- end of failure semantics (task keys) ---
 
 /** A lone surrogate: a name that is not well-formed Unicode cannot round-trip through UTF-8 (DynamoDB, SQS, URLs). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -71,6 +108,7 @@ const taskOptions = {
     .min(1, timeoutMessage)
     .max(MAX_TIMEOUT_SECONDS, timeoutMessage)
     .optional(),
+  ...taskFailureKeys,
 };
 
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
@@ -98,6 +136,24 @@ function listOf<T extends z.ZodType>(entry: T, what: 'task' | 'step') {
     .max(MAX_TASKS, `a definition may declare at most ${MAX_TASKS} ${what}s`);
 }
 
+// --- Failure semantics (issue 7): top-level keys ---
+/** `defaults:` every task inherits; a task's own keys win. */
+export const DefaultsDocumentSchema = z.strictObject(
+  {
+    retry: RetryDocumentSchema.optional(),
+    timeoutSeconds: z.number({ error: timeoutMessage }).int(timeoutMessage).min(1, timeoutMessage).max(MAX_TIMEOUT_SECONDS, timeoutMessage).optional(),
+    attemptTimeoutSeconds: attemptTimeoutSchema.optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'defaults must be a mapping, e.g. { retry: { maxAttempts: 5 } }' : undefined) },
+);
+
+const processFailureKeys = {
+  timeoutSeconds: z.number({ error: processTimeoutMessage }).int(processTimeoutMessage).min(1, processTimeoutMessage).max(MAX_PROCESS_TIMEOUT_SECONDS, processTimeoutMessage).optional(),
+  onFailure: z.enum(FAILURE_POLICIES, { error: `onFailure must be one of: ${FAILURE_POLICIES.join(', ')}` }).optional(),
+  defaults: DefaultsDocumentSchema.optional(),
+};
+// --- end of failure semantics (top-level keys) ---
+
 /**
  * A whole definition document: `tasks:` (a DAG, each task naming its needs)
  * or `steps:` (a routine, each step needing the one before). Exactly one of
@@ -107,6 +163,7 @@ function listOf<T extends z.ZodType>(entry: T, what: 'task' | 'step') {
 export const DefinitionDocumentSchema = z.strictObject(
   {
     description: z.string({ error: 'description must be text' }).optional(),
+    ...processFailureKeys,
     /** A JSON Schema (draft 2020-12) that a process's input must match; checked further in `#domain/input-schema.ts`. */
     inputSchema: z.record(z.string(), z.unknown(), { error: 'inputSchema must be a mapping: a JSON Schema (draft 2020-12) object' }).optional(),
     tasks: listOf(TaskDocumentSchema, 'task').optional(),
@@ -127,12 +184,15 @@ export const TaskSpecSchema = z.object({
   queue: z.string(),
   /** The lease a worker gets per claim. */
   timeoutSeconds: z.number().int().positive(),
+  // Failure semantics, as written (a task's own keys; `defaults` apply when it runs: #domain/retry-policy.ts).
+  ...taskFailureKeys,
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
 /** A validated, normalised definition (language v1). A `steps:` document is stored in this, its `tasks:`, form. */
 export const DefinitionSpecSchema = z.object({
   description: z.string().optional(),
+  ...processFailureKeys,
   inputSchema: z.record(z.string(), z.unknown()).optional(),
   tasks: z.array(TaskSpecSchema),
 });
@@ -152,7 +212,7 @@ export function schemaProblems(error: z.ZodError): SchemaProblem[] {
   return error.issues.flatMap((issue): SchemaProblem[] => {
     const at = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
     if (issue.code !== 'unrecognized_keys') return [{ at, message: issue.message }];
-    const known = Object.keys((at.length === 0 ? DefinitionDocumentSchema : at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema).shape);
+    const known = Object.keys(knownKeysAt(at).shape);
     return issue.keys.map((key) => ({
       at: [...at, key],
       message: at[0] === 'steps' && key === 'needs' ? STEP_NEEDS_MESSAGE : unknownKeyMessage(key, known),
@@ -161,6 +221,15 @@ export function schemaProblems(error: z.ZodError): SchemaProblem[] {
 }
 
 const STEP_NEEDS_MESSAGE = "a step cannot have 'needs': each step needs the step before it (write 'tasks' instead of 'steps' for any other graph)";
+
+/** The mapping a path points into, for the "did you mean" of an unknown key. */
+function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
+  const last = at.at(-1);
+  if (at.length === 0) return DefinitionDocumentSchema;
+  if (last === 'retry') return RetryDocumentSchema;
+  if (last === 'defaults') return DefaultsDocumentSchema;
+  return at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema;
+}
 
 function unknownKeyMessage(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);

@@ -55,6 +55,14 @@ export const DefinitionHeadItemSchema = z.object({
 });
 export type DefinitionHeadItem = z.infer<typeof DefinitionHeadItemSchema>;
 
+/** Why a process ended FAILED or CANCELLED. */
+export const ProcessErrorSchema = z.object({
+  code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled']),
+  message: z.string(),
+  task: z.string().optional(),
+});
+export type ProcessError = z.infer<typeof ProcessErrorSchema>;
+
 export const ProcessItemSchema = z.object({
   id: z.string(),
   definition: z.string(),
@@ -73,7 +81,14 @@ export const ProcessItemSchema = z.object({
   sweepReason: SweepReasonSchema.optional(),
   /** Roots before this index are written (a start that ran out of time). */
   resumeFrom: z.number().int().nonnegative().optional(),
-});
+  /** When a process with `timeoutSeconds` times out (epoch ms). */
+  deadlineAt: z.number().optional(),
+  /** Why a FAILED or CANCELLED process ended: `{code, message, task?}` as JSON text. */
+  errorJson: z.string().optional(),
+}).transform(({ errorJson, ...rest }) => ({
+  ...rest,
+  ...(errorJson === undefined ? {} : { error: ProcessErrorSchema.parse(JSON.parse(errorJson)) }),
+}));
 export type ProcessItem = z.infer<typeof ProcessItemSchema>;
 
 export const TaskErrorSchema = z.object({
@@ -82,6 +97,35 @@ export const TaskErrorSchema = z.object({
   details: z.unknown().optional(),
 });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+
+/**
+ * One ended attempt, or one refused stale call, kept on the task item (list
+ * `attempts`) for the history. Written only by writes that happen anyway (a
+ * retry, a final failure, an expiry) or on a refusal path: the hot path
+ * (claim, complete) writes none. Keys are short: they repeat per attempt.
+ */
+export const AttemptRecordSchema = z.object({
+  /** Kind: the attempt failed (`f`), its lease expired (`l`), it timed out (`t`), or a stale call was refused (`s`). */
+  k: z.enum(['f', 'l', 't', 's']),
+  /** The attempt. */
+  a: z.number().int().positive(),
+  /** When it ended, or when the stale call came (ISO). */
+  e: z.string(),
+  /** When it was scheduled and claimed (ISO). */
+  s: z.string().optional(),
+  c: z.string().optional(),
+  w: z.string().optional(),
+  /** The error, as JSON text. */
+  x: z.string().optional(),
+  /** Next attempt due at (epoch ms), when retried. */
+  n: z.number().optional(),
+  /** The lease token of the attempt: matches a later stale call to its attempt. Never shown. */
+  t: z.string().optional(),
+  /** The refused call (`heartbeat`, `complete`, `fail`). */
+  op: z.string().optional(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecordSchema>;
 
 export const TaskItemSchema = z.object({
   name: z.string(),
@@ -113,8 +157,22 @@ export const TaskItemSchema = z.object({
   sends: z.number().int().nonnegative().optional(),
   /** Single-need children before this index are scheduled (a follow-up that ran out of time). */
   resumeFrom: z.number().int().nonnegative().optional(),
-}).transform(({ outputJson, errorJson, ...rest }) => ({
+  // --- Failure semantics (issue 7) ---
+  /** A retry waits: the task cannot be claimed before this (epoch ms). */
+  nextAttemptAt: z.number().optional(),
+  /** The error of the last failed attempt, as JSON text. */
+  lastErrorJson: z.string().optional(),
+  /** Per claim, `attemptTimeoutSeconds` in ms (absent: no limit). */
+  attemptTimeoutMs: z.number().int().positive().optional(),
+  /** The current attempt's hard deadline (epoch ms). */
+  attemptDeadline: z.number().optional(),
+  /** The failed task that made this one SKIPPED (skipDownstream). */
+  skippedBecause: z.string().optional(),
+  /** Ended attempts and refused stale calls, for the history. */
+  attempts: z.array(AttemptRecordSchema).optional(),
+}).transform(({ outputJson, errorJson, lastErrorJson, ...rest }) => ({
   ...rest,
+  ...(lastErrorJson === undefined ? {} : { lastError: TaskErrorSchema.parse(JSON.parse(lastErrorJson)) }),
   ...(outputJson === undefined ? {} : { output: JSON.parse(outputJson) as unknown }),
   ...(errorJson === undefined ? {} : { error: TaskErrorSchema.parse(JSON.parse(errorJson)) }),
 }));

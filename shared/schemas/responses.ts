@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
+import { ProcessErrorSchema, ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
+import { HISTORY_EVENT_TYPES } from './history-events.ts';
 
 /**
  * Every response body of the HTTP API, as zod schemas. The OpenAPI document
@@ -49,6 +50,11 @@ export const TaskViewSchema = z
     queue: z.string(),
     /** 0 until the task is first claimed. */
     attempt: z.number().int().nonnegative(),
+    /** Every attempt, the first included, from the task's retry policy. */
+    maxAttempts: z.number().int().positive(),
+    nextAttemptAt: Timestamp.optional().describe('while a retry waits for its backoff'),
+    lastError: TaskErrorSchema.strict().optional().describe('the error of the last failed attempt'),
+    skippedBecause: z.string().optional().describe('the failed task that made this one SKIPPED'),
     workerId: z.string().optional(),
     output: z.unknown().optional().describe('present when COMPLETED'),
     error: TaskErrorSchema.strict().optional().describe('present when FAILED'),
@@ -74,6 +80,9 @@ export const StartedProcessSchema = z
 export const ProgressSchema = z.strictObject({
   total: z.number().int().nonnegative(),
   completed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  cancelled: z.number().int().nonnegative(),
   percent: z.number().min(0).max(100),
 });
 
@@ -83,6 +92,7 @@ export const ProcessViewSchema = z
     ...StartedProcessSchema.shape,
     updatedAt: Timestamp,
     endedAt: Timestamp.optional(),
+    error: ProcessErrorSchema.strict().optional().describe('why a FAILED or CANCELLED process ended'),
     progress: ProgressSchema,
     tasks: z.array(TaskViewSchema),
   })
@@ -114,28 +124,55 @@ export const ClaimResponseSchema = z
     leaseToken: z.string(),
     leaseExpiresAt: Timestamp,
     attempt: z.number().int().positive(),
-    input: z.strictObject({ process: z.unknown(), upstream: z.record(z.string(), z.unknown()) }),
+    input: z.strictObject({
+      process: z.unknown(),
+      upstream: z.record(z.string(), z.unknown()),
+      failedUpstream: z.record(z.string(), z.unknown()).optional().describe('the errors of optional needs that failed'),
+    }),
   })
   .meta({ id: 'Claim' });
 
 export const HeartbeatResponseSchema = z.strictObject({ leaseExpiresAt: Timestamp }).meta({ id: 'Heartbeat' });
 
 export const TaskEndedSchema = z
-  .strictObject({ processId: z.string(), task: z.string(), status: z.enum(['COMPLETED', 'FAILED']) })
+  .strictObject({
+    processId: z.string(),
+    task: z.string(),
+    /** SCHEDULED: the failed attempt will be retried, not before `nextAttemptAt`. */
+    status: z.enum(['COMPLETED', 'FAILED', 'SCHEDULED']),
+    nextAttemptAt: Timestamp.optional(),
+  })
   .meta({ id: 'TaskEnded' });
+
+/** One event of a process's history. */
+export const HistoryEventSchema = z
+  .strictObject({
+    at: Timestamp,
+    type: z.enum(HISTORY_EVENT_TYPES),
+    task: z.string().optional(),
+    attempt: z.number().int().positive().optional(),
+    workerId: z.string().optional(),
+    error: z.unknown().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'HistoryEvent' });
+export const HistoryPageSchema = pageSchema(HistoryEventSchema).meta({ id: 'HistoryPage' });
 
 export const ProblemDetailSchema = z
   .strictObject({ path: z.string().optional(), message: z.string(), line: z.number().int().optional(), column: z.number().int().optional() })
   .meta({ id: 'ProblemDetail' });
 
+/** Problems (InvalidDefinition, ValidationError), or facts about the refusal (TaskNotActive: `notBefore`). */
+const ErrorDetailsSchema = z.union([z.array(ProblemDetailSchema), z.strictObject({ notBefore: Timestamp })]);
+
 /** `{"error":{"code","message","details"?}}`; `details` lists problems for InvalidDefinition and ValidationError. */
 export function errorBodySchema(codes: readonly [string, ...string[]]) {
   return z.strictObject({
-    error: z.strictObject({ code: z.enum(codes), message: z.string(), details: z.array(ProblemDetailSchema).optional() }),
+    error: z.strictObject({ code: z.enum(codes), message: z.string(), details: ErrorDetailsSchema.optional() }),
   });
 }
 export const ErrorBodySchema = z
-  .strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), details: z.array(ProblemDetailSchema).optional() }) })
+  .strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), details: ErrorDetailsSchema.optional() }) })
   .meta({ id: 'Error' });
 
 /** GET /openapi.json: an OpenAPI 3.1 document (not described field by field). */

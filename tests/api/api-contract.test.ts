@@ -245,7 +245,7 @@ describe('processes and tasks', () => {
     expect(claim.body.input).toEqual({ process: odd, upstream: { 'Open Loan Application': odd } });
     const failed = await api.request('POST', `${task('Review Credit')}/fail`, {
       leaseToken: (claim.body as unknown as { leaseToken: string }).leaseToken,
-      error: { message: 'deep', details: deep },
+      error: { message: 'deep', details: deep, retryable: false },
     });
     expect(failed.status).toBe(200);
     const view = await api.request<{ tasks: { name: string; error?: unknown }[] }>('GET', `/processes/${p.id}`);
@@ -255,7 +255,7 @@ describe('processes and tasks', () => {
   it('fails a process and cancels one, listing them by status', async () => {
     const { body: a } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
     const failed = await api.request('POST', `/processes/${a.id}/tasks/${encodeURIComponent('Open Loan Application')}/fail`, {
-      error: { message: 'applicant withdrew', code: 'WITHDRAWN' },
+      error: { message: 'applicant withdrew', code: 'WITHDRAWN', retryable: false },
     });
     expect(failed.status).toBe(200);
     expect((await api.request<{ status: string }>('GET', `/processes/${a.id}`)).body.status).toBe('FAILED');

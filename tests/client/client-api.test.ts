@@ -73,7 +73,7 @@ describe('TributaryClient against the API', () => {
     expect(again).toMatchObject({ created: false, process: { id: first.process.id } });
 
     const view = await client.getProcess(first.process.id);
-    expect(view.progress).toEqual({ total: 4, completed: 0, percent: 0 });
+    expect(view.progress).toEqual({ total: 4, completed: 0, failed: 0, skipped: 0, cancelled: 0, percent: 0 });
     expect(view.tasks.map((t) => [t.name, t.status])).toEqual([
       ['Open Loan Application', 'SCHEDULED'],
       ['Review Credit', 'PENDING'],
@@ -118,7 +118,7 @@ describe('TributaryClient against the API', () => {
   it('fails a task, which fails the process, and reports the error', async () => {
     const { process } = await client.startProcess({ definition: 'loan', version: 1 });
     const claim = await client.claim(process.id, 'Open Loan Application', 'w1');
-    const failure = { leaseToken: claim.leaseToken, error: { message: 'applicant withdrew', code: 'Withdrawn' } };
+    const failure = { leaseToken: claim.leaseToken, error: { message: 'applicant withdrew', code: 'Withdrawn', retryable: false } };
     expect((await client.fail(process.id, 'Open Loan Application', failure)).status).toBe('FAILED');
     expect((await client.fail(process.id, 'Open Loan Application', failure)).status).toBe('FAILED');
     const view = await client.getProcess(process.id);

@@ -4,7 +4,6 @@ import { keys, sweepShardOf } from '#adapters/stores/keys.ts';
 import { SWEEP_INDEX } from '#config/table.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { taskGuards, type Guard } from '#domain/lifecycle.ts';
-import type { TaskItem } from '#schemas/items.ts';
 import type { Adapter, AdapterFactory } from './adapters.ts';
 import { claimArgs, definitionVersion, endTask, EXPIRES_AT, iso, newProcess, schedule, scheduledItem, T0, TIMEOUT_SECONDS } from './fixtures.ts';
 import { refusal, type Observations } from './observations.ts';
@@ -207,15 +206,32 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const claimed = await tasks.claim(claimArgs(ref, 'lease-1'));
         if (!claimed.ok) throw new Error('claim lost');
         const expiry = T0 + TIMEOUT_SECONDS * 1000;
-        const early = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry - 1, nextSweepAt: expiry + 10 });
+        const record = { k: 'l' as const, a: 1, e: new Date(expiry).toISOString() };
+        const expire = (now: number, leaseToken = 'lease-1') =>
+          tasks.retry({
+            ref,
+            event: 'expireLease',
+            leaseToken,
+            attempt: 1,
+            now,
+            iso: new Date(now).toISOString(),
+            nextAttemptAt: now,
+            error: { code: 'LeaseExpired', message: 'the lease expired' },
+            record,
+            sweepAt: expiry + 10,
+            sweepReason: 'enqueue',
+          });
+        const early = (await expire(expiry - 1)).ok;
         const unchanged = await tasks.get(ref);
-        const expired = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry, nextSweepAt: expiry + 10 });
-        const again = await tasks.expireLease({ processId: ref.processId, item: claimed.item, now: expiry + 1, nextSweepAt: expiry + 20 });
-        const noLease = await tasks.expireLease({ processId: ref.processId, item: scheduledItem('A') as unknown as TaskItem, now: expiry, nextSweepAt: expiry });
-        expect(early).toBeUndefined();
+        const result = await expire(expiry);
+        const expired = result.ok ? result.item : undefined;
+        const again = (await expire(expiry + 1)).ok;
+        const noLease = (await expire(expiry, 'lease-0')).ok;
+        expect(early).toBe(false);
         expect(unchanged).toEqual(claimed.item);
-        expect(expired).toEqual(scheduledItem('A', { attempt: 2, sweepAt: expiry + 10 }));
-        expect([again, noLease]).toEqual([undefined, undefined]);
+        expect(expired).toMatchObject({ status: 'SCHEDULED', attempt: 2, sweepAt: expiry + 10, nextAttemptAt: expiry, lastError: { code: 'LeaseExpired' }, attempts: [record] });
+        expect(expired?.leaseToken).toBeUndefined();
+        expect([again, noLease]).toEqual([false, false]);
         return { early, unchanged, expired, again, noLease, after: await tasks.get(ref) };
       });
 
@@ -668,7 +684,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const put = { type: 'put', key: key('put'), item: { status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } }, guards: [ABSENT] } as const;
         const first = await table.write(put);
         const second = await table.write({ ...put, item: { status: 'RUNNING' } });
-        const missing = await table.write({ type: 'update', key: key('missing'), set: { a: 1 }, guards: taskGuards('claim') });
+        const missing = await table.write({ type: 'update', key: key('missing'), set: { a: 1 }, guards: taskGuards('claim', { now: T0 }) });
         expect(first).toEqual({ ok: true });
         expect(second).toEqual({ ok: false, current: { ...key('put'), status: 'SCHEDULED', n: 1, nested: { list: [1, 'a', true, null] } } });
         expect(missing).toEqual({ ok: false });
@@ -698,7 +714,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
       scenario('checks the condition before the update: a sum over a missing attribute fails only when the condition holds', async ({ table }) => {
         await table.write({ type: 'put', key: key('sum'), item: { status: 'CANCELLED' }, guards: [] });
-        const lost = await table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: taskGuards('claim') });
+        const lost = await table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: taskGuards('claim', { now: T0 }) });
         const refused = table.write({ type: 'update', key: key('sum'), setSum: { e: { source: 'timeoutMs', plus: 1 } }, guards: [] });
         await expect(refused).rejects.toThrow(/does not exist/);
         expect(lost).toEqual({ ok: false, current: { ...key('sum'), status: 'CANCELLED' } });
@@ -730,9 +746,9 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await table.write({ type: 'put', key: key('tx-held'), item: { status: 'RUNNING', leaseToken: 'l1' }, guards: [] });
         const writes: ItemWrite[] = [
           { type: 'put', key: key('tx-new'), item: { v: 1 }, guards: [ABSENT] },
-          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0' }) },
+          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0 }) },
           { type: 'update', key: key('tx-counter'), add: { settled: 1 }, guards: taskGuards('settleParent', { expected: 2 }) },
-          { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1' }) },
+          { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1', now: T0 }) },
         ];
         const r = await table.transact(writes);
         expect(r).toEqual({
@@ -867,5 +883,5 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
 /** A task as `claim` leaves it. */
 function running(task: string, leaseToken: string, now = T0): Record<string, unknown> {
-  return scheduledItem(task, { status: 'RUNNING', leaseToken, workerId: 'worker-1', claimedAt: iso(now), sweepReason: 'lease', leaseExpiresAt: now + TIMEOUT_SECONDS * 1000 });
+  return scheduledItem(task, { status: 'RUNNING', leaseToken, workerId: 'worker-1', claimedAt: iso(now), sweepReason: 'lease', leaseExpiresAt: now + TIMEOUT_SECONDS * 1000, attemptDeadline: now + 1_000_000_000_000 });
 }

@@ -53,8 +53,11 @@ const rows: Row[] = [
 ];
 
 /** An item in `status` whose every guarded attribute matches {@link valuesFor}. */
-function itemIn(status: string): Item {
-  return { name: 'subject', status, leaseToken: 'lease-1', leaseExpiresAt: T0, ver: 3, run: 2, sweepAt: T0 + 5, attempt: 1, settled: 1 };
+function itemIn(status: string, row: TransitionRow<string>): Item {
+  // A live lease runs out after now, an expired one at now; likewise the attempt deadline. A retry is due at now.
+  const leaseExpiresAt = row.guards.includes('leaseLive') ? T0 + 1 : T0;
+  const attemptDeadline = row.guards.includes('attemptExpired') ? T0 : T0 + 1;
+  return { name: 'subject', status, leaseToken: 'lease-1', leaseExpiresAt, attemptDeadline, nextAttemptAt: T0, ver: 3, run: 2, sweepAt: T0 + 5, attempt: 1, settled: 1 };
 }
 
 /** Guard values that hold for {@link itemIn}: a join counter at 1 is below 2, and has all settled at 1. */
@@ -69,6 +72,14 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values: { ...values, leaseToken: 'lease-0' }, item };
     case 'leaseExpired':
       return { values: { ...values, now: T0 - 1 }, item };
+    case 'leaseLive':
+      return { values, item: item && { ...item, leaseExpiresAt: T0 } };
+    case 'attemptLive':
+      return { values, item: item && { ...item, attemptDeadline: T0 } };
+    case 'attemptExpired':
+      return { values, item: item && { ...item, attemptDeadline: T0 + 1 } };
+    case 'due':
+      return { values, item: item && { ...item, nextAttemptAt: T0 + 1 } };
     case 'version':
       return { values: { ...values, version: 2 }, item };
     case 'run':
@@ -115,7 +126,7 @@ async function exercise(table: ItemTable, r: Row): Promise<CaseOutcome[]> {
   const target = (from: string): string => (r.row.to === 'same' ? from : r.row.to);
 
   for (const from of r.row.from) {
-    const before = from === 'absent' ? undefined : itemIn(from);
+    const before = from === 'absent' ? undefined : itemIn(from, r.row);
     const applied = await attempt(`from ${from}`, before, values, target(from));
     expect(applied.ok, `${r.kind} ${r.event} from ${from}`).toBe(true);
     expect(applied.after).toEqual({ ...keyOf(`from ${from}`), ...(before ?? {}), status: target(from), touched: r.event });
@@ -123,7 +134,7 @@ async function exercise(table: ItemTable, r: Row): Promise<CaseOutcome[]> {
 
   const outside = [...r.statuses, 'absent'].find((s) => !(r.row.from as readonly string[]).includes(s));
   if (outside !== undefined) {
-    const before = outside === 'absent' ? undefined : itemIn(outside);
+    const before = outside === 'absent' ? undefined : itemIn(outside, r.row);
     const refused = await attempt(`outside ${outside}`, before, values, target(r.row.from[0] ?? outside));
     const unchanged = before && { ...keyOf(`outside ${outside}`), ...before };
     expect(refused.ok, `${r.kind} ${r.event} from ${outside}`).toBe(false);
@@ -133,7 +144,7 @@ async function exercise(table: ItemTable, r: Row): Promise<CaseOutcome[]> {
 
   const allowed = r.row.from.find((s) => s !== 'absent') ?? 'absent';
   for (const guard of r.row.guards) {
-    const spoilt = spoil(guard, values, allowed === 'absent' ? undefined : itemIn(allowed));
+    const spoilt = spoil(guard, values, allowed === 'absent' ? undefined : itemIn(allowed, r.row));
     const name = `wrong ${guard}`;
     const refused = await attempt(name, spoilt.item, spoilt.values, target(allowed));
     expect(refused.ok, `${r.kind} ${r.event} with a wrong ${guard}`).toBe(false);

@@ -118,8 +118,8 @@ describe('validateDefinition: document shape', () => {
   });
 
   it('lists the allowed keys when no known key is close', () => {
-    expect(problemsOf({ tasks: [{ name: 'A', retries: 3 }] })).toEqual([
-      { path: 'tasks[0].retries', message: "unknown key 'retries'; allowed keys: name, needs, queue, timeoutSeconds" },
+    expect(problemsOf({ tasks: [{ name: 'A', color: 3 }] })).toEqual([
+      { path: 'tasks[0].color', message: "unknown key 'color'; allowed keys: name, needs, queue, timeoutSeconds, retry, optional, attemptTimeoutSeconds" },
     ]);
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDag, type Dag } from '#domain/dag.ts';
 import { validateDefinition } from '#domain/definition.ts';
 import { isActiveTask, isTerminalProcess, isTerminalTask, TASK_TRANSITIONS } from '#domain/lifecycle.ts';
-import { applyEvent, initialState, statusOf, type ModelEvent, type ModelState, type Transition } from '#domain/process-model.ts';
+import { applyEvent, initialState, settledFor, statusOf, type ModelEvent, type ModelPolicy, type ModelState, type Transition } from '#domain/process-model.ts';
 import { definitionArb, OPTIONS } from './dag-arbitraries.ts';
 
 /**
@@ -63,19 +63,37 @@ function scheduleLog() {
 }
 
 /** Invariants of every reachable state. Plain asserts: this runs for every event of every run. */
-function checkInvariants(dag: Dag, state: ModelState): void {
+function checkInvariants(dag: Dag, state: ModelState, timedOut = false): void {
   const statuses = dag.order.map((n) => statusOf(state, n));
-  assert.equal(state.status === 'COMPLETED', statuses.every((s) => s === 'COMPLETED'), 'COMPLETED iff every task is');
+  const optional = state.policy.optional ?? new Set<string>();
+  const allSettled = dag.order.every((n) => settledFor(state, n));
+  assert.equal(state.status === 'COMPLETED', allSettled, 'COMPLETED iff every task completed (or failed, being optional)');
   if (isTerminalProcess(state.status)) assert.ok(!statuses.some((s) => isActiveTask(s) || s === 'PENDING'), 'live task in an ended process');
-  assert.equal(statuses.filter((s) => s === 'FAILED').length, state.status === 'FAILED' ? 1 : 0, 'one FAILED task iff the process FAILED');
+  const hardFailures = dag.order.filter((n) => statusOf(state, n) === 'FAILED' && !optional.has(n)).length;
+  if (state.policy.onFailure === 'failFast' && !timedOut) assert.equal(hardFailures, state.status === 'FAILED' ? 1 : 0, 'one failed task iff the process FAILED');
+  if (state.status === 'RUNNING' && state.policy.onFailure === 'failFast') assert.equal(hardFailures, 0, 'a failed task under failFast left the process running');
   for (const name of dag.order) {
     const status = statusOf(state, name);
     const needs = dag.tasks.get(name)?.needs ?? [];
-    const settled = needs.filter((n) => statusOf(state, n) === 'COMPLETED').length;
+    const settled = needs.filter((n) => settledFor(state, n)).length;
     // A task only ever leaves PENDING once all of its needs have settled; a join's counter is exact.
-    if (status !== 'PENDING' && status !== 'CANCELLED') assert.equal(settled, needs.length, `${name} is ${status} with unsettled needs`);
-    if (needs.length > 1 && state.status === 'RUNNING') assert.equal(state.tasks.get(name)?.settled ?? 0, settled, `settled count of ${name}`);
+    if (status !== 'PENDING' && status !== 'CANCELLED' && status !== 'SKIPPED') assert.equal(settled, needs.length, `${name} is ${status} with unsettled needs`);
+    if (status === 'SKIPPED') assert.ok(needs.some((n) => statusOf(state, n) === 'SKIPPED' || (statusOf(state, n) === 'FAILED' && !optional.has(n))), `${name} skipped without a failed need`);
+    if (needs.length > 1 && status === 'PENDING' && state.status === 'RUNNING') assert.equal(state.tasks.get(name)?.settled ?? 0, settled, `settled count of ${name}`);
   }
+}
+
+/** The sinks reachable from a task (itself included). */
+function sinksBelow(dag: Dag, task: string): string[] {
+  const seen = new Set<string>();
+  const stack = [task];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(dag.children.get(next) ?? []));
+  }
+  return dag.sinks.filter((s) => seen.has(s));
 }
 
 describe('the lifecycle table under random events', () => {
@@ -116,7 +134,8 @@ describe('the lifecycle table under random events', () => {
     fc.assert(
       fc.property(dagArb, fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (dag, choices) => {
         const log = scheduleLog();
-        let t = initialState(dag);
+        // Enough attempts that no expiry fails a task: this run is about completion orders.
+        let t = initialState(dag, { onFailure: 'failFast', maxAttempts: () => 100 });
         log.record(t);
         let expiries = 0;
         for (let step = 0; !isTerminalProcess(t.state.status); step++) {
@@ -143,6 +162,72 @@ describe('the lifecycle table under random events', () => {
         }
         expect(t.state.status).toBe('COMPLETED');
         for (const name of dag.order) expect(log.timesAtFirstAttempt(name)).toBe(1);
+      }),
+      RUNS,
+    );
+  });
+
+  it('ends every process, runs nothing after its end and schedules each attempt once: random DAGs × failure patterns × each policy', () => {
+    const policyArb = fc.record({
+      onFailure: fc.constantFrom('failFast' as const, 'skipDownstream' as const),
+      optionalBits: fc.nat(),
+      attemptsBits: fc.nat(),
+    });
+    /** What happens to each attempt: completes, fails (retryable or not), or its lease runs out; sometimes the process times out. */
+    const outcomeArb = fc.array(fc.record({ pick: fc.nat(), outcome: fc.constantFrom('complete', 'complete', 'fail', 'failFinal', 'expire', 'manual'), timeout: fc.nat(100) }), {
+      minLength: 1,
+      maxLength: 60,
+    });
+    fc.assert(
+      fc.property(dagArb, policyArb, outcomeArb, (dag, p, outcomes) => {
+        const optional = new Set(dag.order.filter((_, i) => (p.optionalBits >> i) % 4 === 0));
+        const policy: ModelPolicy = { onFailure: p.onFailure, optional, maxAttempts: (task) => 1 + ((p.attemptsBits >> (dag.order.indexOf(task) % 16)) % 3) };
+        const log = scheduleLog();
+        let t = initialState(dag, policy);
+        log.record(t);
+        let timedOut = false;
+        const bound = 10 * dag.order.length + 20;
+        for (let step = 0; !isTerminalProcess(t.state.status); step++) {
+          assert.ok(step < bound, 'the process does not end');
+          const draw = outcomes[step % outcomes.length]!;
+          const active = dag.order.filter((name) => isActiveTask(statusOf(t.state, name)));
+          assert.ok(active.length > 0, 'a RUNNING process with nothing to do');
+          const task = active[draw.pick % active.length]!;
+          const item = t.state.tasks.get(task)!;
+          let event: ModelEvent;
+          if (draw.timeout === 0) {
+            event = { type: 'timeout' };
+            timedOut = true;
+          } else if (item.status === 'SCHEDULED') {
+            event = draw.outcome === 'manual' ? { type: 'complete', task } : { type: 'claim', task, leaseToken: `l${step}` };
+          } else if (draw.outcome === 'fail' || draw.outcome === 'failFinal') {
+            event = { type: 'fail', task, leaseToken: item.leaseToken!, ...(draw.outcome === 'failFinal' ? { retryable: false } : {}) };
+          } else if (draw.outcome === 'expire') {
+            event = { type: 'expireLease', task, leaseToken: item.leaseToken! };
+          } else {
+            event = { type: 'complete', task, leaseToken: item.leaseToken! };
+          }
+          const before = t.state;
+          t = applyEvent(dag, before, event);
+          assert.equal(t.rejected, undefined, `${JSON.stringify(event)} rejected: ${t.rejected}`);
+          log.record(t);
+          checkInvariants(dag, t.state, timedOut);
+        }
+        // Nothing runs after the end: every claim, completion and failure is refused.
+        for (const task of dag.order) {
+          for (const event of [{ type: 'claim', task, leaseToken: 'late' }, { type: 'complete', task }, { type: 'fail', task }] as ModelEvent[]) {
+            expect(applyEvent(dag, t.state, event).rejected).toBeDefined();
+          }
+        }
+        const hardFailed = dag.order.filter((n) => statusOf(t.state, n) === 'FAILED' && !optional.has(n));
+        if (t.state.status === 'COMPLETED') expect(hardFailed).toEqual([]);
+        if (p.onFailure === 'skipDownstream' && !timedOut) {
+          // Every other branch ran to its end: only a task whose every sink was skipped (its result unusable) is cancelled.
+          for (const n of dag.order.filter((x) => statusOf(t.state, x) === 'CANCELLED')) {
+            expect(sinksBelow(dag, n).every((sink) => statusOf(t.state, sink) === 'SKIPPED'), `${n} cancelled`).toBe(true);
+          }
+          expect(t.state.status).toBe(hardFailed.length > 0 ? 'FAILED' : 'COMPLETED');
+        }
       }),
       RUNS,
     );

@@ -40,10 +40,12 @@ describe('statuses', () => {
   });
 
   it('computes progress in whole percent, rounded down, and 0 for no tasks', () => {
-    expect(progressOf(3, 2)).toEqual({ total: 3, completed: 2, percent: 66 });
-    expect(progressOf(3, 3)).toEqual({ total: 3, completed: 3, percent: 100 });
-    expect(progressOf(200, 1)).toEqual({ total: 200, completed: 1, percent: 0 });
-    expect(progressOf(0, 0)).toEqual({ total: 0, completed: 0, percent: 0 });
+    const none = { failed: 0, skipped: 0, cancelled: 0 };
+    expect(progressOf(3, { completed: 2 })).toEqual({ total: 3, completed: 2, ...none, percent: 66 });
+    expect(progressOf(3, { completed: 3 })).toEqual({ total: 3, completed: 3, ...none, percent: 100 });
+    expect(progressOf(200, { completed: 1 })).toEqual({ total: 200, completed: 1, ...none, percent: 0 });
+    expect(progressOf(0, { completed: 0 })).toEqual({ total: 0, completed: 0, ...none, percent: 0 });
+    expect(progressOf(4, { completed: 1, failed: 1, skipped: 1, cancelled: 1 }).percent).toBe(100);
   });
 });
 
@@ -83,7 +85,7 @@ describe('the process model', () => {
   });
 
   it('fails the process on a failed task and cancels every task that has not ended', () => {
-    const t = run(complete('Open'), claim('Score'), { type: 'fail', task: 'Score', leaseToken: 'lease-Score' });
+    const t = run(complete('Open'), claim('Score'), { type: 'fail', task: 'Score', leaseToken: 'lease-Score', retryable: false });
     expect(t.state.status).toBe('FAILED');
     expect(t.scheduled).toEqual([]);
     expect(statuses(t.state)).toEqual({ Open: 'COMPLETED', Score: 'FAILED', Review: 'CANCELLED', Notify: 'CANCELLED' });
@@ -114,7 +116,7 @@ describe('the process model', () => {
 describe('rejected events leave the state unchanged', () => {
   const cases: [string, ModelEvent[], ModelEvent, RegExp][] = [
     ['any event on a COMPLETED process', [complete('Open'), complete('Score'), complete('Review'), complete('Notify')], { type: 'cancel' }, /process is COMPLETED/],
-    ['any event on a FAILED process', [{ type: 'fail', task: 'Open' }], claim('Open'), /process is FAILED/],
+    ['any event on a FAILED process', [{ type: 'fail', task: 'Open', retryable: false }], claim('Open'), /process is FAILED/],
     ['a stale lease token', [claim('Open')], complete('Open', 'stale'), /'complete' needs RUNNING and the current lease/],
     ['a manual completion of a claimed task', [claim('Open')], complete('Open'), /'completeManual' needs SCHEDULED/],
     ['any event on a CANCELLED process', [{ type: 'cancel' }], { type: 'cancel' }, /process is CANCELLED/],
@@ -123,7 +125,7 @@ describe('rejected events leave the state unchanged', () => {
     ['claiming a PENDING task', [], claim('Score'), /task 'Score' is PENDING; 'claim' needs SCHEDULED/],
     ['claiming a RUNNING task', [claim('Open')], claim('Open'), /is RUNNING; 'claim' needs SCHEDULED/],
     ['completing a PENDING task', [], complete('Notify'), /is PENDING; 'completeManual' needs SCHEDULED/],
-    ['failing a PENDING task', [], { type: 'fail', task: 'Notify' }, /is PENDING; 'failManual' needs SCHEDULED/],
+    ['failing a PENDING task', [], { type: 'fail', task: 'Notify' }, /is PENDING; 'retryManual' needs SCHEDULED/],
     ['a lease expiring on a SCHEDULED task', [], { type: 'expireLease', task: 'Open', leaseToken: 'x' }, /'expireLease' needs RUNNING/],
   ];
 

@@ -58,8 +58,14 @@ function condition(guards: readonly Guard[], p: Placeholders): string | undefine
         return `attribute_not_exists(${p.name('pk')})`;
       case 'equals':
         return `${p.name(g.attribute)} = ${p.value(g.value)}`;
-      case 'atMost':
-        return `${p.name(g.attribute)} <= ${p.value(g.value)}`;
+      case 'atMost': {
+        const a = p.name(g.attribute);
+        return g.orMissing ? `(attribute_not_exists(${a}) OR ${a} <= ${p.value(g.value)})` : `${a} <= ${p.value(g.value)}`;
+      }
+      case 'above': {
+        const a = p.name(g.attribute);
+        return g.orMissing ? `(attribute_not_exists(${a}) OR ${a} > ${p.value(g.value)})` : `${a} > ${p.value(g.value)}`;
+      }
       case 'below': {
         const a = p.name(g.attribute);
         return g.orMissing ? `(attribute_not_exists(${a}) OR ${a} < ${p.value(g.value)})` : `${a} < ${p.value(g.value)}`;
@@ -80,7 +86,11 @@ export function expressionsOf(write: ItemWrite): Expressions {
   const sets = [
     ...Object.entries(write.set ?? {}).map(([k, v]) => `${p.name(k)} = ${p.value(v)}`),
     ...Object.entries(write.setIfMissing ?? {}).map(([k, v]) => `${p.name(k)} = if_not_exists(${p.name(k)}, ${p.value(v)})`),
-    ...Object.entries(write.setSum ?? {}).map(([k, s]) => `${p.name(k)} = ${p.name(s.source)} + ${p.value(s.plus)}`),
+    ...Object.entries(write.setSum ?? {}).map(([k, s]) => {
+      const source = s.orElse === undefined ? p.name(s.source) : `if_not_exists(${p.name(s.source)}, ${p.value(s.orElse)})`;
+      return `${p.name(k)} = ${source} + ${p.value(s.plus)}`;
+    }),
+    ...Object.entries(write.append ?? {}).map(([k, v]) => `${p.name(k)} = list_append(if_not_exists(${p.name(k)}, ${p.value([])}), ${p.value(v)})`),
   ];
   const adds = Object.entries(write.add ?? {}).map(([k, v]) => `${p.name(k)} ${p.value(v)}`);
   const removes = (write.remove ?? []).map((k) => p.name(k));

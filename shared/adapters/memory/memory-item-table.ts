@@ -214,11 +214,12 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item {
     Object.assign(next, structuredClone(write.set ?? {}));
     for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = v;
     for (const [k, sum] of Object.entries(write.setSum ?? {})) {
-      const source = next[sum.source];
+      const source = next[sum.source] ?? sum.orElse;
       if (typeof source !== 'number') throw validationException(`The provided expression refers to an attribute that does not exist in the item: '${sum.source}'`);
       next[k] = source + sum.plus;
     }
     for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;
+    for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...structuredClone(v)];
     for (const k of write.remove ?? []) delete next[k];
   }
   for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];

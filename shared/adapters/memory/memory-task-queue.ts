@@ -65,7 +65,9 @@ export class MemoryTaskQueue implements TaskQueue {
       }
       const copies = this.faults.duplicate > 0 ? 2 : 1;
       if (copies === 2) this.faults.duplicate -= 1;
-      for (let i = 0; i < copies; i++) this.queue(m.queue).messages.push({ id: this.nextId++, body: structuredClone(m.body), visibleAt: this.now(), receiveCount: 0 });
+      // A send delay (a retry's backoff) hides the message until then, as SQS's DelaySeconds does.
+      const visibleAt = this.now() + (m.delaySeconds ?? 0) * 1000;
+      for (let i = 0; i < copies; i++) this.queue(m.queue).messages.push({ id: this.nextId++, body: structuredClone(m.body), visibleAt, receiveCount: 0 });
     }
   }
 

@@ -1,6 +1,11 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { OutgoingTaskMessage, TaskQueue } from '#app/ports.ts';
+import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage, type TaskQueue } from '#app/ports.ts';
 import type { TaskMessage } from '#schemas/items.ts';
+
+interface Outgoing {
+  readonly body: TaskMessage;
+  readonly delaySeconds: number;
+}
 
 export class QueueNotConfiguredError extends Error {
   constructor(queue: string, options?: ErrorOptions) {
@@ -21,10 +26,10 @@ export class SqsTaskQueue implements TaskQueue {
   ) {}
 
   async send({ messages }: { messages: readonly OutgoingTaskMessage[] }): Promise<void> {
-    const byQueue = new Map<string, TaskMessage[]>();
+    const byQueue = new Map<string, Outgoing[]>();
     for (const m of messages) {
       const list = byQueue.get(m.queue) ?? [];
-      list.push(m.body);
+      list.push({ body: m.body, delaySeconds: Math.min(MAX_SEND_DELAY_SECONDS, Math.max(0, Math.ceil(m.delaySeconds ?? 0))) });
       byQueue.set(m.queue, list);
     }
     const batches: Promise<void>[] = [];
@@ -38,11 +43,11 @@ export class SqsTaskQueue implements TaskQueue {
     if (failed) throw failed.reason;
   }
 
-  private async sendBatch(url: string, bodies: TaskMessage[], retriesLeft = 2): Promise<void> {
+  private async sendBatch(url: string, bodies: Outgoing[], retriesLeft = 2): Promise<void> {
     const out = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: url,
-        Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: JSON.stringify(b) })),
+        Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: JSON.stringify(b.body), ...(b.delaySeconds > 0 ? { DelaySeconds: b.delaySeconds } : {}) })),
       }),
     );
     const failedIds = new Set((out.Failed ?? []).map((f) => f.Id));

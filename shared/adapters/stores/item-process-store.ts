@@ -1,7 +1,7 @@
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, type ProcessStatus } from '#domain/lifecycle.ts';
 import type { NewProcess, Page, ProcessStore, Written } from '#app/ports.ts';
-import { ProcessItemSchema, ProcessSummarySchema, type ProcessItem, type ProcessSummary } from '#schemas/items.ts';
+import { ProcessItemSchema, ProcessSummarySchema, type ProcessError, type ProcessItem, type ProcessSummary } from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
 import { keys, processIdOf, sweepShardOf } from './keys.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
@@ -54,6 +54,7 @@ export class ItemProcessStore implements ProcessStore {
         sweepShard: sweepShardOf(meta.pk),
         sweepAt: p.sweepAt,
         sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
+        ...(p.deadlineAt === undefined ? {} : { deadlineAt: p.deadlineAt }),
       },
       guards: processGuards('start'),
     });
@@ -87,6 +88,7 @@ export class ItemProcessStore implements ProcessStore {
     event: 'complete' | 'fail' | 'cancel';
     at: { now: number; iso: string; expiresAt: number };
     owesCleanup: boolean;
+    error?: ProcessError;
   }): Promise<Written<ProcessItem>> {
     const { current, at, owesCleanup } = args;
     const meta = keys.processMeta(current.id);
@@ -101,6 +103,7 @@ export class ItemProcessStore implements ProcessStore {
         updatedAt: at.iso,
         endedAt: at.iso,
         expiresAt: at.expiresAt,
+        ...(args.error === undefined ? {} : { errorJson: JSON.stringify(args.error) }),
         // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled.
         ...(owesCleanup ? { sweepShard: sweepShardOf(meta.pk), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
       },
@@ -114,6 +117,17 @@ export class ItemProcessStore implements ProcessStore {
 
   async clearSweep({ id, sweepAt }: { id: string; sweepAt: number }): Promise<void> {
     await this.table.write({ type: 'update', key: keys.processMeta(id), remove: ['sweepShard', 'sweepAt', 'sweepReason', 'resumeFrom'], guards: processGuards('clearSweep', { sweepAt }) });
+  }
+
+  async awaitDeadline(args: { id: string; sweepAt: number; deadlineAt: number }): Promise<boolean> {
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.processMeta(args.id),
+      set: { sweepAt: args.deadlineAt, sweepReason: SWEEP_REASON_ON_ENTRY.waiting.process },
+      remove: ['resumeFrom'],
+      guards: processGuards('deferSweep', { sweepAt: args.sweepAt }),
+    });
+    return r.ok;
   }
 
   async deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean> {

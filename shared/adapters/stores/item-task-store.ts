@@ -1,6 +1,7 @@
-import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
-import type { Conflict, EndTask, ScheduleContext, SettleCount, TaskRef, TaskStore, Written } from '#app/ports.ts';
-import { TaskItemSchema, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard, type SweepReason } from '#domain/lifecycle.ts';
+import type { Conflict, EndTask, FinalFailEvent, RetryEvent, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
+import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
 
@@ -27,6 +28,20 @@ export class ItemTaskStore implements TaskStore {
     return new Map(tasks.map((t) => [t, parseOutput(byName.get(t)?.outputJson)]));
   }
 
+  async getUpstream({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>> {
+    const items = await this.table.getMany(tasks.map((task) => keys.task({ processId, task })));
+    const byName = new Map(items.map((i) => [String(i.name), i]));
+    return new Map(
+      tasks.map((t): [string, UpstreamResult] => {
+        const item = byName.get(t);
+        if (item?.status === taskTarget('fail')) {
+          return [t, { failed: true, error: TaskErrorSchema.parse(typeof item.errorJson === 'string' ? JSON.parse(item.errorJson) : { message: 'failed' }) }];
+        }
+        return [t, { failed: false, output: parseOutput(item?.outputJson) }];
+      }),
+    );
+  }
+
   async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number }>> {
     const items = (await this.table.getMany(tasks.map((task) => keys.task({ processId, task })))).map((i) => TaskItemSchema.parse(i));
     return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0 }]));
@@ -50,8 +65,10 @@ export class ItemTaskStore implements TaskStore {
       // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read. The sweep
       // entry keeps its time (due no later than a lease taken right away expires), so no index write.
       set: { status: taskTarget('claim'), leaseToken: args.leaseToken, workerId: args.workerId, claimedAt: args.iso, sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING },
-      setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } },
-      guards: taskGuards('claim'),
+      // The attempt's hard deadline rides in the same write; a task without attemptTimeoutSeconds gets one far away.
+      setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now }, attemptDeadline: { source: 'attemptTimeoutMs', plus: args.now, orElse: NO_ATTEMPT_LIMIT_MS } },
+      remove: ['nextAttemptAt'],
+      guards: taskGuards('claim', { now: args.now }),
       returnNew: true,
     });
   }
@@ -61,7 +78,7 @@ export class ItemTaskStore implements TaskStore {
       type: 'update',
       key: keys.task(args),
       setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } },
-      guards: taskGuards('heartbeat', { leaseToken: args.leaseToken }),
+      guards: taskGuards('heartbeat', { leaseToken: args.leaseToken, now: args.now }),
       returnNew: true,
     });
   }
@@ -74,16 +91,82 @@ export class ItemTaskStore implements TaskStore {
   async complete({ end, output, settles }: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
     const update = endUpdate(end, 'complete', { outputJson: JSON.stringify(output ?? null) });
     if (settles.length === 0) return this.ended(await this.table.write(update));
-    const r = await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]);
+    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
+  }
+
+  private settled(end: EndTask, r: { ok: true } | { ok: false; reasons: readonly { code: string; current?: Record<string, unknown> }[] }): Written<undefined, TaskItem> {
     if (r.ok) return { ok: true, item: undefined };
     const first = r.reasons[0];
     if (first?.code === 'ConditionalCheckFailed') return conflict(first.current);
     // Only a counter's guard failed: a parent counted twice would mean a broken invariant, not a lost race.
-    throw new Error(`settle counter refused the completion of '${end.task}': ${r.reasons.map((x) => x.code).join(', ')}`);
+    throw new Error(`settle counter refused the end of '${end.task}': ${r.reasons.map((x) => x.code).join(', ')}`);
   }
 
-  async fail({ end, error }: { end: EndTask; error: TaskError }): Promise<Written<undefined, TaskItem>> {
-    return this.ended(await this.table.write(endUpdate(end, 'fail', { errorJson: JSON.stringify(error) })));
+  async fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
+    const { end, error } = args;
+    const event = args.event ?? (end.leaseToken === undefined ? 'failManual' : 'fail');
+    // The final error is also the last attempt's: lastError always names the latest failure (bounded: the full one is errorJson).
+    const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error), lastErrorJson: JSON.stringify(summariseError(error, LAST_ERROR_LIMITS)) });
+    const update: ItemUpdate = {
+      ...base,
+      guards: taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now }),
+      remove: [...(base.remove ?? []), 'nextAttemptAt', 'attemptDeadline'],
+      ...(args.record ? { append: { attempts: [args.record] } } : {}),
+    };
+    const settles = args.settles ?? [];
+    if (settles.length === 0) return this.ended(await this.table.write(update));
+    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
+  }
+
+  async retry(args: {
+    ref: TaskRef;
+    event: RetryEvent;
+    leaseToken?: string;
+    attempt: number;
+    now: number;
+    iso: string;
+    nextAttemptAt: number;
+    error: TaskError;
+    record: AttemptRecord;
+    sweepAt: number;
+    sweepReason: SweepReason;
+  }): Promise<Written<TaskItem>> {
+    return this.update({
+      type: 'update',
+      key: keys.task(args.ref),
+      set: {
+        status: taskTarget(args.event),
+        attempt: args.attempt + 1,
+        nextAttemptAt: args.nextAttemptAt,
+        lastErrorJson: JSON.stringify(summariseError(args.error, LAST_ERROR_LIMITS)),
+        scheduledAt: args.iso,
+        sweepShard: sweepShardOf(keys.task(args.ref).pk),
+        sweepAt: args.sweepAt,
+        sweepReason: args.sweepReason,
+        sends: 0,
+      },
+      append: { attempts: [args.record] },
+      // The new attempt is unclaimed: claim, lease and deadline belong to the one that failed.
+      remove: ['leaseToken', 'leaseExpiresAt', 'attemptDeadline', 'workerId', 'claimedAt'],
+      guards: taskGuards(args.event, { ...(args.leaseToken === undefined ? {} : { leaseToken: args.leaseToken }), now: args.now, attempt: args.attempt }),
+      returnNew: true,
+    });
+  }
+
+  async skip(args: TaskRef & { because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
+    const update: ItemUpdate = {
+      type: 'update',
+      key: keys.task(args),
+      set: { status: taskTarget('skip'), name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt },
+      guards: taskGuards('skip'),
+    };
+    if (args.settles.length === 0) return (await this.table.write(update)).ok;
+    const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt };
+    return (await this.table.transact([update, ...args.settles.map((s) => settleWrite(end, s))])).ok;
+  }
+
+  async recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void> {
+    await this.table.write({ type: 'update', key: keys.task(args), append: { attempts: [args.record] }, guards: taskGuards('recordStale') });
   }
 
   async cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean> {
@@ -91,24 +174,10 @@ export class ItemTaskStore implements TaskStore {
       type: 'update',
       key: keys.task(args),
       set: { status: taskTarget('cancel'), name: args.task, endedAt: args.iso, expiresAt: args.expiresAt },
-      remove: ['sweepShard', 'sweepAt', 'sweepReason', 'leaseExpiresAt'],
+      remove: ['sweepShard', 'sweepAt', 'sweepReason', 'leaseExpiresAt', 'nextAttemptAt'],
       guards: taskGuards('cancel'),
     });
     return r.ok;
-  }
-
-  async expireLease({ processId, item, now, nextSweepAt }: { processId: string; item: TaskItem; now: number; nextSweepAt: number }): Promise<TaskItem | undefined> {
-    if (item.leaseToken === undefined) return undefined;
-    const r = await this.update({
-      type: 'update',
-      key: keys.task({ processId, task: item.name }),
-      set: { status: taskTarget('expireLease'), sweepAt: nextSweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED, sends: 0 },
-      add: { attempt: 1 },
-      remove: ['leaseToken', 'leaseExpiresAt', 'workerId', 'claimedAt'],
-      guards: taskGuards('expireLease', { leaseToken: item.leaseToken, now }),
-      returnNew: true,
-    });
-    return r.ok ? r.item : undefined;
   }
 
   async deferResend({ processId, item, nextSweepAt }: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean> {
@@ -178,6 +247,7 @@ function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
     definition: ctx.definition,
     version: ctx.version,
     timeoutMs: ctx.timeoutSeconds * 1000,
+    ...(ctx.attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutMs: ctx.attemptTimeoutSeconds * 1000 }),
     scheduledAt: ctx.iso,
     sweepShard: sweepShardOf(key.pk),
     sweepAt: ctx.sweepAt,
@@ -194,7 +264,7 @@ function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
  */
 function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<string, unknown>): ItemUpdate {
   const event = end.leaseToken === undefined ? (`${outcome}Manual` as const) : outcome;
-  const guards: Guard[] = taskGuards(event, end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken });
+  const guards: Guard[] = taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now });
   const status = taskTarget(event);
   return {
     type: 'update',
@@ -204,6 +274,9 @@ function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<str
     guards,
   };
 }
+
+/** The attempt deadline of a task without `attemptTimeoutSeconds`: about 30 years after its claim, i.e. none. */
+const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;
 
 /**
  * One settled parent counted, in the ending transaction: a join's counter (its

@@ -166,12 +166,36 @@ export function crashRecoveryScenarios(makeEngine: () => Promise<Engine>): void 
       }
     }, 300_000);
 
+    it('finishes a retry that crashed after any call: the next attempt runs and the process completes', async () => {
+      const leases = new Map<string, string>();
+      const claimA = async (run: Run) => {
+        leases.set(run.processId, (await claimTask(deps, run.processId, 'A', 'w')).leaseToken);
+      };
+      const fail = (d: Deps, run: Run) => failTask(d, run.processId, 'A', { leaseToken: leases.get(run.processId)!, error: { message: 'blip' } });
+      const calls = await callsOf(claimA, fail);
+      expect(calls).toBeGreaterThan(0);
+      for (let k = 0; k <= calls; k++) {
+        const label = `${engine.name}: retry, crash after call ${k} of ${calls}`;
+        const run = await start(deps);
+        await engine.drain();
+        await claimA(run);
+        // The last call is the retry's message send, which is best effort (the sweeper resends): a crash there is no error.
+        if (k < calls) await expect(fail(engine.crashingDeps(k), run), label).rejects.toBeInstanceOf(InjectedCrash);
+        else await fail(engine.crashingDeps(k), run);
+        // The worker retries its fail call once, as the client does: answered as a retry either way.
+        expect(await fail(deps, run), label).toMatchObject({ status: 'SCHEDULED' });
+        await runToEnd(engine, run.processId);
+        await expectCompletedWithOutputs(run.processId, label);
+        expect((await getProcess(deps, run.processId)).tasks[0], label).toMatchObject({ attempt: 2, lastError: { message: 'blip' } });
+      }
+    }, 300_000);
+
     it('finishes a failure that crashed after any call: the process ends FAILED with the rest cancelled', async () => {
       const leases = new Map<string, string>();
       const claimA = async (run: Run) => {
         leases.set(run.processId, (await claimTask(deps, run.processId, 'A', 'w')).leaseToken);
       };
-      const fail = (d: Deps, run: Run) => failTask(d, run.processId, 'A', { leaseToken: leases.get(run.processId)!, error: { message: 'boom' } });
+      const fail = (d: Deps, run: Run) => failTask(d, run.processId, 'A', { leaseToken: leases.get(run.processId)!, error: { message: 'boom', retryable: false } });
       const calls = await callsOf(claimA, fail);
       expect(calls).toBeGreaterThan(0);
       for (let k = 0; k <= calls; k++) {

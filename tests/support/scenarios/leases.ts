@@ -14,7 +14,8 @@ export function leaseScenarios(makeEngine: () => Promise<Engine>): void {
   beforeAll(async () => {
     engine = await makeEngine();
     deps = engine.deps;
-    await putYaml(deps, 'leased', 'tasks:\n  - name: Work\n    timeoutSeconds: 60\n  - name: After\n    needs: [Work]\n');
+    // No backoff: the retry after an expiry is due at once, so its message is receivable at once (SQS delays are real time).
+    await putYaml(deps, 'leased', 'defaults:\n  retry: { intervalSeconds: 0 }\ntasks:\n  - name: Work\n    timeoutSeconds: 60\n  - name: After\n    needs: [Work]\n');
   });
 
   describe('fenced leases (I4)', () => {

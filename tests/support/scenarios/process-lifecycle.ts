@@ -59,7 +59,7 @@ export function processLifecycleScenarios(makeEngine: () => Promise<Engine>): vo
       const view = await getProcess(deps, process.id);
       expect(view.status).toBe('COMPLETED');
       expect(view.endedAt).toBeDefined();
-      expect(view.progress).toEqual({ total: 4, completed: 4, percent: 100 });
+      expect(view.progress).toEqual({ total: 4, completed: 4, failed: 0, skipped: 0, cancelled: 0, percent: 100 });
       expect(view.tasks.map((t) => [t.name, t.status])).toEqual([
         ['Open Loan Application', 'COMPLETED'],
         ['Review Credit', 'COMPLETED'],
@@ -77,7 +77,7 @@ export function processLifecycleScenarios(makeEngine: () => Promise<Engine>): vo
       const claim = await claimTask(deps, process.id, 'Review Credit', 'w1');
       void claim;
       const view = await getProcess(deps, process.id);
-      expect(view.progress).toEqual({ total: 4, completed: 1, percent: 25 });
+      expect(view.progress).toEqual({ total: 4, completed: 1, failed: 0, skipped: 0, cancelled: 0, percent: 25 });
       const active = await listActiveTasks(deps, process.id);
       expect(active.items.map((t) => [t.name, t.status, t.workerId])).toEqual([
         ['Review Credit', 'RUNNING', 'w1'],
@@ -124,7 +124,7 @@ export function processLifecycleScenarios(makeEngine: () => Promise<Engine>): vo
       await completeTask(deps, process.id, 'Open Loan Application', {});
       await engine.drain();
       const review = await claimTask(deps, process.id, 'Review Credit', 'w1');
-      await failTask(deps, process.id, 'Review Credit', { leaseToken: review.leaseToken, error: { message: 'bureau down', code: 'E_BUREAU' } });
+      await failTask(deps, process.id, 'Review Credit', { leaseToken: review.leaseToken, error: { message: 'bureau down', code: 'E_BUREAU', retryable: false } });
 
       const view = await getProcess(deps, process.id);
       expect(view.status).toBe('FAILED');

@@ -39,7 +39,7 @@ export function retentionScenarios(makeEngine: () => Promise<Engine>): void {
       const { process } = await startProcess(engine.deps, { definition: 'kept' });
       await engine.drain();
       const a = await claimTask(engine.deps, process.id, 'A', 'w');
-      await failTask(engine.deps, process.id, 'A', { leaseToken: a.leaseToken, error: { message: 'no' } });
+      await failTask(engine.deps, process.id, 'A', { leaseToken: a.leaseToken, error: { message: 'no', retryable: false } });
       const items = await engine.itemsOf(process.id);
       expect(items.map((i) => i.sk).sort()).toEqual(['INPUT', 'META', 'TASK#A', 'TASK#B', 'TASK#J', 'TASK#S1', 'TASK#S2']);
       for (const item of items) expect(item.expiresAt, String(item.sk)).toEqual(expect.any(Number));

@@ -1,0 +1,33 @@
+import type { DefinitionVersionItem } from '#schemas/items.ts';
+import { budgetedPass } from './budgeted-pass.ts';
+import type { AppDeps } from './deps.ts';
+import { dagOf } from './definitions.ts';
+import { instant } from './timestamps.ts';
+
+/**
+ * skipDownstream: every task that depends on `failed`, directly or
+ * transitively, becomes SKIPPED (`skippedBecause: failed`) and is never
+ * scheduled. A skipped sink counts itself in the process's end counter in the
+ * same write that skips it; joins are not counted, since they are skipped too.
+ * Idempotent (a task already skipped is left alone). Answers whether a sink
+ * was among the descendants.
+ */
+export async function skipDownstream(deps: AppDeps, def: DefinitionVersionItem, processId: string, failed: string): Promise<boolean> {
+  const dag = dagOf(def);
+  const descendants = new Set<string>();
+  const stack = [...(dag.children.get(failed) ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop() as string;
+    if (descendants.has(next)) continue;
+    descendants.add(next);
+    stack.push(...(dag.children.get(next) ?? []));
+  }
+  const at = instant(deps);
+  const ordered = dag.order.filter((t) => descendants.has(t));
+  await budgetedPass(ordered, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([task]) => {
+    if (task === undefined) return;
+    const settles = dag.sinks.length > 1 && dag.sinks.includes(task) ? [{ expected: dag.sinks.length }] : [];
+    await deps.tasks.skip({ processId, task, because: failed, iso: at.iso, expiresAt: at.expiresAt, settles });
+  });
+  return ordered.some((t) => dag.sinks.includes(t));
+}

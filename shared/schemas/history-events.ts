@@ -1,0 +1,17 @@
+/** The event types of a process's history (`GET /processes/{id}/history`). */
+export const HISTORY_EVENT_TYPES = [
+  'ProcessStarted',
+  'TaskScheduled',
+  'TaskClaimed',
+  'TaskCompleted',
+  'TaskFailed',
+  'TaskLeaseExpired',
+  'TaskAttemptTimedOut',
+  'TaskSkipped',
+  'TaskCancelled',
+  'StaleResultRejected',
+  'ProcessCompleted',
+  'ProcessFailed',
+  'ProcessCancelled',
+] as const;
+export type HistoryEventType = (typeof HISTORY_EVENT_TYPES)[number];
