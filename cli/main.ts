@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { buildOpenApiDocument } from '#schemas/openapi-document.ts';
-import { reportError } from './cli-error.ts';
+import { CliError, reportError } from './cli-error.ts';
 import { addDefinitionCommands } from './definition-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
 import { resolveTarget, type Target, type TargetOptions } from './target.ts';
@@ -56,7 +56,12 @@ export function buildProgram(): Command {
       if (opts.host !== undefined) process.env.HOST = opts.host;
       if (opts.inMemory) process.env.TRIBUTARY_IN_MEMORY = '1';
       if (opts.sweepInterval !== undefined) process.env.SWEEP_INTERVAL_MS = opts.sweepInterval;
-      await import('../local/start.ts');
+      // The local stack (emulators, handlers from source) lives in a clone of the repository; the
+      // published package's CLI is for deployed stacks and leaves it out of its bundle.
+      const localStack = '../local/start.ts';
+      await import(localStack).catch((error: unknown) => {
+        throw new CliError(`tributary dev runs in a clone of the Tributary repository (npm start there): ${(error as Error).message}`);
+      });
     });
 
   addDefinitionCommands(program, ctx);

@@ -27,7 +27,7 @@ const DIST = join(REPO_ROOT, 'dist');
 
 async function main(): Promise<void> {
   rmSync(DIST, { recursive: true, force: true });
-  await Promise.all([buildLambdas(), buildLibrary()]);
+  await Promise.all([buildLambdas(), buildLibrary(), buildCli()]);
   buildDeclarations();
   checkPackageExports();
   console.log(`built ${relative(process.cwd(), DIST) || 'dist'}`);
@@ -81,6 +81,21 @@ async function buildLibrary(): Promise<void> {
       }),
     ]),
   );
+}
+
+/** The `tributary` command, for the package's `bin` (cli/bin.js runs it when the TypeScript source is absent). */
+async function buildCli(): Promise<void> {
+  await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: [join(REPO_ROOT, 'cli/main.ts')],
+    outfile: join(DIST, 'cli', 'main.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
 }
 
 /**

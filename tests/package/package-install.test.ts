@@ -119,6 +119,28 @@ describe('the packed package in a user CDK app', { timeout: 300_000 }, () => {
     expectSynthesized(join(dir, 'cjs-app/cdk.out'));
   });
 
+  it('installs the tributary command, which validates a definition offline', () => {
+    writeFileSync(join(dir, 'flow.yaml'), 'tasks:\n  - name: A\n  - name: B\n    needs: [A]\n');
+    const bin = join(dir, 'node_modules/.bin/tributary');
+    expect(run(bin, ['validate', 'flow.yaml'], dir)).toContain('valid, 2 tasks');
+  });
+
+  it('runs a workflow test on tributary/testing, the in-process engine', () => {
+    writeFileSync(
+      join(dir, 'engine.mjs'),
+      [
+        "import { createTestEngine } from 'tributary/testing';",
+        'const engine = createTestEngine();',
+        "await engine.client.putDefinition('flow', 'tasks:\\n  - name: A\\n  - name: B\\n    needs: [A]\\n');",
+        "const { process } = await engine.client.startProcess({ definition: 'flow' });",
+        'engine.worker({ handler: async ({ task }) => ({ task }) });',
+        'await engine.runUntilIdle();',
+        'console.log((await engine.client.getProcess(process.id)).status);',
+      ].join('\n'),
+    );
+    expect(run(process.execPath, ['engine.mjs'], dir).trim()).toBe('COMPLETED');
+  });
+
   it('type-checks and synthesizes the ESM app', () => {
     run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', '.'], join(dir, 'esm-app'));
     run(process.execPath, ['out/app.js', 'cdk.out'], join(dir, 'esm-app'));
