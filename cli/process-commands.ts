@@ -99,14 +99,16 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
 
   program
     .command('fail')
-    .description('fail a manual (unclaimed) task, and with it the process')
+    .description("fail a manual (unclaimed) task: retried while its retry policy allows, else FAILED and the process's failure policy applies")
     .argument('<id>', 'process id')
     .argument('<task>', 'task name')
     .requiredOption('--message <text>', 'why it failed')
     .option('--code <code>', 'a machine-readable error code')
-    .action(async (id: string, task: string, opts: { message: string; code?: string }) => {
-      const result = await ctx.target().client.fail(id, task, { error: { message: opts.message, ...(opts.code ? { code: opts.code } : {}) } });
-      ctx.out(`${result.task}: ${result.status}`);
+    .option('--no-retry', 'end the task now, whatever attempts are left (retryable: false)')
+    .action(async (id: string, task: string, opts: { message: string; code?: string; retry: boolean }) => {
+      const error = { message: opts.message, ...(opts.code ? { code: opts.code } : {}), ...(opts.retry ? {} : { retryable: false }) };
+      const result = await ctx.target().client.fail(id, task, { error });
+      ctx.out(`${result.task}: ${result.status}${result.nextAttemptAt ? ` (next attempt not before ${result.nextAttemptAt})` : ''}`);
     });
 
   program

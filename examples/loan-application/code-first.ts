@@ -30,7 +30,7 @@ export const reviewCredit = loanApplication.task('Review Credit', { needs: [open
   return { score, amount };
 });
 
-export const checkIdentity = loanApplication.task('Check Identity', { needs: [openApplication], timeoutSeconds: 30 }, async ({ input, signal }) => {
+export const checkIdentity = loanApplication.task('Check Identity', { needs: [openApplication], timeoutSeconds: 30, retry: { maxAttempts: 3, intervalSeconds: 1, jitter: 'none' } }, async ({ input, signal }) => {
   await work(200, signal);
   say('Check Identity', `${input.applicant} → verified`);
   return { verified: true, applicant: input.applicant };

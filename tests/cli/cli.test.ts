@@ -110,7 +110,7 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const watchCancel = runCli(['--url', api.url, 'watch', cancelled, '--interval', '200']);
     const watchFailed = runCli(['--url', api.url, 'watch', failing, '--interval', '200']);
 
-    expect((await cli('fail', failing, 'Approve', '--message', 'rejected by a person', '--code', 'Rejected')).stdout).toBe('Approve: FAILED\n');
+    expect((await cli('fail', failing, 'Approve', '--message', 'rejected by a person', '--code', 'Rejected', '--no-retry')).stdout).toBe('Approve: FAILED\n');
     expect((await cli('cancel', cancelled)).stdout).toBe(`${cancelled}: CANCELLED\n`);
     expect((await watchFailed).code).toBe(1);
     expect((await watchCancel).code).toBe(2);
