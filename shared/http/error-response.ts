@@ -1,25 +1,10 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isTributaryError, type TributaryError } from '#domain/errors.ts';
+import { ERROR_STATUS } from '#schemas/api-contract.ts';
 
-/** The one table from error code to HTTP status. Anything not listed is a 500. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  InvalidDefinition: 400,
-  ValidationError: 400,
-  DefinitionNotFound: 404,
-  ProcessNotFound: 404,
-  TaskNotFound: 404,
-  RouteNotFound: 404,
-  TaskAlreadyClaimed: 409,
-  TaskNotActive: 409,
-  LeaseMismatch: 409,
-  ProcessNotRunning: 409,
-  ConcurrencyConflict: 409,
-  PayloadTooLarge: 413,
-  UnsupportedMediaType: 415,
-};
-
+/** The status of a typed error, from the one table (`ERROR_STATUS`, which the OpenAPI document is built from too). Anything not listed is a 500. */
 export function statusOf(error: TributaryError): number {
-  return STATUS_BY_CODE[error.code] ?? 500;
+  return (ERROR_STATUS as Readonly<Record<string, number>>)[error.code] ?? 500;
 }
 
 /** The body of a 500: fixed, so it always serialises. */

@@ -30,13 +30,14 @@ import {
   TaskEndedSchema,
 } from './responses.ts';
 
-/** The error codes of the API, by HTTP status. */
+/** The one table from error code to HTTP status: the handlers answer with it, and the OpenAPI document is built from it. */
 export const ERROR_STATUS = {
   InvalidDefinition: 400,
   ValidationError: 400,
   DefinitionNotFound: 404,
   ProcessNotFound: 404,
   TaskNotFound: 404,
+  RouteNotFound: 404,
   TaskAlreadyClaimed: 409,
   TaskNotActive: 409,
   LeaseMismatch: 409,
