@@ -4,6 +4,8 @@ import { runClaimedTask } from '../client/run-claimed-task.ts';
 import { isTributaryApiError } from '../client/errors.ts';
 import { silentLogger, type WorkerLogger } from '../client/worker-logger.ts';
 import type { TaskHandler } from '../client/worker.ts';
+import type { Workflow } from '../client/workflow.ts';
+import { routeWorkflows } from '../client/workflow-routing.ts';
 import { routes, type RouteGroup } from '#config/routes.ts';
 import { createMemoryDeps } from '#app/create-deps.ts';
 import type { AppDeps, Settings } from '#app/deps.ts';
@@ -37,9 +39,12 @@ export interface TestEngineOptions {
 export interface TestWorkerOptions {
   /** @default 'default' */
   readonly queue?: string;
-  /** Only these tasks; other messages stay on the queue for other workers. @default every task */
+  /** Only these tasks; other messages stay on the queue for other workers. @default every task (or, with `workflows`, theirs) */
   readonly tasks?: readonly string[];
-  readonly handler: TaskHandler;
+  /** The handler of every task it runs; or give `workflows` instead. */
+  readonly handler?: TaskHandler;
+  /** Code-first workflows: their tasks' handlers, with the input parsed by each workflow's schema, as the real `Worker` runs them. */
+  readonly workflows?: readonly Workflow[];
   /** @default 'test-worker-<n>' */
   readonly workerId?: string;
 }
@@ -130,7 +135,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
   const logger = options.logger ?? silentLogger;
   // No client-side retries: a test sees each answer as the handler gave it.
   const client = new TributaryClient({ baseUrl: BASE_URL, fetch: inProcessFetch(quietDeps, now), retries: 0 });
-  const workers: (TestWorkerOptions & { workerId: string })[] = [];
+  const workers: (TestWorkerOptions & { workerId: string; handler: TaskHandler })[] = [];
 
   const deliver = async (ran: IdleReport['ran'][number][]): Promise<number> => {
     let delivered = 0;
@@ -174,7 +179,13 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     queue: deps.queue,
     table: deps.table,
     now,
-    worker: (w) => void workers.push({ ...w, workerId: w.workerId ?? `test-worker-${workers.length + 1}` }),
+    worker: (w) => {
+      if ((w.handler === undefined) === (w.workflows === undefined)) throw new RangeError('a test worker takes a handler or workflows, not both');
+      const routing = w.workflows ? routeWorkflows(w.workflows) : undefined;
+      const handler = routing?.handler ?? (w.handler as TaskHandler);
+      const tasks = w.tasks ?? routing?.tasks;
+      workers.push({ ...w, handler, ...(tasks ? { tasks } : {}), workerId: w.workerId ?? `test-worker-${workers.length + 1}` });
+    },
     runUntilIdle,
     advance: async (ms) => {
       if (!(ms >= 0)) throw new RangeError(`advance takes a non-negative number of ms, got ${ms}`);
