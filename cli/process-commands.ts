@@ -79,11 +79,39 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
     .command('cancel')
     .description('cancel a running process and its unfinished tasks')
     .argument('<id>', 'process id')
+    .option('--reason <text>', "why: it becomes the process's error message")
     .option('--json', 'print the process as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const process = await ctx.target().client.cancelProcess(id);
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      const process = await ctx.target().client.cancelProcess(id, opts.reason === undefined ? {} : { reason: opts.reason });
       if (opts.json) return printJson(process);
       ctx.out(`${process.id}: ${process.status}`);
+    });
+
+  program
+    .command('history')
+    .description('every event of a process, in time order: schedules, claims, attempts, retries, skips, the end')
+    .argument('<id>', 'process id')
+    .option('--json', 'print the events as JSON (every page)')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { client } = ctx.target();
+      const events = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.getHistory(id, { limit: 1000, ...(nextToken === undefined ? {} : { nextToken }) });
+        events.push(...page.items);
+        nextToken = page.nextToken;
+      } while (nextToken !== undefined);
+      if (opts.json) return printJson(events);
+      const errorOf = (e: unknown): string => {
+        const error = e as { code?: string; message?: string } | undefined;
+        return error === undefined ? '' : [error.code, error.message].filter(Boolean).join(': ');
+      };
+      ctx.out(
+        table(
+          ['AT', 'EVENT', 'TASK', 'ATTEMPT', 'WORKER', 'ERROR'],
+          events.map((e) => [e.at, e.type, e.task ?? '', e.attempt === undefined ? '' : String(e.attempt), e.workerId ?? '', errorOf(e.error)]),
+        ),
+      );
     });
 
   program

@@ -105,6 +105,8 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const failing = (await cli('start', manual)).stdout.trim();
     const cancelled = (await cli('start', manual)).stdout.trim();
     const watchFail = spawnCli(['--url', api.url, 'start', manual, '--watch', '--json']);
+    // Listen for the exit now: the watcher may end before a later `once` would be attached.
+    const watchFailExit = once(watchFail, 'exit') as Promise<[number]>;
     let watchedOut = '';
     watchFail.stdout?.on('data', (c: Buffer) => (watchedOut += c.toString('utf8')));
     const watchCancel = runCli(['--url', api.url, 'watch', cancelled, '--interval', '200']);
@@ -116,12 +118,30 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect((await watchCancel).code).toBe(2);
 
     // start --watch: the id comes first (as JSON), then the final process.
-    while (!watchedOut.includes('"created"')) await new Promise((r) => setTimeout(r, 50));
+    const bound = Date.now() + 120_000;
+    while (!watchedOut.includes('"created"')) {
+      if (Date.now() > bound) throw new Error(`start --watch printed no process: ${watchedOut}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const startedId = (JSON.parse(watchedOut.slice(0, watchedOut.indexOf('\n}') + 2)) as { id: string }).id;
     await cli('cancel', startedId);
-    const [code] = (await once(watchFail, 'exit')) as [number];
+    const [code] = await watchFailExit;
     expect(code).toBe(2);
     expect((await cli('get', failing)).stdout).toMatch(/^Approve\s+FAILED\s+1\s+\S+\s+Rejected: rejected by a person$/m);
+  });
+
+  it('history lists a process\'s events in time order; cancel --reason becomes its error message', async () => {
+    const id = (await cli('start', manual)).stdout.trim();
+    expect((await cli('fail', id, 'Approve', '--message', 'not yet')).stdout).toMatch(/^Approve: SCHEDULED \(next attempt not before \S+\)\n$/);
+    expect((await cli('cancel', id, '--reason', 'no longer needed')).stdout).toBe(`${id}: CANCELLED\n`);
+    const events = JSON.parse((await cli('history', id, '--json')).stdout) as { type: string; task?: string; error?: { message?: string } }[];
+    // The process ends first, then its unfinished task is cancelled (both may fall in the same millisecond).
+    expect(events.map((e) => e.type).slice(0, 4)).toEqual(['ProcessStarted', 'TaskScheduled', 'TaskFailed', 'TaskScheduled']);
+    expect(events.map((e) => e.type).slice(4).sort()).toEqual(['ProcessCancelled', 'TaskCancelled']);
+    expect(events.find((e) => e.type === 'TaskFailed')?.error?.message).toBe('not yet');
+    const text = (await cli('history', id)).stdout;
+    expect(text).toMatch(/^\S+\s+ProcessCancelled\s+/m);
+    expect(JSON.parse((await cli('get', id, '--json')).stdout)).toMatchObject({ status: 'CANCELLED', error: { code: 'Cancelled', message: 'no longer needed' } });
   });
 
   it('graph draws a definition and a process, as text, mermaid and dot', async () => {
