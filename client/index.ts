@@ -52,6 +52,7 @@ export {
   type Definition,
   type DefinitionSummary,
   type Heartbeat,
+  type Released,
   type HistoryEvent,
   type Page,
   type Process,

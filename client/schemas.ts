@@ -134,6 +134,16 @@ export type Claim = z.infer<typeof ClaimSchema>;
 export const HeartbeatSchema = z.object({ leaseExpiresAt: z.string() });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
+/** A released task: SCHEDULED again at the same attempt; with a delay, not claimable before `nextAttemptAt`. */
+export const ReleasedSchema = z.object({
+  processId: z.string(),
+  task: z.string(),
+  status: z.literal('SCHEDULED'),
+  attempt: z.number().int().positive(),
+  nextAttemptAt: z.string().optional(),
+});
+export type Released = z.infer<typeof ReleasedSchema>;
+
 /** After a fail with attempts left the task is SCHEDULED again, not before `nextAttemptAt`. */
 export const TaskEndedSchema = z.object({
   processId: z.string(),

@@ -7,6 +7,8 @@ import {
   DefinitionSummarySchema,
   HealthSchema,
   HeartbeatSchema,
+  ReleasedSchema,
+  type Released,
   HistoryEventSchema,
   pageSchema,
   ProcessSchema,
@@ -225,6 +227,15 @@ export class TributaryClient {
   async heartbeat(processId: string, task: string, leaseToken: string): Promise<Heartbeat> {
     const body = { json: { leaseToken } };
     return (await this.call({ method: 'POST', path: taskPath(processId, task, 'heartbeat'), body, schema: HeartbeatSchema, idempotent: true })).data;
+  }
+
+  /**
+   * POST .../release: gives a claimed task back, at the same attempt (a
+   * release is not a failure), for another worker to claim, after
+   * `delaySeconds` when given. 409 LeaseMismatch means the lease was gone already.
+   */
+  async release(processId: string, task: string, body: { leaseToken: string; delaySeconds?: number }): Promise<Released> {
+    return (await this.call({ method: 'POST', path: taskPath(processId, task, 'release'), body: { json: body }, schema: ReleasedSchema, idempotent: false })).data;
   }
 
   /**

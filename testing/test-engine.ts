@@ -208,7 +208,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
           key: keys.task({ processId, task }),
           set: { leaseExpiresAt: time, sweepAt: time },
           // The lease holder's row without the clock checks: a lease may be moved to now whether or not it is live.
-          guards: taskGuards('release', { leaseToken: item.leaseToken }),
+          guards: taskGuards('heartbeat', { leaseToken: item.leaseToken, now: time }),
         });
       },
     },

@@ -11,7 +11,7 @@ import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 
-export type TaskOperation = 'claim' | 'heartbeat' | 'complete' | 'fail';
+export type TaskOperation = 'claim' | 'heartbeat' | 'complete' | 'fail' | 'release';
 
 /**
  * Says why a conditional write on a task lost, from the item as it is now

@@ -149,6 +149,8 @@ export interface TaskStore {
   scheduleJoin(args: { schedule: ScheduleContext; expected: number }): Promise<boolean>;
   /** SCHEDULED to RUNNING with a fresh lease. */
   claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>>;
+  /** Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given. */
+  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>>;
   /** Extends the caller's live lease. */
   heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
   /** Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`. */

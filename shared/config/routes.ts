@@ -66,6 +66,7 @@ export const routes: readonly RouteSpec[] = [
   },
   { id: 'CompleteTask', method: 'POST', path: '/processes/{id}/tasks/{task}/complete', entry: 'functions/api/complete-task.ts', group: 'worker' },
   { id: 'FailTask', method: 'POST', path: '/processes/{id}/tasks/{task}/fail', entry: 'functions/api/fail-task.ts', group: 'worker' },
+  { id: 'ReleaseTask', method: 'POST', path: '/processes/{id}/tasks/{task}/release', entry: 'functions/api/release-task.ts', group: 'worker' },
 ];
 
 /**

@@ -90,7 +90,7 @@ export const TASK_TRANSITIONS = {
     doc: 'the holder of a live lease fails an attempt with attempts left: attempt + 1, not before its backoff',
   },
   retryManual: { from: ['SCHEDULED'], to: 'SCHEDULED', guards: ['due', 'attempt'], doc: 'a manual failure of an unclaimed task with attempts left: attempt + 1, not before its backoff' },
-  release: { from: ['RUNNING'], to: 'SCHEDULED', guards: ['lease'], doc: 'the lease holder gives the task back: same attempt (operator controls)' },
+  release: { from: ['RUNNING'], to: 'SCHEDULED', guards: ['lease', 'leaseLive'], doc: 'the holder of a live lease gives the task back (a worker shutting down): same attempt, the lease fenced' },
   expireLease: {
     from: ['RUNNING'],
     to: 'SCHEDULED',

@@ -8,6 +8,7 @@ import {
   FailBodySchema,
   HeartbeatBodySchema,
   HistoryQuerySchema,
+  ReleaseBodySchema,
   ListProcessesQuerySchema,
   PaginationQuerySchema,
   ProcessParamsSchema,
@@ -27,6 +28,7 @@ import {
   ProcessPageSchema,
   ProcessViewSchema,
   StartedProcessSchema,
+  ReleasedSchema,
   TaskEndedSchema,
 } from './responses.ts';
 
@@ -188,5 +190,13 @@ export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
     body: FailBodySchema,
     responses: { 200: { description: 'failed', schema: TaskEndedSchema } },
     errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict', ...BODY_ERRORS],
+  },
+  ReleaseTask: {
+    tag: 'tasks',
+    summary: 'Give a claimed task back (e.g. a worker shutting down): SCHEDULED again at the same attempt, the lease fenced, the message sent again after delaySeconds',
+    params: TaskParamsSchema,
+    body: ReleaseBodySchema,
+    responses: { 200: { description: 'released', schema: ReleasedSchema } },
+    errors: [...TASK_ERRORS, 'LeaseMismatch', ...BODY_ERRORS],
   },
 };

@@ -80,6 +80,12 @@ export const FailBodySchema = z.strictObject({
 });
 
 /** POST /processes/{id}/cancel: an optional reason, which becomes the process's error message. */
+/** POST .../release: the lease to give back, and how long the task should wait before it can be claimed again. */
+export const ReleaseBodySchema = z.strictObject({
+  leaseToken: LeaseTokenSchema,
+  delaySeconds: z.number({ error: 'delaySeconds must be a whole number of seconds from 0 to 900' }).int().min(0).max(900).optional(),
+});
+
 export const CancelBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
 
 /** GET /processes/{id}/history. */

@@ -144,6 +144,17 @@ export const TaskEndedSchema = z
   })
   .meta({ id: 'TaskEnded' });
 
+/** What a release answers: the task is SCHEDULED again, at the same attempt. */
+export const ReleasedSchema = z
+  .strictObject({
+    processId: z.string(),
+    task: z.string(),
+    status: z.literal('SCHEDULED'),
+    attempt: z.number().int().positive(),
+    nextAttemptAt: Timestamp.optional().describe('with a delay: not claimable before this'),
+  })
+  .meta({ id: 'Released' });
+
 /** One event of a process's history. */
 export const HistoryEventSchema = z
   .strictObject({

@@ -252,6 +252,22 @@ describe('processes and tasks', () => {
     expect(view.body.tasks.find((t) => t.name === 'Review Credit')?.error).toEqual({ message: 'deep', details: deep });
   });
 
+  it('releases a claim: the task is SCHEDULED again at the same attempt, and the released lease gets 409', async () => {
+    const { body: p } = await api.request<{ id: string }>('POST', '/processes', { definition: loan, input: {} });
+    const task = (t: string) => `/processes/${p.id}/tasks/${encodeURIComponent(t)}`;
+    await api.request('POST', `${task('Open Loan Application')}/complete`, { output: { amount: 1 } });
+    const claim = await api.request<{ leaseToken: string }>('POST', `${task('Review Credit')}/claim`, { workerId: 'leaving' });
+    const released = await api.request('POST', `${task('Review Credit')}/release`, { leaseToken: claim.body.leaseToken, delaySeconds: 0 });
+    expect(released.status).toBe(200);
+    expect(released.body).toEqual({ processId: p.id, task: 'Review Credit', status: 'SCHEDULED', attempt: 1 });
+    const stale = await api.request<ErrorBody>('POST', `${task('Review Credit')}/release`, { leaseToken: claim.body.leaseToken });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('LeaseMismatch');
+    const next = await api.request<{ attempt: number }>('POST', `${task('Review Credit')}/claim`, { workerId: 'staying' });
+    expect(next.status).toBe(200);
+    expect(next.body.attempt).toBe(1);
+  });
+
   it('fails a process and cancels one, listing them by status', async () => {
     const { body: a } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
     const failed = await api.request('POST', `/processes/${a.id}/tasks/${encodeURIComponent('Open Loan Application')}/fail`, {

@@ -73,6 +73,27 @@ export class ItemTaskStore implements TaskStore {
     });
   }
 
+  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>> {
+    const key = keys.task(args);
+    return this.update({
+      type: 'update',
+      key,
+      set: {
+        status: taskTarget('release'),
+        scheduledAt: args.iso,
+        sweepShard: sweepShardOf(key.pk),
+        sweepAt: args.sweepAt,
+        sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
+        sends: 0,
+        ...(args.notBefore === undefined ? {} : { nextAttemptAt: args.notBefore }),
+      },
+      // The attempt stays: a release is not a failure. Its claim, lease and deadline go with it.
+      remove: ['leaseToken', 'leaseExpiresAt', 'attemptDeadline', 'workerId', 'claimedAt', ...(args.notBefore === undefined ? ['nextAttemptAt'] : [])],
+      guards: taskGuards('release', { leaseToken: args.leaseToken, now: args.now }),
+      returnNew: true,
+    });
+  }
+
   async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {
     return this.update({
       type: 'update',

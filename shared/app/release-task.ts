@@ -1,0 +1,46 @@
+import type { AppDeps } from './deps.ts';
+import { explainTaskConflict } from './explain-conflict.ts';
+import { MAX_SEND_DELAY_SECONDS } from './ports.ts';
+import { messageOfItem, sendBestEffort } from './scheduling.ts';
+import { instant } from './timestamps.ts';
+
+/** What a release answers: the task is SCHEDULED again, at the same attempt. */
+export interface Released {
+  readonly status: 'SCHEDULED';
+  readonly attempt: number;
+  /** With a delay: the task cannot be claimed before this. */
+  readonly nextAttemptAt?: string;
+}
+
+/**
+ * Gives a claimed task back (a worker shutting down, or one that cannot take
+ * the work now): SCHEDULED again with the *same* attempt, because a release is
+ * not a failure; the lease is fenced; the message is sent again, after
+ * `delaySeconds` when given (up to SQS's 15 minutes), and a claim before then
+ * gets 409 TaskNotActive naming the time.
+ *
+ * @example
+ * await releaseTask(deps, processId, 'Review Credit', { leaseToken, delaySeconds: 30 });
+ */
+export async function releaseTask(deps: AppDeps, processId: string, task: string, body: { leaseToken: string; delaySeconds?: number }): Promise<Released> {
+  const at = instant(deps);
+  const delaySeconds = Math.min(body.delaySeconds ?? 0, MAX_SEND_DELAY_SECONDS);
+  const notBefore = delaySeconds > 0 ? at.now + delaySeconds * 1000 : undefined;
+  const result = await deps.tasks.release({
+    processId,
+    task,
+    leaseToken: body.leaseToken,
+    now: at.now,
+    iso: at.iso,
+    // The sweeper resends if the message is lost: a grace period after the task may be claimed again.
+    sweepAt: (notBefore ?? at.now) + deps.settings.enqueueGraceMs,
+    ...(notBefore === undefined ? {} : { notBefore }),
+  });
+  if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'release', result.current, body.leaseToken);
+  await sendBestEffort(deps, [messageOfItem(processId, result.item, delaySeconds)]);
+  return {
+    status: 'SCHEDULED',
+    attempt: result.item.attempt ?? 1,
+    ...(notBefore === undefined ? {} : { nextAttemptAt: new Date(notBefore).toISOString() }),
+  };
+}
