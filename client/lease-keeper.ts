@@ -59,6 +59,12 @@ export class LeaseKeeper {
     this.schedule();
   }
 
+  /** Gives the lease up (it was released): heartbeats stop and `signal` aborts with `reason`, so the handler can stop too. */
+  abandon(reason: Error): void {
+    this.stop();
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
   /** Stops heartbeating; a heartbeat already in flight is ignored when it returns. */
   stop(): void {
     this.stopped = true;

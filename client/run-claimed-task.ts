@@ -1,4 +1,4 @@
-import { isTributaryApiError } from './errors.ts';
+import { isTributaryApiError, LeaseLostError } from './errors.ts';
 import { isNonRetryableTaskError, isRetryAfterTaskError } from './task-failures.ts';
 import { LEASE_LOST_CODES, LeaseKeeper } from './lease-keeper.ts';
 import type { Claim, TaskError, TaskMessage } from './schemas.ts';
@@ -14,6 +14,12 @@ export interface RunClaimedTaskOptions {
   readonly handler: TaskHandler;
   readonly heartbeatEveryMs?: number;
   readonly logger: WorkerLogger;
+  /**
+   * Aborted when the worker shuts down: the claim is released at once (same
+   * attempt, lease fenced) so another worker can take it without waiting for
+   * the lease to run out, and the handler's signal aborts.
+   */
+  readonly stopping?: AbortSignal;
 }
 
 /**
@@ -21,7 +27,7 @@ export interface RunClaimedTaskOptions {
  * when the lease went away first (the result was dropped); `not-ended` when the
  * final call failed for good (the lease then expires and the task is retried).
  */
-export type RunOutcome = 'completed' | 'failed' | 'lease-lost' | 'not-ended';
+export type RunOutcome = 'completed' | 'failed' | 'lease-lost' | 'released' | 'not-ended';
 
 /**
  * Runs the handler for a claimed task while a {@link LeaseKeeper} heartbeats,
@@ -49,6 +55,20 @@ export async function runClaimedTask(options: RunClaimedTaskOptions, message: Ta
   });
   const started = Date.now();
   let result: { ok: true; output: unknown } | { ok: false; error: TaskError };
+  let released = false;
+  const release = async (): Promise<void> => {
+    try {
+      await client.release(processId, task, { leaseToken: claim.leaseToken });
+      released = true;
+      keeper.abandon(new LeaseLostError(processId, task, { cause: new Error('released: the worker is stopping') }));
+      logger.info('task released: the worker is stopping', fields);
+    } catch (error) {
+      // The task ended first, or its lease was already gone: either way nothing is left to give back.
+      logger.warn('could not release the task on stop', { ...fields, ...errorFields(error) });
+    }
+  };
+  const onStop = (): void => void release();
+  options.stopping?.addEventListener('abort', onStop, { once: true });
   keeper.start();
   try {
     const output = await handler({ ...message, attempt: claim.attempt, input: claim.input, signal: keeper.signal });
@@ -57,8 +77,13 @@ export async function runClaimedTask(options: RunClaimedTaskOptions, message: Ta
     result = { ok: false, error: taskError(error) };
   } finally {
     keeper.stop();
+    options.stopping?.removeEventListener('abort', onStop);
   }
   const durationMs = Date.now() - started;
+  if (released) {
+    logger.info('the handler ended after its task was released; its result is dropped', { ...fields, durationMs });
+    return 'released';
+  }
   if (keeper.lost) {
     logger.warn('lease lost while the handler ran; its result is dropped', { ...fields, durationMs });
     return 'lease-lost';

@@ -144,7 +144,10 @@ export class Worker {
   }
 
   /**
-   * Stops receiving, waits for in-flight tasks to end, then resolves. An open
+   * Stops receiving, releases the tasks it holds (each goes back to SCHEDULED at
+   * the same attempt, for another worker to take at once, and its handler's
+   * `signal` aborts), waits for in-flight handlers to end, then resolves. Call it
+   * on SIGTERM and SIGINT. An open
    * long poll is let run out (up to `waitTimeSeconds`) rather than cut: SQS
    * may already have handed a cut poll's messages to the dropped connection,
    * hiding them for the visibility timeout. What it returns is made visible again at once.
@@ -280,7 +283,8 @@ export class Worker {
       }
       entry.attempt = claim.attempt;
       await this.delete(message);
-      await runClaimedTask({ ...this.options, logger: this.log }, body, claim);
+      // On stop(), the claim is released rather than left to wait out its lease.
+      await runClaimedTask({ ...this.options, logger: this.log, stopping: this.stopController.signal }, body, claim);
       return true;
     } catch (error) {
       this.log.error('task run failed unexpectedly', { ...fields, ...errorFields(error) });

@@ -137,10 +137,12 @@ export function createLoanWorker(stack: LocalStack, client = new TributaryClient
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { worker, sqs } = createLoanWorker(await readLocalStack());
-  process.once('SIGINT', () => {
-    console.log('\nstopping: finishing the tasks in hand…');
+  const stop = (): void => {
+    console.log('\nstopping: releasing the tasks in hand for other workers…');
     void worker.stop();
-  });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   console.log(`loan worker polling; handles ${Object.keys(handlers).join(', ')}. Ctrl-C to stop.`);
   await worker.start();
   sqs.destroy();

@@ -301,3 +301,40 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     });
   });
 }
+
+describe('a Worker that stops mid-task', () => {
+  it('releases its task, and another Worker finishes it without waiting for the lease to expire', async () => {
+    // A lease of an hour: waiting it out would fail this test by far.
+    await client.putDefinition('long-lease', { tasks: [{ name: 'Long', timeoutSeconds: 3600 }] });
+    const { process } = await client.startProcess({ definition: 'long-lease' });
+    let started = false;
+    let aborted: unknown;
+    const leaving = worker({
+      workerId: 'leaving',
+      handler: ({ signal }) =>
+        new Promise((_, reject) => {
+          started = true;
+          signal.addEventListener('abort', () => {
+            aborted = signal.reason;
+            reject(signal.reason as Error);
+          });
+        }),
+    });
+    const leavingRun = leaving.start();
+    const bound = Date.now() + 30_000;
+    while (!started) {
+      if (Date.now() > bound) throw new Error('the first worker never started the task');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await leaving.stop();
+    await leavingRun;
+    expect(aborted).toBeInstanceOf(LeaseLostError);
+    const afterStop = await client.getProcess(process.id);
+    expect(afterStop.tasks[0]).toMatchObject({ status: 'SCHEDULED', attempt: 1 });
+
+    const staying = worker({ workerId: 'staying', handler: async ({ attempt }) => ({ attempt }) });
+    const view = await runToEnd(process.id, [staying], 30_000);
+    expect(view.status).toBe('COMPLETED');
+    expect(view.tasks[0]).toMatchObject({ attempt: 1, workerId: 'staying', output: { attempt: 1 } });
+  });
+});
