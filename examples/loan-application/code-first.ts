@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { TributaryClient, Worker, workflow, type WorkerLogger } from '../../client/index.ts';
-import { readLocalStack, type LocalStack } from './worker.ts';
+import { readLocalStack, work, type LocalStack } from './worker.ts';
 
 export const loanApplication = workflow('loan-application-ts', {
   description: 'A loan application, code-first. The applicant opens it (a manual task), credit and identity are checked in parallel, then it is decided.',
@@ -43,17 +43,6 @@ export const decide = loanApplication.task('Decide', { needs: [reviewCredit, che
   say('Decide', `score ${credit.score}, identity ${identity.verified ? 'verified' : 'not verified'} → ${approved ? 'approved' : 'declined'}`);
   return { approved, amount: credit.amount, rate: approved ? (credit.score >= 750 ? 0.041 : 0.049) : null };
 });
-
-/** Stands in for a call to a credit bureau or an identity service; gives up when the lease is lost. */
-function work(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    });
-  });
-}
 
 let quiet = false;
 const say = (task: string, line: string): void => {

@@ -53,7 +53,7 @@ interface IdentityCheck {
 }
 
 /** Stands in for a call to a credit bureau or an identity service; gives up when the lease is lost. */
-function work(ms: number, signal: AbortSignal): Promise<void> {
+export function work(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {

@@ -80,8 +80,12 @@ export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionIte
     await endProcess(deps, processId, 'complete');
     return;
   }
-  const message = items.find((t) => t.name === culprit)?.error?.message;
-  await endProcess(deps, processId, 'fail', undefined, { code: 'TaskFailed', task: culprit, message: `task '${culprit}' failed${message ? `: ${message}` : ''}` });
+  await endProcess(deps, processId, 'fail', undefined, taskFailedError(culprit, items.find((t) => t.name === culprit)?.error?.message));
+}
+
+/** Why a process FAILED because of a task: `TaskFailed`, naming it, with its last error's message. */
+export function taskFailedError(task: string, message: string | undefined): ProcessError {
+  return { code: 'TaskFailed', task, message: `task '${task}' failed${message ? `: ${message}` : ''}` };
 }
 
 /** POST /processes/{id}/cancel. Cancelling a cancelled process is a no-op; a finished one is a 409. `reason` becomes the error's message. */

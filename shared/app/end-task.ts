@@ -1,15 +1,15 @@
 import { TaskNotFoundError } from '#domain/errors.ts';
-import type { Dag } from '#domain/dag.ts';
 import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
-import type { DefinitionVersionItem, TaskError, TaskItem } from '#schemas/items.ts';
+import type { AttemptRecord, TaskError, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
-import { endIfSinksSettled, endProcess } from './end-process.ts';
+import { endIfSinksSettled, endProcess, taskFailedError } from './end-process.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
-import type { EndTask, SettleCount } from './ports.ts';
+import type { EndTask, RetryEvent, Written } from './ports.ts';
 import { retrySchedule, scheduleNewTasks, scheduleReadyJoins, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
-import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { failureSettles, settlesOf } from './settles.ts';
+import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 
 /**
  * Completes a task (with its lease token, or without one for an unclaimed
@@ -63,37 +63,15 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
   const attempt = item.attempt ?? 1;
   const policy = taskPolicyOf(def, task);
   const decision = decideRetry(policy.retry, attempt, body.error, { now: at.now, random: deps.random() });
-  const record = {
-    k: 'f' as const,
-    a: attempt,
-    e: at.iso,
-    // Bounded per attempt: the item keeps every attempt's record, beside the output or the full final error.
-    x: JSON.stringify(summariseError(error, ATTEMPT_ERROR_LIMITS)),
-    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
-    ...(item.claimedAt ? { c: item.claimedAt } : {}),
-    ...(item.workerId && body.leaseToken !== undefined ? { w: item.workerId } : {}),
-    ...(body.leaseToken === undefined ? {} : { t: body.leaseToken }),
-  };
+  // Bounded per attempt: the item keeps every attempt's record, beside the output or the full final error.
+  const record = attemptRecord(item, { k: 'f', a: attempt, e: at.iso, x: JSON.stringify(summariseError(error, ATTEMPT_ERROR_LIMITS)) }, body.leaseToken);
   if (decision.retry) {
-    const when = retrySchedule(deps, decision.nextAttemptAt, at.now);
-    const r = await deps.tasks.retry({
-      ref: { processId, task },
-      event: body.leaseToken === undefined ? 'retryManual' : 'retry',
-      ...(body.leaseToken === undefined ? {} : { leaseToken: body.leaseToken }),
-      attempt,
-      now: at.now,
-      iso: at.iso,
-      nextAttemptAt: decision.nextAttemptAt,
-      error,
-      record: { ...record, n: decision.nextAttemptAt },
-      sweepAt: when.sweepAt,
-      sweepReason: when.sweepReason,
-    });
+    const event = body.leaseToken === undefined ? 'retryManual' : 'retry';
+    const r = await retryAttempt(deps, { processId, task, event, leaseToken: body.leaseToken, attempt, at, nextAttemptAt: decision.nextAttemptAt, error, record });
     if (!r.ok) {
       if (alreadyFailed(r.current, body.leaseToken)) return outcomeOf(r.current);
       throw await explainTaskConflict(deps, processId, task, 'fail', r.current, body.leaseToken);
     }
-    if (when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
     return { status: 'SCHEDULED', nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
   const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken), error, record, settles: failureSettles(def, dag, task) });
@@ -128,35 +106,12 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
   const error: TaskError = timedOut
     ? { code: 'AttemptTimedOut', message: `attempt ${attempt} ran longer than its attemptTimeoutSeconds` }
     : { code: 'LeaseExpired', message: `the lease of attempt ${attempt} expired without a heartbeat` };
-  const record = {
-    k: timedOut ? ('t' as const) : ('l' as const),
-    a: attempt,
-    e: at.iso,
-    x: JSON.stringify(error),
-    t: item.leaseToken,
-    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
-    ...(item.claimedAt ? { c: item.claimedAt } : {}),
-    ...(item.workerId ? { w: item.workerId } : {}),
-  };
+  const record = attemptRecord(item, { k: timedOut ? 't' : 'l', a: attempt, e: at.iso, x: JSON.stringify(error) }, item.leaseToken);
   const decision = decideRetry(taskPolicyOf(def, item.name).retry, attempt, error, { now: at.now, random: deps.random() });
   if (decision.retry) {
-    const when = retrySchedule(deps, decision.nextAttemptAt, at.now);
-    const r = await deps.tasks.retry({
-      ref: { processId, task: item.name },
-      event: timedOut ? 'timeOutAttempt' : 'expireLease',
-      leaseToken: item.leaseToken,
-      attempt,
-      now: at.now,
-      iso: at.iso,
-      nextAttemptAt: decision.nextAttemptAt,
-      error,
-      record: { ...record, n: decision.nextAttemptAt },
-      sweepAt: when.sweepAt,
-      sweepReason: when.sweepReason,
-    });
-    if (!r.ok) return false;
-    if (when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
-    return true;
+    const event = timedOut ? 'timeOutAttempt' : 'expireLease';
+    const r = await retryAttempt(deps, { processId, task: item.name, event, leaseToken: item.leaseToken, attempt, at, nextAttemptAt: decision.nextAttemptAt, error, record });
+    return r.ok;
   }
   const dag = dagOf(def);
   const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt };
@@ -219,32 +174,52 @@ export async function followUpFailed(deps: AppDeps, processId: string, task: str
     if (skippedSink || dagOf(def).sinks.includes(task)) await endIfSinksSettled(deps, def, processId);
   } else {
     const item = await deps.tasks.get({ processId, task });
-    await endProcess(deps, processId, 'fail', undefined, {
-      code: 'TaskFailed',
-      task,
-      message: `task '${task}' failed${item?.error?.message ? `: ${item.error.message}` : ''}`,
-    });
+    await endProcess(deps, processId, 'fail', undefined, taskFailedError(task, item?.error?.message));
   }
   await deps.tasks.clearSweep({ processId, task });
 }
 
 /**
- * The counters an ending task counts itself in, in its own write: each join
- * it feeds (when its children run on: a completion, or an optional task's
- * failure) and the process's end counter (several sinks).
+ * The record an ended attempt leaves on its task, for the history: when it
+ * was scheduled and claimed, by whom (with a lease only), and its lease token
+ * (so that a later stale call is matched to it).
  */
-function settlesOf(dag: Dag, task: string, counts: 'children' | 'endOnly'): SettleCount[] {
-  const settles: SettleCount[] =
-    counts === 'children'
-      ? (dag.children.get(task) ?? []).filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1).map((c) => ({ task: c, expected: dag.tasks.get(c)?.needs.length ?? 0 }))
-      : [];
-  if (dag.sinks.length > 1 && dag.sinks.includes(task)) settles.push({ expected: dag.sinks.length });
-  return settles;
+function attemptRecord(item: TaskItem, ended: Pick<AttemptRecord, 'k' | 'a' | 'e' | 'x'>, leaseToken: string | undefined): AttemptRecord {
+  return {
+    ...ended,
+    ...(leaseToken === undefined ? {} : { t: leaseToken }),
+    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
+    ...(item.claimedAt ? { c: item.claimedAt } : {}),
+    ...(item.workerId && leaseToken !== undefined ? { w: item.workerId } : {}),
+  };
 }
 
-/** A final failure settles like a completion for an optional task; otherwise only the end counter (its children are skipped or cancelled). */
-function failureSettles(def: DefinitionVersionItem, dag: Dag, task: string): SettleCount[] {
-  return settlesOf(dag, task, taskPolicyOf(def, task).optional ? 'children' : 'endOnly');
+/**
+ * A failed attempt with attempts left goes back to SCHEDULED with attempt + 1,
+ * and its message goes out with the backoff as its delay (past SQS's longest
+ * delay the sweeper sends it when due).
+ */
+async function retryAttempt(
+  deps: AppDeps,
+  args: { processId: string; task: string; event: RetryEvent; leaseToken: string | undefined; attempt: number; at: Instant; nextAttemptAt: number; error: TaskError; record: AttemptRecord },
+): Promise<Written<TaskItem>> {
+  const { processId, task, at, nextAttemptAt } = args;
+  const when = retrySchedule(deps, nextAttemptAt, at.now);
+  const r = await deps.tasks.retry({
+    ref: { processId, task },
+    event: args.event,
+    ...(args.leaseToken === undefined ? {} : { leaseToken: args.leaseToken }),
+    attempt: args.attempt,
+    now: at.now,
+    iso: at.iso,
+    nextAttemptAt,
+    error: args.error,
+    record: { ...args.record, n: nextAttemptAt },
+    sweepAt: when.sweepAt,
+    sweepReason: when.sweepReason,
+  });
+  if (r.ok && when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
+  return r;
 }
 
 /** A repeat of a fail that was already recorded with this token (as a final failure or as a retried attempt). */

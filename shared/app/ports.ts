@@ -133,12 +133,26 @@ export interface ProcessStore {
   list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>>;
 }
 
+/** A failed attempt put back to SCHEDULED for its next try (`TaskStore.retry`). */
+export interface RetryWrite {
+  readonly ref: TaskRef;
+  readonly event: RetryEvent;
+  readonly leaseToken?: string;
+  /** The attempt that failed (the write is guarded on it). */
+  readonly attempt: number;
+  readonly now: number;
+  readonly iso: string;
+  readonly nextAttemptAt: number;
+  readonly error: TaskError;
+  readonly record: AttemptRecord;
+  readonly sweepAt: number;
+  readonly sweepReason: SweepReason;
+}
+
 export interface TaskStore {
   get(args: TaskRef): Promise<TaskItem | undefined>;
   /** Every task item of a process (tasks without an item are PENDING). */
   listAll(args: { processId: string }): Promise<TaskItem[]>;
-  /** The outputs of some tasks, by name (null for a task without one). */
-  getOutputs(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, unknown>>;
   /** What the children of some tasks see of them: outputs, or the errors of failed (optional) ones. */
   getUpstream(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>>;
   /** Status and settled count of some joins, by name (tasks without an item are left out). */
@@ -162,20 +176,7 @@ export interface TaskStore {
    */
   fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>>;
   /** A failed attempt with attempts left: SCHEDULED with attempt + 1, not before `nextAttemptAt`, the attempt recorded. */
-  retry(args: {
-    ref: TaskRef;
-    event: RetryEvent;
-    leaseToken?: string;
-    /** The attempt that failed (the write is guarded on it). */
-    attempt: number;
-    now: number;
-    iso: string;
-    nextAttemptAt: number;
-    error: TaskError;
-    record: AttemptRecord;
-    sweepAt: number;
-    sweepReason: SweepReason;
-  }): Promise<Written<TaskItem>>;
+  retry(args: RetryWrite): Promise<Written<TaskItem>>;
   /** A task that can never run (skipDownstream), counted in `settles` in the same atomic write. False when it had an item already past PENDING. */
   skip(args: TaskRef & { because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */

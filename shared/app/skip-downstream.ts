@@ -2,6 +2,7 @@ import type { DefinitionVersionItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf } from './definitions.ts';
+import { settlesOf } from './settles.ts';
 import { instant } from './timestamps.ts';
 
 /**
@@ -26,8 +27,7 @@ export async function skipDownstream(deps: AppDeps, def: DefinitionVersionItem, 
   const ordered = dag.order.filter((t) => descendants.has(t));
   await budgetedPass(ordered, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([task]) => {
     if (task === undefined) return;
-    const settles = dag.sinks.length > 1 && dag.sinks.includes(task) ? [{ expected: dag.sinks.length }] : [];
-    await deps.tasks.skip({ processId, task, because: failed, iso: at.iso, expiresAt: at.expiresAt, settles });
+    await deps.tasks.skip({ processId, task, because: failed, iso: at.iso, expiresAt: at.expiresAt, settles: settlesOf(dag, task, 'endOnly') });
   });
   return ordered.some((t) => dag.sinks.includes(t));
 }

@@ -205,10 +205,6 @@ export function processTarget<E extends ProcessEvent>(event: E): (typeof PROCESS
 }
 
 /** Whether the row allows the event from `status` (undefined: the item does not exist). */
-export function taskAllows(event: TaskEvent, status: TaskStatus | undefined): boolean {
-  return (TASK_TRANSITIONS[event].from as readonly string[]).includes(status ?? 'absent');
-}
-
 export function processAllows(event: ProcessEvent, status: ProcessStatus | undefined): boolean {
   return (PROCESS_TRANSITIONS[event].from as readonly string[]).includes(status ?? 'absent');
 }

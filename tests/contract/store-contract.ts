@@ -311,7 +311,8 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await tasks.scheduleNew({ schedule: schedule(p, 'a', { index: 2 }) });
         await tasks.complete({ end: endTask({ processId: p, task: 'a' }, undefined), output: { from: 'a' }, settles: [] });
         const all = await tasks.listAll({ processId: p });
-        const outputs = await tasks.getOutputs({ processId: p, tasks: ['a', 'b', 'missing'] });
+        const upstream = await tasks.getUpstream({ processId: p, tasks: ['a', 'b', 'missing'] });
+        const outputs = new Map([...upstream].map(([name, r]) => [name, r.failed ? r.error : r.output]));
         const counters = await tasks.getCounters({ processId: p, tasks: ['b', 'missing', 'a'] });
         expect(all.map((i) => [i.name, i.index])).toEqual([
           ['C', undefined],

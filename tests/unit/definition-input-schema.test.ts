@@ -4,18 +4,10 @@ import { InvalidDefinitionError, ValidationError, type ProblemDetail } from '#do
 import { compileInputSchema, MAX_INPUT_PROBLEMS, MAX_INPUT_SCHEMA_DEPTH } from '#domain/input-schema.ts';
 import { definitionVersionAttributes, DefinitionVersionItemSchema } from '#schemas/items.ts';
 import { checkProcessInput } from '#app/input-validation.ts';
+import { problemsOf as problemsWith } from './definition-problems.ts';
 
 const OPTIONS: ParseOptions = { queues: ['default'], defaultQueue: 'default' };
-
-function problemsOf(doc: unknown): readonly ProblemDetail[] {
-  try {
-    validateDefinition(doc, OPTIONS);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidDefinitionError);
-    return (error as InvalidDefinitionError).details;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+const problemsOf = (doc: unknown) => problemsWith(doc, OPTIONS);
 
 const application = {
   type: 'object',

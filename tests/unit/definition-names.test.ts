@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateDefinition, type ParseOptions } from '#domain/definition.ts';
-import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { DefinitionNameSchema } from '#schemas/api.ts';
 import { defaultQueueOf } from '#config/queues.ts';
-
-const OPTIONS: ParseOptions = { queues: ['default', 'gpu'], defaultQueue: 'default' };
-
-function problemsOf(doc: unknown, options: ParseOptions = OPTIONS): readonly ProblemDetail[] {
-  try {
-    validateDefinition(doc, options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidDefinitionError);
-    return (error as InvalidDefinitionError).details;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+import { OPTIONS, problemsOf } from './definition-problems.ts';
 
 describe('task names travel through URLs, DynamoDB and SQS', () => {
   it.each([

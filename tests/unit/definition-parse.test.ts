@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec, type ParseOptions } from '#domain/definition.ts';
-import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
-
-const OPTIONS: ParseOptions = { queues: ['default', 'gpu'], defaultQueue: 'default' };
-
-function problemsOf(text: string): readonly ProblemDetail[] {
-  try {
-    parseDefinition(text, OPTIONS);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidDefinitionError);
-    return (error as InvalidDefinitionError).details;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
+import { OPTIONS, problemsOfText } from './definition-problems.ts';
 
 const LOAN_YAML = `
 description: Loan approval
@@ -38,7 +26,7 @@ describe('parseDefinition: YAML', () => {
   });
 
   it('reports YAML that does not parse, with a 1-based line and column', () => {
-    const problems = problemsOf('tasks:\n  - name: A\n    needs: [A\n');
+    const problems = problemsOfText('tasks:\n  - name: A\n    needs: [A\n');
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0]).toMatchObject({ line: 4, column: 1 });
     expect(problems[0]?.message).toMatch(/^invalid YAML: .*\]/);
@@ -47,42 +35,42 @@ describe('parseDefinition: YAML', () => {
   });
 
   it('reports a duplicate key with its position', () => {
-    expect(problemsOf('tasks:\n  - name: A\n    name: B\n')).toEqual([
+    expect(problemsOfText('tasks:\n  - name: A\n    name: B\n')).toEqual([
       { message: 'duplicate key: keys of a mapping must be unique', line: 3, column: 5 },
     ]);
   });
 
   it('reports a second YAML document', () => {
-    expect(problemsOf('tasks:\n  - name: A\n---\ntasks:\n  - name: B\n')).toEqual([
+    expect(problemsOfText('tasks:\n  - name: A\n---\ntasks:\n  - name: B\n')).toEqual([
       { message: 'a definition must be a single YAML document, but another one starts here', line: 3, column: 1 },
     ]);
   });
 
   it('reports an empty document', () => {
-    expect(problemsOf('# nothing but a comment\n')).toEqual([{ message: "a definition must be a mapping with a 'tasks' list, not an empty document" }]);
+    expect(problemsOfText('# nothing but a comment\n')).toEqual([{ message: "a definition must be a mapping with a 'tasks' list, not an empty document" }]);
   });
 
   it('reports a top level that is a list, at its position', () => {
-    expect(problemsOf('- name: A\n')).toEqual([{ message: "a definition must be a mapping with a 'tasks' list, not a list", line: 1, column: 1 }]);
+    expect(problemsOfText('- name: A\n')).toEqual([{ message: "a definition must be a mapping with a 'tasks' list, not a list", line: 1, column: 1 }]);
   });
 
   it('locates validation problems in the source: the key of a mapping entry, the item of a list', () => {
     const text = 'tasks:\n  - name: A\n    need: [B]\n  - name: B\n    needs: [A, Z]\n';
-    expect(problemsOf(text)).toEqual([
+    expect(problemsOfText(text)).toEqual([
       { path: 'tasks[0].need', message: "unknown key 'need'; did you mean 'needs'?", line: 3, column: 5 },
       { path: 'tasks[1].needs[1]', message: "task 'B' needs 'Z', which is not a task in this definition", line: 5, column: 16 },
     ]);
   });
 
   it('locates a missing key at the task that lacks it', () => {
-    expect(problemsOf('tasks:\n  - name: A\n  - needs: [A]\n')).toEqual([
+    expect(problemsOfText('tasks:\n  - name: A\n  - needs: [A]\n')).toEqual([
       { path: 'tasks[1].name', message: "a task needs a 'name'", line: 3, column: 5 },
     ]);
   });
 
   it('rejects a document that expands aliases without bound', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'tasks: [{name: A}]'];
-    const [problem] = problemsOf(bomb.join('\n'));
+    const [problem] = problemsOfText(bomb.join('\n'));
     expect(problem?.message).toMatch(/^YAML could not be read: .*alias/);
   });
 
@@ -104,26 +92,26 @@ describe('parseDefinition: JSON', () => {
   });
 
   it('reports a JSON syntax error as JSON, located from the offset JSON.parse gives', () => {
-    const problems = problemsOf('{\n  "tasks": [\n    {"name": "A"}\n    {"name": "B"}\n  ]\n}');
+    const problems = problemsOfText('{\n  "tasks": [\n    {"name": "A"}\n    {"name": "B"}\n  ]\n}');
     expect(problems).toHaveLength(1);
     // The wording is V8's and may change between Node versions; the position is ours.
     expect(problems[0]).toMatchObject({ message: expect.stringMatching(/^invalid JSON: .*position 37/), line: 4, column: 5 });
   });
 
   it('reports a JSON syntax error JSON.parse does not locate at the YAML parser’s position', () => {
-    const [problem] = problemsOf('{"tasks": [}');
+    const [problem] = problemsOfText('{"tasks": [}');
     expect(problem?.message).toMatch(/^invalid JSON: /);
     expect(problem).toMatchObject({ line: 1, column: 12 });
   });
 
   it('reports duplicate keys in JSON rather than silently keeping the last', () => {
-    expect(problemsOf('{"tasks": [{"name": "A"}], "tasks": [{"name": "B"}]}')).toEqual([
+    expect(problemsOfText('{"tasks": [{"name": "A"}], "tasks": [{"name": "B"}]}')).toEqual([
       { message: 'duplicate key: keys of a mapping must be unique', line: 1, column: 28 },
     ]);
   });
 
   it('locates validation problems in JSON text too', () => {
-    expect(problemsOf('{\n  "tasks": [\n    {"name": "A", "need": []}\n  ]\n}')).toEqual([
+    expect(problemsOfText('{\n  "tasks": [\n    {"name": "A", "need": []}\n  ]\n}')).toEqual([
       { path: 'tasks[0].need', message: "unknown key 'need'; did you mean 'needs'?", line: 3, column: 19 },
     ]);
   });

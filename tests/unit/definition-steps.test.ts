@@ -1,19 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalDefinition, parseDefinition, validateDefinition, type ParseOptions } from '#domain/definition.ts';
-import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
-
-const OPTIONS: ParseOptions = { queues: ['default', 'gpu'], defaultQueue: 'default' };
-
-function problemsOfYaml(yaml: string): readonly ProblemDetail[] {
-  try {
-    parseDefinition(yaml, OPTIONS);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidDefinitionError);
-    return (error as InvalidDefinitionError).details;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+import { canonicalDefinition, parseDefinition, validateDefinition } from '#domain/definition.ts';
+import { OPTIONS, problemsOfText } from './definition-problems.ts';
 
 describe('steps: a routine of ordered steps', () => {
   it('becomes the equivalent tasks form, each step needing the one before it', () => {
@@ -49,13 +37,13 @@ steps:
   });
 
   it('reports steps and tasks together, located at steps', () => {
-    expect(problemsOfYaml('tasks:\n  - name: A\nsteps:\n  - B\n')).toEqual([
+    expect(problemsOfText('tasks:\n  - name: A\nsteps:\n  - B\n')).toEqual([
       { path: 'steps', message: "a definition has either 'tasks' (a graph) or 'steps' (a routine), not both", line: 3, column: 1 },
     ]);
   });
 
   it('reports needs inside a step with a message of its own, at the key', () => {
-    expect(problemsOfYaml('steps:\n  - A\n  - name: B\n    needs: [A]\n')).toEqual([
+    expect(problemsOfText('steps:\n  - A\n  - name: B\n    needs: [A]\n')).toEqual([
       {
         path: 'steps[1].needs',
         message: "a step cannot have 'needs': each step needs the step before it (write 'tasks' instead of 'steps' for any other graph)",
@@ -66,7 +54,7 @@ steps:
   });
 
   it('reports every problem of a routine at once, each with its own entry and position', () => {
-    const problems = problemsOfYaml(`steps:
+    const problems = problemsOfText(`steps:
   - A
   - name: B
     needs: [A]
@@ -89,13 +77,13 @@ steps:
   });
 
   it('applies the task name rules to a step written as a bare name', () => {
-    expect(problemsOfYaml('steps:\n  - a/b\n')).toEqual([
+    expect(problemsOfText('steps:\n  - a/b\n')).toEqual([
       { path: 'steps[0].name', message: "a task name must not contain '/', '?', '#' or '%': it is a segment of the API's URLs", line: 2, column: 5 },
     ]);
   });
 
   it('reports an empty list of steps', () => {
-    expect(problemsOfYaml('steps: []\n')).toEqual([{ path: 'steps', message: 'a definition needs at least one step', line: 1, column: 1 }]);
+    expect(problemsOfText('steps: []\n')).toEqual([{ path: 'steps', message: 'a definition needs at least one step', line: 1, column: 1 }]);
   });
 });
 

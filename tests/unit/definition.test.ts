@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildDag } from '#domain/dag.ts';
-import { validateDefinition, type ParseOptions } from '#domain/definition.ts';
-import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
-
-const OPTIONS: ParseOptions = { queues: ['default', 'gpu'], defaultQueue: 'default' };
-
-/** The problems a document is rejected with; fails the test if it is accepted. */
-function problemsOf(doc: unknown, options: ParseOptions = OPTIONS): readonly ProblemDetail[] {
-  try {
-    validateDefinition(doc, options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidDefinitionError);
-    return (error as InvalidDefinitionError).details;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+import { validateDefinition } from '#domain/definition.ts';
+import { OPTIONS, problemsOf } from './definition-problems.ts';
 
 const task = (name: string, needs?: string[]) => (needs === undefined ? { name } : { name, needs });
 

@@ -1,5 +1,5 @@
-import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard, type SweepReason } from '#domain/lifecycle.ts';
-import type { Conflict, EndTask, FinalFailEvent, RetryEvent, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
+import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
+import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
@@ -20,12 +20,6 @@ export class ItemTaskStore implements TaskStore {
   async listAll({ processId }: { processId: string }): Promise<TaskItem[]> {
     const items = await this.table.queryPartition(keys.processMeta(processId).pk, TASK_SK_PREFIX);
     return items.map((i) => TaskItemSchema.parse(i));
-  }
-
-  async getOutputs({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, unknown>> {
-    const items = await this.table.getMany(tasks.map((task) => keys.task({ processId, task })));
-    const byName = new Map(items.map((i) => [String(i.name), i]));
-    return new Map(tasks.map((t) => [t, parseOutput(byName.get(t)?.outputJson)]));
   }
 
   async getUpstream({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>> {
@@ -139,19 +133,7 @@ export class ItemTaskStore implements TaskStore {
     return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
   }
 
-  async retry(args: {
-    ref: TaskRef;
-    event: RetryEvent;
-    leaseToken?: string;
-    attempt: number;
-    now: number;
-    iso: string;
-    nextAttemptAt: number;
-    error: TaskError;
-    record: AttemptRecord;
-    sweepAt: number;
-    sweepReason: SweepReason;
-  }): Promise<Written<TaskItem>> {
+  async retry(args: RetryWrite): Promise<Written<TaskItem>> {
     return this.update({
       type: 'update',
       key: keys.task(args.ref),
