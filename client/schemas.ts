@@ -156,6 +156,8 @@ export type TaskEnded = z.infer<typeof TaskEndedSchema>;
 export const HistoryEventSchema = z.object({
   at: z.string(),
   type: z.string(),
+  /** The run of the process the event belongs to: 1, then + 1 per rerun. */
+  run: z.number(),
   task: z.string().optional(),
   attempt: z.number().optional(),
   workerId: z.string().optional(),

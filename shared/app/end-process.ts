@@ -19,12 +19,21 @@ const MAX_END_ATTEMPTS = 10;
  * every unfinished task. Returns the process as it ends up. `known` saves the
  * read when the caller already has the process item.
  */
-export async function endProcess(deps: AppDeps, processId: string, event: EndEvent, known?: ProcessItem, error?: ProcessError): Promise<ProcessItem> {
+export async function endProcess(
+  deps: AppDeps,
+  processId: string,
+  event: EndEvent,
+  known?: ProcessItem,
+  error?: ProcessError,
+  run?: number,
+): Promise<ProcessItem> {
   // A caller that has just read the process passes it in; a stale copy only costs one lost condition and a retry.
   let current = known ?? (await deps.processes.get({ id: processId }));
   for (let attempt = 0; attempt < MAX_END_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
     if (!processAllows(event, current.status)) return current;
+    // A consequence of an earlier run (a late follow-up) never ends the run a rerun started since.
+    if (run !== undefined && current.run !== run) return current;
     const owesCleanup = event !== 'complete';
     const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
     if (!result.ok) {
@@ -46,14 +55,14 @@ export async function endProcess(deps: AppDeps, processId: string, event: EndEve
 export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
   const existing = new Map((await deps.tasks.listAll({ processId: process.id })).map((t) => [t.name, t]));
-  const cancellable = taskGuards('cancel');
+  const cancellable = taskGuards('cancel', { run: process.run });
   const unfinished = dagOf(def).order.filter((name) => guardsHold(cancellable, existing.get(name)));
   const at = instant(deps);
   const pass = await budgetedPass(
     unfinished,
     { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: budgetedPassDeadline(deps, at, budgetMs), now: deps.now },
     async ([name]) => {
-      if (name !== undefined) await deps.tasks.cancel({ processId: process.id, task: name, iso: at.iso, expiresAt: at.expiresAt });
+      if (name !== undefined) await deps.tasks.cancel({ processId: process.id, task: name, run: process.run, iso: at.iso, expiresAt: at.expiresAt });
     },
   );
   if (pass.complete && process.sweepAt !== undefined) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
@@ -64,12 +73,12 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
  * skipDownstream when a task failed (not an optional one) or was skipped.
  * Only skipDownstream definitions pay for the look at the tasks, once.
  */
-export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionItem, processId: string): Promise<void> {
+export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionItem, processId: string, run: number): Promise<void> {
   const dag = dagOf(def);
   const allSinksSettled = dag.sinks.length === 1 || (await deps.processes.settledSinks({ id: processId })) >= dag.sinks.length;
   if (!allSinksSettled) return;
   if (def.onFailure !== 'skipDownstream') {
-    await endProcess(deps, processId, 'complete');
+    await endProcess(deps, processId, 'complete', undefined, undefined, run);
     return;
   }
   const items = await deps.tasks.listAll({ processId });
@@ -77,10 +86,10 @@ export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionIte
   const skipped = items.find((t) => t.status === 'SKIPPED');
   const culprit = failed?.name ?? skipped?.skippedBecause;
   if (culprit === undefined) {
-    await endProcess(deps, processId, 'complete');
+    await endProcess(deps, processId, 'complete', undefined, undefined, run);
     return;
   }
-  await endProcess(deps, processId, 'fail', undefined, taskFailedError(culprit, items.find((t) => t.name === culprit)?.error?.message));
+  await endProcess(deps, processId, 'fail', undefined, taskFailedError(culprit, items.find((t) => t.name === culprit)?.error?.message), run);
 }
 
 /** Why a process FAILED because of a task: `TaskFailed`, naming it, with its last error's message. */

@@ -1,11 +1,11 @@
 import { TaskNotFoundError } from '#domain/errors.ts';
 import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
-import type { AttemptRecord, TaskError, TaskItem } from '#schemas/items.ts';
+import { currentRunRecords, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { endIfSinksSettled, endProcess, taskFailedError } from './end-process.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
-import type { EndTask, RetryEvent, Written } from './ports.ts';
+import type { EndTask, ProcessIdentity, RetryEvent, Written } from './ports.ts';
 import { retrySchedule, scheduleNewTasks, scheduleReadyJoins, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
 import { failureSettles, settlesOf } from './settles.ts';
@@ -21,20 +21,30 @@ import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
  * await completeTask(deps, processId, 'Open Loan Application', { output: { amount: 1000000 } });
  */
 export async function completeTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; output?: unknown }): Promise<void> {
-  const process = await deps.processes.identity({ id: processId });
-  const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
-  const dag = def ? dagOf(def) : undefined;
-  if (!process || !def || !dag || !dag.tasks.has(task)) {
-    throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
-  }
-  const result = await deps.tasks.complete({ end: endOf(deps, processId, task, body.leaseToken), output: body.output, settles: settlesOf(dag, task, 'children') });
-  if (!result.ok) {
+  let process = await deps.processes.identity({ id: processId });
+  // The cached view of the process holds until a rerun starts a new run; the write is guarded on its run, and a
+  // task of another run sends us to read the process again (once: a run changes only by a rerun of an ended process).
+  for (let attempt = 0; ; attempt++) {
+    const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
+    const dag = def ? dagOf(def) : undefined;
+    if (!process || !def || !dag || !dag.tasks.has(task)) {
+      throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
+    }
+    const end = endOf(deps, processId, task, body.leaseToken, process.run);
+    const result = await deps.tasks.complete({ end, output: body.output, settles: settlesOf(dag, task, 'children') });
+    if (result.ok) {
+      await followUpCompleted(deps, processId, process, task);
+      return;
+    }
     const current = result.current;
     // A retry of a completion that already succeeded: same token, already COMPLETED.
     if (body.leaseToken !== undefined && current?.status === 'COMPLETED' && current.leaseToken === body.leaseToken) return;
+    if (attempt === 0 && current?.run !== undefined && current.run !== process.run) {
+      process = await deps.processes.identity({ id: processId, fresh: true });
+      continue;
+    }
     throw await explainTaskConflict(deps, processId, task, 'complete', current, body.leaseToken);
   }
-  await followUpCompleted(deps, processId, process.definition, process.version, task);
 }
 
 /** The `error` of a fail call: a task error, plus how the engine should treat it. */
@@ -50,12 +60,14 @@ export type FailError = TaskError & Pick<AttemptError, 'retryable' | 'retryAfter
 export type FailOutcome = { readonly status: 'FAILED' } | { readonly status: 'SCHEDULED'; readonly nextAttemptAt: string };
 
 export async function failTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; error: FailError }): Promise<FailOutcome> {
-  const process = await deps.processes.identity({ id: processId });
+  let process = await deps.processes.identity({ id: processId });
+  // Not the hot path: the attempt and its claim are read, to decide and to record them.
+  const item = await deps.tasks.get({ processId, task });
+  // A task of another run than the cached view's: a rerun started since; read the process again.
+  if (process && item?.run !== undefined && item.run !== process.run) process = await deps.processes.identity({ id: processId, fresh: true });
   const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
   const dag = def ? dagOf(def) : undefined;
   if (!process || !def || !dag || !dag.tasks.has(task)) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
-  // Not the hot path: the attempt and its claim are read, to decide and to record them.
-  const item = await deps.tasks.get({ processId, task });
   const { retryable: _r, retryAfterSeconds: _a, ...error } = body.error;
   if (alreadyFailed(item, body.leaseToken)) return outcomeOf(item);
   if (!item) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
@@ -74,7 +86,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     }
     return { status: 'SCHEDULED', nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
-  const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken), error, record, settles: failureSettles(def, dag, task) });
+  const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken, process.run), error, record, settles: failureSettles(def, dag, task) });
   if (!result.ok) {
     if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
     throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
@@ -114,10 +126,10 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
     return r.ok;
   }
   const dag = dagOf(def);
-  const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt };
+  const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: item.run ?? 1 };
   const r = await deps.tasks.fail({ end, error, event: timedOut ? 'timeOutAttemptFinal' : 'expireLeaseFinal', record, settles: failureSettles(def, dag, item.name) });
   if (!r.ok) return false;
-  await followUpFailed(deps, processId, item.name);
+  await followUpFailed(deps, processId, item.name, {}, item.run ?? 1);
   return true;
 }
 
@@ -130,12 +142,11 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
 export async function followUpCompleted(
   deps: AppDeps,
   processId: string,
-  definition: string,
-  version: number,
+  process: ProcessIdentity,
   task: string,
   resume: { from?: number; budgetMs?: number } = {},
 ): Promise<void> {
-  const def = await getDefinition(deps, definition, version);
+  const def = await getDefinition(deps, process.definition, process.version);
   const dag = dagOf(def);
   if (!dag.tasks.has(task)) throw new TaskNotFoundError(processId, task);
   const children = dag.children.get(task) ?? [];
@@ -144,14 +155,17 @@ export async function followUpCompleted(
   const single = children.filter((c) => dag.tasks.get(c)?.needs.length === 1).slice(from);
   const joins = children.filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1);
   const deadline = budgetedPassDeadline(deps, at, resume.budgetMs);
-  const [pass] = await Promise.all([scheduleNewTasks(deps, def, processId, single, at, deadline), scheduleReadyJoins(deps, def, processId, joins, at)]);
+  const [pass] = await Promise.all([
+    scheduleNewTasks(deps, def, processId, single, at, deadline, process.run),
+    scheduleReadyJoins(deps, def, processId, joins, at, process.run),
+  ]);
   if (!pass.complete) {
     // A fan-out too wide for one call's budget: record where to resume and
     // leave the rest to the sweeper, due now. The caller's answer is not delayed.
     await deps.tasks.deferFollowUp({ processId, task, resumeFrom: from + pass.handled, at: deps.now() });
     return;
   }
-  if (dag.sinks.includes(task)) await endIfSinksSettled(deps, def, processId);
+  if (dag.sinks.includes(task)) await endIfSinksSettled(deps, def, processId, process.run);
   await deps.tasks.clearSweep({ processId, task });
 }
 
@@ -161,20 +175,25 @@ export async function followUpCompleted(
  * - `skipDownstream`: every descendant becomes SKIPPED; the process ends once every sink settled;
  * - `failFast`: the process fails, cancelling the rest.
  */
-export async function followUpFailed(deps: AppDeps, processId: string, task: string, resume: { from?: number; budgetMs?: number } = {}): Promise<void> {
-  const identity = await deps.processes.identity({ id: processId });
+export async function followUpFailed(deps: AppDeps, processId: string, task: string, resume: { from?: number; budgetMs?: number } = {}, run?: number): Promise<void> {
+  const identity = await deps.processes.identity({ id: processId, fresh: run !== undefined });
   if (!identity) return;
+  // The failure of a task of an earlier run: the rerun since took over its consequences.
+  if (run !== undefined && run !== identity.run) {
+    await deps.tasks.clearSweep({ processId, task });
+    return;
+  }
   const def = await getDefinition(deps, identity.definition, identity.version);
   if (taskPolicyOf(def, task).optional) {
-    await followUpCompleted(deps, processId, def.name, def.version, task, resume);
+    await followUpCompleted(deps, processId, identity, task, resume);
     return;
   }
   if (def.onFailure === 'skipDownstream') {
-    const skippedSink = await skipDownstream(deps, def, processId, task);
-    if (skippedSink || dagOf(def).sinks.includes(task)) await endIfSinksSettled(deps, def, processId);
+    const skippedSink = await skipDownstream(deps, def, processId, task, identity.run);
+    if (skippedSink || dagOf(def).sinks.includes(task)) await endIfSinksSettled(deps, def, processId, identity.run);
   } else {
     const item = await deps.tasks.get({ processId, task });
-    await endProcess(deps, processId, 'fail', undefined, taskFailedError(task, item?.error?.message));
+    await endProcess(deps, processId, 'fail', undefined, taskFailedError(task, item?.error?.message), item?.run ?? identity.run);
   }
   await deps.tasks.clearSweep({ processId, task });
 }
@@ -226,10 +245,11 @@ async function retryAttempt(
 function alreadyFailed(item: TaskItem | undefined, leaseToken: string | undefined): boolean {
   if (!item || leaseToken === undefined) return false;
   if (item.status === 'FAILED' && item.leaseToken === leaseToken) return true;
-  return item.attempts?.some((r) => r.k === 'f' && r.t === leaseToken) ?? false;
+  // Only this run's attempts: a token from before a rerun is stale, not a repeat.
+  return currentRunRecords(item).some((r) => r.k === 'f' && r.t === leaseToken);
 }
 
-function endOf(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined): EndTask {
+function endOf(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined, run: number): EndTask {
   const at = instant(deps);
-  return { processId, task, ...(leaseToken === undefined ? {} : { leaseToken }), iso: at.iso, now: at.now, expiresAt: at.expiresAt };
+  return { processId, task, ...(leaseToken === undefined ? {} : { leaseToken }), iso: at.iso, now: at.now, expiresAt: at.expiresAt, run };
 }

@@ -1,5 +1,5 @@
 import type { ProcessStatus, SweepReason, TaskEvent } from '#domain/lifecycle.ts';
-import type { AttemptRecord, DefinitionHeadItem, DefinitionVersionItem, ProcessError, ProcessItem, ProcessSummary, TaskError, TaskItem, TaskMessage } from '#schemas/items.ts';
+import type { AttemptRecord, RunRecord, DefinitionHeadItem, DefinitionVersionItem, ProcessError, ProcessItem, ProcessSummary, TaskError, TaskItem, TaskMessage } from '#schemas/items.ts';
 
 /**
  * The ports the use cases run on. Two adapters implement each: DynamoDB and
@@ -65,6 +65,8 @@ export interface SettleCount {
 export interface EndTask extends TaskRef {
   /** Undefined for a manual (human) end of an unclaimed SCHEDULED task. */
   readonly leaseToken?: string;
+  /** The run of the caller's view of the process: a completion is refused on a task of another run (a stale cached view). */
+  readonly run: number;
   readonly iso: string;
   readonly now: number;
   /** TTL of the ended item (epoch s). */
@@ -102,13 +104,50 @@ export interface NewProcess {
   readonly deadlineAt?: number;
 }
 
+/** What a process runs: its definition, the version, and the run (1 until a rerun). */
+export interface ProcessIdentity {
+  readonly definition: string;
+  readonly version: number;
+  readonly run: number;
+}
+
+/** A rerun's reopening of an ended process (`ProcessStore.reopen`). */
+export interface ReopenProcess {
+  /** The process as read: the write is locked on its `ver`. */
+  readonly current: ProcessItem;
+  /** The run record (its `run` is `current.run + 1`), written in the same transaction. */
+  readonly record: RunRecord;
+  readonly total: number;
+  readonly now: number;
+  /** When the sweeper should finish the rerun's pass if its caller died (epoch ms). */
+  readonly sweepAt: number;
+  readonly deadlineAt?: number;
+  /** The new input, replacing the old one in the same transaction. */
+  readonly input?: { readonly value: unknown };
+  /** TTL of the input item, moved with the new run (epoch s). */
+  readonly inputExpiresAt: number;
+}
+
 export interface ProcessStore {
   /** Creates the process and its input; finds the existing process if the id is taken. */
   create(args: { process: NewProcess; input: unknown }): Promise<{ created: true } | { created: false; existing: ProcessItem }>;
   get(args: { id: string }): Promise<ProcessItem | undefined>;
   getInput(args: { id: string }): Promise<unknown>;
-  /** The definition and version a process runs (immutable, so adapters may cache it). */
-  identity(args: { id: string }): Promise<{ definition: string; version: number } | undefined>;
+  /**
+   * The definition, version and run a process runs. They change only on a rerun, so adapters may cache them;
+   * `fresh` reads through (a write guarded on the run found the cached one stale).
+   */
+  identity(args: { id: string; fresh?: boolean }): Promise<ProcessIdentity | undefined>;
+  /**
+   * Starts the next run of an ended process (`reopen` of the lifecycle table): RUNNING again, run + 1, on the
+   * record's version, on the sweep index (reason `rerun`) until the rerun's pass is done. The run record, and the
+   * new input if any, are written in the same transaction.
+   */
+  reopen(args: ReopenProcess): Promise<Written<ProcessItem>>;
+  /** The run records of a process's reruns, in order. */
+  runs(args: { id: string }): Promise<RunRecord[]>;
+  /** A rerun sets the end counter (processes with several sinks) to the sinks it keeps, once per run. */
+  resetEndCounter(args: { id: string; run: number; settled: number; expected: number }): Promise<void>;
   /**
    * Ends a process (`complete`, `fail` or `cancel` of the lifecycle table),
    * optimistically locked on its version. With `owesCleanup` it stays on the
@@ -156,11 +195,21 @@ export interface TaskStore {
   /** What the children of some tasks see of them: outputs, or the errors of failed (optional) ones. */
   getUpstream(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>>;
   /** Status and settled count of some joins, by name (tasks without an item are left out). */
-  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number }>>;
+  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; run?: number }>>;
   /** Schedules a task that has no item yet. Exactly once: false when the item exists. */
   scheduleNew(args: { schedule: ScheduleContext }): Promise<boolean>;
-  /** Schedules a join whose every parent settled. Exactly one caller wins. */
+  /** Schedules a join whose every parent settled. Exactly one caller wins, never one from a run before the join's. */
   scheduleJoin(args: { schedule: ScheduleContext; expected: number }): Promise<boolean>;
+  /** In a rerun (`schedule.run` > 1), schedules a reset root or single-need task. Exactly once: false unless PENDING in that run. */
+  scheduleRerun(args: { schedule: ScheduleContext }): Promise<boolean>;
+  /**
+   * A rerun resets a task for run `run` (PENDING, attempts restart, claim, lease, output and error gone), once:
+   * false when it was already reset for that run. `records` (the last attempt closed, then the run's marker) are
+   * appended to its attempts for the history. A join gets its counter: `settled` of `expected` needs kept.
+   */
+  reopen(args: TaskRef & { run: number; records: readonly AttemptRecord[]; counter?: { settled: number; expected: number } }): Promise<boolean>;
+  /** A rerun keeps a completed task of an earlier run: its expiry moves to `expiresAt` (epoch s). */
+  retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean>;
   /** SCHEDULED to RUNNING with a fresh lease. */
   claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>>;
   /** Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given. */
@@ -178,11 +227,11 @@ export interface TaskStore {
   /** A failed attempt with attempts left: SCHEDULED with attempt + 1, not before `nextAttemptAt`, the attempt recorded. */
   retry(args: RetryWrite): Promise<Written<TaskItem>>;
   /** A task that can never run (skipDownstream), counted in `settles` in the same atomic write. False when it had an item already past PENDING. */
-  skip(args: TaskRef & { because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
+  skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */
   recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
-  /** Cancels an unfinished task (a tombstone for one without an item). False when it had ended. */
-  cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean>;
+  /** Cancels an unfinished task of run `run` or earlier (a tombstone for one without an item). False when it had ended. */
+  cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean>;
   /** After a resend of an unclaimed task's message: the next check, later. False when another sweeper did it. */
   deferResend(args: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean>;
   /** Moves a RUNNING task's sweep check to `at` (its lease expiry). */

@@ -1,6 +1,6 @@
 import { ProcessNotFoundError, ValidationError } from '#domain/errors.ts';
 import type { HistoryQuery } from '#schemas/api.ts';
-import { TaskErrorSchema, type AttemptRecord, type ProcessItem, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { currentRunRecords, TaskErrorSchema, type AttemptRecord, type ProcessItem, type RunRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { HistoryEventType } from '#schemas/history-events.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
@@ -10,6 +10,8 @@ export { HISTORY_EVENT_TYPES, type HistoryEventType } from '#schemas/history-eve
 export interface HistoryEvent {
   readonly at: string;
   readonly type: HistoryEventType;
+  /** The run of the process the event belongs to (1 until a rerun). */
+  readonly run: number;
   readonly task?: string;
   readonly attempt?: number;
   readonly workerId?: string;
@@ -33,9 +35,15 @@ export interface HistoryEvent {
 export async function getProcessHistory(deps: AppDeps, processId: string, query: HistoryQuery): Promise<{ items: HistoryEvent[]; nextToken?: string }> {
   const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
-  const [def, items] = await Promise.all([getDefinition(deps, process.definition, process.version), deps.tasks.listAll({ processId })]);
+  const [def, items, runs] = await Promise.all([
+    getDefinition(deps, process.definition, process.version),
+    deps.tasks.listAll({ processId }),
+    process.run > 1 ? deps.processes.runs({ id: processId }) : Promise.resolve([]),
+  ]);
   const order = new Map(dagOf(def).order.map((name, i) => [name, i]));
-  const keyed = [...processEvents(process), ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keyed = [...processEvents(process, runs), ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size))].sort((a, b) =>
+    a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+  );
   const after = decodeToken(query.nextToken);
   const rest = after === undefined ? keyed : keyed.filter((e) => e.key > after);
   const page = rest.slice(0, query.limit);
@@ -49,62 +57,110 @@ interface Keyed {
 }
 
 /**
- * The order of events: by time; at the same instant, the process's start,
- * then task events in the DAG's order (attempt by attempt, each in its own
- * order), then consequences (skips, cancellations), then the process's end.
+ * The order of events: by time; at the same instant, by run; then the
+ * process's start or rerun, then task events in the DAG's order (attempt by
+ * attempt, each in its own order), then consequences (skips, cancellations),
+ * then the process's end.
  */
 function keyOf(event: HistoryEvent, group: number, taskIndex: number, rank: number, seq = 0): Keyed {
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  return { key: [event.at, group, pad(taskIndex, 6), pad(event.attempt ?? 0, 6), rank, pad(seq, 6)].join('|'), event };
+  return { key: [event.at, pad(event.run, 6), group, pad(taskIndex, 6), pad(event.attempt ?? 0, 6), rank, pad(seq, 6)].join('|'), event };
 }
 
-function processEvents(p: ProcessItem): Keyed[] {
-  const events = [keyOf({ at: p.createdAt, type: 'ProcessStarted', details: { definition: p.definition, version: p.version } }, 0, 0, 0)];
+const ENDED_PROCESS: Record<'COMPLETED' | 'FAILED' | 'CANCELLED', HistoryEventType> = { COMPLETED: 'ProcessCompleted', FAILED: 'ProcessFailed', CANCELLED: 'ProcessCancelled' };
+
+/** The process's start, each run's end and each rerun (from its run record), and the current run's end. */
+function processEvents(p: ProcessItem, runs: readonly RunRecord[]): Keyed[] {
+  const firstVersion = runs[0]?.previousVersion ?? p.version;
+  const events = [keyOf({ at: p.createdAt, type: 'ProcessStarted', run: 1, details: { definition: p.definition, version: firstVersion } }, 0, 0, 0)];
+  for (const r of runs) {
+    const ended = r.previous;
+    if (ended.endedAt !== undefined && ended.status !== 'RUNNING' && ended.status !== 'PAUSED') {
+      events.push(keyOf({ at: ended.endedAt, type: ENDED_PROCESS[ended.status], run: r.run - 1, ...(ended.error ? { error: ended.error } : {}) }, 3, 0, 0));
+    }
+    const details = {
+      version: r.version,
+      previousVersion: r.previousVersion,
+      ...(r.fromTasks ? { fromTasks: r.fromTasks } : {}),
+      reset: r.reset,
+      resetCount: r.resetCount,
+      inputReplaced: r.inputReplaced,
+    };
+    events.push(keyOf({ at: r.at, type: 'ProcessRerun', run: r.run, details }, 0, 0, 0));
+  }
   if (p.endedAt !== undefined && p.status !== 'RUNNING' && p.status !== 'PAUSED') {
-    const type = p.status === 'COMPLETED' ? 'ProcessCompleted' : p.status === 'FAILED' ? 'ProcessFailed' : 'ProcessCancelled';
-    events.push(keyOf({ at: p.endedAt, type, ...(p.error ? { error: p.error } : {}) }, 3, 0, 0));
+    events.push(keyOf({ at: p.endedAt, type: ENDED_PROCESS[p.status], run: p.run, ...(p.error ? { error: p.error } : {}) }, 3, 0, 0));
   }
   return events;
 }
 
 const ENDED_BY: Record<'f' | 'l' | 't', HistoryEventType> = { f: 'TaskFailed', l: 'TaskLeaseExpired', t: 'TaskAttemptTimedOut' };
 
+/**
+ * A task's events: from its records (ended attempts, refused stale calls, and
+ * what a rerun closed: completed, cancelled or skipped in an earlier run, each
+ * run opened by a marker), then its current attempt from the item itself.
+ */
 function taskEvents(t: TaskItem, index: number): Keyed[] {
   const task = t.name;
   const out: Keyed[] = [];
   const records = t.attempts ?? [];
+  const lastMarker = records.findLastIndex((r) => r.k === 'r');
+  let run = 1;
   records.forEach((r, seq) => {
-    if (r.k === 's') {
-      out.push(keyOf({ at: r.e, type: 'StaleResultRejected', task, attempt: r.a, ...(r.w ? { workerId: r.w } : {}), details: { call: r.op ?? 'unknown' } }, 1, index, 5, seq));
-      return;
+    const worker = r.w ? { workerId: r.w } : {};
+    const attempt = r.a > 0 ? { attempt: r.a } : {};
+    switch (r.k) {
+      case 'r':
+        run = r.r ?? run + 1;
+        return;
+      case 's':
+        out.push(keyOf({ at: r.e, type: 'StaleResultRejected', run, task, ...attempt, ...worker, details: { call: r.op ?? 'unknown' } }, 1, index, 5, seq));
+        return;
+      case 'c':
+        out.push(...attemptStart(task, index, run, r.a, r.s, r.c, r.w));
+        out.push(keyOf({ at: r.e, type: 'TaskCompleted', run, task, ...attempt, ...worker }, 1, index, 3));
+        return;
+      case 'x':
+        if (r.a > 0) out.push(...attemptStart(task, index, run, r.a, r.s, r.c, r.w));
+        out.push(keyOf({ at: r.e, type: 'TaskCancelled', run, task, ...(r.s ? attempt : {}) }, 2, index, 3));
+        return;
+      case 'k':
+        out.push(keyOf({ at: r.e, type: 'TaskSkipped', run, task, details: { because: r.b } }, 2, index, 3));
+        return;
+      default: {
+        out.push(...attemptStart(task, index, run, r.a, r.s, r.c, r.w));
+        const willRetry = r.n !== undefined;
+        // An attempt's record keeps a short error; the task's final one (this run's) is kept whole on the item.
+        const final = !willRetry && seq > lastMarker && t.status === 'FAILED' && r.a === t.attempt;
+        const error = final && t.error ? t.error : parseError(r.x);
+        const details = { willRetry, ...(r.n === undefined ? {} : { nextAttemptAt: new Date(r.n).toISOString() }) };
+        out.push(keyOf({ at: r.e, type: ENDED_BY[r.k], run, task, ...attempt, ...worker, ...(error ? { error } : {}), details }, 1, index, 3));
+        // An expiry or timeout on the last attempt fails the task: say so.
+        if (r.k !== 'f' && !willRetry) out.push(keyOf({ at: r.e, type: 'TaskFailed', run, task, ...attempt, ...(error ? { error } : {}), details }, 1, index, 4));
+      }
     }
-    out.push(...attemptStart(task, index, r.a, r.s, r.c, r.w));
-    const willRetry = r.n !== undefined;
-    // An attempt's record keeps a short error; the task's final one is kept whole on the item.
-    const final = !willRetry && t.status === 'FAILED' && r.a === t.attempt;
-    const error = final && t.error ? t.error : parseError(r.x);
-    const details = { willRetry, ...(r.n === undefined ? {} : { nextAttemptAt: new Date(r.n).toISOString() }) };
-    out.push(keyOf({ at: r.e, type: ENDED_BY[r.k], task, attempt: r.a, ...(r.w ? { workerId: r.w } : {}), ...(error ? { error } : {}), details }, 1, index, 3));
-    // An expiry or timeout on the last attempt fails the task: say so.
-    if (r.k !== 'f' && !willRetry) out.push(keyOf({ at: r.e, type: 'TaskFailed', task, attempt: r.a, ...(error ? { error } : {}), details }, 1, index, 4));
   });
+  run = t.run ?? run;
   const attempt = t.attempt;
-  const recorded = records.some((r) => r.k !== 's' && r.a === attempt);
-  if (!recorded && attempt !== undefined && t.status !== 'PENDING' && t.status !== 'SKIPPED') out.push(...attemptStart(task, index, attempt, t.scheduledAt, t.claimedAt, t.workerId));
+  const recorded = currentRunRecords(t).some((r) => r.k !== 's' && r.a === attempt);
+  if (!recorded && attempt !== undefined && t.status !== 'PENDING' && t.status !== 'SKIPPED') {
+    out.push(...attemptStart(task, index, run, attempt, t.scheduledAt, t.claimedAt, t.workerId));
+  }
   if (t.endedAt === undefined || recorded) return out;
   const at = t.endedAt;
   switch (t.status) {
     case 'COMPLETED':
-      out.push(keyOf({ at, type: 'TaskCompleted', task, ...(attempt ? { attempt } : {}), ...(t.workerId ? { workerId: t.workerId } : {}) }, 1, index, 3));
+      out.push(keyOf({ at, type: 'TaskCompleted', run, task, ...(attempt ? { attempt } : {}), ...(t.workerId ? { workerId: t.workerId } : {}) }, 1, index, 3));
       break;
     case 'FAILED':
-      out.push(keyOf({ at, type: 'TaskFailed', task, ...(attempt ? { attempt } : {}), ...(t.error ? { error: t.error } : {}), details: { willRetry: false } }, 1, index, 3));
+      out.push(keyOf({ at, type: 'TaskFailed', run, task, ...(attempt ? { attempt } : {}), ...(t.error ? { error: t.error } : {}), details: { willRetry: false } }, 1, index, 3));
       break;
     case 'SKIPPED':
-      out.push(keyOf({ at, type: 'TaskSkipped', task, details: { because: t.skippedBecause } }, 2, index, 3));
+      out.push(keyOf({ at, type: 'TaskSkipped', run, task, details: { because: t.skippedBecause } }, 2, index, 3));
       break;
     case 'CANCELLED':
-      out.push(keyOf({ at, type: 'TaskCancelled', task, ...(attempt && t.scheduledAt ? { attempt } : {}) }, 2, index, 3));
+      out.push(keyOf({ at, type: 'TaskCancelled', run, task, ...(attempt && t.scheduledAt ? { attempt } : {}) }, 2, index, 3));
       break;
     default:
       break;
@@ -112,10 +168,11 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   return out;
 }
 
-function attemptStart(task: string, index: number, attempt: number, scheduledAt?: string, claimedAt?: string, workerId?: string): Keyed[] {
+function attemptStart(task: string, index: number, run: number, attempt: number, scheduledAt?: string, claimedAt?: string, workerId?: string): Keyed[] {
   const out: Keyed[] = [];
-  if (scheduledAt) out.push(keyOf({ at: scheduledAt, type: 'TaskScheduled', task, attempt }, 1, index, 1));
-  if (claimedAt) out.push(keyOf({ at: claimedAt, type: 'TaskClaimed', task, attempt, ...(workerId ? { workerId } : {}) }, 1, index, 2));
+  if (attempt < 1) return out;
+  if (scheduledAt) out.push(keyOf({ at: scheduledAt, type: 'TaskScheduled', run, task, attempt }, 1, index, 1));
+  if (claimedAt) out.push(keyOf({ at: claimedAt, type: 'TaskClaimed', run, task, attempt, ...(workerId ? { workerId } : {}) }, 1, index, 2));
   return out;
 }
 
@@ -128,7 +185,7 @@ function parseError(json: AttemptRecord['x']): TaskError | undefined {
 function decodeToken(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   const key = Buffer.from(token, 'base64url').toString('utf8');
-  if (!/^\d{4}-\d\d-\d\dT[^|]+\|\d\|\d{6}\|\d{6}\|\d\|\d{6}$/.test(key)) {
+  if (!/^\d{4}-\d\d-\d\dT[^|]+\|\d{6}\|\d\|\d{6}\|\d{6}\|\d\|\d{6}$/.test(key)) {
     throw new ValidationError('nextToken is not a token this API issued', [{ path: 'query.nextToken', message: 'malformed token' }]);
   }
   return key;

@@ -94,6 +94,7 @@ async function scheduleStreaming(
   at: Instant,
   write: (ctx: ScheduleContext) => Promise<boolean>,
   deadline = Number.POSITIVE_INFINITY,
+  run = 1,
 ): Promise<SchedulePass> {
   let scheduled = 0;
   const pass = await budgetedPass(
@@ -102,7 +103,7 @@ async function scheduleStreaming(
     async (chunk) => {
       const written = await Promise.all(
         chunk.map(async (task) => {
-          const ctx = scheduleContext(deps, def, processId, task, 1, at);
+          const ctx = scheduleContext(deps, def, processId, task, 1, at, run);
           return (await write(ctx)) ? messageFor(ctx) : undefined;
         }),
       );
@@ -115,9 +116,11 @@ async function scheduleStreaming(
 }
 
 /**
- * Schedules tasks that have no item yet (roots, or tasks with one need) and
- * sends their messages. The conditional put makes each happen once, whoever
- * calls it and however often. Stops starting new writes at `deadline`.
+ * Schedules roots or tasks with one need, and sends their messages. In the
+ * first run they have no item yet: the conditional put makes each happen once,
+ * whoever calls it and however often. In a rerun (`run` > 1) every task that
+ * runs again was reset to PENDING for that run: the conditional update from
+ * PENDING in that run does the same. Stops starting new writes at `deadline`.
  */
 export function scheduleNewTasks(
   deps: AppDeps,
@@ -126,8 +129,10 @@ export function scheduleNewTasks(
   tasks: readonly string[],
   at: Instant,
   deadline?: number,
+  run = 1,
 ): Promise<SchedulePass> {
-  return scheduleStreaming(deps, def, processId, tasks, at, (schedule) => deps.tasks.scheduleNew({ schedule }), deadline);
+  const write = run === 1 ? (schedule: ScheduleContext) => deps.tasks.scheduleNew({ schedule }) : (schedule: ScheduleContext) => deps.tasks.scheduleRerun({ schedule });
+  return scheduleStreaming(deps, def, processId, tasks, at, write, deadline, run);
 }
 
 /**
@@ -136,13 +141,21 @@ export function scheduleNewTasks(
  * failed conditional write); the conditional update still decides, so two
  * callers never both schedule. A task feeds at most 99 joins, so no deadline.
  */
-export async function scheduleReadyJoins(deps: AppDeps, def: DefinitionVersionItem, processId: string, joins: readonly string[], at: Instant): Promise<number> {
+export async function scheduleReadyJoins(
+  deps: AppDeps,
+  def: DefinitionVersionItem,
+  processId: string,
+  joins: readonly string[],
+  at: Instant,
+  run = 1,
+): Promise<number> {
   if (joins.length === 0) return 0;
   const dag = dagOf(def);
   const expectedOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
   const counters = await deps.tasks.getCounters({ processId, tasks: joins });
-  const ready = joins.filter((j) => guardsHold(taskGuards('scheduleJoin', { expected: expectedOf(j) }), counters.get(j)));
-  return (await scheduleStreaming(deps, def, processId, ready, at, (schedule) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) }))).scheduled;
+  const ready = joins.filter((j) => guardsHold(taskGuards('scheduleJoin', { expected: expectedOf(j), run }), counters.get(j)));
+  const write = (schedule: ScheduleContext) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) });
+  return (await scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run)).scheduled;
 }
 
 /**

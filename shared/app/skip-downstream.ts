@@ -10,10 +10,11 @@ import { instant } from './timestamps.ts';
  * transitively, becomes SKIPPED (`skippedBecause: failed`) and is never
  * scheduled. A skipped sink counts itself in the process's end counter in the
  * same write that skips it; joins are not counted, since they are skipped too.
- * Idempotent (a task already skipped is left alone). Answers whether a sink
+ * Idempotent (a task already skipped is left alone), and confined to `run`
+ * (a late pass never skips what a rerun reset). Answers whether a sink
  * was among the descendants.
  */
-export async function skipDownstream(deps: AppDeps, def: DefinitionVersionItem, processId: string, failed: string): Promise<boolean> {
+export async function skipDownstream(deps: AppDeps, def: DefinitionVersionItem, processId: string, failed: string, run: number): Promise<boolean> {
   const dag = dagOf(def);
   const descendants = new Set<string>();
   const stack = [...(dag.children.get(failed) ?? [])];
@@ -27,7 +28,7 @@ export async function skipDownstream(deps: AppDeps, def: DefinitionVersionItem, 
   const ordered = dag.order.filter((t) => descendants.has(t));
   await budgetedPass(ordered, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([task]) => {
     if (task === undefined) return;
-    await deps.tasks.skip({ processId, task, because: failed, iso: at.iso, expiresAt: at.expiresAt, settles: settlesOf(dag, task, 'endOnly') });
+    await deps.tasks.skip({ processId, task, run, because: failed, iso: at.iso, expiresAt: at.expiresAt, settles: settlesOf(dag, task, 'endOnly') });
   });
   return ordered.some((t) => dag.sinks.includes(t));
 }

@@ -6,6 +6,7 @@ import { endProcess, finishCleanup } from './end-process.ts';
 import { expireAttempt, followUpCompleted, followUpFailed } from './end-task.ts';
 import type { DueItem } from './ports.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
+import { continueRerun } from './rerun-process.ts';
 import { scheduleRoots } from './start-process.ts';
 
 export interface SweepStats {
@@ -72,14 +73,18 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
       }
       return (await expireAttempt(deps, processId, item)) ? 'reenqueued' : undefined;
     }
-    case 'followUpCompleted':
-      await followUpCompleted(deps, processId, item.definition ?? '', item.version ?? 0, item.name, {
-        from: item.resumeFrom ?? 0,
-        budgetMs: deps.settings.sweepFollowUpBudgetMs,
-      });
+    case 'followUpCompleted': {
+      const process = await deps.processes.identity({ id: processId, fresh: true });
+      // A completion of an earlier run: the rerun since scheduled what it made ready.
+      if (!process || process.run !== (item.run ?? 1)) {
+        await deps.tasks.clearSweep({ processId, task: item.name });
+        return undefined;
+      }
+      await followUpCompleted(deps, processId, process, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs });
       return 'followedUp';
+    }
     case 'followUpFailed':
-      await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs });
+      await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs }, item.run ?? 1);
       return 'followedUp';
     case 'clear':
       await deps.tasks.clearSweep({ processId, task: item.name });
@@ -117,6 +122,9 @@ async function sweepProcess(deps: AppDeps, due: Extract<DueItem, { kind: 'proces
     }
     case 'finishCleanup':
       await finishCleanup(deps, process, deps.settings.sweepFollowUpBudgetMs);
+      return 'processesRepaired';
+    case 'continueRerun':
+      await continueRerun(deps, process, deps.settings.sweepFollowUpBudgetMs);
       return 'processesRepaired';
     case 'clear':
       await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });

@@ -7,6 +7,9 @@
  * - `DEF#<name>` / `HEAD`                 latest version pointer of a definition
  * - `DEF#<name>` / `V#<000000001>`        one immutable definition version
  * - `PROC#<id>`  / `META`                 a process (rewritten only on process-level changes)
+ * - `PROC#<id>`  / `INPUT`                the process input (write-once, replaced only by a rerun)
+ * - `PROC#<id>`  / `END`                  the settled-sinks counter of a process with several sinks
+ * - `PROC#<id>`  / `RUN#<000002>`         the record of one rerun (what was reset, how the run before ended)
  * - `PROC#<id>`  / `TASK#<name>`          one task's state, created when it is scheduled or first counted
  */
 export interface IndexSpec {

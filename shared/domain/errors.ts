@@ -107,6 +107,31 @@ export class ProcessNotRunningError extends TributaryError {
   }
 }
 
+/** A rerun of a process that has not ended (RUNNING or PAUSED). */
+export class ProcessStillRunningError extends TributaryError {
+  readonly code = 'ProcessStillRunning';
+  constructor(id: string, status: string, options?: ErrorOptions) {
+    super(`process '${id}' is ${status}: only an ended process can be rerun (cancel it first)`, options);
+  }
+}
+
+/** A rerun that would run nothing again: a COMPLETED process without `fromTasks`. */
+export class NothingToRerunError extends TributaryError {
+  readonly code = 'NothingToRerun';
+  constructor(id: string, status: string, options?: ErrorOptions) {
+    super(`process '${id}' is ${status} and every task completed: name the tasks to run again in fromTasks`, options);
+  }
+}
+
+/** A rerun onto a version that cannot take the completed tasks it would keep. `details` lists every difference. */
+export class IncompatibleVersionError extends TributaryError {
+  readonly code = 'IncompatibleVersion';
+  declare readonly details: readonly { readonly task: string; readonly problem: string; readonly message: string }[];
+  constructor(name: string, from: number, to: number, differences: readonly { task: string; problem: string; message: string }[], options?: ErrorOptions) {
+    super(`version ${to} of '${name}' cannot take the tasks kept from version ${from}: ${differences.map((d) => d.message).join('; ')}`, { ...options, details: differences });
+  }
+}
+
 export class PayloadTooLargeError extends TributaryError {
   readonly code = 'PayloadTooLarge';
   constructor(what: string, size: number, limit: number, options?: ErrorOptions) {

@@ -23,7 +23,11 @@ export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
  * - `lease`: the item's lease token is the caller's.
  * - `leaseExpired`: the lease ran out at or before `now`.
  * - `version`: optimistic lock on the process item (`ver`).
- * - `run`: the item belongs to the current run of the process (fences a rerun's earlier leases).
+ * - `run`: the item belongs to the caller's run of the process (`run` equals it).
+ * - `runAtMost`: the item belongs to the caller's run or an earlier one (or has no run: a counter or tombstone of
+ *   the first run). A caller from an earlier run cannot touch what a rerun reset (a late cleanup, skip or join).
+ * - `runBefore`: the item is not yet reset for the caller's run (its run is lower, or it has none): a rerun
+ *   resets each task once, however often its pass is repeated.
  * - `sweepAt`: the sweep entry is the one the caller read (fences two sweepers).
  * - `sweepOwed`: the item still owes its follow-up (it is on the sweep index).
  * - `attempt`: the attempt is the one the caller read.
@@ -44,6 +48,8 @@ export type GuardKind =
   | 'due'
   | 'version'
   | 'run'
+  | 'runAtMost'
+  | 'runBefore'
   | 'sweepAt'
   | 'sweepOwed'
   | 'attempt'
@@ -70,7 +76,18 @@ const UNFINISHED_TASK = ['absent', 'PENDING', 'SCHEDULED', 'RUNNING'] as const;
 
 export const TASK_TRANSITIONS = {
   schedule: { from: ['absent'], to: 'SCHEDULED', guards: ['absent'], doc: 'a root, or a task with one need whose parent settled: the first write of its item' },
-  scheduleJoin: { from: ['PENDING'], to: 'SCHEDULED', guards: ['allSettled'], doc: 'a join whose every parent has settled: exactly one caller wins' },
+  scheduleJoin: {
+    from: ['PENDING'],
+    to: 'SCHEDULED',
+    guards: ['allSettled', 'runAtMost'],
+    doc: 'a join whose every parent has settled: exactly one caller wins (never one from a run before the join was reset)',
+  },
+  scheduleRerun: {
+    from: ['PENDING'],
+    to: 'SCHEDULED',
+    guards: ['run'],
+    doc: 'in a rerun, a reset root or single-need task whose need is complete: exactly one caller of that run wins',
+  },
   settleParent: {
     from: ['absent', 'PENDING', 'CANCELLED', 'SKIPPED'],
     to: 'same',
@@ -79,8 +96,13 @@ export const TASK_TRANSITIONS = {
   },
   claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due'], doc: 'a worker takes the task and gets a fresh lease (not before a retry is due)' },
   heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease extends it' },
-  complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease records the output' },
-  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due'], doc: 'a person or system completes an unclaimed task without a lease' },
+  complete: {
+    from: ['RUNNING'],
+    to: 'COMPLETED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'run'],
+    doc: "the holder of a live lease records the output (of the run the caller's view of the process belongs to)",
+  },
+  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run'], doc: 'a person or system completes an unclaimed task without a lease' },
   fail: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)' },
   failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due'], doc: 'a person or system fails an unclaimed task for good' },
   retry: {
@@ -105,9 +127,25 @@ export const TASK_TRANSITIONS = {
     doc: 'an attempt passed attemptTimeoutSeconds, heartbeats notwithstanding (AttemptTimedOut), with attempts left: attempt + 1',
   },
   timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired'], doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
-  skip: { from: ['absent', 'PENDING'], to: 'SKIPPED', guards: [], doc: 'an upstream task failed under skipDownstream: the task never runs' },
-  cancel: { from: UNFINISHED_TASK, to: 'CANCELLED', guards: [], doc: 'the process ended: an unfinished task is cancelled; a PENDING one gets a tombstone so no late scheduling revives it' },
-  reopen: { from: TERMINAL_TASK_STATUSES, to: 'PENDING', guards: ['run'], doc: 'a rerun resets the task for the next run (operator controls)' },
+  skip: { from: ['absent', 'PENDING'], to: 'SKIPPED', guards: ['runAtMost'], doc: 'an upstream task failed under skipDownstream: the task never runs' },
+  cancel: {
+    from: UNFINISHED_TASK,
+    to: 'CANCELLED',
+    guards: ['runAtMost'],
+    doc: 'the process ended: an unfinished task is cancelled; a PENDING one gets a tombstone so no late scheduling revives it',
+  },
+  reopen: {
+    from: ['absent', 'PENDING', ...TERMINAL_TASK_STATUSES],
+    to: 'PENDING',
+    guards: ['runBefore'],
+    doc: 'a rerun resets a task that must run again (attempts restart at 1, earlier ones stay in the history), once per run; a task new in the rerun\'s version starts here',
+  },
+  retain: {
+    from: ['COMPLETED'],
+    to: 'same',
+    guards: ['runBefore'],
+    doc: 'a rerun keeps a completed task of an earlier run: its output stays, its expiry moves with the process',
+  },
   resend: { from: ['SCHEDULED'], to: 'same', guards: ['sweepAt', 'attempt'], doc: "the sweeper resends an unclaimed task's message (or sends a long-delayed retry's), and backs off its next check" },
   watchLease: { from: ['RUNNING'], to: 'same', guards: ['lease', 'sweepAt'], doc: "the sweeper's next look at a running task is when its lease (or its attempt) would expire" },
   recordStale: { from: ['SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'], to: 'same', guards: [], doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
@@ -249,6 +287,12 @@ function guardsOf(row: TransitionRow<string>, values: GuardValues, label: string
       case 'run':
         guards.push({ kind: 'equals', attribute: ATTR.run, value: need('run') });
         break;
+      case 'runAtMost':
+        guards.push({ kind: 'atMost', attribute: ATTR.run, value: need('run'), orMissing: true });
+        break;
+      case 'runBefore':
+        guards.push({ kind: 'below', attribute: ATTR.run, value: need('run'), orMissing: true });
+        break;
       case 'sweepAt':
         guards.push({ kind: 'equals', attribute: ATTR.sweepAt, value: need('sweepAt') });
         break;
@@ -282,14 +326,15 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
         return item === undefined;
       case 'equals':
         return item !== undefined && item[g.attribute] === g.value;
+      // A missing attribute (or a missing item: DynamoDB evaluates a condition on an absent item as on an empty one) passes only with orMissing.
       case 'atMost': {
         const v = item?.[g.attribute];
-        if (v === undefined) return item !== undefined && g.orMissing === true;
+        if (v === undefined) return g.orMissing === true;
         return typeof v === 'number' && v <= g.value;
       }
       case 'above': {
         const v = item?.[g.attribute];
-        if (v === undefined) return item !== undefined && g.orMissing;
+        if (v === undefined) return g.orMissing;
         return typeof v === 'number' && v > g.value;
       }
       case 'below': {
@@ -313,12 +358,13 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
  * - `cleanup`: an ended process's unfinished tasks may be uncancelled.
  * - `retryDue`: a retry waits longer than a queue can delay a message (15 minutes): send it when due.
  * - `deadline`: a process with `timeoutSeconds` times out then, unless it ended.
+ * - `rerun`: a rerun's pass (reset the tasks that run again, schedule the ready ones) may be unfinished.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
-export type SweepDuty = 'resend' | 'expireLease' | 'followUpCompleted' | 'followUpFailed' | 'scheduleRoots' | 'finishCleanup' | 'timeOutProcess' | 'clear';
+export type SweepDuty = 'resend' | 'expireLease' | 'followUpCompleted' | 'followUpFailed' | 'scheduleRoots' | 'finishCleanup' | 'timeOutProcess' | 'continueRerun' | 'clear';
 
 /**
  * What the sweeper owes a due item, by its stored reason and its current
@@ -337,6 +383,7 @@ export const SWEEP_DUTIES: {
     cleanup: {},
     retryDue: { SCHEDULED: 'resend', RUNNING: 'expireLease', COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
     deadline: {},
+    rerun: {},
   },
   process: {
     enqueue: {},
@@ -346,6 +393,7 @@ export const SWEEP_DUTIES: {
     cleanup: { FAILED: 'finishCleanup', CANCELLED: 'finishCleanup', COMPLETED: 'clear' },
     retryDue: {},
     deadline: { RUNNING: 'timeOutProcess', PAUSED: 'timeOutProcess', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
+    rerun: { RUNNING: 'continueRerun', PAUSED: 'continueRerun', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
   },
 };
 
@@ -364,10 +412,13 @@ export const SWEEP_REASON_ON_ENTRY = {
   process: { RUNNING: 'roots', FAILED: 'cleanup', CANCELLED: 'cleanup' },
   /** A SCHEDULED retry whose message waits for the sweeper; a RUNNING process past its roots with a deadline. */
   waiting: { task: 'retryDue', process: 'deadline' },
+  /** A process RUNNING again after a rerun, until the rerun's pass is done. */
+  reopened: { process: 'rerun' },
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
   waiting: { task: SweepReason; process: SweepReason };
+  reopened: { process: SweepReason };
 };
 
 /** @example isTerminalTask('SKIPPED') // true */

@@ -107,6 +107,9 @@ export function settledFor(state: ModelState, task: string): boolean {
  * t = applyEvent(dag, t.state, { type: 'complete', task: 'A', leaseToken: 'l1' });
  * t.scheduled // children of A whose needs have now all settled
  */
+/** The model follows one run of a process (reruns are tested on the engines). */
+const MODEL_RUN = 1;
+
 export function applyEvent(dag: Dag, state: ModelState, event: ModelEvent): Transition {
   if (isTerminalProcess(state.status)) return reject(state, `process is ${state.status}`);
   if (event.type === 'cancel') return endProcess(dag, state, 'cancel', 'CANCELLED');
@@ -118,8 +121,9 @@ export function applyEvent(dag: Dag, state: ModelState, event: ModelEvent): Tran
     ...('leaseToken' in event && event.leaseToken !== undefined ? { leaseToken: event.leaseToken } : {}),
     now: event.type === 'expireLease' ? LEASE_ENDS : NOW,
     attempt: item?.attempt ?? 1,
+    run: MODEL_RUN,
   };
-  const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: LEASE_ENDS };
+  const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: LEASE_ENDS, run: MODEL_RUN };
   if (!guardsHold(taskGuards(row, values), asItem)) {
     return reject(state, `task '${event.task}' is ${item?.status ?? 'PENDING'}; '${row}' needs ${TASK_TRANSITIONS[row].from.join(' or ')}${TASK_TRANSITIONS[row].guards.includes('lease' as never) ? ' and the current lease' : ''}`);
   }
@@ -174,7 +178,7 @@ function failFinally(dag: Dag, state: ModelState, task: string): Transition {
   while (stack.length > 0) {
     const next = stack.pop() as string;
     const item = tasks.get(next);
-    if (!guardsHold(taskGuards('skip'), item)) continue;
+    if (!guardsHold(taskGuards('skip', { run: MODEL_RUN }), item)) continue;
     tasks.set(next, { attempt: 1, ...item, status: 'SKIPPED' });
     if (dag.sinks.includes(next)) settledSinks += 1;
     stack.push(...(dag.children.get(next) ?? []));
@@ -203,7 +207,7 @@ function settle(dag: Dag, state: ModelState, name: string): Transition {
     if (!guardsHold(taskGuards('settleParent', { expected }), item)) continue;
     const counted: ModelTask = { status: COUNTED_TASK_STATUS, attempt: 1, ...item, settled: (item?.settled ?? 0) + 1 };
     tasks.set(child, counted);
-    if (guardsHold(taskGuards('scheduleJoin', { expected }), counted)) {
+    if (guardsHold(taskGuards('scheduleJoin', { expected, run: MODEL_RUN }), counted)) {
       tasks.set(child, { ...counted, status: 'SCHEDULED' });
       scheduled.push(child);
     }
@@ -233,7 +237,7 @@ function cancelUnfinished(dag: Dag, state: ModelState): Map<string, ModelTask> {
   const tasks = new Map(state.tasks);
   for (const name of dag.order) {
     const task = tasks.get(name);
-    if (guardsHold(taskGuards('cancel'), task)) tasks.set(name, { attempt: 1, ...task, status: 'CANCELLED' });
+    if (guardsHold(taskGuards('cancel', { run: MODEL_RUN }), task)) tasks.set(name, { attempt: 1, ...task, status: 'CANCELLED' });
   }
   return tasks;
 }

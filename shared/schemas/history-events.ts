@@ -13,5 +13,6 @@ export const HISTORY_EVENT_TYPES = [
   'ProcessCompleted',
   'ProcessFailed',
   'ProcessCancelled',
+  'ProcessRerun',
 ] as const;
 export type HistoryEventType = (typeof HISTORY_EVENT_TYPES)[number];

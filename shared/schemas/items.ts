@@ -106,10 +106,18 @@ export type TaskError = z.infer<typeof TaskErrorSchema>;
  * (claim, complete) writes none. Keys are short: they repeat per attempt.
  */
 export const AttemptRecordSchema = z.object({
-  /** Kind: the attempt failed (`f`), its lease expired (`l`), it timed out (`t`), or a stale call was refused (`s`). */
-  k: z.enum(['f', 'l', 't', 's']),
-  /** The attempt. */
-  a: z.number().int().positive(),
+  /**
+   * Kind: the attempt failed (`f`), its lease expired (`l`), it timed out (`t`), or a stale call was refused (`s`).
+   * A rerun closes the run's last attempt when it resets the task: it had completed (`c`), was cancelled (`x`)
+   * or skipped (`k`); then it marks where the next run begins (`r`, with the run in `r`).
+   */
+  k: z.enum(['f', 'l', 't', 's', 'c', 'x', 'k', 'r']),
+  /** The run a marker (`k: 'r'`) opens. */
+  r: z.number().int().positive().optional(),
+  /** Why a skipped task was skipped (the failed task upstream). */
+  b: z.string().optional(),
+  /** The attempt (0 for a task reset before it was ever scheduled). */
+  a: z.number().int().nonnegative(),
   /** When it ended, or when the stale call came (ISO). */
   e: z.string(),
   /** When it was scheduled and claimed (ISO). */
@@ -126,6 +134,18 @@ export const AttemptRecordSchema = z.object({
   op: z.string().optional(),
 });
 export type AttemptRecord = z.infer<typeof AttemptRecordSchema>;
+
+/**
+ * The records of a task's current run: those after its last run marker.
+ *
+ * @example
+ * currentRunRecords({ attempts: [{ k: 'f', a: 1, e }, { k: 'r', r: 2, a: 0, e }] }) // []
+ */
+export function currentRunRecords(item: { readonly attempts?: readonly AttemptRecord[] | undefined }): AttemptRecord[] {
+  const records = item.attempts ?? [];
+  const marker = records.findLastIndex((r) => r.k === 'r');
+  return marker < 0 ? [...records] : records.slice(marker + 1);
+}
 
 export const TaskItemSchema = z.object({
   name: z.string(),
@@ -177,6 +197,28 @@ export const TaskItemSchema = z.object({
   ...(errorJson === undefined ? {} : { error: TaskErrorSchema.parse(JSON.parse(errorJson)) }),
 }));
 export type TaskItem = z.infer<typeof TaskItemSchema>;
+
+/**
+ * One rerun of a process (`PROC#<id>` / `RUN#<run>`), written with the reopening
+ * itself: what the operator asked, what was reset, and how the run before ended
+ * (the process item then starts the new run, so the history keeps the old end here).
+ */
+export const RunRecordSchema = z.object({
+  run: z.number().int().min(2),
+  at: z.string(),
+  version: z.number().int().positive(),
+  previousVersion: z.number().int().positive(),
+  fromTasks: z.array(z.string()).optional(),
+  /** The tasks reset to run again (the first {@link MAX_LISTED_RESETS} names), and how many there were. */
+  reset: z.array(z.string()),
+  resetCount: z.number().int().nonnegative(),
+  inputReplaced: z.boolean(),
+  previous: z.object({ status: ProcessStatusSchema, endedAt: z.string().optional(), error: ProcessErrorSchema.optional() }),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** A run record lists at most this many reset task names (the count is always exact). */
+export const MAX_LISTED_RESETS = 100;
 
 /** What a listing shows of a process (projected from its item). */
 export const ProcessSummarySchema = z.object({

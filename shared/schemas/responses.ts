@@ -160,6 +160,7 @@ export const HistoryEventSchema = z
   .strictObject({
     at: Timestamp,
     type: z.enum(HISTORY_EVENT_TYPES),
+    run: z.number().int().positive().describe('the run of the process the event belongs to: 1, then + 1 per rerun'),
     task: z.string().optional(),
     attempt: z.number().int().positive().optional(),
     workerId: z.string().optional(),

@@ -48,7 +48,7 @@ export function claimArgs(ref: TaskRef, leaseToken: string, now = T0): TaskRef &
 }
 
 export function endTask(ref: TaskRef, leaseToken: string | undefined, now = T0 + 1_000): EndTask {
-  return { ...ref, ...(leaseToken === undefined ? {} : { leaseToken }), iso: iso(now), now, expiresAt: EXPIRES_AT };
+  return { ...ref, ...(leaseToken === undefined ? {} : { leaseToken }), iso: iso(now), now, expiresAt: EXPIRES_AT, run: 1 };
 }
 
 export function newProcess(id: string, over: Partial<NewProcess> = {}): NewProcess {

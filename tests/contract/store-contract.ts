@@ -91,7 +91,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
       scenario('answers a claim of an ended or cancelled task with the item, whatever it lacks', async ({ stores: { tasks } }) => {
         const p = 'claim-ended';
-        await tasks.cancel({ processId: p, task: 'T', iso: iso(T0), expiresAt: EXPIRES_AT });
+        await tasks.cancel({ processId: p, task: 'T', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
         await tasks.scheduleNew({ schedule: schedule(p, 'C') });
         await tasks.complete({ end: endTask({ processId: p, task: 'C' }, undefined), output: null, settles: [] });
         // The tombstone has no timeoutMs for the lease sum: the condition is evaluated first, on both.
@@ -175,7 +175,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
       scenario('cancels an unfinished task, leaves a tombstone for one without an item, and never cancels an ended one', async ({ stores: { tasks } }) => {
         const p = 'cancel';
-        const at = { iso: iso(T0 + 7), expiresAt: EXPIRES_AT };
+        const at = { iso: iso(T0 + 7), expiresAt: EXPIRES_AT, run: 1 };
         await tasks.scheduleNew({ schedule: schedule(p, 'S') });
         await tasks.scheduleNew({ schedule: schedule(p, 'R') });
         await tasks.scheduleNew({ schedule: schedule(p, 'C') });
@@ -407,7 +407,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const p = 'settle-cancelled';
         await tasks.scheduleNew({ schedule: schedule(p, 'A') });
         await tasks.claim(claimArgs({ processId: p, task: 'A' }, 'lease-a'));
-        await tasks.cancel({ processId: p, task: 'J', iso: iso(T0), expiresAt: EXPIRES_AT });
+        await tasks.cancel({ processId: p, task: 'J', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
         const done = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, 'lease-a'), output: 'a', settles: [{ task: 'J', expected: 2 }] });
         const join = await tasks.get({ processId: p, task: 'J' });
         expect(done.ok).toBe(true);
@@ -637,7 +637,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const times = [5, 1, 3, 9, 7, 2];
         for (const [i, t] of times.entries()) await tasks.scheduleNew({ schedule: schedule(`due-${i}`, `T${i}`, { sweepAt: T0 + t }) });
         await processes.create({ process: newProcess('due-process', { sweepAt: T0 + 4 }), input: null });
-        await tasks.cancel({ processId: 'due-0', task: 'gone', iso: iso(T0), expiresAt: EXPIRES_AT });
+        await tasks.cancel({ processId: 'due-0', task: 'gone', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
         const shards = new Set(times.map((_, i) => sweepShardOf(keys.processMeta(`due-${i}`).pk)));
         const due = await sweepIndex.due({ now: T0 + 5, maxItems: 10 });
         const firstTwo = await sweepIndex.due({ now: T0 + 5, maxItems: 2 });

@@ -62,7 +62,8 @@ function itemIn(status: string, row: TransitionRow<string>): Item {
 
 /** Guard values that hold for {@link itemIn}: a join counter at 1 is below 2, and has all settled at 1. */
 function valuesFor(row: TransitionRow<string>): GuardValues {
-  return { leaseToken: 'lease-1', now: T0, version: 3, run: 2, sweepAt: T0 + 5, attempt: 1, expected: row.guards.includes('allSettled') ? 1 : 2 };
+  // The item is of run 2: the caller's run is 2 (run, runAtMost), or the next one for a reset (runBefore).
+  return { leaseToken: 'lease-1', now: T0, version: 3, run: row.guards.includes('runBefore') ? 3 : 2, sweepAt: T0 + 5, attempt: 1, expected: row.guards.includes('allSettled') ? 1 : 2 };
 }
 
 /** One guard made to fail: a wrong value, or (for `sweepOwed` and `absent`) an item that breaks it. */
@@ -83,7 +84,10 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
     case 'version':
       return { values: { ...values, version: 2 }, item };
     case 'run':
+    case 'runAtMost':
       return { values: { ...values, run: 1 }, item };
+    case 'runBefore':
+      return { values: { ...values, run: 2 }, item };
     case 'sweepAt':
       return { values: { ...values, sweepAt: T0 + 4 }, item };
     case 'attempt':

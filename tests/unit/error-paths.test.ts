@@ -27,7 +27,7 @@ const conflict = () =>
     CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
   });
 
-const input = { processId: 'p1', task: 'A', leaseToken: 't', iso: '2026-01-01T00:00:00.000Z', now: 0, expiresAt: 0 };
+const input = { processId: 'p1', task: 'A', leaseToken: 't', iso: '2026-01-01T00:00:00.000Z', now: 0, expiresAt: 0, run: 1 };
 
 describe('TaskStore.complete under transaction conflicts', () => {
   beforeEach(() => ddb.reset());

@@ -1,9 +1,9 @@
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
-import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, type ProcessStatus } from '#domain/lifecycle.ts';
-import type { NewProcess, Page, ProcessStore, Written } from '#app/ports.ts';
-import { ProcessItemSchema, ProcessSummarySchema, type ProcessError, type ProcessItem, type ProcessSummary } from '#schemas/items.ts';
+import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type ProcessStatus } from '#domain/lifecycle.ts';
+import type { NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
+import { ProcessItemSchema, ProcessSummarySchema, RunRecordSchema, type ProcessError, type ProcessItem, type ProcessSummary, type RunRecord } from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
-import { keys, processIdOf, sweepShardOf } from './keys.ts';
+import { keys, processIdOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import { withPageTokenErrors } from './query-errors.ts';
 
@@ -16,7 +16,7 @@ const MAX_CACHED_IDENTITIES = 10_000;
  * its own item, written once; a counter item (`END`) counts settled sinks.
  */
 export class ItemProcessStore implements ProcessStore {
-  private readonly identities = new Map<string, { definition: string; version: number }>();
+  private readonly identities = new Map<string, ProcessIdentity>();
 
   constructor(private readonly table: ItemTable) {}
 
@@ -72,15 +72,76 @@ export class ItemProcessStore implements ProcessStore {
     return typeof item?.inputJson === 'string' ? (JSON.parse(item.inputJson) as unknown) : null;
   }
 
-  async identity({ id }: { id: string }): Promise<{ definition: string; version: number } | undefined> {
-    const cached = this.identities.get(id);
+  async identity({ id, fresh = false }: { id: string; fresh?: boolean }): Promise<ProcessIdentity | undefined> {
+    const cached = fresh ? undefined : this.identities.get(id);
     if (cached) return cached;
     const process = await this.get({ id });
     if (!process) return undefined;
-    const identity = { definition: process.definition, version: process.version };
+    const identity = { definition: process.definition, version: process.version, run: process.run };
+    this.identities.delete(id);
     if (this.identities.size >= MAX_CACHED_IDENTITIES) this.identities.delete(this.identities.keys().next().value as string);
     this.identities.set(id, identity);
     return identity;
+  }
+
+  async reopen(args: ReopenProcess): Promise<Written<ProcessItem>> {
+    const { current, record } = args;
+    const meta = keys.processMeta(current.id);
+    const status = processTarget('reopen');
+    const r = await this.table.transact([
+      {
+        type: 'update',
+        key: meta,
+        set: {
+          status,
+          procStatus: status,
+          ver: current.ver + 1,
+          run: record.run,
+          version: record.version,
+          total: args.total,
+          updatedAt: record.at,
+          sweepShard: sweepShardOf(meta.pk),
+          sweepAt: args.sweepAt,
+          sweepReason: SWEEP_REASON_ON_ENTRY.reopened.process,
+          ...(args.deadlineAt === undefined ? {} : { deadlineAt: args.deadlineAt }),
+        },
+        // The last run's end goes (the run record keeps it); the process no longer expires.
+        remove: ['endedAt', 'expiresAt', 'errorJson', 'resumeFrom', ...(args.deadlineAt === undefined ? ['deadlineAt'] : [])],
+        guards: processGuards('reopen', { version: current.ver }),
+      },
+      { type: 'put', key: keys.processRun(current.id, record.run), item: { recordJson: JSON.stringify(record) }, guards: processGuards('start') },
+      {
+        type: 'update',
+        key: keys.processInput(current.id),
+        set: { expiresAt: args.inputExpiresAt, ...(args.input === undefined ? {} : { inputJson: JSON.stringify(args.input.value ?? null) }) },
+        // A process cancelled while paused ran with its input marked paused: the new run is not.
+        remove: ['paused'],
+        guards: [],
+      },
+    ]);
+    if (!r.ok) {
+      const now = await this.get({ id: current.id });
+      return { ok: false, current: now };
+    }
+    this.identities.delete(current.id);
+    const item = await this.get({ id: current.id });
+    if (!item) throw new Error(`process '${current.id}' vanished after its reopening`);
+    return { ok: true, item };
+  }
+
+  async runs({ id }: { id: string }): Promise<RunRecord[]> {
+    const items = await this.table.queryPartition(keys.processMeta(id).pk, RUN_SK_PREFIX);
+    return items.map((i) => RunRecordSchema.parse(JSON.parse(String(i.recordJson))));
+  }
+
+  async resetEndCounter(args: { id: string; run: number; settled: number; expected: number }): Promise<void> {
+    await this.table.write({
+      type: 'update',
+      key: keys.processEnd(args.id),
+      set: { settled: args.settled, expected: args.expected, run: args.run },
+      remove: ['expiresAt'],
+      guards: taskGuards('reopen', { run: args.run }).filter((g) => g.kind !== 'statusIn'),
+    });
   }
 
   async end(args: {

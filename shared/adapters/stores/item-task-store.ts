@@ -36,9 +36,9 @@ export class ItemTaskStore implements TaskStore {
     );
   }
 
-  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number }>> {
+  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; run?: number }>> {
     const items = (await this.table.getMany(tasks.map((task) => keys.task({ processId, task })))).map((i) => TaskItemSchema.parse(i));
-    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0 }]));
+    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0, ...(t.run === undefined ? {} : { run: t.run }) }]));
   }
 
   async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
@@ -48,7 +48,35 @@ export class ItemTaskStore implements TaskStore {
   }
 
   async scheduleJoin({ schedule, expected }: { schedule: ScheduleContext; expected: number }): Promise<boolean> {
-    const r = await this.table.write({ type: 'update', key: keys.task(schedule), set: scheduledAttributes(schedule), guards: taskGuards('scheduleJoin', { expected }) });
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.task(schedule),
+      set: scheduledAttributes(schedule),
+      guards: taskGuards('scheduleJoin', { expected, run: schedule.run }),
+    });
+    return r.ok;
+  }
+
+  async scheduleRerun({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
+    const r = await this.table.write({ type: 'update', key: keys.task(schedule), set: scheduledAttributes(schedule), guards: taskGuards('scheduleRerun', { run: schedule.run }) });
+    return r.ok;
+  }
+
+  async reopen(args: TaskRef & { run: number; records: readonly AttemptRecord[]; counter?: { settled: number; expected: number } }): Promise<boolean> {
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.task(args),
+      set: { name: args.task, status: taskTarget('reopen'), run: args.run, ...(args.counter ?? {}) },
+      // Everything of the last run's attempt goes; its record (appended) keeps what the history shows.
+      remove: [...LAST_RUN_ATTRIBUTES, ...(args.counter ? [] : ['settled', 'expected'])],
+      ...(args.records.length > 0 ? { append: { attempts: args.records } } : {}),
+      guards: taskGuards('reopen', { run: args.run }),
+    });
+    return r.ok;
+  }
+
+  async retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean> {
+    const r = await this.table.write({ type: 'update', key: keys.task(args), set: { expiresAt: args.expiresAt }, guards: taskGuards('retain', { run: args.run }) });
     return r.ok;
   }
 
@@ -156,15 +184,15 @@ export class ItemTaskStore implements TaskStore {
     });
   }
 
-  async skip(args: TaskRef & { because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
+  async skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
     const update: ItemUpdate = {
       type: 'update',
       key: keys.task(args),
       set: { status: taskTarget('skip'), name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt },
-      guards: taskGuards('skip'),
+      guards: taskGuards('skip', { run: args.run }),
     };
     if (args.settles.length === 0) return (await this.table.write(update)).ok;
-    const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt };
+    const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
     return (await this.table.transact([update, ...args.settles.map((s) => settleWrite(end, s))])).ok;
   }
 
@@ -172,13 +200,13 @@ export class ItemTaskStore implements TaskStore {
     await this.table.write({ type: 'update', key: keys.task(args), append: { attempts: [args.record] }, guards: taskGuards('recordStale') });
   }
 
-  async cancel(args: TaskRef & { iso: string; expiresAt: number }): Promise<boolean> {
+  async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean> {
     const r = await this.table.write({
       type: 'update',
       key: keys.task(args),
       set: { status: taskTarget('cancel'), name: args.task, endedAt: args.iso, expiresAt: args.expiresAt },
       remove: ['sweepShard', 'sweepAt', 'sweepReason', 'leaseExpiresAt', 'nextAttemptAt'],
-      guards: taskGuards('cancel'),
+      guards: taskGuards('cancel', { run: args.run }),
     });
     return r.ok;
   }
@@ -267,7 +295,7 @@ function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
  */
 function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<string, unknown>): ItemUpdate {
   const event = end.leaseToken === undefined ? (`${outcome}Manual` as const) : outcome;
-  const guards: Guard[] = taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now });
+  const guards: Guard[] = taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run });
   const status = taskTarget(event);
   return {
     type: 'update',
@@ -277,6 +305,35 @@ function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<str
     guards,
   };
 }
+
+/** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
+const LAST_RUN_ATTRIBUTES = [
+  'attempt',
+  'queue',
+  'timeoutMs',
+  'attemptTimeoutMs',
+  'definition',
+  'version',
+  'workerId',
+  'leaseToken',
+  'leaseExpiresAt',
+  'attemptDeadline',
+  'nextAttemptAt',
+  'outputJson',
+  'errorJson',
+  'lastErrorJson',
+  'skippedBecause',
+  'scheduledAt',
+  'claimedAt',
+  'endedAt',
+  'expiresAt',
+  'sweepShard',
+  'sweepAt',
+  'sweepReason',
+  'sends',
+  'resumeFrom',
+  'held',
+];
 
 /** The attempt deadline of a task without `attemptTimeoutSeconds`: about 30 years after its claim, i.e. none. */
 const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;

@@ -6,6 +6,8 @@ export const keys = {
   definitionVersion: (name: string, version: number) => ({ pk: `DEF#${name}`, sk: `V#${String(version).padStart(9, '0')}` }),
   processMeta: (id: string) => ({ pk: `PROC#${id}`, sk: 'META' }),
   processInput: (id: string) => ({ pk: `PROC#${id}`, sk: 'INPUT' }),
+  /** The record of a rerun: run 2 and after. */
+  processRun: (id: string, run: number) => ({ pk: `PROC#${id}`, sk: `RUN#${String(run).padStart(6, '0')}` }),
   /** Counter of settled sinks, for processes with more than one sink. */
   processEnd: (id: string) => ({ pk: `PROC#${id}`, sk: 'END' }),
   /** A task; an indexed task (a child of a dynamic fan-out) gets the index after its name. */
@@ -16,6 +18,7 @@ export const keys = {
 } as const;
 
 export const TASK_SK_PREFIX = 'TASK#';
+export const RUN_SK_PREFIX = 'RUN#';
 
 export function processIdOf(pk: string): string {
   return pk.slice('PROC#'.length);
