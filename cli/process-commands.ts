@@ -10,7 +10,21 @@ import { watchProcess } from './watch.ts';
 
 const STATUSES: readonly ProcessStatus[] = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
-/** `start`, `ps`, `get`, `watch`, `cancel`, `complete`, `fail` and `graph`. */
+interface RerunOptions {
+  readonly from?: string[];
+  readonly version?: number;
+  readonly input?: string;
+  readonly definition?: string;
+  readonly status: 'FAILED' | 'CANCELLED';
+  readonly failedTask?: string;
+  readonly startedAfter?: string;
+  readonly startedBefore?: string;
+  readonly limit?: number;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+}
+
+/** `start`, `ps`, `get`, `watch`, `cancel`, `rerun`, `history`, `complete`, `fail` and `graph`. */
 export function addProcessCommands(program: Command, ctx: CommandContext): void {
   program
     .command('start')
@@ -88,6 +102,64 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
     });
 
   program
+    .command('rerun')
+    .description(
+      'rerun an ended process in place, keeping what completed; or, with --definition instead of an id, every ended process a query finds (page after page)',
+    )
+    .argument('[id]', 'process id (leave out with --definition)')
+    .option('--from <tasks...>', 'also run these completed tasks again, and everything downstream of them')
+    .option('--version <n>', 'run on this version of the definition (kept tasks must exist there with the same needs)', positiveInt('--version'))
+    .option('--input <json>', 'replace the process input: JSON text, or @file (one process only)')
+    .option('--definition <name>', 'rerun many: the ended processes of this definition')
+    .addOption(new Option('--status <status>', 'rerun many: which ended processes').choices(['FAILED', 'CANCELLED']).default('FAILED'))
+    .option('--failed-task <task>', 'rerun many: only processes that failed because of this task')
+    .option('--started-after <iso>', 'rerun many: only processes started at or after this time')
+    .option('--started-before <iso>', 'rerun many: only processes started before this time')
+    .option('--limit <n>', 'rerun many: processes per call, 1 to 1000', positiveInt('--limit', 1, 1000))
+    .option('--dry-run', 'rerun many: list what would be rerun, change nothing')
+    .option('--json', 'print the answer as JSON (rerun many: every page)')
+    .action(async (id: string | undefined, opts: RerunOptions) => {
+      const { client } = ctx.target();
+      const common = { ...(opts.from ? { fromTasks: opts.from } : {}), ...(opts.version === undefined ? {} : { version: opts.version }) };
+      if (id !== undefined) {
+        if (opts.definition !== undefined) throw new CliError('give a process id or --definition, not both');
+        const rerun = await client.rerun(id, { ...common, ...(opts.input === undefined ? {} : { input: jsonArgument(opts.input, '--input') }) });
+        if (opts.json) return printJson(rerun);
+        ctx.out(`${id}: run ${rerun.run} on version ${rerun.version}, ${rerun.process.status}`);
+        ctx.out(`  runs again: ${rerun.reset.join(', ')}`);
+        if (rerun.kept.length > 0) ctx.out(`  kept: ${rerun.kept.join(', ')}`);
+        return;
+      }
+      if (opts.definition === undefined) throw new CliError('give a process id, or --definition to rerun many');
+      if (opts.input !== undefined) throw new CliError('--input reruns one process: give its id');
+      const query = {
+        definition: opts.definition,
+        status: opts.status,
+        ...(opts.failedTask === undefined ? {} : { failedTask: opts.failedTask }),
+        ...(opts.startedAfter === undefined ? {} : { startedAfter: opts.startedAfter }),
+        ...(opts.startedBefore === undefined ? {} : { startedBefore: opts.startedBefore }),
+        ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+        ...(opts.dryRun ? { dryRun: true } : {}),
+        ...common,
+      };
+      const pages = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.rerunMany({ ...query, ...(nextToken === undefined ? {} : { nextToken }) });
+        pages.push(page);
+        if (!opts.json) {
+          for (const rerunId of page.rerun) ctx.out(`${rerunId}: ${opts.dryRun ? 'would be rerun' : 'rerun'}`);
+          for (const skip of page.skipped) ctx.out(`${skip.id}: skipped: ${skip.reason}`);
+        }
+        nextToken = page.nextToken;
+      } while (nextToken !== undefined);
+      if (opts.json) return printJson(pages);
+      const rerun = pages.reduce((n, p) => n + p.rerun.length, 0);
+      const skipped = pages.reduce((n, p) => n + p.skipped.length, 0);
+      ctx.out(`${pages.reduce((n, p) => n + p.matched, 0)} matched, ${rerun} ${opts.dryRun ? 'would be rerun' : 'rerun'}, ${skipped} skipped`);
+    });
+
+  program
     .command('history')
     .description('every event of a process, in time order: schedules, claims, attempts, retries, skips, the end')
     .argument('<id>', 'process id')
@@ -108,8 +180,8 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
       };
       ctx.out(
         table(
-          ['AT', 'EVENT', 'TASK', 'ATTEMPT', 'WORKER', 'ERROR'],
-          events.map((e) => [e.at, e.type, e.task ?? '', e.attempt === undefined ? '' : String(e.attempt), e.workerId ?? '', errorOf(e.error)]),
+          ['AT', 'RUN', 'EVENT', 'TASK', 'ATTEMPT', 'WORKER', 'ERROR'],
+          events.map((e) => [e.at, String(e.run), e.type, e.task ?? '', e.attempt === undefined ? '' : String(e.attempt), e.workerId ?? '', errorOf(e.error)]),
         ),
       );
     });

@@ -84,6 +84,8 @@ export const ProcessSchema = StartedProcessSchema.extend({
   endedAt: z.string().optional(),
   /** Why a FAILED (TaskFailed, ProcessTimedOut) or CANCELLED (Cancelled) process ended. */
   error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled']), message: z.string(), task: z.string().optional() }).optional(),
+  /** How many times the process has run: 1, then + 1 per rerun. */
+  runs: z.number(),
   progress: z.object({
     total: z.number(),
     completed: z.number(),
@@ -96,6 +98,25 @@ export const ProcessSchema = StartedProcessSchema.extend({
 });
 /** A process with every task, in topological order. */
 export type Process = z.infer<typeof ProcessSchema>;
+
+export const RerunSchema = z.object({
+  run: z.number(),
+  version: z.number(),
+  reset: z.array(z.string()),
+  kept: z.array(z.string()),
+  process: ProcessSchema,
+});
+/** What a rerun answers: the new run, the tasks that run again and those kept, and the process as it now is. */
+export type Rerun = z.infer<typeof RerunSchema>;
+
+export const RerunManySchema = z.object({
+  matched: z.number(),
+  rerun: z.array(z.string()),
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  nextToken: z.string().optional(),
+});
+/** One bounded page of a bulk rerun: call again with `nextToken` while there is one. */
+export type RerunMany = z.infer<typeof RerunManySchema>;
 
 export const ProcessSummarySchema = z.object({
   id: z.string(),

@@ -8,7 +8,11 @@ import {
   HealthSchema,
   HeartbeatSchema,
   ReleasedSchema,
+  RerunManySchema,
+  RerunSchema,
   type Released,
+  type Rerun,
+  type RerunMany,
   HistoryEventSchema,
   pageSchema,
   ProcessSchema,
@@ -53,6 +57,24 @@ export interface StartProcessRequest {
   readonly input?: unknown;
   /** Makes the start safe to repeat: the same key always names the same process. */
   readonly idempotencyKey?: string;
+}
+
+/** Which ended processes `rerunMany` reruns, and how. */
+export interface RerunManyRequest {
+  readonly definition: string;
+  /** Default FAILED. */
+  readonly status?: 'FAILED' | 'CANCELLED';
+  /** Only processes that failed because of this task. */
+  readonly failedTask?: string;
+  /** ISO date-times: started at or after, and before. */
+  readonly startedAfter?: string;
+  readonly startedBefore?: string;
+  readonly fromTasks?: string[];
+  readonly version?: number;
+  /** Most processes matched by one call (default 100, at most 1000). */
+  readonly limit?: number;
+  readonly dryRun?: boolean;
+  readonly nextToken?: string;
 }
 
 export interface ListOptions {
@@ -195,6 +217,31 @@ export class TributaryClient {
   async cancelProcess(id: string, options: { reason?: string } = {}): Promise<Process> {
     const body = options.reason === undefined ? {} : { body: { json: { reason: options.reason } } };
     return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/cancel`, ...body, schema: ProcessSchema, idempotent: true })).data;
+  }
+
+  /**
+   * POST /processes/{id}/rerun: reruns an ended process in place. Tasks that did not complete run again, with
+   * those named in `fromTasks` and everything downstream; completed tasks keep their outputs. Not retried: a
+   * repeat after success would start yet another run.
+   *
+   * @throws TributaryApiError 409 ProcessStillRunning, NothingToRerun or IncompatibleVersion (`details` lists every difference).
+   * @example
+   * const { run, reset } = await client.rerun(id, { fromTasks: ['Score'], version: 3 });
+   */
+  async rerun(id: string, body: { fromTasks?: string[]; version?: number; input?: unknown } = {}): Promise<Rerun> {
+    return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/rerun`, body: { json: body }, schema: RerunSchema, idempotent: false })).data;
+  }
+
+  /**
+   * POST /processes/rerun: reruns the ended processes of a definition that a query finds, one bounded page per
+   * call; call again with `nextToken` while there is one. `dryRun` lists them and changes nothing.
+   *
+   * @example
+   * let page = await client.rerunMany({ definition: 'loan', failedTask: 'Score' });
+   * while (page.nextToken) page = await client.rerunMany({ definition: 'loan', failedTask: 'Score', nextToken: page.nextToken });
+   */
+  async rerunMany(body: RerunManyRequest): Promise<RerunMany> {
+    return (await this.call({ method: 'POST', path: '/processes/rerun', body: { json: body }, schema: RerunManySchema, idempotent: false })).data;
   }
 
   /**

@@ -61,6 +61,8 @@ export interface IndexQuery {
   readonly partition: string;
   /** Only items whose sort key is at most this (numeric sort keys). */
   readonly sortAtMost?: number;
+  /** Only items whose (string) sort key lies between these, both inclusive; either may be left open. */
+  readonly sortBetween?: { readonly from?: string; readonly to?: string };
   readonly descending: boolean;
   readonly limit: number;
   /** An exact-match filter applied after the key condition (it does not change `limit`'s meaning: pages may come back short). */

@@ -41,6 +41,8 @@ export interface ProcessView {
   readonly endedAt?: string;
   /** Why a FAILED or CANCELLED process ended. */
   readonly error?: ProcessError;
+  /** How many times the process has run: 1, then + 1 per rerun. */
+  readonly runs: number;
   readonly progress: Progress;
   readonly tasks: readonly TaskView[];
 }
@@ -68,6 +70,7 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     updatedAt: process.updatedAt,
     ...(process.endedAt ? { endedAt: process.endedAt } : {}),
     ...(process.error ? { error: process.error } : {}),
+    runs: process.run,
     progress: progressOf(tasks.length, { completed: count('COMPLETED'), failed: count('FAILED'), skipped: count('SKIPPED'), cancelled: count('CANCELLED') }),
     tasks,
   };

@@ -203,7 +203,13 @@ function closingRecords(item: TaskItem | undefined, run: number, at: Instant): A
   if (!item) return [];
   const attempt = item.attempt ?? 0;
   const ended = item.endedAt ?? at.iso;
-  const started = { ...(item.scheduledAt ? { s: item.scheduledAt } : {}), ...(item.claimedAt ? { c: item.claimedAt } : {}), ...(item.workerId ? { w: item.workerId } : {}) };
+  // With its lease token, so that a late call with it is matched to its attempt (StaleResultRejected).
+  const started = {
+    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
+    ...(item.claimedAt ? { c: item.claimedAt } : {}),
+    ...(item.workerId ? { w: item.workerId } : {}),
+    ...(item.leaseToken ? { t: item.leaseToken } : {}),
+  };
   const marker: AttemptRecord = { k: 'r', r: run, a: 0, e: at.iso };
   switch (item.status) {
     case 'COMPLETED':

@@ -37,9 +37,11 @@ export interface RerunPlan {
  * sweeper) counts as reset, so planning again gives the same plan. Every
  * other task completed and is kept.
  *
- * A kept task must exist in `to` with the same needs (as a set): otherwise
- * its output would feed a graph it was not computed for. Each such task is a
- * difference.
+ * What is kept is decided on the graph the process ran (`from`). Each kept
+ * task must exist in `to` with the same needs (as a set): otherwise its
+ * output would feed a graph it was not computed for. Each such task is a
+ * difference. With none, `to` keeps the same tasks, and what is new in it
+ * runs.
  *
  * Pure: statuses come in as data.
  *
@@ -49,23 +51,14 @@ export interface RerunPlan {
  */
 export function planRerun(from: Dag, to: Dag, tasks: ReadonlyMap<string, TaskState>, fromTasks: readonly string[], run: number): RerunPlan {
   const forced = new Set(fromTasks);
-  const runsAgain = new Set<string>();
-  for (const name of to.order) {
+  const keepable = (name: string): boolean => {
     const task = tasks.get(name);
-    const ranBefore = task !== undefined && (task.run ?? 1) < run;
-    const keepable = ranBefore && task.status === 'COMPLETED' && !forced.has(name);
-    const needsRerun = (to.tasks.get(name)?.needs ?? []).some((need) => runsAgain.has(need));
-    if (!keepable || needsRerun) runsAgain.add(name);
-  }
-  const reset = to.order.filter((name) => runsAgain.has(name));
-  const kept = to.order.filter((name) => !runsAgain.has(name));
-  const keptSet = new Set(kept);
-  const ready = reset.filter((name) => (to.tasks.get(name)?.needs ?? []).every((need) => keptSet.has(need)));
-
+    return task !== undefined && (task.run ?? 1) < run && task.status === 'COMPLETED' && !forced.has(name);
+  };
+  // What the process ran decides what is kept: a completed task is kept unless something it needed runs again.
+  const keptBefore = new Set(from.order.filter((name) => !runsAgainIn(from, keepable).has(name)));
   const differences: VersionDifference[] = [];
-  for (const name of from.order) {
-    const task = tasks.get(name);
-    if (task?.status !== 'COMPLETED' || forced.has(name) || runsAgain.has(name)) continue;
+  for (const name of keptBefore) {
     const target = to.tasks.get(name);
     if (!target) {
       differences.push({ task: name, problem: 'missing', message: `task '${name}' completed and would be kept, but the target version has no such task` });
@@ -81,5 +74,19 @@ export function planRerun(from: Dag, to: Dag, tasks: ReadonlyMap<string, TaskSta
       });
     }
   }
+  const runsAgain = runsAgainIn(to, (name) => keptBefore.has(name) && keepable(name));
+  const reset = to.order.filter((name) => runsAgain.has(name));
+  const kept = to.order.filter((name) => !runsAgain.has(name));
+  const keptSet = new Set(kept);
+  const ready = reset.filter((name) => (to.tasks.get(name)?.needs ?? []).every((need) => keptSet.has(need)));
   return { reset, kept, ready, differences };
+}
+
+/** The tasks of `dag` that run again: every one that cannot be kept, and everything downstream of those. */
+function runsAgainIn(dag: Dag, keepable: (name: string) => boolean): Set<string> {
+  const runsAgain = new Set<string>();
+  for (const name of dag.order) {
+    if (!keepable(name) || (dag.tasks.get(name)?.needs ?? []).some((need) => runsAgain.has(need))) runsAgain.add(name);
+  }
+  return runsAgain;
 }

@@ -9,6 +9,8 @@ import {
   HeartbeatBodySchema,
   HistoryQuerySchema,
   ReleaseBodySchema,
+  RerunBodySchema,
+  RerunManyBodySchema,
   ListProcessesQuerySchema,
   PaginationQuerySchema,
   ProcessParamsSchema,
@@ -29,6 +31,8 @@ import {
   ProcessViewSchema,
   StartedProcessSchema,
   ReleasedSchema,
+  RerunResponseSchema,
+  RerunManyResponseSchema,
   TaskEndedSchema,
 } from './responses.ts';
 
@@ -45,6 +49,9 @@ export const ERROR_STATUS = {
   LeaseMismatch: 409,
   ProcessNotRunning: 409,
   ConcurrencyConflict: 409,
+  ProcessStillRunning: 409,
+  NothingToRerun: 409,
+  IncompatibleVersion: 409,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   InternalError: 500,
@@ -158,6 +165,23 @@ export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
     body: CancelBodySchema,
     responses: { 200: { description: 'the process after cancelling', schema: ProcessViewSchema } },
     errors: ['ProcessNotFound', 'ProcessNotRunning', 'DefinitionNotFound', 'ConcurrencyConflict', ...BODY_ERRORS],
+  },
+  RerunProcess: {
+    tag: 'processes',
+    summary:
+      'Rerun an ended process in place (run + 1): tasks that did not complete, those in fromTasks and everything downstream run again; completed tasks keep their outputs. Optionally on another version, with a new input',
+    params: ProcessParamsSchema,
+    body: RerunBodySchema,
+    responses: { 200: { description: 'the new run', schema: RerunResponseSchema } },
+    errors: ['ProcessNotFound', 'DefinitionNotFound', 'ProcessStillRunning', 'NothingToRerun', 'IncompatibleVersion', 'ConcurrencyConflict', ...BODY_ERRORS],
+  },
+  RerunProcesses: {
+    tag: 'processes',
+    summary:
+      'Rerun many ended processes of a definition, found through an index (status, failedTask, a start-time window); bounded work per call: go on with nextToken. dryRun changes nothing',
+    body: RerunManyBodySchema,
+    responses: { 200: { description: 'one page of work', schema: RerunManyResponseSchema } },
+    errors: ['DefinitionNotFound', ...BODY_ERRORS],
   },
   ClaimTask: {
     tag: 'tasks',

@@ -88,6 +88,31 @@ export const ReleaseBodySchema = z.strictObject({
 
 export const CancelBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
 
+const TaskNameListSchema = z.array(z.string().min(1).max(128).refine(isWellFormedText, `task name ${LONE_SURROGATE_MESSAGE}`)).max(1000, 'fromTasks names at most 1000 tasks');
+
+/** POST /processes/{id}/rerun: tasks to run again besides those that did not complete, another version, a new input. */
+export const RerunBodySchema = z.strictObject({
+  fromTasks: TaskNameListSchema.optional(),
+  version: z.number({ error: 'version must be a positive integer' }).int().positive().optional(),
+  input: jsonPayload('input').optional(),
+});
+export type RerunBody = z.infer<typeof RerunBodySchema>;
+
+/** POST /processes/rerun: which ended processes to rerun, and how. */
+export const RerunManyBodySchema = z.strictObject({
+  definition: DefinitionNameSchema,
+  status: z.enum(['FAILED', 'CANCELLED']).default('FAILED'),
+  failedTask: z.string().min(1).max(128).optional(),
+  startedAfter: z.iso.datetime({ offset: true, error: 'startedAfter must be an ISO 8601 date-time' }).optional(),
+  startedBefore: z.iso.datetime({ offset: true, error: 'startedBefore must be an ISO 8601 date-time' }).optional(),
+  fromTasks: TaskNameListSchema.optional(),
+  version: z.number({ error: 'version must be a positive integer' }).int().positive().optional(),
+  limit: z.number({ error: 'limit must be an integer from 1 to 1000' }).int().min(1).max(1000).default(100),
+  dryRun: z.boolean().default(false),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+export type RerunManyBody = z.infer<typeof RerunManyBodySchema>;
+
 /** GET /processes/{id}/history. */
 export const HistoryQuerySchema = z.object({
   limit: z.coerce.number({ error: 'limit must be an integer' }).int().min(1).max(1000).default(100),

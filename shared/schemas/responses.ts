@@ -93,11 +93,33 @@ export const ProcessViewSchema = z
     updatedAt: Timestamp,
     endedAt: Timestamp.optional(),
     error: ProcessErrorSchema.strict().optional().describe('why a FAILED or CANCELLED process ended'),
+    runs: z.number().int().positive().describe('how many times the process has run: 1, then + 1 per rerun'),
     progress: ProgressSchema,
     tasks: z.array(TaskViewSchema),
   })
   .meta({ id: 'Process' });
 export type ProcessViewBody = z.infer<typeof ProcessViewSchema>;
+
+/** What a rerun answers: the new run, what runs again and what is kept, and the process as it now is. */
+export const RerunResponseSchema = z
+  .strictObject({
+    run: z.number().int().min(2),
+    version: z.number().int().positive().describe('the version the new run runs on'),
+    reset: z.array(z.string()).describe('the tasks that run again, attempts from 1'),
+    kept: z.array(z.string()).describe('the completed tasks kept, with their outputs'),
+    process: ProcessViewSchema,
+  })
+  .meta({ id: 'Rerun' });
+
+/** What a bulk rerun answers: one bounded page of work; call again with `nextToken` while there is one. */
+export const RerunManyResponseSchema = z
+  .strictObject({
+    matched: z.number().int().nonnegative().describe('processes this call found that match'),
+    rerun: z.array(z.string()).describe('ids rerun (with dryRun: that would be)'),
+    skipped: z.array(z.strictObject({ id: z.string(), reason: z.string() })).describe('matched but not rerun, and why'),
+    nextToken: z.string().optional().describe('absent when every match was handled'),
+  })
+  .meta({ id: 'RerunMany' });
 
 export const ProcessSummaryViewSchema = z
   .strictObject({

@@ -268,6 +268,41 @@ describe('processes and tasks', () => {
     expect(next.body.attempt).toBe(1);
   });
 
+  it('reruns a failed process in place from the failed task, and refuses what cannot be rerun', async () => {
+    const { body: p } = await api.request<{ id: string }>('POST', '/processes', { definition: loan, input: { amount: 1 } });
+    const task = (t: string) => `/processes/${p.id}/tasks/${encodeURIComponent(t)}`;
+    const still = await api.request<ErrorBody>('POST', `/processes/${p.id}/rerun`, {});
+    expect([still.status, still.body.error.code]).toEqual([409, 'ProcessStillRunning']);
+    await api.request('POST', `${task('Open Loan Application')}/complete`, { output: { amount: 1 } });
+    await api.request('POST', `${task('Review Credit')}/fail`, { error: { message: 'bureau down', retryable: false } });
+
+    const unknownTask = await api.request<ErrorBody>('POST', `/processes/${p.id}/rerun`, { fromTasks: ['Nope'] });
+    expect([unknownTask.status, unknownTask.body.error.code]).toEqual([400, 'ValidationError']);
+    const badBody = await api.request<ErrorBody>('POST', `/processes/${p.id}/rerun`, { fromTask: ['Decide'] });
+    expect([badBody.status, badBody.body.error.code]).toEqual([400, 'ValidationError']);
+    const dry = await api.request<{ matched: number; rerun: string[]; skipped: unknown[] }>('POST', '/processes/rerun', { definition: loan, failedTask: 'Review Credit', dryRun: true });
+    expect(dry.status).toBe(200);
+    expect(dry.body.rerun).toContain(p.id);
+
+    const rerun = await api.request<{ run: number; reset: string[]; kept: string[]; process: { status: string; runs: number } }>('POST', `/processes/${p.id}/rerun`, {});
+    expect(rerun.status).toBe(200);
+    expect(rerun.body).toMatchObject({ run: 2, reset: ['Review Credit', 'Decide'], kept: ['Open Loan Application'], process: { status: 'RUNNING', runs: 2 } });
+    const claim = await api.request<{ attempt: number; input: { upstream: unknown } }>('POST', `${task('Review Credit')}/claim`, { workerId: 'w' });
+    expect(claim.body).toMatchObject({ attempt: 1, input: { upstream: { 'Open Loan Application': { amount: 1 } } } });
+    const history = await api.request<{ items: { type: string; run: number }[] }>('GET', `/processes/${p.id}/history`);
+    expect(history.body.items.filter((e) => e.type.startsWith('Process')).map((e) => [e.run, e.type])).toEqual([
+      [1, 'ProcessStarted'],
+      [1, 'ProcessFailed'],
+      [2, 'ProcessRerun'],
+    ]);
+    const missing = await api.request<ErrorBody>('POST', '/processes/does-not-exist/rerun', {});
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'ProcessNotFound']);
+    const noDefinition = await api.request<ErrorBody>('POST', '/processes/rerun', { definition: name('none') });
+    expect([noDefinition.status, noDefinition.body.error.code]).toEqual([404, 'DefinitionNotFound']);
+    const badLimit = await api.request<ErrorBody>('POST', '/processes/rerun', { definition: loan, limit: 5000 });
+    expect([badLimit.status, badLimit.body.error.code]).toEqual([400, 'ValidationError']);
+  });
+
   it('fails a process and cancels one, listing them by status', async () => {
     const { body: a } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
     const failed = await api.request('POST', `/processes/${a.id}/tasks/${encodeURIComponent('Open Loan Application')}/fail`, {

@@ -140,8 +140,12 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(events.map((e) => e.type).slice(4).sort()).toEqual(['ProcessCancelled', 'TaskCancelled']);
     expect(events.find((e) => e.type === 'TaskFailed')?.error?.message).toBe('not yet');
     const text = (await cli('history', id)).stdout;
-    expect(text).toMatch(/^\S+\s+ProcessCancelled\s+/m);
+    expect(text).toMatch(/^\S+\s+1\s+ProcessCancelled\s+/m);
     expect(JSON.parse((await cli('get', id, '--json')).stdout)).toMatchObject({ status: 'CANCELLED', error: { code: 'Cancelled', message: 'no longer needed' } });
+    // The operator reruns it: the cancelled tasks run again as run 2.
+    const rerun = (await cli('rerun', id)).stdout;
+    expect(rerun).toMatch(new RegExp(`^${id}: run 2 on version \\d+, RUNNING\n  runs again: `));
+    expect(JSON.parse((await cli('get', id, '--json')).stdout)).toMatchObject({ status: 'RUNNING', runs: 2 });
   });
 
   it('graph draws a definition and a process, as text, mermaid and dot', async () => {

@@ -41,6 +41,8 @@ const pairs: [string, z.ZodType, z.ZodType][] = [
   ['Claim', client.ClaimSchema, server.ClaimResponseSchema],
   ['Heartbeat', client.HeartbeatSchema, server.HeartbeatResponseSchema],
   ['TaskEnded', client.TaskEndedSchema, server.TaskEndedSchema],
+  ['Rerun', client.RerunSchema, server.RerunResponseSchema],
+  ['RerunMany', client.RerunManySchema, server.RerunManyResponseSchema],
 ];
 
 describe('client/schemas.ts against shared/schemas/responses.ts', () => {

@@ -70,6 +70,13 @@ export class DynamoItemTable implements ItemTable {
       keyCondition += ' AND #s <= :s';
       values[':s'] = q.sortAtMost;
     }
+    const { from, to } = q.sortBetween ?? {};
+    if (from !== undefined) values[':from'] = from;
+    if (to !== undefined) values[':to'] = to;
+    if (from !== undefined && to !== undefined) keyCondition += ' AND #s BETWEEN :from AND :to';
+    else if (from !== undefined) keyCondition += ' AND #s >= :from';
+    else if (to !== undefined) keyCondition += ' AND #s <= :to';
+    const sortNamed = q.sortAtMost !== undefined || from !== undefined || to !== undefined;
     if (q.filter) values[':f'] = q.filter.value;
     const out = await this.db.send(
       new QueryCommand({
@@ -79,7 +86,7 @@ export class DynamoItemTable implements ItemTable {
         ...(q.filter ? { FilterExpression: '#f = :f' } : {}),
         ExpressionAttributeNames: {
           '#p': q.index.partitionKey,
-          ...(q.sortAtMost === undefined ? {} : { '#s': q.index.sortKey }),
+          ...(sortNamed ? { '#s': q.index.sortKey } : {}),
           ...(q.filter ? { '#f': q.filter.attribute } : {}),
         },
         ExpressionAttributeValues: values,

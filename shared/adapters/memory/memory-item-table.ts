@@ -79,6 +79,7 @@ export class MemoryItemTable implements ItemTable {
       const sorted = [...this.items.values()]
         .filter((i) => i[partitionKey] === q.partition && i[sortKey] !== undefined)
         .filter((i) => q.sortAtMost === undefined || (i[sortKey] as number) <= q.sortAtMost)
+        .filter((i) => inRange(i[sortKey], q.sortBetween))
         .sort(order);
       if (q.descending) sorted.reverse();
       // As DynamoDB: the page goes on from the key's position, even if its item has left the index since.
@@ -243,4 +244,11 @@ function valueBytes(v: unknown): number {
   if (Array.isArray(v)) return 3 + v.reduce((s: number, x) => s + 1 + valueBytes(x), 0);
   if (typeof v === 'object') return 3 + Object.entries(v as Item).reduce((s, [k, x]) => s + 1 + Buffer.byteLength(k, 'utf8') + valueBytes(x), 0);
   return 0;
+}
+
+/** A string sort key between the bounds (both inclusive, either open), as DynamoDB's BETWEEN, >= and <= do (the keys are ASCII: code units and UTF-8 bytes order alike). */
+function inRange(value: unknown, range: IndexQuery['sortBetween']): boolean {
+  if (range === undefined) return true;
+  const v = String(value);
+  return (range.from === undefined || v >= range.from) && (range.to === undefined || v <= range.to);
 }

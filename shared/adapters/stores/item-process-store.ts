@@ -231,4 +231,29 @@ export class ItemProcessStore implements ProcessStore {
     const nextToken = encodePageToken(page.lastKey);
     return { items: ids.map((id) => summaries.get(id)).filter((p): p is ProcessSummary => p !== undefined), ...(nextToken ? { nextToken } : {}) };
   }
+
+  async findByStatus(args: {
+    status: ProcessStatus;
+    definition: string;
+    createdFrom?: string;
+    createdTo?: string;
+    limit: number;
+    nextToken?: string;
+  }): Promise<Page<ProcessItem>> {
+    const page = await withPageTokenErrors(args.nextToken, () =>
+      this.table.queryIndex({
+        index: PROCESS_BY_STATUS_INDEX,
+        partition: args.status,
+        descending: true,
+        limit: args.limit,
+        filter: { attribute: 'procDefinition', value: args.definition },
+        sortBetween: { ...(args.createdFrom === undefined ? {} : { from: args.createdFrom }), ...(args.createdTo === undefined ? {} : { to: args.createdTo }) },
+        ...(args.nextToken === undefined ? {} : { startKey: decodePageToken(args.nextToken) }),
+      }),
+    );
+    const ids = page.items.map((i) => processIdOf(String(i.pk)));
+    const found = new Map((await this.table.getMany(ids.map((id) => keys.processMeta(id)))).map((i) => ProcessItemSchema.parse(i)).map((p) => [p.id, p]));
+    const nextToken = encodePageToken(page.lastKey);
+    return { items: ids.map((id) => found.get(id)).filter((p): p is ProcessItem => p !== undefined), ...(nextToken ? { nextToken } : {}) };
+  }
 }
