@@ -41,6 +41,12 @@ export interface ProcessView {
   readonly endedAt?: string;
   /** Why a FAILED or CANCELLED process ended. */
   readonly error?: ProcessError;
+  /** The ended process this compensation process compensates. */
+  readonly compensates?: string;
+  /** The compensation process this process's ending started. */
+  readonly compensatedBy?: string;
+  /** Why the compensation could not start. */
+  readonly compensationError?: string;
   readonly progress: Progress;
   readonly tasks: readonly TaskView[];
 }
@@ -68,6 +74,9 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     updatedAt: process.updatedAt,
     ...(process.endedAt ? { endedAt: process.endedAt } : {}),
     ...(process.error ? { error: process.error } : {}),
+    ...(process.compensates === undefined ? {} : { compensates: process.compensates }),
+    ...(process.compensatedBy === undefined ? {} : { compensatedBy: process.compensatedBy }),
+    ...(process.compensationError === undefined ? {} : { compensationError: process.compensationError }),
     progress: progressOf(tasks.length, { completed: count('COMPLETED'), failed: count('FAILED'), skipped: count('SKIPPED'), cancelled: count('CANCELLED') }),
     tasks,
   };
