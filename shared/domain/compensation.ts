@@ -55,8 +55,8 @@ export interface CompensatedProcess {
  * The input of a compensation process: `{process: {id, definition, version,
  * input, error}, completed: {<task>: <output>}}`. It obeys the limits of any
  * process input (`#schemas/json-depth.ts`): outputs that would break them are
- * left out, the deepest and then the largest first, and named in `omitted`;
- * if the ended process's own input still does not fit, it is left out too
+ * left out, the deepest and then the largest first, and named in `omitted`.
+ * An ended process's input that cannot fit even alone is left out
  * (`process.inputOmitted: true`). The compensation can read what was left out
  * with GET /processes/{id}.
  *
@@ -81,17 +81,17 @@ export function compensationInput(process: CompensatedProcess, completed: readon
     completed: Object.fromEntries(kept),
     ...(omitted.length === 0 ? {} : { omitted: [...omitted] }),
   });
-  const withInput = fitsDepth(process.input);
+  // The ended process's own input first: if it cannot fit even alone, no output left out would help.
+  const withInput = fitsDepth(process.input) && jsonPayloadProblem({ process: { ...process }, completed: {} }) === undefined;
   // One serialisation to estimate, then a check per output left out only once the estimate fits.
   let estimate = byteLength(build(withInput));
   for (const largest of bySizeDescending) {
-    if (estimate <= MAX_JSON_BYTES && jsonPayloadProblem(build(withInput)) === undefined) return build(withInput);
+    if (estimate <= MAX_JSON_BYTES && jsonPayloadProblem(build(withInput)) === undefined) break;
     kept.delete(largest.name);
     omitted.push(largest.name);
     estimate -= largest.bytes;
   }
-  const candidate = build(withInput);
-  return jsonPayloadProblem(candidate) === undefined ? candidate : build(false);
+  return build(withInput);
 }
 
 function byteLength(value: unknown): number {
