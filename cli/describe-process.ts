@@ -7,6 +7,7 @@ export function describeProcess(p: Process, now: number = Date.now()): string {
     `${p.id}  ${p.definition} v${p.version}  ${p.status}`,
     `created ${p.createdAt}${p.endedAt ? `, ended ${p.endedAt} (${between(p.createdAt, p.endedAt)})` : ''}`,
     progressBar(p.progress.completed, p.progress.total),
+    ...links(p),
   ];
   const rows = p.tasks.map((t) => [
     t.name,
@@ -17,4 +18,13 @@ export function describeProcess(p: Process, now: number = Date.now()): string {
     t.error ? `${t.error.code ? `${t.error.code}: ` : ''}${t.error.message}` : '',
   ]);
   return `${head.join('\n')}\n\n${table(['TASK', 'STATUS', 'ATTEMPT', 'WORKER', 'DURATION', 'ERROR'], rows)}`;
+}
+
+/** A compensation's links, both ways, when there are any. */
+function links(p: Process): string[] {
+  return [
+    ...(p.compensates ? [`compensates ${p.compensates}`] : []),
+    ...(p.compensatedBy ? [`compensated by ${p.compensatedBy}`] : []),
+    ...(p.compensationError ? [`compensation could not start: ${p.compensationError}`] : []),
+  ];
 }

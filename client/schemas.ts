@@ -33,6 +33,8 @@ export const DefinitionSchema = z.object({
   description: z.string().optional(),
   /** The JSON Schema (draft 2020-12) a process's input must match. */
   inputSchema: z.record(z.string(), z.unknown()).optional(),
+  /** The definition whose process starts when a process of this one ends in an `on` status (default [FAILED]). */
+  compensation: z.object({ definition: z.string(), version: z.number().int().positive().optional(), on: z.array(z.enum(['FAILED', 'CANCELLED'])).optional() }).optional(),
   tasks: z.array(TaskSpecSchema),
   createdAt: z.string(),
 });
@@ -86,6 +88,12 @@ export const ProcessSchema = StartedProcessSchema.extend({
   error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled']), message: z.string(), task: z.string().optional() }).optional(),
   /** How many times the process has run: 1, then + 1 per rerun. */
   runs: z.number(),
+  /** A compensation process: the id of the ended process it compensates. */
+  compensates: z.string().optional(),
+  /** The id of the compensation process this process's ending started. */
+  compensatedBy: z.string().optional(),
+  /** Why the compensation could not start. */
+  compensationError: z.string().optional(),
   progress: z.object({
     total: z.number(),
     completed: z.number(),

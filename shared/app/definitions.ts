@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DefinitionVersionItem as StoredDefinition } from '#schemas/items.ts';
 import { buildDag, type Dag } from '#domain/dag.ts';
-import { canonicalDefinition, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
+import { canonicalDefinition, definitionProblem, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
 import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { defaultQueueOf } from '#config/queues.ts';
 import { resolveTaskPolicy, type TaskFailurePolicy } from '#domain/retry-policy.ts';
@@ -37,6 +37,7 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
   const options = { queues: deps.settings.queues, defaultQueue: defaultQueueOf(deps.settings.queues, deps.settings.defaultQueue) };
   const spec = 'yaml' in doc ? parseDefinition(doc.yaml, options) : validateDefinition(doc.json, options);
   checkTransactionLimits(spec);
+  await checkCompensationExists(deps, spec, 'yaml' in doc ? doc.yaml : undefined);
   const contentHash = createHash('sha256').update(canonicalDefinition(spec)).digest('hex');
   for (let attempt = 0; attempt < 5; attempt++) {
     const head = await deps.definitions.getHead({ name });
@@ -110,6 +111,25 @@ export function dagOf(def: StoredDefinition): Dag {
     dags.set(def, dag);
   }
   return dag;
+}
+
+/**
+ * The definition (and version) a `compensation:` names must exist when the
+ * definition is PUT, so that a process never ends with nothing to start.
+ * Versions are immutable and never deleted, so it still exists when needed.
+ */
+async function checkCompensationExists(deps: AppDeps, spec: DefinitionSpec, text: string | undefined): Promise<void> {
+  const compensation = spec.compensation;
+  if (compensation === undefined) return;
+  const head = await deps.definitions.getHead({ name: compensation.definition });
+  if (head === undefined) {
+    const message = `compensation.definition names '${compensation.definition}', which is not a definition (PUT it first)`;
+    throw new InvalidDefinitionError([definitionProblem(text, ['compensation', 'definition'], message)]);
+  }
+  if (compensation.version !== undefined && compensation.version > head.latestVersion) {
+    const message = `compensation.version: definition '${compensation.definition}' has no version ${compensation.version} (its latest is ${head.latestVersion})`;
+    throw new InvalidDefinitionError([definitionProblem(text, ['compensation', 'version'], message)]);
+  }
 }
 
 /**

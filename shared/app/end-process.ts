@@ -2,6 +2,7 @@ import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError 
 import { guardsHold, processAllows, taskGuards } from '#domain/lifecycle.ts';
 import type { DefinitionVersionItem, ProcessError, ProcessItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
+import { startCompensation } from './compensation.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
@@ -48,9 +49,11 @@ export async function endProcess(
 
 /**
  * Cancels every unfinished task of an ended process (tombstoning PENDING ones
- * so late scheduling cannot revive them), then takes the process off the sweep
+ * so late scheduling cannot revive them), starts its compensation if its
+ * definition names one for this ending, then takes the process off the sweep
  * index. A budgeted pass: past the budget the process stays due, and the
- * sweeper (which skips what is already cancelled) finishes the rest.
+ * sweeper (which skips what is already cancelled, and finds the compensation
+ * already started) finishes the rest.
  */
 export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
@@ -65,7 +68,9 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
       if (name !== undefined) await deps.tasks.cancel({ processId: process.id, task: name, run: process.run, iso: at.iso, expiresAt: at.expiresAt });
     },
   );
-  if (pass.complete && process.sweepAt !== undefined) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+  if (!pass.complete || process.sweepAt === undefined) return;
+  await startCompensation(deps, process, def, [...existing.values()]);
+  await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
 }
 
 /**

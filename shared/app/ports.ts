@@ -102,6 +102,8 @@ export interface NewProcess {
   readonly inputExpiresAt: number;
   /** When the process times out (epoch ms), for a definition with `timeoutSeconds`. */
   readonly deadlineAt?: number;
+  /** The ended process this one compensates. */
+  readonly compensates?: string;
 }
 
 /** What a process runs: its definition, the version, and the run (1 until a rerun). */
@@ -161,6 +163,11 @@ export interface ProcessStore {
     /** Why a FAILED or CANCELLED process ended. */
     error?: ProcessError;
   }): Promise<Written<ProcessItem>>;
+  /**
+   * On an ended process that still owes cleanup (`recordCompensation` of the lifecycle table, fenced by its run
+   * and sweep entry): the compensation it started, or why none could start. Idempotent; false when fenced.
+   */
+  recordCompensation(args: { id: string; run: number; sweepAt: number; compensatedBy?: string; compensationError?: string }): Promise<boolean>;
   /** After its roots: the sweep entry moves to the process's deadline (reason `deadline`). */
   awaitDeadline(args: { id: string; sweepAt: number; deadlineAt: number }): Promise<boolean>;
   /** Leaves the sweep index, if the entry is still the one read. */

@@ -43,6 +43,12 @@ export interface ProcessView {
   readonly error?: ProcessError;
   /** How many times the process has run: 1, then + 1 per rerun. */
   readonly runs: number;
+  /** The ended process this compensation process compensates. */
+  readonly compensates?: string;
+  /** The compensation process this process's ending started. */
+  readonly compensatedBy?: string;
+  /** Why the compensation could not start. */
+  readonly compensationError?: string;
   readonly progress: Progress;
   readonly tasks: readonly TaskView[];
 }
@@ -71,6 +77,9 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     ...(process.endedAt ? { endedAt: process.endedAt } : {}),
     ...(process.error ? { error: process.error } : {}),
     runs: process.run,
+    ...(process.compensates === undefined ? {} : { compensates: process.compensates }),
+    ...(process.compensatedBy === undefined ? {} : { compensatedBy: process.compensatedBy }),
+    ...(process.compensationError === undefined ? {} : { compensationError: process.compensationError }),
     progress: progressOf(tasks.length, { completed: count('COMPLETED'), failed: count('FAILED'), skipped: count('SKIPPED'), cancelled: count('CANCELLED') }),
     tasks,
   };

@@ -13,17 +13,22 @@ export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' |
 /**
  * Starts a process of a definition (latest version unless one is given) and
  * schedules its roots. With an idempotency key, the process id is derived from
- * the key, so a repeat finds the same process (`created: false`).
+ * the key, so a repeat finds the same process (`created: false`). `link`
+ * names the ended process a compensation process compensates.
  *
  * @example
  * const { created, process } = await startProcess(deps, { definition: 'loan', input: { amount: 10 } });
  */
-export async function startProcess(deps: AppDeps, body: StartProcessBody): Promise<{ created: boolean; process: StartedProcess }> {
+export async function startProcess(
+  deps: AppDeps,
+  body: StartProcessBody,
+  link: { compensates?: string } = {},
+): Promise<{ created: boolean; process: StartedProcess }> {
   const def = await getDefinition(deps, body.definition, body.version);
   checkProcessInput(def, body.input ?? null);
   const dag = dagOf(def);
   const at = instant(deps);
-  const id = body.idempotencyKey === undefined ? deps.newId() : idFromKey(body.idempotencyKey);
+  const id = body.idempotencyKey === undefined ? deps.newId() : processIdOfKey(body.idempotencyKey);
   const input = body.input ?? null;
   const deadlineAt = def.timeoutSeconds === undefined ? undefined : at.now + def.timeoutSeconds * 1000;
   const result = await deps.processes.create({
@@ -38,6 +43,7 @@ export async function startProcess(deps: AppDeps, body: StartProcessBody): Promi
       sweepAt: at.now + deps.settings.followUpGraceMs,
       inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
       ...(deadlineAt === undefined ? {} : { deadlineAt }),
+      ...(link.compensates === undefined ? {} : { compensates: link.compensates }),
     },
     input,
   });
@@ -83,8 +89,8 @@ export async function scheduleRoots(
   else await deps.processes.clearSweep({ id, sweepAt });
 }
 
-/** A UUID-shaped id derived from an idempotency key. */
-function idFromKey(key: string): string {
+/** The UUID-shaped id of the process started with an idempotency key. */
+export function processIdOfKey(key: string): string {
   const h = createHash('sha256').update(`idempotency:${key}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

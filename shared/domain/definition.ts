@@ -3,6 +3,7 @@ import { decodeDefinitionText, type Locate } from '#domain/definition-text.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { inputSchemaProblems } from '#domain/input-schema.ts';
 import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec.ts';
+import { canonicalCompensation, normaliseCompensation } from '#domain/compensation.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -101,9 +102,10 @@ export function canonicalDefinition(spec: DefinitionSpec): string {
   const parsed = DefinitionSpecSchema.parse(spec);
   // Failure keys hash by the policy they resolve to: a spelled-out default hashes like an omitted one.
   const failure = canonicalFailureKeys(parsed);
-  const { timeoutSeconds: _timeout, onFailure: _onFailure, defaults: _defaults, ...rest } = parsed;
+  const { timeoutSeconds: _timeout, onFailure: _onFailure, defaults: _defaults, compensation, ...rest } = parsed;
   const tasks = parsed.tasks.map(({ retry: _retry, optional: _optional, attemptTimeoutSeconds: _attempt, ...t }, i) => ({ ...t, ...failure.tasks[i] }));
-  return stableJson({ ...rest, ...failure.process, tasks });
+  // Compensation hashes by what it resolves to: `on: [FAILED]` spelled out hashes like an omitted `on`.
+  return stableJson({ ...rest, ...failure.process, ...(compensation === undefined ? {} : { compensation: canonicalCompensation(compensation) }), tasks });
 }
 
 /** JSON with object keys sorted, so that key order never changes the text. */
@@ -161,6 +163,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),
     ...failure.process,
+    ...(doc.compensation === undefined ? {} : { compensation: normaliseCompensation(doc.compensation) }),
     ...(doc.inputSchema === undefined ? {} : { inputSchema: doc.inputSchema }),
     tasks,
   };
@@ -254,6 +257,20 @@ function cycleProblems(tasks: readonly LooseTask[], firstIndex: ReadonlyMap<stri
 /** Case and spacing differences are the likely typos in a need, and cheap to match on. */
 function looseName(name: string): string {
   return name.toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A problem found after validation (by a use case that can read the store,
+ * e.g. a compensation definition that does not exist), located like the
+ * others: its path, and for YAML or JSON text the line and column where it
+ * starts. Reads the text again: for the error path only.
+ *
+ * @example
+ * definitionProblem('compensation:\n  definition: nope\ntasks: [A]\n', ['compensation', 'definition'], 'no such definition')
+ * // { path: 'compensation.definition', message: 'no such definition', line: 2, column: 3 }
+ */
+export function definitionProblem(text: string | undefined, at: readonly PathSegment[], message: string): ProblemDetail {
+  return toDetail({ at, message }, text === undefined ? undefined : decodeDefinitionText(text).locate);
 }
 
 function toDetail(problem: SchemaProblem, locate: Locate | undefined): ProblemDetail {

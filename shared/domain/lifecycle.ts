@@ -172,7 +172,13 @@ export const PROCESS_TRANSITIONS = {
   pause: { from: ['RUNNING'], to: 'PAUSED', guards: ['version'], doc: 'nothing new is scheduled until resume (operator controls)' },
   resume: { from: ['PAUSED'], to: 'RUNNING', guards: ['version'], doc: 'scheduling goes on (operator controls)' },
   reopen: { from: TERMINAL_PROCESS_STATUSES, to: 'RUNNING', guards: ['version'], doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
-  clearSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], doc: 'the owed work (roots, cleanup) is done: leave the sweep index' },
+  recordCompensation: {
+    from: ['FAILED', 'CANCELLED'],
+    to: 'same',
+    guards: ['run', 'sweepAt'],
+    doc: "an ended process that still owes its cleanup (this run's) records the compensation process it started, or why none could start",
+  },
+  clearSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], doc: 'the owed work (roots, cleanup, compensation) is done: leave the sweep index' },
   deferSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], doc: 'a pass too long for one call records where it stopped' },
 } as const satisfies Record<string, TransitionRow<ProcessStatus>>;
 export type ProcessEvent = keyof typeof PROCESS_TRANSITIONS;

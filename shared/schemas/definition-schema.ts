@@ -154,6 +154,30 @@ const processFailureKeys = {
 };
 // --- end of failure semantics (top-level keys) ---
 
+// --- Compensation (issue 8, part 5) ---
+/** The process statuses that may start a compensation. */
+export const COMPENSATION_STATUSES = ['FAILED', 'CANCELLED'] as const;
+const compensationOnMessage = `compensation.on must be a list of: ${COMPENSATION_STATUSES.join(', ')}`;
+const compensationVersionMessage = 'compensation.version must be a whole number, 1 or more';
+
+/**
+ * `compensation:` a definition whose process starts when a process of this one
+ * ends in one of the `on` statuses (default `[FAILED]`). Whether the named
+ * definition (and version) exists is checked when the definition is PUT.
+ */
+export const CompensationDocumentSchema = z.strictObject(
+  {
+    definition: z.string({ error: 'compensation.definition must be the name of a definition (text)' }).min(1, 'compensation.definition must be the name of a definition (text)'),
+    version: z.number({ error: compensationVersionMessage }).int(compensationVersionMessage).min(1, compensationVersionMessage).optional(),
+    on: z
+      .array(z.enum(COMPENSATION_STATUSES, { error: compensationOnMessage }), { error: compensationOnMessage })
+      .min(1, `${compensationOnMessage} (at least one; leave 'on' out for the default [FAILED])`)
+      .optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? "compensation must be a mapping with a 'definition', e.g. { definition: undo-loan }" : undefined) },
+);
+// --- end of compensation ---
+
 /**
  * A whole definition document: `tasks:` (a DAG, each task naming its needs)
  * or `steps:` (a routine, each step needing the one before). Exactly one of
@@ -164,6 +188,7 @@ export const DefinitionDocumentSchema = z.strictObject(
   {
     description: z.string({ error: 'description must be text' }).optional(),
     ...processFailureKeys,
+    compensation: CompensationDocumentSchema.optional(),
     /** A JSON Schema (draft 2020-12) that a process's input must match; checked further in `#domain/input-schema.ts`. */
     inputSchema: z.record(z.string(), z.unknown(), { error: 'inputSchema must be a mapping: a JSON Schema (draft 2020-12) object' }).optional(),
     tasks: listOf(TaskDocumentSchema, 'task').optional(),
@@ -193,6 +218,8 @@ export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 export const DefinitionSpecSchema = z.object({
   description: z.string().optional(),
   ...processFailureKeys,
+  /** As written; `on` absent means `[FAILED]` (#domain/compensation.ts). */
+  compensation: z.object({ definition: z.string(), version: z.number().int().positive().optional(), on: z.array(z.enum(COMPENSATION_STATUSES)).optional() }).optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),
   tasks: z.array(TaskSpecSchema),
 });
@@ -228,6 +255,7 @@ function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
   if (at.length === 0) return DefinitionDocumentSchema;
   if (last === 'retry') return RetryDocumentSchema;
   if (last === 'defaults') return DefaultsDocumentSchema;
+  if (last === 'compensation') return CompensationDocumentSchema;
   return at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema;
 }
 

@@ -85,6 +85,13 @@ export const ProcessItemSchema = z.object({
   deadlineAt: z.number().optional(),
   /** Why a FAILED or CANCELLED process ended: `{code, message, task?}` as JSON text. */
   errorJson: z.string().optional(),
+  // --- Compensation (issue 8, part 5) ---
+  /** The process this one compensates (written at its creation). */
+  compensates: z.string().optional(),
+  /** The compensation process this one's ending started. */
+  compensatedBy: z.string().optional(),
+  /** Why the compensation could not start (its input did not match its definition's inputSchema). */
+  compensationError: z.string().optional(),
 }).transform(({ errorJson, ...rest }) => ({
   ...rest,
   ...(errorJson === undefined ? {} : { error: ProcessErrorSchema.parse(JSON.parse(errorJson)) }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProcessErrorSchema, ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { HISTORY_EVENT_TYPES } from './history-events.ts';
+import { COMPENSATION_STATUSES } from './definition-schema.ts';
 
 /**
  * Every response body of the HTTP API, as zod schemas. The OpenAPI document
@@ -32,6 +33,10 @@ export const DefinitionViewSchema = z
     description: z.string().optional(),
     /** The JSON Schema (draft 2020-12) a process's input must match. */
     inputSchema: z.record(z.string(), z.unknown()).optional(),
+    compensation: z
+      .strictObject({ definition: z.string(), version: z.number().int().positive().optional(), on: z.array(z.enum(COMPENSATION_STATUSES)).optional() })
+      .optional()
+      .describe('the definition whose process starts when a process of this one ends in an `on` status (default [FAILED])'),
     tasks: z.array(TaskSpecResponseSchema),
     createdAt: Timestamp,
   })
@@ -94,6 +99,9 @@ export const ProcessViewSchema = z
     endedAt: Timestamp.optional(),
     error: ProcessErrorSchema.strict().optional().describe('why a FAILED or CANCELLED process ended'),
     runs: z.number().int().positive().describe('how many times the process has run: 1, then + 1 per rerun'),
+    compensates: z.string().optional().describe('the id of the ended process this compensation process compensates'),
+    compensatedBy: z.string().optional().describe("the id of the compensation process this process's ending started"),
+    compensationError: z.string().optional().describe('why the compensation could not start (its input did not match its inputSchema)'),
     progress: ProgressSchema,
     tasks: z.array(TaskViewSchema),
   })

@@ -85,6 +85,15 @@ describe('workflow(...).toDefinition()', () => {
     expect(problem?.message).toMatch(/^the input schema cannot be written as JSON Schema/);
   });
 
+  it('carries a compensation, checked like the rest (its existence is checked by the server at PUT)', () => {
+    const wf = workflow('loan', { compensation: { definition: 'refund-loan', on: ['FAILED', 'CANCELLED'] } });
+    wf.task('A', () => 1);
+    expect(wf.toDefinition()).toEqual({ compensation: { definition: 'refund-loan', on: ['FAILED', 'CANCELLED'] }, tasks: [{ name: 'A' }] });
+    const bad = workflow('loan', { compensation: { definition: 'refund-loan', on: ['COMPLETED' as 'FAILED'] } });
+    bad.task('A', () => 1);
+    expect(problemsOf(() => bad.toDefinition())).toEqual([{ path: 'compensation.on[0]', message: 'compensation.on must be a list of: FAILED, CANCELLED' }]);
+  });
+
   it('reports a workflow without tasks', () => {
     expect(problemsOf(() => workflow('empty').toDefinition())).toEqual([{ path: 'tasks', message: 'a definition needs at least one task' }]);
   });

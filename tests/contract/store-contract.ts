@@ -470,6 +470,30 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return ended;
       });
 
+      scenario('records a compensation only on an ended process that owes this run’s cleanup; a new process carries what it compensates', async ({ stores: { processes } }) => {
+        await processes.create({ process: newProcess('compensated'), input: null });
+        await processes.create({ process: newProcess('compensation', { compensates: 'compensated' }), input: null });
+        const id = 'compensated';
+        const running = (await processes.get({ id }))!;
+        const onRunning = await processes.recordCompensation({ id, run: 1, sweepAt: running.sweepAt!, compensatedBy: 'compensation' });
+        await processes.end({ current: running, event: 'fail', at: { now: T0 + 80, iso: iso(T0 + 80), expiresAt: EXPIRES_AT }, owesCleanup: true });
+        const answers = [
+          onRunning,
+          await processes.recordCompensation({ id, run: 2, sweepAt: T0 + 80, compensatedBy: 'other-run' }),
+          await processes.recordCompensation({ id, run: 1, sweepAt: T0 + 1, compensatedBy: 'stale-entry' }),
+          await processes.recordCompensation({ id, run: 1, sweepAt: T0 + 80, compensatedBy: 'compensation' }),
+          await processes.recordCompensation({ id, run: 1, sweepAt: T0 + 80, compensatedBy: 'compensation' }),
+          await processes.recordCompensation({ id: 'nobody', run: 1, sweepAt: T0 + 80, compensationError: 'x' }),
+        ];
+        const ended = await processes.get({ id });
+        const compensation = await processes.get({ id: 'compensation' });
+        expect(answers).toEqual([false, false, false, true, true, false]);
+        expect(ended).toMatchObject({ status: 'FAILED', compensatedBy: 'compensation', sweepAt: T0 + 80 });
+        expect(ended).not.toHaveProperty('compensationError');
+        expect(compensation).toMatchObject({ status: 'RUNNING', compensates: 'compensated' });
+        return { answers, ended, compensation };
+      });
+
       scenario('moves or clears a process’s sweep entry only when it is the one read', async ({ stores: { processes } }) => {
         await processes.create({ process: newProcess('sweep-entry'), input: null });
         const id = 'sweep-entry';

@@ -55,6 +55,7 @@ export class ItemProcessStore implements ProcessStore {
         sweepAt: p.sweepAt,
         sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
         ...(p.deadlineAt === undefined ? {} : { deadlineAt: p.deadlineAt }),
+        ...(p.compensates === undefined ? {} : { compensates: p.compensates }),
       },
       guards: processGuards('start'),
     });
@@ -174,6 +175,19 @@ export class ItemProcessStore implements ProcessStore {
     });
     if (!r.ok) return { ok: false, current: r.current ? ProcessItemSchema.parse(r.current) : undefined };
     return { ok: true, item: ProcessItemSchema.parse(r.item) };
+  }
+
+  async recordCompensation(args: { id: string; run: number; sweepAt: number; compensatedBy?: string; compensationError?: string }): Promise<boolean> {
+    const r = await this.table.write({
+      type: 'update',
+      key: keys.processMeta(args.id),
+      set: {
+        ...(args.compensatedBy === undefined ? {} : { compensatedBy: args.compensatedBy }),
+        ...(args.compensationError === undefined ? {} : { compensationError: args.compensationError }),
+      },
+      guards: processGuards('recordCompensation', { run: args.run, sweepAt: args.sweepAt }),
+    });
+    return r.ok;
   }
 
   async clearSweep({ id, sweepAt }: { id: string; sweepAt: number }): Promise<void> {
