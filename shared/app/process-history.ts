@@ -1,6 +1,6 @@
 import { ProcessNotFoundError, ValidationError } from '#domain/errors.ts';
 import type { HistoryQuery } from '#schemas/api.ts';
-import { TaskErrorSchema, type AttemptRecord, type ProcessItem, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { TaskErrorSchema, type AttemptRecord, type ProcessEventItem, type ProcessItem, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { HistoryEventType } from '#schemas/history-events.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
@@ -20,11 +20,12 @@ export interface HistoryEvent {
 /**
  * GET /processes/{id}/history: every event of a process, in time order.
  *
- * Nothing is written for it. It is derived from what the process and task
+ * Almost nothing is written for it. It is derived from what the process and task
  * items hold anyway: each task item's current attempt (scheduled, claimed,
  * ended) and its list of ended attempts and refused stale calls, which only
- * retries, failures and refusals append to. So it costs what reading the
- * process costs (one partition query), has no cap, and expires with the
+ * retries, failures and refusals append to. Only pauses and resumes have items
+ * of their own (`EVENT#`). So it costs what reading the process costs (two
+ * prefix queries of its partition), has no cap, and expires with the
  * process's items (TTL).
  *
  * @example
@@ -33,9 +34,13 @@ export interface HistoryEvent {
 export async function getProcessHistory(deps: AppDeps, processId: string, query: HistoryQuery): Promise<{ items: HistoryEvent[]; nextToken?: string }> {
   const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
-  const [def, items] = await Promise.all([getDefinition(deps, process.definition, process.version), deps.tasks.listAll({ processId })]);
+  const [def, items, paused] = await Promise.all([
+    getDefinition(deps, process.definition, process.version),
+    deps.tasks.listAll({ processId }),
+    deps.processes.events({ id: processId }),
+  ]);
   const order = new Map(dagOf(def).order.map((name, i) => [name, i]));
-  const keyed = [...processEvents(process), ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keyed = [...processEvents(process), ...paused.map(pauseEvent), ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const after = decodeToken(query.nextToken);
   const rest = after === undefined ? keyed : keyed.filter((e) => e.key > after);
   const page = rest.slice(0, query.limit);
@@ -65,6 +70,11 @@ function processEvents(p: ProcessItem): Keyed[] {
     events.push(keyOf({ at: p.endedAt, type, ...(p.error ? { error: p.error } : {}) }, 3, 0, 0));
   }
   return events;
+}
+
+/** A pause or resume, recorded as its own item (the only events that are); after the start at the same instant, in the order written. */
+function pauseEvent(e: ProcessEventItem, seq: number): Keyed {
+  return keyOf({ at: e.at, type: e.type, ...(e.reason === undefined ? {} : { details: { reason: e.reason } }) }, 0, 0, 1, seq);
 }
 
 const ENDED_BY: Record<'f' | 'l' | 't', HistoryEventType> = { f: 'TaskFailed', l: 'TaskLeaseExpired', t: 'TaskAttemptTimedOut' };

@@ -10,7 +10,7 @@
  * its routes need.
  * - `health`: touches nothing;
  * - `read`: every GET, read-only table access;
- * - `control`: definitions, starting and cancelling processes (operators);
+ * - `control`: definitions, starting, cancelling, pausing and resuming processes (operators);
  * - `worker`: claim, heartbeat, complete and fail (workers).
  */
 export type RouteGroup = 'health' | 'read' | 'control' | 'worker';
@@ -56,6 +56,8 @@ export const routes: readonly RouteSpec[] = [
   { id: 'GetProcessHistory', method: 'GET', path: '/processes/{id}/history', entry: 'functions/api/get-process-history.ts', group: 'read' },
   { id: 'ListActiveTasks', method: 'GET', path: '/processes/{id}/tasks/active', entry: 'functions/api/list-active-tasks.ts', group: 'read' },
   { id: 'CancelProcess', method: 'POST', path: '/processes/{id}/cancel', entry: 'functions/api/cancel-process.ts', group: 'control' },
+  { id: 'PauseProcess', method: 'POST', path: '/processes/{id}/pause', entry: 'functions/api/pause-process.ts', group: 'control' },
+  { id: 'ResumeProcess', method: 'POST', path: '/processes/{id}/resume', entry: 'functions/api/resume-process.ts', group: 'control' },
   { id: 'ClaimTask', method: 'POST', path: '/processes/{id}/tasks/{task}/claim', entry: 'functions/api/claim-task.ts', group: 'worker' },
   {
     id: 'HeartbeatTask',

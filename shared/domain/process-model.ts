@@ -118,6 +118,8 @@ export function applyEvent(dag: Dag, state: ModelState, event: ModelEvent): Tran
     ...('leaseToken' in event && event.leaseToken !== undefined ? { leaseToken: event.leaseToken } : {}),
     now: event.type === 'expireLease' ? LEASE_ENDS : NOW,
     attempt: item?.attempt ?? 1,
+    // The model has no pause: no task is ever held.
+    held: false,
   };
   const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: LEASE_ENDS };
   if (!guardsHold(taskGuards(row, values), asItem)) {

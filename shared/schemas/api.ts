@@ -88,6 +88,13 @@ export const ReleaseBodySchema = z.strictObject({
 
 export const CancelBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
 
+/** POST /processes/{id}/pause: the reason is shown in the history. */
+export const PauseBodySchema = CancelBodySchema;
+export type PauseBody = z.infer<typeof PauseBodySchema>;
+
+/** POST /processes/{id}/resume takes no fields. */
+export const ResumeBodySchema = z.strictObject({});
+
 /** GET /processes/{id}/history. */
 export const HistoryQuerySchema = z.object({
   limit: z.coerce.number({ error: 'limit must be an integer' }).int().min(1).max(1000).default(100),

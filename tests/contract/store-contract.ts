@@ -747,7 +747,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await table.write({ type: 'put', key: key('tx-held'), item: { status: 'RUNNING', leaseToken: 'l1' }, guards: [] });
         const writes: ItemWrite[] = [
           { type: 'put', key: key('tx-new'), item: { v: 1 }, guards: [ABSENT] },
-          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0 }) },
+          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0, held: false }) },
           { type: 'update', key: key('tx-counter'), add: { settled: 1 }, guards: taskGuards('settleParent', { expected: 2 }) },
           { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1', now: T0 }) },
         ];

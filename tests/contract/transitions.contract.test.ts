@@ -62,7 +62,7 @@ function itemIn(status: string, row: TransitionRow<string>): Item {
 
 /** Guard values that hold for {@link itemIn}: a join counter at 1 is below 2, and has all settled at 1. */
 function valuesFor(row: TransitionRow<string>): GuardValues {
-  return { leaseToken: 'lease-1', now: T0, version: 3, run: 2, sweepAt: T0 + 5, attempt: 1, expected: row.guards.includes('allSettled') ? 1 : 2 };
+  return { leaseToken: 'lease-1', now: T0, version: 3, run: 2, sweepAt: T0 + 5, attempt: 1, expected: row.guards.includes('allSettled') ? 1 : 2, held: false };
 }
 
 /** One guard made to fail: a wrong value, or (for `sweepOwed` and `absent`) an item that breaks it. */
@@ -98,6 +98,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values: { ...values, expected: 1 }, item };
     case 'allSettled':
       return { values: { ...values, expected: 2 }, item };
+    case 'hold':
+      return { values, item: item && { ...item, held: true } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

@@ -8,6 +8,8 @@ export const keys = {
   processInput: (id: string) => ({ pk: `PROC#${id}`, sk: 'INPUT' }),
   /** Counter of settled sinks, for processes with more than one sink. */
   processEnd: (id: string) => ({ pk: `PROC#${id}`, sk: 'END' }),
+  /** A pause or resume, by the process version it wrote (the history's process events). */
+  processEvent: (id: string, ver: number) => ({ pk: `PROC#${id}`, sk: `${EVENT_SK_PREFIX}${String(ver).padStart(9, '0')}` }),
   /** A task; an indexed task (a child of a dynamic fan-out) gets the index after its name. */
   task: (ref: { processId: string; task: string; index?: number }) => ({
     pk: `PROC#${ref.processId}`,
@@ -16,6 +18,7 @@ export const keys = {
 } as const;
 
 export const TASK_SK_PREFIX = 'TASK#';
+export const EVENT_SK_PREFIX = 'EVENT#';
 
 export function processIdOf(pk: string): string {
   return pk.slice('PROC#'.length);
