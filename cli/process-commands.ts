@@ -10,7 +10,7 @@ import { watchProcess } from './watch.ts';
 
 const STATUSES: readonly ProcessStatus[] = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
-/** `start`, `ps`, `get`, `watch`, `cancel`, `complete`, `fail` and `graph`. */
+/** `start`, `ps`, `get`, `watch`, `cancel`, `pause`, `resume`, `complete`, `fail` and `graph`. */
 export function addProcessCommands(program: Command, ctx: CommandContext): void {
   program
     .command('start')
@@ -83,6 +83,29 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
     .option('--json', 'print the process as JSON')
     .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
       const process = await ctx.target().client.cancelProcess(id, opts.reason === undefined ? {} : { reason: opts.reason });
+      if (opts.json) return printJson(process);
+      ctx.out(`${process.id}: ${process.status}`);
+    });
+
+  program
+    .command('pause')
+    .description('pause a running process: running tasks finish, nothing new is scheduled, claims are refused (its timeout keeps counting)')
+    .argument('<id>', 'process id')
+    .option('--reason <text>', 'why: it is shown in the history')
+    .option('--json', 'print the process as JSON')
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      const process = await ctx.target().client.pause(id, opts.reason === undefined ? {} : { reason: opts.reason });
+      if (opts.json) return printJson(process);
+      ctx.out(`${process.id}: ${process.status}`);
+    });
+
+  program
+    .command('resume')
+    .description('resume a paused process: what became ready is scheduled, waiting tasks get their messages again')
+    .argument('<id>', 'process id')
+    .option('--json', 'print the process as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const process = await ctx.target().client.resume(id);
       if (opts.json) return printJson(process);
       ctx.out(`${process.id}: ${process.status}`);
     });
