@@ -105,12 +105,12 @@ export class ItemProcessStore implements ProcessStore {
     const ver = current.ver + 1;
     const paused = event === 'pause';
     // A resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if any).
-    const sweep = !paused && args.sweepAt !== undefined ? { sweepShard: sweepShardOf(meta.pk), sweepAt: args.sweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.resumed } : {};
+    const sweep = !paused && args.sweepAt !== undefined ? { sweepAt: args.sweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.resumed } : {};
     const r = await this.table.transact([
       {
         type: 'update',
         key: meta,
-        set: { status, procStatus: status, ver, updatedAt: at.iso, ...sweep },
+        set: { status, procStatus: status, ver, updatedAt: at.iso, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta.pk) } : {}) },
         ...(paused ? {} : { remove: ['resumeFrom'] }),
         guards: processGuards(event, { version: current.ver }),
       },
@@ -128,6 +128,7 @@ export class ItemProcessStore implements ProcessStore {
       if (lost?.code === 'ConditionalCheckFailed') return { ok: false, current: lost.current ? ProcessItemSchema.parse(lost.current) : undefined };
       throw new Error(`the ${event} of process '${current.id}' was refused: ${r.reasons.map((x) => x.code).join(', ')}`);
     }
+    // The item as written, without a read (the parsed form: no index keys).
     const { resumeFrom: _, ...rest } = current;
     return { ok: true, item: { ...(paused ? current : rest), status, ver, updatedAt: at.iso, ...sweep } };
   }
