@@ -29,6 +29,7 @@ export function pauseResumeScenarios(makeEngine: () => Promise<Engine>): void {
     await putYaml(deps, 'chain', CHAIN);
     await putYaml(deps, 'two-roots', TWO_ROOTS);
     await putYaml(deps, 'timed', TIMED);
+    await putYaml(deps, 'fragile', 'tasks:\n  - name: A\n    retry: { maxAttempts: 1 }\n  - name: B\n    needs: [A]\n');
   });
 
   async function start(definition: string): Promise<string> {
@@ -113,6 +114,21 @@ export function pauseResumeScenarios(makeEngine: () => Promise<Engine>): void {
       await completeTask(deps, id, 'P', { leaseToken: p2.leaseToken });
       await runToEnd(engine, id);
       expect((await getProcess(deps, id)).status).toBe('COMPLETED');
+    });
+
+    it('records a final failure while paused, and applies the failure policy (failFast) only on resume', async () => {
+      const id = await start('fragile');
+      const a = await claimTask(deps, id, 'A', 'w');
+      await pauseProcess(deps, id);
+      expect(await failTask(deps, id, 'A', { leaseToken: a.leaseToken, error: { message: 'boom' } })).toEqual({ status: 'FAILED' });
+      engine.clock.advance(3_600_000);
+      await sweep(deps);
+      expect((await getProcess(deps, id)).status).toBe('PAUSED');
+      await resumeProcess(deps, id);
+      const view = await getProcess(deps, id);
+      expect(view.status).toBe('FAILED');
+      expect(view.error).toMatchObject({ code: 'TaskFailed', task: 'A' });
+      expect(view.tasks.map((t) => t.status)).toEqual(['FAILED', 'CANCELLED']);
     });
 
     it('treats a second pause and a resume of a running process as no-ops, and refuses both on an ended process', async () => {
