@@ -24,7 +24,7 @@ interface RerunOptions {
   readonly json?: boolean;
 }
 
-/** `start`, `ps`, `get`, `watch`, `cancel`, `rerun`, `history`, `complete`, `fail` and `graph`. */
+/** `start`, `ps`, `get`, `watch`, `cancel`, `pause`, `resume`, `rerun`, `history`, `complete`, `fail` and `graph`. */
 export function addProcessCommands(program: Command, ctx: CommandContext): void {
   program
     .command('start')
@@ -157,6 +157,29 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
       const rerun = pages.reduce((n, p) => n + p.rerun.length, 0);
       const skipped = pages.reduce((n, p) => n + p.skipped.length, 0);
       ctx.out(`${pages.reduce((n, p) => n + p.matched, 0)} matched, ${rerun} ${opts.dryRun ? 'would be rerun' : 'rerun'}, ${skipped} skipped`);
+    });
+
+  program
+    .command('pause')
+    .description('pause a running process: running tasks finish, nothing new is scheduled, claims are refused (its timeout keeps counting)')
+    .argument('<id>', 'process id')
+    .option('--reason <text>', 'why: it is shown in the history')
+    .option('--json', 'print the process as JSON')
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      const process = await ctx.target().client.pause(id, opts.reason === undefined ? {} : { reason: opts.reason });
+      if (opts.json) return printJson(process);
+      ctx.out(`${process.id}: ${process.status}`);
+    });
+
+  program
+    .command('resume')
+    .description('resume a paused process: what became ready is scheduled, waiting tasks get their messages again')
+    .argument('<id>', 'process id')
+    .option('--json', 'print the process as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const process = await ctx.target().client.resume(id);
+      if (opts.json) return printJson(process);
+      ctx.out(`${process.id}: ${process.status}`);
     });
 
   program

@@ -18,6 +18,7 @@ export type TributaryErrorCode =
   | 'TaskNotActive'
   | 'LeaseMismatch'
   | 'ProcessNotRunning'
+  | 'ProcessPaused'
   | 'ConcurrencyConflict'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'

@@ -277,6 +277,24 @@ export class TributaryClient {
   }
 
   /**
+   * POST /processes/{id}/pause: running tasks finish, nothing new is scheduled, and claims get 409
+   * ProcessPaused until {@link resume}. The process timeout keeps counting. Pausing a paused process
+   * answers 200, so it is retried. `reason` is shown in the history.
+   *
+   * @example
+   * await client.pause(id, { reason: 'upstream API down' });
+   */
+  async pause(id: string, options: { reason?: string } = {}): Promise<Process> {
+    const body = options.reason === undefined ? {} : { body: { json: { reason: options.reason } } };
+    return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/pause`, ...body, schema: ProcessSchema, idempotent: true })).data;
+  }
+
+  /** POST /processes/{id}/resume: schedules what became ready while paused and resends SCHEDULED tasks' messages. Resuming a running process answers 200, so it is retried. */
+  async resume(id: string): Promise<Process> {
+    return (await this.call({ method: 'POST', path: `/processes/${enc(id)}/resume`, schema: ProcessSchema, idempotent: true })).data;
+  }
+
+  /**
    * POST .../release: gives a claimed task back, at the same attempt (a
    * release is not a failure), for another worker to claim, after
    * `delaySeconds` when given. 409 LeaseMismatch means the lease was gone already.

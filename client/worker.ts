@@ -72,8 +72,11 @@ export interface WorkerOptions {
   readonly logger?: WorkerLogger;
 }
 
-/** Claim errors that mean the task is someone else's or over: the message has nothing left to say. */
-const TASK_GONE_CODES = ['TaskAlreadyClaimed', 'TaskNotActive', 'ProcessNotRunning', 'ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound'];
+/**
+ * Claim errors that mean the task is someone else's or over, or (ProcessPaused) not to be run until its
+ * process is resumed, which sends the message again: the message has nothing left to say.
+ */
+const TASK_GONE_CODES = ['TaskAlreadyClaimed', 'TaskNotActive', 'ProcessNotRunning', 'ProcessPaused', 'ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound'];
 /** Longest pause after a failed receive. */
 const MAX_IDLE_PAUSE_MS = 2000;
 /** Message attribute that counts how often a message was passed on by workers that do not run its task. */

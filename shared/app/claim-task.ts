@@ -1,4 +1,4 @@
-import { TaskAlreadyClaimedError } from '#domain/errors.ts';
+import { ProcessPausedError, TaskAlreadyClaimedError } from '#domain/errors.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
@@ -20,7 +20,8 @@ export interface Claim {
 /**
  * Claims a SCHEDULED task for a worker: one conditional write that returns a
  * fresh lease. The same worker claiming again while its lease is live gets the
- * same lease back; anyone else gets TaskAlreadyClaimed.
+ * same lease back; anyone else gets TaskAlreadyClaimed. On a paused process
+ * the claim is undone and answered with ProcessPaused.
  *
  * @example
  * const claim = await claimTask(deps, processId, 'Review Credit', 'worker-1');
@@ -46,10 +47,17 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   if (item.sweepAt !== undefined && item.sweepAt > firstLook) await deps.tasks.watchLease({ processId, item, at: firstLook });
   const def = await getDefinition(deps, item.definition, item.version);
   const needs = dagOf(def).tasks.get(task)?.needs ?? [];
-  const [processInput, outputs] = await Promise.all([
-    deps.processes.getInput({ id: processId }),
+  const [{ input: processInput, paused }, outputs] = await Promise.all([
+    // The same one read as the input alone: a claim on a paused process costs nothing more until it is refused.
+    deps.processes.getClaimInput({ id: processId }),
     needs.length > 0 ? deps.tasks.getUpstream({ processId, tasks: needs }) : Promise.resolve(new Map<string, UpstreamResult>()),
   ]);
+  if (paused) {
+    // Undo the claim (same attempt, lease fenced) and resend nothing: the resume sends the message again.
+    // The sweeper's resend of a task marked while paused waits too; this entry is only a safety net.
+    await deps.tasks.release({ processId, task, leaseToken: item.leaseToken, now: at.now, iso: at.iso, sweepAt: at.now + deps.settings.maxResendIntervalMs });
+    throw new ProcessPausedError(processId);
+  }
   const upstream: Record<string, unknown> = {};
   const failedUpstream: Record<string, unknown> = {};
   for (const need of needs) {

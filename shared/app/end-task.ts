@@ -1,11 +1,12 @@
 import { TaskNotFoundError } from '#domain/errors.ts';
+import { guardsHold, taskGuards, type TaskEvent } from '#domain/lifecycle.ts';
 import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
 import { currentRunRecords, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { endIfSinksSettled, endProcess, taskFailedError } from './end-process.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
-import type { EndTask, ProcessIdentity, RetryEvent, Written } from './ports.ts';
+import type { EndTask, FinalFailEvent, ProcessIdentity, RetryEvent, Written } from './ports.ts';
 import { retrySchedule, scheduleNewTasks, scheduleReadyJoins, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
 import { failureSettles, settlesOf } from './settles.ts';
@@ -31,8 +32,12 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
       throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
     }
     const end = endOf(deps, processId, task, body.leaseToken, process.run);
-    const result = await deps.tasks.complete({ end, output: body.output, settles: settlesOf(dag, task, 'children') });
+    const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'completeManual' : 'complete', (e) =>
+      deps.tasks.complete({ end: e, output: body.output, settles: settlesOf(dag, task, 'children') }),
+    );
     if (result.ok) {
+      // Ended while its process is paused: the follow-up waits for the resume.
+      if (held && (await stillPaused(deps, processId))) return;
       await followUpCompleted(deps, processId, process, task);
       return;
     }
@@ -86,11 +91,15 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     }
     return { status: 'SCHEDULED', nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
-  const result = await deps.tasks.fail({ end: endOf(deps, processId, task, body.leaseToken, process.run), error, record, settles: failureSettles(def, dag, task) });
+  const end = endOf(deps, processId, task, body.leaseToken, process.run);
+  const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'failManual' : 'fail', (e) =>
+    deps.tasks.fail({ end: e, error, record, settles: failureSettles(def, dag, task) }),
+  );
   if (!result.ok) {
     if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
     throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
   }
+  if (held && (await stillPaused(deps, processId))) return { status: 'FAILED' };
   await followUpFailed(deps, processId, task);
   return { status: 'FAILED' };
 }
@@ -127,8 +136,10 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
   }
   const dag = dagOf(def);
   const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: item.run ?? 1 };
-  const r = await deps.tasks.fail({ end, error, event: timedOut ? 'timeOutAttemptFinal' : 'expireLeaseFinal', record, settles: failureSettles(def, dag, item.name) });
+  const event = timedOut ? 'timeOutAttemptFinal' : 'expireLeaseFinal';
+  const { result: r, held } = await endHeldAware(end, event, (e) => deps.tasks.fail({ end: e, error, event, record, settles: failureSettles(def, dag, item.name) }));
   if (!r.ok) return false;
+  if (held && (await stillPaused(deps, processId))) return true;
   await followUpFailed(deps, processId, item.name, {}, item.run ?? 1);
   return true;
 }
@@ -247,6 +258,30 @@ function alreadyFailed(item: TaskItem | undefined, leaseToken: string | undefine
   if (item.status === 'FAILED' && item.leaseToken === leaseToken) return true;
   // Only this run's attempts: a token from before a rerun is stale, not a repeat.
   return currentRunRecords(item).some((r) => r.k === 'f' && r.t === leaseToken);
+}
+
+/**
+ * Writes a task's ending; if it lost only because the task carries the pause mark
+ * (its process was paused while it ran), writes it again as held. A held ending is
+ * recorded as any other (output, counters), but its follow-up (children, process
+ * end) waits on the sweep index for the resume. The normal path pays nothing: the
+ * "not held" condition rides in the same write.
+ */
+async function endHeldAware(
+  end: EndTask,
+  event: Extract<TaskEvent, 'complete' | 'completeManual' | FinalFailEvent>,
+  write: (end: EndTask) => Promise<Written<undefined, TaskItem>>,
+): Promise<{ result: Written<undefined, TaskItem>; held: boolean }> {
+  const result = await write(end);
+  if (result.ok || result.current?.held !== true) return { result, held: false };
+  const values = { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run, held: true };
+  if (!guardsHold(taskGuards(event, values), result.current)) return { result, held: false };
+  return { result: await write({ ...end, held: true }), held: true };
+}
+
+/** After a held ending: a process resumed meanwhile gets the follow-up at once (its resume pass may have missed it). */
+async function stillPaused(deps: AppDeps, processId: string): Promise<boolean> {
+  return (await deps.processes.get({ id: processId }))?.status === 'PAUSED';
 }
 
 function endOf(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined, run: number): EndTask {

@@ -2,6 +2,7 @@ import {
   LeaseMismatchError,
   ProcessNotFoundError,
   ProcessNotRunningError,
+  ProcessPausedError,
   TaskAlreadyClaimedError,
   TaskNotActiveError,
   TaskNotFoundError,
@@ -31,6 +32,7 @@ export async function explainTaskConflict(
     if (!process) return new ProcessNotFoundError(processId);
     const def = await getDefinition(deps, process.definition, process.version);
     if (!dagOf(def).tasks.has(task)) return new TaskNotFoundError(processId, task);
+    if (process.status === 'PAUSED' && op === 'claim') return new ProcessPausedError(processId);
     if (process.status !== 'RUNNING') return new ProcessNotRunningError(processId, process.status);
     return new TaskNotActiveError(task, item?.status ?? 'PENDING');
   }

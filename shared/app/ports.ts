@@ -1,5 +1,17 @@
 import type { ProcessStatus, SweepReason, TaskEvent } from '#domain/lifecycle.ts';
-import type { AttemptRecord, RunRecord, DefinitionHeadItem, DefinitionVersionItem, ProcessError, ProcessItem, ProcessSummary, TaskError, TaskItem, TaskMessage } from '#schemas/items.ts';
+import type {
+  AttemptRecord,
+  DefinitionHeadItem,
+  DefinitionVersionItem,
+  ProcessError,
+  ProcessEventItem,
+  ProcessItem,
+  ProcessSummary,
+  RunRecord,
+  TaskError,
+  TaskItem,
+  TaskMessage,
+} from '#schemas/items.ts';
 
 /**
  * The ports the use cases run on. Two adapters implement each: DynamoDB and
@@ -71,6 +83,8 @@ export interface EndTask extends TaskRef {
   readonly now: number;
   /** TTL of the ended item (epoch s). */
   readonly expiresAt: number;
+  /** The item carries the pause mark: the ending is written, and its follow-up waits for resume. Default false. */
+  readonly held?: boolean;
 }
 
 /** The events that end an attempt with attempts left (back to SCHEDULED, attempt + 1). */
@@ -135,6 +149,8 @@ export interface ProcessStore {
   create(args: { process: NewProcess; input: unknown }): Promise<{ created: true } | { created: false; existing: ProcessItem }>;
   get(args: { id: string }): Promise<ProcessItem | undefined>;
   getInput(args: { id: string }): Promise<unknown>;
+  /** The input and whether the process is paused, in one read of the input item (what a claim needs). */
+  getClaimInput(args: { id: string }): Promise<{ input: unknown; paused: boolean }>;
   /**
    * The definition, version and run a process runs. They change only on a rerun, so adapters may cache them;
    * `fresh` reads through (a write guarded on the run found the cached one stale).
@@ -174,6 +190,21 @@ export interface ProcessStore {
   clearSweep(args: { id: string; sweepAt: number }): Promise<void>;
   /** Moves the sweep entry and records where an unfinished pass stopped. */
   deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean>;
+  /**
+   * Pauses (`pause`) or resumes (`resume`) a process, optimistically locked on its version, in one
+   * transaction with the input item's `paused` flag (what claims read) and the event's history item.
+   * A resumed process is put on the sweep index (reason `resume`), due at `sweepAt`, until its resume pass is done.
+   */
+  pauseOrResume(args: {
+    current: ProcessItem;
+    event: 'pause' | 'resume';
+    /** `expiresAt`: the TTL of the history item. */
+    at: { now: number; iso: string; expiresAt: number };
+    reason?: string;
+    sweepAt?: number;
+  }): Promise<Written<ProcessItem>>;
+  /** The pause and resume events of a process, oldest first. */
+  events(args: { id: string }): Promise<ProcessEventItem[]>;
   /** How many sinks have settled (processes with several sinks). */
   settledSinks(args: { id: string }): Promise<number>;
   list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>>;
@@ -253,6 +284,10 @@ export interface TaskStore {
   deferFollowUp(args: TaskRef & { resumeFrom: number; at: number }): Promise<void>;
   /** Takes an ended task off the sweep index once its consequences are written. */
   clearSweep(args: TaskRef): Promise<void>;
+  /** Marks a SCHEDULED or RUNNING task while its process is paused (`hold`). False when it is neither. */
+  hold(args: TaskRef): Promise<boolean>;
+  /** Removes the pause mark (`unhold`). */
+  unhold(args: TaskRef): Promise<void>;
 }
 
 export interface OutgoingTaskMessage {

@@ -1,6 +1,6 @@
 import { ProcessNotFoundError, ValidationError } from '#domain/errors.ts';
 import type { HistoryQuery } from '#schemas/api.ts';
-import { currentRunRecords, TaskErrorSchema, type AttemptRecord, type ProcessItem, type RunRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { currentRunRecords, TaskErrorSchema, type AttemptRecord, type ProcessEventItem, type ProcessItem, type RunRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { HistoryEventType } from '#schemas/history-events.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
@@ -22,11 +22,12 @@ export interface HistoryEvent {
 /**
  * GET /processes/{id}/history: every event of a process, in time order.
  *
- * Nothing is written for it. It is derived from what the process and task
+ * Almost nothing is written for it. It is derived from what the process and task
  * items hold anyway: each task item's current attempt (scheduled, claimed,
  * ended) and its list of ended attempts and refused stale calls, which only
- * retries, failures and refusals append to. So it costs what reading the
- * process costs (one partition query), has no cap, and expires with the
+ * retries, failures and refusals append to. Only pauses and resumes have items
+ * of their own (`EVENT#`). So it costs what reading the process costs (two
+ * prefix queries of its partition), has no cap, and expires with the
  * process's items (TTL).
  *
  * @example
@@ -35,15 +36,18 @@ export interface HistoryEvent {
 export async function getProcessHistory(deps: AppDeps, processId: string, query: HistoryQuery): Promise<{ items: HistoryEvent[]; nextToken?: string }> {
   const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
-  const [def, items, runs] = await Promise.all([
+  const [def, items, runs, paused] = await Promise.all([
     getDefinition(deps, process.definition, process.version),
     deps.tasks.listAll({ processId }),
     process.run > 1 ? deps.processes.runs({ id: processId }) : Promise.resolve([]),
+    deps.processes.events({ id: processId }),
   ]);
   const order = new Map(dagOf(def).order.map((name, i) => [name, i]));
-  const keyed = [...processEvents(process, runs), ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size))].sort((a, b) =>
-    a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
-  );
+  const keyed = [
+    ...processEvents(process, runs),
+    ...paused.map((e, seq) => pauseEvent(e, seq, runs)),
+    ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size)),
+  ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const after = decodeToken(query.nextToken);
   const rest = after === undefined ? keyed : keyed.filter((e) => e.key > after);
   const page = rest.slice(0, query.limit);
@@ -92,6 +96,13 @@ function processEvents(p: ProcessItem, runs: readonly RunRecord[]): Keyed[] {
     events.push(keyOf({ at: p.endedAt, type: ENDED_PROCESS[p.status], run: p.run, ...(p.error ? { error: p.error } : {}) }, 3, 0, 0));
   }
   return events;
+}
+
+/** A pause or resume, recorded as its own item (the only events that are); after the start at the same instant, in the order written. */
+/** A pause or resume, in the run it happened in (one plus the reruns before it). */
+function pauseEvent(e: ProcessEventItem, seq: number, runs: readonly RunRecord[]): Keyed {
+  const run = 1 + runs.filter((r) => r.at <= e.at).length;
+  return keyOf({ at: e.at, type: e.type, run, ...(e.reason === undefined ? {} : { details: { reason: e.reason } }) }, 0, 0, 1, seq);
 }
 
 const ENDED_BY: Record<'f' | 'l' | 't', HistoryEventType> = { f: 'TaskFailed', l: 'TaskLeaseExpired', t: 'TaskAttemptTimedOut' };

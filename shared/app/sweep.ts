@@ -1,10 +1,11 @@
-import { processSweepDuty, taskSweepDuty, type SweepDuty } from '#domain/lifecycle.ts';
+import { isTerminalTask, processSweepDuty, taskSweepDuty, type SweepDuty } from '#domain/lifecycle.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { endProcess, finishCleanup } from './end-process.ts';
 import { expireAttempt, followUpCompleted, followUpFailed } from './end-task.ts';
 import type { DueItem } from './ports.ts';
+import { finishResume } from './pause-process.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { continueRerun } from './rerun-process.ts';
 import { scheduleRoots } from './start-process.ts';
@@ -34,7 +35,9 @@ type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | un
  * - a retry due after more than 15 minutes: its message is sent;
  * - a process past its `timeoutSeconds`: it fails (ProcessTimedOut);
  * - an ended task whose children or process end were not written: redone;
- * - a process whose roots or cancellation were not written: redone.
+ * - a process whose roots or cancellation were not written: redone;
+ * - a resumed process whose resume pass was not finished: finished;
+ * - a task marked while its process is paused: its resend or follow-up waits for the resume.
  * Every step is idempotent, and duplicate messages are harmless because claims are conditional.
  */
 export async function sweep(deps: AppDeps, options: { maxItems?: number } = {}): Promise<SweepStats> {
@@ -62,6 +65,7 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
   const duty: SweepDuty | undefined = taskSweepDuty(item.sweepReason ?? 'enqueue', item.status);
   switch (duty) {
     case 'resend':
+      if (await waitsForResume(deps, processId, item, now)) return undefined;
       return resend(deps, processId, item, now);
     case 'expireLease': {
       // A live lease within its attempt's deadline: look again when either would run out (heartbeats may have moved the lease).
@@ -74,6 +78,7 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
       return (await expireAttempt(deps, processId, item)) ? 'reenqueued' : undefined;
     }
     case 'followUpCompleted': {
+      if (await waitsForResume(deps, processId, item, now)) return undefined;
       const process = await deps.processes.identity({ id: processId, fresh: true });
       // A completion of an earlier run: the rerun since scheduled what it made ready.
       if (!process || process.run !== (item.run ?? 1)) {
@@ -84,6 +89,7 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
       return 'followedUp';
     }
     case 'followUpFailed':
+      if (await waitsForResume(deps, processId, item, now)) return undefined;
       await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs }, item.run ?? 1);
       return 'followedUp';
     case 'clear':
@@ -92,6 +98,19 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
     default:
       return undefined;
   }
+}
+
+/**
+ * A task marked while its process was paused: while the process is still PAUSED, its
+ * resend or follow-up waits (the entry moves later, not lost); the resume pass does it.
+ * Only marked tasks pay for the read of the process.
+ */
+async function waitsForResume(deps: AppDeps, processId: string, item: TaskItem, now: number): Promise<boolean> {
+  if (item.held !== true || (await deps.processes.get({ id: processId }))?.status !== 'PAUSED') return false;
+  const later = now + deps.settings.maxResendIntervalMs;
+  if (isTerminalTask(item.status)) await deps.tasks.deferFollowUp({ processId, task: item.name, resumeFrom: item.resumeFrom ?? 0, at: later });
+  else await deps.tasks.deferResend({ processId, item, nextSweepAt: later });
+  return true;
 }
 
 async function resend(deps: AppDeps, processId: string, item: TaskItem, now: number): Promise<Outcome> {
@@ -125,6 +144,9 @@ async function sweepProcess(deps: AppDeps, due: Extract<DueItem, { kind: 'proces
       return 'processesRepaired';
     case 'continueRerun':
       await continueRerun(deps, process, deps.settings.sweepFollowUpBudgetMs);
+      return 'processesRepaired';
+    case 'finishResume':
+      await finishResume(deps, process, deps.settings.sweepFollowUpBudgetMs);
       return 'processesRepaired';
     case 'clear':
       await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });

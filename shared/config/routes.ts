@@ -10,7 +10,7 @@
  * its routes need.
  * - `health`: touches nothing;
  * - `read`: every GET, read-only table access;
- * - `control`: definitions, starting, cancelling and rerunning processes (operators);
+ * - `control`: definitions, starting, cancelling, pausing, resuming and rerunning processes (operators);
  * - `worker`: claim, heartbeat, complete and fail (workers).
  */
 export type RouteGroup = 'health' | 'read' | 'control' | 'worker';
@@ -58,6 +58,8 @@ export const routes: readonly RouteSpec[] = [
   { id: 'CancelProcess', method: 'POST', path: '/processes/{id}/cancel', entry: 'functions/api/cancel-process.ts', group: 'control' },
   { id: 'RerunProcess', method: 'POST', path: '/processes/{id}/rerun', entry: 'functions/api/rerun-process.ts', group: 'control' },
   { id: 'RerunProcesses', method: 'POST', path: '/processes/rerun', entry: 'functions/api/rerun-processes.ts', group: 'control' },
+  { id: 'PauseProcess', method: 'POST', path: '/processes/{id}/pause', entry: 'functions/api/pause-process.ts', group: 'control' },
+  { id: 'ResumeProcess', method: 'POST', path: '/processes/{id}/resume', entry: 'functions/api/resume-process.ts', group: 'control' },
   { id: 'ClaimTask', method: 'POST', path: '/processes/{id}/tasks/{task}/claim', entry: 'functions/api/claim-task.ts', group: 'worker' },
   {
     id: 'HeartbeatTask',

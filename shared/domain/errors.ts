@@ -132,6 +132,18 @@ export class IncompatibleVersionError extends TributaryError {
   }
 }
 
+/**
+ * A claim on a paused process. Not retryable: the worker drops its message, and
+ * the resume sends the messages of every SCHEDULED task again. The claim is undone
+ * (the task is SCHEDULED again at the same attempt).
+ */
+export class ProcessPausedError extends TributaryError {
+  readonly code = 'ProcessPaused';
+  constructor(id: string, options?: ErrorOptions) {
+    super(`process '${id}' is PAUSED: nothing is claimed until it is resumed`, options);
+  }
+}
+
 export class PayloadTooLargeError extends TributaryError {
   readonly code = 'PayloadTooLarge';
   constructor(what: string, size: number, limit: number, options?: ErrorOptions) {

@@ -38,6 +38,8 @@ export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
  * - `attemptLive`: the attempt's hard deadline (`attemptTimeoutSeconds` from its claim) is after `now`.
  * - `attemptExpired`: the attempt's deadline is at or before `now`.
  * - `due`: the task may be taken: it has no `nextAttemptAt`, or that time has come.
+ * - `hold`: the item carries the pause mark (`held`) or not, as the caller says: an ending written while its
+ *   process is paused must say so, and then owes its follow-up until resume (the normal path says not held, for free).
  */
 export type GuardKind =
   | 'lease'
@@ -55,7 +57,8 @@ export type GuardKind =
   | 'attempt'
   | 'absent'
   | 'settledBelow'
-  | 'allSettled';
+  | 'allSettled'
+  | 'hold';
 
 export interface TransitionRow<S extends string> {
   /** Statuses the event may start from. `absent` means the item does not exist yet (a PENDING task has no item). */
@@ -99,12 +102,17 @@ export const TASK_TRANSITIONS = {
   complete: {
     from: ['RUNNING'],
     to: 'COMPLETED',
-    guards: ['lease', 'leaseLive', 'attemptLive', 'run'],
+    guards: ['lease', 'leaseLive', 'attemptLive', 'run', 'hold'],
     doc: "the holder of a live lease records the output (of the run the caller's view of the process belongs to)",
   },
-  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run'], doc: 'a person or system completes an unclaimed task without a lease' },
-  fail: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseLive', 'attemptLive'], doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)' },
-  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due'], doc: 'a person or system fails an unclaimed task for good' },
+  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], doc: 'a person or system completes an unclaimed task without a lease' },
+  fail: {
+    from: ['RUNNING'],
+    to: 'FAILED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'hold'],
+    doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)',
+  },
+  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due', 'hold'], doc: 'a person or system fails an unclaimed task for good' },
   retry: {
     from: ['RUNNING'],
     to: 'SCHEDULED',
@@ -119,14 +127,14 @@ export const TASK_TRANSITIONS = {
     guards: ['lease', 'leaseExpired', 'attempt'],
     doc: 'the sweeper finds a lease that ran out (an attempt, LeaseExpired) with attempts left: attempt + 1, the old token is fenced',
   },
-  expireLeaseFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseExpired'], doc: 'a lease ran out on the last attempt: the task fails with LeaseExpired' },
+  expireLeaseFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseExpired', 'hold'], doc: 'a lease ran out on the last attempt: the task fails with LeaseExpired' },
   timeOutAttempt: {
     from: ['RUNNING'],
     to: 'SCHEDULED',
     guards: ['lease', 'attemptExpired', 'attempt'],
     doc: 'an attempt passed attemptTimeoutSeconds, heartbeats notwithstanding (AttemptTimedOut), with attempts left: attempt + 1',
   },
-  timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired'], doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
+  timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired', 'hold'], doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
   skip: { from: ['absent', 'PENDING'], to: 'SKIPPED', guards: ['runAtMost'], doc: 'an upstream task failed under skipDownstream: the task never runs' },
   cancel: {
     from: UNFINISHED_TASK,
@@ -151,6 +159,13 @@ export const TASK_TRANSITIONS = {
   recordStale: { from: ['SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'], to: 'same', guards: [], doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
   deferFollowUp: { from: ['COMPLETED', 'FAILED'], to: 'same', guards: ['sweepOwed'], doc: 'a fan-out too wide for one call records where it stopped' },
   clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], doc: 'an ended task whose follow-up is written leaves the sweep index' },
+  hold: {
+    from: ACTIVE_TASK_STATUSES,
+    to: 'same',
+    guards: [],
+    doc: 'its process was paused: the task is marked, so that its ending schedules nothing and owes its follow-up until resume',
+  },
+  unhold: { from: TASK_STATUSES, to: 'same', guards: [], doc: 'its process was resumed: the mark goes (an ended task keeps its status)' },
 } as const satisfies Record<string, TransitionRow<TaskStatus>>;
 export type TaskEvent = keyof typeof TASK_TRANSITIONS;
 
@@ -163,14 +178,14 @@ export const PROCESS_TRANSITIONS = {
   start: { from: ['absent'], to: 'RUNNING', guards: ['absent'], doc: 'a new process; a second start with the same id finds the first' },
   complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['version'], doc: 'every sink settled and none failed' },
   fail: {
-    from: ['RUNNING'],
+    from: ['RUNNING', 'PAUSED'],
     to: 'FAILED',
     guards: ['version'],
-    doc: 'a task failed for good under failFast, or every branch ended with some failed under skipDownstream, or the process timed out',
+    doc: 'a task failed for good under failFast, or every branch ended with some failed under skipDownstream, or the process timed out (its timeout counts while paused)',
   },
   cancel: { from: ['RUNNING', 'PAUSED'], to: 'CANCELLED', guards: ['version'], doc: 'an operator cancels the process' },
-  pause: { from: ['RUNNING'], to: 'PAUSED', guards: ['version'], doc: 'nothing new is scheduled until resume (operator controls)' },
-  resume: { from: ['PAUSED'], to: 'RUNNING', guards: ['version'], doc: 'scheduling goes on (operator controls)' },
+  pause: { from: ['RUNNING'], to: 'PAUSED', guards: ['version'], doc: 'nothing new is scheduled and claims are refused until resume (operator controls)' },
+  resume: { from: ['PAUSED'], to: 'RUNNING', guards: ['version'], doc: 'scheduling goes on; the process owes its resume pass (sweep reason `resume`) (operator controls)' },
   reopen: { from: TERMINAL_PROCESS_STATUSES, to: 'RUNNING', guards: ['version'], doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
   recordCompensation: {
     from: ['FAILED', 'CANCELLED'],
@@ -195,7 +210,8 @@ export type Guard =
   | { readonly kind: 'atMost'; readonly attribute: string; readonly value: number; readonly orMissing?: boolean }
   | { readonly kind: 'above'; readonly attribute: string; readonly value: number; readonly orMissing: boolean }
   | { readonly kind: 'below'; readonly attribute: string; readonly value: number; readonly orMissing: boolean }
-  | { readonly kind: 'exists'; readonly attribute: string };
+  | { readonly kind: 'exists'; readonly attribute: string }
+  | { readonly kind: 'missing'; readonly attribute: string };
 
 /** Values for the guards a row names; each row's guards must be given. */
 export interface GuardValues {
@@ -207,6 +223,8 @@ export interface GuardValues {
   readonly attempt?: number;
   /** The expected count of a join or of the process end. */
   readonly expected?: number;
+  /** Whether the item must carry the pause mark (`hold`). */
+  readonly held?: boolean;
 }
 
 /** Item attributes the guards read. Stores keep these names. */
@@ -221,6 +239,7 @@ export const ATTR = {
   settled: 'settled',
   attemptDeadline: 'attemptDeadline',
   nextAttemptAt: 'nextAttemptAt',
+  held: 'held',
 } as const;
 
 /**
@@ -314,6 +333,9 @@ function guardsOf(row: TransitionRow<string>, values: GuardValues, label: string
       case 'allSettled':
         guards.push({ kind: 'equals', attribute: ATTR.settled, value: need('expected') });
         break;
+      case 'hold':
+        guards.push({ kind: need('held') ? 'exists' : 'missing', attribute: ATTR.held });
+        break;
       default:
         assertNever(kind);
     }
@@ -349,6 +371,8 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
       }
       case 'exists':
         return item !== undefined && item[g.attribute] !== undefined;
+      case 'missing':
+        return item === undefined || item[g.attribute] === undefined;
       default:
         return assertNever(g);
     }
@@ -365,12 +389,23 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
  * - `retryDue`: a retry waits longer than a queue can delay a message (15 minutes): send it when due.
  * - `deadline`: a process with `timeoutSeconds` times out then, unless it ended.
  * - `rerun`: a rerun's pass (reset the tasks that run again, schedule the ready ones) may be unfinished.
+ * - `resume`: a resumed process's pass (marks removed, owed follow-ups run, messages resent) may be unfinished.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
-export type SweepDuty = 'resend' | 'expireLease' | 'followUpCompleted' | 'followUpFailed' | 'scheduleRoots' | 'finishCleanup' | 'timeOutProcess' | 'continueRerun' | 'clear';
+export type SweepDuty =
+  | 'resend'
+  | 'expireLease'
+  | 'followUpCompleted'
+  | 'followUpFailed'
+  | 'scheduleRoots'
+  | 'finishCleanup'
+  | 'timeOutProcess'
+  | 'continueRerun'
+  | 'finishResume'
+  | 'clear';
 
 /**
  * What the sweeper owes a due item, by its stored reason and its current
@@ -390,6 +425,7 @@ export const SWEEP_DUTIES: {
     retryDue: { SCHEDULED: 'resend', RUNNING: 'expireLease', COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
     deadline: {},
     rerun: {},
+    resume: {},
   },
   process: {
     enqueue: {},
@@ -400,6 +436,8 @@ export const SWEEP_DUTIES: {
     retryDue: {},
     deadline: { RUNNING: 'timeOutProcess', PAUSED: 'timeOutProcess', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     rerun: { RUNNING: 'continueRerun', PAUSED: 'continueRerun', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
+    // PAUSED again before the pass finished: the next resume does it; the pass only gives the slot back (deadline or none).
+    resume: { RUNNING: 'finishResume', PAUSED: 'finishResume', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
   },
 };
 
@@ -416,6 +454,8 @@ export function processSweepDuty(reason: SweepReason, status: ProcessStatus): Sw
 export const SWEEP_REASON_ON_ENTRY = {
   task: { SCHEDULED: 'enqueue', RUNNING: 'lease', COMPLETED: 'followUp', FAILED: 'followUp' },
   process: { RUNNING: 'roots', FAILED: 'cleanup', CANCELLED: 'cleanup' },
+  /** A process that was just resumed owes its resume pass. */
+  resumed: 'resume',
   /** A SCHEDULED retry whose message waits for the sweeper; a RUNNING process past its roots with a deadline. */
   waiting: { task: 'retryDue', process: 'deadline' },
   /** A process RUNNING again after a rerun, until the rerun's pass is done. */
@@ -423,6 +463,7 @@ export const SWEEP_REASON_ON_ENTRY = {
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
+  resumed: SweepReason;
   waiting: { task: SweepReason; process: SweepReason };
   reopened: { process: SweepReason };
 };

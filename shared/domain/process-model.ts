@@ -122,6 +122,8 @@ export function applyEvent(dag: Dag, state: ModelState, event: ModelEvent): Tran
     now: event.type === 'expireLease' ? LEASE_ENDS : NOW,
     attempt: item?.attempt ?? 1,
     run: MODEL_RUN,
+    // The model has no pause: no task is ever held.
+    held: false,
   };
   const asItem = item && { status: item.status, attempt: item.attempt, leaseToken: item.leaseToken, leaseExpiresAt: LEASE_ENDS, run: MODEL_RUN };
   if (!guardsHold(taskGuards(row, values), asItem)) {

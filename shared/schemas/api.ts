@@ -113,6 +113,13 @@ export const RerunManyBodySchema = z.strictObject({
 });
 export type RerunManyBody = z.infer<typeof RerunManyBodySchema>;
 
+/** POST /processes/{id}/pause: the reason is shown in the history. */
+export const PauseBodySchema = CancelBodySchema;
+export type PauseBody = z.infer<typeof PauseBodySchema>;
+
+/** POST /processes/{id}/resume takes no fields. */
+export const ResumeBodySchema = z.strictObject({});
+
 /** GET /processes/{id}/history. */
 export const HistoryQuerySchema = z.object({
   limit: z.coerce.number({ error: 'limit must be an integer' }).int().min(1).max(1000).default(100),

@@ -10,6 +10,8 @@ export const HISTORY_EVENT_TYPES = [
   'TaskSkipped',
   'TaskCancelled',
   'StaleResultRejected',
+  'ProcessPaused',
+  'ProcessResumed',
   'ProcessCompleted',
   'ProcessFailed',
   'ProcessCancelled',

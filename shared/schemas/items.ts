@@ -98,6 +98,14 @@ export const ProcessItemSchema = z.object({
 }));
 export type ProcessItem = z.infer<typeof ProcessItemSchema>;
 
+/** A pause or resume of a process, kept for its history: `PROC#<id>` / `EVENT#<ver>` (the process version it wrote). */
+export const ProcessEventItemSchema = z.object({
+  type: z.enum(['ProcessPaused', 'ProcessResumed']),
+  at: z.string(),
+  reason: z.string().optional(),
+});
+export type ProcessEventItem = z.infer<typeof ProcessEventItemSchema>;
+
 export const TaskErrorSchema = z.object({
   message: z.string(),
   code: z.string().optional(),
@@ -184,6 +192,8 @@ export const TaskItemSchema = z.object({
   sends: z.number().int().nonnegative().optional(),
   /** Single-need children before this index are scheduled (a follow-up that ran out of time). */
   resumeFrom: z.number().int().nonnegative().optional(),
+  /** Marked while its process is paused: an ending then owes its follow-up until resume. */
+  held: z.boolean().optional(),
   // --- Failure semantics (issue 7) ---
   /** A retry waits: the task cannot be claimed before this (epoch ms). */
   nextAttemptAt: z.number().optional(),

@@ -303,6 +303,38 @@ describe('processes and tasks', () => {
     expect([badLimit.status, badLimit.body.error.code]).toEqual([400, 'ValidationError']);
   });
 
+  it('pauses and resumes a process: a claim while paused gets 409 ProcessPaused, the running task completes, the history shows both', async () => {
+    // Its own definition: the listing test below counts the cancelled processes of `loan`.
+    const pausable = name('pausable');
+    await api.request('PUT', `/definitions/${pausable}`, LOAN, yaml);
+    const { body: p } = await api.request<{ id: string }>('POST', '/processes', { definition: pausable, input: {} });
+    const task = (t: string) => `/processes/${p.id}/tasks/${encodeURIComponent(t)}`;
+    const claim = await api.request<{ leaseToken: string }>('POST', `${task('Open Loan Application')}/claim`, { workerId: 'w' });
+    const paused = await api.request<{ status: string }>('POST', `/processes/${p.id}/pause`, { reason: 'maintenance' });
+    expect(paused.status).toBe(200);
+    expect(paused.body.status).toBe('PAUSED');
+    expect((await api.request<{ status: string }>('POST', `/processes/${p.id}/pause`)).body.status).toBe('PAUSED');
+    expect((await api.request('POST', `${task('Open Loan Application')}/complete`, { leaseToken: claim.body.leaseToken, output: { ok: true } })).status).toBe(200);
+    const refused = await api.request<ErrorBody>('POST', `${task('Review Credit')}/claim`, { workerId: 'w' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('ProcessPaused');
+    const waiting = await api.request<{ tasks: { name: string; status: string }[] }>('GET', `/processes/${p.id}`);
+    expect(waiting.body.tasks.map((t) => t.status)).toEqual(['COMPLETED', 'PENDING', 'PENDING']);
+    const resumed = await api.request<{ status: string; tasks: { status: string }[] }>('POST', `/processes/${p.id}/resume`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.status).toBe('RUNNING');
+    expect(resumed.body.tasks.map((t) => t.status)).toEqual(['COMPLETED', 'SCHEDULED', 'PENDING']);
+    expect((await api.request<{ status: string }>('POST', `/processes/${p.id}/resume`)).body.status).toBe('RUNNING');
+    const history = await api.request<{ items: { type: string; details?: unknown }[] }>('GET', `/processes/${p.id}/history`);
+    const control = history.body.items.filter((e) => e.type.startsWith('ProcessP') || e.type === 'ProcessResumed');
+    expect(control).toEqual([{ type: 'ProcessPaused', at: expect.any(String), details: { reason: 'maintenance' } }, { type: 'ProcessResumed', at: expect.any(String) }]);
+    await api.request('POST', `/processes/${p.id}/cancel`);
+    const ended = await api.request<ErrorBody>('POST', `/processes/${p.id}/pause`);
+    expect(ended.status).toBe(409);
+    expect(ended.body.error.code).toBe('ProcessNotRunning');
+    expect((await api.request<ErrorBody>('POST', `/processes/${p.id}/resume`)).body.error.code).toBe('ProcessNotRunning');
+  });
+
   it('fails a process and cancels one, listing them by status', async () => {
     const { body: a } = await api.request<{ id: string }>('POST', '/processes', { definition: loan });
     const failed = await api.request('POST', `/processes/${a.id}/tasks/${encodeURIComponent('Open Loan Application')}/fail`, {

@@ -31,7 +31,7 @@ const CLI_TEST_TIMEOUT_MS = 180_000;
 
 describe('tributary --help', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('documents every command', async () => {
-    const commands = ['dev', 'validate', 'apply', 'defs', 'start', 'ps', 'get', 'watch', 'cancel', 'complete', 'fail', 'graph', 'openapi'];
+    const commands = ['dev', 'validate', 'apply', 'defs', 'start', 'ps', 'get', 'watch', 'cancel', 'pause', 'resume', 'complete', 'fail', 'graph', 'openapi'];
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     for (const c of commands) expect(top.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
@@ -146,6 +146,16 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const rerun = (await cli('rerun', id)).stdout;
     expect(rerun).toMatch(new RegExp(`^${id}: run 2 on version \\d+, RUNNING\n  runs again: `));
     expect(JSON.parse((await cli('get', id, '--json')).stdout)).toMatchObject({ status: 'RUNNING', runs: 2 });
+  });
+
+  it('pause and resume print the process status; the pause reason is in the history', async () => {
+    const id = (await cli('start', manual)).stdout.trim();
+    expect((await cli('pause', id, '--reason', 'maintenance')).stdout).toBe(`${id}: PAUSED\n`);
+    expect((await cli('resume', id)).stdout).toBe(`${id}: RUNNING\n`);
+    const events = JSON.parse((await cli('history', id, '--json')).stdout) as { type: string; details?: { reason?: string } }[];
+    expect(events.find((e) => e.type === 'ProcessPaused')?.details?.reason).toBe('maintenance');
+    expect(events.some((e) => e.type === 'ProcessResumed')).toBe(true);
+    await cli('cancel', id);
   });
 
   it('graph draws a definition and a process, as text, mermaid and dot', async () => {

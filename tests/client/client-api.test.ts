@@ -126,6 +126,19 @@ describe('TributaryClient against the API', () => {
     expect(view.tasks[0]).toMatchObject({ status: 'FAILED', error: { message: 'applicant withdrew', code: 'Withdrawn' } });
   });
 
+  it('pauses and resumes a process, repeatably; a claim while paused is refused with 409 ProcessPaused', async () => {
+    const { process } = await client.startProcess({ definition: 'loan', version: 1 });
+    expect((await client.pause(process.id, { reason: 'maintenance' })).status).toBe('PAUSED');
+    expect((await client.pause(process.id)).status).toBe('PAUSED');
+    expect(await errorOf(client.claim(process.id, 'Open Loan Application', 'w1'))).toMatchObject({ status: 409, code: 'ProcessPaused' });
+    expect((await client.resume(process.id)).status).toBe('RUNNING');
+    expect((await client.resume(process.id)).status).toBe('RUNNING');
+    expect((await client.claim(process.id, 'Open Loan Application', 'w1')).attempt).toBe(1);
+    const types = (await client.getHistory(process.id)).items.map((e) => e.type);
+    expect(types.filter((t) => t === 'ProcessPaused' || t === 'ProcessResumed')).toEqual(['ProcessPaused', 'ProcessResumed']);
+    await client.cancelProcess(process.id);
+  });
+
   it('cancels a process, repeatably, after which claims are refused', async () => {
     const { process } = await client.startProcess({ definition: 'loan', version: 1 });
     expect((await client.cancelProcess(process.id)).status).toBe('CANCELLED');

@@ -133,6 +133,27 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return { stale, done, twice, item };
       });
 
+      scenario('ends a task marked held only when the ending says so; unhold takes the mark off, whatever the status', async ({ stores: { tasks } }) => {
+        const ref = { processId: 'held', task: 'A' };
+        await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
+        await tasks.claim(claimArgs(ref, 'lease-1'));
+        const marked = await tasks.hold(ref);
+        const notHeld = await tasks.complete({ end: endTask(ref, 'lease-1'), output: 1, settles: [] });
+        const asHeld = await tasks.complete({ end: { ...endTask(ref, 'lease-1'), held: true }, output: 1, settles: [] });
+        const ended = await tasks.get(ref);
+        const markEnded = await tasks.hold(ref);
+        await tasks.unhold(ref);
+        const after = await tasks.get(ref);
+        expect(marked).toBe(true);
+        expect(notHeld).toMatchObject({ ok: false, current: { status: 'RUNNING', held: true } });
+        expect(asHeld).toEqual({ ok: true, item: undefined });
+        expect(ended).toMatchObject({ status: 'COMPLETED', held: true, sweepReason: 'followUp' });
+        expect(markEnded).toBe(false);
+        expect(after).toMatchObject({ status: 'COMPLETED' });
+        expect(after).not.toHaveProperty('held');
+        return { marked, notHeld, asHeld, ended, markEnded, after };
+      });
+
       scenario('fails a RUNNING task for the lease holder only', async ({ stores: { tasks } }) => {
         const ref = { processId: 'fail', task: 'A' };
         await tasks.scheduleNew({ schedule: schedule(ref.processId, 'A') });
@@ -462,6 +483,31 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return { ended, stale, missing };
       });
 
+      scenario('pauses and resumes at the version read, with the input flag and a history item in the same transaction', async ({ stores: { processes } }) => {
+        const id = 'pause';
+        await processes.create({ process: newProcess(id), input: { n: 1 } });
+        const read = (await processes.get({ id }))!;
+        const at = (t: number) => ({ now: T0 + t, iso: iso(T0 + t), expiresAt: EXPIRES_AT });
+        const paused = await processes.pauseOrResume({ current: read, event: 'pause', at: at(10), reason: 'why' });
+        const stale = await processes.pauseOrResume({ current: read, event: 'pause', at: at(11) });
+        const whilePaused = await processes.getClaimInput({ id });
+        const resumed = paused.ok ? await processes.pauseOrResume({ current: paused.item, event: 'resume', at: at(20), sweepAt: T0 + 99 }) : paused;
+        const afterResume = await processes.getClaimInput({ id });
+        const stored = await processes.get({ id });
+        const events = await processes.events({ id });
+        expect(paused).toMatchObject({ ok: true, item: { status: 'PAUSED', ver: 2 } });
+        expect(stale).toMatchObject({ ok: false, current: { status: 'PAUSED', ver: 2 } });
+        expect(whilePaused).toEqual({ input: { n: 1 }, paused: true });
+        expect(resumed).toEqual({ ok: true, item: stored });
+        expect(stored).toMatchObject({ status: 'RUNNING', ver: 3, sweepAt: T0 + 99, sweepReason: 'resume' });
+        expect(afterResume).toEqual({ input: { n: 1 }, paused: false });
+        expect(events).toEqual([
+          { type: 'ProcessPaused', at: iso(T0 + 10), reason: 'why' },
+          { type: 'ProcessResumed', at: iso(T0 + 20) },
+        ]);
+        return { paused, stale, whilePaused, resumed, afterResume, events };
+      });
+
       scenario('keeps an ended process on the sweep index, due now, while it owes cleanup', async ({ stores: { processes } }) => {
         await processes.create({ process: newProcess('cleanup'), input: null });
         const read = (await processes.get({ id: 'cleanup' }))!;
@@ -771,7 +817,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await table.write({ type: 'put', key: key('tx-held'), item: { status: 'RUNNING', leaseToken: 'l1' }, guards: [] });
         const writes: ItemWrite[] = [
           { type: 'put', key: key('tx-new'), item: { v: 1 }, guards: [ABSENT] },
-          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0 }) },
+          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0, held: false }) },
           { type: 'update', key: key('tx-counter'), add: { settled: 1 }, guards: taskGuards('settleParent', { expected: 2 }) },
           { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1', now: T0 }) },
         ];

@@ -63,7 +63,16 @@ function itemIn(status: string, row: TransitionRow<string>): Item {
 /** Guard values that hold for {@link itemIn}: a join counter at 1 is below 2, and has all settled at 1. */
 function valuesFor(row: TransitionRow<string>): GuardValues {
   // The item is of run 2: the caller's run is 2 (run, runAtMost), or the next one for a reset (runBefore).
-  return { leaseToken: 'lease-1', now: T0, version: 3, run: row.guards.includes('runBefore') ? 3 : 2, sweepAt: T0 + 5, attempt: 1, expected: row.guards.includes('allSettled') ? 1 : 2 };
+  return {
+    leaseToken: 'lease-1',
+    now: T0,
+    version: 3,
+    run: row.guards.includes('runBefore') ? 3 : 2,
+    sweepAt: T0 + 5,
+    attempt: 1,
+    expected: row.guards.includes('allSettled') ? 1 : 2,
+    held: false,
+  };
 }
 
 /** One guard made to fail: a wrong value, or (for `sweepOwed` and `absent`) an item that breaks it. */
@@ -102,6 +111,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values: { ...values, expected: 1 }, item };
     case 'allSettled':
       return { values: { ...values, expected: 2 }, item };
+    case 'hold':
+      return { values, item: item && { ...item, held: true } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

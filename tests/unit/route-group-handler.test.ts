@@ -31,7 +31,9 @@ describe('routeGroupHandler', () => {
 
   it('fails at cold start when the handlers do not cover exactly the group', () => {
     const { CancelProcess: _dropped, ...missing } = handlersOf('control');
-    expect(() => routeGroupHandler('control', missing)).toThrow(/route group "control" serves CancelProcess, PutDefinition, RerunProcess, RerunProcesses, StartProcess but has handlers for PutDefinition, RerunProcess, RerunProcesses, StartProcess/);
+    expect(() => routeGroupHandler('control', missing)).toThrow(
+      /route group "control" serves CancelProcess, PauseProcess, PutDefinition, RerunProcess, RerunProcesses, ResumeProcess, StartProcess but has handlers for PauseProcess, PutDefinition, RerunProcess, RerunProcesses, ResumeProcess, StartProcess/,
+    );
     expect(() => routeGroupHandler('read', { ...handlersOf('read'), StartProcess: answer('x') })).toThrow(/route group "read"/);
   });
 });

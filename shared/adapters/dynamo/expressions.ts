@@ -72,6 +72,8 @@ function condition(guards: readonly Guard[], p: Placeholders): string | undefine
       }
       case 'exists':
         return `attribute_exists(${p.name(g.attribute)})`;
+      case 'missing':
+        return `attribute_not_exists(${p.name(g.attribute)})`;
       default:
         throw new Error(`unknown guard ${JSON.stringify(g satisfies never)}`);
     }

@@ -1,11 +1,24 @@
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
-import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type ProcessStatus } from '#domain/lifecycle.ts';
+import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type Guard, type ProcessStatus } from '#domain/lifecycle.ts';
 import type { NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
-import { ProcessItemSchema, ProcessSummarySchema, RunRecordSchema, type ProcessError, type ProcessItem, type ProcessSummary, type RunRecord } from '#schemas/items.ts';
+import {
+  ProcessEventItemSchema,
+  ProcessItemSchema,
+  ProcessSummarySchema,
+  RunRecordSchema,
+  type ProcessError,
+  type ProcessEventItem,
+  type ProcessItem,
+  type ProcessSummary,
+  type RunRecord,
+} from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
-import { keys, processIdOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
+import { EVENT_SK_PREFIX, keys, processIdOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import { withPageTokenErrors } from './query-errors.ts';
+
+/** A history item is written once (its key is the process version that wrote it). */
+const NEW_ITEM: Guard = { kind: 'absent' };
 
 /** Identities cached per container: a process's definition and version never change. */
 const MAX_CACHED_IDENTITIES = 10_000;
@@ -69,8 +82,63 @@ export class ItemProcessStore implements ProcessStore {
   }
 
   async getInput({ id }: { id: string }): Promise<unknown> {
+    return (await this.getClaimInput({ id })).input;
+  }
+
+  async getClaimInput({ id }: { id: string }): Promise<{ input: unknown; paused: boolean }> {
     const item = await this.table.get(keys.processInput(id));
-    return typeof item?.inputJson === 'string' ? (JSON.parse(item.inputJson) as unknown) : null;
+    return { input: typeof item?.inputJson === 'string' ? (JSON.parse(item.inputJson) as unknown) : null, paused: item?.paused === true };
+  }
+
+  /**
+   * One transaction: the process item's status and version (the row's guard), the
+   * input item's `paused` flag (claims read it with the input, so refusing them costs
+   * no extra read), and the event's history item, keyed by the version written.
+   */
+  async pauseOrResume(args: {
+    current: ProcessItem;
+    event: 'pause' | 'resume';
+    at: { now: number; iso: string; expiresAt: number };
+    reason?: string;
+    sweepAt?: number;
+  }): Promise<Written<ProcessItem>> {
+    const { current, event, at } = args;
+    const meta = keys.processMeta(current.id);
+    const status = processTarget(event);
+    const ver = current.ver + 1;
+    const paused = event === 'pause';
+    // A resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if any).
+    const sweep = !paused && args.sweepAt !== undefined ? { sweepAt: args.sweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.resumed } : {};
+    const r = await this.table.transact([
+      {
+        type: 'update',
+        key: meta,
+        set: { status, procStatus: status, ver, updatedAt: at.iso, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta.pk) } : {}) },
+        ...(paused ? {} : { remove: ['resumeFrom'] }),
+        guards: processGuards(event, { version: current.ver }),
+      },
+      // The input item exists from the start (it is written before the process item).
+      { type: 'update', key: keys.processInput(current.id), ...(paused ? { set: { paused: true } } : { remove: ['paused'] }), guards: [] },
+      {
+        type: 'put',
+        key: keys.processEvent(current.id, ver),
+        item: { type: paused ? 'ProcessPaused' : 'ProcessResumed', at: at.iso, expiresAt: at.expiresAt, ...(args.reason === undefined ? {} : { reason: args.reason }) },
+        guards: [NEW_ITEM],
+      },
+    ]);
+    if (!r.ok) {
+      const lost = r.reasons[0];
+      if (lost?.code === 'ConditionalCheckFailed') return { ok: false, current: lost.current ? ProcessItemSchema.parse(lost.current) : undefined };
+      throw new Error(`the ${event} of process '${current.id}' was refused: ${r.reasons.map((x) => x.code).join(', ')}`);
+    }
+    // The item as written, without a read (the parsed form: no index keys).
+    const { resumeFrom: _, ...rest } = current;
+    return { ok: true, item: { ...(paused ? current : rest), status, ver, updatedAt: at.iso, ...sweep } };
+  }
+
+  async events({ id }: { id: string }): Promise<ProcessEventItem[]> {
+    const items = await this.table.queryPartition(keys.processMeta(id).pk, EVENT_SK_PREFIX);
+    return items.map((i) => ProcessEventItemSchema.parse(i));
   }
 
   async identity({ id, fresh = false }: { id: string; fresh?: boolean }): Promise<ProcessIdentity | undefined> {

@@ -1,4 +1,4 @@
-import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
+import { ATTR, COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
 import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
@@ -152,7 +152,7 @@ export class ItemTaskStore implements TaskStore {
     const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error), lastErrorJson: JSON.stringify(summariseError(error, LAST_ERROR_LIMITS)) });
     const update: ItemUpdate = {
       ...base,
-      guards: taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now }),
+      guards: taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false }),
       remove: [...(base.remove ?? []), 'nextAttemptAt', 'attemptDeadline'],
       ...(args.record ? { append: { attempts: [args.record] } } : {}),
     };
@@ -242,6 +242,14 @@ export class ItemTaskStore implements TaskStore {
     await this.table.write({ type: 'update', key: keys.task(ref), remove: ['sweepShard', 'sweepAt', 'sweepReason'], guards: taskGuards('clearSweep') });
   }
 
+  async hold(ref: TaskRef): Promise<boolean> {
+    return (await this.table.write({ type: 'update', key: keys.task(ref), set: { [ATTR.held]: true }, guards: taskGuards('hold') })).ok;
+  }
+
+  async unhold(ref: TaskRef): Promise<void> {
+    await this.table.write({ type: 'update', key: keys.task(ref), remove: [ATTR.held], guards: taskGuards('unhold') });
+  }
+
   private async update(write: ItemUpdate): Promise<Written<TaskItem>> {
     const r = await this.table.write(write);
     if (!r.ok) return conflict(r.current);
@@ -295,7 +303,7 @@ function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
  */
 function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<string, unknown>): ItemUpdate {
   const event = end.leaseToken === undefined ? (`${outcome}Manual` as const) : outcome;
-  const guards: Guard[] = taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run });
+  const guards: Guard[] = taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run, held: end.held ?? false });
   const status = taskTarget(event);
   return {
     type: 'update',

@@ -10,6 +10,8 @@ export const keys = {
   processRun: (id: string, run: number) => ({ pk: `PROC#${id}`, sk: `RUN#${String(run).padStart(6, '0')}` }),
   /** Counter of settled sinks, for processes with more than one sink. */
   processEnd: (id: string) => ({ pk: `PROC#${id}`, sk: 'END' }),
+  /** A pause or resume, by the process version it wrote (the history's process events). */
+  processEvent: (id: string, ver: number) => ({ pk: `PROC#${id}`, sk: `${EVENT_SK_PREFIX}${String(ver).padStart(9, '0')}` }),
   /** A task; an indexed task (a child of a dynamic fan-out) gets the index after its name. */
   task: (ref: { processId: string; task: string; index?: number }) => ({
     pk: `PROC#${ref.processId}`,
@@ -19,6 +21,7 @@ export const keys = {
 
 export const TASK_SK_PREFIX = 'TASK#';
 export const RUN_SK_PREFIX = 'RUN#';
+export const EVENT_SK_PREFIX = 'EVENT#';
 
 export function processIdOf(pk: string): string {
   return pk.slice('PROC#'.length);
