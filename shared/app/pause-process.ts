@@ -7,6 +7,7 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { endIfSinksSettled } from './end-process.ts';
 import { followUpCompleted, followUpFailed } from './end-task.ts';
 import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage } from './ports.ts';
+import { continueRerun } from './rerun-process.ts';
 import { messageOfItem, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
 import { instant } from './timestamps.ts';
 
@@ -63,6 +64,12 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
       return current;
     }
     if (!processAllows('resume', current.status)) throw new ProcessNotRunningError(processId, current.status);
+    // A rerun's pass still owed (its caller died, then the process was paused) shares the one sweep slot: finish it first.
+    if (current.sweepReason === SWEEP_REASON_ON_ENTRY.reopened.process && current.sweepAt !== undefined) {
+      await continueRerun(deps, current);
+      current = await deps.processes.get({ id: processId });
+      continue;
+    }
     const at = historyInstant(deps);
     const result = await deps.processes.pauseOrResume({ current, event: 'resume', at, sweepAt: at.now + deps.settings.followUpGraceMs });
     if (!result.ok) {

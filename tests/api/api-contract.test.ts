@@ -327,7 +327,7 @@ describe('processes and tasks', () => {
     expect((await api.request<{ status: string }>('POST', `/processes/${p.id}/resume`)).body.status).toBe('RUNNING');
     const history = await api.request<{ items: { type: string; details?: unknown }[] }>('GET', `/processes/${p.id}/history`);
     const control = history.body.items.filter((e) => e.type.startsWith('ProcessP') || e.type === 'ProcessResumed');
-    expect(control).toEqual([{ type: 'ProcessPaused', at: expect.any(String), details: { reason: 'maintenance' } }, { type: 'ProcessResumed', at: expect.any(String) }]);
+    expect(control).toEqual([{ type: 'ProcessPaused', run: 1, at: expect.any(String), details: { reason: 'maintenance' } }, { type: 'ProcessResumed', run: 1, at: expect.any(String) }]);
     await api.request('POST', `/processes/${p.id}/cancel`);
     const ended = await api.request<ErrorBody>('POST', `/processes/${p.id}/pause`);
     expect(ended.status).toBe(409);

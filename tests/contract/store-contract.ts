@@ -349,8 +349,8 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         ]);
         expect(new Map([...counters].sort())).toEqual(
           new Map([
-            ['a', { status: 'COMPLETED', settled: 0 }],
-            ['b', { status: 'SCHEDULED', settled: 0 }],
+            ['a', { status: 'COMPLETED', settled: 0, run: 1 }],
+            ['b', { status: 'SCHEDULED', settled: 0, run: 1 }],
           ]),
         );
         return { all, outputs: [...outputs], counters: [...counters].sort() };
@@ -463,7 +463,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         expect(second).toEqual({ created: false, existing: created });
         expect(read).toEqual(created);
         expect(input).toEqual({ deep: { list: [1, 'two', null] } });
-        expect(identity).toEqual({ definition: 'contract', version: 1 });
+        expect(identity).toEqual({ definition: 'contract', version: 1, run: 1 });
         expect(missing).toEqual({ get: undefined, input: null, identity: undefined });
         return { first, second, read, input, identity, missing };
       });
@@ -817,7 +817,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await table.write({ type: 'put', key: key('tx-held'), item: { status: 'RUNNING', leaseToken: 'l1' }, guards: [] });
         const writes: ItemWrite[] = [
           { type: 'put', key: key('tx-new'), item: { v: 1 }, guards: [ABSENT] },
-          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0, held: false }) },
+          { type: 'update', key: key('tx-held'), set: { status: 'COMPLETED' }, guards: taskGuards('complete', { leaseToken: 'l0', now: T0, run: 1, held: false }) },
           { type: 'update', key: key('tx-counter'), add: { settled: 1 }, guards: taskGuards('settleParent', { expected: 2 }) },
           { type: 'update', key: key('tx-missing'), set: { v: 2 }, guards: taskGuards('heartbeat', { leaseToken: 'l1', now: T0 }) },
         ];

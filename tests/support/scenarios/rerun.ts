@@ -3,6 +3,7 @@ import { cancelProcess } from '#app/end-process.ts';
 import { claimTask, heartbeatTask } from '#app/claim-task.ts';
 import { completeTask, failTask } from '#app/end-task.ts';
 import { getProcessHistory } from '#app/process-history.ts';
+import { pauseProcess, resumeProcess } from '#app/pause-process.ts';
 import { getProcess } from '#app/process-views.ts';
 import { rerunProcess } from '#app/rerun-process.ts';
 import { rerunProcesses } from '#app/rerun-processes.ts';
@@ -154,6 +155,21 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
       ]);
     });
 
+    it('refuses a paused process, and reruns one cancelled while paused with nothing held', async () => {
+      const { process } = await startProcess(deps, { definition: 'rerun-chain' });
+      await engine.drain();
+      const claim = await claimTask(deps, process.id, 'Fetch', 'w1');
+      await pauseProcess(deps, process.id, 'maintenance');
+      expect(await codeOf(rerunProcess(deps, process.id, {}))).toBe('ProcessStillRunning');
+      // Completed while paused: its follow-up waits for a resume that never comes.
+      await completeTask(deps, process.id, 'Fetch', { leaseToken: claim.leaseToken, output: 'f' });
+      await cancelProcess(deps, process.id, 'giving up');
+      expect(await rerunProcess(deps, process.id, {})).toMatchObject({ reset: ['Score', 'Notify'], kept: ['Fetch'] });
+      const completions = await runToEnd(engine, process.id);
+      expect(Object.fromEntries(completions)).toEqual({ Score: 1, Notify: 1 });
+      expect((await getProcess(deps, process.id)).status).toBe('COMPLETED');
+    });
+
     it('answers a repeated fail from the run before as stale, not as a repeat of a recorded failure', async () => {
       const { process } = await startProcess(deps, { definition: 'rerun-chain' });
       await engine.drain();
@@ -167,9 +183,9 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
   describe('rerun onto another version', () => {
     const V1 = 'tasks:\n  - name: A\n  - name: B\n    needs: [A]\n  - name: C\n    needs: [A]\n  - name: D\n    needs: [B, C]\n';
 
-    it('refuses a version that drops or rewires a kept task, listing every difference, and changes nothing', async () => {
-      await putYaml(deps, 'rerun-versions', V1);
-      const { process } = await startProcess(deps, { definition: 'rerun-versions' });
+    /** A process of version 1 whose A, B and C completed and whose join D failed. */
+    const failedAtTheJoin = async () => {
+      const { process } = await startProcess(deps, { definition: 'rerun-versions', version: 1 });
       await engine.drain();
       await work(deps, process.id, 'A', 'a');
       await engine.drain();
@@ -177,6 +193,12 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
       await work(deps, process.id, 'C', 'c');
       await engine.drain();
       await breakTask(deps, process.id, 'D');
+      return process;
+    };
+
+    it('refuses a version that drops or rewires a kept task, listing every difference, and changes nothing', async () => {
+      await putYaml(deps, 'rerun-versions', V1);
+      const process = await failedAtTheJoin();
       // Version 2: B is gone, and C needs a new task E.
       const v2 = await putYaml(deps, 'rerun-versions', 'tasks:\n  - name: A\n  - name: E\n  - name: C\n    needs: [A, E]\n  - name: D\n    needs: [C]\n');
       const refused = rerunProcess(deps, process.id, { version: v2 });
@@ -191,14 +213,7 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
     });
 
     it('reruns on a compatible version: kept tasks keep their outputs, the rest runs on the new version', async () => {
-      const { process } = await startProcess(deps, { definition: 'rerun-versions', version: 1 });
-      await engine.drain();
-      await work(deps, process.id, 'A', 'a');
-      await engine.drain();
-      await work(deps, process.id, 'B', 'b');
-      await work(deps, process.id, 'C', 'c');
-      await engine.drain();
-      await breakTask(deps, process.id, 'D');
+      const process = await failedAtTheJoin();
       // Version 3: the same A, B, C; D on a longer timeout, and a new task after it.
       const v3 = await putYaml(deps, 'rerun-versions', `${V1.replace('needs: [B, C]\n', 'needs: [B, C]\n    timeoutSeconds: 900\n')}  - name: Archive\n    needs: [D]\n`);
       expect(await rerunProcess(deps, process.id, { version: v3 })).toEqual({ run: 2, version: v3, reset: ['D', 'Archive'], kept: ['A', 'B', 'C'] });
@@ -272,6 +287,39 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
         crashes += 1;
       }
       expect(crashes).toBeGreaterThan(3);
+    });
+  });
+
+  describe('a rerun whose caller dies, then a pause and a resume', () => {
+    it('is finished by the resume, whichever call it died after', async () => {
+      await putYaml(deps, 'rerun-crash-pause', DIAMOND);
+      let reopenedThenDied = 0;
+      for (let crashAfter = 0; ; crashAfter++) {
+        const { process } = await startProcess(deps, { definition: 'rerun-crash-pause' });
+        await engine.drain();
+        await work(deps, process.id, 'A', 'a');
+        await engine.drain();
+        await work(deps, process.id, 'B', 'b');
+        await breakTask(deps, process.id, 'C');
+        await engine.drain();
+        const done = await rerunProcess(engine.crashingDeps(crashAfter), process.id, {}).then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof InjectedCrash)) throw error;
+            return false;
+          },
+        );
+        if ((await getProcess(deps, process.id)).status === 'FAILED') continue;
+        if (!done) reopenedThenDied += 1;
+        // Before any sweep: the operator pauses, then resumes.
+        await pauseProcess(deps, process.id);
+        await resumeProcess(deps, process.id);
+        const completions = await runToEnd(engine, process.id);
+        expect((await getProcess(deps, process.id)).status, `crash after ${crashAfter} calls`).toBe('COMPLETED');
+        expect(Object.fromEntries(completions), `crash after ${crashAfter} calls`).toEqual({ C: 1, D: 1 });
+        if (done) break;
+      }
+      expect(reopenedThenDied).toBeGreaterThan(2);
     });
   });
 
