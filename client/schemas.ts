@@ -24,13 +24,38 @@ export const TaskErrorSchema = z.object({ message: z.string(), code: z.string().
  */
 export type TaskError = z.infer<typeof TaskErrorSchema> & { readonly retryable?: boolean; readonly retryAfterSeconds?: number };
 
-export const TaskSpecSchema = z.object({ name: z.string(), needs: z.array(z.string()), queue: z.string(), timeoutSeconds: z.number() });
+/** A retry policy as written (`retry:` of a task or of `defaults`); what is left out takes the engine's defaults. */
+export const RetryPolicySchema = z.object({
+  maxAttempts: z.number().optional(),
+  intervalSeconds: z.number().optional(),
+  backoffRate: z.number().optional(),
+  maxIntervalSeconds: z.number().optional(),
+  jitter: z.enum(['full', 'none']).optional(),
+  nonRetryable: z.array(z.string()).max(100).optional(),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+export const TaskSpecSchema = z.object({
+  name: z.string(),
+  needs: z.array(z.string()),
+  queue: z.string(),
+  timeoutSeconds: z.number(),
+  retry: RetryPolicySchema.optional(),
+  optional: z.boolean().optional(),
+  attemptTimeoutSeconds: z.number().optional(),
+});
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
 export const DefinitionSchema = z.object({
   name: z.string(),
   version: z.number().int().positive(),
   description: z.string().optional(),
+  /** The process's own limit, in seconds (ProcessTimedOut past it). */
+  timeoutSeconds: z.number().optional(),
+  /** What a task's failure does to the process (default failFast). */
+  onFailure: z.enum(['failFast', 'skipDownstream']).optional(),
+  /** Retry and timeouts every task gets unless it says otherwise. */
+  defaults: z.object({ retry: RetryPolicySchema.optional(), timeoutSeconds: z.number().optional(), attemptTimeoutSeconds: z.number().optional() }).optional(),
   /** The JSON Schema (draft 2020-12) a process's input must match. */
   inputSchema: z.record(z.string(), z.unknown()).optional(),
   /** The definition whose process starts when a process of this one ends in an `on` status (default [FAILED]). */

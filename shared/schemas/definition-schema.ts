@@ -58,7 +58,7 @@ export const RetryDocumentSchema = z.strictObject(
 const attemptTimeoutSchema = z.number({ error: attemptTimeoutMessage }).int(attemptTimeoutMessage).min(1, attemptTimeoutMessage).max(MAX_PROCESS_TIMEOUT_SECONDS, attemptTimeoutMessage);
 
 /** The failure keys of one task. */
-const taskFailureKeys = {
+export const taskFailureKeys = {
   retry: RetryDocumentSchema.optional(),
   optional: z.boolean({ error: 'optional must be true or false' }).optional(),
   attemptTimeoutSeconds: attemptTimeoutSchema.optional(),
@@ -147,7 +147,7 @@ export const DefaultsDocumentSchema = z.strictObject(
   { error: (iss) => (iss.code === 'invalid_type' ? 'defaults must be a mapping, e.g. { retry: { maxAttempts: 5 } }' : undefined) },
 );
 
-const processFailureKeys = {
+export const processFailureKeys = {
   timeoutSeconds: z.number({ error: processTimeoutMessage }).int(processTimeoutMessage).min(1, processTimeoutMessage).max(MAX_PROCESS_TIMEOUT_SECONDS, processTimeoutMessage).optional(),
   onFailure: z.enum(FAILURE_POLICIES, { error: `onFailure must be one of: ${FAILURE_POLICIES.join(', ')}` }).optional(),
   defaults: DefaultsDocumentSchema.optional(),

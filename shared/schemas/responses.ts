@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProcessErrorSchema, ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { HISTORY_EVENT_TYPES } from './history-events.ts';
-import { COMPENSATION_STATUSES } from './definition-schema.ts';
+import { COMPENSATION_STATUSES, processFailureKeys, taskFailureKeys } from './definition-schema.ts';
 
 /**
  * Every response body of the HTTP API, as zod schemas. The OpenAPI document
@@ -22,6 +22,8 @@ export const TaskSpecResponseSchema = z
     needs: z.array(z.string()),
     queue: z.string(),
     timeoutSeconds: z.number().int().positive(),
+    // Failure semantics, as written (`defaults` fill in the rest when it runs).
+    ...taskFailureKeys,
   })
   .meta({ id: 'TaskSpec' });
 
@@ -31,6 +33,8 @@ export const DefinitionViewSchema = z
     name: z.string(),
     version: z.number().int().positive(),
     description: z.string().optional(),
+    // The process's failure keys, as written: timeoutSeconds, onFailure, defaults.
+    ...processFailureKeys,
     /** The JSON Schema (draft 2020-12) a process's input must match. */
     inputSchema: z.record(z.string(), z.unknown()).optional(),
     compensation: z

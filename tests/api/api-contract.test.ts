@@ -56,6 +56,20 @@ describe('definitions', () => {
     expect((await api.request('GET', `/definitions/${loan}/versions/1`)).body).toEqual(first.body);
   });
 
+  it('answers a definition with its failure keys as written, within the OpenAPI document', async () => {
+    const resilient = name('resilient');
+    const doc = {
+      timeoutSeconds: 3600,
+      onFailure: 'skipDownstream',
+      defaults: { retry: { maxAttempts: 5, jitter: 'none' }, attemptTimeoutSeconds: 60 },
+      tasks: [{ name: 'Fetch', retry: { maxAttempts: 2, nonRetryable: ['Gone'] }, optional: true, attemptTimeoutSeconds: 30 }],
+    };
+    const put = await api.request('PUT', `/definitions/${resilient}`, doc);
+    expect(put.status).toBe(201);
+    const got = await api.request('GET', `/definitions/${resilient}`);
+    expect(got.body).toMatchObject({ ...doc, tasks: [{ ...doc.tasks[0], needs: [], queue: 'default' }] });
+  });
+
   it('answers 404 DefinitionNotFound for an unknown name or version', async () => {
     const unknown = await api.request<ErrorBody>('GET', `/definitions/${name('nope')}`);
     expect(unknown.status).toBe(404);
