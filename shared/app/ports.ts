@@ -140,7 +140,7 @@ export interface ReopenProcess {
   readonly deadlineAt?: number;
   /** The new input, replacing the old one in the same transaction. */
   readonly input?: { readonly value: unknown };
-  /** TTL of the input item, moved with the new run (epoch s). */
+  /** TTL of the input item, moved with the new run, and of the run record (epoch s). */
   readonly inputExpiresAt: number;
 }
 

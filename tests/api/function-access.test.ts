@@ -59,8 +59,13 @@ beforeAll(async () => {
   await call('worker', 'HeartbeatTask', { params: { id, task: 'a' }, body: { leaseToken: a.leaseToken } });
   await call('worker', 'CompleteTask', { params: { id, task: 'a' }, body: { leaseToken: a.leaseToken, output: { ok: true } } });
   const b = await call('worker', 'ClaimTask', { params: { id, task: 'b' }, body: { workerId: 'w-1' } });
-  await call('worker', 'FailTask', { params: { id, task: 'b' }, body: { leaseToken: b.leaseToken, error: { message: 'no' } } });
+  await call('worker', 'FailTask', { params: { id, task: 'b' }, body: { leaseToken: b.leaseToken, error: { message: 'no', retryable: false } } });
+  await call('read', 'GetProcessHistory', { params: { id } });
+  await call('control', 'RerunProcesses', { body: { definition: name, dryRun: true } });
+  await call('control', 'RerunProcess', { params: { id }, body: { fromTasks: ['a'] } });
   const second = await call('control', 'StartProcess', { body: { definition: name } });
+  await call('control', 'PauseProcess', { params: { id: String(second.id) }, body: { reason: 'access check' } });
+  await call('control', 'ResumeProcess', { params: { id: String(second.id) }, body: {} });
   await call('control', 'CancelProcess', { params: { id: String(second.id) } });
   current = 'sweeper';
   await sweeper({}, createLambdaContext({ functionName: 'tributary-Sweeper', timeoutMs: 60_000 }));

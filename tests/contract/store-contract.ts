@@ -5,6 +5,7 @@ import { SWEEP_INDEX } from '#config/table.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { taskGuards, type Guard } from '#domain/lifecycle.ts';
 import type { Adapter, AdapterFactory } from './adapters.ts';
+import type { RunRecord } from '#schemas/items.ts';
 import { claimArgs, definitionVersion, endTask, EXPIRES_AT, iso, newProcess, schedule, scheduledItem, T0, TIMEOUT_SECONDS } from './fixtures.ts';
 import { refusal, type Observations } from './observations.ts';
 
@@ -556,6 +557,113 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         expect(afterStaleClear).toEqual(afterDefer);
         expect([afterClear?.sweepAt, afterClear?.sweepReason, afterClear?.resumeFrom]).toEqual([undefined, undefined, undefined]);
         return { afterDefer, afterClear };
+      });
+    });
+
+    group('reruns', (scenario) => {
+      const ended = async (processes: Adapter['stores']['processes'], id: string, over: Parameters<typeof newProcess>[1] = {}) => {
+        await processes.create({ process: newProcess(id, over), input: { first: true } });
+        const running = (await processes.get({ id }))!;
+        const r = await processes.end({ current: running, event: 'fail', at: { now: T0 + 50, iso: iso(T0 + 50), expiresAt: EXPIRES_AT }, owesCleanup: false });
+        return r.ok ? r.item : running;
+      };
+      const record = (run: number): RunRecord => ({
+        run,
+        at: iso(T0 + 100 * run),
+        version: 1,
+        previousVersion: 1,
+        reset: ['T'],
+        resetCount: 1,
+        inputReplaced: true,
+        previous: { status: 'FAILED', endedAt: iso(T0 + 50) },
+      });
+
+      scenario('reopens an ended process once per read: RUNNING as the next run, its record and new input in the same transaction', async ({ stores: { processes } }) => {
+        const id = 'reopen';
+        const current = await ended(processes, id);
+        const args = { current, record: record(2), total: 3, now: T0 + 200, sweepAt: T0 + 230, input: { value: { second: true } }, inputExpiresAt: EXPIRES_AT + 1 };
+        const first = await processes.reopen(args);
+        const again = await processes.reopen({ ...args, record: { ...record(2), at: iso(T0 + 300) } });
+        const runs = await processes.runs({ id });
+        const input = await processes.getInput({ id });
+        const identity = await processes.identity({ id });
+        expect(first).toMatchObject({ ok: true, item: { status: 'RUNNING', run: 2, ver: current.ver + 1, total: 3, sweepAt: T0 + 230, sweepReason: 'rerun' } });
+        expect(first.ok && first.item).not.toHaveProperty('endedAt');
+        expect(again).toMatchObject({ ok: false, current: { status: 'RUNNING', run: 2 } });
+        expect(runs).toEqual([record(2)]);
+        expect(input).toEqual({ second: true });
+        expect(identity).toEqual({ definition: 'contract', version: 1, run: 2 });
+        return { first, again, runs, input };
+      });
+
+      scenario('resets a task once per run, keeping its records; schedules it again only in that run; keeps a completed one', async ({ stores: { tasks } }) => {
+        const p = 'reset';
+        await tasks.scheduleNew({ schedule: schedule(p, 'T') });
+        await tasks.scheduleNew({ schedule: schedule(p, 'K') });
+        await tasks.complete({ end: endTask({ processId: p, task: 'K' }, undefined), output: 'kept', settles: [] });
+        const marker = { k: 'r' as const, r: 2, a: 0, e: iso(T0 + 200) };
+        await tasks.cancel({ processId: p, task: 'T', run: 1, iso: iso(T0 + 50), expiresAt: EXPIRES_AT });
+        const answers = {
+          reset: await tasks.reopen({ processId: p, task: 'T', run: 2, records: [marker] }),
+          resetAgain: await tasks.reopen({ processId: p, task: 'T', run: 2, records: [marker] }),
+          newTask: await tasks.reopen({ processId: p, task: 'N', run: 2, records: [], counter: { settled: 1, expected: 2 } }),
+          staleCancel: await tasks.cancel({ processId: p, task: 'T', run: 1, iso: iso(T0 + 210), expiresAt: EXPIRES_AT }),
+          scheduleInRunOne: await tasks.scheduleRerun({ schedule: schedule(p, 'T') }),
+          scheduleInRunTwo: await tasks.scheduleRerun({ schedule: schedule(p, 'T', { run: 2 }) }),
+          scheduleTwice: await tasks.scheduleRerun({ schedule: schedule(p, 'T', { run: 2 }) }),
+          retain: await tasks.retain({ processId: p, task: 'K', run: 2, expiresAt: EXPIRES_AT + 7 }),
+          retainInItsOwnRun: await tasks.retain({ processId: p, task: 'K', run: 1, expiresAt: EXPIRES_AT + 9 }),
+        };
+        const items = await tasks.listAll({ processId: p });
+        expect(answers).toEqual({
+          reset: true,
+          resetAgain: false,
+          newTask: true,
+          staleCancel: false,
+          scheduleInRunOne: false,
+          scheduleInRunTwo: true,
+          scheduleTwice: false,
+          retain: true,
+          retainInItsOwnRun: false,
+        });
+        const byName = new Map(items.map((t) => [t.name, t]));
+        expect(byName.get('T')).toMatchObject({ status: 'SCHEDULED', run: 2, attempt: 1, attempts: [marker] });
+        expect(byName.get('N')).toEqual({ name: 'N', status: 'PENDING', run: 2, settled: 1, expected: 2 });
+        expect(byName.get('K')).toMatchObject({ status: 'COMPLETED', run: 1, output: 'kept' });
+        return { answers, items };
+      });
+
+      scenario('sets the end counter once per run', async ({ stores: { processes } }) => {
+        const id = 'end-counter';
+        await processes.resetEndCounter({ id, run: 2, settled: 1, expected: 3 });
+        await processes.resetEndCounter({ id, run: 2, settled: 0, expected: 3 });
+        const afterRunTwo = await processes.settledSinks({ id });
+        await processes.resetEndCounter({ id, run: 3, settled: 2, expected: 3 });
+        const afterRunThree = await processes.settledSinks({ id });
+        expect([afterRunTwo, afterRunThree]).toEqual([1, 2]);
+        return [afterRunTwo, afterRunThree];
+      });
+
+      scenario('finds processes by status and definition within a creation window, newest first, a page at a time', async ({ stores: { processes } }) => {
+        const at = (minutes: number) => iso(T0 + minutes * 60_000);
+        await ended(processes, 'find-early', { definition: 'find', createdAt: at(1) });
+        await ended(processes, 'find-a', { definition: 'find', createdAt: at(10) });
+        await ended(processes, 'find-other', { definition: 'find-other', createdAt: at(11) });
+        await ended(processes, 'find-b', { definition: 'find', createdAt: at(12) });
+        await processes.create({ process: newProcess('find-running', { definition: 'find', createdAt: at(13) }), input: null });
+        await ended(processes, 'find-late', { definition: 'find', createdAt: at(30) });
+        const query = { status: 'FAILED' as const, definition: 'find', createdFrom: at(5), createdTo: at(20) };
+        const pages: string[][] = [];
+        let nextToken: string | undefined;
+        do {
+          const page = await processes.findByStatus({ ...query, limit: 1, ...(nextToken ? { nextToken } : {}) });
+          pages.push(page.items.map((p) => p.id));
+          nextToken = page.nextToken;
+        } while (nextToken !== undefined && pages.length < 10);
+        const all = (await processes.findByStatus({ ...query, limit: 100 })).items.map((p) => p.id);
+        expect(all).toEqual(['find-b', 'find-a']);
+        expect(pages.flat()).toEqual(['find-b', 'find-a']);
+        return { pages, all };
       });
     });
 

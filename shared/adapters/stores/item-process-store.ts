@@ -178,7 +178,8 @@ export class ItemProcessStore implements ProcessStore {
         remove: ['endedAt', 'expiresAt', 'errorJson', 'resumeFrom', ...(args.deadlineAt === undefined ? ['deadlineAt'] : [])],
         guards: processGuards('reopen', { version: current.ver }),
       },
-      { type: 'put', key: keys.processRun(current.id, record.run), item: { recordJson: JSON.stringify(record) }, guards: processGuards('start') },
+      // The record expires as the input does: long after any run can have ended (a later end does not rewrite it).
+      { type: 'put', key: keys.processRun(current.id, record.run), item: { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }, guards: processGuards('start') },
       {
         type: 'update',
         key: keys.processInput(current.id),
