@@ -70,7 +70,9 @@ export async function rerunProcess(deps: AppDeps, processId: string, body: Rerun
       unknown.map((t) => ({ path: 'body.fromTasks', message: `no task '${t}'` })),
     );
   }
+  // The input the new run gets must suit its version: the new one, or the one kept when the version changes.
   if (body.input !== undefined) checkProcessInput(to, body.input);
+  else if (to !== from) checkProcessInput(to, await deps.processes.getInput({ id: processId }));
 
   // An ended process may still owe the cancellation of its unfinished tasks: that comes first, so no late
   // cancellation meets a task the rerun reset (the cancel write is guarded on the run as well).

@@ -232,6 +232,18 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
       ]);
     });
 
+    it('checks the input against the version it reruns on: the kept input, or the new one', async () => {
+      await putYaml(deps, 'rerun-schema', 'tasks:\n  - name: A\n');
+      const { process } = await startProcess(deps, { definition: 'rerun-schema', input: { amount: 'ten' } });
+      await engine.drain();
+      await breakTask(deps, process.id, 'A');
+      const v2 = await putYaml(deps, 'rerun-schema', 'inputSchema: { type: object, properties: { amount: { type: number } }, required: [amount] }\ntasks:\n  - name: A\n');
+      expect(await codeOf(rerunProcess(deps, process.id, { version: v2 }))).toBe('ValidationError');
+      expect(await codeOf(rerunProcess(deps, process.id, { version: v2, input: { amount: 'still text' } }))).toBe('ValidationError');
+      expect(await getProcess(deps, process.id)).toMatchObject({ status: 'FAILED', runs: 1 });
+      expect(await rerunProcess(deps, process.id, { version: v2, input: { amount: 10 } })).toMatchObject({ run: 2, version: v2 });
+    });
+
     it('follows the new version even where an earlier call cached the process as it was', async () => {
       await putYaml(deps, 'rerun-cached', 'tasks:\n  - name: A\n  - name: B\n    needs: [A]\n');
       const { process } = await startProcess(deps, { definition: 'rerun-cached' });
