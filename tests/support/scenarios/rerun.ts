@@ -264,26 +264,34 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
     });
   });
 
+  /** A diamond whose A and B completed and whose C failed for good. */
+  const failedDiamond = async (definition: string) => {
+    const { process } = await startProcess(deps, { definition });
+    await engine.drain();
+    await work(deps, process.id, 'A', 'a');
+    await engine.drain();
+    await work(deps, process.id, 'B', 'b');
+    await breakTask(deps, process.id, 'C');
+    await engine.drain();
+    return process;
+  };
+  /** Reruns with deps that die after `crashAfter` calls: true when the rerun finished before that. */
+  const rerunDying = (id: string, crashAfter: number): Promise<boolean> =>
+    rerunProcess(engine.crashingDeps(crashAfter), id, {}).then(
+      () => true,
+      (error: unknown) => {
+        if (!(error instanceof InjectedCrash)) throw error;
+        return false;
+      },
+    );
+
   describe('a rerun whose caller dies', () => {
     it('is finished by the sweeper, whichever call it died after: each reset task runs once, the kept one never', async () => {
       await putYaml(deps, 'rerun-crash', DIAMOND);
       let crashes = 0;
       for (let crashAfter = 0; ; crashAfter++) {
-        const { process } = await startProcess(deps, { definition: 'rerun-crash' });
-        await engine.drain();
-        await work(deps, process.id, 'A', 'a');
-        await engine.drain();
-        await work(deps, process.id, 'B', 'b');
-        await breakTask(deps, process.id, 'C');
-        await engine.drain();
-        const crashing = engine.crashingDeps(crashAfter);
-        const outcome = await rerunProcess(crashing, process.id, {}).then(
-          () => 'done' as const,
-          (error: unknown) => {
-            if (!(error instanceof InjectedCrash)) throw error;
-            return 'crashed' as const;
-          },
-        );
+        const process = await failedDiamond('rerun-crash');
+        const outcome = (await rerunDying(process.id, crashAfter)) ? 'done' : 'crashed';
         const completions = await runToEnd(engine, process.id);
         const view = await getProcess(deps, process.id);
         if (view.status === 'FAILED') {
@@ -307,20 +315,8 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
       await putYaml(deps, 'rerun-crash-pause', DIAMOND);
       let reopenedThenDied = 0;
       for (let crashAfter = 0; ; crashAfter++) {
-        const { process } = await startProcess(deps, { definition: 'rerun-crash-pause' });
-        await engine.drain();
-        await work(deps, process.id, 'A', 'a');
-        await engine.drain();
-        await work(deps, process.id, 'B', 'b');
-        await breakTask(deps, process.id, 'C');
-        await engine.drain();
-        const done = await rerunProcess(engine.crashingDeps(crashAfter), process.id, {}).then(
-          () => true,
-          (error: unknown) => {
-            if (!(error instanceof InjectedCrash)) throw error;
-            return false;
-          },
-        );
+        const process = await failedDiamond('rerun-crash-pause');
+        const done = await rerunDying(process.id, crashAfter);
         if ((await getProcess(deps, process.id)).status === 'FAILED') continue;
         if (!done) reopenedThenDied += 1;
         // Before any sweep: the operator pauses, then resumes.
