@@ -100,7 +100,9 @@ export interface WorkflowTask {
   readonly name: string;
   readonly needs: readonly TaskRef[];
   readonly options: TaskOptions;
-  /** Undefined for a manual task: people or other systems complete it through the API. */
+  /** A manual task: people or other systems complete it through the API; no worker runs it. */
+  readonly manual: boolean;
+  /** Undefined for a manual task. */
   readonly handler?: (task: WorkflowTaskContext<unknown, Record<string, unknown>>) => unknown;
   /** A manual task's output schema. */
   readonly output?: z.ZodType;
@@ -148,7 +150,7 @@ export class Workflow<W extends string = string, I = unknown> {
   task(name: string, ...rest: unknown[]): TaskRef {
     const [options, handler] = rest.length >= 2 ? rest : [{}, rest[0]];
     const { needs = [], ...taskOptions } = (options ?? {}) as WorkflowTaskOptions<readonly TaskRef[]>;
-    return this.add({ name, needs, options: taskOptions, handler: handler as WorkflowTask['handler'] });
+    return this.add({ name, needs, options: taskOptions, manual: false, handler: handler as WorkflowTask['handler'] });
   }
 
   /**
@@ -161,7 +163,7 @@ export class Workflow<W extends string = string, I = unknown> {
     options: ManualTaskOptions<Needs, O> = {},
   ): TaskRef<W, N, O> {
     const { needs = [], output, ...taskOptions } = options;
-    return this.add({ name, needs, options: taskOptions, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O>;
+    return this.add({ name, needs, options: taskOptions, manual: true, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O>;
   }
 
   /** The tasks in declaration order. For the Worker and for tools; the document is {@link toDefinition}. */
@@ -185,7 +187,7 @@ export class Workflow<W extends string = string, I = unknown> {
           problems.push({ path: `tasks[${i}].needs[${j}]`, message });
         }
       });
-      if (entry.output === undefined && typeof entry.handler !== 'function') {
+      if (!entry.manual && typeof entry.handler !== 'function') {
         problems.push({ path: `tasks[${i}]`, message: `task '${entry.name}' has no handler (declare it with manualTask if no worker runs it)` });
       }
       const needs = entry.needs.map((n) => n.name);

@@ -119,6 +119,16 @@ describe('a Worker given workflows', () => {
     await expect(worker.start()).rejects.toThrow(/is not registered: call client\.apply\(workflow\) first/);
   });
 
+  it('fails at construction when a task name is manual in one workflow and handled in another', () => {
+    const a = workflow('a');
+    a.manualTask('Review');
+    const b = workflow('b');
+    b.task('Review', () => 1);
+    expect(() => new Worker({ client, sqs: newSqs(), queueUrl, workerId: 'x', workflows: [a, b] })).toThrow(
+      "task 'Review' is manual in one workflow and has a handler in another; run these workflows in separate workers",
+    );
+  });
+
   it('fails at construction when a workflow does not build, or with both a handler and workflows', () => {
     const sqs = newSqs();
     expect(() => new Worker({ client, sqs, queueUrl, workerId: 'x', workflows: [workflow('empty')] })).toThrow(InvalidWorkflowError);
