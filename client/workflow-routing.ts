@@ -29,6 +29,13 @@ export function routeWorkflows(workflows: readonly Workflow[]): WorkflowRouting 
     byName.set(wf.name, { workflow: wf, tasks: new Map(wf.tasks.map((t) => [t.name, t])) });
   }
   const all = workflows.flatMap((wf) => wf.tasks);
+  const handled = new Set(all.filter((t) => !t.manual).map((t) => t.name));
+  const clashes = [...new Set(all.filter((t) => t.manual && handled.has(t.name)).map((t) => t.name))];
+  if (clashes.length > 0) {
+    // The Worker routes messages by task name: a manual task's messages are deleted on sight.
+    const details = clashes.map((name) => ({ message: `task '${name}' is manual in one workflow and has a handler in another; run these workflows in separate workers` }));
+    throw new InvalidWorkflowError(workflows.map((wf) => wf.name).join(', '), details);
+  }
   const handler: TaskHandler = async (ctx) => {
     const route = byName.get(ctx.definition);
     const task = route?.tasks.get(ctx.task);
@@ -48,8 +55,8 @@ export function routeWorkflows(workflows: readonly Workflow[]): WorkflowRouting 
   };
   return {
     handler,
-    tasks: [...new Set(all.filter((t) => t.handler !== undefined).map((t) => t.name))],
-    manualTasks: [...new Set(all.filter((t) => t.handler === undefined).map((t) => t.name))],
+    tasks: [...handled],
+    manualTasks: [...new Set(all.filter((t) => t.manual).map((t) => t.name))],
   };
 }
 

@@ -20,19 +20,24 @@ export type TaskOptions = Omit<TaskDocument, 'name' | 'needs'>;
 export type WorkflowDocumentOptions = Omit<DefinitionDocument, 'tasks' | 'steps' | 'inputSchema'>;
 
 declare const outputType: unique symbol;
+declare const deliveredType: unique symbol;
 
 /**
  * A task of a workflow, as its dependants see it: which workflow, which name,
- * and (as a type only) what it returns. Pass it in another task's `needs`.
+ * and (as types only) what it returns, `O`, and what a dependant gets, `D`:
+ * the output as JSON delivers it, or, for a manual task with an output
+ * schema, the output parsed with that schema. Pass it in another task's `needs`.
  */
-export interface TaskRef<W extends string = string, N extends string = string, O = unknown> {
+export interface TaskRef<W extends string = string, N extends string = string, O = unknown, D = Jsonified<O>> {
   readonly workflow: W;
   readonly name: N;
-  /** Never set: it carries the task's output type to `upstream`. */
+  /** Never set: it carries the task's output type. */
   readonly [outputType]?: O;
+  /** Never set: it carries what `upstream` holds for this task. */
+  readonly [deliveredType]?: D;
 }
 
-type OutputOf<R> = R extends TaskRef<string, string, infer O> ? O : never;
+type DeliveredOf<R> = R extends TaskRef<string, string, unknown, infer D> ? D : never;
 
 type Unserializable = undefined | symbol | ((...args: never[]) => unknown);
 
@@ -63,7 +68,7 @@ type JsonifiedObject<T> = Flatten<
 type Flatten<T> = { [K in keyof T]: T[K] } & {};
 
 /** The outputs of a task's needs, by task name, typed from what each one's handler returns (as it arrives: {@link Jsonified}). */
-export type Upstream<Needs extends readonly TaskRef[]> = { readonly [R in Needs[number] as R['name']]: Jsonified<OutputOf<R>> };
+export type Upstream<Needs extends readonly TaskRef[]> = { readonly [R in Needs[number] as R['name']]: DeliveredOf<R> };
 
 /** What a code-first task's handler gets. */
 export interface WorkflowTaskContext<I, U> {
@@ -100,7 +105,9 @@ export interface WorkflowTask {
   readonly name: string;
   readonly needs: readonly TaskRef[];
   readonly options: TaskOptions;
-  /** Undefined for a manual task: people or other systems complete it through the API. */
+  /** A manual task: people or other systems complete it through the API; no worker runs it. */
+  readonly manual: boolean;
+  /** Undefined for a manual task. */
   readonly handler?: (task: WorkflowTaskContext<unknown, Record<string, unknown>>) => unknown;
   /** A manual task's output schema. */
   readonly output?: z.ZodType;
@@ -148,20 +155,21 @@ export class Workflow<W extends string = string, I = unknown> {
   task(name: string, ...rest: unknown[]): TaskRef {
     const [options, handler] = rest.length >= 2 ? rest : [{}, rest[0]];
     const { needs = [], ...taskOptions } = (options ?? {}) as WorkflowTaskOptions<readonly TaskRef[]>;
-    return this.add({ name, needs, options: taskOptions, handler: handler as WorkflowTask['handler'] });
+    return this.add({ name, needs, options: taskOptions, manual: false, handler: handler as WorkflowTask['handler'] });
   }
 
   /**
    * A task no worker runs: a person or another system completes it through
    * the API (e.g. a form submission). Give `output` a zod schema to type (and
-   * parse) what its dependants get.
+   * parse) what its dependants get: a Worker parses the output with it, so
+   * dependants see the schema's output type, transforms included.
    */
   manualTask<const N extends string, O = unknown, const Needs extends readonly TaskRef<W>[] = []>(
     name: N,
     options: ManualTaskOptions<Needs, O> = {},
-  ): TaskRef<W, N, O> {
+  ): TaskRef<W, N, O, O> {
     const { needs = [], output, ...taskOptions } = options;
-    return this.add({ name, needs, options: taskOptions, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O>;
+    return this.add({ name, needs, options: taskOptions, manual: true, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O, O>;
   }
 
   /** The tasks in declaration order. For the Worker and for tools; the document is {@link toDefinition}. */
@@ -185,7 +193,7 @@ export class Workflow<W extends string = string, I = unknown> {
           problems.push({ path: `tasks[${i}].needs[${j}]`, message });
         }
       });
-      if (entry.output === undefined && typeof entry.handler !== 'function') {
+      if (!entry.manual && typeof entry.handler !== 'function') {
         problems.push({ path: `tasks[${i}]`, message: `task '${entry.name}' has no handler (declare it with manualTask if no worker runs it)` });
       }
       const needs = entry.needs.map((n) => n.name);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { parseDefinition, validateDefinition } from '#domain/definition.ts';
 import { InvalidWorkflowError, TributaryApiError, TributaryClient, Worker, workflow, type Process, type WorkerLogger } from '../../client/index.ts';
 import { createCodeFirstLoanWorker, loanApplication, quietLoanHandlers } from '../../examples/loan-application/code-first.ts';
@@ -99,6 +100,18 @@ describe('the code-first loan application', () => {
 });
 
 describe('a Worker given workflows', () => {
+  it('parses the input with the zod schema (transforms included) and a manual task’s output with its schema', async () => {
+    const wf = workflow(`parsed-${Date.now().toString(36)}`, { input: z.object({ count: z.string().transform(Number) }) });
+    const form = wf.manualTask('Form', { output: z.object({ when: z.iso.date().transform((d) => new Date(d)) }) });
+    wf.task('Use', { needs: [form] }, ({ input, upstream }) => ({ doubled: input.count * 2, year: upstream.Form.when.getUTCFullYear() }));
+    await client.apply(wf);
+    const { process } = await client.startProcess({ definition: wf.name, input: { count: '21' } });
+    await client.complete(process.id, 'Form', { output: { when: '2026-12-02' } });
+    const worker = new Worker({ client, sqs: newSqs(), queueUrl, workerId: 'parsing', workflows: [wf], waitTimeSeconds: 1, logger });
+    const view = await runUntilEnded(worker, process.id);
+    expect(view.tasks.find((t) => t.name === 'Use')?.output).toEqual({ doubled: 42, year: 2026 });
+  });
+
   it('fails at start when the registered definition has a task the workflow has no handler for', async () => {
     const name = `drifted-${Date.now().toString(36)}`;
     await client.putDefinition(name, { tasks: [{ name: 'A' }, { name: 'B', needs: ['A'] }] });
@@ -117,6 +130,16 @@ describe('a Worker given workflows', () => {
     wf.task('A', () => 1);
     const worker = new Worker({ client, sqs: newSqs(), queueUrl, workerId: 'unapplied', workflows: [wf], logger });
     await expect(worker.start()).rejects.toThrow(/is not registered: call client\.apply\(workflow\) first/);
+  });
+
+  it('fails at construction when a task name is manual in one workflow and handled in another', () => {
+    const a = workflow('a');
+    a.manualTask('Review');
+    const b = workflow('b');
+    b.task('Review', () => 1);
+    expect(() => new Worker({ client, sqs: newSqs(), queueUrl, workerId: 'x', workflows: [a, b] })).toThrow(
+      "task 'Review' is manual in one workflow and has a handler in another; run these workflows in separate workers",
+    );
   });
 
   it('fails at construction when a workflow does not build, or with both a handler and workflows', () => {

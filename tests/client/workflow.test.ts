@@ -51,7 +51,7 @@ describe('workflow(...).toDefinition()', () => {
     const open = wf.manualTask('Open', { output: z.object({ amount: z.number() }) });
     wf.task('Review', { needs: [open] }, ({ upstream }) => upstream.Open.amount > 10);
     expect(wf.toDefinition().tasks).toEqual([{ name: 'Open' }, { name: 'Review', needs: ['Open'] }]);
-    expect(wf.tasks.map((t) => [t.name, t.handler === undefined])).toEqual([['Open', true], ['Review', false]]);
+    expect(wf.tasks.map((t) => [t.name, t.manual])).toEqual([['Open', true], ['Review', false]]);
   });
 
   it("runs the server's validator and reports every problem at once, each at its path", () => {
@@ -92,6 +92,18 @@ describe('workflow(...).toDefinition()', () => {
     const bad = workflow('loan', { compensation: { definition: 'refund-loan', on: ['COMPLETED' as 'FAILED'] } });
     bad.task('A', () => 1);
     expect(problemsOf(() => bad.toDefinition())).toEqual([{ path: 'compensation.on[0]', message: 'compensation.on must be a list of: FAILED, CANCELLED' }]);
+  });
+
+  it('builds a manual task without an output schema', () => {
+    const wf = workflow('approval');
+    wf.manualTask('Approve');
+    expect(wf.toDefinition()).toEqual({ tasks: [{ name: 'Approve' }] });
+  });
+
+  it('reports a task whose handler is not a function (from JavaScript)', () => {
+    const wf = workflow('js');
+    (wf.task as (name: string, handler: unknown) => unknown)('A', undefined);
+    expect(problemsOf(() => wf.toDefinition())).toEqual([{ path: 'tasks[0]', message: "task 'A' has no handler (declare it with manualTask if no worker runs it)" }]);
   });
 
   it('reports a workflow without tasks', () => {

@@ -17,7 +17,8 @@ describe('code-first workflow types', () => {
 
   it('types a task reference with its workflow, name and output', () => {
     expectTypeOf(fetchUser).toEqualTypeOf<TaskRef<'user-onboarding', 'fetch user', { id: string; name: string }>>();
-    expectTypeOf(opened).toEqualTypeOf<TaskRef<'user-onboarding', 'open account', { plan: 'free' | 'pro' }>>();
+    // A manual task's dependants get its output parsed with its schema, not merely as JSON.
+    expectTypeOf(opened).toEqualTypeOf<TaskRef<'user-onboarding', 'open account', { plan: 'free' | 'pro' }, { plan: 'free' | 'pro' }>>();
   });
 
   it("types upstream from the parents' return types, by task name", () => {
@@ -41,6 +42,13 @@ describe('code-first workflow types', () => {
       void upstream.stamp.run;
       // @ts-expect-error: a property that is always undefined is not sent
       void upstream.stamp.maybe;
+    });
+  });
+
+  it("types a manual task's upstream as its schema's output, transforms included", () => {
+    const form = onboarding.manualTask('form', { output: z.object({ when: z.iso.date().transform((d) => new Date(d)) }) });
+    onboarding.task('read form', { needs: [form] }, ({ upstream }) => {
+      expectTypeOf(upstream.form.when).toEqualTypeOf<Date>();
     });
   });
 
