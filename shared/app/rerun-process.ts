@@ -55,8 +55,14 @@ export interface RerunOutcome {
  * @example
  * const { run, reset } = await rerunProcess(deps, id, { fromTasks: ['Review'] });
  */
-export async function rerunProcess(deps: AppDeps, processId: string, body: RerunRequest, options: { dryRun?: boolean } = {}): Promise<RerunOutcome> {
-  let process = await deps.processes.get({ id: processId });
+export async function rerunProcess(
+  deps: AppDeps,
+  processId: string,
+  body: RerunRequest,
+  options: { dryRun?: boolean; known?: ProcessItem } = {},
+): Promise<RerunOutcome> {
+  // A caller that has just read the process passes it in: a stale copy only loses the reopening's version lock.
+  let process = options.known ?? (await deps.processes.get({ id: processId }));
   if (!process) throw new ProcessNotFoundError(processId);
   if (!processAllows('reopen', process.status)) throw new ProcessStillRunningError(processId, process.status);
   const fromTasks = [...new Set(body.fromTasks ?? [])];
@@ -119,7 +125,8 @@ export async function rerunProcess(deps: AppDeps, processId: string, body: Rerun
     if (now && !processAllows('reopen', now.status)) throw new ProcessStillRunningError(processId, now.status);
     throw new ConcurrencyConflictError(`process '${processId}'`);
   }
-  await continueRerun(deps, reopened.item);
+  // The tasks as just read, and the record just written: the pass needs no second look.
+  await continueRerun(deps, reopened.item, undefined, { items, fromTasks });
   return outcome;
 }
 
@@ -137,11 +144,15 @@ export async function rerunAndView(deps: AppDeps, processId: string, body: Rerun
  * a child still in its old state. Past the budget the process stays due and
  * the sweeper calls this again.
  */
-export async function continueRerun(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
+export async function continueRerun(
+  deps: AppDeps,
+  process: ProcessItem,
+  budgetMs?: number,
+  known?: { readonly items: readonly TaskItem[]; readonly fromTasks: readonly string[] },
+): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
   const dag = dagOf(def);
-  const [records, items] = await Promise.all([deps.processes.runs({ id: process.id }), deps.tasks.listAll({ processId: process.id })]);
-  const fromTasks = records.find((r) => r.run === process.run)?.fromTasks ?? [];
+  const { items, fromTasks } = known ?? (await readRerun(deps, process));
   const plan = planRerun(dag, dag, statesOf(items), fromTasks, process.run);
   const byName = new Map(items.map((t) => [t.name, t]));
   const at = instant(deps);
@@ -227,6 +238,12 @@ function closingRecords(item: TaskItem | undefined, run: number, at: Instant): A
     default:
       return [marker];
   }
+}
+
+/** What a resumed pass plans from: the tasks as they are, and the run's `fromTasks` from its record. */
+async function readRerun(deps: AppDeps, process: ProcessItem): Promise<{ items: TaskItem[]; fromTasks: readonly string[] }> {
+  const [records, items] = await Promise.all([deps.processes.runs({ id: process.id }), deps.tasks.listAll({ processId: process.id })]);
+  return { items, fromTasks: records.find((r) => r.run === process.run)?.fromTasks ?? [] };
 }
 
 function owesCleanup(process: ProcessItem): boolean {

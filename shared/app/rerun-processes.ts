@@ -100,6 +100,7 @@ export async function rerunProcesses(deps: AppDeps, body: RerunManyRequest): Pro
       try {
         await rerunProcess(deps, process.id, { ...(body.fromTasks ? { fromTasks: body.fromTasks } : {}), ...(body.version === undefined ? {} : { version: body.version }) }, {
           dryRun: body.dryRun === true,
+          known: process,
         });
         outcomes.set(process.id, undefined);
       } catch (error) {

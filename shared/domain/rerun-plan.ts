@@ -56,7 +56,8 @@ export function planRerun(from: Dag, to: Dag, tasks: ReadonlyMap<string, TaskSta
     return task !== undefined && (task.run ?? 1) < run && task.status === 'COMPLETED' && !forced.has(name);
   };
   // What the process ran decides what is kept: a completed task is kept unless something it needed runs again.
-  const keptBefore = new Set(from.order.filter((name) => !runsAgainIn(from, keepable).has(name)));
+  const ranAgain = runsAgainIn(from, keepable);
+  const keptBefore = new Set(from.order.filter((name) => !ranAgain.has(name)));
   const differences: VersionDifference[] = [];
   for (const name of keptBefore) {
     const target = to.tasks.get(name);

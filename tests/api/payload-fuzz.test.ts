@@ -154,6 +154,12 @@ async function view(id: string): Promise<ProcessView> {
 
 const taskOf = (v: ProcessView, name: string): TaskView => v.tasks.find((t) => t.name === name)!;
 
+/** A refused end of task A: nothing written, A still RUNNING under its claim, the process still RUNNING. */
+function expectUntouched(after: ProcessView): void {
+  expect(taskOf(after, 'A')).toMatchObject({ status: 'RUNNING', workerId: 'w' });
+  expect(after.status).toBe('RUNNING');
+}
+
 /** Never a 5xx; a 4xx has the error body with a code and a message that says something. */
 function expectNo5xx(res: TestResponse<unknown>): void {
   expect(res.status, `${res.status}: ${res.text.slice(0, 300)}`).toBeLessThan(500);
@@ -322,8 +328,7 @@ describe('payload fuzz: every route that takes a body', () => {
         if (b.shape === 'token' && !verdict) expect(res.status, res.text.slice(0, 300)).toBe(200);
         const after = await view(id);
         if (res.status >= 300) {
-          expect(taskOf(after, 'A')).toMatchObject({ status: 'RUNNING', workerId: 'w' });
-          expect(after.status).toBe('RUNNING');
+          expectUntouched(after);
           current = { id, token };
           return;
         }
@@ -359,8 +364,7 @@ describe('payload fuzz: every route that takes a body', () => {
         else if (valid) expect(res.status, res.text.slice(0, 300)).toBe(200);
         const after = await view(id);
         if (res.status >= 300) {
-          expect(taskOf(after, 'A')).toMatchObject({ status: 'RUNNING', workerId: 'w' });
-          expect(after.status).toBe('RUNNING');
+          expectUntouched(after);
           current = { id, token };
           return;
         }

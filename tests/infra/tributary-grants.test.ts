@@ -5,12 +5,23 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
 import { ROUTE_GROUPS, routes, type RouteGroup } from '#config/routes.ts';
 import { INDEXES } from '#config/table.ts';
 import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { REPO_ROOT } from '../../infra/function-with-log-group.ts';
 import { COMMAND_ACTIONS } from './command-actions.ts';
 import { actionsOf, synthTributary } from './test-app.ts';
+
+/** A worker Lambda that succeeds on every batch, for the constructs that wire one. */
+function inlineWorker(scope: Construct): lambda.Function {
+  return new lambda.Function(scope, 'Worker', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+    timeout: Duration.seconds(30),
+  });
+}
 
 interface Statement {
   Action: string | string[];
@@ -91,13 +102,7 @@ describe('Tributary.grantWorker and addLambdaWorker under JWT authorization', ()
     (s, t) => {
       role = new iam.Role(s, 'EcsWorker', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
       t.grantWorker(role, ['default']);
-      const worker = new lambda.Function(s, 'Worker', {
-        runtime: lambda.Runtime.NODEJS_24_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
-        timeout: Duration.seconds(30),
-      });
-      t.addLambdaWorker('fast', worker);
+      t.addLambdaWorker('fast', inlineWorker(s));
     },
   );
 
@@ -121,13 +126,7 @@ describe('Tributary.grantWorker and addLambdaWorker under JWT authorization', ()
 
 describe('Tributary.addLambdaWorker', () => {
   const { stack, tributary, template } = synthTributary({ queues: twoQueues }, (s, t) => {
-    const worker = new lambda.Function(s, 'Worker', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
-      timeout: Duration.seconds(30),
-    });
-    t.addLambdaWorker('fast', worker);
+    t.addLambdaWorker('fast', inlineWorker(s));
   });
 
   it('consumes the queue with partial batch failures', () => {

@@ -1,6 +1,6 @@
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type Guard, type ProcessStatus } from '#domain/lifecycle.ts';
-import type { NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
+import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
 import {
   ProcessEventItemSchema,
   ProcessItemSchema,
@@ -104,8 +104,7 @@ export class ItemProcessStore implements ProcessStore {
   }): Promise<Written<ProcessItem>> {
     const { current, event, at } = args;
     const meta = keys.processMeta(current.id);
-    const status = processTarget(event);
-    const ver = current.ver + 1;
+    const change = statusChange(current, event, at.iso);
     const paused = event === 'pause';
     // A resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if any).
     const sweep = !paused && args.sweepAt !== undefined ? { sweepAt: args.sweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.resumed } : {};
@@ -113,7 +112,7 @@ export class ItemProcessStore implements ProcessStore {
       {
         type: 'update',
         key: meta,
-        set: { status, procStatus: status, ver, updatedAt: at.iso, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta.pk) } : {}) },
+        set: { ...change, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta.pk) } : {}) },
         ...(paused ? {} : { remove: ['resumeFrom'] }),
         guards: processGuards(event, { version: current.ver }),
       },
@@ -121,19 +120,15 @@ export class ItemProcessStore implements ProcessStore {
       { type: 'update', key: keys.processInput(current.id), ...(paused ? { set: { paused: true } } : { remove: ['paused'] }), guards: [] },
       {
         type: 'put',
-        key: keys.processEvent(current.id, ver),
+        key: keys.processEvent(current.id, change.ver),
         item: { type: paused ? 'ProcessPaused' : 'ProcessResumed', at: at.iso, expiresAt: at.expiresAt, ...(args.reason === undefined ? {} : { reason: args.reason }) },
         guards: [NEW_ITEM],
       },
     ]);
-    if (!r.ok) {
-      const lost = r.reasons[0];
-      if (lost?.code === 'ConditionalCheckFailed') return { ok: false, current: lost.current ? ProcessItemSchema.parse(lost.current) : undefined };
-      throw new Error(`the ${event} of process '${current.id}' was refused: ${r.reasons.map((x) => x.code).join(', ')}`);
-    }
+    if (!r.ok) return lostTransaction(r.reasons, `the ${event} of process '${current.id}'`);
     // The item as written, without a read (the parsed form: no index keys).
     const { resumeFrom: _, ...rest } = current;
-    return { ok: true, item: { ...(paused ? current : rest), status, ver, updatedAt: at.iso, ...sweep } };
+    return { ok: true, item: { ...(paused ? current : rest), ...parsedChange(change), ...sweep } };
   }
 
   async events({ id }: { id: string }): Promise<ProcessEventItem[]> {
@@ -156,30 +151,26 @@ export class ItemProcessStore implements ProcessStore {
   async reopen(args: ReopenProcess): Promise<Written<ProcessItem>> {
     const { current, record } = args;
     const meta = keys.processMeta(current.id);
-    const status = processTarget('reopen');
+    const change = statusChange(current, 'reopen', record.at);
+    const next = {
+      run: record.run,
+      version: record.version,
+      total: args.total,
+      sweepAt: args.sweepAt,
+      sweepReason: SWEEP_REASON_ON_ENTRY.reopened.process,
+      ...(args.deadlineAt === undefined ? {} : { deadlineAt: args.deadlineAt }),
+    };
     const r = await this.table.transact([
       {
         type: 'update',
         key: meta,
-        set: {
-          status,
-          procStatus: status,
-          ver: current.ver + 1,
-          run: record.run,
-          version: record.version,
-          total: args.total,
-          updatedAt: record.at,
-          sweepShard: sweepShardOf(meta.pk),
-          sweepAt: args.sweepAt,
-          sweepReason: SWEEP_REASON_ON_ENTRY.reopened.process,
-          ...(args.deadlineAt === undefined ? {} : { deadlineAt: args.deadlineAt }),
-        },
+        set: { ...change, ...next, sweepShard: sweepShardOf(meta.pk) },
         // The last run's end goes (the run record keeps it); the process no longer expires.
         remove: ['endedAt', 'expiresAt', 'errorJson', 'resumeFrom', ...(args.deadlineAt === undefined ? ['deadlineAt'] : [])],
         guards: processGuards('reopen', { version: current.ver }),
       },
       // The record expires as the input does: long after any run can have ended (a later end does not rewrite it).
-      { type: 'put', key: keys.processRun(current.id, record.run), item: { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }, guards: processGuards('start') },
+      { type: 'put', key: keys.processRun(current.id, record.run), item: { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }, guards: [NEW_ITEM] },
       {
         type: 'update',
         key: keys.processInput(current.id),
@@ -189,14 +180,11 @@ export class ItemProcessStore implements ProcessStore {
         guards: [],
       },
     ]);
-    if (!r.ok) {
-      const now = await this.get({ id: current.id });
-      return { ok: false, current: now };
-    }
+    if (!r.ok) return lostTransaction(r.reasons, `the reopening of process '${current.id}'`);
     this.identities.delete(current.id);
-    const item = await this.get({ id: current.id });
-    if (!item) throw new Error(`process '${current.id}' vanished after its reopening`);
-    return { ok: true, item };
+    // The item as written, without a read (the parsed form: no index keys).
+    const { endedAt: _ended, error: _error, resumeFrom: _resumeFrom, deadlineAt: _deadline, ...kept } = current;
+    return { ok: true, item: { ...kept, ...parsedChange(change), ...next } };
   }
 
   async runs({ id }: { id: string }): Promise<RunRecord[]> {
@@ -223,15 +211,11 @@ export class ItemProcessStore implements ProcessStore {
   }): Promise<Written<ProcessItem>> {
     const { current, at, owesCleanup } = args;
     const meta = keys.processMeta(current.id);
-    const status = processTarget(args.event);
     const r = await this.table.write({
       type: 'update',
       key: meta,
       set: {
-        status,
-        procStatus: status,
-        ver: current.ver + 1,
-        updatedAt: at.iso,
+        ...statusChange(current, args.event, at.iso),
         endedAt: at.iso,
         expiresAt: at.expiresAt,
         ...(args.error === undefined ? {} : { errorJson: JSON.stringify(args.error) }),
@@ -339,4 +323,25 @@ export class ItemProcessStore implements ProcessStore {
     const nextToken = encodePageToken(page.lastKey);
     return { items: ids.map((id) => found.get(id)).filter((p): p is ProcessItem => p !== undefined), ...(nextToken ? { nextToken } : {}) };
   }
+}
+
+/**
+ * What every change of a process's status writes: the status (and its index
+ * key), the next version (the optimistic lock the row guards), and the time.
+ */
+function statusChange(current: ProcessItem, event: 'complete' | 'fail' | 'cancel' | 'pause' | 'resume' | 'reopen', iso: string) {
+  const status = processTarget(event);
+  return { status, procStatus: status, ver: current.ver + 1, updatedAt: iso };
+}
+
+/** A status change as the parsed item holds it: without the index key. */
+function parsedChange({ procStatus: _indexKey, ...change }: ReturnType<typeof statusChange>) {
+  return change;
+}
+
+/** A transaction lost on the process item's guard answers the conflict with that item; any other loss breaks an invariant. */
+function lostTransaction(reasons: readonly { code: string; current?: Record<string, unknown> }[], what: string): Conflict<ProcessItem> {
+  const lost = reasons[0];
+  if (lost?.code === 'ConditionalCheckFailed') return { ok: false, current: lost.current ? ProcessItemSchema.parse(lost.current) : undefined };
+  throw new Error(`${what} was refused: ${reasons.map((x) => x.code).join(', ')}`);
 }
