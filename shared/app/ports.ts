@@ -236,6 +236,12 @@ export interface TaskStore {
   get(args: TaskRef): Promise<TaskItem | undefined>;
   /** Every task item of a process (tasks without an item are PENDING). */
   listAll(args: { processId: string }): Promise<TaskItem[]>;
+  /**
+   * The items of some tasks of a process, by name, in one bounded read (batches of 100): the page reads and the
+   * budgeted passes walk a process through this, a chunk of the definition's order at a time. Tasks without an item
+   * (PENDING) are left out of the map.
+   */
+  getMany(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, TaskItem>>;
   /** What the children of some tasks see of them: outputs, or the errors of failed (optional) ones. */
   getUpstream(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>>;
   /** Status and settled count of some joins, by name (tasks without an item are left out). */

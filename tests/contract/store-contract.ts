@@ -336,6 +336,9 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         const upstream = await tasks.getUpstream({ processId: p, tasks: ['a', 'b', 'missing'] });
         const outputs = new Map([...upstream].map(([name, r]) => [name, r.failed ? r.error : r.output]));
         const counters = await tasks.getCounters({ processId: p, tasks: ['b', 'missing', 'a'] });
+        const some = await tasks.getMany({ processId: p, tasks: ['b', 'missing', 'a'] });
+        expect([...some.keys()].sort()).toEqual(['a', 'b']);
+        expect(some.get('a')).toEqual(all.find((i) => i.name === 'a' && i.index === undefined));
         expect(all.map((i) => [i.name, i.index])).toEqual([
           ['C', undefined],
           ['a', undefined],

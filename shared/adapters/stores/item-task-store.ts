@@ -22,6 +22,11 @@ export class ItemTaskStore implements TaskStore {
     return items.map((i) => TaskItemSchema.parse(i));
   }
 
+  async getMany({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, TaskItem>> {
+    const items = await this.table.getMany(tasks.map((task) => keys.task({ processId, task })));
+    return new Map(items.map((i) => TaskItemSchema.parse(i)).map((t) => [t.name, t]));
+  }
+
   async getUpstream({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>> {
     const items = await this.table.getMany(tasks.map((task) => keys.task({ processId, task })));
     const byName = new Map(items.map((i) => [String(i.name), i]));
