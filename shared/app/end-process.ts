@@ -1,10 +1,11 @@
 import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError } from '#domain/errors.ts';
 import { guardsHold, processAllows, taskGuards } from '#domain/lifecycle.ts';
 import type { DefinitionVersionItem, ProcessError, ProcessItem } from '#schemas/items.ts';
-import { budgetedPass } from './budgeted-pass.ts';
+import { budgetedPass, type PassResult } from './budgeted-pass.ts';
 import { startCompensation } from './compensation.ts';
 import type { AppDeps } from './deps.ts';
-import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
+import { dagOf, getDefinition } from './definitions.ts';
+import { endVerdict, type EndCheck } from './end-verdict.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 
 /** The process events that end a process. */
@@ -74,27 +75,22 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
 }
 
 /**
- * Ends the process once every sink has settled: COMPLETED, or FAILED under
- * skipDownstream when a task failed (not an optional one) or was skipped.
- * Only skipDownstream definitions pay for the look at the tasks, once.
+ * The end decision, after a task ended: once every sink has settled the
+ * process ends COMPLETED, or FAILED under skipDownstream when a task failed
+ * (not an optional one) or was skipped, but only once no task can run any
+ * more (see {@link endVerdict}: the other branches run to their ends).
+ * Answers whether it decided; when it ran out of budget (`complete: false`)
+ * the caller records `handled` and the sweeper asks again with `from`.
  */
-export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionItem, processId: string, run: number): Promise<void> {
-  const dag = dagOf(def);
-  const allSinksSettled = dag.sinks.length === 1 || (await deps.processes.settledSinks({ id: processId })) >= dag.sinks.length;
-  if (!allSinksSettled) return;
-  if (def.onFailure !== 'skipDownstream') {
-    await endProcess(deps, processId, 'complete', undefined, undefined, run);
-    return;
+export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionItem, processId: string, run: number, check: Partial<EndCheck> = {}): Promise<PassResult> {
+  const verdict = await endVerdict(deps, def, processId, { deadline: budgetedPassDeadline(deps, instant(deps)), ...check });
+  if (verdict.kind === 'cutShort') return { complete: false, handled: verdict.at };
+  if (verdict.kind === 'ended' && verdict.culprit === undefined) await endProcess(deps, processId, 'complete', undefined, undefined, run);
+  if (verdict.kind === 'ended' && verdict.culprit !== undefined) {
+    const item = await deps.tasks.get({ processId, task: verdict.culprit });
+    await endProcess(deps, processId, 'fail', undefined, taskFailedError(verdict.culprit, item?.error?.message), run);
   }
-  const items = await deps.tasks.listAll({ processId });
-  const failed = items.find((t) => t.status === 'FAILED' && !taskPolicyOf(def, t.name).optional);
-  const skipped = items.find((t) => t.status === 'SKIPPED');
-  const culprit = failed?.name ?? skipped?.skippedBecause;
-  if (culprit === undefined) {
-    await endProcess(deps, processId, 'complete', undefined, undefined, run);
-    return;
-  }
-  await endProcess(deps, processId, 'fail', undefined, taskFailedError(culprit, items.find((t) => t.name === culprit)?.error?.message), run);
+  return { complete: true, handled: 0 };
 }
 
 /** Why a process FAILED because of a task: `TaskFailed`, naming it, with its last error's message. */

@@ -7,7 +7,7 @@ import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { endIfSinksSettled, endProcess, taskFailedError } from './end-process.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
 import type { EndTask, FinalFailEvent, ProcessIdentity, RetryEvent, Written } from './ports.ts';
-import { retrySchedule, scheduleNewTasks, scheduleReadyJoins, sendBestEffort } from './scheduling.ts';
+import { retrySchedule, scheduleJoins, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
 import { failureSettles, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
@@ -149,6 +149,8 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
  * process after its last sink, then leave the sweep index. Idempotent, so the
  * sweeper can call it again for a task whose completing call died half-way.
  * An optional task that failed owes the same: its children run without it.
+ * `resume.from` counts through the steps: the single-need children first,
+ * then the end decision's walk (see {@link endIfSinksSettled}).
  */
 export async function followUpCompleted(
   deps: AppDeps,
@@ -163,12 +165,13 @@ export async function followUpCompleted(
   const children = dag.children.get(task) ?? [];
   const at = instant(deps);
   const from = resume.from ?? 0;
-  const single = children.filter((c) => dag.tasks.get(c)?.needs.length === 1).slice(from);
+  const allSingle = children.filter((c) => dag.tasks.get(c)?.needs.length === 1);
+  const single = allSingle.slice(from);
   const joins = children.filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1);
   const deadline = budgetedPassDeadline(deps, at, resume.budgetMs);
-  const [pass] = await Promise.all([
+  const [pass, joined] = await Promise.all([
     scheduleNewTasks(deps, def, processId, single, at, deadline, process.run),
-    scheduleReadyJoins(deps, def, processId, joins, at, process.run),
+    scheduleJoins(deps, def, processId, joins, at, process.run),
   ]);
   if (!pass.complete) {
     // A fan-out too wide for one call's budget: record where to resume and
@@ -176,14 +179,23 @@ export async function followUpCompleted(
     await deps.tasks.deferFollowUp({ processId, task, resumeFrom: from + pass.handled, at: deps.now() });
     return;
   }
-  if (dag.sinks.includes(task)) await endIfSinksSettled(deps, def, processId, process.run);
+  // After a sink; or, under skipDownstream, after counting into a skipped join: this may have been the last task able to run.
+  if (dag.sinks.includes(task) || joined.skippedJoin) {
+    const check = { from: Math.max(0, from - allSingle.length), deadline, after: task, ...(dag.sinks.includes(task) ? { settledSink: task } : {}) };
+    const decided = await endIfSinksSettled(deps, def, processId, process.run, check);
+    if (!decided.complete) {
+      await deps.tasks.deferFollowUp({ processId, task, resumeFrom: allSingle.length + decided.handled, at: deps.now() });
+      return;
+    }
+  }
   await deps.tasks.clearSweep({ processId, task });
 }
 
 /**
  * What a final failure owes, by the failure policy, then leave the sweep index. Idempotent.
  * - an `optional` task: nothing fails; its children run (as after a completion);
- * - `skipDownstream`: every descendant becomes SKIPPED; the process ends once every sink settled;
+ * - `skipDownstream`: every descendant becomes SKIPPED; every other branch runs on, and the process ends once no
+ *   task can run any more (`resume.from` counts through the skips, then the end decision's walk);
  * - `failFast`: the process fails, cancelling the rest.
  */
 export async function followUpFailed(deps: AppDeps, processId: string, task: string, resume: { from?: number; budgetMs?: number } = {}, run?: number): Promise<void> {
@@ -200,8 +212,17 @@ export async function followUpFailed(deps: AppDeps, processId: string, task: str
     return;
   }
   if (def.onFailure === 'skipDownstream') {
-    const skippedSink = await skipDownstream(deps, def, processId, task, identity.run);
-    if (skippedSink || dagOf(def).sinks.includes(task)) await endIfSinksSettled(deps, def, processId, identity.run);
+    const deadline = budgetedPassDeadline(deps, instant(deps), resume.budgetMs);
+    const from = resume.from ?? 0;
+    const skips = await skipDownstream(deps, def, processId, task, identity.run, { from, deadline });
+    const decided = skips.complete
+      ? await endIfSinksSettled(deps, def, processId, identity.run, { from: Math.max(0, from - skips.total), deadline, after: task, culprit: task, settledSink: task })
+      : skips;
+    if (!decided.complete) {
+      const resumeFrom = skips.complete ? skips.total + decided.handled : skips.handled;
+      await deps.tasks.deferFollowUp({ processId, task, resumeFrom, at: deps.now() });
+      return;
+    }
   } else {
     const item = await deps.tasks.get({ processId, task });
     await endProcess(deps, processId, 'fail', undefined, taskFailedError(task, item?.error?.message), item?.run ?? identity.run);

@@ -1,4 +1,4 @@
-import { guardsHold, SWEEP_REASON_ON_ENTRY, taskGuards, type SweepReason } from '#domain/lifecycle.ts';
+import { guardsHold, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type SweepReason } from '#domain/lifecycle.ts';
 import type { DefinitionVersionItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { budgetedPass, type PassResult } from './budgeted-pass.ts';
@@ -149,13 +149,30 @@ export async function scheduleReadyJoins(
   at: Instant,
   run = 1,
 ): Promise<number> {
-  if (joins.length === 0) return 0;
+  return (await scheduleJoins(deps, def, processId, joins, at, run)).scheduled;
+}
+
+/**
+ * {@link scheduleReadyJoins}, also telling whether one of the joins was SKIPPED
+ * (under skipDownstream): a parent that counted itself into a skipped join may
+ * have been the last task able to run, so its follow-up asks for the end.
+ */
+export async function scheduleJoins(
+  deps: AppDeps,
+  def: DefinitionVersionItem,
+  processId: string,
+  joins: readonly string[],
+  at: Instant,
+  run = 1,
+): Promise<{ scheduled: number; skippedJoin: boolean }> {
+  if (joins.length === 0) return { scheduled: 0, skippedJoin: false };
   const dag = dagOf(def);
   const expectedOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
   const counters = await deps.tasks.getCounters({ processId, tasks: joins });
   const ready = joins.filter((j) => guardsHold(taskGuards('scheduleJoin', { expected: expectedOf(j), run }), counters.get(j)));
+  const skippedJoin = [...counters.values()].some((c) => c.status === taskTarget('skip'));
   const write = (schedule: ScheduleContext) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) });
-  return (await scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run)).scheduled;
+  return { scheduled: (await scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run)).scheduled, skippedJoin };
 }
 
 /**

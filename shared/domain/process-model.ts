@@ -3,6 +3,7 @@ import {
   COUNTED_TASK_STATUS,
   guardsHold,
   isTerminalProcess,
+  isTerminalTask,
   processAllows,
   taskGuards,
   TASK_TRANSITIONS,
@@ -168,7 +169,8 @@ function rowOf(state: ModelState, event: Extract<ModelEvent, { task: string }>, 
 /**
  * A task failed for good: an optional one settles like a completion;
  * otherwise failFast ends the process, and skipDownstream skips every
- * descendant and ends the process once every sink has settled.
+ * descendant and ends the process once every sink has settled and no task
+ * can run any more (every other branch runs to its end).
  */
 function failFinally(dag: Dag, state: ModelState, task: string): Transition {
   if (state.policy.optional?.has(task)) return settle(dag, state, task);
@@ -185,8 +187,7 @@ function failFinally(dag: Dag, state: ModelState, task: string): Transition {
     if (dag.sinks.includes(next)) settledSinks += 1;
     stack.push(...(dag.children.get(next) ?? []));
   }
-  const next: ModelState = { ...failed, tasks, settledSinks };
-  return { state: settledSinks === dag.sinks.length ? endedFailed(dag, next) : next, scheduled: [] };
+  return { state: endIfSettled(dag, { ...failed, tasks, settledSinks }), scheduled: [] };
 }
 
 function withoutLease(task: ModelTask): ModelTask {
@@ -215,24 +216,25 @@ function settle(dag: Dag, state: ModelState, name: string): Transition {
     }
   }
   const settledSinks = state.settledSinks + (dag.sinks.includes(name) ? 1 : 0);
-  const next = { ...state, tasks, settledSinks };
-  if (settledSinks === dag.sinks.length) return { state: state.failures > 0 ? endedFailed(dag, next) : { ...next, status: 'COMPLETED' }, scheduled };
-  return { state: next, scheduled };
+  return { state: endIfSettled(dag, { ...state, tasks, settledSinks }), scheduled };
+}
+
+/**
+ * The end decision: nothing ends before every sink has settled. Then the
+ * process is COMPLETED when nothing failed; with a failure (skipDownstream) it
+ * ends FAILED only once no task can run any more, so nothing is cancelled.
+ */
+function endIfSettled(dag: Dag, state: ModelState): ModelState {
+  if (state.settledSinks !== dag.sinks.length) return state;
+  if (state.failures === 0) return { ...state, status: 'COMPLETED' };
+  const canRun = dag.order.some((name) => !isTerminalTask(statusOf(state, name)));
+  return canRun ? state : { ...state, status: 'FAILED' };
 }
 
 /** Ends the process: every task that has not ended is CANCELLED (PENDING ones get a tombstone). */
 function endProcess(dag: Dag, state: ModelState, event: ProcessEvent, status: ProcessStatus): Transition {
   if (!processAllows(event, state.status)) return reject(state, `process is ${state.status}`);
   return { state: { ...state, status, tasks: cancelUnfinished(dag, state) }, scheduled: [] };
-}
-
-/**
- * skipDownstream: every sink has settled and something failed. A task still
- * unfinished then can only lead to skipped sinks (its result could no longer
- * be used): it is cancelled with the process.
- */
-function endedFailed(dag: Dag, state: ModelState): ModelState {
-  return { ...state, status: 'FAILED', tasks: cancelUnfinished(dag, state) };
 }
 
 function cancelUnfinished(dag: Dag, state: ModelState): Map<string, ModelTask> {

@@ -17,6 +17,7 @@ import { codeOf, putYaml, type Deps, type Engine } from '../engines.ts';
 export function failureScenarios(makeEngine: () => Promise<Engine>): void {
   let engine: Engine;
   let deps: Deps;
+  const wide = Array.from({ length: 40 }, (_, i) => `W${i + 1}`);
 
   beforeAll(async () => {
     engine = await makeEngine();
@@ -28,6 +29,20 @@ export function failureScenarios(makeEngine: () => Promise<Engine>): void {
       deps,
       'fs-skip',
       'onFailure: skipDownstream\ntasks:\n  - name: A\n    retry: { maxAttempts: 1 }\n  - name: B\n    needs: [A]\n  - name: X\n  - name: Y\n    needs: [X]\n',
+    );
+    // Issue 15's DAG: A→B→C→F, A→D→E, G needs [C, E].
+    const branches = (failing: string[]) =>
+      'onFailure: skipDownstream\ntasks:\n' +
+      [['A'], ['B', 'A'], ['C', 'B'], ['F', 'C'], ['D', 'A'], ['E', 'D'], ['G', 'C', 'E']]
+        .map(([name, ...needs]) => `  - name: ${name}\n${needs.length > 0 ? `    needs: [${needs.join(', ')}]\n` : ''}${failing.includes(name!) ? '    retry: { maxAttempts: 1 }\n' : ''}`)
+        .join('');
+    await putYaml(deps, 'fs-branches', branches(['B']));
+    await putYaml(deps, 'fs-branches-twice', branches(['B', 'E']));
+    // A cut-off branch wider than one walk's budget: W1..W40 feed G, which also needs A (the one that fails).
+    await putYaml(
+      deps,
+      'fs-wide-cut',
+      `onFailure: skipDownstream\ntasks:\n  - name: A\n    retry: { maxAttempts: 1 }\n${wide.map((w) => `  - name: ${w}\n`).join('')}  - name: G\n    needs: [A, ${wide.join(', ')}]\n`,
     );
     await putYaml(deps, 'fs-optional', 'tasks:\n  - name: A\n    optional: true\n    retry: { maxAttempts: 1 }\n  - name: B\n    needs: [A]\n');
     await putYaml(deps, 'fs-timeout', 'timeoutSeconds: 60\ntasks:\n  - name: A\n    timeoutSeconds: 600\n  - name: B\n    needs: [A]\n');
@@ -110,6 +125,73 @@ export function failureScenarios(makeEngine: () => Promise<Engine>): void {
         ['X', 'COMPLETED', undefined],
         ['Y', 'COMPLETED', undefined],
       ]);
+    });
+
+    const run = async (id: string, task: string, outcome: 'complete' | 'fail') => {
+      const c = await claimTask(deps, id, task, 'w');
+      if (outcome === 'complete') await completeTask(deps, id, task, { leaseToken: c.leaseToken, output: task });
+      else await failTask(deps, id, task, { leaseToken: c.leaseToken, error: { message: `${task} broke` } });
+    };
+    const statuses = async (id: string) => Object.fromEntries((await getProcess(deps, id)).tasks.map((t) => [t.name, t.status]));
+
+    it('skipDownstream lets every other branch run to its end: B fails, C, F and G are SKIPPED, D and E complete, then the process FAILS', async () => {
+      const id = await start('fs-branches');
+      await run(id, 'A', 'complete');
+      // D is running on the other branch when B fails.
+      const d = await claimTask(deps, id, 'D', 'w');
+      await run(id, 'B', 'fail');
+      expect(await getProcess(deps, id)).toMatchObject({ status: 'RUNNING' });
+      expect(await statuses(id)).toMatchObject({ B: 'FAILED', C: 'SKIPPED', F: 'SKIPPED', G: 'SKIPPED', D: 'RUNNING' });
+      await completeTask(deps, id, 'D', { leaseToken: d.leaseToken, output: 'D' });
+      expect((await getProcess(deps, id)).status).toBe('RUNNING');
+      engine.clock.advance(1000);
+      await run(id, 'E', 'complete');
+      const view = await getProcess(deps, id);
+      expect(view).toMatchObject({ status: 'FAILED', error: { code: 'TaskFailed', task: 'B', message: "task 'B' failed: B broke" } });
+      expect(await statuses(id)).toEqual({ A: 'COMPLETED', B: 'FAILED', C: 'SKIPPED', F: 'SKIPPED', D: 'COMPLETED', E: 'COMPLETED', G: 'SKIPPED' });
+      expect(view.tasks.find((t) => t.name === 'E')?.output).toBe('E');
+      // The end came after the last task that could run, and nothing was cancelled.
+      expect((await events(id)).slice(-2)).toEqual(['TaskCompleted:E#1', 'ProcessFailed']);
+      await sweep(deps);
+      expect((await getProcess(deps, id)).status).toBe('FAILED');
+    });
+
+    it('skipDownstream: when the other branch fails later too, the process FAILS once it has (nothing is cut off)', async () => {
+      const id = await start('fs-branches-twice');
+      await run(id, 'A', 'complete');
+      await run(id, 'B', 'fail');
+      await run(id, 'D', 'complete');
+      expect((await getProcess(deps, id)).status).toBe('RUNNING');
+      engine.clock.advance(1000);
+      await run(id, 'E', 'fail');
+      const view = await getProcess(deps, id);
+      expect(view).toMatchObject({ status: 'FAILED', error: { code: 'TaskFailed' } });
+      expect(['B', 'E']).toContain(view.error?.task);
+      expect(await statuses(id)).toEqual({ A: 'COMPLETED', B: 'FAILED', C: 'SKIPPED', F: 'SKIPPED', D: 'COMPLETED', E: 'FAILED', G: 'SKIPPED' });
+      expect((await events(id)).slice(-2)).toEqual(['TaskFailed:E#1', 'ProcessFailed']);
+    });
+
+    it('skipDownstream: the end walk is budgeted; cut short, the sweeper goes on from where it stopped until the process ends', async () => {
+      const id = await start('fs-wide-cut');
+      await run(id, 'A', 'fail');
+      for (const w of wide.slice(0, -1)) await run(id, w, 'complete');
+      expect((await getProcess(deps, id)).status).toBe('RUNNING');
+      // Every store call takes 1 ms of the virtual clock and a call's budget is 3 ms: no call walks all 42 tasks.
+      const slow = engine.invocation({ settings: { followUpBudgetMs: 3, sweepFollowUpBudgetMs: 3 }, hooks: { after: () => engine.clock.advance(1) } });
+      const last = await claimTask(slow, id, 'W40', 'w');
+      await completeTask(slow, id, 'W40', { leaseToken: last.leaseToken, output: 'last' });
+      const resumePoints: number[] = [];
+      for (let round = 0; round < 200 && (await getProcess(deps, id)).status === 'RUNNING'; round++) {
+        const owed = (await engine.itemsOf(id)).find((i) => i.sk === 'TASK#W40');
+        if (typeof owed?.resumeFrom === 'number') resumePoints.push(owed.resumeFrom);
+        await sweep(slow);
+      }
+      const view = await getProcess(deps, id);
+      expect(view).toMatchObject({ status: 'FAILED', error: { code: 'TaskFailed', task: 'A' } });
+      expect(view.tasks.filter((t) => t.status === 'COMPLETED')).toHaveLength(40);
+      // It was cut short more than once, and each pass went on from a later point (no pass starts the walk over).
+      expect(resumePoints.length).toBeGreaterThan(1);
+      expect([...new Set(resumePoints)]).toEqual([...new Set(resumePoints)].sort((a, b) => a - b));
     });
 
     it('an optional task that fails: its child gets failedUpstream, and the process completes', async () => {
