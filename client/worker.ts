@@ -7,7 +7,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { isTributaryApiError } from './errors.ts';
+import { messageAfterRefusedClaim } from './message-policy.ts';
 import { TaskMessageSchema, type Claim, type TaskMessage } from './schemas.ts';
 import type { TributaryClient } from './tributary-client.ts';
 import { runClaimedTask } from './run-claimed-task.ts';
@@ -72,11 +72,6 @@ export interface WorkerOptions {
   readonly logger?: WorkerLogger;
 }
 
-/**
- * Claim errors that mean the task is someone else's or over, or (ProcessPaused) not to be run until its
- * process is resumed, which sends the message again: the message has nothing left to say.
- */
-const TASK_GONE_CODES = ['TaskAlreadyClaimed', 'TaskNotActive', 'ProcessNotRunning', 'ProcessPaused', 'ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound'];
 /** Longest pause after a failed receive. */
 const MAX_IDLE_PAUSE_MS = 2000;
 /** Message attribute that counts how often a message was passed on by workers that do not run its task. */
@@ -268,15 +263,12 @@ export class Worker {
       try {
         claim = await client.claim(body.processId, body.task, workerId);
       } catch (error) {
-        const notBefore = notBeforeOf(error);
-        if (notBefore !== undefined) {
-          // A retry waiting for its backoff: the message comes back when it is due (SQS caps a visibility timeout at 12 h).
-          const seconds = Math.min(43_200, Math.max(0, Math.ceil((notBefore - Date.now()) / 1000)));
-          this.log.debug('task not due yet; the message comes back then', { ...fields, notBefore: new Date(notBefore).toISOString() });
-          await this.postpone(message, seconds);
-          return false;
-        }
-        if (isTributaryApiError(error, ...TASK_GONE_CODES)) {
+        const next = messageAfterRefusedClaim(error, Date.now());
+        if (next.action === 'postpone') {
+          // A retry waiting for its backoff: the message comes back when it is due.
+          this.log.debug('task not due yet; the message comes back then', { ...fields, inSeconds: next.seconds });
+          await this.postpone(message, next.seconds);
+        } else if (next.action === 'delete') {
           this.log.debug('task is not ours to run; deleting the message', { ...fields, ...errorFields(error) });
           await this.delete(message);
         } else {
@@ -362,14 +354,6 @@ export class Worker {
       this.log.warn('could not release messages; they reappear after the visibility timeout', errorFields(error));
     }
   }
-}
-
-/** When a claim refused with 409 TaskNotActive may succeed (a retry waiting for its backoff), epoch ms. */
-function notBeforeOf(error: unknown): number | undefined {
-  if (!isTributaryApiError(error, 'TaskNotActive')) return undefined;
-  const details = error.details as { notBefore?: unknown } | undefined;
-  const at = typeof details?.notBefore === 'string' ? Date.parse(details.notBefore) : Number.NaN;
-  return Number.isNaN(at) ? undefined : at;
 }
 
 function parseBody(raw: string | undefined): TaskMessage | undefined {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { TributaryClient } from '../client/tributary-client.ts';
 import { runClaimedTask } from '../client/run-claimed-task.ts';
-import { isTributaryApiError } from '../client/errors.ts';
+import { messageAfterRefusedClaim } from '../client/message-policy.ts';
 import { silentLogger, type WorkerLogger } from '../client/worker-logger.ts';
 import type { TaskHandler } from '../client/worker.ts';
 import type { Workflow } from '../client/workflow.ts';
@@ -13,7 +13,7 @@ import { withDeps } from '#app/runtime-deps.ts';
 import { sweep, type SweepStats } from '#app/sweep.ts';
 import type { MemoryItemTable } from '#adapters/memory/memory-item-table.ts';
 import { keys } from '#adapters/stores/keys.ts';
-import { taskGuards } from '#domain/lifecycle.ts';
+import { isActiveTask, taskGuards } from '#domain/lifecycle.ts';
 import type { MemoryQueueSettings, MemoryTaskQueue } from '#adapters/memory/memory-task-queue.ts';
 import { buildHttpApiEvent } from '../local/http-api-event.ts';
 import { createLambdaContext } from '../local/lambda-context.ts';
@@ -107,7 +107,10 @@ export interface TestEngine {
     dropMessages(count?: number): void;
     /** The API call in progress dies right after its `n`-th store call from now took effect (once). */
     crashAfterStoreCalls(n: number): void;
-    /** The lease of a RUNNING task runs out now, as if its worker stopped heartbeating. */
+    /**
+     * The lease of a RUNNING task runs out now, as if its worker stopped heartbeating (a lease the clock already
+     * ended, not yet swept, stays ended and is swept now). Throws when the task holds no lease: nothing would change.
+     */
     expireLease(processId: string, task: string): Promise<void>;
   };
 }
@@ -145,11 +148,11 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
         delivered += 1;
         const claim = await client.claim(m.body.processId, m.body.task, w.workerId).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
         if (claim instanceof Error) {
-          // A retry not due yet: the message comes back when it is (as the Worker does).
-          const notBefore = notBeforeOf(claim);
-          if (notBefore !== undefined) deps.queue.changeVisibility(w.queue ?? 'default', m.receiptHandle, Math.max(0, Math.ceil((notBefore - time) / 1000)));
-          // The claim is the authority: a message for a task that is over or someone else's is spent.
-          else if (isTributaryApiError(claim)) deps.queue.delete(w.queue ?? 'default', m.receiptHandle);
+          // The Worker's own policy, on the virtual clock: postponed until a retry is due, deleted when the task is
+          // over or someone else's, kept (back after its visibility timeout) on anything else.
+          const next = messageAfterRefusedClaim(claim, time);
+          if (next.action === 'postpone') deps.queue.changeVisibility(w.queue ?? 'default', m.receiptHandle, next.seconds);
+          else if (next.action === 'delete') deps.queue.delete(w.queue ?? 'default', m.receiptHandle);
           continue;
         }
         deps.queue.delete(w.queue ?? 'default', m.receiptHandle);
@@ -193,34 +196,40 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
       return runUntilIdle();
     },
     faults: {
-      duplicateMessages: (count = 1) => deps.queue.duplicateNext(count),
-      dropMessages: (count = 1) => deps.queue.dropNext(count),
+      duplicateMessages: (count = 1) => deps.queue.duplicateNext(positiveCount('duplicateMessages', count)),
+      dropMessages: (count = 1) => deps.queue.dropNext(positiveCount('dropMessages', count)),
       crashAfterStoreCalls: (n) => {
+        // Infinity disarms a crash that has not fired.
+        if (n !== Number.POSITIVE_INFINITY) positiveCount('crashAfterStoreCalls', n);
         crash.calls = 0;
         crash.after = n;
       },
       expireLease: async (processId, task) => {
         const item = await deps.tasks.get({ processId, task });
-        if (item?.status !== 'RUNNING' || item.leaseToken === undefined) throw new Error(`task '${task}' of ${processId} holds no lease`);
-        // The worker stopped heartbeating long ago: its lease ends, and the sweeper looks, now.
-        await deps.table.write({
+        const which = `task '${task}' of process '${processId}'`;
+        if (!item) throw new Error(`faults.expireLease: ${which} has no item (no such process or task, or it was never scheduled): there is no lease to expire`);
+        if (!isActiveTask(item.status) || item.leaseToken === undefined || item.sweepAt === undefined) {
+          throw new Error(`faults.expireLease: ${which} is ${item.status}${item.leaseToken === undefined ? ' without a lease' : ''}: only a RUNNING task holds a lease to expire`);
+        }
+        // The worker stopped heartbeating long ago: its lease ends now (or stays ended, if the clock already ended
+        // it and no sweep has run yet), and the sweeper looks now. The row of the sweeper's own look at a running
+        // task: the lease holder's item, on the sweep index, with no clock check, so a dead lease qualifies too.
+        const written = await deps.table.write({
           type: 'update',
           key: keys.task({ processId, task }),
-          set: { leaseExpiresAt: time, sweepAt: time },
-          // The lease holder's row without the clock checks: a lease may be moved to now whether or not it is live.
-          guards: taskGuards('heartbeat', { leaseToken: item.leaseToken, now: time }),
+          set: { leaseExpiresAt: Math.min(item.leaseExpiresAt ?? time, time), sweepAt: time },
+          guards: taskGuards('watchLease', { leaseToken: item.leaseToken, sweepAt: item.sweepAt }),
         });
+        if (!written.ok) throw new Error(`faults.expireLease: ${which} moved on while its lease was being expired; nothing was changed`);
       },
     },
   };
 }
 
-/** When a refused claim may be retried (a retry waiting for its backoff), epoch ms. */
-function notBeforeOf(error: Error): number | undefined {
-  if (!isTributaryApiError(error, 'TaskNotActive')) return undefined;
-  const details = (error as { details?: unknown }).details;
-  const at = typeof details === 'object' && details !== null ? (details as { notBefore?: unknown }).notBefore : undefined;
-  return typeof at === 'string' ? Date.parse(at) : undefined;
+/** A fault that would change nothing is a mistake in the test: say so. */
+function positiveCount(fault: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`faults.${fault} takes a whole number of at least 1, got ${n}: a fault that changes nothing is a mistake in the test`);
+  return n;
 }
 
 /** A `fetch` that serves the API's routes with the real handlers, on the engine's deps. */
