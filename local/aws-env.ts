@@ -61,7 +61,7 @@ export function handlerEnv(input: HandlerEnvInput, current: NodeJS.ProcessEnv = 
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: input.sqsEndpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // As the construct's `sweepShards`: the handlers check it (1 to 64) when they load.
+    // As the construct's `sweepShards`: the handlers check it (1 to 32) when they load.
     [ENV.sweepShards]: nonEmpty(current[ENV.sweepShards]) ?? String(DEFAULT_SWEEP_SHARDS),
   };
   if (!nonEmpty(current.AWS_ACCESS_KEY_ID) || !nonEmpty(current.AWS_SECRET_ACCESS_KEY)) {

@@ -23,7 +23,7 @@ export const ENV = {
   followUpGraceMs: 'TRIBUTARY_FOLLOW_UP_GRACE_MS',
   /**
    * Optional: how many sweep shards new sweep-index entries spread over, an
-   * integer from 1 to 64 (default 32). It may change at any time: the
+   * integer from 1 to 32 (default 32). It may change at any time: the
    * sweeper reads every possible shard.
    */
   sweepShards: 'TRIBUTARY_SWEEP_SHARDS',

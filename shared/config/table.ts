@@ -87,12 +87,14 @@ export const INDEXES: readonly IndexSpec[] = [SWEEP_INDEX, PROCESS_BY_STATUS_IND
 export const DEFAULT_SWEEP_SHARDS = 32;
 
 /**
- * The most sweep shards there can be. The sweeper reads every one of them on
- * each pass, whatever the setting, so the setting can be lowered (or raised)
- * with entries in flight: an entry on a shard past the new count is still
- * found. An empty shard's query costs 0.5 read units.
+ * The most sweep shards there can be, and the default. The sweeper reads
+ * every one of them on each pass, whatever the setting, so the setting can
+ * be changed with entries in flight: an entry on a shard past a lowered
+ * count is still found. A higher ceiling would cost every pass a query per
+ * shard (an empty one costs 0.5 read units) for write capacity (32,000 a
+ * second) that one process's table partition or one join cannot feed anyway.
  */
-export const MAX_SWEEP_SHARDS = 64;
+export const MAX_SWEEP_SHARDS = 32;
 
 /**
  * How many partitions each process index key is written over (`kind` =
