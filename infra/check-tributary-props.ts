@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { QueueNameSchema } from '#config/queues.ts';
+import { MAX_SWEEP_SHARDS } from '#config/table.ts';
 import type { TributaryAlarmThresholds, TributaryProps, TributaryQueueProps, TributaryThrottle } from './tributary-props.ts';
 
 /** A `Tributary` was given props that cannot produce a working deployment. */
@@ -30,6 +31,9 @@ export function checkTributaryProps(props: TributaryProps): void {
   if (props.sweeperInterval !== undefined) checkSweeperInterval(props.sweeperInterval);
   if (props.processRetention !== undefined) checkWholeDays('processRetention', props.processRetention);
   if (props.throttle !== undefined) checkThrottle(props.throttle);
+  if (props.sweepShards !== undefined && (!Number.isInteger(props.sweepShards) || props.sweepShards < 1 || props.sweepShards > MAX_SWEEP_SHARDS)) {
+    throw new TributaryPropsError(`sweepShards must be an integer from 1 to ${MAX_SWEEP_SHARDS} (the sweeper reads that many shards), got ${props.sweepShards}`);
+  }
   if (props.oldestMessageAlarmThreshold !== undefined && !isResolved(props.oldestMessageAlarmThreshold)) {
     throw new TributaryPropsError('oldestMessageAlarmThreshold must be a concrete duration, not a token');
   }

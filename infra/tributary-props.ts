@@ -151,6 +151,17 @@ export interface TributaryProps {
    */
   readonly processRetention?: Duration;
   /**
+   * How many sweep-index partitions new entries spread over (each task's by
+   * its own key, each process's by its id): an integer from 1 to 32.
+   * Handlers read it from `TRIBUTARY_SWEEP_SHARDS`. Each shard takes about
+   * 1,000 writes a second, so the default gives the index about 32,000. It
+   * may be changed on a live stack: the sweeper reads all 32
+   * possible shards on every pass, so no entry is stranded on a shard past
+   * the new count.
+   * @default 32
+   */
+  readonly sweepShards?: number;
+  /**
    * Throttling of the API's default stage.
    * @default { rateLimit: 100, burstLimit: 200 }
    */

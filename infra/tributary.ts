@@ -13,7 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env.ts';
 import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
+import { DEFAULT_SWEEP_SHARDS, INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { DEFAULT_METRICS_NAMESPACE } from '#observability/metric-names.ts';
 import { checkEnvironmentSize, queueUrlsWorstCaseBytes } from './check-environment-size.ts';
 import { checkTributaryProps, TributaryPropsError } from './check-tributary-props.ts';
@@ -129,6 +129,7 @@ export class Tributary extends Construct {
       [ENV.queueUrls]: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(queues).map(([n, q]) => [n, q.queueUrl]))),
       [ENV.retentionDays]: String((props.processRetention ?? Duration.days(30)).toDays()),
       [ENV.defaultQueue]: this.defaultQueue,
+      [ENV.sweepShards]: String(props.sweepShards ?? DEFAULT_SWEEP_SHARDS),
     };
     const worstCase = { [ENV.queueUrls]: queueUrlsWorstCaseBytes(Object.keys(queues)) };
     const fnProps = { logRetention, removalPolicy, codeFactory: props.codeFactory, sourceMaps: props.enableSourceMaps === true };

@@ -1,4 +1,5 @@
 import { ENV } from '#config/env.ts';
+import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 
 /** Credentials for emulators, which accept any key. Only used when none are configured. */
 export const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -47,7 +48,8 @@ export interface HandlerEnvInput {
 }
 
 /**
- * The environment the handlers expect, pointed at local services. The SDK
+ * The environment the handlers expect, pointed at local services
+ * (`TRIBUTARY_SWEEP_SHARDS` is taken from `current` when set there). The SDK
  * reads `AWS_ENDPOINT_URL_*` by itself, so handler code needs no local switch.
  * Credentials are only filled in when `current` has none, so real ones are never overwritten.
  */
@@ -59,6 +61,8 @@ export function handlerEnv(input: HandlerEnvInput, current: NodeJS.ProcessEnv = 
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: input.sqsEndpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // As the construct's `sweepShards`: the handlers check it (1 to 32) when they load.
+    [ENV.sweepShards]: nonEmpty(current[ENV.sweepShards]) ?? String(DEFAULT_SWEEP_SHARDS),
   };
   if (!nonEmpty(current.AWS_ACCESS_KEY_ID) || !nonEmpty(current.AWS_SECRET_ACCESS_KEY)) {
     env.AWS_ACCESS_KEY_ID = DUMMY_CREDENTIALS.accessKeyId;

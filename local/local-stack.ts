@@ -1,13 +1,16 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RouteSpec } from '#config/routes.ts';
-import { handlerEnv } from './aws-env.ts';
+import { TABLE_LAYOUT_VERSION } from '#config/table.ts';
+import { handlerEnv, localClientConfig } from './aws-env.ts';
 import { createResources } from './create-resources.ts';
 import { startEmulators } from './emulators.ts';
 import { REPO_ROOT, startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { consoleLogger, type LocalLogger } from './log.ts';
 import { assertPortsFree } from './port-check.ts';
 import { resendScheduledTasks } from './resend-scheduled.ts';
+import { upgradeTableLayout } from './table-layout.ts';
 import { removeDynamoDbPid, stopStaleDynamoDb, writeDynamoDbPid } from './stale-dynamodb.ts';
 import { startSweepLoop, type SweepLoop } from './sweep-loop.ts';
 
@@ -134,6 +137,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     signal?.throwIfAborted();
     const resources = await createResources({ dynamodbEndpoint, sqsEndpoint, region, tableName: options.tableName, queuePrefix: options.queuePrefix });
+    // Data kept from an older version is brought to this version's key layout before anything reads it.
+    const upgraded = await withDynamoDb(dynamodbEndpoint, region, (client) => upgradeTableLayout(client, resources.tableName));
+    if (upgraded > 0) logger('INFO', `gave ${upgraded} processes kept from an older version their sharded index keys (table layout ${TABLE_LAYOUT_VERSION})`);
     signal?.throwIfAborted();
     const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, tableName: resources.tableName, queues: resources.queues });
     // Before the API serves: the messages of the previous run's SCHEDULED tasks died with its SQS emulator.
@@ -180,4 +186,14 @@ async function writeState(path: string, state: LocalStackState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues, dlqs } = state;
   await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues, dlqs }, null, 2)}\n`);
+}
+
+/** Runs `body` with a DynamoDB client on the local endpoint, destroyed afterwards. */
+async function withDynamoDb<T>(endpoint: string, region: string, body: (client: DynamoDBClient) => Promise<T>): Promise<T> {
+  const client = new DynamoDBClient(localClientConfig(endpoint, region));
+  try {
+    return await body(client);
+  } finally {
+    client.destroy();
+  }
 }

@@ -16,6 +16,8 @@ export interface CreateDepsOptions extends AwsClientOptions {
   /** Replace the SQS queue (tests inject faults here). */
   readonly queue?: TaskQueue;
   readonly now?: () => number;
+  /** How many sweep shards new entries spread over. @default DEFAULT_SWEEP_SHARDS */
+  readonly sweepShards?: number;
 }
 
 /**
@@ -26,7 +28,7 @@ export function createDeps(options: CreateDepsOptions): AppDeps {
   const table = new DynamoItemTable(createDocumentClient(options), options.tableName);
   const queue = options.queue ?? new SqsTaskQueue(createSqsClient(options), options.queueUrls);
   return {
-    ...storesOn(table),
+    ...storesOn(table, options.sweepShards === undefined ? {} : { sweepShards: options.sweepShards }),
     queue,
     now: options.now ?? Date.now,
     newId: randomUUID,
@@ -49,6 +51,8 @@ export interface CreateMemoryDepsOptions {
   readonly newToken?: () => string;
   /** Retry jitter; a seeded sequence by default, so runs are reproducible. */
   readonly random?: () => number;
+  /** How many sweep shards new entries spread over. @default DEFAULT_SWEEP_SHARDS */
+  readonly sweepShards?: number;
 }
 
 /**
@@ -62,7 +66,7 @@ export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { 
   let ids = 0;
   let tokens = 0;
   return {
-    ...storesOn(table),
+    ...storesOn(table, options.sweepShards === undefined ? {} : { sweepShards: options.sweepShards }),
     table,
     queue,
     now: options.now,
@@ -86,11 +90,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Deps from the handler environment (TRIBUTARY_TABLE_NAME, TRIBUTARY_QUEUE_URLS). */
+/** Deps from the handler environment (TRIBUTARY_TABLE_NAME, TRIBUTARY_QUEUE_URLS, TRIBUTARY_SWEEP_SHARDS). */
 export function createDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
   const runtime = readRuntimeEnv(env);
   const configured = env[ENV.defaultQueue] === undefined ? {} : { defaultQueue: runtime.defaultQueue };
-  return createDeps({ tableName: runtime.tableName, queueUrls: runtime.queueUrls, settings: configured });
+  return createDeps({ tableName: runtime.tableName, queueUrls: runtime.queueUrls, settings: configured, sweepShards: runtime.sweepShards });
 }
 
 function envSettings(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {

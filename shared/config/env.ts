@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SWEEP_SHARDS, MAX_SWEEP_SHARDS } from './table.ts';
 
 /**
  * Environment variables the handlers read. The CDK construct sets them on
@@ -20,6 +21,12 @@ export const ENV = {
   enqueueGraceMs: 'TRIBUTARY_ENQUEUE_GRACE_MS',
   /** Optional tuning: how long a process start may take before the sweeper finishes it. */
   followUpGraceMs: 'TRIBUTARY_FOLLOW_UP_GRACE_MS',
+  /**
+   * Optional: how many sweep shards new sweep-index entries spread over, an
+   * integer from 1 to 32 (default 32). It may change at any time: the
+   * sweeper reads every possible shard.
+   */
+  sweepShards: 'TRIBUTARY_SWEEP_SHARDS',
 } as const;
 
 const RuntimeEnvSchema = z.object({
@@ -36,6 +43,12 @@ const RuntimeEnvSchema = z.object({
       }
     }),
   [ENV.defaultQueue]: z.string().min(1).optional(),
+  [ENV.sweepShards]: z
+    .string()
+    .regex(/^\d+$/, `${ENV.sweepShards} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_SWEEP_SHARDS, `${ENV.sweepShards} must be from 1 to ${MAX_SWEEP_SHARDS}`))
+    .optional(),
 });
 
 export interface RuntimeEnv {
@@ -44,10 +57,17 @@ export interface RuntimeEnv {
   readonly queueUrls: Readonly<Record<string, string>>;
   /** The queue of tasks whose definition names none. */
   readonly defaultQueue: string;
+  /** How many sweep shards new entries spread over. */
+  readonly sweepShards: number;
 }
 
 /** Reads and validates the handler environment. Throws at cold start when misconfigured. */
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   const parsed = RuntimeEnvSchema.parse(env);
-  return { tableName: parsed[ENV.tableName], queueUrls: parsed[ENV.queueUrls], defaultQueue: parsed[ENV.defaultQueue] ?? 'default' };
+  return {
+    tableName: parsed[ENV.tableName],
+    queueUrls: parsed[ENV.queueUrls],
+    defaultQueue: parsed[ENV.defaultQueue] ?? 'default',
+    sweepShards: parsed[ENV.sweepShards] ?? DEFAULT_SWEEP_SHARDS,
+  };
 }

@@ -77,5 +77,37 @@ export const BY_KIND_INDEX: IndexSpec = {
 
 export const INDEXES: readonly IndexSpec[] = [SWEEP_INDEX, PROCESS_BY_STATUS_INDEX, PROCESS_BY_DEFINITION_INDEX, BY_KIND_INDEX];
 
-/** How many partitions the sweep index spreads over, to avoid one hot key. */
-export const SWEEP_SHARDS = 4;
+/**
+ * How many partitions the writers spread sweep-index entries over, unless
+ * configured (`TRIBUTARY_SWEEP_SHARDS`, the construct's `sweepShards`). A
+ * task's shard comes from its own key, so a wide process spreads too. 32
+ * shards keep every shard under 5% of the index's writes (the write-count
+ * test) and give the index about 32,000 writes a second.
+ */
+export const DEFAULT_SWEEP_SHARDS = 32;
+
+/**
+ * The most sweep shards there can be, and the default. The sweeper reads
+ * every one of them on each pass, whatever the setting, so the setting can
+ * be changed with entries in flight: an entry on a shard past a lowered
+ * count is still found. A higher ceiling would cost every pass a query per
+ * shard (an empty one costs 0.5 read units) for write capacity (32,000 a
+ * second) that one process's table partition or one join cannot feed anyway.
+ */
+export const MAX_SWEEP_SHARDS = 32;
+
+/**
+ * How many partitions each process index key is written over (`kind` =
+ * `PROCESS#<nn>`, `procStatus` = `<status>#<nn>`, `procDefinition` =
+ * `<name>#<nn>`), by the process id. Listings merge the shards newest first.
+ * Not a setting: every listing reads these shards, so changing it is a change
+ * of the table's layout ({@link TABLE_LAYOUT_VERSION}).
+ */
+export const PROCESS_INDEX_SHARDS = 32;
+
+/**
+ * The version of the item layout. 2: sweep shards from each item's own key,
+ * process index keys sharded. The local stack records it in the table and
+ * upgrades a table written by an older version before it serves.
+ */
+export const TABLE_LAYOUT_VERSION = 2;

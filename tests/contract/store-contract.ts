@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ItemTooLargeError, MAX_ITEM_BYTES, type ItemWrite, type Key } from '#adapters/item-table.ts';
+import { ItemTooLargeError, MAX_ITEM_BYTES, type ItemTable, type ItemWrite, type Key } from '#adapters/item-table.ts';
+import { storesOn } from '#adapters/stores/stores-on.ts';
 import { keys, sweepShardOf } from '#adapters/stores/keys.ts';
-import { SWEEP_INDEX } from '#config/table.ts';
+import { DEFAULT_SWEEP_SHARDS, PROCESS_INDEX_SHARDS, SWEEP_INDEX } from '#config/table.ts';
 import { ValidationError } from '#domain/errors.ts';
 import { taskGuards, type Guard } from '#domain/lifecycle.ts';
 import type { Adapter, AdapterFactory } from './adapters.ts';
@@ -315,7 +316,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         await table.write({
           type: 'put',
           key: skipped,
-          item: { name: 'K', status: 'SKIPPED', sweepShard: sweepShardOf(skipped.pk), sweepAt: T0 + 1, sweepReason: 'followUp' },
+          item: { name: 'K', status: 'SKIPPED', sweepShard: sweepShardOf(skipped, DEFAULT_SWEEP_SHARDS), sweepAt: T0 + 1, sweepReason: 'followUp' },
           guards: [ABSENT],
         });
         for (const t of ['R', 'C', 'F', 'S', 'K', 'missing']) await tasks.clearSweep({ processId: p, task: t });
@@ -735,25 +736,22 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return seen;
       });
 
-      scenario('ends a listing whose last page is exactly full with a token and then an empty page, as DynamoDB does', async (adapter) => {
+      scenario('ends a listing whose last page is exactly full: a token (then an empty page) only while a shard may hold more', async (adapter) => {
         await setUp(adapter);
         const seen = await pages((nextToken) => adapter.stores.processes.list({ definition: 'alpha', limit: 3, ...(nextToken ? { nextToken } : {}) }));
-        expect(seen).toEqual([
-          { ids: ['p5', 'p3', 'p1'], more: true },
-          { ids: [], more: false },
-        ]);
+        expect(seen.flatMap((p) => p.ids)).toEqual(['p5', 'p3', 'p1']);
+        expect(seen.at(-1)?.more).toBe(false);
+        expect(seen.slice(1).every((p) => p.ids.length === 0)).toBe(true);
         return seen;
       });
 
-      scenario('lists by status with a definition filter: the limit counts items read, so pages may come back short', async (adapter) => {
+      scenario('lists by status with a definition filter: a page looks at a bounded number of entries, so it may come back short', async (adapter) => {
         await setUp(adapter);
         const seen = await pages((nextToken) => adapter.stores.processes.list({ status: 'RUNNING', definition: 'alpha', limit: 2, ...(nextToken ? { nextToken } : {}) }));
         const completed = await adapter.stores.processes.list({ status: 'COMPLETED', limit: 10 });
-        expect(seen).toEqual([
-          { ids: ['p5'], more: true },
-          { ids: ['p3', 'p1'], more: true },
-          { ids: [], more: false },
-        ]);
+        expect(seen.flatMap((p) => p.ids)).toEqual(['p5', 'p3', 'p1']);
+        expect(seen.every((p) => p.ids.length <= 2)).toBe(true);
+        expect(seen.at(-1)?.more).toBe(false);
         expect(completed).toEqual({ items: [{ id: 'p2', definition: 'beta', version: 1, status: 'COMPLETED', createdAt: iso(T0 + 2_000), endedAt: iso(T0 + 9_000) }] });
         return { seen, completed };
       });
@@ -812,6 +810,133 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
       });
     });
 
+    group('listings across the index shards', (scenario) => {
+      // 96 processes (3 a shard on average) of 3 definitions, created in shuffled order; every fourth FAILED.
+      const COUNT = 96;
+      const createdAt = (i: number): string => iso(T0 + ((i * 37) % COUNT) * 1000);
+      const definitionOf = (i: number): string => `d${i % 3}`;
+      const failed = (i: number): boolean => i % 4 === 0;
+      const newestFirst = (ids: number[]): string[] => [...ids].sort((a, b) => (createdAt(b) < createdAt(a) ? -1 : 1)).map((i) => `s-${i}`);
+      const every = Array.from({ length: COUNT }, (_, i) => i);
+      const setUp = async ({ stores: { processes } }: Adapter): Promise<void> => {
+        if (await processes.get({ id: 's-0' })) return;
+        for (let from = 0; from < COUNT; from += 16) {
+          await Promise.all(
+            every.slice(from, from + 16).map(async (i) => {
+              const id = `s-${i}`;
+              await processes.create({ process: newProcess(id, { definition: definitionOf(i), createdAt: createdAt(i) }), input: null });
+              if (!failed(i)) return;
+              const running = (await processes.get({ id }))!;
+              await processes.end({ current: running, event: 'fail', at: { now: T0, iso: iso(T0), expiresAt: EXPIRES_AT }, owesCleanup: false });
+            }),
+          );
+        }
+      };
+      const collect = async (list: (nextToken: string | undefined) => Promise<{ items: { id: string }[]; nextToken?: string }>, limit: number): Promise<string[][]> => {
+        const out: string[][] = [];
+        let token: string | undefined;
+        do {
+          const page = await list(token);
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          out.push(page.items.map((p) => p.id));
+          token = page.nextToken;
+        } while (token !== undefined && out.length <= COUNT + 1);
+        expect(token).toBeUndefined();
+        return out;
+      };
+      /** The table under new stores, noting each index query's Limit: an upper bound on the entries it looked at. */
+      const metered = (adapter: Adapter): { stores: ReturnType<typeof storesOn>; looked: () => number } => {
+        let looked = 0;
+        const t = adapter.table;
+        const table: ItemTable = {
+          get: (k) => t.get(k),
+          getMany: (k) => t.getMany(k),
+          queryPartition: (pk, prefix) => t.queryPartition(pk, prefix),
+          queryIndex: (q) => {
+            looked += q.limit;
+            return t.queryIndex(q);
+          },
+          write: (w) => t.write(w),
+          transact: (w) => t.transact(w),
+        };
+        return { stores: storesOn(table), looked: () => looked };
+      };
+
+      scenario('lists every process newest first, merged across the shards, at any page size: no duplicate, no gap', async (adapter) => {
+        await setUp(adapter);
+        const expected = newestFirst(every);
+        const seen: Record<number, number> = {};
+        for (const limit of [5, 40, 100]) {
+          const pages = await collect((nextToken) => adapter.stores.processes.list({ limit, ...(nextToken ? { nextToken } : {}) }), limit);
+          expect(pages.flat()).toEqual(expected);
+          seen[limit] = pages.length;
+        }
+        return seen;
+      });
+
+      scenario('lists by status, by definition, and by both, merged across the shards, newest first', async (adapter) => {
+        await setUp(adapter);
+        const { processes } = adapter.stores;
+        const byStatus = await collect((t) => processes.list({ status: 'FAILED', limit: 6, ...(t ? { nextToken: t } : {}) }), 6);
+        const byDefinition = await collect((t) => processes.list({ definition: 'd1', limit: 6, ...(t ? { nextToken: t } : {}) }), 6);
+        const byBoth = await collect((t) => processes.list({ status: 'RUNNING', definition: 'd2', limit: 6, ...(t ? { nextToken: t } : {}) }), 6);
+        expect(byStatus.flat()).toEqual(newestFirst(every.filter(failed)));
+        expect(byDefinition.flat()).toEqual(newestFirst(every.filter((i) => definitionOf(i) === 'd1')));
+        expect(byBoth.flat()).toEqual(newestFirst(every.filter((i) => !failed(i) && definitionOf(i) === 'd2')));
+        return { byStatus, byDefinition, byBoth };
+      });
+
+      scenario('finds by status and definition in a creation window across the shards, a page at a time', async (adapter) => {
+        await setUp(adapter);
+        const window = { createdFrom: iso(T0 + 20_000), createdTo: iso(T0 + 70_000) };
+        const pages = await collect((t) => adapter.stores.processes.findByStatus({ status: 'FAILED', definition: 'd0', ...window, limit: 3, ...(t ? { nextToken: t } : {}) }), 3);
+        const inWindow = (i: number): boolean => createdAt(i) >= window.createdFrom && createdAt(i) <= window.createdTo;
+        expect(pages.flat()).toEqual(newestFirst(every.filter((i) => failed(i) && definitionOf(i) === 'd0' && inWindow(i))));
+        return pages;
+      });
+
+      scenario('reads a bounded number of index entries a page, however many processes there are', async (adapter) => {
+        await setUp(adapter);
+        const all = metered(adapter);
+        const first = await all.stores.processes.list({ limit: 10 });
+        const filtered = metered(adapter);
+        await filtered.stores.processes.list({ status: 'FAILED', definition: 'd1', limit: 10 });
+        const found = metered(adapter);
+        await found.stores.processes.findByStatus({ status: 'FAILED', definition: 'd1', limit: 50 });
+        expect(first.items).toHaveLength(10);
+        expect(all.looked()).toBeLessThanOrEqual(3 * 10 + 2 * PROCESS_INDEX_SHARDS);
+        // A filtered page looks at its limit, or one entry a shard if that is more.
+        expect(filtered.looked()).toBeLessThanOrEqual(PROCESS_INDEX_SHARDS);
+        expect(found.looked()).toBeLessThanOrEqual(50);
+        return { all: all.looked(), filtered: filtered.looked(), found: found.looked() };
+      });
+
+      scenario('resumes every shard from its token, stable under inserts made between pages', async (adapter) => {
+        const { processes } = adapter.stores;
+        const at = (second: number): string => iso(T0 + 500_000 + second * 1000);
+        for (let i = 0; i < 40; i++) await processes.create({ process: newProcess(`ins-${i}`, { definition: 'ins', createdAt: at(i) }), input: null });
+        const pages: string[][] = [];
+        let token: string | undefined;
+        do {
+          const page = await processes.list({ definition: 'ins', limit: 8, ...(token ? { nextToken: token } : {}) });
+          pages.push(page.items.map((p) => p.id));
+          token = page.nextToken;
+          // Between pages: a newer process (before the cursor: not in this listing) and an older one (after it: listed in its place).
+          const n = pages.length;
+          if (n > 3) continue;
+          await processes.create({ process: newProcess(`ins-new-${n}`, { definition: 'ins', createdAt: at(100 + n) }), input: null });
+          await processes.create({ process: newProcess(`ins-old-${n}`, { definition: 'ins', createdAt: at(-10 - n) }), input: null });
+        } while (token !== undefined && pages.length < 20);
+        const listed = pages.flat();
+        const originals = Array.from({ length: 40 }, (_, i) => `ins-${39 - i}`);
+        expect(listed.filter((id) => !id.startsWith('ins-old-'))).toEqual(originals);
+        expect(listed.some((id) => id.startsWith('ins-new-'))).toBe(false);
+        expect(new Set(listed).size).toBe(listed.length);
+        expect(listed.filter((id) => id.startsWith('ins-old-'))).toEqual(['ins-old-1', 'ins-old-2', 'ins-old-3']);
+        return pages;
+      });
+    });
+
     group('SweepIndex', (scenario) => {
       scenario('finds due items oldest first, across shards, up to a limit, and nothing not yet due', async ({ stores: { tasks, processes, sweepIndex } }) => {
         // Ids spread over the shards; sweep times out of order.
@@ -819,7 +944,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         for (const [i, t] of times.entries()) await tasks.scheduleNew({ schedule: schedule(`due-${i}`, `T${i}`, { sweepAt: T0 + t }) });
         await processes.create({ process: newProcess('due-process', { sweepAt: T0 + 4 }), input: null });
         await tasks.cancel({ processId: 'due-0', task: 'gone', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
-        const shards = new Set(times.map((_, i) => sweepShardOf(keys.processMeta(`due-${i}`).pk)));
+        const shards = new Set(times.map((_, i) => sweepShardOf(keys.task({ processId: `due-${i}`, task: `T${i}` }), DEFAULT_SWEEP_SHARDS)));
         const due = await sweepIndex.due({ now: T0 + 5, maxItems: 10 });
         const firstTwo = await sweepIndex.due({ now: T0 + 5, maxItems: 2 });
         const none = await sweepIndex.due({ now: T0, maxItems: 10 });

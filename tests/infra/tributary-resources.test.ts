@@ -118,6 +118,7 @@ describe('Tributary resources with default props', () => {
             TRIBUTARY_QUEUE_URLS: Match.anyValue(),
             TRIBUTARY_RETENTION_DAYS: '30',
             TRIBUTARY_DEFAULT_QUEUE: 'default',
+            TRIBUTARY_SWEEP_SHARDS: '32',
           },
         },
       },
@@ -229,6 +230,11 @@ describe('Tributary logging and source maps', () => {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG', NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Acme/Workflows' }) },
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Acme/Workflows', MetricName: METRIC.handledServerErrors });
+  });
+
+  it('passes the sweep shard count to the handlers', () => {
+    const { template } = synthTributary({ sweepShards: 8 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TRIBUTARY_SWEEP_SHARDS: '8' }) } });
   });
 
   it('passes a defaultQueue other than "default" to the handlers', () => {

@@ -1,4 +1,4 @@
-import { INDEXES } from '#config/table.ts';
+import { INDEXES, type IndexSpec } from '#config/table.ts';
 import { guardsHold } from '#domain/lifecycle.ts';
 import {
   ItemTooLargeError,
@@ -34,12 +34,27 @@ const MAX_TRANSACT_WRITES = 100;
  */
 export class MemoryItemTable implements ItemTable {
   private readonly items = new Map<string, Item>();
+  /** The ids of the items in each index partition (`<index>\0<partition>`), so a query reads its partition only. */
+  private readonly partitions = new Map<string, Set<string>>();
+  private readonly writes = new Map<string, Map<string, number>>();
 
   constructor(private readonly hooks: CallHooks = {}) {}
 
   /** Every item, for tests that look underneath the stores. */
   snapshot(): Item[] {
     return [...this.items.values()].map((i) => structuredClone(i));
+  }
+
+  /**
+   * Writes per partition key, as DynamoDB would meter them: under `table`,
+   * each write request by its `pk` (applied or refused: a refused condition
+   * is billed too); under each index's name, each index entry an applied
+   * write puts, changes or deletes, by that index's partition key (moving an
+   * entry to another partition writes both). A write that leaves an index's
+   * keys and projected attributes as they were writes nothing there.
+   */
+  writeCounts(): Map<string, Map<string, number>> {
+    return new Map([...this.writes].map(([k, v]) => [k, new Map(v)]));
   }
 
   async get(key: Key): Promise<Item | undefined> {
@@ -76,7 +91,8 @@ export class MemoryItemTable implements ItemTable {
       if (q.startKey) checkStartKey(q, q.startKey);
       const order = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): number =>
         compareKeys(a[sortKey], b[sortKey]) || compareKeys(a.pk, b.pk) || compareKeys(a.sk, b.sk);
-      const sorted = [...this.items.values()]
+      const inPartition = [...(this.partitions.get(`${q.index.indexName}\u0000${q.partition}`) ?? [])].map((k) => this.items.get(k) as Item);
+      const sorted = inPartition
         .filter((i) => i[partitionKey] === q.partition && i[sortKey] !== undefined)
         .filter((i) => q.sortAtMost === undefined || (i[sortKey] as number) <= q.sortAtMost)
         .filter((i) => inRange(i[sortKey], q.sortBetween))
@@ -98,9 +114,10 @@ export class MemoryItemTable implements ItemTable {
     return this.call(write.type === 'put' ? 'PutItem' : 'UpdateItem', () => {
       const current = this.read(checkKey(write.key));
       if (write.type === 'put') checkIndexKeys({ ...write.item, ...write.key });
+      this.count(TABLE_WRITES, write.key.pk);
       if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current } : {}) };
       const next = applyWrite(write, current);
-      this.store(next);
+      this.store(next, current);
       return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: structuredClone(next) } : {}) };
     });
   }
@@ -111,6 +128,7 @@ export class MemoryItemTable implements ItemTable {
       const ids = new Set(writes.map((w) => id(checkKey(w.key))));
       if (ids.size < writes.length) throw validationException('Transaction request cannot include multiple operations on one item');
       const currents = writes.map((w) => this.read(w.key));
+      for (const w of writes) this.count(TABLE_WRITES, w.key.pk);
       const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
       if (holds.some((h) => !h)) {
         return {
@@ -128,7 +146,7 @@ export class MemoryItemTable implements ItemTable {
           throw transactionCanceled(writes.map((_, j) => (j === i ? { Code: 'ValidationError', Message: (error as Error).message } : { Code: 'None' })));
         }
       });
-      for (const item of next) this.store(item);
+      for (const [i, item] of next.entries()) this.store(item, currents[i]);
       return { ok: true };
     });
   }
@@ -138,8 +156,36 @@ export class MemoryItemTable implements ItemTable {
     return item && structuredClone(item);
   }
 
-  private store(item: Item): void {
-    this.items.set(id(item as Key), structuredClone(item));
+  private store(item: Item, previous: Item | undefined): void {
+    const key = id(item as Key);
+    this.items.set(key, structuredClone(item));
+    for (const index of INDEXES) {
+      const before = indexEntry(index, previous);
+      const after = indexEntry(index, item);
+      if (before?.partition !== after?.partition) {
+        if (before) this.partitions.get(`${index.indexName}\u0000${before.partition}`)?.delete(key);
+        if (after) this.partitionIds(index, after.partition).add(key);
+      }
+      if (before && after && before.partition === after.partition) {
+        if (before.projected !== after.projected) this.count(index.indexName, after.partition);
+        continue;
+      }
+      if (before) this.count(index.indexName, before.partition);
+      if (after) this.count(index.indexName, after.partition);
+    }
+  }
+
+  private partitionIds(index: IndexSpec, partition: string): Set<string> {
+    const name = `${index.indexName}\u0000${partition}`;
+    let ids = this.partitions.get(name);
+    if (!ids) this.partitions.set(name, (ids = new Set()));
+    return ids;
+  }
+
+  private count(where: string, partition: string): void {
+    let counts = this.writes.get(where);
+    if (!counts) this.writes.set(where, (counts = new Map()));
+    counts.set(partition, (counts.get(partition) ?? 0) + 1);
   }
 
   private call<T>(operation: string, body: () => T): Promise<T> {
@@ -148,6 +194,19 @@ export class MemoryItemTable implements ItemTable {
     this.hooks.after?.(operation);
     return Promise.resolve(result);
   }
+}
+
+/** Where {@link MemoryItemTable.writeCounts} counts the table's own keys. */
+export const TABLE_WRITES = 'table';
+
+/**
+ * An item's entry in an index: its partition, and what the index holds of it
+ * (keys and projected attributes, as text), or nothing when the item lacks a key (sparse).
+ */
+function indexEntry(index: IndexSpec, item: Item | undefined): { partition: string; projected: string } | undefined {
+  if (item === undefined || typeof item[index.partitionKey] !== 'string' || item[index.sortKey] === undefined) return undefined;
+  const projected = ['pk', 'sk', index.partitionKey, index.sortKey, ...index.include].map((a) => JSON.stringify(item[a] ?? null));
+  return { partition: item[index.partitionKey] as string, projected: projected.join('\u0000') };
 }
 
 /** An error named as DynamoDB names a request it refuses, so callers can treat both tables alike. */

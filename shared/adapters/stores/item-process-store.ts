@@ -1,4 +1,4 @@
-import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
+import { BY_KIND_INDEX, DEFAULT_SWEEP_SHARDS, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type Guard, type ProcessStatus } from '#domain/lifecycle.ts';
 import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
 import {
@@ -13,9 +13,8 @@ import {
   type RunRecord,
 } from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
-import { EVENT_SK_PREFIX, keys, processIdOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
-import { decodePageToken, encodePageToken } from './page-token.ts';
-import { withPageTokenErrors } from './query-errors.ts';
+import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, processIndexShards, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
+import { decodeShardCursor, encodeShardCursor, queryShards, type ShardPartition } from './merged-shards.ts';
 
 /** A history item is written once (its key is the process version that wrote it). */
 const NEW_ITEM: Guard = { kind: 'absent' };
@@ -31,7 +30,11 @@ const MAX_CACHED_IDENTITIES = 10_000;
 export class ItemProcessStore implements ProcessStore {
   private readonly identities = new Map<string, ProcessIdentity>();
 
-  constructor(private readonly table: ItemTable) {}
+  /** @param sweepShards how many sweep shards the process items' entries spread over (the setting). */
+  constructor(
+    private readonly table: ItemTable,
+    private readonly sweepShards: number = DEFAULT_SWEEP_SHARDS,
+  ) {}
 
   async create({ process: p, input }: { process: NewProcess; input: unknown }): Promise<{ created: true } | { created: false; existing: ProcessItem }> {
     const meta = keys.processMeta(p.id);
@@ -59,12 +62,13 @@ export class ItemProcessStore implements ProcessStore {
         createdAt: p.createdAt,
         updatedAt: p.createdAt,
         idempotencyKey: p.idempotencyKey,
-        kind: 'PROCESS',
+        // Every index key a start writes is sharded by the id: no key is shared by every start.
+        kind: processIndexKeys.kind(p.id),
         kindKey: `${p.createdAt}#${p.id}`,
         createdKey: `${p.createdAt}#${p.id}`,
-        procStatus: status,
-        procDefinition: p.definition,
-        sweepShard: sweepShardOf(meta.pk),
+        procStatus: processIndexKeys.status(p.id, status),
+        procDefinition: processIndexKeys.definition(p.id, p.definition),
+        sweepShard: sweepShardOf(meta, this.sweepShards),
         sweepAt: p.sweepAt,
         sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
         ...(p.deadlineAt === undefined ? {} : { deadlineAt: p.deadlineAt }),
@@ -112,7 +116,7 @@ export class ItemProcessStore implements ProcessStore {
       {
         type: 'update',
         key: meta,
-        set: { ...change, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta.pk) } : {}) },
+        set: { ...change, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta, this.sweepShards) } : {}) },
         ...(paused ? {} : { remove: ['resumeFrom'] }),
         guards: processGuards(event, { version: current.ver }),
       },
@@ -164,7 +168,7 @@ export class ItemProcessStore implements ProcessStore {
       {
         type: 'update',
         key: meta,
-        set: { ...change, ...next, sweepShard: sweepShardOf(meta.pk) },
+        set: { ...change, ...next, sweepShard: sweepShardOf(meta, this.sweepShards) },
         // The last run's end goes (the run record keeps it); the process no longer expires.
         remove: ['endedAt', 'expiresAt', 'errorJson', 'resumeFrom', ...(args.deadlineAt === undefined ? ['deadlineAt'] : [])],
         guards: processGuards('reopen', { version: current.ver }),
@@ -220,7 +224,7 @@ export class ItemProcessStore implements ProcessStore {
         expiresAt: at.expiresAt,
         ...(args.error === undefined ? {} : { errorJson: JSON.stringify(args.error) }),
         // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled.
-        ...(owesCleanup ? { sweepShard: sweepShardOf(meta.pk), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
+        ...(owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
       },
       ...(owesCleanup ? {} : { remove: ['sweepShard', 'sweepAt', 'sweepReason'] }),
       guards: processGuards(args.event, { version: current.ver }),
@@ -275,27 +279,30 @@ export class ItemProcessStore implements ProcessStore {
 
   /**
    * Lists processes through an index, newest first: by status (optionally
-   * filtered by definition), by definition, or all. The indexes hold keys; one
-   * batch read fetches the page's summaries.
+   * filtered by definition), by definition, or all. Each index value is
+   * written over `PROCESS_INDEX_SHARDS` keys, merged here by
+   * `createdKey`; the indexes hold keys, and one batch read fetches the
+   * page's summaries.
    */
   async list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>> {
     const index = args.status ? PROCESS_BY_STATUS_INDEX : args.definition ? PROCESS_BY_DEFINITION_INDEX : BY_KIND_INDEX;
-    const partition = args.status ?? args.definition ?? 'PROCESS';
-    const filter = args.status !== undefined && args.definition !== undefined ? { attribute: 'procDefinition', value: args.definition } : undefined;
-    const page = await withPageTokenErrors(args.nextToken, () =>
-      this.table.queryIndex({
-        index,
-        partition,
-        descending: true,
-        limit: args.limit,
-        ...(filter ? { filter } : {}),
-        ...(args.nextToken === undefined ? {} : { startKey: decodePageToken(args.nextToken) }),
-      }),
-    );
+    const value = args.status ?? args.definition ?? PROCESS_KIND;
+    const filtered = args.status !== undefined && args.definition !== undefined;
+    const listing = listingOf(index.indexName, value, filtered ? args.definition : undefined);
+    const after = decodeShardCursor(args.nextToken, listing);
+    const page = await queryShards(this.table, {
+      index,
+      shards: shardsOf(value, filtered ? args.definition : undefined),
+      descending: true,
+      limit: args.limit,
+      // A filtered page looks at `limit` entries (one per shard at least), as one partition's query did.
+      ...(filtered ? { evaluate: args.limit } : {}),
+      ...(after === undefined ? {} : { after }),
+    });
     const ids = page.items.map((i) => processIdOf(String(i.pk)));
     const found = await this.table.getMany(ids.map((id) => keys.processMeta(id)));
     const summaries = new Map(found.map((i) => ProcessSummarySchema.parse(i)).map((s) => [s.id, s]));
-    const nextToken = encodePageToken(page.lastKey);
+    const nextToken = encodeShardCursor(page.cursor, listing);
     return { items: ids.map((id) => summaries.get(id)).filter((p): p is ProcessSummary => p !== undefined), ...(nextToken ? { nextToken } : {}) };
   }
 
@@ -307,22 +314,36 @@ export class ItemProcessStore implements ProcessStore {
     limit: number;
     nextToken?: string;
   }): Promise<Page<ProcessItem>> {
-    const page = await withPageTokenErrors(args.nextToken, () =>
-      this.table.queryIndex({
-        index: PROCESS_BY_STATUS_INDEX,
-        partition: args.status,
-        descending: true,
-        limit: args.limit,
-        filter: { attribute: 'procDefinition', value: args.definition },
-        sortBetween: { ...(args.createdFrom === undefined ? {} : { from: args.createdFrom }), ...(args.createdTo === undefined ? {} : { to: args.createdTo }) },
-        ...(args.nextToken === undefined ? {} : { startKey: decodePageToken(args.nextToken) }),
-      }),
-    );
+    const listing = listingOf(PROCESS_BY_STATUS_INDEX.indexName, args.status, args.definition);
+    const after = decodeShardCursor(args.nextToken, listing);
+    const page = await queryShards(this.table, {
+      index: PROCESS_BY_STATUS_INDEX,
+      shards: shardsOf(args.status, args.definition),
+      descending: true,
+      limit: args.limit,
+      evaluate: args.limit,
+      sortBetween: { ...(args.createdFrom === undefined ? {} : { from: args.createdFrom }), ...(args.createdTo === undefined ? {} : { to: args.createdTo }) },
+      ...(after === undefined ? {} : { after }),
+    });
     const ids = page.items.map((i) => processIdOf(String(i.pk)));
     const found = new Map((await this.table.getMany(ids.map((id) => keys.processMeta(id)))).map((i) => ProcessItemSchema.parse(i)).map((p) => [p.id, p]));
-    const nextToken = encodePageToken(page.lastKey);
+    const nextToken = encodeShardCursor(page.cursor, listing);
     return { items: ids.map((id) => found.get(id)).filter((p): p is ProcessItem => p !== undefined), ...(nextToken ? { nextToken } : {}) };
   }
+}
+
+/** What a page token is bound to: the index, the value listed, and the definition filter. */
+function listingOf(indexName: string, value: string, definition: string | undefined): string {
+  return JSON.stringify([indexName, value, definition ?? null]);
+}
+
+/**
+ * The shards of one index value; with a definition, each shard's filter on
+ * `procDefinition` (a process's status and definition keys carry the same shard).
+ */
+function shardsOf(value: string, definition: string | undefined): ShardPartition[] {
+  const filters = definition === undefined ? undefined : processIndexShards(definition);
+  return processIndexShards(value).map((partition, i) => ({ partition, ...(filters ? { filter: { attribute: 'procDefinition', value: filters[i] as string } } : {}) }));
 }
 
 /**
@@ -331,7 +352,7 @@ export class ItemProcessStore implements ProcessStore {
  */
 function statusChange(current: ProcessItem, event: 'complete' | 'fail' | 'cancel' | 'pause' | 'resume' | 'reopen', iso: string) {
   const status = processTarget(event);
-  return { status, procStatus: status, ver: current.ver + 1, updatedAt: iso };
+  return { status, procStatus: processIndexKeys.status(current.id, status), ver: current.ver + 1, updatedAt: iso };
 }
 
 /** A status change as the parsed item holds it: without the index key. */

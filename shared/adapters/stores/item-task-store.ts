@@ -3,6 +3,7 @@ import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, Se
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
+import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
 
 /**
@@ -11,7 +12,11 @@ import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
  * lifecycle table, and runs on any {@link ItemTable}.
  */
 export class ItemTaskStore implements TaskStore {
-  constructor(private readonly table: ItemTable) {}
+  /** @param sweepShards how many sweep shards the task entries spread over (the setting), each task by its own key. */
+  constructor(
+    private readonly table: ItemTable,
+    private readonly sweepShards: number = DEFAULT_SWEEP_SHARDS,
+  ) {}
 
   async get(ref: TaskRef): Promise<TaskItem | undefined> {
     return parseTask(await this.table.get(keys.task(ref)));
@@ -48,7 +53,7 @@ export class ItemTaskStore implements TaskStore {
 
   async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
     const key = keys.task(schedule);
-    const r = await this.table.write({ type: 'put', key, item: { ...key, ...scheduledAttributes(schedule) }, guards: taskGuards('schedule') });
+    const r = await this.table.write({ type: 'put', key, item: { ...key, ...scheduledAttributes(schedule, this.sweepShards) }, guards: taskGuards('schedule') });
     return r.ok;
   }
 
@@ -56,14 +61,14 @@ export class ItemTaskStore implements TaskStore {
     const r = await this.table.write({
       type: 'update',
       key: keys.task(schedule),
-      set: scheduledAttributes(schedule),
+      set: scheduledAttributes(schedule, this.sweepShards),
       guards: taskGuards('scheduleJoin', { expected, run: schedule.run }),
     });
     return r.ok;
   }
 
   async scheduleRerun({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
-    const r = await this.table.write({ type: 'update', key: keys.task(schedule), set: scheduledAttributes(schedule), guards: taskGuards('scheduleRerun', { run: schedule.run }) });
+    const r = await this.table.write({ type: 'update', key: keys.task(schedule), set: scheduledAttributes(schedule, this.sweepShards), guards: taskGuards('scheduleRerun', { run: schedule.run }) });
     return r.ok;
   }
 
@@ -108,7 +113,7 @@ export class ItemTaskStore implements TaskStore {
       set: {
         status: taskTarget('release'),
         scheduledAt: args.iso,
-        sweepShard: sweepShardOf(key.pk),
+        sweepShard: sweepShardOf(key, this.sweepShards),
         sweepAt: args.sweepAt,
         sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
         sends: 0,
@@ -176,7 +181,7 @@ export class ItemTaskStore implements TaskStore {
         nextAttemptAt: args.nextAttemptAt,
         lastErrorJson: JSON.stringify(summariseError(args.error, LAST_ERROR_LIMITS)),
         scheduledAt: args.iso,
-        sweepShard: sweepShardOf(keys.task(args.ref).pk),
+        sweepShard: sweepShardOf(keys.task(args.ref), this.sweepShards),
         sweepAt: args.sweepAt,
         sweepReason: args.sweepReason,
         sends: 0,
@@ -279,7 +284,7 @@ function parseOutput(json: unknown): unknown {
 }
 
 /** The attributes of a task as it is scheduled. */
-function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
+function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): Record<string, unknown> {
   const key = keys.task(ctx);
   return {
     name: ctx.task,
@@ -293,7 +298,7 @@ function scheduledAttributes(ctx: ScheduleContext): Record<string, unknown> {
     timeoutMs: ctx.timeoutSeconds * 1000,
     ...(ctx.attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutMs: ctx.attemptTimeoutSeconds * 1000 }),
     scheduledAt: ctx.iso,
-    sweepShard: sweepShardOf(key.pk),
+    sweepShard: sweepShardOf(key, sweepShards),
     sweepAt: ctx.sweepAt,
     sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
     sends: 0,

@@ -1,4 +1,4 @@
-import { SWEEP_SHARDS } from '#config/table.ts';
+import { MAX_SWEEP_SHARDS, PROCESS_INDEX_SHARDS } from '#config/table.ts';
 
 /** Key builders for the single-table layout described in shared/config/table.ts. */
 export const keys = {
@@ -27,16 +27,58 @@ export function processIdOf(pk: string): string {
   return pk.slice('PROC#'.length);
 }
 
-/** Spreads sweep-index entries over a few partitions (FNV-1a of the key). */
-export function sweepShardOf(pk: string): string {
+/** FNV-1a (32 bits): a stable, well-spread hash of a key, the same in every process and runtime. */
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < pk.length; i++) {
-    h ^= pk.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return `S#${(h >>> 0) % SWEEP_SHARDS}`;
+  return h >>> 0;
 }
 
-export function allSweepShards(): string[] {
-  return Array.from({ length: SWEEP_SHARDS }, (_, i) => `S#${i}`);
+/**
+ * The sweep shard of one item, from its own key (table key, sort key
+ * included): the tasks of one process spread over every shard, so a wide
+ * fan-out writes no hot sweep partition. `shards` is the configured count.
+ */
+export function sweepShardOf(key: { readonly pk: string; readonly sk: string }, shards: number): string {
+  return `S#${fnv1a(`${key.pk}\u0000${key.sk}`) % shards}`;
 }
+
+/** Every sweep shard there can be: the sweeper reads them all, so a lowered setting strands no entry. */
+export function allSweepShards(): string[] {
+  return Array.from({ length: MAX_SWEEP_SHARDS }, (_, i) => `S#${i}`);
+}
+
+/** The sweep shard count a setting asks for, checked: an integer from 1 to {@link MAX_SWEEP_SHARDS}. */
+export function checkSweepShards(shards: number): number {
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SWEEP_SHARDS) {
+    throw new RangeError(`the sweep shard count must be an integer from 1 to ${MAX_SWEEP_SHARDS}, got ${shards}`);
+  }
+  return shards;
+}
+
+/** The process-index shard of a process (`00`…), from its id: the same for its kind, status and definition keys. */
+function processShardOf(id: string): string {
+  return String(fnv1a(id) % PROCESS_INDEX_SHARDS).padStart(2, '0');
+}
+
+/**
+ * The process indexes' partition keys of one process. Each value carries the
+ * process's shard (`#<nn>`, fixed width, so a definition name holding `#`
+ * stays unambiguous), so 1,000 starts of one definition write 32 keys, not one.
+ */
+export const processIndexKeys = {
+  kind: (id: string) => `${PROCESS_KIND}#${processShardOf(id)}`,
+  status: (id: string, status: string) => `${status}#${processShardOf(id)}`,
+  definition: (id: string, definition: string) => `${definition}#${processShardOf(id)}`,
+} as const;
+
+/** Every shard of one process-index value (`PROCESS`, a status, a definition name), in shard order. */
+export function processIndexShards(value: string): string[] {
+  return Array.from({ length: PROCESS_INDEX_SHARDS }, (_, i) => `${value}#${String(i).padStart(2, '0')}`);
+}
+
+/** The `kind` of a process (sharded); definitions keep the plain `DEFINITION`, a rare write. */
+export const PROCESS_KIND = 'PROCESS';

@@ -1,16 +1,25 @@
 import type { DefinitionStore, ProcessStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
 import { ItemTaskStore } from './item-task-store.ts';
+import { checkSweepShards } from './keys.ts';
+
+/** How the stores lay out their index keys. */
+export interface StoreLayout {
+  /** How many sweep shards new entries spread over (1 to `MAX_SWEEP_SHARDS`). @default DEFAULT_SWEEP_SHARDS */
+  readonly sweepShards?: number;
+}
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; sweepIndex: SweepIndex } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; sweepIndex: SweepIndex } {
+  const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
-    processes: new ItemProcessStore(table),
-    tasks: new ItemTaskStore(table),
+    processes: new ItemProcessStore(table, sweepShards),
+    tasks: new ItemTaskStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
   };
 }
