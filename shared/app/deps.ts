@@ -33,6 +33,11 @@ export interface Settings {
   readonly followUpBudgetMs: number;
   /** The same budget for the sweeper, which runs with a longer timeout. */
   readonly sweepFollowUpBudgetMs: number;
+  /**
+   * Declared tasks per chunk of a pass over a process (pause, resume, cleanup, rerun): the budget is checked
+   * between chunks. Default (and most) 100, one BatchGetItem.
+   */
+  readonly passChunk?: number;
 }
 
 export interface Logger {

@@ -1,12 +1,14 @@
 import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError } from '#domain/errors.ts';
 import { guardsHold, processAllows, taskGuards } from '#domain/lifecycle.ts';
-import type { DefinitionVersionItem, ProcessError, ProcessItem } from '#schemas/items.ts';
-import { budgetedPass, type PassResult } from './budgeted-pass.ts';
+import { compensatesOn } from '#domain/compensation.ts';
+import type { DefinitionVersionItem, ProcessError, ProcessItem, TaskItem } from '#schemas/items.ts';
+import type { PassResult } from './budgeted-pass.ts';
 import { startCompensation } from './compensation.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { endVerdict, type EndCheck } from './end-verdict.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { inLanes, walkOrder } from './walk-order.ts';
 
 /** The process events that end a process. */
 export type EndEvent = 'complete' | 'fail' | 'cancel';
@@ -52,26 +54,46 @@ export async function endProcess(
  * Cancels every unfinished task of an ended process (tombstoning PENDING ones
  * so late scheduling cannot revive them), starts its compensation if its
  * definition names one for this ending, then takes the process off the sweep
- * index. A budgeted pass: past the budget the process stays due, and the
- * sweeper (which skips what is already cancelled, and finds the compensation
- * already started) finishes the rest.
+ * index. A budgeted pass over the definition's order, a chunk at a time from
+ * the cursor on the process: past the budget the cursor is recorded and the
+ * process stays due, and the sweeper (which skips what is already cancelled,
+ * and finds the compensation already started) finishes the rest.
  */
 export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
-  const existing = new Map((await deps.tasks.listAll({ processId: process.id })).map((t) => [t.name, t]));
+  const order = dagOf(def).order;
   const cancellable = taskGuards('cancel', { run: process.run });
-  const unfinished = dagOf(def).order.filter((name) => guardsHold(cancellable, existing.get(name)));
   const at = instant(deps);
-  const pass = await budgetedPass(
-    unfinished,
-    { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: budgetedPassDeadline(deps, at, budgetMs), now: deps.now },
-    async ([name]) => {
-      if (name !== undefined) await deps.tasks.cancel({ processId: process.id, task: name, run: process.run, iso: at.iso, expiresAt: at.expiresAt });
+  const walk = await walkOrder(
+    deps,
+    { processId: process.id, order, from: process.resumeFrom ?? 0, deadline: budgetedPassDeadline(deps, at, budgetMs) },
+    async (names, items) => {
+      const unfinished = names.filter((name) => guardsHold(cancellable, items.get(name)));
+      await inLanes(deps, unfinished, deps.settings.writeConcurrency, (task) =>
+        deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt }),
+      );
     },
   );
-  if (!pass.complete || process.sweepAt === undefined) return;
-  await startCompensation(deps, process, def, [...existing.values()]);
+  if (process.sweepAt === undefined) return;
+  if (!walk.complete) {
+    await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now(), resumeFrom: walk.next });
+    return;
+  }
+  if (compensatesOn(def.compensation, process.status)) await startCompensation(deps, process, def, await completedTasks(deps, process.id, order));
   await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+}
+
+/**
+ * The COMPLETED tasks whose outputs a compensation's input carries, read a
+ * chunk of the order at a time. Only a definition with a compensation for this
+ * ending pays for it; the input's size limit bounds what it can carry anyway.
+ */
+async function completedTasks(deps: AppDeps, processId: string, order: readonly string[]): Promise<TaskItem[]> {
+  const completed: TaskItem[] = [];
+  await walkOrder(deps, { processId, order, from: 0, deadline: Number.POSITIVE_INFINITY }, async (_names, items) => {
+    completed.push(...[...items.values()].filter((t) => t.status === 'COMPLETED'));
+  });
+  return completed;
 }
 
 /**

@@ -1,26 +1,34 @@
 import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError } from '#domain/errors.ts';
 import { isActiveTask, isTerminalTask, processAllows, SWEEP_REASON_ON_ENTRY, taskSweepDuty } from '#domain/lifecycle.ts';
 import type { ProcessItem, TaskItem } from '#schemas/items.ts';
-import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { endIfSinksSettled } from './end-process.ts';
 import { followUpCompleted, followUpFailed } from './end-task.ts';
 import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage } from './ports.ts';
-import { continueRerun } from './rerun-process.ts';
+import { continueRerun } from './rerun-pass.ts';
 import { messageOfItem, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
-import { instant } from './timestamps.ts';
+import { scheduleRoots } from './start-process.ts';
+import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { inLanes, walkOrder } from './walk-order.ts';
 
 /** Most lost optimistic-lock races before giving up with ConcurrencyConflict. */
 const MAX_ATTEMPTS = 10;
 
 /**
  * POST /processes/{id}/pause. The process goes PAUSED (with the input item's
- * `paused` flag, which refuses claims, and a ProcessPaused history event, in
- * one transaction); then every SCHEDULED or RUNNING task is marked `held`, so
- * that an ending while paused is recorded but schedules nothing. Running tasks
- * finish normally. Pausing a PAUSED process answers it as it is (and marks any
- * task an interrupted pause left unmarked); an ended one is a 409.
+ * `paused` flag, which refuses claims, a ProcessPaused history event, and the
+ * process on the sweep index with reason `pause`, in one transaction); then
+ * {@link finishPause} marks every SCHEDULED or RUNNING task `held`, so that
+ * an ending while paused is recorded but schedules nothing. Running tasks
+ * finish normally. The marks are a budgeted pass: what the call's budget
+ * leaves is finished by the sweeper, from the cursor recorded on the process.
+ * Pausing a PAUSED process answers it as it is (and goes on with a pause pass
+ * still owed); an ended one is a 409.
+ *
+ * A process that still owes its roots or a rerun's pass finishes that first
+ * (it shares the one sweep slot); if that does not fit the call's budget, the
+ * pause is a 409 ConcurrencyConflict to retry.
  *
  * A completion racing the pause itself (its task not yet marked) may still
  * schedule children: they cannot be claimed before the resume.
@@ -33,27 +41,67 @@ export async function pauseProcess(deps: AppDeps, processId: string, reason?: st
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
     if (current.status === 'PAUSED') {
-      await holdActiveTasks(deps, processId);
+      if (current.sweepReason === SWEEP_REASON_ON_ENTRY.paused) await finishPause(deps, current);
       return current;
     }
     if (!processAllows('pause', current.status)) throw new ProcessNotRunningError(processId, current.status);
-    const result = await deps.processes.pauseOrResume({ current, event: 'pause', at: historyInstant(deps), ...(reason === undefined ? {} : { reason }) });
+    if (owesOwnPass(current)) {
+      await finishOwnPass(deps, current);
+      current = await deps.processes.get({ id: processId });
+      if (current && owesOwnPass(current)) throw new ConcurrencyConflictError(`process '${processId}' (its ${current.sweepReason ?? ''} pass is still being written)`);
+      continue;
+    }
+    const at = historyInstant(deps);
+    const result = await deps.processes.pauseOrResume({ current, event: 'pause', at, sweepAt: at.now + deps.settings.followUpGraceMs, ...(reason === undefined ? {} : { reason }) });
     if (!result.ok) {
       current = result.current;
       continue;
     }
-    await holdActiveTasks(deps, processId);
+    await finishPause(deps, result.item);
     return result.item;
   }
   throw new ConcurrencyConflictError(`process '${processId}'`);
 }
 
 /**
+ * The pause pass, budgeted and resumable (the sweeper calls it again for
+ * reason `pause`): walks the definition's order from the process's cursor and
+ * marks every SCHEDULED or RUNNING task not yet marked (`hold`; a task that
+ * moved on meanwhile is skipped by the write's condition). Then the process
+ * gives the sweep slot back (to its deadline, if any). A process resumed or
+ * ended since only gets the slot back (the resume or the cleanup took it).
+ */
+export async function finishPause(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
+  if (process.sweepAt === undefined) return;
+  if (process.status === 'PAUSED') {
+    const def = await getDefinition(deps, process.definition, process.version);
+    const at = instant(deps);
+    const walk = await walkOrder(
+      deps,
+      { processId: process.id, order: dagOf(def).order, from: process.resumeFrom ?? 0, deadline: budgetedPassDeadline(deps, at, budgetMs) },
+      async (names, items) => {
+        const active = names.filter((n) => {
+          const t = items.get(n);
+          return t !== undefined && isActiveTask(t.status) && t.held !== true;
+        });
+        await inLanes(deps, active, deps.settings.writeConcurrency, (task) => deps.tasks.hold({ processId: process.id, task }));
+      },
+    );
+    if (!walk.complete) {
+      await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now(), resumeFrom: walk.next });
+      return;
+    }
+  }
+  await giveBackSweepSlot(deps, process);
+}
+
+/**
  * POST /processes/{id}/resume. The process goes RUNNING again (flag removed,
  * ProcessResumed recorded, and the process put on the sweep index with reason
- * `resume`, in one transaction), then {@link finishResume} does the owed work.
- * Resuming a RUNNING process answers it as it is (finishing a resume pass a
- * crash left owed); an ended one is a 409.
+ * `resume`, in one transaction), then {@link finishResume} does the owed work,
+ * within the call's budget; the sweeper finishes the rest. Resuming a RUNNING
+ * process answers it as it is (going on with a resume pass still owed); an
+ * ended one is a 409.
  */
 export async function resumeProcess(deps: AppDeps, processId: string): Promise<ProcessItem> {
   let current = await deps.processes.get({ id: processId });
@@ -68,6 +116,7 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
     if (current.sweepReason === SWEEP_REASON_ON_ENTRY.reopened.process && current.sweepAt !== undefined) {
       await continueRerun(deps, current);
       current = await deps.processes.get({ id: processId });
+      if (current?.sweepReason === SWEEP_REASON_ON_ENTRY.reopened.process) throw new ConcurrencyConflictError(`process '${processId}' (its rerun pass is still being written)`);
       continue;
     }
     const at = historyInstant(deps);
@@ -83,52 +132,92 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
 }
 
 /**
- * What a resume owes, in an order a crash can interrupt anywhere (the sweeper
- * calls it again for reason `resume`; every step is idempotent):
+ * What a resume owes, a chunk of the definition's order at a time, from the
+ * process's cursor (the sweeper calls it again for reason `resume`; every step
+ * is idempotent, and a crash redoes the chunk it interrupted). For each chunk:
  * 1. the pause marks go;
  * 2. every ended task whose follow-up waited (still on the sweep index) gets it:
  *    its children are scheduled, or the process ends;
  * 3. roots a paused start left unwritten are scheduled;
  * 4. the message of every SCHEDULED task is sent again (claims refused while
- *    paused consumed them);
- * 5. if every sink has ended (a follow-up that found the process paused could not end it), the process ends;
- * 6. the process leaves the sweep index, or waits there for its deadline.
- * A process paused again before the pass ran only gets its sweep slot back.
+ *    paused consumed them).
+ * Past the budget the cursor is recorded and the process stays due. Once the
+ * walk is done: if every sink has ended (a follow-up that found the process
+ * paused could not end it), the process ends; then it leaves the sweep index,
+ * or waits there for its deadline. A process paused again before the pass
+ * ran only gets its sweep slot back.
  */
 export async function finishResume(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   if (process.sweepAt === undefined) return;
   if (process.status === 'RUNNING') {
     const def = await getDefinition(deps, process.definition, process.version);
     const dag = dagOf(def);
-    const items = await deps.tasks.listAll({ processId: process.id });
-    const byName = new Map(items.map((t) => [t.name, t]));
-    const each = (list: readonly TaskItem[], step: (t: TaskItem) => Promise<void>) =>
-      budgetedPass(list, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([t]) => {
-        if (t) await step(t);
-      });
-    await each(
-      items.filter((t) => t.held === true),
-      (t) => deps.tasks.unhold({ processId: process.id, task: t.name }),
-    );
-    await each(
-      items.filter((t) => isTerminalTask(t.status) && t.sweepAt !== undefined),
-      (t) => followUpOwed(deps, process, t, budgetMs),
-    );
+    const roots = new Set(dag.roots);
     const at = instant(deps);
-    const missingRoots = dag.roots.filter((r) => !byName.has(r));
-    if (missingRoots.length > 0) await scheduleNewTasks(deps, def, process.id, missingRoots, at, undefined, process.run);
-    await sendBestEffort(deps, items.flatMap((t) => resentMessage(process.id, t, at.now)));
-    if (dag.sinks.every((s) => isTerminalTask(byName.get(s)?.status ?? 'PENDING'))) await endIfSinksSettled(deps, def, process.id, process.run);
+    const lanes = deps.settings.writeConcurrency;
+    const walk = await walkOrder(
+      deps,
+      { processId: process.id, order: dag.order, from: process.resumeFrom ?? 0, deadline: budgetedPassDeadline(deps, at, budgetMs) },
+      async (names, byName) => {
+        const items = [...byName.values()];
+        await inLanes(deps, items.filter((t) => t.held === true), lanes, (t) => deps.tasks.unhold({ processId: process.id, task: t.name }));
+        await inLanes(deps, items.filter((t) => isTerminalTask(t.status) && t.sweepAt !== undefined), lanes, (t) => followUpOwed(deps, process, t, budgetMs));
+        const missingRoots = names.filter((n) => roots.has(n) && !byName.has(n));
+        if (missingRoots.length > 0) await scheduleNewTasks(deps, def, process.id, missingRoots, at, undefined, process.run);
+        await sendBestEffort(deps, items.flatMap((t) => resentMessage(process.id, t, at.now)));
+      },
+    );
+    if (!walk.complete) {
+      await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now(), resumeFrom: walk.next });
+      return;
+    }
+    if (await sinksSettled(deps, process.id, dag.sinks)) {
+      const decided = await endIfSinksSettled(deps, def, process.id, process.run);
+      // The end decision's own walk ran out of budget: the sweeper asks again (the task walk above is done).
+      if (!decided.complete) {
+        await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now(), resumeFrom: walk.next });
+        return;
+      }
+    }
   }
+  await giveBackSweepSlot(deps, process);
+}
+
+/**
+ * Whether a resumed process may have every sink ended: one sink is read; with
+ * several, the end counter decides (endIfSinksSettled reads it), so the check
+ * costs one read whatever the width.
+ */
+async function sinksSettled(deps: AppDeps, processId: string, sinks: readonly string[]): Promise<boolean> {
+  const [only] = sinks;
+  if (sinks.length !== 1 || only === undefined) return true;
+  const item = (await deps.tasks.getMany({ processId, tasks: [only] })).get(only);
+  return item !== undefined && isTerminalTask(item.status);
+}
+
+/** A pass is done: the process waits on the sweep index for its deadline, or leaves it. */
+async function giveBackSweepSlot(deps: AppDeps, process: ProcessItem): Promise<void> {
+  if (process.sweepAt === undefined) return;
   if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: process.deadlineAt });
   else await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
 }
 
-/** Marks every SCHEDULED or RUNNING task of a paused process (`hold`); a task that moved on meanwhile is skipped by the write's condition. */
-async function holdActiveTasks(deps: AppDeps, processId: string): Promise<void> {
-  const active = (await deps.tasks.listAll({ processId })).filter((t) => isActiveTask(t.status) && t.held !== true);
-  await budgetedPass(active, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([t]) => {
-    if (t) await deps.tasks.hold({ processId, task: t.name });
+/** A RUNNING process still owing its roots or a rerun's pass (the sweep slot a pause would take). */
+function owesOwnPass(process: ProcessItem): boolean {
+  const reason = process.sweepReason;
+  return process.sweepAt !== undefined && (reason === SWEEP_REASON_ON_ENTRY.process.RUNNING || reason === SWEEP_REASON_ON_ENTRY.reopened.process);
+}
+
+/** Finishes (within the call's budget) the roots or rerun pass a process owes. */
+async function finishOwnPass(deps: AppDeps, process: ProcessItem): Promise<void> {
+  if (process.sweepAt === undefined) return;
+  if (process.sweepReason === SWEEP_REASON_ON_ENTRY.reopened.process) {
+    await continueRerun(deps, process);
+    return;
+  }
+  await scheduleRoots(deps, process.id, process.definition, process.version, process.sweepAt, {
+    from: process.resumeFrom ?? 0,
+    ...(process.deadlineAt === undefined ? {} : { deadlineAt: process.deadlineAt }),
   });
 }
 

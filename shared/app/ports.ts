@@ -169,7 +169,8 @@ export interface ProcessStore {
   /**
    * Ends a process (`complete`, `fail` or `cancel` of the lifecycle table),
    * optimistically locked on its version. With `owesCleanup` it stays on the
-   * sweep index until its unfinished tasks are cancelled.
+   * sweep index until its unfinished tasks are cancelled (its cleanup starts
+   * from the beginning: a cursor an earlier pass left is dropped).
    */
   end(args: {
     current: ProcessItem;
@@ -193,7 +194,8 @@ export interface ProcessStore {
   /**
    * Pauses (`pause`) or resumes (`resume`) a process, optimistically locked on its version, in one
    * transaction with the input item's `paused` flag (what claims read) and the event's history item.
-   * A resumed process is put on the sweep index (reason `resume`), due at `sweepAt`, until its resume pass is done.
+   * With `sweepAt`, the process is put on the sweep index (reason `pause` or `resume`), due then, until its pass (the
+   * marks, or their removal and the owed work) is done; a cursor an earlier pass left is dropped.
    */
   pauseOrResume(args: {
     current: ProcessItem;

@@ -1,15 +1,16 @@
 import { ConcurrencyConflictError, IncompatibleVersionError, NothingToRerunError, ProcessNotFoundError, ProcessStillRunningError, ValidationError } from '#domain/errors.ts';
 import { processAllows, processSweepDuty } from '#domain/lifecycle.ts';
-import { planRerun, type RerunPlan, type TaskState } from '#domain/rerun-plan.ts';
-import { currentRunRecords, MAX_LISTED_RESETS, type AttemptRecord, type DefinitionVersionItem, type ProcessItem, type RunRecord, type TaskItem } from '#schemas/items.ts';
-import { budgetedPass } from './budgeted-pass.ts';
+import type { Dag } from '#domain/dag.ts';
+import { differenceInputs, planRerunChunk, versionDifferences } from '#domain/rerun-plan.ts';
+import { MAX_LISTED_RESETS, type ProcessItem, type RunRecord } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { finishCleanup } from './end-process.ts';
 import { checkProcessInput } from './input-validation.ts';
 import { getProcess, type ProcessView } from './process-views.ts';
-import { scheduleNewTasks, scheduleReadyJoins } from './scheduling.ts';
-import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
+import { continueRerun, statesOf } from './rerun-pass.ts';
+import { instant } from './timestamps.ts';
+import { WALK_CHUNK } from './walk-order.ts';
 
 /** The body of `POST /processes/{id}/rerun`. */
 export interface RerunRequest {
@@ -29,6 +30,13 @@ export interface RerunOutcome {
   readonly reset: readonly string[];
   /** The completed tasks kept, with their outputs. */
   readonly kept: readonly string[];
+  /**
+   * Present when the plan did not fit the call's budget: `reset` and `kept` then cover the first `planned` tasks of
+   * the definition's order (of `total`), and the sweeper finishes the pass (the tasks' pages show the rest).
+   */
+  readonly partial?: true;
+  readonly planned?: number;
+  readonly total?: number;
 }
 
 /**
@@ -45,12 +53,18 @@ export interface RerunOutcome {
  * `fromTasks`; a RUNNING or PAUSED one is a 409 ProcessStillRunning. With
  * `version`, the kept tasks must exist in that version with the same needs,
  * or it is a 409 IncompatibleVersion listing every difference. `dryRun`
- * checks and plans, and writes nothing.
+ * checks and plans, and writes nothing. A version check reads only the
+ * tasks the versions disagree on and what is upstream of them.
+ *
+ * Bounded by the call's budget (`followUpBudgetMs`, or the bulk rerun's
+ * `deadline`): half plans ahead, a chunk of the order at a time, half starts
+ * the pass. A process whose plan does not fit answers with the plan so far
+ * (`partial`, `planned`, `total`).
  *
  * One write reopens the process (with its run record and any new input, in
  * one transaction); the pass that resets tasks and schedules the ready ones
- * then runs under the process's sweep entry, so the sweeper finishes it if
- * this call dies.
+ * ({@link continueRerun}) then runs under the process's sweep entry, so the
+ * sweeper finishes it past the budget or if this call dies.
  *
  * @example
  * const { run, reset } = await rerunProcess(deps, id, { fromTasks: ['Review'] });
@@ -59,7 +73,7 @@ export async function rerunProcess(
   deps: AppDeps,
   processId: string,
   body: RerunRequest,
-  options: { dryRun?: boolean; known?: ProcessItem } = {},
+  options: { dryRun?: boolean; known?: ProcessItem; deadline?: number } = {},
 ): Promise<RerunOutcome> {
   // A caller that has just read the process passes it in: a stale copy only loses the reopening's version lock.
   let process = options.known ?? (await deps.processes.get({ id: processId }));
@@ -91,14 +105,29 @@ export async function rerunProcess(
   }
 
   const run = process.run + 1;
-  const items = await deps.tasks.listAll({ processId });
-  const plan = planRerun(dagOf(from), dagOf(to), statesOf(items), fromTasks, run);
-  if (plan.differences.length > 0) throw new IncompatibleVersionError(to.name, from.version, to.version, plan.differences);
-  if (plan.reset.length === 0) throw new NothingToRerunError(processId, process.status);
-  const outcome: RerunOutcome = { run, version: to.version, reset: plan.reset, kept: plan.kept };
+  const fromDag = dagOf(from);
+  const toDag = dagOf(to);
+  if (to !== from) {
+    // Only the tasks the versions disagree on, and what is upstream of them, can make a difference: read those.
+    const inputs = differenceInputs(fromDag, toDag);
+    const states = statesOf(inputs.length === 0 ? new Map() : await deps.tasks.getMany({ processId, tasks: inputs }));
+    const differences = versionDifferences(fromDag, toDag, states, fromTasks, run);
+    if (differences.length > 0) throw new IncompatibleVersionError(to.name, from.version, to.version, differences);
+  }
+  const at = instant(deps);
+  const budget = options.deadline === undefined ? deps.settings.followUpBudgetMs : Math.max(0, options.deadline - at.now);
+  // Half the budget plans (reads), half starts the pass (writes): a large process answers with the plan so far.
+  const plan = await planAhead(deps, processId, fromDag, toDag, fromTasks, run, at.now + budget / 2);
+  if (plan.complete && plan.reset.length === 0) throw new NothingToRerunError(processId, process.status);
+  const outcome: RerunOutcome = {
+    run,
+    version: to.version,
+    reset: plan.reset,
+    kept: plan.kept,
+    ...(plan.complete ? {} : { partial: true, planned: plan.reset.length + plan.kept.length, total: toDag.order.length }),
+  };
   if (options.dryRun) return outcome;
 
-  const at = instant(deps);
   const record: RunRecord = {
     run,
     at: at.iso,
@@ -107,13 +136,14 @@ export async function rerunProcess(
     ...(fromTasks.length > 0 ? { fromTasks } : {}),
     reset: plan.reset.slice(0, MAX_LISTED_RESETS),
     resetCount: plan.reset.length,
+    ...(plan.complete ? {} : { partial: true }),
     inputReplaced: body.input !== undefined,
     previous: { status: process.status, ...(process.endedAt ? { endedAt: process.endedAt } : {}), ...(process.error ? { error: process.error } : {}) },
   };
   const reopened = await deps.processes.reopen({
     current: process,
     record,
-    total: dagOf(to).order.length,
+    total: toDag.order.length,
     now: at.now,
     sweepAt: at.now + deps.settings.followUpGraceMs,
     ...(to.timeoutSeconds === undefined ? {} : { deadlineAt: at.now + to.timeoutSeconds * 1000 }),
@@ -125,8 +155,8 @@ export async function rerunProcess(
     if (now && !processAllows('reopen', now.status)) throw new ProcessStillRunningError(processId, now.status);
     throw new ConcurrencyConflictError(`process '${processId}'`);
   }
-  // The tasks as just read, and the record just written: the pass needs no second look.
-  await continueRerun(deps, reopened.item, undefined, { items, fromTasks });
+  // The record just written: the pass needs no read of it.
+  await continueRerun(deps, reopened.item, budget / 2, { fromTasks, previousVersion: from.version });
   return outcome;
 }
 
@@ -137,119 +167,37 @@ export async function rerunAndView(deps: AppDeps, processId: string, body: Rerun
 }
 
 /**
- * The pass of a rerun, idempotent and budgeted: reset every task that runs
- * again (once per run), move the expiry of the kept ones, set the end
- * counter, then schedule the reset tasks whose needs are all kept. Nothing is
- * scheduled before every reset is written, so no task of the new run can meet
- * a child still in its old state. Past the budget the process stays due and
- * the sweeper calls this again.
+ * The plan of a rerun ahead of its reopening (what the call answers, and what
+ * a dry run lists), a chunk of `to`'s order at a time, decisions kept in
+ * memory. It stops at `deadline` once it has found a task to run again (so a
+ * large process is not read whole), and reads on until it finds one (a
+ * process with nothing to rerun is a 409).
  */
-export async function continueRerun(
+async function planAhead(
   deps: AppDeps,
-  process: ProcessItem,
-  budgetMs?: number,
-  known?: { readonly items: readonly TaskItem[]; readonly fromTasks: readonly string[] },
-): Promise<void> {
-  const def = await getDefinition(deps, process.definition, process.version);
-  const dag = dagOf(def);
-  const { items, fromTasks } = known ?? (await readRerun(deps, process));
-  const plan = planRerun(dag, dag, statesOf(items), fromTasks, process.run);
-  const byName = new Map(items.map((t) => [t.name, t]));
-  const at = instant(deps);
-  const deadline = budgetedPassDeadline(deps, at, budgetMs);
-  const lanes = { chunk: 1, lanes: deps.settings.writeConcurrency, deadline, now: deps.now };
-  const kept = new Set(plan.kept);
-  const toReset = plan.reset.filter((t) => (byName.get(t)?.run ?? 0) < process.run);
-  const resets = await budgetedPass(toReset, lanes, async ([task]) => {
-    if (task === undefined) return;
-    const needs = dag.tasks.get(task)?.needs ?? [];
-    await deps.tasks.reopen({
-      processId: process.id,
-      task,
-      run: process.run,
-      records: closingRecords(byName.get(task), process.run, at),
-      ...(needs.length > 1 ? { counter: { settled: needs.filter((n) => kept.has(n)).length, expected: needs.length } } : {}),
-    });
-  });
-  const retained = resets.complete
-    ? await budgetedPass(plan.kept, lanes, async ([task]) => {
-        if (task !== undefined) await deps.tasks.retain({ processId: process.id, task, run: process.run, expiresAt: at.expiresAt + deps.settings.maxProcessSeconds });
-      })
-    : resets;
-  if (!retained.complete) {
-    await deferRerun(deps, process);
-    return;
+  processId: string,
+  from: Dag,
+  to: Dag,
+  fromTasks: readonly string[],
+  run: number,
+  deadline: number,
+): Promise<{ reset: string[]; kept: string[]; complete: boolean }> {
+  const runsAgain = new Map<string, boolean>();
+  const reset: string[] = [];
+  const kept: string[] = [];
+  let position = 0;
+  while (position < to.order.length && (position === 0 || reset.length === 0 || deps.now() < deadline)) {
+    const names = to.order.slice(position, position + Math.max(1, Math.min(WALK_CHUNK, deps.settings.passChunk ?? WALK_CHUNK)));
+    const chunk = planRerunChunk(from, to, names, statesOf(await deps.tasks.getMany({ processId, tasks: names })), fromTasks, run, (n) => runsAgain.get(n) ?? true);
+    for (const t of chunk.reset) runsAgain.set(t, true);
+    for (const t of chunk.kept) runsAgain.set(t, false);
+    reset.push(...chunk.reset);
+    kept.push(...chunk.kept);
+    position += names.length;
   }
-  if (dag.sinks.length > 1) {
-    await deps.processes.resetEndCounter({ id: process.id, run: process.run, settled: dag.sinks.filter((s) => kept.has(s)).length, expected: dag.sinks.length });
-  }
-  await scheduleReady(deps, def, process, plan, at, deadline);
-}
-
-async function scheduleReady(deps: AppDeps, def: DefinitionVersionItem, process: ProcessItem, plan: RerunPlan, at: Instant, deadline: number): Promise<void> {
-  const dag = dagOf(def);
-  const isJoin = (t: string) => (dag.tasks.get(t)?.needs.length ?? 0) > 1;
-  const [pass] = await Promise.all([
-    scheduleNewTasks(deps, def, process.id, plan.ready.filter((t) => !isJoin(t)), at, deadline, process.run),
-    scheduleReadyJoins(deps, def, process.id, plan.ready.filter(isJoin), at, process.run),
-  ]);
-  if (!pass.complete) {
-    await deferRerun(deps, process);
-    return;
-  }
-  if (process.sweepAt === undefined) return;
-  if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: process.deadlineAt });
-  else await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
-}
-
-/** The pass ran out of time: due again now, for the sweeper (which plans again from what is written). */
-async function deferRerun(deps: AppDeps, process: ProcessItem): Promise<void> {
-  if (process.sweepAt !== undefined) await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now(), resumeFrom: 0 });
-}
-
-/**
- * What a reset task appends to its attempts, for the history: its run's last
- * attempt closed, when nothing recorded it yet (a completion, a cancellation,
- * a skip), then the marker of the new run.
- */
-function closingRecords(item: TaskItem | undefined, run: number, at: Instant): AttemptRecord[] {
-  if (!item) return [];
-  const attempt = item.attempt ?? 0;
-  const ended = item.endedAt ?? at.iso;
-  // With its lease token, so that a late call with it is matched to its attempt (StaleResultRejected).
-  const started = {
-    ...(item.scheduledAt ? { s: item.scheduledAt } : {}),
-    ...(item.claimedAt ? { c: item.claimedAt } : {}),
-    ...(item.workerId ? { w: item.workerId } : {}),
-    ...(item.leaseToken ? { t: item.leaseToken } : {}),
-  };
-  const marker: AttemptRecord = { k: 'r', r: run, a: 0, e: at.iso };
-  switch (item.status) {
-    case 'COMPLETED':
-      return [{ k: 'c', a: attempt, e: ended, ...started }, marker];
-    case 'CANCELLED':
-      return [{ k: 'x', a: attempt, e: ended, ...started }, marker];
-    case 'SKIPPED':
-      return [{ k: 'k', a: 0, e: ended, ...(item.skippedBecause ? { b: item.skippedBecause } : {}) }, marker];
-    case 'FAILED': {
-      const recorded = currentRunRecords(item).some((r) => r.a === attempt && (r.k === 'f' || r.k === 'l' || r.k === 't'));
-      return recorded ? [marker] : [{ k: 'f', a: attempt, e: ended, ...started, ...(item.error ? { x: JSON.stringify(item.error) } : {}) }, marker];
-    }
-    default:
-      return [marker];
-  }
-}
-
-/** What a resumed pass plans from: the tasks as they are, and the run's `fromTasks` from its record. */
-async function readRerun(deps: AppDeps, process: ProcessItem): Promise<{ items: TaskItem[]; fromTasks: readonly string[] }> {
-  const [records, items] = await Promise.all([deps.processes.runs({ id: process.id }), deps.tasks.listAll({ processId: process.id })]);
-  return { items, fromTasks: records.find((r) => r.run === process.run)?.fromTasks ?? [] };
+  return { reset, kept, complete: position >= to.order.length };
 }
 
 function owesCleanup(process: ProcessItem): boolean {
   return process.sweepAt !== undefined && processSweepDuty(process.sweepReason ?? 'roots', process.status) === 'finishCleanup';
-}
-
-function statesOf(items: readonly TaskItem[]): Map<string, TaskState> {
-  return new Map(items.map((t) => [t.name, { status: t.status, ...(t.run === undefined ? {} : { run: t.run }) }]));
 }

@@ -56,7 +56,9 @@ const RERUN_LANES = 4;
  * others go on.
  *
  * Each call does bounded work: at most `limit` matches, at most ten times as
- * many index entries, and no new page after the call's time budget. The
+ * many index entries, and no new page after the call's time budget. Each
+ * rerun plans and starts its pass within what is left of that budget (a
+ * chunk of each at least), and the sweeper finishes every pass. The
  * caller goes on with `nextToken` until there is none. `dryRun` lists what
  * would be rerun and writes nothing.
  *
@@ -101,6 +103,8 @@ export async function rerunProcesses(deps: AppDeps, body: RerunManyRequest): Pro
         await rerunProcess(deps, process.id, { ...(body.fromTasks ? { fromTasks: body.fromTasks } : {}), ...(body.version === undefined ? {} : { version: body.version }) }, {
           dryRun: body.dryRun === true,
           known: process,
+          // Each rerun plans and passes within what is left of this call's budget; the sweeper finishes the passes.
+          deadline,
         });
         outcomes.set(process.id, undefined);
       } catch (error) {

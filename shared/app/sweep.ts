@@ -5,9 +5,9 @@ import type { AppDeps } from './deps.ts';
 import { endProcess, finishCleanup } from './end-process.ts';
 import { expireAttempt, followUpCompleted, followUpFailed } from './end-task.ts';
 import type { DueItem } from './ports.ts';
-import { finishResume } from './pause-process.ts';
+import { finishPause, finishResume } from './pause-process.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
-import { continueRerun } from './rerun-process.ts';
+import { continueRerun } from './rerun-pass.ts';
 import { scheduleRoots } from './start-process.ts';
 
 export interface SweepStats {
@@ -37,6 +37,8 @@ type Outcome = 'resent' | 'reenqueued' | 'followedUp' | 'processesRepaired' | un
  * - an ended task whose children or process end were not written: redone;
  * - a process whose roots or cancellation were not written: redone;
  * - a resumed process whose resume pass was not finished: finished;
+ * - a paused process whose pause pass (the marks) was not finished: finished;
+ * - a pass too long for one call (roots, cleanup, rerun, pause, resume): resumed from its cursor;
  * - a task marked while its process is paused: its resend or follow-up waits for the resume.
  * Every step is idempotent, and duplicate messages are harmless because claims are conditional.
  */
@@ -147,6 +149,9 @@ async function sweepProcess(deps: AppDeps, due: Extract<DueItem, { kind: 'proces
       return 'processesRepaired';
     case 'finishResume':
       await finishResume(deps, process, deps.settings.sweepFollowUpBudgetMs);
+      return 'processesRepaired';
+    case 'finishPause':
+      await finishPause(deps, process, deps.settings.sweepFollowUpBudgetMs);
       return 'processesRepaired';
     case 'clear':
       await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });

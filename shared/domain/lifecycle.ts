@@ -390,8 +390,9 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
  * - `deadline`: a process with `timeoutSeconds` times out then, unless it ended.
  * - `rerun`: a rerun's pass (reset the tasks that run again, schedule the ready ones) may be unfinished.
  * - `resume`: a resumed process's pass (marks removed, owed follow-ups run, messages resent) may be unfinished.
+ * - `pause`: a paused process's pass (its active tasks marked `held`) may be unfinished.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
@@ -405,6 +406,7 @@ export type SweepDuty =
   | 'timeOutProcess'
   | 'continueRerun'
   | 'finishResume'
+  | 'finishPause'
   | 'clear';
 
 /**
@@ -426,6 +428,7 @@ export const SWEEP_DUTIES: {
     deadline: {},
     rerun: {},
     resume: {},
+    pause: {},
   },
   process: {
     enqueue: {},
@@ -438,6 +441,8 @@ export const SWEEP_DUTIES: {
     rerun: { RUNNING: 'continueRerun', PAUSED: 'continueRerun', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     // PAUSED again before the pass finished: the next resume does it; the pass only gives the slot back (deadline or none).
     resume: { RUNNING: 'finishResume', PAUSED: 'finishResume', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
+    // RUNNING again before the marks were all written: the resume took the slot; the pass only gives it back.
+    pause: { PAUSED: 'finishPause', RUNNING: 'finishPause', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
   },
 };
 
@@ -456,6 +461,8 @@ export const SWEEP_REASON_ON_ENTRY = {
   process: { RUNNING: 'roots', FAILED: 'cleanup', CANCELLED: 'cleanup' },
   /** A process that was just resumed owes its resume pass. */
   resumed: 'resume',
+  /** A process that was just paused owes its pause pass (the marks). */
+  paused: 'pause',
   /** A SCHEDULED retry whose message waits for the sweeper; a RUNNING process past its roots with a deadline. */
   waiting: { task: 'retryDue', process: 'deadline' },
   /** A process RUNNING again after a rerun, until the rerun's pass is done. */
@@ -464,6 +471,7 @@ export const SWEEP_REASON_ON_ENTRY = {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
   resumed: SweepReason;
+  paused: SweepReason;
   waiting: { task: SweepReason; process: SweepReason };
   reopened: { process: SweepReason };
 };

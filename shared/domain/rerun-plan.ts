@@ -83,6 +83,110 @@ export function planRerun(from: Dag, to: Dag, tasks: ReadonlyMap<string, TaskSta
   return { reset, kept, ready, differences };
 }
 
+/**
+ * A rerun's plan a chunk at a time, in the topological order of `to`: what a
+ * budgeted pass (or a budgeted dry plan) decides of the tasks `names`, which
+ * follow every task decided before them.
+ *
+ * A task runs again when it is new in `to`, when its needs differ between the
+ * versions, when it cannot be kept (not COMPLETED in an earlier run, or named
+ * in `fromTasks`), or when a need runs again. With no version differences
+ * (checked first, {@link versionDifferences}) this is {@link planRerun}'s
+ * answer: a task whose needs changed cannot have been kept on `from`, or it
+ * would be a difference.
+ *
+ * `runsAgainBefore` answers for a need decided in an earlier chunk: a pass
+ * reads it back from what it wrote (an item reset for `run` runs again; one
+ * of an earlier run was kept), a dry plan from its memory.
+ *
+ * @example
+ * planRerunChunk(chain, chain, ['B', 'C'], states, [], 2, () => false) // { reset: ['B', 'C'], kept: [] } when B failed
+ */
+export function planRerunChunk(
+  from: Dag,
+  to: Dag,
+  names: readonly string[],
+  tasks: ReadonlyMap<string, TaskState>,
+  fromTasks: readonly string[],
+  run: number,
+  runsAgainBefore: (name: string) => boolean,
+): { reset: string[]; kept: string[] } {
+  const forced = new Set(fromTasks);
+  const decided = new Map<string, boolean>();
+  const runsAgain = (name: string): boolean => decided.get(name) ?? runsAgainBefore(name);
+  for (const name of names) {
+    const task = tasks.get(name);
+    const was = from.tasks.get(name)?.needs;
+    const needs = to.tasks.get(name)?.needs ?? [];
+    const keepable = was !== undefined && sameNeeds(was, needs) && task !== undefined && (task.run ?? 1) < run && task.status === 'COMPLETED' && !forced.has(name);
+    decided.set(name, !keepable || needs.some(runsAgain));
+  }
+  return { reset: names.filter((n) => decided.get(n) === true), kept: names.filter((n) => decided.get(n) === false) };
+}
+
+/**
+ * The tasks whose states decide whether a rerun onto `to` has version
+ * differences: every task of `from` that `to` lacks or gives other needs,
+ * with everything upstream of it in `from`. Usually a handful, whatever the
+ * process's width, so a rerun reads these instead of the whole process.
+ */
+export function differenceInputs(from: Dag, to: Dag): string[] {
+  const wanted = new Set<string>();
+  const stack = differenceCandidates(from, to);
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    if (wanted.has(name)) continue;
+    wanted.add(name);
+    stack.push(...(from.tasks.get(name)?.needs ?? []));
+  }
+  return from.order.filter((n) => wanted.has(n));
+}
+
+/**
+ * The differences of {@link planRerun}, from the states of
+ * {@link differenceInputs} alone: a task `to` lacks or gives other needs is a
+ * difference when it would be kept on `from` (it and everything upstream of
+ * it completed in an earlier run, none named in `fromTasks`).
+ */
+export function versionDifferences(from: Dag, to: Dag, tasks: ReadonlyMap<string, TaskState>, fromTasks: readonly string[], run: number): VersionDifference[] {
+  const forced = new Set(fromTasks);
+  const keepable = (name: string): boolean => {
+    const task = tasks.get(name);
+    return task !== undefined && (task.run ?? 1) < run && task.status === 'COMPLETED' && !forced.has(name);
+  };
+  const inputs = differenceInputs(from, to);
+  const ranAgain = new Set<string>();
+  for (const name of inputs) {
+    if (!keepable(name) || (from.tasks.get(name)?.needs ?? []).some((n) => ranAgain.has(n))) ranAgain.add(name);
+  }
+  return differenceCandidates(from, to)
+    .filter((name) => !ranAgain.has(name))
+    .map((name) => differenceOf(from, to, name));
+}
+
+function differenceCandidates(from: Dag, to: Dag): string[] {
+  return from.order.filter((name) => {
+    const target = to.tasks.get(name);
+    return target === undefined || !sameNeeds(from.tasks.get(name)?.needs ?? [], target.needs);
+  });
+}
+
+function differenceOf(from: Dag, to: Dag, name: string): VersionDifference {
+  const target = to.tasks.get(name);
+  if (!target) return { task: name, problem: 'missing', message: `task '${name}' completed and would be kept, but the target version has no such task` };
+  const was = [...(from.tasks.get(name)?.needs ?? [])].sort();
+  const now = [...target.needs].sort();
+  return {
+    task: name,
+    problem: 'needs',
+    message: `task '${name}' completed with needs [${was.join(', ')}] and would be kept, but in the target version it needs [${now.join(', ')}]`,
+  };
+}
+
+function sameNeeds(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join('\u0000') === [...b].sort().join('\u0000');
+}
+
 /** The tasks of `dag` that run again: every one that cannot be kept, and everything downstream of those. */
 function runsAgainIn(dag: Dag, keepable: (name: string) => boolean): Set<string> {
   const runsAgain = new Set<string>();

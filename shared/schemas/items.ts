@@ -229,6 +229,8 @@ export const RunRecordSchema = z.object({
   /** The tasks reset to run again (the first {@link MAX_LISTED_RESETS} names), and how many there were. */
   reset: z.array(z.string()),
   resetCount: z.number().int().nonnegative(),
+  /** The plan did not fit the rerun's call: `reset` and `resetCount` cover the tasks planned before the reopening; the pass reset more. */
+  partial: z.literal(true).optional(),
   inputReplaced: z.boolean(),
   previous: z.object({ status: ProcessStatusSchema, endedAt: z.string().optional(), error: ProcessErrorSchema.optional() }),
 });

@@ -119,6 +119,12 @@ export const RerunResponseSchema = z
     version: z.number().int().positive().describe('the version the new run runs on'),
     reset: z.array(z.string()).describe('the tasks that run again, attempts from 1'),
     kept: z.array(z.string()).describe('the completed tasks kept, with their outputs'),
+    partial: z
+      .literal(true)
+      .optional()
+      .describe('the plan did not fit the call: reset and kept cover the first `planned` tasks of the definition order; the sweeper finishes the rerun'),
+    planned: z.number().int().nonnegative().optional().describe('with partial: how many tasks, in definition order, reset and kept cover'),
+    total: z.number().int().nonnegative().optional().describe('with partial: the tasks of the definition'),
     process: ProcessViewSchema,
   })
   .meta({ id: 'Rerun' });

@@ -513,6 +513,27 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return { paused, stale, whilePaused, resumed, afterResume, events };
       });
 
+      scenario('a pause with a sweep time takes the sweep slot (reason pause) and drops the cursor of an earlier pass; so does an end', async ({ stores: { processes } }) => {
+        const id = 'pause-slot';
+        await processes.create({ process: newProcess(id), input: { n: 1 } });
+        const at = (t: number) => ({ now: T0 + t, iso: iso(T0 + t), expiresAt: EXPIRES_AT });
+        const created = (await processes.get({ id }))!;
+        // A start whose roots did not fit its call left a cursor.
+        await processes.deferSweep({ id, sweepAt: created.sweepAt!, nextSweepAt: T0 + 5, resumeFrom: 7 });
+        const read = (await processes.get({ id }))!;
+        const paused = await processes.pauseOrResume({ current: read, event: 'pause', at: at(10), sweepAt: T0 + 50 });
+        const stored = await processes.get({ id });
+        expect(read).toMatchObject({ resumeFrom: 7 });
+        expect(paused).toEqual({ ok: true, item: stored });
+        expect(stored).toMatchObject({ status: 'PAUSED', sweepAt: T0 + 50, sweepReason: 'pause' });
+        expect(stored).not.toHaveProperty('resumeFrom');
+        await processes.deferSweep({ id, sweepAt: T0 + 50, nextSweepAt: T0 + 60, resumeFrom: 300 });
+        const cancelled = await processes.end({ current: (await processes.get({ id }))!, event: 'cancel', at: at(70), owesCleanup: true });
+        expect(cancelled).toMatchObject({ ok: true, item: { status: 'CANCELLED', sweepAt: T0 + 70, sweepReason: 'cleanup' } });
+        expect(cancelled.ok && cancelled.item).not.toHaveProperty('resumeFrom');
+        return { paused, stored, cancelled };
+      });
+
       scenario('keeps an ended process on the sweep index, due now, while it owes cleanup', async ({ stores: { processes } }) => {
         await processes.create({ process: newProcess('cleanup'), input: null });
         const read = (await processes.get({ id: 'cleanup' }))!;

@@ -110,14 +110,15 @@ export class ItemProcessStore implements ProcessStore {
     const meta = keys.processMeta(current.id);
     const change = statusChange(current, event, at.iso);
     const paused = event === 'pause';
-    // A resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if any).
-    const sweep = !paused && args.sweepAt !== undefined ? { sweepAt: args.sweepAt, sweepReason: SWEEP_REASON_ON_ENTRY.resumed } : {};
+    // A pause or resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if
+    // any), and the pass starts from the beginning (no cursor of another pass).
+    const sweep = args.sweepAt !== undefined ? { sweepAt: args.sweepAt, sweepReason: paused ? SWEEP_REASON_ON_ENTRY.paused : SWEEP_REASON_ON_ENTRY.resumed } : {};
     const r = await this.table.transact([
       {
         type: 'update',
         key: meta,
         set: { ...change, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta, this.sweepShards) } : {}) },
-        ...(paused ? {} : { remove: ['resumeFrom'] }),
+        ...('sweepAt' in sweep ? { remove: ['resumeFrom'] } : {}),
         guards: processGuards(event, { version: current.ver }),
       },
       // The input item exists from the start (it is written before the process item).
@@ -132,7 +133,7 @@ export class ItemProcessStore implements ProcessStore {
     if (!r.ok) return lostTransaction(r.reasons, `the ${event} of process '${current.id}'`);
     // The item as written, without a read (the parsed form: no index keys).
     const { resumeFrom: _, ...rest } = current;
-    return { ok: true, item: { ...(paused ? current : rest), ...parsedChange(change), ...sweep } };
+    return { ok: true, item: { ...('sweepAt' in sweep ? rest : current), ...parsedChange(change), ...sweep } };
   }
 
   async events({ id }: { id: string }): Promise<ProcessEventItem[]> {
@@ -226,7 +227,8 @@ export class ItemProcessStore implements ProcessStore {
         // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled.
         ...(owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
       },
-      ...(owesCleanup ? {} : { remove: ['sweepShard', 'sweepAt', 'sweepReason'] }),
+      // The cleanup's cursor starts afresh: a pass the ending interrupted (a pause's, a resume's) left its own.
+      remove: ['resumeFrom', ...(owesCleanup ? [] : ['sweepShard', 'sweepAt', 'sweepReason'])],
       guards: processGuards(args.event, { version: current.ver }),
       returnNew: true,
     });

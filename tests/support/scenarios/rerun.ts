@@ -307,7 +307,8 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
         crashes += 1;
       }
       expect(crashes).toBeGreaterThan(3);
-    });
+      // One whole process run per call boundary: generous on a loaded machine (it took 25 s alone on DynamoDB Local).
+    }, 300_000);
   });
 
   describe('a rerun whose caller dies, then a pause and a resume', () => {
@@ -328,7 +329,7 @@ export function rerunScenarios(makeEngine: () => Promise<Engine>): void {
         if (done) break;
       }
       expect(reopenedThenDied).toBeGreaterThan(2);
-    });
+    }, 300_000);
   });
 
   describe('rerun of many processes', () => {

@@ -23,9 +23,12 @@ export function wideFanOutScenarios(makeEngine: () => Promise<Engine>): void {
     deps = engine.deps;
   });
 
-  /** Deps whose clock moves 100 ms on every call, so a budget of half a second runs out part-way (and well within the enqueue grace, so nothing is resent). */
+  /**
+   * Deps whose clock moves 100 ms on every call, so a budget of half a second runs out part-way (and well within the
+   * enqueue grace, so nothing is resent); passes over the process's tasks go 10 at a time.
+   */
   const steppingDeps = (budgetMs: number): Deps =>
-    engine.invocation({ settings: { followUpBudgetMs: budgetMs }, hooks: { after: () => engine.clock.advance(100) } });
+    engine.invocation({ settings: { followUpBudgetMs: budgetMs, passChunk: 10 }, hooks: { after: () => engine.clock.advance(100) } });
 
   describe('fan-outs wider than the call budget', () => {
     it('schedules part of the children in the call and the rest from the sweeper, each once', async () => {
@@ -77,6 +80,7 @@ export function wideFanOutScenarios(makeEngine: () => Promise<Engine>): void {
       const cancelledInCall = partly.tasks.filter((t) => t.status === 'CANCELLED').length;
       expect(cancelledInCall).toBeGreaterThan(0);
       expect(cancelledInCall).toBeLessThan(WIDTH + 1);
+      expect(await deps.processes.get({ id: process.id })).toHaveProperty('resumeFrom', cancelledInCall);
       expect(await deps.processes.get({ id: process.id })).toHaveProperty('sweepAt');
 
       await sweep(deps);
