@@ -1,4 +1,4 @@
-import { PROCESS_TRANSITIONS, SWEEP_DUTIES, TASK_TRANSITIONS, type TransitionRow } from '#domain/lifecycle.ts';
+import { PROCESS_TRANSITIONS, SWEEP_DUTIES, TASK_TRANSITIONS, type TransitionRow } from './lifecycle.ts';
 
 /**
  * The lifecycle tables rendered as Markdown, with Mermaid state diagrams:
