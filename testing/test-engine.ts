@@ -13,7 +13,7 @@ import { withDeps } from '#app/runtime-deps.ts';
 import { sweep, type SweepStats } from '#app/sweep.ts';
 import type { MemoryItemTable } from '#adapters/memory/memory-item-table.ts';
 import { keys } from '#adapters/stores/keys.ts';
-import { taskGuards } from '#domain/lifecycle.ts';
+import { taskUpdate } from '#adapters/stores/row-writes.ts';
 import type { MemoryQueueSettings, MemoryTaskQueue } from '#adapters/memory/memory-task-queue.ts';
 import { buildHttpApiEvent } from '../local/http-api-event.ts';
 import { createLambdaContext } from '../local/lambda-context.ts';
@@ -203,13 +203,8 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
         const item = await deps.tasks.get({ processId, task });
         if (item?.status !== 'RUNNING' || item.leaseToken === undefined) throw new Error(`task '${task}' of ${processId} holds no lease`);
         // The worker stopped heartbeating long ago: its lease ends, and the sweeper looks, now.
-        await deps.table.write({
-          type: 'update',
-          key: keys.task({ processId, task }),
-          set: { leaseExpiresAt: time, sweepAt: time },
-          // The lease holder's row without the clock checks: a lease may be moved to now whether or not it is live.
-          guards: taskGuards('heartbeat', { leaseToken: item.leaseToken, now: time }),
-        });
+        // Its own row: the lease holder's, without the clock checks (a lease may be moved to now whether or not it is live).
+        await deps.table.write(taskUpdate('forceLeaseExpiry', keys.task({ processId, task }), { leaseExpiresAt: time, sweepAt: time }, { leaseToken: item.leaseToken }));
       },
     },
   };

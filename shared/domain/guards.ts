@@ -1,4 +1,5 @@
-import { PROCESS_TRANSITIONS, TASK_TRANSITIONS, type ProcessEvent, type ProcessStatus, type TaskEvent, type TransitionRow } from './lifecycle-table.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, RECORD_WRITES, type EndCounterEvent, type InputEvent, type RecordEvent } from './companion-writes.ts';
+import { PROCESS_TRANSITIONS, TASK_TRANSITIONS, type ProcessEvent, type ProcessStatus, type TaskEvent, type WriteRow } from './lifecycle-table.ts';
 
 /**
  * The guard language: what a row of the transition table may check besides
@@ -22,6 +23,7 @@ import { PROCESS_TRANSITIONS, TASK_TRANSITIONS, type ProcessEvent, type ProcessS
  * - `sweepOwed`: the item still owes its follow-up (it is on the sweep index).
  * - `attempt`: the attempt is the one the caller read.
  * - `absent`: the item does not exist yet.
+ * - `present`: the item exists (an update never creates it).
  * - `settledBelow`: a join's (or the process end's) settled-parent counter is below its expected count.
  * - `allSettled`: the counter has reached the expected count.
  * - `leaseLive`: the lease runs out after `now` (a lease is dead the moment it expires, sweeper or not).
@@ -46,6 +48,7 @@ export type GuardKind =
   | 'sweepOwed'
   | 'attempt'
   | 'absent'
+  | 'present'
   | 'settledBelow'
   | 'allSettled'
   | 'hold';
@@ -115,6 +118,21 @@ export function taskTarget<E extends TaskEvent>(event: E): (typeof TASK_TRANSITI
   return TASK_TRANSITIONS[event].to;
 }
 
+/** The conditions of a write of the input item (it has no status: only the row's guards). */
+export function inputGuards(event: InputEvent): Guard[] {
+  return guardsOf(INPUT_WRITES[event], {}, `input write '${event}'`);
+}
+
+/** The conditions of a write of the end counter. */
+export function endCounterGuards(event: EndCounterEvent, values: GuardValues = {}): Guard[] {
+  return guardsOf(END_COUNTER_WRITES[event], values, `end counter write '${event}'`);
+}
+
+/** The conditions of a history record's write (write-once). */
+export function recordGuards(event: RecordEvent): Guard[] {
+  return guardsOf(RECORD_WRITES[event], {}, `record write '${event}'`);
+}
+
 export function processTarget<E extends ProcessEvent>(event: E): (typeof PROCESS_TRANSITIONS)[E]['to'] {
   return PROCESS_TRANSITIONS[event].to;
 }
@@ -124,20 +142,24 @@ export function processAllows(event: ProcessEvent, status: ProcessStatus | undef
   return (PROCESS_TRANSITIONS[event].from as readonly string[]).includes(status ?? 'absent');
 }
 
-function guardsOf(row: TransitionRow<string>, values: GuardValues, label: string): Guard[] {
+function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values: GuardValues, label: string): Guard[] {
   const need = <K extends keyof GuardValues>(key: K): NonNullable<GuardValues[K]> => {
     const value = values[key];
     if (value === undefined) throw new Error(`${label} needs a value for '${key}'`);
     return value as NonNullable<GuardValues[K]>;
   };
   const guards: Guard[] = [];
-  const statuses = row.from.filter((s) => s !== 'absent');
-  const orAbsent = row.from.includes('absent');
+  // An item without a status (input, counter, record) has no `from`: only its guards apply.
+  const statuses = (row.from ?? []).filter((s) => s !== 'absent');
+  const orAbsent = (row.from ?? []).includes('absent');
   if (statuses.length > 0) guards.push({ kind: 'statusIn', statuses, orAbsent });
   for (const kind of row.guards) {
     switch (kind) {
       case 'absent':
         guards.push({ kind: 'absent' });
+        break;
+      case 'present':
+        guards.push({ kind: 'exists', attribute: 'pk' });
         break;
       case 'lease':
         guards.push({ kind: 'equals', attribute: ATTR.leaseToken, value: need('leaseToken') });

@@ -11,6 +11,8 @@
  *
  * This module is what everyone imports; it is split along its seams:
  * - `lifecycle-table.ts`: the statuses, the rows, the status predicates;
+ * - `effects.ts`: what a row declares it sets and removes (the stores supply the values);
+ * - `companion-writes.ts`: the rows of items without a status (input, end counter, history records);
  * - `guards.ts`: the guard language and the builders of a write's conditions;
  * - `guards-hold.ts`: the evaluator (the in-memory table and the model);
  * - `sweep-duties.ts`: what the sweeper owes a due item.
@@ -20,3 +22,5 @@ export * from './lifecycle-table.ts';
 export * from './guards.ts';
 export * from './guards-hold.ts';
 export * from './sweep-duties.ts';
+export * from './effects.ts';
+export * from './companion-writes.ts';

@@ -107,6 +107,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
     }
     case 'absent':
       return { values, item: { name: 'subject' } };
+    case 'present':
+      return { values, item: undefined };
     case 'settledBelow':
       return { values: { ...values, expected: 1 }, item };
     case 'allSettled':
