@@ -117,7 +117,9 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   const out: Keyed[] = [];
   const records = t.attempts ?? [];
   const lastMarker = records.findLastIndex((r) => r.k === 'r');
-  let run = 1;
+  // With its oldest records dropped, the first kept ones belong to the run before the first kept marker's.
+  const firstRun = t.attemptsDropped === undefined ? 1 : (records.find((r) => r.k === 'r')?.r ?? t.run ?? 2) - 1;
+  let run = firstRun;
   records.forEach((r, seq) => {
     const worker = r.w ? { workerId: r.w } : {};
     const attempt = r.a > 0 ? { attempt: r.a } : {};
@@ -152,6 +154,11 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
       }
     }
   });
+  // The history says where it starts: the task's first event counts the records dropped before it.
+  const first = out[0];
+  if (t.attemptsDropped !== undefined && first) {
+    out[0] = { ...first, event: { ...first.event, details: { ...first.event.details, earlierRecordsDropped: t.attemptsDropped } } };
+  }
   run = t.run ?? run;
   const attempt = t.attempt;
   const recorded = currentRunRecords(t).some((r) => r.k !== 's' && r.a === attempt);

@@ -18,8 +18,9 @@
  * - `append`: records appended to a list (required, created empty if missing).
  * - `append?`: records appended when the store gives some; untouched otherwise.
  * - `remove`: removed (no value).
+ * - `removeHead`: the first n elements of a list removed (n required; the list's head, oldest first).
  */
-export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'append?' | 'remove';
+export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'append?' | 'remove' | 'removeHead';
 
 /** Attribute name to operation. */
 export type Effects = Readonly<Record<string, EffectOp>>;
@@ -32,8 +33,8 @@ export interface EffectSum {
   readonly orElse?: number;
 }
 
-type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
-type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append';
+type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'removeHead' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
+type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'removeHead';
 type OptionalOps = 'set?' | 'setOrRemove' | 'append?';
 
 /**
@@ -58,6 +59,7 @@ export interface ResolvedEffects {
   readonly add: Record<string, number>;
   readonly append: Record<string, readonly unknown[]>;
   readonly remove: string[];
+  readonly removeHead: Record<string, number>;
 }
 
 /**
@@ -67,11 +69,11 @@ export interface ResolvedEffects {
  *
  * @example
  * resolveEffects({ sweepAt: 'set', held: 'remove' }, { sweepAt: 5 }, 'task event x')
- * // { set: { sweepAt: 5 }, remove: ['held'], setIfMissing: {}, setSum: {}, add: {}, append: {} }
+ * // { set: { sweepAt: 5 }, remove: ['held'], setIfMissing: {}, setSum: {}, add: {}, append: {}, removeHead: {} }
  */
 export function resolveEffects(effects: Effects, values: Readonly<Record<string, unknown>>, label: string): ResolvedEffects {
   checkEffectValues(effects, values, label);
-  const out: ResolvedEffects = { set: {}, setIfMissing: {}, setSum: {}, add: {}, append: {}, remove: [] };
+  const out: ResolvedEffects = { set: {}, setIfMissing: {}, setSum: {}, add: {}, append: {}, remove: [], removeHead: {} };
   for (const [attribute, op] of Object.entries(effects)) {
     const value = values[attribute];
     switch (op) {
@@ -99,6 +101,9 @@ export function resolveEffects(effects: Effects, values: Readonly<Record<string,
       case 'remove':
         out.remove.push(attribute);
         break;
+      case 'removeHead':
+        out.removeHead[attribute] = value as number;
+        break;
       default:
         throw new Error(`${label}: unknown effect ${JSON.stringify(op satisfies never)}`);
     }
@@ -114,7 +119,7 @@ export function checkEffectValues(effects: Effects, values: Readonly<Record<stri
     if (op === 'remove' && value !== undefined) throw new Error(`${label} removes '${attribute}': it takes no value`);
   }
   for (const [attribute, op] of Object.entries(effects)) {
-    const required = op === 'set' || op === 'setIfMissing' || op === 'sum' || op === 'add' || op === 'append';
+    const required = op === 'set' || op === 'setIfMissing' || op === 'sum' || op === 'add' || op === 'append' || op === 'removeHead';
     if (required && values[attribute] === undefined) throw new Error(`${label} needs a value for '${attribute}'`);
   }
 }

@@ -24,6 +24,7 @@ import { PROCESS_TRANSITIONS, TASK_TRANSITIONS, type ProcessEvent, type ProcessS
  * - `attempt`: the attempt is the one the caller read.
  * - `absent`: the item does not exist yet.
  * - `present`: the item exists (an update never creates it).
+ * - `dropped`: the count of attempt records already dropped is the one the caller read (fences two trims).
  * - `settledBelow`: a join's (or the process end's) settled-parent counter is below its expected count.
  * - `allSettled`: the counter has reached the expected count.
  * - `leaseLive`: the lease runs out after `now` (a lease is dead the moment it expires, sweeper or not).
@@ -49,6 +50,7 @@ export type GuardKind =
   | 'attempt'
   | 'absent'
   | 'present'
+  | 'dropped'
   | 'settledBelow'
   | 'allSettled'
   | 'hold';
@@ -78,6 +80,8 @@ export interface GuardValues {
   readonly attempt?: number;
   /** The expected count of a join or of the process end. */
   readonly expected?: number;
+  /** The count of attempt records dropped so far, as read (`dropped`). */
+  readonly dropped?: number;
   /** Whether the item must carry the pause mark (`hold`). */
   readonly held?: boolean;
 }
@@ -95,6 +99,7 @@ export const ATTR = {
   attemptDeadline: 'attemptDeadline',
   nextAttemptAt: 'nextAttemptAt',
   held: 'held',
+  attemptsDropped: 'attemptsDropped',
 } as const;
 
 /**
@@ -161,6 +166,12 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
       case 'present':
         guards.push({ kind: 'exists', attribute: 'pk' });
         break;
+      case 'dropped': {
+        // None dropped yet: the counter is not written until the first trim.
+        const dropped = need('dropped');
+        guards.push(dropped === 0 ? { kind: 'missing', attribute: ATTR.attemptsDropped } : { kind: 'equals', attribute: ATTR.attemptsDropped, value: dropped });
+        break;
+      }
       case 'lease':
         guards.push({ kind: 'equals', attribute: ATTR.leaseToken, value: need('leaseToken') });
         break;

@@ -103,6 +103,7 @@ const EFFECT_VERBS: Readonly<Record<EffectOp, string>> = {
   append: 'appends to',
   'append?': 'may append to',
   remove: 'removes',
+  removeHead: 'removes the oldest of',
 };
 
 /** A row's effects in words: `sets status, a; removes b` (the status when the row changes it). */

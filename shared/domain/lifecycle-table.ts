@@ -44,6 +44,15 @@ export const ACTIVE_TASK_STATUSES = ['SCHEDULED', 'RUNNING'] as const satisfies 
 /** Not yet ended: PENDING (with or without an item), SCHEDULED or RUNNING. */
 const UNFINISHED_TASK = ['absent', 'PENDING', 'SCHEDULED', 'RUNNING'] as const;
 
+/**
+ * How many attempt records a task keeps across reruns (the oldest are dropped
+ * and counted, `trimAttempts`). A record is at most about 750 bytes (a 512
+ * character error message); one run adds at most 100 attempts (`maxAttempts`)
+ * and a few refusals. So 40 kept plus one run's worth stay under about 110 KB,
+ * beside a 256 KiB output, within the 400 KB item.
+ */
+export const KEPT_ATTEMPT_RECORDS = 40;
+
 /** A task as it is scheduled: the whole item on its first write, or a counted join or reset task made SCHEDULED. */
 const SCHEDULED_EFFECTS = {
   name: 'set',
@@ -252,6 +261,13 @@ export const TASK_TRANSITIONS = {
     doc: 'its process was paused: the task is marked, so that its ending schedules nothing and owes its follow-up until resume',
   },
   unhold: { from: TASK_STATUSES, to: 'same', guards: [], effects: { held: 'remove' }, doc: 'its process was resumed: the mark goes (an ended task keeps its status)' },
+  trimAttempts: {
+    from: TASK_STATUSES,
+    to: 'same',
+    guards: ['run', 'dropped'],
+    effects: { attempts: 'removeHead', attemptsDropped: 'add' },
+    doc: `after a rerun's reset, a task's attempt records beyond the last ${KEPT_ATTEMPT_RECORDS} are dropped, oldest first, and counted: its item stays within DynamoDB's 400 KB`,
+  },
   forceLeaseExpiry: {
     from: ['RUNNING'],
     to: 'same',

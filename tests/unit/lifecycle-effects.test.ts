@@ -15,7 +15,7 @@ describe('the effects a row declares', () => {
   it('resolve the values a store gives into one write: set, set or remove, optional sets and appends', () => {
     const effects = { a: 'set', b: 'set?', c: 'setOrRemove', d: 'add', e: 'append?', f: 'remove', g: 'sum', h: 'setIfMissing' } as const;
     const resolved = resolveEffects(effects, { a: 1, d: 2, e: [], g: { source: 'x', plus: 1 }, h: 'P' }, 'row');
-    expect(resolved).toEqual({ set: { a: 1 }, setIfMissing: { h: 'P' }, setSum: { g: { source: 'x', plus: 1 } }, add: { d: 2 }, append: {}, remove: ['c', 'f'] });
+    expect(resolved).toEqual({ set: { a: 1 }, setIfMissing: { h: 'P' }, setSum: { g: { source: 'x', plus: 1 } }, add: { d: 2 }, append: {}, remove: ['c', 'f'], removeHead: {} });
   });
 
   it('refuse a value the row does not declare, a missing required one, and a value for a removal', () => {

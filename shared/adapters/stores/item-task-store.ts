@@ -1,4 +1,4 @@
-import { COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, TASK_TRANSITIONS, taskTarget, type EffectValues, } from '#domain/lifecycle.ts';
+import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, TASK_TRANSITIONS, taskTarget, type EffectValues } from '#domain/lifecycle.ts';
 import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
@@ -65,10 +65,19 @@ export class ItemTaskStore implements TaskStore {
 
   async reopen(args: TaskRef & { run: number; records: readonly AttemptRecord[]; counter?: { settled: number; expected: number } }): Promise<boolean> {
     // Everything of the last run's attempt goes (the row says what); its record (appended) keeps what the history shows.
-    const r = await this.table.write(
-      taskUpdate('reopen', keys.task(args), { name: args.task, run: args.run, settled: args.counter?.settled, expected: args.counter?.expected, attempts: args.records }, { run: args.run }),
-    );
-    return r.ok;
+    const key = keys.task(args);
+    const values = { name: args.task, run: args.run, settled: args.counter?.settled, expected: args.counter?.expected, attempts: args.records };
+    const r = await this.table.write(taskUpdate('reopen', key, values, { run: args.run }, { returnNew: true }));
+    if (!r.ok) return false;
+    // An append cannot trim its list in the same write (DynamoDB refuses overlapping paths), so the records past the
+    // kept number go in a second write, only when there are some: the list as written says how many. A lost or
+    // crashed trim is harmless: the next reset trims whatever is over.
+    const written = TaskItemSchema.parse(r.item);
+    const over = (written.attempts?.length ?? 0) - KEPT_ATTEMPT_RECORDS;
+    if (over > 0) {
+      await this.table.write(taskUpdate('trimAttempts', key, { attempts: over, attemptsDropped: over }, { run: args.run, dropped: written.attemptsDropped ?? 0 }));
+    }
+    return true;
   }
 
   async retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean> {
