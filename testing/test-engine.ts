@@ -22,6 +22,7 @@ import { handler as controlRoutes } from '../functions/api/control-routes.ts';
 import { handler as health } from '../functions/api/health.ts';
 import { handler as readRoutes } from '../functions/api/read-routes.ts';
 import { handler as workerRoutes } from '../functions/api/worker-routes.ts';
+import { isRunningTask } from '#domain/status-predicates.ts';
 
 export interface TestEngineOptions {
   /** The queues, as `tributary.config.json` would name them. @default { default: {} } */
@@ -201,7 +202,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
       },
       expireLease: async (processId, task) => {
         const item = await deps.tasks.get({ processId, task });
-        if (item?.status !== 'RUNNING' || item.leaseToken === undefined) throw new Error(`task '${task}' of ${processId} holds no lease`);
+        if (!isRunningTask(item?.status) || item.leaseToken === undefined) throw new Error(`task '${task}' of ${processId} holds no lease`);
         // The worker stopped heartbeating long ago: its lease ends, and the sweeper looks, now.
         // Its own row: the lease holder's, without the clock checks (a lease may be moved to now whether or not it is live).
         await deps.table.write(taskUpdate('forceLeaseExpiry', keys.task({ processId, task }), { leaseExpiresAt: time, sweepAt: time }, { leaseToken: item.leaseToken }));

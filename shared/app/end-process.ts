@@ -6,6 +6,7 @@ import { startCompensation } from './compensation.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { isCancelledProcess, isFailedTask, isSkippedTask } from '#domain/status-predicates.ts';
 
 /** The process events that end a process. */
 export type EndEvent = 'complete' | 'fail' | 'cancel';
@@ -87,8 +88,8 @@ export async function endIfSinksSettled(deps: AppDeps, def: DefinitionVersionIte
     return;
   }
   const items = await deps.tasks.listAll({ processId });
-  const failed = items.find((t) => t.status === 'FAILED' && !taskPolicyOf(def, t.name).optional);
-  const skipped = items.find((t) => t.status === 'SKIPPED');
+  const failed = items.find((t) => isFailedTask(t.status) && !taskPolicyOf(def, t.name).optional);
+  const skipped = items.find((t) => isSkippedTask(t.status));
   const culprit = failed?.name ?? skipped?.skippedBecause;
   if (culprit === undefined) {
     await endProcess(deps, processId, 'complete', undefined, undefined, run);
@@ -106,8 +107,8 @@ export function taskFailedError(task: string, message: string | undefined): Proc
 export async function cancelProcess(deps: AppDeps, processId: string, reason?: string): Promise<ProcessItem> {
   const before = await deps.processes.get({ id: processId });
   if (!before) throw new ProcessNotFoundError(processId);
-  if (before.status === 'CANCELLED') return before;
+  if (isCancelledProcess(before.status)) return before;
   const after = await endProcess(deps, processId, 'cancel', before, { code: 'Cancelled', message: reason ?? 'the process was cancelled' });
-  if (after.status !== 'CANCELLED') throw new ProcessNotRunningError(processId, after.status);
+  if (!isCancelledProcess(after.status)) throw new ProcessNotRunningError(processId, after.status);
   return after;
 }

@@ -10,6 +10,7 @@ import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage } from './ports.ts';
 import { continueRerun } from './rerun-process.ts';
 import { messageOfItem, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
 import { instant } from './timestamps.ts';
+import { TASK_STATUS, isPausedProcess, isRunningProcess, isScheduledTask } from '#domain/status-predicates.ts';
 
 /** Most lost optimistic-lock races before giving up with ConcurrencyConflict. */
 const MAX_ATTEMPTS = 10;
@@ -32,7 +33,7 @@ export async function pauseProcess(deps: AppDeps, processId: string, reason?: st
   let current = await deps.processes.get({ id: processId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
-    if (current.status === 'PAUSED') {
+    if (isPausedProcess(current.status)) {
       await holdActiveTasks(deps, processId);
       return current;
     }
@@ -59,7 +60,7 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
   let current = await deps.processes.get({ id: processId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
-    if (current.status === 'RUNNING') {
+    if (isRunningProcess(current.status)) {
       if (current.sweepReason === SWEEP_REASON_ON_ENTRY.resumed) await finishResume(deps, current);
       return current;
     }
@@ -97,7 +98,7 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
  */
 export async function finishResume(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   if (process.sweepAt === undefined) return;
-  if (process.status === 'RUNNING') {
+  if (isRunningProcess(process.status)) {
     const def = await getDefinition(deps, process.definition, process.version);
     const dag = dagOf(def);
     const items = await deps.tasks.listAll({ processId: process.id });
@@ -118,7 +119,7 @@ export async function finishResume(deps: AppDeps, process: ProcessItem, budgetMs
     const missingRoots = dag.roots.filter((r) => !byName.has(r));
     if (missingRoots.length > 0) await scheduleNewTasks(deps, def, process.id, missingRoots, at, undefined, process.run);
     await sendBestEffort(deps, items.flatMap((t) => resentMessage(process.id, t, at.now)));
-    if (dag.sinks.every((s) => isTerminalTask(byName.get(s)?.status ?? 'PENDING'))) await endIfSinksSettled(deps, def, process.id, process.run);
+    if (dag.sinks.every((s) => isTerminalTask(byName.get(s)?.status ?? TASK_STATUS.pending))) await endIfSinksSettled(deps, def, process.id, process.run);
   }
   if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: process.deadlineAt });
   else await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
@@ -154,7 +155,7 @@ async function followUpOwed(deps: AppDeps, process: ProcessItem, t: TaskItem, bu
 
 /** The message of a SCHEDULED task, delayed until its retry is due; none for a retry the sweeper sends (beyond SQS's longest delay). */
 function resentMessage(processId: string, t: TaskItem, now: number): OutgoingTaskMessage[] {
-  if (t.status !== 'SCHEDULED') return [];
+  if (!isScheduledTask(t.status)) return [];
   const delaySeconds = Math.ceil(Math.max(0, (t.nextAttemptAt ?? now) - now) / 1000);
   return delaySeconds > MAX_SEND_DELAY_SECONDS ? [] : [messageOfItem(processId, t, delaySeconds)];
 }

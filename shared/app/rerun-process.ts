@@ -10,6 +10,7 @@ import { checkProcessInput } from './input-validation.ts';
 import { getProcess, type ProcessView } from './process-views.ts';
 import { scheduleNewTasks, scheduleReadyJoins } from './scheduling.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
+import { TASK_STATUS, isCompletedProcess } from '#domain/status-predicates.ts';
 
 /** The body of `POST /processes/{id}/rerun`. */
 export interface RerunRequest {
@@ -66,7 +67,7 @@ export async function rerunProcess(
   if (!process) throw new ProcessNotFoundError(processId);
   if (!processAllows('reopen', process.status)) throw new ProcessStillRunningError(processId, process.status);
   const fromTasks = [...new Set(body.fromTasks ?? [])];
-  if (process.status === 'COMPLETED' && fromTasks.length === 0) throw new NothingToRerunError(processId, process.status);
+  if (isCompletedProcess(process.status) && fromTasks.length === 0) throw new NothingToRerunError(processId, process.status);
   const from = await getDefinition(deps, process.definition, process.version);
   const to = body.version === undefined || body.version === process.version ? from : await getDefinition(deps, process.definition, body.version);
   const unknown = fromTasks.filter((t) => !dagOf(to).tasks.has(t));
@@ -225,13 +226,13 @@ function closingRecords(item: TaskItem | undefined, run: number, at: Instant): A
   };
   const marker: AttemptRecord = { k: 'r', r: run, a: 0, e: at.iso };
   switch (item.status) {
-    case 'COMPLETED':
+    case TASK_STATUS.completed:
       return [{ k: 'c', a: attempt, e: ended, ...started }, marker];
-    case 'CANCELLED':
+    case TASK_STATUS.cancelled:
       return [{ k: 'x', a: attempt, e: ended, ...started }, marker];
-    case 'SKIPPED':
+    case TASK_STATUS.skipped:
       return [{ k: 'k', a: 0, e: ended, ...(item.skippedBecause ? { b: item.skippedBecause } : {}) }, marker];
-    case 'FAILED': {
+    case TASK_STATUS.failed: {
       const recorded = currentRunRecords(item).some((r) => r.a === attempt && (r.k === 'f' || r.k === 'l' || r.k === 't'));
       return recorded ? [marker] : [{ k: 'f', a: attempt, e: ended, ...started, ...(item.error ? { x: JSON.stringify(item.error) } : {}) }, marker];
     }

@@ -24,3 +24,4 @@ export * from './guards-hold.ts';
 export * from './sweep-duties.ts';
 export * from './effects.ts';
 export * from './companion-writes.ts';
+export * from './status-predicates.ts';
