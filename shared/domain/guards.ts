@@ -1,5 +1,7 @@
 import { END_COUNTER_WRITES, INPUT_WRITES, RECORD_WRITES, type EndCounterEvent, type InputEvent, type RecordEvent } from './companion-writes.ts';
-import { PROCESS_TRANSITIONS, TASK_TRANSITIONS, type ProcessEvent, type ProcessStatus, type TaskEvent, type WriteRow } from './lifecycle-table.ts';
+import type { ProcessStatus, WriteRow } from './lifecycle-table.ts';
+import { PROCESS_TRANSITIONS, type ProcessEvent } from './process-transitions.ts';
+import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
 
 /**
  * The guard language: what a row of the transition table may check besides

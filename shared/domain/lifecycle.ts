@@ -10,7 +10,8 @@
  * Pure: no clock, no randomness. Times and tokens come in as guard values.
  *
  * This module is what everyone imports; it is split along its seams:
- * - `lifecycle-table.ts`: the statuses, the rows, the status predicates;
+ * - `lifecycle-table.ts`: the statuses, what a row holds, the status predicates;
+ * - `task-transitions.ts`, `process-transitions.ts`: the rows;
  * - `effects.ts`: what a row declares it sets and removes (the stores supply the values);
  * - `companion-writes.ts`: the rows of items without a status (input, end counter, history records);
  * - `guards.ts`: the guard language and the builders of a write's conditions;
@@ -19,6 +20,8 @@
  */
 
 export * from './lifecycle-table.ts';
+export * from './task-transitions.ts';
+export * from './process-transitions.ts';
 export * from './guards.ts';
 export * from './guards-hold.ts';
 export * from './sweep-duties.ts';
