@@ -26,14 +26,15 @@ export default tseslint.config(
     },
   },
   {
-    // Adapters derive every status they write or check from the lifecycle table.
-    files: ['shared/adapters/**/*.ts'],
+    // Adapters, use cases, handlers and the test engine derive every status they write or check from the
+    // lifecycle table: its rows, and the named statuses and predicates (isRunningTask, TASK_STATUS, ...).
+    files: ['shared/adapters/**/*.ts', 'shared/app/**/*.ts', 'functions/**/*.ts', 'testing/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
           selector: 'Literal[value=/^(PENDING|SCHEDULED|RUNNING|COMPLETED|FAILED|CANCELLED|SKIPPED|PAUSED)$/]',
-          message: 'Derive statuses from shared/domain/lifecycle.ts (taskTarget, taskGuards, ...), not by hand.',
+          message: 'Derive statuses from shared/domain/lifecycle.ts (taskTarget, taskGuards, isRunningTask, TASK_STATUS, ...), not by hand.',
         },
       ],
     },

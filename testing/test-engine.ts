@@ -13,7 +13,8 @@ import { withDeps } from '#app/runtime-deps.ts';
 import { sweep, type SweepStats } from '#app/sweep.ts';
 import type { MemoryItemTable } from '#adapters/memory/memory-item-table.ts';
 import { keys } from '#adapters/stores/keys.ts';
-import { isActiveTask, taskGuards } from '#domain/lifecycle.ts';
+
+import { taskUpdate } from '#adapters/stores/row-writes.ts';
 import type { MemoryQueueSettings, MemoryTaskQueue } from '#adapters/memory/memory-task-queue.ts';
 import { buildHttpApiEvent } from '../local/http-api-event.ts';
 import { createLambdaContext } from '../local/lambda-context.ts';
@@ -22,6 +23,7 @@ import { handler as controlRoutes } from '../functions/api/control-routes.ts';
 import { handler as health } from '../functions/api/health.ts';
 import { handler as readRoutes } from '../functions/api/read-routes.ts';
 import { handler as workerRoutes } from '../functions/api/worker-routes.ts';
+import { isRunningTask } from '#domain/status-predicates.ts';
 
 export interface TestEngineOptions {
   /** The queues, as `tributary.config.json` would name them. @default { default: {} } */
@@ -208,18 +210,15 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
         const item = await deps.tasks.get({ processId, task });
         const which = `task '${task}' of process '${processId}'`;
         if (!item) throw new Error(`faults.expireLease: ${which} has no item (no such process or task, or it was never scheduled): there is no lease to expire`);
-        if (!isActiveTask(item.status) || item.leaseToken === undefined || item.sweepAt === undefined) {
+        if (!isRunningTask(item.status) || item.leaseToken === undefined) {
           throw new Error(`faults.expireLease: ${which} is ${item.status}${item.leaseToken === undefined ? ' without a lease' : ''}: only a RUNNING task holds a lease to expire`);
         }
         // The worker stopped heartbeating long ago: its lease ends now (or stays ended, if the clock already ended
-        // it and no sweep has run yet), and the sweeper looks now. The row of the sweeper's own look at a running
-        // task: the lease holder's item, on the sweep index, with no clock check, so a dead lease qualifies too.
-        const written = await deps.table.write({
-          type: 'update',
-          key: keys.task({ processId, task }),
-          set: { leaseExpiresAt: Math.min(item.leaseExpiresAt ?? time, time), sweepAt: time },
-          guards: taskGuards('watchLease', { leaseToken: item.leaseToken, sweepAt: item.sweepAt }),
-        });
+        // it and no sweep has run yet), and the sweeper looks now. Its own row: the lease holder's, without the
+        // clock checks, so a dead lease qualifies too.
+        const written = await deps.table.write(
+          taskUpdate('forceLeaseExpiry', keys.task({ processId, task }), { leaseExpiresAt: Math.min(item.leaseExpiresAt ?? time, time), sweepAt: time }, { leaseToken: item.leaseToken }),
+        );
         if (!written.ok) throw new Error(`faults.expireLease: ${which} moved on while its lease was being expired; nothing was changed`);
       },
     },

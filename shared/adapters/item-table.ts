@@ -33,6 +33,8 @@ export interface ItemUpdate {
   /** Appends to a list attribute (created empty if missing). */
   readonly append?: Readonly<Record<string, readonly unknown[]>>;
   readonly remove?: readonly string[];
+  /** Removes the first n elements of a list attribute (DynamoDB's `REMOVE list[0], …, list[n-1]`); a shorter list is emptied. */
+  readonly removeHead?: Readonly<Record<string, number>>;
   /** Answer the item as written. */
   readonly returnNew?: boolean;
 }

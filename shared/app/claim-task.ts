@@ -5,6 +5,7 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
 import type { UpstreamResult } from './ports.ts';
 import { instant } from './timestamps.ts';
+import { isRunningTask } from '#domain/status-predicates.ts';
 
 export interface Claim {
   readonly leaseToken: string;
@@ -32,7 +33,7 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   let item: TaskItem;
   if (!result.ok) {
     const current = result.current;
-    const sameLiveLease = current?.status === 'RUNNING' && current.workerId === workerId && (current.leaseExpiresAt ?? 0) > at.now;
+    const sameLiveLease = isRunningTask(current?.status) && current.workerId === workerId && (current.leaseExpiresAt ?? 0) > at.now;
     if (!current || !sameLiveLease) throw await explainTaskConflict(deps, processId, task, 'claim', current, undefined);
     item = current;
   } else {

@@ -3,6 +3,7 @@ import { DefinitionNotFoundError, ValidationError } from '#domain/errors.ts';
 import type { DefinitionVersionItem, ProcessItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { processIdOfKey, startProcess } from './start-process.ts';
+import { isCompletedTask } from '#domain/status-predicates.ts';
 
 /**
  * Starts the compensation of an ended process, if its definition names one
@@ -33,7 +34,7 @@ export async function startCompensation(deps: AppDeps, process: ProcessItem, def
       input: await deps.processes.getInput({ id: process.id }),
       ...(process.error === undefined ? {} : { error: process.error }),
     },
-    tasks.filter((t) => t.status === 'COMPLETED').map((t) => [t.name, t.output ?? null] as const),
+    tasks.filter((t) => isCompletedTask(t.status)).map((t) => [t.name, t.output ?? null] as const),
   );
   try {
     const { process: started } = await startProcess(

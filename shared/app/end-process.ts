@@ -9,6 +9,7 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { endVerdict, type EndCheck } from './end-verdict.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
+import { isCancelledProcess, isCompletedTask } from '#domain/status-predicates.ts';
 
 /** The process events that end a process. */
 export type EndEvent = 'complete' | 'fail' | 'cancel';
@@ -91,7 +92,7 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
 async function completedTasks(deps: AppDeps, processId: string, order: readonly string[]): Promise<TaskItem[]> {
   const completed: TaskItem[] = [];
   await walkOrder(deps, { processId, order, from: 0, deadline: Number.POSITIVE_INFINITY }, async (_names, items) => {
-    completed.push(...[...items.values()].filter((t) => t.status === 'COMPLETED'));
+    completed.push(...[...items.values()].filter((t) => isCompletedTask(t.status)));
   });
   return completed;
 }
@@ -124,8 +125,8 @@ export function taskFailedError(task: string, message: string | undefined): Proc
 export async function cancelProcess(deps: AppDeps, processId: string, reason?: string): Promise<ProcessItem> {
   const before = await deps.processes.get({ id: processId });
   if (!before) throw new ProcessNotFoundError(processId);
-  if (before.status === 'CANCELLED') return before;
+  if (isCancelledProcess(before.status)) return before;
   const after = await endProcess(deps, processId, 'cancel', before, { code: 'Cancelled', message: reason ?? 'the process was cancelled' });
-  if (after.status !== 'CANCELLED') throw new ProcessNotRunningError(processId, after.status);
+  if (!isCancelledProcess(after.status)) throw new ProcessNotRunningError(processId, after.status);
   return after;
 }

@@ -11,6 +11,7 @@ import { retrySchedule, scheduleJoins, scheduleNewTasks, sendBestEffort } from '
 import { skipDownstream } from './skip-downstream.ts';
 import { failureSettles, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
+import { TASK_STATUS, isCompletedTask, isFailedTask, isPausedProcess, isScheduledTask } from '#domain/status-predicates.ts';
 
 /**
  * Completes a task (with its lease token, or without one for an unclaimed
@@ -43,7 +44,7 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
     }
     const current = result.current;
     // A retry of a completion that already succeeded: same token, already COMPLETED.
-    if (body.leaseToken !== undefined && current?.status === 'COMPLETED' && current.leaseToken === body.leaseToken) return;
+    if (body.leaseToken !== undefined && isCompletedTask(current?.status) && current.leaseToken === body.leaseToken) return;
     if (attempt === 0 && current?.run !== undefined && current.run !== process.run) {
       process = await deps.processes.identity({ id: processId, fresh: true });
       continue;
@@ -62,7 +63,7 @@ export type FailError = TaskError & Pick<AttemptError, 'retryable' | 'retryAfter
  * process's failure policy applies (see {@link followUpFailed}). A repeat with
  * the same token after success is answered as a success.
  */
-export type FailOutcome = { readonly status: 'FAILED' } | { readonly status: 'SCHEDULED'; readonly nextAttemptAt: string };
+export type FailOutcome = { readonly status: typeof TASK_STATUS.failed } | { readonly status: typeof TASK_STATUS.scheduled; readonly nextAttemptAt: string };
 
 export async function failTask(deps: AppDeps, processId: string, task: string, body: { leaseToken?: string; error: FailError }): Promise<FailOutcome> {
   let process = await deps.processes.identity({ id: processId });
@@ -89,7 +90,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
       if (alreadyFailed(r.current, body.leaseToken)) return outcomeOf(r.current);
       throw await explainTaskConflict(deps, processId, task, 'fail', r.current, body.leaseToken);
     }
-    return { status: 'SCHEDULED', nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
+    return { status: TASK_STATUS.scheduled, nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
   const end = endOf(deps, processId, task, body.leaseToken, process.run);
   const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'failManual' : 'fail', (e) =>
@@ -99,15 +100,15 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
     throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
   }
-  if (held && (await stillPaused(deps, processId))) return { status: 'FAILED' };
+  if (held && (await stillPaused(deps, processId))) return { status: TASK_STATUS.failed };
   await followUpFailed(deps, processId, task);
-  return { status: 'FAILED' };
+  return { status: TASK_STATUS.failed };
 }
 
 /** What a repeated fail answers: the task as the first one left it. */
 function outcomeOf(item: TaskItem | undefined): FailOutcome {
-  if (item?.status === 'SCHEDULED' && item.nextAttemptAt !== undefined) return { status: 'SCHEDULED', nextAttemptAt: new Date(item.nextAttemptAt).toISOString() };
-  return { status: 'FAILED' };
+  if (isScheduledTask(item?.status) && item.nextAttemptAt !== undefined) return { status: TASK_STATUS.scheduled, nextAttemptAt: new Date(item.nextAttemptAt).toISOString() };
+  return { status: TASK_STATUS.failed };
 }
 
 /**
@@ -276,7 +277,7 @@ async function retryAttempt(
 /** A repeat of a fail that was already recorded with this token (as a final failure or as a retried attempt). */
 function alreadyFailed(item: TaskItem | undefined, leaseToken: string | undefined): boolean {
   if (!item || leaseToken === undefined) return false;
-  if (item.status === 'FAILED' && item.leaseToken === leaseToken) return true;
+  if (isFailedTask(item.status) && item.leaseToken === leaseToken) return true;
   // Only this run's attempts: a token from before a rerun is stale, not a repeat.
   return currentRunRecords(item).some((r) => r.k === 'f' && r.t === leaseToken);
 }
@@ -302,7 +303,7 @@ async function endHeldAware(
 
 /** After a held ending: a process resumed meanwhile gets the follow-up at once (its resume pass may have missed it). */
 async function stillPaused(deps: AppDeps, processId: string): Promise<boolean> {
-  return (await deps.processes.get({ id: processId }))?.status === 'PAUSED';
+  return isPausedProcess((await deps.processes.get({ id: processId }))?.status);
 }
 
 function endOf(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined, run: number): EndTask {

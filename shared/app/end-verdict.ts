@@ -2,6 +2,7 @@ import { isTerminalTask } from '#domain/lifecycle.ts';
 import type { DefinitionVersionItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, taskPolicyOf } from './definitions.ts';
+import { isFailedTask, isSkippedTask } from '#domain/status-predicates.ts';
 
 /**
  * Where a look at a process's end starts and how long it may take. The look is resumable: a caller that gets
@@ -68,7 +69,7 @@ export async function endVerdict(deps: AppDeps, def: DefinitionVersionItem, proc
   // The culprit named is the first failure the walk comes across; the caller's own is the fallback.
   let culprit: string | undefined;
   const culpritOf = (t: TaskItem): string | undefined =>
-    t.status === 'SKIPPED' ? t.skippedBecause : t.status === 'FAILED' && !taskPolicyOf(def, t.name).optional ? t.name : undefined;
+    isSkippedTask(t.status) ? t.skippedBecause : isFailedTask(t.status) && !taskPolicyOf(def, t.name).optional ? t.name : undefined;
   // Phase 1: is every task ended? (positions 0..n-1, rotated to start after the asking task.)
   let at = from;
   for (let batch = 0; at < n; batch++) {

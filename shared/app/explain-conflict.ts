@@ -11,6 +11,7 @@ import {
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
+import { TASK_STATUS, isCancelledTask, isPausedProcess, isRunningProcess, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
 
 export type TaskOperation = 'claim' | 'heartbeat' | 'complete' | 'fail' | 'release';
 
@@ -27,26 +28,26 @@ export async function explainTaskConflict(
   item: TaskItem | undefined,
   leaseToken: string | undefined,
 ): Promise<TributaryError> {
-  if (!item || item.status === 'CANCELLED') {
+  if (!item || isCancelledTask(item.status)) {
     const process = await deps.processes.get({ id: processId });
     if (!process) return new ProcessNotFoundError(processId);
     const def = await getDefinition(deps, process.definition, process.version);
     if (!dagOf(def).tasks.has(task)) return new TaskNotFoundError(processId, task);
-    if (process.status === 'PAUSED' && op === 'claim') return new ProcessPausedError(processId);
-    if (process.status !== 'RUNNING') return new ProcessNotRunningError(processId, process.status);
-    return new TaskNotActiveError(task, item?.status ?? 'PENDING');
+    if (isPausedProcess(process.status) && op === 'claim') return new ProcessPausedError(processId);
+    if (!isRunningProcess(process.status)) return new ProcessNotRunningError(processId, process.status);
+    return new TaskNotActiveError(task, item?.status ?? TASK_STATUS.pending);
   }
   const now = deps.now();
   // A retry waiting for its backoff: neither a claim nor a manual end may take it before then.
-  if (item.status === 'SCHEDULED' && item.nextAttemptAt !== undefined && item.nextAttemptAt > now && (op === 'claim' || leaseToken === undefined)) {
+  if (isScheduledTask(item.status) && item.nextAttemptAt !== undefined && item.nextAttemptAt > now && (op === 'claim' || leaseToken === undefined)) {
     return new TaskNotActiveError(task, item.status, { notBefore: new Date(item.nextAttemptAt).toISOString() });
   }
   if (op === 'claim') {
-    if (item.status === 'RUNNING') return new TaskAlreadyClaimedError(task);
+    if (isRunningTask(item.status)) return new TaskAlreadyClaimedError(task);
     return new TaskNotActiveError(task, item.status);
   }
   if (leaseToken === undefined) {
-    if (item.status === 'RUNNING') return new LeaseMismatchError(task, 'the task is claimed; pass its leaseToken');
+    if (isRunningTask(item.status)) return new LeaseMismatchError(task, 'the task is claimed; pass its leaseToken');
     return new TaskNotActiveError(task, item.status);
   }
   const stale = staleAttemptOf(item, leaseToken);
@@ -55,7 +56,7 @@ export async function explainTaskConflict(
     if (stale) await recordStale(deps, processId, task, op, stale);
     return error;
   }
-  if (item.status === 'RUNNING') {
+  if (isRunningTask(item.status)) {
     // The caller's own lease, dead: it ran out (or the attempt passed its deadline) before the sweeper noticed.
     const deadline = Math.min(item.leaseExpiresAt ?? 0, item.attemptDeadline ?? Number.POSITIVE_INFINITY);
     if (stale) await recordStale(deps, processId, task, op, stale);

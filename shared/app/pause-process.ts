@@ -11,6 +11,7 @@ import { messageOfItem, scheduleNewTasks, sendBestEffort } from './scheduling.ts
 import { scheduleRoots } from './start-process.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
+import { isPausedProcess, isRunningProcess, isScheduledTask } from '#domain/status-predicates.ts';
 
 /** Most lost optimistic-lock races before giving up with ConcurrencyConflict. */
 const MAX_ATTEMPTS = 10;
@@ -40,7 +41,7 @@ export async function pauseProcess(deps: AppDeps, processId: string, reason?: st
   let current = await deps.processes.get({ id: processId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
-    if (current.status === 'PAUSED') {
+    if (isPausedProcess(current.status)) {
       if (current.sweepReason === SWEEP_REASON_ON_ENTRY.paused) await finishPause(deps, current);
       return current;
     }
@@ -73,7 +74,7 @@ export async function pauseProcess(deps: AppDeps, processId: string, reason?: st
  */
 export async function finishPause(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   if (process.sweepAt === undefined) return;
-  if (process.status === 'PAUSED') {
+  if (isPausedProcess(process.status)) {
     const def = await getDefinition(deps, process.definition, process.version);
     const at = instant(deps);
     const walk = await walkOrder(
@@ -107,7 +108,7 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
   let current = await deps.processes.get({ id: processId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
-    if (current.status === 'RUNNING') {
+    if (isRunningProcess(current.status)) {
       if (current.sweepReason === SWEEP_REASON_ON_ENTRY.resumed) await finishResume(deps, current);
       return current;
     }
@@ -149,7 +150,7 @@ export async function resumeProcess(deps: AppDeps, processId: string): Promise<P
  */
 export async function finishResume(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   if (process.sweepAt === undefined) return;
-  if (process.status === 'RUNNING') {
+  if (isRunningProcess(process.status)) {
     const def = await getDefinition(deps, process.definition, process.version);
     const dag = dagOf(def);
     const roots = new Set(dag.roots);
@@ -243,7 +244,7 @@ async function followUpOwed(deps: AppDeps, process: ProcessItem, t: TaskItem, bu
 
 /** The message of a SCHEDULED task, delayed until its retry is due; none for a retry the sweeper sends (beyond SQS's longest delay). */
 function resentMessage(processId: string, t: TaskItem, now: number): OutgoingTaskMessage[] {
-  if (t.status !== 'SCHEDULED') return [];
+  if (!isScheduledTask(t.status)) return [];
   const delaySeconds = Math.ceil(Math.max(0, (t.nextAttemptAt ?? now) - now) / 1000);
   return delaySeconds > MAX_SEND_DELAY_SECONDS ? [] : [messageOfItem(processId, t, delaySeconds)];
 }

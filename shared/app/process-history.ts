@@ -4,6 +4,8 @@ import { currentRunRecords, TaskErrorSchema, type AttemptRecord, type ProcessEve
 import type { HistoryEventType } from '#schemas/history-events.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
+import { isEndedProcess, isFailedTask, isPendingTask, isSkippedTask, TASK_STATUS } from '#domain/status-predicates.ts';
+import type { TERMINAL_PROCESS_STATUSES } from '#domain/lifecycle.ts';
 
 export { HISTORY_EVENT_TYPES, type HistoryEventType } from '#schemas/history-events.ts';
 
@@ -71,7 +73,7 @@ function keyOf(event: HistoryEvent, group: number, taskIndex: number, rank: numb
   return { key: [event.at, pad(event.run, 6), group, pad(taskIndex, 6), pad(event.attempt ?? 0, 6), rank, pad(seq, 6)].join('|'), event };
 }
 
-const ENDED_PROCESS: Record<'COMPLETED' | 'FAILED' | 'CANCELLED', HistoryEventType> = { COMPLETED: 'ProcessCompleted', FAILED: 'ProcessFailed', CANCELLED: 'ProcessCancelled' };
+const ENDED_PROCESS: Record<(typeof TERMINAL_PROCESS_STATUSES)[number], HistoryEventType> = { COMPLETED: 'ProcessCompleted', FAILED: 'ProcessFailed', CANCELLED: 'ProcessCancelled' };
 
 /** The process's start, each run's end and each rerun (from its run record), and the current run's end. */
 function processEvents(p: ProcessItem, runs: readonly RunRecord[]): Keyed[] {
@@ -79,7 +81,7 @@ function processEvents(p: ProcessItem, runs: readonly RunRecord[]): Keyed[] {
   const events = [keyOf({ at: p.createdAt, type: 'ProcessStarted', run: 1, details: { definition: p.definition, version: firstVersion } }, 0, 0, 0)];
   for (const r of runs) {
     const ended = r.previous;
-    if (ended.endedAt !== undefined && ended.status !== 'RUNNING' && ended.status !== 'PAUSED') {
+    if (ended.endedAt !== undefined && isEndedProcess(ended.status)) {
       events.push(keyOf({ at: ended.endedAt, type: ENDED_PROCESS[ended.status], run: r.run - 1, ...(ended.error ? { error: ended.error } : {}) }, 3, 0, 0));
     }
     const details = {
@@ -92,7 +94,7 @@ function processEvents(p: ProcessItem, runs: readonly RunRecord[]): Keyed[] {
     };
     events.push(keyOf({ at: r.at, type: 'ProcessRerun', run: r.run, details }, 0, 0, 0));
   }
-  if (p.endedAt !== undefined && p.status !== 'RUNNING' && p.status !== 'PAUSED') {
+  if (p.endedAt !== undefined && isEndedProcess(p.status)) {
     events.push(keyOf({ at: p.endedAt, type: ENDED_PROCESS[p.status], run: p.run, ...(p.error ? { error: p.error } : {}) }, 3, 0, 0));
   }
   return events;
@@ -117,7 +119,9 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   const out: Keyed[] = [];
   const records = t.attempts ?? [];
   const lastMarker = records.findLastIndex((r) => r.k === 'r');
-  let run = 1;
+  // With its oldest records dropped, the first kept ones belong to the run before the first kept marker's.
+  const firstRun = t.attemptsDropped === undefined ? 1 : (records.find((r) => r.k === 'r')?.r ?? t.run ?? 2) - 1;
+  let run = firstRun;
   records.forEach((r, seq) => {
     const worker = r.w ? { workerId: r.w } : {};
     const attempt = r.a > 0 ? { attempt: r.a } : {};
@@ -143,7 +147,7 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
         out.push(...attemptStart(task, index, run, r.a, r.s, r.c, r.w));
         const willRetry = r.n !== undefined;
         // An attempt's record keeps a short error; the task's final one (this run's) is kept whole on the item.
-        const final = !willRetry && seq > lastMarker && t.status === 'FAILED' && r.a === t.attempt;
+        const final = !willRetry && seq > lastMarker && isFailedTask(t.status) && r.a === t.attempt;
         const error = final && t.error ? t.error : parseError(r.x);
         const details = { willRetry, ...(r.n === undefined ? {} : { nextAttemptAt: new Date(r.n).toISOString() }) };
         out.push(keyOf({ at: r.e, type: ENDED_BY[r.k], run, task, ...attempt, ...worker, ...(error ? { error } : {}), details }, 1, index, 3));
@@ -152,25 +156,30 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
       }
     }
   });
+  // The history says where it starts: the task's first event counts the records dropped before it.
+  const first = out[0];
+  if (t.attemptsDropped !== undefined && first) {
+    out[0] = { ...first, event: { ...first.event, details: { ...first.event.details, earlierRecordsDropped: t.attemptsDropped } } };
+  }
   run = t.run ?? run;
   const attempt = t.attempt;
   const recorded = currentRunRecords(t).some((r) => r.k !== 's' && r.a === attempt);
-  if (!recorded && attempt !== undefined && t.status !== 'PENDING' && t.status !== 'SKIPPED') {
+  if (!recorded && attempt !== undefined && !isPendingTask(t.status) && !isSkippedTask(t.status)) {
     out.push(...attemptStart(task, index, run, attempt, t.scheduledAt, t.claimedAt, t.workerId));
   }
   if (t.endedAt === undefined || recorded) return out;
   const at = t.endedAt;
   switch (t.status) {
-    case 'COMPLETED':
+    case TASK_STATUS.completed:
       out.push(keyOf({ at, type: 'TaskCompleted', run, task, ...(attempt ? { attempt } : {}), ...(t.workerId ? { workerId: t.workerId } : {}) }, 1, index, 3));
       break;
-    case 'FAILED':
+    case TASK_STATUS.failed:
       out.push(keyOf({ at, type: 'TaskFailed', run, task, ...(attempt ? { attempt } : {}), ...(t.error ? { error: t.error } : {}), details: { willRetry: false } }, 1, index, 3));
       break;
-    case 'SKIPPED':
+    case TASK_STATUS.skipped:
       out.push(keyOf({ at, type: 'TaskSkipped', run, task, details: { because: t.skippedBecause } }, 2, index, 3));
       break;
-    case 'CANCELLED':
+    case TASK_STATUS.cancelled:
       out.push(keyOf({ at, type: 'TaskCancelled', run, task, ...(attempt && t.scheduledAt ? { attempt } : {}) }, 2, index, 3));
       break;
     default:

@@ -6,6 +6,7 @@ import type { DefinitionVersionItem, ProcessError, ProcessSummary, TaskError, Ta
 import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
+import { TASK_STATUS, isCompletedTask, isScheduledTask } from '#domain/status-predicates.ts';
 
 export interface TaskView {
   readonly name: string;
@@ -80,7 +81,7 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     ...(process.compensates === undefined ? {} : { compensates: process.compensates }),
     ...(process.compensatedBy === undefined ? {} : { compensatedBy: process.compensatedBy }),
     ...(process.compensationError === undefined ? {} : { compensationError: process.compensationError }),
-    progress: progressOf(tasks.length, { completed: count('COMPLETED'), failed: count('FAILED'), skipped: count('SKIPPED'), cancelled: count('CANCELLED') }),
+    progress: progressOf(tasks.length, { completed: count(TASK_STATUS.completed), failed: count(TASK_STATUS.failed), skipped: count(TASK_STATUS.skipped), cancelled: count(TASK_STATUS.cancelled) }),
     tasks,
   };
 }
@@ -105,16 +106,16 @@ export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): P
 function taskView(def: DefinitionVersionItem, name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined): TaskView {
   return {
     name,
-    status: item?.status ?? 'PENDING',
+    status: item?.status ?? TASK_STATUS.pending,
     needs: spec.needs,
     queue: spec.queue,
     attempt: item?.attempt ?? 0,
     maxAttempts: taskPolicyOf(def, name).retry.maxAttempts,
-    ...(item?.status === 'SCHEDULED' && item.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(item.nextAttemptAt).toISOString() } : {}),
+    ...(isScheduledTask(item?.status) && item.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(item.nextAttemptAt).toISOString() } : {}),
     ...(item?.lastError ? { lastError: item.lastError } : {}),
     ...(item?.skippedBecause ? { skippedBecause: item.skippedBecause } : {}),
     ...(item?.workerId ? { workerId: item.workerId } : {}),
-    ...(item?.output !== undefined && item.status === 'COMPLETED' ? { output: item.output } : {}),
+    ...(item?.output !== undefined && isCompletedTask(item.status) ? { output: item.output } : {}),
     ...(item?.error ? { error: item.error } : {}),
     ...(item?.scheduledAt ? { scheduledAt: item.scheduledAt } : {}),
     ...(item?.claimedAt ? { claimedAt: item.claimedAt } : {}),

@@ -3,10 +3,11 @@ import { explainTaskConflict } from './explain-conflict.ts';
 import { MAX_SEND_DELAY_SECONDS } from './ports.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { instant } from './timestamps.ts';
+import { TASK_STATUS } from '#domain/status-predicates.ts';
 
 /** What a release answers: the task is SCHEDULED again, at the same attempt. */
 export interface Released {
-  readonly status: 'SCHEDULED';
+  readonly status: typeof TASK_STATUS.scheduled;
   readonly attempt: number;
   /** With a delay: the task cannot be claimed before this. */
   readonly nextAttemptAt?: string;
@@ -39,7 +40,7 @@ export async function releaseTask(deps: AppDeps, processId: string, task: string
   if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'release', result.current, body.leaseToken);
   await sendBestEffort(deps, [messageOfItem(processId, result.item, delaySeconds)]);
   return {
-    status: 'SCHEDULED',
+    status: TASK_STATUS.scheduled,
     attempt: result.item.attempt ?? 1,
     ...(notBefore === undefined ? {} : { nextAttemptAt: new Date(notBefore).toISOString() }),
   };

@@ -6,6 +6,7 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { scheduleNewTasks, scheduleReadyJoins } from './scheduling.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
+import { TASK_STATUS, isPendingTask } from '#domain/status-predicates.ts';
 
 /** The rerun pass's walks over the definition's order: first every reset, then the scheduling. */
 const RESET_PHASE = 0;
@@ -60,7 +61,7 @@ export async function continueRerun(deps: AppDeps, process: ProcessItem, budgetM
     };
     const ready = names.filter((name) => {
       const item = items.get(name);
-      return item?.run === process.run && item.status === 'PENDING' && (dag.tasks.get(name)?.needs ?? []).every(keptNeed);
+      return item?.run === process.run && isPendingTask(item.status) && (dag.tasks.get(name)?.needs ?? []).every(keptNeed);
     });
     await Promise.all([
       scheduleNewTasks(deps, to, process.id, ready.filter((t) => !isJoin(t)), at, undefined, process.run),
@@ -153,13 +154,13 @@ function closingRecords(item: TaskItem | undefined, run: number, at: Instant): A
   };
   const marker: AttemptRecord = { k: 'r', r: run, a: 0, e: at.iso };
   switch (item.status) {
-    case 'COMPLETED':
+    case TASK_STATUS.completed:
       return [{ k: 'c', a: attempt, e: ended, ...started }, marker];
-    case 'CANCELLED':
+    case TASK_STATUS.cancelled:
       return [{ k: 'x', a: attempt, e: ended, ...started }, marker];
-    case 'SKIPPED':
+    case TASK_STATUS.skipped:
       return [{ k: 'k', a: 0, e: ended, ...(item.skippedBecause ? { b: item.skippedBecause } : {}) }, marker];
-    case 'FAILED': {
+    case TASK_STATUS.failed: {
       const recorded = currentRunRecords(item).some((r) => r.a === attempt && (r.k === 'f' || r.k === 'l' || r.k === 't'));
       return recorded ? [marker] : [{ k: 'f', a: attempt, e: ended, ...started, ...(item.error ? { x: JSON.stringify(item.error) } : {}) }, marker];
     }

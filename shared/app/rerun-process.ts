@@ -11,6 +11,7 @@ import { getProcess, type ProcessView } from './process-views.ts';
 import { continueRerun, statesOf } from './rerun-pass.ts';
 import { instant } from './timestamps.ts';
 import { WALK_CHUNK } from './walk-order.ts';
+import { isCompletedProcess } from '#domain/status-predicates.ts';
 
 /** The body of `POST /processes/{id}/rerun`. */
 export interface RerunRequest {
@@ -80,7 +81,7 @@ export async function rerunProcess(
   if (!process) throw new ProcessNotFoundError(processId);
   if (!processAllows('reopen', process.status)) throw new ProcessStillRunningError(processId, process.status);
   const fromTasks = [...new Set(body.fromTasks ?? [])];
-  if (process.status === 'COMPLETED' && fromTasks.length === 0) throw new NothingToRerunError(processId, process.status);
+  if (isCompletedProcess(process.status) && fromTasks.length === 0) throw new NothingToRerunError(processId, process.status);
   const from = await getDefinition(deps, process.definition, process.version);
   const to = body.version === undefined || body.version === process.version ? from : await getDefinition(deps, process.definition, body.version);
   const unknown = fromTasks.filter((t) => !dagOf(to).tasks.has(t));

@@ -5,12 +5,13 @@ import type { AppDeps } from './deps.ts';
 import { getDefinition } from './definitions.ts';
 import { rerunProcess } from './rerun-process.ts';
 import { instant } from './timestamps.ts';
+import { PROCESS_STATUS } from '#domain/status-predicates.ts';
 
 /** The body of `POST /processes/rerun`. */
 export interface RerunManyRequest {
   readonly definition: string;
   /** Which ended processes (default FAILED). */
-  readonly status?: 'FAILED' | 'CANCELLED';
+  readonly status?: typeof PROCESS_STATUS.failed | typeof PROCESS_STATUS.cancelled;
   /** Only processes that failed because of this task. */
   readonly failedTask?: string;
   /** Only processes started at or after this instant (ISO). */
@@ -84,7 +85,7 @@ export async function rerunProcesses(deps: AppDeps, body: RerunManyRequest): Pro
   let nextToken = body.nextToken;
   do {
     const page = await deps.processes.findByStatus({
-      status: body.status ?? 'FAILED',
+      status: body.status ?? PROCESS_STATUS.failed,
       definition: body.definition,
       // The sort key is `<createdAt>#<id>`: at or after `startedAfter`, and before `startedBefore` (its own `#` sorts after it).
       ...(startedAfter === undefined ? {} : { createdFrom: startedAfter }),

@@ -6,6 +6,7 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { checkProcessInput } from './input-validation.ts';
 import { scheduleNewTasks } from './scheduling.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { PROCESS_STATUS } from '#domain/status-predicates.ts';
 
 /** What POST /processes answers: the process as it starts, without its tasks. */
 export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' | 'status' | 'input' | 'createdAt'>;
@@ -62,7 +63,7 @@ export async function startProcess(
     };
   }
   await scheduleRoots(deps, id, def.name, def.version, at.now + deps.settings.followUpGraceMs, deadlineAt === undefined ? {} : { deadlineAt });
-  return { created: true, process: { id, definition: def.name, version: def.version, status: 'RUNNING', input, createdAt: at.iso } };
+  return { created: true, process: { id, definition: def.name, version: def.version, status: PROCESS_STATUS.running, input, createdAt: at.iso } };
 }
 
 /** Writes the roots as SCHEDULED, sends their messages, then takes the process off the sweep index. Idempotent. */

@@ -9,6 +9,7 @@ import { finishPause, finishResume } from './pause-process.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { continueRerun } from './rerun-pass.ts';
 import { scheduleRoots } from './start-process.ts';
+import { isPausedProcess } from '#domain/status-predicates.ts';
 
 export interface SweepStats {
   readonly examined: number;
@@ -108,7 +109,7 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
  * Only marked tasks pay for the read of the process.
  */
 async function waitsForResume(deps: AppDeps, processId: string, item: TaskItem, now: number): Promise<boolean> {
-  if (item.held !== true || (await deps.processes.get({ id: processId }))?.status !== 'PAUSED') return false;
+  if (item.held !== true || !isPausedProcess((await deps.processes.get({ id: processId }))?.status)) return false;
   const later = now + deps.settings.maxResendIntervalMs;
   if (isTerminalTask(item.status)) await deps.tasks.deferFollowUp({ processId, task: item.name, resumeFrom: item.resumeFrom ?? 0, at: later });
   else await deps.tasks.deferResend({ processId, item, nextSweepAt: later });

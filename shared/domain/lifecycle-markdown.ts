@@ -1,4 +1,4 @@
-import { PROCESS_TRANSITIONS, SWEEP_DUTIES, TASK_TRANSITIONS, type TransitionRow } from '#domain/lifecycle.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
 
 /**
  * The lifecycle tables rendered as Markdown, with Mermaid state diagrams:
@@ -15,10 +15,12 @@ export function renderLifecycleMarkdown(): string {
     '<!-- Generated from shared/domain/lifecycle.ts by `npm run docs:lifecycle`. Do not edit by hand. -->',
     '',
     'Every status change of a task or a process is one row below. The stores derive each write\'s',
-    'condition from its row (`taskGuards`, `processGuards`), the sweeper its duties from the duty',
-    'table, and the property tests their moves from the same rows. `absent` means the item does not',
-    'exist yet (a PENDING task has no item until it is scheduled or counted); `same` means the event',
-    'changes no status.',
+    'condition from its row (`taskGuards`, `processGuards`) and what it sets and removes from the',
+    "row's effects (`row-writes.ts`: the store supplies only the values), the sweeper its duties from",
+    'the duty table, and the property tests their moves from the same rows. `absent` means the item',
+    'does not exist yet (a PENDING task has no item until it is scheduled or counted); `same` means the',
+    'event changes no status. *with* names the writes of other items in the same transaction (the',
+    'tables at the end).',
     '',
     '## Tasks',
     '',
@@ -31,6 +33,23 @@ export function renderLifecycleMarkdown(): string {
     ...table(PROCESS_TRANSITIONS),
     '',
     ...diagram(PROCESS_TRANSITIONS, 'RUNNING'),
+    '',
+    '## Items without a status',
+    '',
+    'The input item (`input`), the end counter (`endCounter`) and the history records (`record`) have',
+    'no status; their writes are guarded and declared all the same.',
+    '',
+    '| write | guards | effects | why |',
+    '|---|---|---|---|',
+    ...(
+      [
+        ['input', INPUT_WRITES],
+        ['endCounter', END_COUNTER_WRITES],
+        ['record', RECORD_WRITES],
+      ] as const
+    ).flatMap(([item, rows]) =>
+      Object.entries(rows as Readonly<Record<string, WriteRow>>).map(([event, r]) => `| \`${item}.${event}\` | ${r.guards.join(', ')} | ${effectsOf(r)} | ${r.doc} |`),
+    ),
     '',
     '## What the sweeper owes a due item',
     '',
@@ -52,9 +71,12 @@ export function renderLifecycleMarkdown(): string {
 
 function table(rows: Readonly<Record<string, TransitionRow<string>>>): string[] {
   return [
-    '| event | from | to | guards | why |',
-    '|---|---|---|---|---|',
-    ...Object.entries(rows).map(([event, r]) => `| \`${event}\` | ${r.from.join(', ')} | ${r.to} | ${r.guards.join(', ') || '—'} | ${r.doc} |`),
+    '| event | from | to | guards | effects | with | why |',
+    '|---|---|---|---|---|---|---|',
+    ...Object.entries(rows).map(
+      ([event, r]) =>
+        `| \`${event}\` | ${r.from.join(', ')} | ${r.to} | ${r.guards.join(', ') || '—'} | ${effectsOf(r)} | ${(r.companions ?? []).map((c) => `\`${c}\``).join(', ') || '—'} | ${r.doc} |`,
+    ),
   ];
 }
 
@@ -69,4 +91,25 @@ function diagram(rows: Readonly<Record<string, TransitionRow<string>>>, initial:
     }
   }
   return ['```mermaid', 'stateDiagram-v2', `    %% initial status: ${initial}`, ...edges, '```'];
+}
+
+const EFFECT_VERBS: Readonly<Record<EffectOp, string>> = {
+  set: 'sets',
+  'set?': 'may set',
+  setOrRemove: 'sets or removes',
+  setIfMissing: 'sets if missing',
+  sum: 'sums',
+  add: 'adds to',
+  append: 'appends to',
+  'append?': 'may append to',
+  remove: 'removes',
+  removeHead: 'removes the oldest of',
+};
+
+/** A row's effects in words: `sets status, a; removes b` (the status when the row changes it). */
+function effectsOf(r: WriteRow & { readonly to?: string }): string {
+  const byOp = new Map<EffectOp, string[]>();
+  if (r.to !== undefined && r.to !== 'same') byOp.set('set', ['status']);
+  for (const [attribute, op] of Object.entries(r.effects)) byOp.set(op, [...(byOp.get(op) ?? []), attribute]);
+  return [...byOp].map(([op, attributes]) => `${EFFECT_VERBS[op]} ${attributes.join(', ')}`).join('; ') || '—';
 }

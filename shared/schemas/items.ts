@@ -205,8 +205,10 @@ export const TaskItemSchema = z.object({
   attemptDeadline: z.number().optional(),
   /** The failed task that made this one SKIPPED (skipDownstream). */
   skippedBecause: z.string().optional(),
-  /** Ended attempts and refused stale calls, for the history. */
+  /** Ended attempts and refused stale calls, for the history: the last ones, across reruns (`KEPT_ATTEMPT_RECORDS`). */
   attempts: z.array(AttemptRecordSchema).optional(),
+  /** How many of the oldest records a rerun dropped to keep the item bounded (absent: none). */
+  attemptsDropped: z.number().int().positive().optional(),
 }).transform(({ outputJson, errorJson, lastErrorJson, ...rest }) => ({
   ...rest,
   ...(lastErrorJson === undefined ? {} : { lastError: TaskErrorSchema.parse(JSON.parse(lastErrorJson)) }),

@@ -4,7 +4,7 @@ import { storesOn } from '#adapters/stores/stores-on.ts';
 import { keys, sweepShardOf } from '#adapters/stores/keys.ts';
 import { DEFAULT_SWEEP_SHARDS, PROCESS_INDEX_SHARDS, SWEEP_INDEX } from '#config/table.ts';
 import { ValidationError } from '#domain/errors.ts';
-import { taskGuards, type Guard } from '#domain/lifecycle.ts';
+import { KEPT_ATTEMPT_RECORDS, taskGuards, type Guard } from '#domain/lifecycle.ts';
 import type { Adapter, AdapterFactory } from './adapters.ts';
 import type { RunRecord } from '#schemas/items.ts';
 import { claimArgs, definitionVersion, endTask, EXPIRES_AT, iso, newProcess, schedule, scheduledItem, T0, TIMEOUT_SECONDS } from './fixtures.ts';
@@ -656,6 +656,37 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         expect(byName.get('N')).toEqual({ name: 'N', status: 'PENDING', run: 2, settled: 1, expected: 2 });
         expect(byName.get('K')).toMatchObject({ status: 'COMPLETED', run: 1, output: 'kept' });
         return { answers, items };
+      });
+
+      scenario('keeps the last KEPT_ATTEMPT_RECORDS attempt records across reruns, oldest dropped first, and counts the dropped', async ({ stores: { tasks } }) => {
+        const p = 'bounded';
+        const ref = { processId: p, task: 'T' };
+        await tasks.scheduleNew({ schedule: schedule(p, 'T') });
+        // Each run leaves 15 records (14 failed attempts and its marker): 4 runs leave 60, more than are kept.
+        const runRecords = (run: number) => [
+          ...Array.from({ length: 14 }, (_, i) => ({ k: 'f' as const, a: i + 1, e: iso(T0 + run * 100 + i) })),
+          { k: 'r' as const, r: run, a: 0, e: iso(T0 + run * 100 + 50) },
+        ];
+        const lengths: { run: number; kept: number; dropped: number | undefined }[] = [];
+        for (let run = 2; run <= 5; run++) {
+          // Each run ends (cancelled) before the next one resets it.
+          expect(await tasks.cancel({ ...ref, run: run - 1, iso: iso(T0 + run * 100), expiresAt: EXPIRES_AT })).toBe(true);
+          expect(await tasks.reopen({ ...ref, run, records: runRecords(run) })).toBe(true);
+          const item = await tasks.get(ref);
+          lengths.push({ run, kept: item?.attempts?.length ?? 0, dropped: item?.attemptsDropped });
+        }
+        expect(KEPT_ATTEMPT_RECORDS).toBe(40);
+        expect(lengths).toEqual([
+          { run: 2, kept: 15, dropped: undefined },
+          { run: 3, kept: 30, dropped: undefined },
+          { run: 4, kept: 40, dropped: 5 },
+          { run: 5, kept: 40, dropped: 20 },
+        ]);
+        const item = await tasks.get(ref);
+        // The newest are kept, in order: the last record is run 5's marker, the first is run 3's fifth failure.
+        expect(item?.attempts?.at(-1)).toEqual({ k: 'r', r: 5, a: 0, e: iso(T0 + 550) });
+        expect(item?.attempts?.[0]).toEqual({ k: 'f', a: 6, e: iso(T0 + 305) });
+        return { lengths, attempts: item?.attempts, dropped: item?.attemptsDropped };
       });
 
       scenario('sets the end counter once per run', async ({ stores: { processes } }) => {

@@ -72,6 +72,7 @@ function valuesFor(row: TransitionRow<string>): GuardValues {
     attempt: 1,
     expected: row.guards.includes('allSettled') ? 1 : 2,
     held: false,
+    dropped: 0,
   };
 }
 
@@ -107,6 +108,10 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
     }
     case 'absent':
       return { values, item: { name: 'subject' } };
+    case 'present':
+      return { values, item: undefined };
+    case 'dropped':
+      return { values: { ...values, dropped: 1 }, item };
     case 'settledBelow':
       return { values: { ...values, expected: 1 }, item };
     case 'allSettled':

@@ -95,7 +95,11 @@ export function expressionsOf(write: ItemWrite): Expressions {
     ...Object.entries(write.append ?? {}).map(([k, v]) => `${p.name(k)} = list_append(if_not_exists(${p.name(k)}, ${p.value([])}), ${p.value(v)})`),
   ];
   const adds = Object.entries(write.add ?? {}).map(([k, v]) => `${p.name(k)} ${p.value(v)}`);
-  const removes = (write.remove ?? []).map((k) => p.name(k));
+  const removes = [
+    ...(write.remove ?? []).map((k) => p.name(k)),
+    // Indexes name the list before the update: all n go at once, the rest move up.
+    ...Object.entries(write.removeHead ?? {}).flatMap(([k, n]) => Array.from({ length: n }, (_, i) => `${p.name(k)}[${i}]`)),
+  ];
   const clauses = [
     sets.length > 0 ? `SET ${sets.join(', ')}` : '',
     adds.length > 0 ? `ADD ${adds.join(', ')}` : '',

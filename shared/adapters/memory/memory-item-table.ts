@@ -281,6 +281,7 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item {
     for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;
     for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...structuredClone(v)];
     for (const k of write.remove ?? []) delete next[k];
+    for (const [k, n] of Object.entries(write.removeHead ?? {})) if (Array.isArray(next[k])) next[k] = (next[k] as unknown[]).slice(n);
   }
   for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
   checkIndexKeys(next);

@@ -1,5 +1,5 @@
 import { BY_KIND_INDEX, DEFAULT_SWEEP_SHARDS, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
-import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type Guard, type ProcessStatus } from '#domain/lifecycle.ts';
+import { PROCESS_TRANSITIONS, processTarget, SWEEP_REASON_ON_ENTRY, type ProcessStatus } from '#domain/lifecycle.ts';
 import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
 import {
   ProcessEventItemSchema,
@@ -15,9 +15,7 @@ import {
 import type { ItemTable } from '../item-table.ts';
 import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, processIndexShards, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { decodeShardCursor, encodeShardCursor, queryShards, type ShardPartition } from './merged-shards.ts';
-
-/** A history item is written once (its key is the process version that wrote it). */
-const NEW_ITEM: Guard = { kind: 'absent' };
+import { companionOf, endCounterUpdate, inputWrite, processPut, processUpdate, recordPut } from './row-writes.ts';
 
 /** Identities cached per container: a process's definition and version never change. */
 const MAX_CACHED_IDENTITIES = 10_000;
@@ -26,6 +24,7 @@ const MAX_CACHED_IDENTITIES = 10_000;
  * The process item (`META`) holds only fixed-size state and is rewritten only
  * on process-level changes (start, end), never per task. The input lives in
  * its own item, written once; a counter item (`END`) counts settled sinks.
+ * Every write is built from its row of the lifecycle table (`row-writes.ts`).
  */
 export class ItemProcessStore implements ProcessStore {
   private readonly identities = new Map<string, ProcessIdentity>();
@@ -41,21 +40,13 @@ export class ItemProcessStore implements ProcessStore {
     // The input first: it is write-once, and harmless if the META write then
     // loses (same id means same idempotency key, hence the same request).
     // Stored as JSON text: any JSON value fits, however deeply nested.
-    await this.table.write({
-      type: 'put',
-      key: keys.processInput(p.id),
-      item: { inputJson: JSON.stringify(input ?? null), expiresAt: p.inputExpiresAt },
-      guards: processGuards('start'),
-    });
+    await this.table.write(inputWrite('create', keys.processInput(p.id), { inputJson: JSON.stringify(input ?? null), expiresAt: p.inputExpiresAt }));
     const status = processTarget('start');
-    const r = await this.table.write({
-      type: 'put',
-      key: meta,
-      item: {
+    const r = await this.table.write(
+      processPut('start', meta, {
         id: p.id,
         definition: p.definition,
         version: p.version,
-        status,
         total: p.total,
         ver: 1,
         run: 1,
@@ -71,11 +62,10 @@ export class ItemProcessStore implements ProcessStore {
         sweepShard: sweepShardOf(meta, this.sweepShards),
         sweepAt: p.sweepAt,
         sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
-        ...(p.deadlineAt === undefined ? {} : { deadlineAt: p.deadlineAt }),
-        ...(p.compensates === undefined ? {} : { compensates: p.compensates }),
-      },
-      guards: processGuards('start'),
-    });
+        deadlineAt: p.deadlineAt,
+        compensates: p.compensates,
+      }),
+    );
     if (!r.ok) return { created: false, existing: ProcessItemSchema.parse(r.current) };
     return { created: true };
   }
@@ -113,22 +103,16 @@ export class ItemProcessStore implements ProcessStore {
     // A pause or resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if
     // any), and the pass starts from the beginning (no cursor of another pass).
     const sweep = args.sweepAt !== undefined ? { sweepAt: args.sweepAt, sweepReason: paused ? SWEEP_REASON_ON_ENTRY.paused : SWEEP_REASON_ON_ENTRY.resumed } : {};
+    const sweepShard = 'sweepAt' in sweep ? sweepShardOf(meta, this.sweepShards) : undefined;
+    const label = `process event '${event}'`;
+    companionOf(PROCESS_TRANSITIONS[event], `input.${event}`, label);
+    companionOf(PROCESS_TRANSITIONS[event], 'record.event', label);
+    const guard = { version: current.ver };
     const r = await this.table.transact([
-      {
-        type: 'update',
-        key: meta,
-        set: { ...change, ...sweep, ...('sweepAt' in sweep ? { sweepShard: sweepShardOf(meta, this.sweepShards) } : {}) },
-        ...('sweepAt' in sweep ? { remove: ['resumeFrom'] } : {}),
-        guards: processGuards(event, { version: current.ver }),
-      },
-      // The input item exists from the start (it is written before the process item).
-      { type: 'update', key: keys.processInput(current.id), ...(paused ? { set: { paused: true } } : { remove: ['paused'] }), guards: [] },
-      {
-        type: 'put',
-        key: keys.processEvent(current.id, change.ver),
-        item: { type: paused ? 'ProcessPaused' : 'ProcessResumed', at: at.iso, expiresAt: at.expiresAt, ...(args.reason === undefined ? {} : { reason: args.reason }) },
-        guards: [NEW_ITEM],
-      },
+      processUpdate(event, meta, { ...writtenChange(change), ...sweep, sweepShard }, guard),
+      // The input item exists from the start (it is written before the process item): the row's guard says so.
+      paused ? inputWrite('pause', keys.processInput(current.id), { paused: true }) : inputWrite('resume', keys.processInput(current.id), {}),
+      recordPut('event', keys.processEvent(current.id, change.ver), { type: paused ? 'ProcessPaused' : 'ProcessResumed', at: at.iso, expiresAt: at.expiresAt, reason: args.reason }),
     ]);
     if (!r.ok) return lostTransaction(r.reasons, `the ${event} of process '${current.id}'`);
     // The item as written, without a read (the parsed form: no index keys).
@@ -165,25 +149,18 @@ export class ItemProcessStore implements ProcessStore {
       sweepReason: SWEEP_REASON_ON_ENTRY.reopened.process,
       ...(args.deadlineAt === undefined ? {} : { deadlineAt: args.deadlineAt }),
     };
+    companionOf(PROCESS_TRANSITIONS.reopen, 'record.run', 'process event reopen');
+    companionOf(PROCESS_TRANSITIONS.reopen, 'input.reopen', 'process event reopen');
     const r = await this.table.transact([
-      {
-        type: 'update',
-        key: meta,
-        set: { ...change, ...next, sweepShard: sweepShardOf(meta, this.sweepShards) },
-        // The last run's end goes (the run record keeps it); the process no longer expires.
-        remove: ['endedAt', 'expiresAt', 'errorJson', 'resumeFrom', ...(args.deadlineAt === undefined ? ['deadlineAt'] : [])],
-        guards: processGuards('reopen', { version: current.ver }),
-      },
+      // The last run's end goes (the run record keeps it); the process no longer expires (the row says what goes).
+      processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
       // The record expires as the input does: long after any run can have ended (a later end does not rewrite it).
-      { type: 'put', key: keys.processRun(current.id, record.run), item: { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }, guards: [NEW_ITEM] },
-      {
-        type: 'update',
-        key: keys.processInput(current.id),
-        set: { expiresAt: args.inputExpiresAt, ...(args.input === undefined ? {} : { inputJson: JSON.stringify(args.input.value ?? null) }) },
-        // A process cancelled while paused ran with its input marked paused: the new run is not.
-        remove: ['paused'],
-        guards: [],
-      },
+      recordPut('run', keys.processRun(current.id, record.run), { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }),
+      // A process cancelled while paused ran with its input marked paused: the new run is not.
+      inputWrite('reopen', keys.processInput(current.id), {
+        expiresAt: args.inputExpiresAt,
+        inputJson: args.input === undefined ? undefined : JSON.stringify(args.input.value ?? null),
+      }),
     ]);
     if (!r.ok) return lostTransaction(r.reasons, `the reopening of process '${current.id}'`);
     this.identities.delete(current.id);
@@ -198,13 +175,7 @@ export class ItemProcessStore implements ProcessStore {
   }
 
   async resetEndCounter(args: { id: string; run: number; settled: number; expected: number }): Promise<void> {
-    await this.table.write({
-      type: 'update',
-      key: keys.processEnd(args.id),
-      set: { settled: args.settled, expected: args.expected, run: args.run },
-      remove: ['expiresAt'],
-      guards: taskGuards('reopen', { run: args.run }).filter((g) => g.kind !== 'statusIn'),
-    });
+    await this.table.write(endCounterUpdate('reset', keys.processEnd(args.id), { settled: args.settled, expected: args.expected, run: args.run }, { run: args.run }));
   }
 
   async end(args: {
@@ -216,61 +187,37 @@ export class ItemProcessStore implements ProcessStore {
   }): Promise<Written<ProcessItem>> {
     const { current, at, owesCleanup } = args;
     const meta = keys.processMeta(current.id);
-    const r = await this.table.write({
-      type: 'update',
-      key: meta,
-      set: {
-        ...statusChange(current, args.event, at.iso),
-        endedAt: at.iso,
-        expiresAt: at.expiresAt,
-        ...(args.error === undefined ? {} : { errorJson: JSON.stringify(args.error) }),
-        // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled.
-        ...(owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
-      },
-      // The cleanup's cursor starts afresh: a pass the ending interrupted (a pause's, a resume's) left its own.
-      remove: ['resumeFrom', ...(owesCleanup ? [] : ['sweepShard', 'sweepAt', 'sweepReason'])],
-      guards: processGuards(args.event, { version: current.ver }),
-      returnNew: true,
-    });
+    const values = {
+      ...writtenChange(statusChange(current, args.event, at.iso)),
+      endedAt: at.iso,
+      expiresAt: at.expiresAt,
+      errorJson: args.error === undefined ? undefined : JSON.stringify(args.error),
+      // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled; else it leaves the sweep index.
+      ...(owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
+    };
+    const r = await this.table.write(processUpdate(args.event, meta, values, { version: current.ver }, { returnNew: true }));
     if (!r.ok) return { ok: false, current: r.current ? ProcessItemSchema.parse(r.current) : undefined };
     return { ok: true, item: ProcessItemSchema.parse(r.item) };
   }
 
   async recordCompensation(args: { id: string; run: number; sweepAt: number; compensatedBy?: string; compensationError?: string }): Promise<boolean> {
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.processMeta(args.id),
-      set: {
-        ...(args.compensatedBy === undefined ? {} : { compensatedBy: args.compensatedBy }),
-        ...(args.compensationError === undefined ? {} : { compensationError: args.compensationError }),
-      },
-      guards: processGuards('recordCompensation', { run: args.run, sweepAt: args.sweepAt }),
-    });
+    const values = { compensatedBy: args.compensatedBy, compensationError: args.compensationError };
+    const r = await this.table.write(processUpdate('recordCompensation', keys.processMeta(args.id), values, { run: args.run, sweepAt: args.sweepAt }));
     return r.ok;
   }
 
   async clearSweep({ id, sweepAt }: { id: string; sweepAt: number }): Promise<void> {
-    await this.table.write({ type: 'update', key: keys.processMeta(id), remove: ['sweepShard', 'sweepAt', 'sweepReason', 'resumeFrom'], guards: processGuards('clearSweep', { sweepAt }) });
+    await this.table.write(processUpdate('clearSweep', keys.processMeta(id), {}, { sweepAt }));
   }
 
   async awaitDeadline(args: { id: string; sweepAt: number; deadlineAt: number }): Promise<boolean> {
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.processMeta(args.id),
-      set: { sweepAt: args.deadlineAt, sweepReason: SWEEP_REASON_ON_ENTRY.waiting.process },
-      remove: ['resumeFrom'],
-      guards: processGuards('deferSweep', { sweepAt: args.sweepAt }),
-    });
+    const values = { sweepAt: args.deadlineAt, sweepReason: SWEEP_REASON_ON_ENTRY.waiting.process };
+    const r = await this.table.write(processUpdate('awaitDeadline', keys.processMeta(args.id), values, { sweepAt: args.sweepAt }));
     return r.ok;
   }
 
   async deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean> {
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.processMeta(args.id),
-      set: { sweepAt: args.nextSweepAt, resumeFrom: args.resumeFrom },
-      guards: processGuards('deferSweep', { sweepAt: args.sweepAt }),
-    });
+    const r = await this.table.write(processUpdate('deferSweep', keys.processMeta(args.id), { sweepAt: args.nextSweepAt, resumeFrom: args.resumeFrom }, { sweepAt: args.sweepAt }));
     return r.ok;
   }
 
@@ -355,6 +302,11 @@ function shardsOf(value: string, definition: string | undefined): ShardPartition
 function statusChange(current: ProcessItem, event: 'complete' | 'fail' | 'cancel' | 'pause' | 'resume' | 'reopen', iso: string) {
   const status = processTarget(event);
   return { status, procStatus: processIndexKeys.status(current.id, status), ver: current.ver + 1, updatedAt: iso };
+}
+
+/** A status change as the write supplies it: the row sets the status itself (its `to`). */
+function writtenChange({ status: _status, ...change }: ReturnType<typeof statusChange>) {
+  return change;
 }
 
 /** A status change as the parsed item holds it: without the index key. */

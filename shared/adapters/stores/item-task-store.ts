@@ -1,15 +1,17 @@
-import { ATTR, COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
+import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, TASK_TRANSITIONS, taskTarget, type EffectValues } from '#domain/lifecycle.ts';
 import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
+import { companionOf, endCounterUpdate, taskPut, taskUpdate } from './row-writes.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
- * Every write is built here once, with its condition derived from the
- * lifecycle table, and runs on any {@link ItemTable}.
+ * Every write is built from its row of the lifecycle table (`row-writes.ts`):
+ * its condition from the row's guards, what it sets and removes from the
+ * row's effects; this store supplies only the values. It runs on any {@link ItemTable}.
  */
 export class ItemTaskStore implements TaskStore {
   /** @param sweepShards how many sweep shards the task entries spread over (the setting), each task by its own key. */
@@ -52,88 +54,73 @@ export class ItemTaskStore implements TaskStore {
   }
 
   async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
-    const key = keys.task(schedule);
-    const r = await this.table.write({ type: 'put', key, item: { ...key, ...scheduledAttributes(schedule, this.sweepShards) }, guards: taskGuards('schedule') });
+    const r = await this.table.write(taskPut('schedule', keys.task(schedule), scheduledAttributes(schedule, this.sweepShards)));
     return r.ok;
   }
 
   async scheduleJoin({ schedule, expected }: { schedule: ScheduleContext; expected: number }): Promise<boolean> {
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.task(schedule),
-      set: scheduledAttributes(schedule, this.sweepShards),
-      guards: taskGuards('scheduleJoin', { expected, run: schedule.run }),
-    });
+    const r = await this.table.write(taskUpdate('scheduleJoin', keys.task(schedule), scheduledAttributes(schedule, this.sweepShards), { expected, run: schedule.run }));
     return r.ok;
   }
 
   async scheduleRerun({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
-    const r = await this.table.write({ type: 'update', key: keys.task(schedule), set: scheduledAttributes(schedule, this.sweepShards), guards: taskGuards('scheduleRerun', { run: schedule.run }) });
+    const r = await this.table.write(taskUpdate('scheduleRerun', keys.task(schedule), scheduledAttributes(schedule, this.sweepShards), { run: schedule.run }));
     return r.ok;
   }
 
   async reopen(args: TaskRef & { run: number; records: readonly AttemptRecord[]; counter?: { settled: number; expected: number } }): Promise<boolean> {
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.task(args),
-      set: { name: args.task, status: taskTarget('reopen'), run: args.run, ...(args.counter ?? {}) },
-      // Everything of the last run's attempt goes; its record (appended) keeps what the history shows.
-      remove: [...LAST_RUN_ATTRIBUTES, ...(args.counter ? [] : ['settled', 'expected'])],
-      ...(args.records.length > 0 ? { append: { attempts: args.records } } : {}),
-      guards: taskGuards('reopen', { run: args.run }),
-    });
-    return r.ok;
+    // Everything of the last run's attempt goes (the row says what); its record (appended) keeps what the history shows.
+    const key = keys.task(args);
+    const values = { name: args.task, run: args.run, settled: args.counter?.settled, expected: args.counter?.expected, attempts: args.records };
+    const r = await this.table.write(taskUpdate('reopen', key, values, { run: args.run }, { returnNew: true }));
+    if (!r.ok) return false;
+    // An append cannot trim its list in the same write (DynamoDB refuses overlapping paths), so the records past the
+    // kept number go in a second write, only when there are some: the list as written says how many. A lost or
+    // crashed trim is harmless: the next reset trims whatever is over.
+    const written = TaskItemSchema.parse(r.item);
+    const over = (written.attempts?.length ?? 0) - KEPT_ATTEMPT_RECORDS;
+    if (over > 0) {
+      await this.table.write(taskUpdate('trimAttempts', key, { attempts: over, attemptsDropped: over }, { run: args.run, dropped: written.attemptsDropped ?? 0 }));
+    }
+    return true;
   }
 
   async retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean> {
-    const r = await this.table.write({ type: 'update', key: keys.task(args), set: { expiresAt: args.expiresAt }, guards: taskGuards('retain', { run: args.run }) });
+    const r = await this.table.write(taskUpdate('retain', keys.task(args), { expiresAt: args.expiresAt }, { run: args.run }));
     return r.ok;
   }
 
   async claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>> {
-    return this.update({
-      type: 'update',
-      key: keys.task(args),
-      // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read. The sweep
-      // entry keeps its time (due no later than a lease taken right away expires), so no index write.
-      set: { status: taskTarget('claim'), leaseToken: args.leaseToken, workerId: args.workerId, claimedAt: args.iso, sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING },
-      // The attempt's hard deadline rides in the same write; a task without attemptTimeoutSeconds gets one far away.
-      setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now }, attemptDeadline: { source: 'attemptTimeoutMs', plus: args.now, orElse: NO_ATTEMPT_LIMIT_MS } },
-      remove: ['nextAttemptAt'],
-      guards: taskGuards('claim', { now: args.now }),
-      returnNew: true,
-    });
+    // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read. The sweep
+    // entry keeps its time (due no later than a lease taken right away expires), so no index write.
+    // The attempt's hard deadline rides in the same write; a task without attemptTimeoutSeconds gets one far away.
+    const values = {
+      leaseToken: args.leaseToken,
+      workerId: args.workerId,
+      claimedAt: args.iso,
+      sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING,
+      leaseExpiresAt: { source: 'timeoutMs', plus: args.now },
+      attemptDeadline: { source: 'attemptTimeoutMs', plus: args.now, orElse: NO_ATTEMPT_LIMIT_MS },
+    };
+    return this.update(taskUpdate('claim', keys.task(args), values, { now: args.now }, { returnNew: true }));
   }
 
   async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>> {
     const key = keys.task(args);
-    return this.update({
-      type: 'update',
-      key,
-      set: {
-        status: taskTarget('release'),
-        scheduledAt: args.iso,
-        sweepShard: sweepShardOf(key, this.sweepShards),
-        sweepAt: args.sweepAt,
-        sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
-        sends: 0,
-        ...(args.notBefore === undefined ? {} : { nextAttemptAt: args.notBefore }),
-      },
-      // The attempt stays: a release is not a failure. Its claim, lease and deadline go with it.
-      remove: ['leaseToken', 'leaseExpiresAt', 'attemptDeadline', 'workerId', 'claimedAt', ...(args.notBefore === undefined ? ['nextAttemptAt'] : [])],
-      guards: taskGuards('release', { leaseToken: args.leaseToken, now: args.now }),
-      returnNew: true,
-    });
+    const values = {
+      scheduledAt: args.iso,
+      sweepShard: sweepShardOf(key, this.sweepShards),
+      sweepAt: args.sweepAt,
+      sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
+      sends: 0,
+      nextAttemptAt: args.notBefore,
+    };
+    return this.update(taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }));
   }
 
   async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {
-    return this.update({
-      type: 'update',
-      key: keys.task(args),
-      setSum: { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } },
-      guards: taskGuards('heartbeat', { leaseToken: args.leaseToken, now: args.now }),
-      returnNew: true,
-    });
+    const values = { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } };
+    return this.update(taskUpdate('heartbeat', keys.task(args), values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }));
   }
 
   /**
@@ -142,9 +129,11 @@ export class ItemTaskStore implements TaskStore {
    * each count happen exactly once: the task's own status change is the guard.
    */
   async complete({ end, output, settles }: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
-    const update = endUpdate(end, 'complete', { outputJson: JSON.stringify(output ?? null) });
+    const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
+    const guardValues = { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run, held: end.held ?? false };
+    const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson: JSON.stringify(output ?? null) }, guardValues);
     if (settles.length === 0) return this.ended(await this.table.write(update));
-    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
+    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(event, end, s))]));
   }
 
   private settled(end: EndTask, r: { ok: true } | { ok: false; reasons: readonly { code: string; current?: Record<string, unknown> }[] }): Written<undefined, TaskItem> {
@@ -159,105 +148,80 @@ export class ItemTaskStore implements TaskStore {
     const { end, error } = args;
     const event = args.event ?? (end.leaseToken === undefined ? 'failManual' : 'fail');
     // The final error is also the last attempt's: lastError always names the latest failure (bounded: the full one is errorJson).
-    const base = endUpdate(end, 'fail', { errorJson: JSON.stringify(error), lastErrorJson: JSON.stringify(summariseError(error, LAST_ERROR_LIMITS)) });
-    const update: ItemUpdate = {
-      ...base,
-      guards: taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false }),
-      remove: [...(base.remove ?? []), 'nextAttemptAt', 'attemptDeadline'],
-      ...(args.record ? { append: { attempts: [args.record] } } : {}),
+    const values = {
+      ...endedValues(end, event),
+      errorJson: JSON.stringify(error),
+      lastErrorJson: JSON.stringify(summariseError(error, LAST_ERROR_LIMITS)),
+      attempts: args.record ? [args.record] : undefined,
     };
+    const update = taskUpdate(event, keys.task(end), values, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false });
     const settles = args.settles ?? [];
     if (settles.length === 0) return this.ended(await this.table.write(update));
-    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
+    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(event, end, s))]));
   }
 
   async retry(args: RetryWrite): Promise<Written<TaskItem>> {
-    return this.update({
-      type: 'update',
-      key: keys.task(args.ref),
-      set: {
-        status: taskTarget(args.event),
-        attempt: args.attempt + 1,
-        nextAttemptAt: args.nextAttemptAt,
-        lastErrorJson: JSON.stringify(summariseError(args.error, LAST_ERROR_LIMITS)),
-        scheduledAt: args.iso,
-        sweepShard: sweepShardOf(keys.task(args.ref), this.sweepShards),
-        sweepAt: args.sweepAt,
-        sweepReason: args.sweepReason,
-        sends: 0,
-      },
-      append: { attempts: [args.record] },
-      // The new attempt is unclaimed: claim, lease and deadline belong to the one that failed.
-      remove: ['leaseToken', 'leaseExpiresAt', 'attemptDeadline', 'workerId', 'claimedAt'],
-      guards: taskGuards(args.event, { ...(args.leaseToken === undefined ? {} : { leaseToken: args.leaseToken }), now: args.now, attempt: args.attempt }),
-      returnNew: true,
-    });
+    const key = keys.task(args.ref);
+    const values = {
+      attempt: args.attempt + 1,
+      nextAttemptAt: args.nextAttemptAt,
+      lastErrorJson: JSON.stringify(summariseError(args.error, LAST_ERROR_LIMITS)),
+      scheduledAt: args.iso,
+      sweepShard: sweepShardOf(key, this.sweepShards),
+      sweepAt: args.sweepAt,
+      sweepReason: args.sweepReason,
+      sends: 0,
+      attempts: [args.record],
+    };
+    const guardValues = { ...(args.leaseToken === undefined ? {} : { leaseToken: args.leaseToken }), now: args.now, attempt: args.attempt };
+    return this.update(taskUpdate(args.event, key, values, guardValues, { returnNew: true }));
   }
 
   async skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
-    const update: ItemUpdate = {
-      type: 'update',
-      key: keys.task(args),
-      set: { status: taskTarget('skip'), name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt },
-      guards: taskGuards('skip', { run: args.run }),
-    };
+    const update = taskUpdate('skip', keys.task(args), { name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
     if (args.settles.length === 0) return (await this.table.write(update)).ok;
     const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
-    return (await this.table.transact([update, ...args.settles.map((s) => settleWrite(end, s))])).ok;
+    return (await this.table.transact([update, ...args.settles.map((s) => settleWrite('skip', end, s))])).ok;
   }
 
   async recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void> {
-    await this.table.write({ type: 'update', key: keys.task(args), append: { attempts: [args.record] }, guards: taskGuards('recordStale') });
+    await this.table.write(taskUpdate('recordStale', keys.task(args), { attempts: [args.record] }));
   }
 
   async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean> {
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.task(args),
-      set: { status: taskTarget('cancel'), name: args.task, endedAt: args.iso, expiresAt: args.expiresAt },
-      remove: ['sweepShard', 'sweepAt', 'sweepReason', 'leaseExpiresAt', 'nextAttemptAt'],
-      guards: taskGuards('cancel', { run: args.run }),
-    });
+    const r = await this.table.write(taskUpdate('cancel', keys.task(args), { name: args.task, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run }));
     return r.ok;
   }
 
   async deferResend({ processId, item, nextSweepAt }: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean> {
     if (item.sweepAt === undefined || item.attempt === undefined) return false;
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.task({ processId, task: item.name }),
-      set: { sweepAt: nextSweepAt },
-      add: { sends: 1 },
-      guards: taskGuards('resend', { sweepAt: item.sweepAt, attempt: item.attempt }),
-    });
+    const r = await this.table.write(
+      taskUpdate('resend', keys.task({ processId, task: item.name }), { sweepAt: nextSweepAt, sends: 1 }, { sweepAt: item.sweepAt, attempt: item.attempt }),
+    );
     return r.ok;
   }
 
   async watchLease({ processId, item, at }: { processId: string; item: TaskItem; at: number }): Promise<boolean> {
     if (item.sweepAt === undefined || item.leaseToken === undefined) return false;
-    const r = await this.table.write({
-      type: 'update',
-      key: keys.task({ processId, task: item.name }),
-      set: { sweepAt: at, sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING },
-      guards: taskGuards('watchLease', { leaseToken: item.leaseToken, sweepAt: item.sweepAt }),
-    });
+    const values = { sweepAt: at, sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING };
+    const r = await this.table.write(taskUpdate('watchLease', keys.task({ processId, task: item.name }), values, { leaseToken: item.leaseToken, sweepAt: item.sweepAt }));
     return r.ok;
   }
 
   async deferFollowUp(args: TaskRef & { resumeFrom: number; at: number }): Promise<void> {
-    await this.table.write({ type: 'update', key: keys.task(args), set: { resumeFrom: args.resumeFrom, sweepAt: args.at }, guards: taskGuards('deferFollowUp') });
+    await this.table.write(taskUpdate('deferFollowUp', keys.task(args), { resumeFrom: args.resumeFrom, sweepAt: args.at }));
   }
 
   async clearSweep(ref: TaskRef): Promise<void> {
-    await this.table.write({ type: 'update', key: keys.task(ref), remove: ['sweepShard', 'sweepAt', 'sweepReason'], guards: taskGuards('clearSweep') });
+    await this.table.write(taskUpdate('clearSweep', keys.task(ref), {}));
   }
 
   async hold(ref: TaskRef): Promise<boolean> {
-    return (await this.table.write({ type: 'update', key: keys.task(ref), set: { [ATTR.held]: true }, guards: taskGuards('hold') })).ok;
+    return (await this.table.write(taskUpdate('hold', keys.task(ref), { held: true }))).ok;
   }
 
   async unhold(ref: TaskRef): Promise<void> {
-    await this.table.write({ type: 'update', key: keys.task(ref), remove: [ATTR.held], guards: taskGuards('unhold') });
+    await this.table.write(taskUpdate('unhold', keys.task(ref), {}));
   }
 
   private async update(write: ItemUpdate): Promise<Written<TaskItem>> {
@@ -283,20 +247,19 @@ function parseOutput(json: unknown): unknown {
   return typeof json === 'string' ? (JSON.parse(json) as unknown) : null;
 }
 
-/** The attributes of a task as it is scheduled. */
-function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): Record<string, unknown> {
+/** The values of a task as it is scheduled (the three schedule rows share their effects). */
+function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): EffectValues<(typeof TASK_TRANSITIONS)['schedule']['effects']> {
   const key = keys.task(ctx);
   return {
     name: ctx.task,
-    ...(ctx.index === undefined ? {} : { index: ctx.index }),
-    status: taskTarget('schedule'),
+    index: ctx.index,
     attempt: ctx.attempt,
     run: ctx.run,
     queue: ctx.queue,
     definition: ctx.definition,
     version: ctx.version,
     timeoutMs: ctx.timeoutSeconds * 1000,
-    ...(ctx.attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutMs: ctx.attemptTimeoutSeconds * 1000 }),
+    attemptTimeoutMs: ctx.attemptTimeoutSeconds === undefined ? undefined : ctx.attemptTimeoutSeconds * 1000,
     scheduledAt: ctx.iso,
     sweepShard: sweepShardOf(key, sweepShards),
     sweepAt: ctx.sweepAt,
@@ -306,74 +269,32 @@ function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): Record<
 }
 
 /**
- * The update that ends a task. With a lease token the running lease must
- * match; without one, only an unclaimed SCHEDULED task (a manual task)
- * qualifies. The sweep entry stays, with the reason `followUp`: an ended task
- * owes its consequences (children, process end) until they are cleared.
+ * What every ending sets. The sweep entry stays, with the reason `followUp`:
+ * an ended task owes its consequences (children, process end) until they are
+ * cleared. With a lease token the running lease must match; without one, only
+ * an unclaimed SCHEDULED task (a manual task) qualifies (the rows say so).
  */
-function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<string, unknown>): ItemUpdate {
-  const event = end.leaseToken === undefined ? (`${outcome}Manual` as const) : outcome;
-  const guards: Guard[] = taskGuards(event, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run, held: end.held ?? false });
-  const status = taskTarget(event);
-  return {
-    type: 'update',
-    key: keys.task(end),
-    set: { status, endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[status], ...extra },
-    remove: ['leaseExpiresAt'],
-    guards,
-  };
+function endedValues(end: EndTask, event: 'complete' | 'completeManual' | FinalFailEvent) {
+  return { endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[taskTarget(event)] };
 }
-
-/** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
-const LAST_RUN_ATTRIBUTES = [
-  'attempt',
-  'queue',
-  'timeoutMs',
-  'attemptTimeoutMs',
-  'definition',
-  'version',
-  'workerId',
-  'leaseToken',
-  'leaseExpiresAt',
-  'attemptDeadline',
-  'nextAttemptAt',
-  'outputJson',
-  'errorJson',
-  'lastErrorJson',
-  'skippedBecause',
-  'scheduledAt',
-  'claimedAt',
-  'endedAt',
-  'expiresAt',
-  'sweepShard',
-  'sweepAt',
-  'sweepReason',
-  'sends',
-  'resumeFrom',
-  'held',
-];
 
 /** The attempt deadline of a task without `attemptTimeoutSeconds`: about 30 years after its claim, i.e. none. */
 const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;
 
 /**
- * One settled parent counted, in the ending transaction: a join's counter (its
- * item is created PENDING if it has none yet, and keeps its own expected
- * count), or the process's end counter. The guard keeps a counter from passing
- * its expected count, which would mean a parent was counted twice.
+ * One settled parent counted, in the ending transaction (a companion the
+ * ending's row declares): a join's counter (its item is created PENDING if it
+ * has none yet, and keeps its own expected count), or the process's end
+ * counter. The guard keeps a counter from passing its expected count, which
+ * would mean a parent was counted twice.
  */
-function settleWrite(end: EndTask, s: SettleCount): ItemWrite {
-  const guards = taskGuards('settleParent', { expected: s.expected });
+function settleWrite(event: 'complete' | 'completeManual' | 'skip' | FinalFailEvent, end: EndTask, s: SettleCount): ItemWrite {
   if (s.task === undefined) {
-    // The end counter is no task: only the counter guard applies. Each bump moves its expiry with the process.
-    return { type: 'update', key: keys.processEnd(end.processId), set: { expiresAt: end.expiresAt, expected: s.expected }, add: { settled: 1 }, guards: guards.filter((g) => g.kind !== 'statusIn') };
+    companionOf(TASK_TRANSITIONS[event], 'endCounter.count', `task event '${event}'`);
+    // Each bump moves the counter's expiry with the process.
+    return endCounterUpdate('count', keys.processEnd(end.processId), { settled: 1, expected: s.expected, expiresAt: end.expiresAt }, { expected: s.expected });
   }
-  return {
-    type: 'update',
-    key: keys.task({ processId: end.processId, task: s.task }),
-    set: { name: s.task, expected: s.expected },
-    setIfMissing: { status: COUNTED_TASK_STATUS },
-    add: { settled: 1 },
-    guards,
-  };
+  companionOf(TASK_TRANSITIONS[event], 'task.settleParent', `task event '${event}'`);
+  const values = { name: s.task, expected: s.expected, status: COUNTED_TASK_STATUS, settled: 1 };
+  return taskUpdate('settleParent', keys.task({ processId: end.processId, task: s.task }), values, { expected: s.expected });
 }

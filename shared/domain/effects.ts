@@ -1,0 +1,125 @@
+/**
+ * What a write does to its item, declared on its row of the lifecycle table
+ * (`effects`): each attribute it touches, and how. The row names the
+ * attributes; the store supplies the values (times, tokens, outputs), as a
+ * map checked against the declaration ({@link checkEffectValues}), so a store
+ * can neither forget an attribute nor write one its row does not name.
+ * A row's status (its `to`, unless `same`) is set without being declared.
+ */
+
+/**
+ * How a write changes one attribute.
+ * - `set`: set to the store's value (required).
+ * - `set?`: set when the store gives a value; untouched otherwise.
+ * - `setOrRemove`: set to the store's value, or removed when it gives none.
+ * - `setIfMissing`: set only where the item lacks it (required).
+ * - `sum`: set to another attribute of the item plus a number ({@link EffectSum}, required).
+ * - `add`: a counter, added to (required).
+ * - `append`: records appended to a list (required, created empty if missing).
+ * - `append?`: records appended when the store gives some; untouched otherwise.
+ * - `remove`: removed (no value).
+ * - `removeHead`: the first n elements of a list removed (n required; the list's head, oldest first).
+ */
+export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'append?' | 'remove' | 'removeHead';
+
+/** Attribute name to operation. */
+export type Effects = Readonly<Record<string, EffectOp>>;
+
+/** `target = source + plus`, read from the item when written (e.g. a lease expiry from the stored lease length). */
+export interface EffectSum {
+  readonly source: string;
+  readonly plus: number;
+  /** The source's value when the item lacks it. */
+  readonly orElse?: number;
+}
+
+type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'removeHead' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
+type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'removeHead';
+type OptionalOps = 'set?' | 'setOrRemove' | 'append?';
+
+/**
+ * The values a store gives for a row's effects: every required attribute, and
+ * the optional ones it has. `remove` attributes take none.
+ *
+ * @example
+ * const values: EffectValues<{ sweepAt: 'set'; sends: 'add'; held: 'remove' }> = { sweepAt: 5, sends: 1 };
+ */
+export type EffectValues<E extends Effects> = { readonly [K in keyof E as E[K] extends RequiredOps ? K : never]: ValueOf<E[K]> } & {
+  readonly [K in keyof E as E[K] extends OptionalOps ? K : never]?: ValueOf<E[K]> | undefined;
+};
+
+/** The writes that go with a row in the same transaction: each names a row of a companion table. */
+export type Companion = 'task.settleParent' | 'endCounter.count' | 'input.pause' | 'input.resume' | 'input.reopen' | 'record.event' | 'record.run';
+
+/** A write's effects resolved against its values: what a store sends (the shape of an item update). */
+export interface ResolvedEffects {
+  readonly set: Record<string, unknown>;
+  readonly setIfMissing: Record<string, unknown>;
+  readonly setSum: Record<string, EffectSum>;
+  readonly add: Record<string, number>;
+  readonly append: Record<string, readonly unknown[]>;
+  readonly remove: string[];
+  readonly removeHead: Record<string, number>;
+}
+
+/**
+ * Checks a store's values against a row's declaration, and resolves them into
+ * the parts of one write. A value for an attribute the row does not name, or a
+ * required one missing, is a bug in the store: it throws.
+ *
+ * @example
+ * resolveEffects({ sweepAt: 'set', held: 'remove' }, { sweepAt: 5 }, 'task event x')
+ * // { set: { sweepAt: 5 }, remove: ['held'], setIfMissing: {}, setSum: {}, add: {}, append: {}, removeHead: {} }
+ */
+export function resolveEffects(effects: Effects, values: Readonly<Record<string, unknown>>, label: string): ResolvedEffects {
+  checkEffectValues(effects, values, label);
+  const out: ResolvedEffects = { set: {}, setIfMissing: {}, setSum: {}, add: {}, append: {}, remove: [], removeHead: {} };
+  for (const [attribute, op] of Object.entries(effects)) {
+    const value = values[attribute];
+    switch (op) {
+      case 'set':
+      case 'set?':
+        if (value !== undefined) out.set[attribute] = value;
+        break;
+      case 'setOrRemove':
+        if (value === undefined) out.remove.push(attribute);
+        else out.set[attribute] = value;
+        break;
+      case 'setIfMissing':
+        out.setIfMissing[attribute] = value;
+        break;
+      case 'sum':
+        out.setSum[attribute] = value as EffectSum;
+        break;
+      case 'add':
+        out.add[attribute] = value as number;
+        break;
+      case 'append':
+      case 'append?':
+        if (Array.isArray(value) && value.length > 0) out.append[attribute] = value as unknown[];
+        break;
+      case 'remove':
+        out.remove.push(attribute);
+        break;
+      case 'removeHead':
+        out.removeHead[attribute] = value as number;
+        break;
+      default:
+        throw new Error(`${label}: unknown effect ${JSON.stringify(op satisfies never)}`);
+    }
+  }
+  return out;
+}
+
+/** Throws unless `values` names only the row's attributes (none of its `remove`s) and every required one. */
+export function checkEffectValues(effects: Effects, values: Readonly<Record<string, unknown>>, label: string): void {
+  for (const [attribute, value] of Object.entries(values)) {
+    const op = effects[attribute];
+    if (op === undefined) throw new Error(`${label} declares no effect on '${attribute}'`);
+    if (op === 'remove' && value !== undefined) throw new Error(`${label} removes '${attribute}': it takes no value`);
+  }
+  for (const [attribute, op] of Object.entries(effects)) {
+    const required = op === 'set' || op === 'setIfMissing' || op === 'sum' || op === 'add' || op === 'append' || op === 'removeHead';
+    if (required && values[attribute] === undefined) throw new Error(`${label} needs a value for '${attribute}'`);
+  }
+}

@@ -1,0 +1,99 @@
+import { PROCESS_STATUSES, TERMINAL_PROCESS_STATUSES, type ProcessStatus, type TransitionRow } from './lifecycle-table.ts';
+
+/** The process rows of the transition table (see `lifecycle-table.ts` for what a row holds). */
+
+const SWEEP_REMOVED = { sweepShard: 'remove', sweepAt: 'remove', sweepReason: 'remove' } as const;
+/** Every change of a process's status: its index key, the next version (the optimistic lock the rows guard), the time. */
+const STATUS_CHANGE = { procStatus: 'set', ver: 'set', updatedAt: 'set' } as const;
+/** An ended process: with cleanup owed it stays on the sweep index (due now), else it leaves it. */
+const ENDED_PROCESS = {
+  ...STATUS_CHANGE,
+  endedAt: 'set',
+  expiresAt: 'set',
+  errorJson: 'set?',
+  sweepShard: 'setOrRemove',
+  sweepAt: 'setOrRemove',
+  sweepReason: 'setOrRemove',
+  // The cleanup's cursor starts afresh: a pass the ending interrupted (a pause's, a resume's) left its own.
+  resumeFrom: 'remove',
+} as const;
+
+export const PROCESS_TRANSITIONS = {
+  start: { from: ['absent'], to: 'RUNNING', guards: ['absent'],
+    effects: {
+      id: 'set',
+      definition: 'set',
+      version: 'set',
+      total: 'set',
+      ver: 'set',
+      run: 'set',
+      createdAt: 'set',
+      updatedAt: 'set',
+      idempotencyKey: 'set?',
+      kind: 'set',
+      kindKey: 'set',
+      createdKey: 'set',
+      procStatus: 'set',
+      procDefinition: 'set',
+      sweepShard: 'set',
+      sweepAt: 'set',
+      sweepReason: 'set',
+      deadlineAt: 'set?',
+      compensates: 'set?',
+    },
+    doc: 'a new process (its input item is written first, `input.create`); a second start with the same id finds the first' },
+  complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['version'], effects: ENDED_PROCESS, doc: 'every sink settled and none failed' },
+  fail: {
+    from: ['RUNNING', 'PAUSED'],
+    to: 'FAILED',
+    guards: ['version'],
+    effects: ENDED_PROCESS,
+    doc: 'a task failed for good under failFast, or every branch ended with some failed under skipDownstream, or the process timed out (its timeout counts while paused)',
+  },
+  cancel: { from: ['RUNNING', 'PAUSED'], to: 'CANCELLED', guards: ['version'], effects: ENDED_PROCESS, doc: 'an operator cancels the process' },
+  pause: { from: ['RUNNING'], to: 'PAUSED', guards: ['version'],
+    // A pause owes its pass (the marks): the process takes the sweep slot, and the pass starts from the beginning.
+    effects: { ...STATUS_CHANGE, sweepShard: 'set?', sweepAt: 'set?', sweepReason: 'set?', resumeFrom: 'remove' },
+    companions: ['input.pause', 'record.event'],
+    doc: 'nothing new is scheduled and claims are refused until resume (operator controls)' },
+  resume: { from: ['PAUSED'], to: 'RUNNING', guards: ['version'],
+    // A resume owes its pass: the process takes the sweep slot (the pass gives it back to the deadline, if any).
+    effects: { ...STATUS_CHANGE, sweepShard: 'set?', sweepAt: 'set?', sweepReason: 'set?', resumeFrom: 'remove' },
+    companions: ['input.resume', 'record.event'],
+    doc: 'scheduling goes on; the process owes its resume pass (sweep reason `resume`) (operator controls)' },
+  reopen: { from: TERMINAL_PROCESS_STATUSES, to: 'RUNNING', guards: ['version'],
+    // The last run's end goes (the run record keeps it); the process no longer expires.
+    effects: {
+      ...STATUS_CHANGE,
+      run: 'set',
+      version: 'set',
+      total: 'set',
+      sweepShard: 'set',
+      sweepAt: 'set',
+      sweepReason: 'set',
+      deadlineAt: 'setOrRemove',
+      endedAt: 'remove',
+      expiresAt: 'remove',
+      errorJson: 'remove',
+      resumeFrom: 'remove',
+    },
+    companions: ['record.run', 'input.reopen'],
+    doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
+  recordCompensation: {
+    from: ['FAILED', 'CANCELLED'],
+    to: 'same',
+    guards: ['run', 'sweepAt'],
+    effects: { compensatedBy: 'set?', compensationError: 'set?' },
+    doc: "an ended process that still owes its cleanup (this run's) records the compensation process it started, or why none could start",
+  },
+  clearSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { ...SWEEP_REMOVED, resumeFrom: 'remove' }, doc: 'the owed work (roots, cleanup, compensation) is done: leave the sweep index' },
+  deferSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { sweepAt: 'set', resumeFrom: 'set' }, doc: 'a pass too long for one call records where it stopped' },
+  awaitDeadline: {
+    from: PROCESS_STATUSES,
+    to: 'same',
+    guards: ['sweepAt'],
+    effects: { sweepAt: 'set', sweepReason: 'set', resumeFrom: 'remove' },
+    doc: 'a pass is done and the process has a deadline: its sweep entry waits for the deadline',
+  },
+} as const satisfies Record<string, TransitionRow<ProcessStatus>>;
+export type ProcessEvent = keyof typeof PROCESS_TRANSITIONS;

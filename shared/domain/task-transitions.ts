@@ -1,0 +1,244 @@
+import { ACTIVE_TASK_STATUSES, TASK_STATUSES, TERMINAL_TASK_STATUSES, type TaskStatus, type TransitionRow } from './lifecycle-table.ts';
+
+/** The task rows of the transition table (see `lifecycle-table.ts` for what a row holds). */
+
+/** Not yet ended: PENDING (with or without an item), SCHEDULED or RUNNING. */
+const UNFINISHED_TASK = ['absent', 'PENDING', 'SCHEDULED', 'RUNNING'] as const;
+
+
+/**
+ * How many attempt records a task keeps across reruns (the oldest are dropped
+ * and counted, `trimAttempts`). A record is at most about 750 bytes (a 512
+ * character error message); one run adds at most 100 attempts (`maxAttempts`)
+ * and a few refusals. So 40 kept plus one run's worth stay under about 110 KB,
+ * beside a 256 KiB output, within the 400 KB item.
+ */
+export const KEPT_ATTEMPT_RECORDS = 40;
+
+/** A task as it is scheduled: the whole item on its first write, or a counted join or reset task made SCHEDULED. */
+const SCHEDULED_EFFECTS = {
+  name: 'set',
+  index: 'set?',
+  attempt: 'set',
+  run: 'set',
+  queue: 'set',
+  definition: 'set',
+  version: 'set',
+  timeoutMs: 'set',
+  attemptTimeoutMs: 'set?',
+  scheduledAt: 'set',
+  sweepShard: 'set',
+  sweepAt: 'set',
+  sweepReason: 'set',
+  sends: 'set',
+} as const;
+/** An ended attempt: its follow-up is owed (the sweep entry stays, reason `followUp`), its lease is over. */
+const ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepReason: 'set', leaseExpiresAt: 'remove' } as const;
+const COMPLETED_EFFECTS = { ...ENDED_EFFECTS, outputJson: 'set' } as const;
+/** A final failure: the error whole, and bounded as the last one; the attempt's record, when it has one. */
+const FAILED_EFFECTS = { ...ENDED_EFFECTS, errorJson: 'set', lastErrorJson: 'set', nextAttemptAt: 'remove', attemptDeadline: 'remove', attempts: 'append?' } as const;
+/** A failed attempt with attempts left: the next one is unclaimed (claim, lease and deadline belonged to the one that failed). */
+const RETRIED_EFFECTS = {
+  attempt: 'set',
+  nextAttemptAt: 'set',
+  lastErrorJson: 'set',
+  scheduledAt: 'set',
+  sweepShard: 'set',
+  sweepAt: 'set',
+  sweepReason: 'set',
+  sends: 'set',
+  attempts: 'append',
+  leaseToken: 'remove',
+  leaseExpiresAt: 'remove',
+  attemptDeadline: 'remove',
+  workerId: 'remove',
+  claimedAt: 'remove',
+} as const;
+/** A task's end counts in every join it feeds and in the process's end counter, in the same transaction. */
+const SETTLES = ['task.settleParent', 'endCounter.count'] as const;
+/** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
+const LAST_RUN_REMOVED = {
+  attempt: 'remove',
+  queue: 'remove',
+  timeoutMs: 'remove',
+  attemptTimeoutMs: 'remove',
+  definition: 'remove',
+  version: 'remove',
+  workerId: 'remove',
+  leaseToken: 'remove',
+  leaseExpiresAt: 'remove',
+  attemptDeadline: 'remove',
+  nextAttemptAt: 'remove',
+  outputJson: 'remove',
+  errorJson: 'remove',
+  lastErrorJson: 'remove',
+  skippedBecause: 'remove',
+  scheduledAt: 'remove',
+  claimedAt: 'remove',
+  endedAt: 'remove',
+  expiresAt: 'remove',
+  sweepShard: 'remove',
+  sweepAt: 'remove',
+  sweepReason: 'remove',
+  sends: 'remove',
+  resumeFrom: 'remove',
+  held: 'remove',
+} as const;
+const SWEEP_REMOVED = { sweepShard: 'remove', sweepAt: 'remove', sweepReason: 'remove' } as const;
+
+export const TASK_TRANSITIONS = {
+  schedule: { from: ['absent'], to: 'SCHEDULED', guards: ['absent'], effects: SCHEDULED_EFFECTS, doc: 'a root, or a task with one need whose parent settled: the first write of its item' },
+  scheduleJoin: {
+    from: ['PENDING'],
+    to: 'SCHEDULED',
+    guards: ['allSettled', 'runAtMost'],
+    effects: SCHEDULED_EFFECTS,
+    doc: 'a join whose every parent has settled: exactly one caller wins (never one from a run before the join was reset)',
+  },
+  scheduleRerun: {
+    from: ['PENDING'],
+    to: 'SCHEDULED',
+    guards: ['run'],
+    effects: SCHEDULED_EFFECTS,
+    doc: 'in a rerun, a reset root or single-need task whose need is complete: exactly one caller of that run wins',
+  },
+  settleParent: {
+    from: ['absent', 'PENDING', 'CANCELLED', 'SKIPPED'],
+    to: 'same',
+    guards: ['settledBelow'],
+    // The status only for an item the count creates (COUNTED_TASK_STATUS).
+    effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add' },
+    doc: "a parent of a join settled: the join's counter goes up by one, never past its expected count; a join without an item is created PENDING, and one cancelled with its process or skipped under skipDownstream still counts, harmlessly",
+  },
+  claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due'],
+    // The lease and the attempt's deadline are sums of the stored lengths and now: the claim needs no read.
+    effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove' },
+    doc: 'a worker takes the task and gets a fresh lease (not before a retry is due)' },
+  heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], effects: { leaseExpiresAt: 'sum' }, doc: 'the holder of a live lease extends it' },
+  complete: {
+    from: ['RUNNING'],
+    to: 'COMPLETED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'run', 'hold'],
+    effects: COMPLETED_EFFECTS,
+    companions: SETTLES,
+    doc: "the holder of a live lease records the output (of the run the caller's view of the process belongs to)",
+  },
+  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], effects: COMPLETED_EFFECTS, companions: SETTLES, doc: 'a person or system completes an unclaimed task without a lease' },
+  fail: {
+    from: ['RUNNING'],
+    to: 'FAILED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'hold'],
+    effects: FAILED_EFFECTS,
+    companions: SETTLES,
+    doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)',
+  },
+  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due', 'hold'], effects: FAILED_EFFECTS, companions: SETTLES, doc: 'a person or system fails an unclaimed task for good' },
+  retry: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'attempt'],
+    effects: RETRIED_EFFECTS,
+    doc: 'the holder of a live lease fails an attempt with attempts left: attempt + 1, not before its backoff',
+  },
+  retryManual: { from: ['SCHEDULED'], to: 'SCHEDULED', guards: ['due', 'attempt'], effects: RETRIED_EFFECTS, doc: 'a manual failure of an unclaimed task with attempts left: attempt + 1, not before its backoff' },
+  release: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'leaseLive'],
+    // The attempt stays: a release is not a failure. Its claim, lease and deadline go with it; a backoff may stay.
+    effects: {
+      scheduledAt: 'set',
+      sweepShard: 'set',
+      sweepAt: 'set',
+      sweepReason: 'set',
+      sends: 'set',
+      nextAttemptAt: 'setOrRemove',
+      leaseToken: 'remove',
+      leaseExpiresAt: 'remove',
+      attemptDeadline: 'remove',
+      workerId: 'remove',
+      claimedAt: 'remove',
+    },
+    doc: 'the holder of a live lease gives the task back (a worker shutting down): same attempt, the lease fenced' },
+  expireLease: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'leaseExpired', 'attempt'],
+    effects: RETRIED_EFFECTS,
+    doc: 'the sweeper finds a lease that ran out (an attempt, LeaseExpired) with attempts left: attempt + 1, the old token is fenced',
+  },
+  expireLeaseFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseExpired', 'hold'], effects: FAILED_EFFECTS, companions: SETTLES, doc: 'a lease ran out on the last attempt: the task fails with LeaseExpired' },
+  timeOutAttempt: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['lease', 'attemptExpired', 'attempt'],
+    effects: RETRIED_EFFECTS,
+    doc: 'an attempt passed attemptTimeoutSeconds, heartbeats notwithstanding (AttemptTimedOut), with attempts left: attempt + 1',
+  },
+  timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired', 'hold'], effects: FAILED_EFFECTS, companions: SETTLES, doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
+  skip: {
+    from: ['absent', 'PENDING'],
+    to: 'SKIPPED',
+    guards: ['runAtMost'],
+    effects: { name: 'set', skippedBecause: 'set', endedAt: 'set', expiresAt: 'set' },
+    companions: SETTLES,
+    doc: 'an upstream task failed under skipDownstream: the task never runs' },
+  cancel: {
+    from: UNFINISHED_TASK,
+    to: 'CANCELLED',
+    guards: ['runAtMost'],
+    effects: { name: 'set', endedAt: 'set', expiresAt: 'set', ...SWEEP_REMOVED, leaseExpiresAt: 'remove', nextAttemptAt: 'remove' },
+    doc: 'the process ended: an unfinished task is cancelled; a PENDING one gets a tombstone so no late scheduling revives it',
+  },
+  reopen: {
+    from: ['absent', 'PENDING', ...TERMINAL_TASK_STATUSES],
+    to: 'PENDING',
+    guards: ['runBefore'],
+    // A join gets its counter anew (settled of expected needs kept); a task with none loses it. The last run's attempt is closed by a record.
+    effects: { name: 'set', run: 'set', settled: 'setOrRemove', expected: 'setOrRemove', attempts: 'append?', ...LAST_RUN_REMOVED },
+    doc: 'a rerun resets a task that must run again (attempts restart at 1, earlier ones stay in the history), once per run; a task new in the rerun\'s version starts here',
+  },
+  retain: {
+    from: ['COMPLETED'],
+    to: 'same',
+    guards: ['runBefore'],
+    effects: { expiresAt: 'set' },
+    doc: 'a rerun keeps a completed task of an earlier run: its output stays, its expiry moves with the process',
+  },
+  resend: { from: ['SCHEDULED'], to: 'same', guards: ['sweepAt', 'attempt'], effects: { sweepAt: 'set', sends: 'add' }, doc: "the sweeper resends an unclaimed task's message (or sends a long-delayed retry's), and backs off its next check" },
+  watchLease: { from: ['RUNNING'], to: 'same', guards: ['lease', 'sweepAt'], effects: { sweepAt: 'set', sweepReason: 'set' }, doc: "the sweeper's next look at a running task is when its lease (or its attempt) would expire" },
+  recordStale: {
+    from: ['SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'],
+    to: 'same',
+    guards: [],
+    effects: { attempts: 'append' },
+    doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
+  deferFollowUp: { from: ['COMPLETED', 'FAILED'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'set', sweepAt: 'set' }, doc: 'a fan-out too wide for one call records where it stopped' },
+  clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], effects: SWEEP_REMOVED, doc: 'an ended task whose follow-up is written leaves the sweep index' },
+  hold: {
+    from: ACTIVE_TASK_STATUSES,
+    to: 'same',
+    guards: [],
+    effects: { held: 'set' },
+    doc: 'its process was paused: the task is marked, so that its ending schedules nothing and owes its follow-up until resume',
+  },
+  unhold: { from: TASK_STATUSES, to: 'same', guards: [], effects: { held: 'remove' }, doc: 'its process was resumed: the mark goes (an ended task keeps its status)' },
+  trimAttempts: {
+    from: TASK_STATUSES,
+    to: 'same',
+    guards: ['run', 'dropped'],
+    effects: { attempts: 'removeHead', attemptsDropped: 'add' },
+    doc: `after a rerun's reset, a task's attempt records beyond the last ${KEPT_ATTEMPT_RECORDS} are dropped, oldest first, and counted: its item stays within DynamoDB's 400 KB`,
+  },
+  forceLeaseExpiry: {
+    from: ['RUNNING'],
+    to: 'same',
+    guards: ['lease'],
+    effects: { leaseExpiresAt: 'set', sweepAt: 'set' },
+    doc: "the test engine's fault: the lease holder's worker stopped long ago, so its lease ends now (live or not) and the sweeper looks now",
+  },
+} as const satisfies Record<string, TransitionRow<TaskStatus>>;
+export type TaskEvent = keyof typeof TASK_TRANSITIONS;
+
+/** The status of a task item first created by a counted parent (`settleParent` on an absent item). */
+export const COUNTED_TASK_STATUS: TaskStatus = 'PENDING';
