@@ -59,6 +59,7 @@ export class ItemProcessStore implements ProcessStore {
         createdAt: p.createdAt,
         updatedAt: p.createdAt,
         idempotencyKey: p.idempotencyKey,
+        requestHash: p.requestHash,
         kind: 'PROCESS',
         kindKey: `${p.createdAt}#${p.id}`,
         createdKey: `${p.createdAt}#${p.id}`,
