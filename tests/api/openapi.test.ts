@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { routes } from '#config/routes.ts';
+import { openApiDocumentFor } from '#http/served-openapi.ts';
 import { ERROR_STATUS } from '#schemas/error-status.ts';
 import { API_LICENSE, buildOpenApiDocument, errorStatuses } from '#schemas/openapi-document.ts';
 import { API_ROUTES, ROUTE_IDS } from '#schemas/routes/api-routes.ts';
@@ -77,6 +79,17 @@ describe('openapi.json', () => {
     const codes = [...source.matchAll(/readonly code = '(\w+)'/g)].map((m) => m[1]!);
     expect(codes.length).toBeGreaterThan(10);
     for (const code of codes) expect(Object.keys(ERROR_STATUS), code).toContain(code);
+  });
+
+  it("names the serving stack's URL first in servers: API Gateway's domain name, and the stage unless it is $default", () => {
+    const served = (stage: string) =>
+      openApiDocumentFor({
+        headers: { 'x-forwarded-proto': 'https' },
+        requestContext: { domainName: 'abc123.execute-api.eu-west-1.amazonaws.com', stage },
+      } as unknown as APIGatewayProxyEventV2).servers;
+    expect(served('$default')[0]).toMatchObject({ url: 'https://abc123.execute-api.eu-west-1.amazonaws.com' });
+    expect(served('prod')[0]).toMatchObject({ url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod' });
+    expect(served('prod').slice(1)).toEqual(buildOpenApiDocument().servers);
   });
 
   it('states the license of package.json', async () => {
