@@ -6,23 +6,32 @@ import { ErrorBodySchema } from './schemas.ts';
  * classes, so callers never have to inspect a raw `TypeError` from fetch.
  */
 
+/** Every error code the Tributary API documents (a test keeps it equal to the server's table). */
+export const API_ERROR_CODES = [
+  'InvalidDefinition',
+  'ValidationError',
+  'DefinitionNotFound',
+  'ProcessNotFound',
+  'TaskNotFound',
+  'RouteNotFound',
+  'TaskAlreadyClaimed',
+  'TaskNotActive',
+  'LeaseMismatch',
+  'ProcessNotRunning',
+  'ProcessPaused',
+  'ConcurrencyConflict',
+  'ProcessStillRunning',
+  'NothingToRerun',
+  'IncompatibleVersion',
+  'IdempotencyKeyReused',
+  'PayloadTooLarge',
+  'UnsupportedMediaType',
+  'InternalError',
+] as const;
+
 /** Error codes the Tributary API documents. Other codes (from newer servers or gateways) still come through as strings. */
 export type TributaryErrorCode =
-  | 'InvalidDefinition'
-  | 'ValidationError'
-  | 'DefinitionNotFound'
-  | 'ProcessNotFound'
-  | 'TaskNotFound'
-  | 'RouteNotFound'
-  | 'TaskAlreadyClaimed'
-  | 'TaskNotActive'
-  | 'LeaseMismatch'
-  | 'ProcessNotRunning'
-  | 'ProcessPaused'
-  | 'ConcurrencyConflict'
-  | 'PayloadTooLarge'
-  | 'UnsupportedMediaType'
-  | 'InternalError'
+  | (typeof API_ERROR_CODES)[number]
   // Written by the client for responses without the API's error body (e.g. API Gateway's own 403 or 429).
   | 'Unauthorized'
   | 'Forbidden'

@@ -55,7 +55,11 @@ export interface StartProcessRequest {
   /** @default the latest version */
   readonly version?: number;
   readonly input?: unknown;
-  /** Makes the start safe to repeat: the same key always names the same process. */
+  /**
+   * Makes the start safe to repeat: the same key with the same definition,
+   * version and input names the same process (200). The key is unique across the
+   * whole API; reusing it for another request is refused with 409 IdempotencyKeyReused.
+   */
   readonly idempotencyKey?: string;
 }
 

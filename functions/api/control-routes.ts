@@ -1,19 +1,43 @@
+import { putDefinition, type DefinitionDocument } from '#app/definitions.ts';
+import { cancelProcess } from '#app/end-process.ts';
+import { pauseProcess, resumeProcess } from '#app/pause-process.ts';
+import { getProcess } from '#app/process-views.ts';
+import { rerunAndView } from '#app/rerun-process.ts';
+import { rerunProcesses } from '#app/rerun-processes.ts';
+import { runtimeDeps } from '#app/runtime-deps.ts';
+import { startProcess } from '#app/start-process.ts';
 import { routeGroupHandler } from '#http/route-group-handler.ts';
-import { handler as cancelProcess } from './cancel-process.ts';
-import { handler as pauseProcess } from './pause-process.ts';
-import { handler as putDefinition } from './put-definition.ts';
-import { handler as rerunProcess } from './rerun-process.ts';
-import { handler as rerunProcesses } from './rerun-processes.ts';
-import { handler as resumeProcess } from './resume-process.ts';
-import { handler as startProcess } from './start-process.ts';
 
-/** The `control` function: definitions, starting, cancelling, pausing, resuming and rerunning processes. */
+/**
+ * The `control` function: definitions, starting, cancelling, pausing, resuming
+ * and rerunning processes. Each route is declared in `shared/schemas/routes/`;
+ * this binds the use case that serves it.
+ */
 export const handler = routeGroupHandler('control', {
-  PutDefinition: putDefinition,
-  StartProcess: startProcess,
-  CancelProcess: cancelProcess,
-  RerunProcess: rerunProcess,
-  RerunProcesses: rerunProcesses,
-  PauseProcess: pauseProcess,
-  ResumeProcess: resumeProcess,
+  PutDefinition: {
+    // JSON is YAML, so one parser reports both, with line and column; the declared media types are checked before.
+    decodeBody: (raw) => ({ yaml: raw }),
+    handle: async ({ params, body }) => {
+      const { created, definition } = await putDefinition(runtimeDeps(), params.name, body as unknown as DefinitionDocument);
+      return created ? { status: 201, body: definition } : { status: 200, body: definition };
+    },
+  },
+  StartProcess: async ({ body }) => {
+    const { created, process } = await startProcess(runtimeDeps(), body);
+    return created ? { status: 201, body: process } : { status: 200, body: process };
+  },
+  CancelProcess: async ({ params, body }) => {
+    await cancelProcess(runtimeDeps(), params.id, body.reason);
+    return { status: 200, body: await getProcess(runtimeDeps(), params.id) };
+  },
+  RerunProcess: async ({ params, body }) => ({ status: 200, body: await rerunAndView(runtimeDeps(), params.id, body) }),
+  RerunProcesses: async ({ body }) => ({ status: 200, body: await rerunProcesses(runtimeDeps(), body) }),
+  PauseProcess: async ({ params, body }) => {
+    await pauseProcess(runtimeDeps(), params.id, body.reason);
+    return { status: 200, body: await getProcess(runtimeDeps(), params.id) };
+  },
+  ResumeProcess: async ({ params }) => {
+    await resumeProcess(runtimeDeps(), params.id);
+    return { status: 200, body: await getProcess(runtimeDeps(), params.id) };
+  },
 });

@@ -1,6 +1,6 @@
-import { httpHandler } from '#http/http-handler.ts';
+import { routeGroupHandler } from '#http/route-group-handler.ts';
 
-/** GET /health: liveness of the API. It touches no dependency, so it stays cheap. */
-export const handler = httpHandler({
-  handle: async () => ({ status: 200, body: { status: 'ok' } }),
+/** The `health` function: GET /health touches no dependency, so it stays cheap. */
+export const handler = routeGroupHandler('health', {
+  Health: async () => ({ status: 200, body: { status: 'ok' } }),
 });

@@ -1,20 +1,22 @@
+import { getDefinition, listDefinitions, toDefinitionView } from '#app/definitions.ts';
+import { getProcessHistory } from '#app/process-history.ts';
+import { getProcess, listActiveTasks, listProcesses } from '#app/process-views.ts';
+import { runtimeDeps } from '#app/runtime-deps.ts';
 import { routeGroupHandler } from '#http/route-group-handler.ts';
-import { handler as getDefinition } from './get-definition.ts';
-import { handler as getProcess } from './get-process.ts';
-import { handler as getProcessHistory } from './get-process-history.ts';
-import { handler as listActiveTasks } from './list-active-tasks.ts';
-import { handler as listDefinitions } from './list-definitions.ts';
-import { handler as listProcesses } from './list-processes.ts';
-import { handler as openApi } from './openapi.ts';
+import { openApiDocumentFor } from '#http/served-openapi.ts';
 
-/** The `read` function: every GET except health. Its role may only read the table. */
+/**
+ * The `read` function: every GET except health. Its role may only read the
+ * table. Each route is declared in `shared/schemas/routes/`; this binds the
+ * use case that serves it.
+ */
 export const handler = routeGroupHandler('read', {
-  OpenApi: openApi,
-  ListDefinitions: listDefinitions,
-  GetDefinition: getDefinition,
-  GetDefinitionVersion: getDefinition,
-  ListProcesses: listProcesses,
-  GetProcess: getProcess,
-  GetProcessHistory: getProcessHistory,
-  ListActiveTasks: listActiveTasks,
+  OpenApi: async ({ event }) => ({ status: 200, body: openApiDocumentFor(event) }),
+  ListDefinitions: async ({ query }) => ({ status: 200, body: await listDefinitions(runtimeDeps(), query.limit, query.nextToken) }),
+  GetDefinition: async ({ params }) => ({ status: 200, body: toDefinitionView(await getDefinition(runtimeDeps(), params.name)) }),
+  GetDefinitionVersion: async ({ params }) => ({ status: 200, body: toDefinitionView(await getDefinition(runtimeDeps(), params.name, params.version)) }),
+  ListProcesses: async ({ query }) => ({ status: 200, body: await listProcesses(runtimeDeps(), query) }),
+  GetProcess: async ({ params }) => ({ status: 200, body: await getProcess(runtimeDeps(), params.id) }),
+  GetProcessHistory: async ({ params, query }) => ({ status: 200, body: await getProcessHistory(runtimeDeps(), params.id, query) }),
+  ListActiveTasks: async ({ params }) => ({ status: 200, body: await listActiveTasks(runtimeDeps(), params.id) }),
 });

@@ -1,5 +1,5 @@
 import { compensationInput, compensatesOn } from '#domain/compensation.ts';
-import { DefinitionNotFoundError, ValidationError } from '#domain/errors.ts';
+import { DefinitionNotFoundError, IdempotencyKeyReusedError, ValidationError } from '#domain/errors.ts';
 import type { DefinitionVersionItem, ProcessItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { processIdOfKey, startProcess } from './start-process.ts';
@@ -45,7 +45,8 @@ export async function startCompensation(deps: AppDeps, process: ProcessItem, def
     await deps.processes.recordCompensation({ ...fence, compensatedBy: started.id });
   } catch (error) {
     // Terminal for this compensation: its input will never match, or (definitions are never deleted) it is gone.
-    if (!(error instanceof ValidationError || error instanceof DefinitionNotFoundError)) throw error;
+    // IdempotencyKeyReused cannot happen while a run's outputs are fixed; should a retry compute another input anyway, what was started stands.
+    if (!(error instanceof ValidationError || error instanceof DefinitionNotFoundError || error instanceof IdempotencyKeyReusedError)) throw error;
     // A retry after a crash may check a newer latest version than the first call started: what was started stands.
     const existing = await deps.processes.get({ id: processIdOfKey(compensationKey(process)) });
     if (existing) {

@@ -110,6 +110,8 @@ export interface NewProcess {
   readonly total: number;
   readonly createdAt: string;
   readonly idempotencyKey?: string;
+  /** With an idempotency key: a hash of the request (definition, version as asked, input), so a reuse of the key for another request is told apart. */
+  readonly requestHash?: string;
   /** When the sweeper should check that the roots were scheduled (epoch ms). */
   readonly sweepAt: number;
   /** TTL of the write-once input item (epoch s). */

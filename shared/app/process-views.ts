@@ -1,58 +1,19 @@
 import { ProcessNotFoundError } from '#domain/errors.ts';
 import { isActiveTask, type TaskStatus } from '#domain/lifecycle.ts';
-import { progressOf, type Progress } from '#domain/progress.ts';
+import { progressOf } from '#domain/progress.ts';
 import type { ListProcessesQuery } from '#schemas/api.ts';
-import type { DefinitionVersionItem, ProcessError, ProcessSummary, TaskError, TaskItem } from '#schemas/items.ts';
+import type { DefinitionVersionItem, ProcessSummary, TaskItem } from '#schemas/items.ts';
+import type { ProcessViewBody, TaskViewBody } from '#schemas/responses.ts';
 import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { TASK_STATUS, isCompletedTask, isScheduledTask } from '#domain/status-predicates.ts';
 
-export interface TaskView {
-  readonly name: string;
-  readonly status: TaskStatus;
-  readonly needs: readonly string[];
-  readonly queue: string;
-  readonly attempt: number;
-  /** Every attempt, the first included (the task's retry policy). */
-  readonly maxAttempts: number;
-  /** While a retry waits: not claimable before this. */
-  readonly nextAttemptAt?: string;
-  /** The error of the last failed attempt. */
-  readonly lastError?: TaskError;
-  /** SKIPPED under skipDownstream: the failed task upstream. */
-  readonly skippedBecause?: string;
-  /** The current attempt's worker, and when it was scheduled and claimed. */
-  readonly workerId?: string;
-  readonly output?: unknown;
-  readonly error?: unknown;
-  readonly scheduledAt?: string;
-  readonly claimedAt?: string;
-  readonly endedAt?: string;
-}
+/** One task as the API shows it: the response schema's type, so that the two cannot drift. */
+export type TaskView = TaskViewBody;
 
-export interface ProcessView {
-  readonly id: string;
-  readonly definition: string;
-  readonly version: number;
-  readonly status: string;
-  readonly input: unknown;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly endedAt?: string;
-  /** Why a FAILED or CANCELLED process ended. */
-  readonly error?: ProcessError;
-  /** How many times the process has run: 1, then + 1 per rerun. */
-  readonly runs: number;
-  /** The ended process this compensation process compensates. */
-  readonly compensates?: string;
-  /** The compensation process this process's ending started. */
-  readonly compensatedBy?: string;
-  /** Why the compensation could not start. */
-  readonly compensationError?: string;
-  readonly progress: Progress;
-  readonly tasks: readonly TaskView[];
-}
+/** A process with its tasks as the API shows it: the response schema's type. */
+export type ProcessView = ProcessViewBody;
 
 /** GET /processes/{id}: the process with every task, in topological order. Tasks without an item are PENDING. */
 export async function getProcess(deps: AppDeps, processId: string): Promise<ProcessView> {
@@ -107,7 +68,7 @@ function taskView(def: DefinitionVersionItem, name: string, spec: { needs: reado
   return {
     name,
     status: item?.status ?? TASK_STATUS.pending,
-    needs: spec.needs,
+    needs: [...spec.needs],
     queue: spec.queue,
     attempt: item?.attempt ?? 0,
     maxAttempts: taskPolicyOf(def, name).retry.maxAttempts,

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '#domain/canonical-json.ts';
+import { IdempotencyKeyReusedError } from '#domain/errors.ts';
 import type { StartProcessBody } from '#schemas/api.ts';
 import type { AppDeps } from './deps.ts';
 import type { ProcessView } from './process-views.ts';
@@ -14,7 +16,9 @@ export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' |
 /**
  * Starts a process of a definition (latest version unless one is given) and
  * schedules its roots. With an idempotency key, the process id is derived from
- * the key, so a repeat finds the same process (`created: false`). `link`
+ * the key, so a repeat finds the same process (`created: false`); a reuse of
+ * the key for another request (definition, version or input) is refused with
+ * IdempotencyKeyReusedError, by a hash of the request stored on the process. `link`
  * names the ended process a compensation process compensates.
  *
  * @example
@@ -39,7 +43,7 @@ export async function startProcess(
       version: def.version,
       total: dag.order.length,
       createdAt: at.iso,
-      ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey }),
+      ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey, requestHash: requestHashOf(body) }),
       // Until the roots are written, the process is on the sweep index.
       sweepAt: at.now + deps.settings.followUpGraceMs,
       inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
@@ -50,6 +54,10 @@ export async function startProcess(
   });
   if (!result.created) {
     const existing = result.existing;
+    // A process started before the hash was stored has none: it is taken as the same request, as it was then.
+    if (existing.requestHash !== undefined && existing.requestHash !== requestHashOf(body)) {
+      throw new IdempotencyKeyReusedError(body.idempotencyKey!, existing.id);
+    }
     return {
       created: false,
       process: {
@@ -88,6 +96,17 @@ export async function scheduleRoots(
   // A process with timeoutSeconds stays on the sweep index, due at its deadline.
   if (resume.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id, sweepAt, deadlineAt: resume.deadlineAt });
   else await deps.processes.clearSweep({ id, sweepAt });
+}
+
+/**
+ * What makes two starts with one idempotency key the same request: the
+ * definition, the version as asked (none means "the latest", so a repeat after
+ * a new version is published is still the same request) and the input, as
+ * canonical JSON (key order does not matter).
+ */
+export function requestHashOf(body: Pick<StartProcessBody, 'definition' | 'version' | 'input'>): string {
+  const request = canonicalJson({ definition: body.definition, version: body.version ?? null, input: body.input ?? null });
+  return createHash('sha256').update(request).digest('base64url');
 }
 
 /** The UUID-shaped id of the process started with an idempotency key. */

@@ -1,21 +1,15 @@
 /**
- * The HTTP API's route table: one source of truth for the local server (local/)
- * and the CDK app (infra/). Each route has one thin handler module (`entry`,
- * exporting `handler`); deployed, the routes of one privilege group share one
- * Lambda function (`groupEntries`), which routes over this table.
+ * The HTTP API's route table, derived from the route declarations
+ * (`shared/schemas/routes/`): what the local server (local/), the CDK app
+ * (infra/) and the test engine need to serve a route. Deployed, the routes of
+ * one privilege group share one Lambda function (`groupEntries`), which
+ * dispatches on API Gateway's route key; the local server invokes the same
+ * module the same way.
  */
+import { API_ROUTES, type RouteId } from '#schemas/routes/api-routes.ts';
+import { ROUTE_GROUPS, type HttpMethod, type RouteGroup } from '#schemas/routes/route-declaration.ts';
 
-/**
- * Privilege groups: each is one Lambda function with exactly the IAM actions
- * its routes need.
- * - `health`: touches nothing;
- * - `read`: every GET, read-only table access;
- * - `control`: definitions, starting, cancelling, pausing, resuming and rerunning processes (operators);
- * - `worker`: claim, heartbeat, complete and fail (workers).
- */
-export type RouteGroup = 'health' | 'read' | 'control' | 'worker';
-
-export const ROUTE_GROUPS: readonly RouteGroup[] = ['health', 'read', 'control', 'worker'];
+export { ROUTE_GROUPS, type RouteGroup };
 
 /** The handler module of each group's Lambda function, relative to the repository root. */
 export const groupEntries: Readonly<Record<RouteGroup, string>> = {
@@ -28,50 +22,20 @@ export const groupEntries: Readonly<Record<RouteGroup, string>> = {
 export interface RouteSpec {
   /** Stable id, used for construct ids and Lambda names. */
   readonly id: string;
-  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  readonly method: HttpMethod;
   /** API Gateway path syntax: `{param}` segments. */
   readonly path: string;
-  /** Handler module, relative to the repository root. */
+  /** The module whose `handler` serves it (its group's function), relative to the repository root. */
   readonly entry: string;
   /** The function that serves it; `grantWorker` gives access to exactly the `worker` routes. */
   readonly group: RouteGroup;
 }
 
-export const routes: readonly RouteSpec[] = [
-  { id: 'Health', method: 'GET', path: '/health', entry: 'functions/api/health.ts', group: 'health' },
-  { id: 'OpenApi', method: 'GET', path: '/openapi.json', entry: 'functions/api/openapi.ts', group: 'read' },
-  { id: 'PutDefinition', method: 'PUT', path: '/definitions/{name}', entry: 'functions/api/put-definition.ts', group: 'control' },
-  { id: 'ListDefinitions', method: 'GET', path: '/definitions', entry: 'functions/api/list-definitions.ts', group: 'read' },
-  { id: 'GetDefinition', method: 'GET', path: '/definitions/{name}', entry: 'functions/api/get-definition.ts', group: 'read' },
-  {
-    id: 'GetDefinitionVersion',
-    method: 'GET',
-    path: '/definitions/{name}/versions/{version}',
-    entry: 'functions/api/get-definition.ts',
-    group: 'read',
-  },
-  { id: 'StartProcess', method: 'POST', path: '/processes', entry: 'functions/api/start-process.ts', group: 'control' },
-  { id: 'ListProcesses', method: 'GET', path: '/processes', entry: 'functions/api/list-processes.ts', group: 'read' },
-  { id: 'GetProcess', method: 'GET', path: '/processes/{id}', entry: 'functions/api/get-process.ts', group: 'read' },
-  { id: 'GetProcessHistory', method: 'GET', path: '/processes/{id}/history', entry: 'functions/api/get-process-history.ts', group: 'read' },
-  { id: 'ListActiveTasks', method: 'GET', path: '/processes/{id}/tasks/active', entry: 'functions/api/list-active-tasks.ts', group: 'read' },
-  { id: 'CancelProcess', method: 'POST', path: '/processes/{id}/cancel', entry: 'functions/api/cancel-process.ts', group: 'control' },
-  { id: 'RerunProcess', method: 'POST', path: '/processes/{id}/rerun', entry: 'functions/api/rerun-process.ts', group: 'control' },
-  { id: 'RerunProcesses', method: 'POST', path: '/processes/rerun', entry: 'functions/api/rerun-processes.ts', group: 'control' },
-  { id: 'PauseProcess', method: 'POST', path: '/processes/{id}/pause', entry: 'functions/api/pause-process.ts', group: 'control' },
-  { id: 'ResumeProcess', method: 'POST', path: '/processes/{id}/resume', entry: 'functions/api/resume-process.ts', group: 'control' },
-  { id: 'ClaimTask', method: 'POST', path: '/processes/{id}/tasks/{task}/claim', entry: 'functions/api/claim-task.ts', group: 'worker' },
-  {
-    id: 'HeartbeatTask',
-    method: 'POST',
-    path: '/processes/{id}/tasks/{task}/heartbeat',
-    entry: 'functions/api/heartbeat-task.ts',
-    group: 'worker',
-  },
-  { id: 'CompleteTask', method: 'POST', path: '/processes/{id}/tasks/{task}/complete', entry: 'functions/api/complete-task.ts', group: 'worker' },
-  { id: 'FailTask', method: 'POST', path: '/processes/{id}/tasks/{task}/fail', entry: 'functions/api/fail-task.ts', group: 'worker' },
-  { id: 'ReleaseTask', method: 'POST', path: '/processes/{id}/tasks/{task}/release', entry: 'functions/api/release-task.ts', group: 'worker' },
-];
+/** Every route, in declaration order. */
+export const routes: readonly RouteSpec[] = (Object.keys(API_ROUTES) as RouteId[]).map((id) => {
+  const { method, path, group } = API_ROUTES[id];
+  return { id, method, path, group, entry: groupEntries[group] };
+});
 
 /**
  * Under JWT authorization the worker routes are served a second time under this

@@ -144,6 +144,20 @@ export class ProcessPausedError extends TributaryError {
   }
 }
 
+/**
+ * A start that reuses an idempotency key with a different definition, version
+ * or input: the key already names another request's process. Not retryable.
+ */
+export class IdempotencyKeyReusedError extends TributaryError {
+  readonly code = 'IdempotencyKeyReused';
+  constructor(key: string, processId: string, options?: ErrorOptions) {
+    super(
+      `idempotencyKey '${key}' already started process '${processId}' with a different definition, version or input; use a new key for a different request`,
+      options,
+    );
+  }
+}
+
 export class PayloadTooLargeError extends TributaryError {
   readonly code = 'PayloadTooLarge';
   constructor(what: string, size: number, limit: number, options?: ErrorOptions) {

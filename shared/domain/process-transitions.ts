@@ -30,6 +30,8 @@ export const PROCESS_TRANSITIONS = {
       createdAt: 'set',
       updatedAt: 'set',
       idempotencyKey: 'set?',
+      // The canonical hash of the start request, so that a reused idempotency key with another request is refused.
+      requestHash: 'set?',
       kind: 'set',
       kindKey: 'set',
       createdKey: 'set',

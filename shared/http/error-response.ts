@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isTributaryError, type TributaryError } from '#domain/errors.ts';
-import { ERROR_STATUS } from '#schemas/api-contract.ts';
+import { ERROR_STATUS } from '#schemas/error-status.ts';
 
 /** The status of a typed error, from the one table (`ERROR_STATUS`, which the OpenAPI document is built from too). Anything not listed is a 500. */
 export function statusOf(error: TributaryError): number {

@@ -35,6 +35,8 @@ export interface HttpHandlerSpec<P extends z.ZodType, Q extends z.ZodType, B ext
    * content type; overrides `body`'s JSON decoding.
    */
   readonly decodeBody?: (raw: string, contentType: string) => unknown;
+  /** With `decodeBody`: the media types it reads (any other gets 415). No content type at all is accepted. */
+  readonly mediaTypes?: readonly string[];
   readonly handle: (req: HttpRequest<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<HttpResult>;
   /**
    * Called with the response status, for outcome metrics (tasks completed,
@@ -101,7 +103,10 @@ function rawBody(event: APIGatewayProxyEventV2): string {
 
 function decodeBody<B extends z.ZodType>(raw: string, event: APIGatewayProxyEventV2, spec: HttpHandlerSpec<z.ZodType, z.ZodType, B>): unknown {
   const contentType = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (spec.decodeBody) return spec.decodeBody(raw, contentType);
+  if (spec.decodeBody) {
+    if (spec.mediaTypes && contentType !== '' && !spec.mediaTypes.includes(contentType)) throw new UnsupportedMediaTypeError(contentType, spec.mediaTypes);
+    return spec.decodeBody(raw, contentType);
+  }
   if (raw.trim() === '') return parseWith(spec.body, {}, 'body');
   if (contentType !== '' && contentType !== 'application/json' && !contentType.endsWith('+json')) {
     throw new UnsupportedMediaTypeError(contentType, ['application/json']);

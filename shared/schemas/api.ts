@@ -27,32 +27,62 @@ export const DefinitionNameSchema = z
   // A URL path normalises them away: /definitions/.. would name the collection's parent.
   .refine((n) => n !== '.' && n !== '..', "definition name must not be '.' or '..'");
 
-export const DefinitionParamsSchema = z.object({ name: DefinitionNameSchema });
+const NAME_PARAM = 'the definition name (percent-encoded in the path)';
+export const DefinitionParamsSchema = z.object({ name: DefinitionNameSchema.describe(NAME_PARAM) });
 export const DefinitionVersionParamsSchema = z.object({
-  name: DefinitionNameSchema,
-  version: z.coerce.number({ error: 'version must be a positive integer' }).int().positive(),
+  name: DefinitionNameSchema.describe(NAME_PARAM),
+  version: z.coerce.number({ error: 'version must be a positive integer' }).int().positive().describe('the version number, from 1'),
 });
 
 export const ProcessIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, 'process id has invalid characters');
-export const ProcessParamsSchema = z.object({ id: ProcessIdSchema });
-export const TaskParamsSchema = z.object({ id: ProcessIdSchema, task: z.string().min(1).max(128) });
+const PROCESS_PARAM = 'the process id, as POST /processes answered it';
+export const ProcessParamsSchema = z.object({ id: ProcessIdSchema.describe(PROCESS_PARAM) });
+export const TaskParamsSchema = z.object({
+  id: ProcessIdSchema.describe(PROCESS_PARAM),
+  task: z.string().min(1).max(128).describe("the task's name in the definition (percent-encoded in the path)"),
+});
+
+/** What an idempotency key means: stated once, for the document and the README. */
+export const IDEMPOTENCY_KEY_SCOPE =
+  'Names one start across the whole API (every definition, every caller of this deployment) until the process it started is deleted by retention. ' +
+  'The same key with the same definition, version (or none) and input answers 200 with the first process; the same key with any of them different answers 409 IdempotencyKeyReused.';
 
 export const StartProcessBodySchema = z.strictObject({
   definition: DefinitionNameSchema,
   version: z.number().int().positive().optional(),
   input: jsonPayload('input').optional(),
-  idempotencyKey: z.string().min(1).max(256).refine(isWellFormedText, `idempotencyKey ${LONE_SURROGATE_MESSAGE}`).optional(),
+  idempotencyKey: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine(isWellFormedText, `idempotencyKey ${LONE_SURROGATE_MESSAGE}`)
+    .optional()
+    .describe(IDEMPOTENCY_KEY_SCOPE),
 });
 export type StartProcessBody = z.infer<typeof StartProcessBodySchema>;
 
+/** A page size in the query string: one message naming the range, whatever is wrong with it (not a number, a fraction, out of range). */
+export function limitQuery(max: number, fallback: number) {
+  const message = `limit must be an integer from 1 to ${max}`;
+  return z.coerce
+    .number({ error: message })
+    .int(message)
+    .min(1, message)
+    .max(max, message)
+    .default(fallback)
+    .describe(`how many items at most, from 1 to ${max} (default ${fallback})`);
+}
+
+const NextTokenSchema = z.string().min(1).max(2048).optional().describe("the previous page's nextToken; omit for the first page");
+
 export const PaginationQuerySchema = z.object({
-  limit: z.coerce.number({ error: 'limit must be an integer' }).int().min(1).max(100).default(50),
-  nextToken: z.string().min(1).max(2048).optional(),
+  limit: limitQuery(100, 50),
+  nextToken: NextTokenSchema,
 });
 
 export const ListProcessesQuerySchema = PaginationQuerySchema.extend({
-  status: ProcessStatusSchema.optional(),
-  definition: DefinitionNameSchema.optional(),
+  status: ProcessStatusSchema.optional().describe('only processes in this status'),
+  definition: DefinitionNameSchema.optional().describe('only processes of this definition'),
 });
 export type ListProcessesQuery = z.infer<typeof ListProcessesQuerySchema>;
 
@@ -62,6 +92,8 @@ const LeaseTokenSchema = z.string().min(1).max(128).refine(isWellFormedText, `le
 export const ClaimBodySchema = z.strictObject({ workerId: WorkerIdSchema });
 export const HeartbeatBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema });
 export const CompleteBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema.optional(), output: jsonPayload('output').optional() });
+const RETRY_AFTER_MESSAGE = 'error.retryAfterSeconds must be a number of seconds from 0 to 31536000';
+
 export const FailBodySchema = z.strictObject({
   leaseToken: LeaseTokenSchema.optional(),
   // The error is stored whole, so its size is checked whole; its depth is that of its details.
@@ -70,7 +102,7 @@ export const FailBodySchema = z.strictObject({
     /** false: the task fails at once, whatever attempts are left. */
     retryable: z.boolean({ error: 'error.retryable must be true or false' }).optional(),
     /** Overrides the computed backoff before the next attempt. */
-    retryAfterSeconds: z.number({ error: 'error.retryAfterSeconds must be a number of seconds' }).min(0).max(31_536_000).optional(),
+    retryAfterSeconds: z.number({ error: RETRY_AFTER_MESSAGE }).min(0, RETRY_AFTER_MESSAGE).max(31_536_000, RETRY_AFTER_MESSAGE).optional(),
   })
     .strict()
     .superRefine((error, ctx) => {
@@ -79,13 +111,13 @@ export const FailBodySchema = z.strictObject({
     }),
 });
 
-/** POST /processes/{id}/cancel: an optional reason, which becomes the process's error message. */
 /** POST .../release: the lease to give back, and how long the task should wait before it can be claimed again. */
 export const ReleaseBodySchema = z.strictObject({
   leaseToken: LeaseTokenSchema,
   delaySeconds: z.number({ error: 'delaySeconds must be a whole number of seconds from 0 to 900' }).int().min(0).max(900).optional(),
 });
 
+/** POST /processes/{id}/cancel: an optional reason, which becomes the process's error message. */
 export const CancelBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
 
 const TaskNameListSchema = z.array(z.string().min(1).max(128).refine(isWellFormedText, `task name ${LONE_SURROGATE_MESSAGE}`)).max(1000, 'fromTasks names at most 1000 tasks');
@@ -122,7 +154,7 @@ export const ResumeBodySchema = z.strictObject({});
 
 /** GET /processes/{id}/history. */
 export const HistoryQuerySchema = z.object({
-  limit: z.coerce.number({ error: 'limit must be an integer' }).int().min(1).max(1000).default(100),
-  nextToken: z.string().min(1).max(2048).optional(),
+  limit: limitQuery(1000, 100),
+  nextToken: NextTokenSchema,
 });
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;

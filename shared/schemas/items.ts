@@ -74,6 +74,8 @@ export const ProcessItemSchema = z.object({
   updatedAt: z.string(),
   endedAt: z.string().optional(),
   idempotencyKey: z.string().optional(),
+  /** With an idempotency key: the hash of the start request (see `requestHashOf`). */
+  requestHash: z.string().optional(),
   /** The run: 1, then + 1 on each rerun (fences the leases of earlier runs). */
   run: z.number().int().positive().default(1),
   sweepAt: z.number().optional(),

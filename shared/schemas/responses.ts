@@ -12,7 +12,7 @@ import { COMPENSATION_STATUSES, processFailureKeys, taskFailureKeys } from './de
  * response they receive against the generated spec.
  */
 
-const Timestamp = z.string().describe('ISO 8601 instant, UTC');
+const Timestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601 instant, UTC' });
 
 export const HealthResponseSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
 
@@ -211,21 +211,31 @@ export const HistoryEventSchema = z
 export const HistoryPageSchema = pageSchema(HistoryEventSchema).meta({ id: 'HistoryPage' });
 
 export const ProblemDetailSchema = z
-  .strictObject({ path: z.string().optional(), message: z.string(), line: z.number().int().optional(), column: z.number().int().optional() })
+  .strictObject({ path: z.string().optional(), message: z.string(), line: z.number().int().nonnegative().optional(), column: z.number().int().nonnegative().optional() })
   .meta({ id: 'ProblemDetail' });
 
 /** Problems (InvalidDefinition, ValidationError), or facts about the refusal (TaskNotActive: `notBefore`). */
 const ErrorDetailsSchema = z.union([z.array(ProblemDetailSchema), z.strictObject({ notBefore: Timestamp })]);
 
-/** `{"error":{"code","message","details"?}}`; `details` lists problems for InvalidDefinition and ValidationError. */
-export function errorBodySchema(codes: readonly [string, ...string[]]) {
-  return z.strictObject({
-    error: z.strictObject({ code: z.enum(codes), message: z.string(), details: ErrorDetailsSchema.optional() }),
-  });
-}
+/**
+ * `{"error":{"code","message","details"?}}`: the one error body of the API.
+ * `details` lists problems for InvalidDefinition and ValidationError. Each
+ * response of the OpenAPI document names the codes it can carry
+ * (`x-error-codes`); the schema does not, so that generated clients get one
+ * error type.
+ */
 export const ErrorBodySchema = z
-  .strictObject({ error: z.strictObject({ code: z.string(), message: z.string(), details: ErrorDetailsSchema.optional() }) })
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().describe('a stable error code, e.g. ProcessNotFound; each response lists the codes it can carry'),
+      message: z.string().describe('what went wrong, for people'),
+      details: ErrorDetailsSchema.optional(),
+    }),
+  })
   .meta({ id: 'Error' });
+
+/** What API Gateway itself answers for 401, 403 and 429 (HTTP APIs cannot reshape it). */
+export const GatewayErrorSchema = z.looseObject({ message: z.string() }).meta({ id: 'GatewayError' });
 
 /** GET /openapi.json: an OpenAPI 3.1 document (not described field by field). */
 export const OpenApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }).meta({ id: 'OpenApiDocument' });

@@ -157,6 +157,9 @@ describe('processes and tasks', () => {
     const again = await api.request('POST', '/processes', { definition: loan, input: { amount: 5 }, idempotencyKey: `k-${run}` });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(started.body);
+    const reused = await api.request<ErrorBody>('POST', '/processes', { definition: loan, input: { amount: 6 }, idempotencyKey: `k-${run}` });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error).toEqual({ code: 'IdempotencyKeyReused', message: expect.stringContaining(`k-${run}`) });
     const unknown = await api.request<ErrorBody>('POST', '/processes', { definition: name('missing') });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('DefinitionNotFound');

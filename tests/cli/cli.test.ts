@@ -76,8 +76,12 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const started = await cli('start', manual, '--input', `@${join(dir, 'input.json')}`, '--idempotency-key', `k-${run}`, '--json');
     const process = JSON.parse(started.stdout) as { id: string; created: boolean; input: unknown };
     expect(process).toMatchObject({ created: true, input: { applicant: 'Ada', amount: 1000000 } });
-    const again = await cli('start', manual, '--idempotency-key', `k-${run}`);
+    const again = await cli('start', manual, '--input', `@${join(dir, 'input.json')}`, '--idempotency-key', `k-${run}`);
     expect(again.stdout).toBe(`${process.id} (existing process for this idempotency key)\n`);
+    // The same key for another request (here: no input) is refused, and says why.
+    const reused = await cli('start', manual, '--idempotency-key', `k-${run}`);
+    expect(reused.code).toBe(1);
+    expect(reused.stderr).toContain('error: IdempotencyKeyReused (409)');
 
     const got = await cli('get', process.id);
     expect(got.stdout).toContain(`${process.id}  ${manual} v1  RUNNING`);

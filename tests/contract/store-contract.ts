@@ -444,7 +444,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
 
     group('ProcessStore', (scenario) => {
       scenario('creates a process once; a second create finds the first, parsed', async ({ stores: { processes } }) => {
-        const first = await processes.create({ process: newProcess('create', { idempotencyKey: 'k-1' }), input: { deep: { list: [1, 'two', null] } } });
+        const first = await processes.create({ process: newProcess('create', { idempotencyKey: 'k-1', requestHash: 'h-1' }), input: { deep: { list: [1, 'two', null] } } });
         const second = await processes.create({ process: newProcess('create', { definition: 'other', createdAt: iso(T0 + 1) }), input: 'ignored' });
         const read = await processes.get({ id: 'create' });
         const input = await processes.getInput({ id: 'create' });
@@ -461,6 +461,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
           createdAt: iso(T0),
           updatedAt: iso(T0),
           idempotencyKey: 'k-1',
+          requestHash: 'h-1',
           sweepAt: T0 + 30_000,
           sweepReason: 'roots',
         };

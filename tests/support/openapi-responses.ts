@@ -1,3 +1,4 @@
+import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import spec from '../../openapi.json' with { type: 'json' };
 
@@ -8,6 +9,17 @@ export interface RecordedExchange {
   readonly path: string;
   readonly status: number;
   readonly body: unknown;
+}
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as FormatsPlugin;
+
+/** A response object, following a `$ref` into components. */
+function resolve(response: unknown): unknown {
+  const ref = (response as { $ref?: string } | undefined)?.$ref;
+  if (ref === undefined) return response;
+  const name = ref.replace('#/components/responses/', '');
+  return (spec.components.responses as Record<string, unknown>)[name];
 }
 
 /**
@@ -22,7 +34,7 @@ export interface RecordedExchange {
  */
 export async function responsesNotInSpec(exchanges: readonly RecordedExchange[]): Promise<string[]> {
   // quick: the document itself is checked as OpenAPI 3.1 by tests/api/openapi.test.ts; openapi-backend's own document check knows only 3.0.
-  const api = new OpenAPIBackend({ definition: structuredClone(spec) as unknown as Document, quick: true, validate: true });
+  const api = new OpenAPIBackend({ definition: structuredClone(spec) as unknown as Document, quick: true, validate: true, customizeAjv: (ajv) => addFormats(ajv) });
   await api.init();
   const problems: string[] = [];
   for (const exchange of exchanges) {
@@ -41,6 +53,12 @@ export async function responsesNotInSpec(exchanges: readonly RecordedExchange[])
     }
     const result = api.validateResponse(exchange.body, operation, exchange.status);
     if (!result.valid) problems.push(`${label}: ${JSON.stringify(result.errors)}`);
+    // One error schema serves every status, so the codes a response may carry are listed beside it.
+    const response = resolve(declared[String(exchange.status)]) as { 'x-error-codes'?: string[] } | undefined;
+    const code = (exchange.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+    if (response?.['x-error-codes'] && typeof code === 'string' && !response['x-error-codes'].includes(code)) {
+      problems.push(`${label}: error code ${code} is not one ${operation.operationId} declares for ${exchange.status} (${response['x-error-codes'].join(', ')})`);
+    }
   }
   return problems;
 }

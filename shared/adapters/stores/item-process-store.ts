@@ -53,6 +53,7 @@ export class ItemProcessStore implements ProcessStore {
         createdAt: p.createdAt,
         updatedAt: p.createdAt,
         idempotencyKey: p.idempotencyKey,
+        requestHash: p.requestHash,
         // Every index key a start writes is sharded by the id: no key is shared by every start.
         kind: processIndexKeys.kind(p.id),
         kindKey: `${p.createdAt}#${p.id}`,

@@ -165,6 +165,20 @@ export function processLifecycleScenarios(makeEngine: () => Promise<Engine>): vo
       expect(roots).toHaveLength(1);
     });
 
+    it('refuses a reused idempotency key for another request with IdempotencyKeyReused, and takes the same input in any key order', async () => {
+      const first = await startProcess(deps, { definition: 'loan', input: { n: 1, who: 'Ada' }, idempotencyKey: 'order-43' });
+      const reordered = await startProcess(deps, { definition: 'loan', input: { who: 'Ada', n: 1 }, idempotencyKey: 'order-43' });
+      expect(reordered).toEqual({ created: false, process: first.process });
+      expect(await codeOf(startProcess(deps, { definition: 'loan', input: { n: 2, who: 'Ada' }, idempotencyKey: 'order-43' }))).toBe('IdempotencyKeyReused');
+      expect(await codeOf(startProcess(deps, { definition: 'loan', idempotencyKey: 'order-43' }))).toBe('IdempotencyKeyReused');
+      expect(await codeOf(startProcess(deps, { definition: 'loan', version: 1, input: { n: 1, who: 'Ada' }, idempotencyKey: 'order-43' }))).toBe('IdempotencyKeyReused');
+      await putYaml(deps, 'loan-other', 'tasks:\n  - name: A\n');
+      expect(await codeOf(startProcess(deps, { definition: 'loan-other', input: { n: 1, who: 'Ada' }, idempotencyKey: 'order-43' }))).toBe('IdempotencyKeyReused');
+      // Nothing was started by the refused calls: the key still names the first process, unchanged.
+      expect(await getProcess(deps, first.process.id)).toMatchObject({ id: first.process.id, definition: 'loan', input: { n: 1, who: 'Ada' } });
+      expect((await listProcesses(deps, { limit: 100, definition: 'loan-other' })).items).toEqual([]);
+    });
+
     it('keeps a process on the version it started with', async () => {
       await putYaml(deps, 'versioned', 'tasks:\n  - name: A\n');
       const { process } = await startProcess(deps, { definition: 'versioned' });
