@@ -137,6 +137,10 @@ export const RerunSchema = z.object({
   version: z.number(),
   reset: z.array(z.string()),
   kept: z.array(z.string()),
+  /** The plan did not fit the call: `reset` and `kept` cover the first `planned` of `total` tasks; the sweeper finishes the rerun. */
+  partial: z.literal(true).optional(),
+  planned: z.number().optional(),
+  total: z.number().optional(),
   process: ProcessSchema,
 });
 /** What a rerun answers: the new run, the tasks that run again and those kept, and the process as it now is. */
