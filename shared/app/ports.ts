@@ -1,4 +1,4 @@
-import type { ProcessStatus, SweepReason, TaskEvent } from '#domain/lifecycle.ts';
+import type { ProcessStatus, SweepReason, TaskEvent, TaskStatus } from '#domain/lifecycle.ts';
 import type {
   AttemptRecord,
   DefinitionHeadItem,
@@ -232,8 +232,29 @@ export interface RetryWrite {
   readonly sweepReason: SweepReason;
 }
 
+/** `TaskStore.page`: one bounded page of a process's task items. */
+export interface TaskPageQuery {
+  readonly processId: string;
+  /** Where the page starts: the `cursor` the page before answered (exclusive); the first task when absent. */
+  readonly cursor?: string;
+  /** Task items read, at most (1 to 500). A status filter applies after it, so a filtered page may be shorter. */
+  readonly limit: number;
+  /** Only items in this status (a filter on the page read: it does not widen the read). */
+  readonly status?: TaskStatus;
+  /** Read the outputs too (default false: they are left out of the answer). */
+  readonly outputs?: boolean;
+  /** Read the attempts lists too (default false), for the history. */
+  readonly attempts?: boolean;
+}
+
 export interface TaskStore {
   get(args: TaskRef): Promise<TaskItem | undefined>;
+  /**
+   * One page of a process's task items in the store's key order, which is task-name order (UTF-8 bytes): one
+   * query of at most `limit` items, never the whole partition. Tasks without an item (PENDING) are not in it.
+   * `cursor` is set when the read stopped at `limit`: the next page starts after it. It is a task's name.
+   */
+  page(args: TaskPageQuery): Promise<{ items: TaskItem[]; cursor?: string }>;
   /** Every task item of a process (tasks without an item are PENDING). */
   listAll(args: { processId: string }): Promise<TaskItem[]>;
   /**

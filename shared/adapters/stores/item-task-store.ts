@@ -1,5 +1,5 @@
 import { ATTR, COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
-import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
+import type { Conflict, EndTask, TaskPageQuery, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
@@ -20,6 +20,19 @@ export class ItemTaskStore implements TaskStore {
   async listAll({ processId }: { processId: string }): Promise<TaskItem[]> {
     const items = await this.table.queryPartition(keys.processMeta(processId).pk, TASK_SK_PREFIX);
     return items.map((i) => TaskItemSchema.parse(i));
+  }
+
+  async page(q: TaskPageQuery): Promise<{ items: TaskItem[]; cursor?: string }> {
+    const leftOut = new Set([...(q.outputs ? [] : ['outputJson']), ...(q.attempts ? [] : ['attempts'])]);
+    const r = await this.table.queryPartitionPage({
+      pk: keys.processMeta(q.processId).pk,
+      prefix: TASK_SK_PREFIX,
+      ...(q.cursor === undefined ? {} : { afterSk: `${TASK_SK_PREFIX}${q.cursor}` }),
+      limit: q.limit,
+      ...(q.status === undefined ? {} : { filter: { attribute: 'status', value: q.status } }),
+      ...(leftOut.size === 0 ? {} : { attributes: TASK_ATTRIBUTES.filter((a) => !leftOut.has(a)) }),
+    });
+    return { items: r.items.map((i) => TaskItemSchema.parse(i)), ...(r.lastSk === undefined ? {} : { cursor: r.lastSk.slice(TASK_SK_PREFIX.length) }) };
   }
 
   async getMany({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, TaskItem>> {
@@ -265,6 +278,9 @@ export class ItemTaskStore implements TaskStore {
     return r.ok ? { ok: true, item: undefined } : conflict(r.current);
   }
 }
+
+/** Every attribute a task item may hold: a page's projection names the ones it keeps. */
+const TASK_ATTRIBUTES: readonly string[] = Object.keys(TaskItemSchema.in.shape);
 
 function conflict(current: Record<string, unknown> | undefined): Conflict<TaskItem> {
   return { ok: false, current: parseTask(current) };
