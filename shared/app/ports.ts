@@ -205,6 +205,13 @@ export interface ProcessStore {
   }): Promise<Written<ProcessItem>>;
   /** The pause and resume events of a process, oldest first. */
   events(args: { id: string }): Promise<ProcessEventItem[]>;
+  /**
+   * How many tasks of a run ended each way, from the run's counter shards (one small query, whatever the width).
+   * Each ending counts itself in the write that ends it; a rerun seeds its run with the tasks it keeps.
+   */
+  progress(args: { id: string; run: number }): Promise<RunProgress>;
+  /** A rerun counts the completed tasks it keeps in its run's progress, once per run (false when already done). */
+  seedProgress(args: { id: string; run: number; completed: readonly string[]; expiresAt: number }): Promise<boolean>;
   /** How many sinks have settled (processes with several sinks). */
   settledSinks(args: { id: string }): Promise<number>;
   list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>>;
@@ -214,6 +221,14 @@ export interface ProcessStore {
    * may hold fewer processes (other definitions are filtered out); go on with `nextToken`.
    */
   findByStatus(args: { status: ProcessStatus; definition: string; createdFrom?: string; createdTo?: string; limit: number; nextToken?: string }): Promise<Page<ProcessItem>>;
+}
+
+/** How many tasks of a process run ended each way. */
+export interface RunProgress {
+  readonly completed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly cancelled: number;
 }
 
 /** A failed attempt put back to SCHEDULED for its next try (`TaskStore.retry`). */

@@ -55,6 +55,13 @@ export async function getProcessHistory(deps: AppDeps, processId: string, query:
   return { items: page.map((e) => e.event), ...(rest.length > page.length && last ? { nextToken: Buffer.from(last.key, 'utf8').toString('base64url') } : {}) };
 }
 
+/** One task's events, in the history's order (`GET /processes/{id}/tasks/{task}`); `index` is its place in the DAG's order. */
+export function taskHistory(item: TaskItem, index: number): HistoryEvent[] {
+  return taskEvents(item, index)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => e.event);
+}
+
 interface Keyed {
   readonly key: string;
   readonly event: HistoryEvent;

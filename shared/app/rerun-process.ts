@@ -180,6 +180,9 @@ export async function continueRerun(
     await deferRerun(deps, process);
     return;
   }
+  // The kept tasks count as completed in the new run's progress; its endings count themselves. Before any
+  // task of the run is scheduled, so nothing of the run can end first.
+  await deps.processes.seedProgress({ id: process.id, run: process.run, completed: plan.kept, expiresAt: at.expiresAt + deps.settings.maxProcessSeconds });
   if (dag.sinks.length > 1) {
     await deps.processes.resetEndCounter({ id: process.id, run: process.run, settled: dag.sinks.filter((s) => kept.has(s)).length, expected: dag.sinks.length });
   }

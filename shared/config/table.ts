@@ -77,5 +77,11 @@ export const BY_KIND_INDEX: IndexSpec = {
 
 export const INDEXES: readonly IndexSpec[] = [SWEEP_INDEX, PROCESS_BY_STATUS_INDEX, PROCESS_BY_DEFINITION_INDEX, BY_KIND_INDEX];
 
+/**
+ * How many counter items a process run's progress spreads over (`PROC#<id>` / `COUNT#<run>#<shard>`, the shard from
+ * the task's name): each takes 1/8 of the run's ending writes, and a read of all of them is one small query.
+ */
+export const PROGRESS_SHARDS = 8;
+
 /** How many partitions the sweep index spreads over, to avoid one hot key. */
 export const SWEEP_SHARDS = 4;

@@ -1,6 +1,6 @@
 import { BY_KIND_INDEX, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
-import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, type Guard, type ProcessStatus } from '#domain/lifecycle.ts';
-import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
+import { processGuards, processTarget, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard, type ProcessStatus, type TaskStatus } from '#domain/lifecycle.ts';
+import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, RunProgress, Written } from '#app/ports.ts';
 import {
   ProcessEventItemSchema,
   ProcessItemSchema,
@@ -13,7 +13,7 @@ import {
   type RunRecord,
 } from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
-import { EVENT_SK_PREFIX, keys, processIdOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
+import { EVENT_SK_PREFIX, keys, processIdOf, progressPrefix, progressShardOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import { withPageTokenErrors } from './query-errors.ts';
 
@@ -266,6 +266,26 @@ export class ItemProcessStore implements ProcessStore {
       guards: processGuards('deferSweep', { sweepAt: args.sweepAt }),
     });
     return r.ok;
+  }
+
+  async progress({ id, run }: { id: string; run: number }): Promise<RunProgress> {
+    const shards = await this.table.queryPartition(keys.processMeta(id).pk, progressPrefix(run));
+    const sum = (status: TaskStatus): number => shards.reduce((n, s) => n + (typeof s[status] === 'number' ? s[status] : 0), 0);
+    return { completed: sum(taskTarget('complete')), failed: sum(taskTarget('fail')), skipped: sum(taskTarget('skip')), cancelled: sum(taskTarget('cancel')) };
+  }
+
+  async seedProgress({ id, run, completed, expiresAt }: { id: string; run: number; completed: readonly string[]; expiresAt: number }): Promise<boolean> {
+    const perShard = new Map<number, number>();
+    for (const task of completed) perShard.set(progressShardOf(task), (perShard.get(progressShardOf(task)) ?? 0) + 1);
+    // As the end counter's reset: once per run (the run mark is the guard). Endings of the run only ADD, so an
+    // early one (a cancel racing the rerun's pass) is kept, and a pass done again seeds nothing twice.
+    const guards = taskGuards('reopen', { run }).filter((g) => g.kind !== 'statusIn');
+    const written = await Promise.all(
+      [...perShard].map(([shard, n]) =>
+        this.table.write({ type: 'update', key: keys.processProgress(id, run, shard), set: { run, expiresAt }, add: { [taskTarget('complete')]: n }, guards }),
+      ),
+    );
+    return written.every((w) => w.ok);
   }
 
   async settledSinks({ id }: { id: string }): Promise<number> {

@@ -1,9 +1,9 @@
-import { ATTR, COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard } from '#domain/lifecycle.ts';
+import { ATTR, COUNTED_TASK_STATUS, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type Guard, type TaskStatus } from '#domain/lifecycle.ts';
 import type { Conflict, EndTask, TaskPageQuery, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
-import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
+import { TASK_SK_PREFIX, keys, progressShardOf, sweepShardOf } from './keys.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
@@ -151,8 +151,7 @@ export class ItemTaskStore implements TaskStore {
    */
   async complete({ end, output, settles }: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
     const update = endUpdate(end, 'complete', { outputJson: JSON.stringify(output ?? null) });
-    if (settles.length === 0) return this.ended(await this.table.write(update));
-    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
+    return this.settled(end, await this.table.transact([update, progressWrite(end, taskTarget('complete')), ...settles.map((s) => settleWrite(end, s))]));
   }
 
   private settled(end: EndTask, r: { ok: true } | { ok: false; reasons: readonly { code: string; current?: Record<string, unknown> }[] }): Written<undefined, TaskItem> {
@@ -175,8 +174,7 @@ export class ItemTaskStore implements TaskStore {
       ...(args.record ? { append: { attempts: [args.record] } } : {}),
     };
     const settles = args.settles ?? [];
-    if (settles.length === 0) return this.ended(await this.table.write(update));
-    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(end, s))]));
+    return this.settled(end, await this.table.transact([update, progressWrite(end, taskTarget('fail')), ...settles.map((s) => settleWrite(end, s))]));
   }
 
   async retry(args: RetryWrite): Promise<Written<TaskItem>> {
@@ -209,9 +207,8 @@ export class ItemTaskStore implements TaskStore {
       set: { status: taskTarget('skip'), name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt },
       guards: taskGuards('skip', { run: args.run }),
     };
-    if (args.settles.length === 0) return (await this.table.write(update)).ok;
     const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
-    return (await this.table.transact([update, ...args.settles.map((s) => settleWrite(end, s))])).ok;
+    return (await this.table.transact([update, progressWrite(end, taskTarget('skip')), ...args.settles.map((s) => settleWrite(end, s))])).ok;
   }
 
   async recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void> {
@@ -219,13 +216,13 @@ export class ItemTaskStore implements TaskStore {
   }
 
   async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean> {
-    const r = await this.table.write({
+    const r = await this.table.transact([{
       type: 'update',
       key: keys.task(args),
       set: { status: taskTarget('cancel'), name: args.task, endedAt: args.iso, expiresAt: args.expiresAt },
       remove: ['sweepShard', 'sweepAt', 'sweepReason', 'leaseExpiresAt', 'nextAttemptAt'],
       guards: taskGuards('cancel', { run: args.run }),
-    });
+    }, progressWrite(args, taskTarget('cancel'))]);
     return r.ok;
   }
 
@@ -272,10 +269,6 @@ export class ItemTaskStore implements TaskStore {
     const r = await this.table.write(write);
     if (!r.ok) return conflict(r.current);
     return { ok: true, item: TaskItemSchema.parse(r.item) };
-  }
-
-  private ended(r: { ok: boolean; current?: Record<string, unknown> }): Written<undefined, TaskItem> {
-    return r.ok ? { ok: true, item: undefined } : conflict(r.current);
   }
 }
 
@@ -333,6 +326,16 @@ function endUpdate(end: EndTask, outcome: 'complete' | 'fail', extra: Record<str
     remove: ['leaseExpiresAt'],
     guards,
   };
+}
+
+/**
+ * The task's ending counted in its run's progress, in the same transaction as the status change: that change's
+ * condition is what makes the count happen exactly once (a retried or repeated ending loses it, and counts nothing).
+ * The counter is no task: the ending write's guards are its guards.
+ */
+function progressWrite(end: Pick<EndTask, 'processId' | 'task' | 'run' | 'expiresAt'>, status: TaskStatus): ItemWrite {
+  const key = keys.processProgress(end.processId, end.run, progressShardOf(end.task));
+  return { type: 'update', key, set: { expiresAt: end.expiresAt }, add: { [status]: 1 }, guards: [] };
 }
 
 /** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
