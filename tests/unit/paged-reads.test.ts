@@ -157,3 +157,42 @@ describe('paged reads of a process of more than 100 tasks', () => {
     expect(gone.progress.cancelled).toBeGreaterThan(0);
   });
 });
+
+describe('the history of a process of more than 100 tasks', () => {
+  it('pages from a cursor: the process events first, then each task whole, in name order, every event once', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('long', fanOut(148, { defaults: { retry: { maxAttempts: 2, intervalSeconds: 0 } } }));
+    const { process } = await engine.client.startProcess({ definition: 'long' });
+    const tries = new Map<string, number>();
+    engine.worker({
+      handler: async ({ task }) => {
+        tries.set(task, (tries.get(task) ?? 0) + 1);
+        if (task === 'fan-100' && tries.get(task) === 1) throw new Error('once');
+        return {};
+      },
+    });
+    await engine.runUntilIdle();
+    const events: { type: string; task?: string }[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await engine.client.getHistory(process.id, { limit: 40, ...(nextToken === undefined ? {} : { nextToken }) });
+      events.push(...page.items);
+      nextToken = page.nextToken;
+      pages += 1;
+    } while (nextToken !== undefined);
+    expect(pages).toBeGreaterThan(10);
+    expect(events.slice(0, 2).map((e) => e.type)).toEqual(['ProcessStarted', 'ProcessCompleted']);
+    const taskOrder = events.filter((e) => e.task !== undefined).map((e) => e.task!);
+    const firsts = taskOrder.filter((t, i) => taskOrder[i - 1] !== t);
+    expect(firsts).toEqual([...new Set(firsts)].sort());
+    expect(firsts).toHaveLength(150);
+    // Each task's events are exactly those its own read answers.
+    for (const task of ['split', 'fan-100', 'join']) {
+      const own = (await engine.client.getTask(process.id, task)).events.map((e) => e.type);
+      expect(events.filter((e) => e.task === task).map((e) => e.type)).toEqual(own);
+    }
+    expect(events.filter((e) => e.task === 'fan-100').map((e) => e.type)).toEqual(['TaskScheduled', 'TaskClaimed', 'TaskFailed', 'TaskScheduled', 'TaskClaimed', 'TaskCompleted']);
+    expect(events).toHaveLength(2 + 150 * 3 + 3);
+  });
+});
