@@ -27,7 +27,14 @@ export async function api(recorder: Recorder, baseUrl: string, method: string, p
     });
   // A kept-alive socket the server closed at the same moment resets (ECONNRESET) under load. Retrying is safe
   // here: a claim by the same worker answers its own lease again, and a repeated complete answers 200.
-  const res = await send().catch(() => send());
+  let res: Response | undefined;
+  for (let attempt = 0; res === undefined; attempt++) {
+    res = await send().catch(async (error: unknown) => {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      return undefined;
+    });
+  }
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }

@@ -54,7 +54,7 @@ try {
     const put = await api(recorder, stack.apiUrl, 'PUT', `/definitions/${name}`, fanOutJoin(width));
     if (put.status !== 201) throw new Error(`PUT definition: ${put.status} ${JSON.stringify(put.json)}`);
     const target = recorder.completed + width;
-    const workers = runWorkers({ sqs, queueUrl: stack.queues.default!, apiUrl: stack.apiUrl, recorder, concurrency: 16, done: () => recorder.completed >= target });
+    const workers = runWorkers({ sqs, queueUrl: stack.queues.default!, apiUrl: stack.apiUrl, recorder, concurrency: 8, done: () => recorder.completed >= target });
     const started = await api(recorder, stack.apiUrl, 'POST', '/processes', { definition: name, input: { width } });
     await workers;
     ids.set(width, (started.json as { id: string }).id);
