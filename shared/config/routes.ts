@@ -55,6 +55,9 @@ export const routes: readonly RouteSpec[] = [
   { id: 'GetProcess', method: 'GET', path: '/processes/{id}', entry: 'functions/api/get-process.ts', group: 'read' },
   { id: 'GetProcessHistory', method: 'GET', path: '/processes/{id}/history', entry: 'functions/api/get-process-history.ts', group: 'read' },
   { id: 'ListActiveTasks', method: 'GET', path: '/processes/{id}/tasks/active', entry: 'functions/api/list-active-tasks.ts', group: 'read' },
+  // API Gateway, and the local matcher, prefer the literal `/tasks/active` to `/tasks/{task}`.
+  { id: 'ListTasks', method: 'GET', path: '/processes/{id}/tasks', entry: 'functions/api/list-tasks.ts', group: 'read' },
+  { id: 'GetTask', method: 'GET', path: '/processes/{id}/tasks/{task}', entry: 'functions/api/get-task.ts', group: 'read' },
   { id: 'CancelProcess', method: 'POST', path: '/processes/{id}/cancel', entry: 'functions/api/cancel-process.ts', group: 'control' },
   { id: 'RerunProcess', method: 'POST', path: '/processes/{id}/rerun', entry: 'functions/api/rerun-process.ts', group: 'control' },
   { id: 'RerunProcesses', method: 'POST', path: '/processes/rerun', entry: 'functions/api/rerun-processes.ts', group: 'control' },

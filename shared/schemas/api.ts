@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProcessStatusSchema, TaskErrorSchema } from './items.ts';
+import { ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { isWellFormedText, jsonDepthProblem, jsonPayloadProblem, jsonSizeProblem } from './json-depth.ts';
 
 /** Request schemas of the HTTP API. Unknown keys are rejected so typos surface as 400s. */
@@ -119,6 +119,19 @@ export type PauseBody = z.infer<typeof PauseBodySchema>;
 
 /** POST /processes/{id}/resume takes no fields. */
 export const ResumeBodySchema = z.strictObject({});
+
+const TASK_PAGE_LIMIT = 'limit must be an integer from 1 to 500';
+
+/** GET /processes/{id}/tasks/active: a page of 1 to 500 tasks, 100 by default. */
+export const ActiveTasksQuerySchema = z.object({
+  limit: z.coerce.number({ error: TASK_PAGE_LIMIT }).int(TASK_PAGE_LIMIT).min(1, TASK_PAGE_LIMIT).max(500, TASK_PAGE_LIMIT).default(100),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+export type ActiveTasksQuery = z.infer<typeof ActiveTasksQuerySchema>;
+
+/** GET /processes/{id}/tasks: as the active tasks, optionally in one status. */
+export const TaskListQuerySchema = ActiveTasksQuerySchema.extend({ status: TaskStatusSchema.optional() });
+export type TaskListQuery = z.infer<typeof TaskListQuerySchema>;
 
 /** GET /processes/{id}/history. */
 export const HistoryQuerySchema = z.object({

@@ -360,6 +360,25 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         );
         return { all, outputs: [...outputs], counters: [...counters].sort() };
       });
+      scenario('pages a process’s task items in name order from a cursor, filtered by status, outputs left out unless asked', async ({ stores: { tasks } }) => {
+        const p = 'page';
+        for (const t of ['e', 'b', 'a', 'd', 'c']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        for (const t of ['a', 'c', 'd']) await tasks.complete({ end: endTask({ processId: p, task: t }, undefined), output: { from: t }, settles: [] });
+        await tasks.scheduleNew({ schedule: schedule('page-other', 'a0') });
+        const first = await tasks.page({ processId: p, limit: 2 });
+        const second = await tasks.page({ processId: p, limit: 2, cursor: first.cursor! });
+        const third = await tasks.page({ processId: p, limit: 2, cursor: second.cursor! });
+        const done = await tasks.page({ processId: p, limit: 3, status: 'COMPLETED', outputs: true });
+        const doneNext = await tasks.page({ processId: p, limit: 3, status: 'COMPLETED', cursor: done.cursor! });
+        const names = (r: { items: { name: string }[] }) => r.items.map((i) => i.name);
+        expect([names(first), names(second), names(third)]).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+        expect([first.cursor, second.cursor, third.cursor]).toEqual(['b', 'd', undefined]);
+        expect(first.items.map((i) => [i.status, i.output])).toEqual([['COMPLETED', undefined], ['SCHEDULED', undefined]]);
+        // The filter applies after the limit: 3 items read, 2 of them COMPLETED; the page goes on after the third.
+        expect(done.items.map((i) => [i.name, i.output])).toEqual([['a', { from: 'a' }], ['c', { from: 'c' }]]);
+        expect([done.cursor, names(doneNext), doneNext.cursor]).toEqual(['c', ['d'], undefined]);
+        return { first, second, third, done, doneNext };
+      });
     });
 
     group('TaskStore completions with settles (transactions)', (scenario) => {
@@ -904,6 +923,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
           get: (k) => t.get(k),
           getMany: (k) => t.getMany(k),
           queryPartition: (pk, prefix) => t.queryPartition(pk, prefix),
+          queryPartitionPage: (q) => t.queryPartitionPage(q),
           queryIndex: (q) => {
             looked += q.limit;
             return t.queryIndex(q);
