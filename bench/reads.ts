@@ -2,12 +2,14 @@
  * `npm run bench:reads`: does a read's cost grow with the process's width? On the local stack (embedded DynamoDB
  * Local and SQS emulator, handlers in-process, free ports), it runs a 10-task and a 3,000-task process to the end
  * (a fan-out and a join, every task completed with a small output), then measures the same GETs on both, 20 times
- * each, interleaved: `GET /processes/{id}` and the first page of `GET /processes/{id}/tasks`. It prints the median
+ * each, interleaved: `GET /processes/{id}` (the 3,000-task one embeds its first 50 tasks and `tasksNextToken`: checked)
+ * and the first page of `GET /processes/{id}/tasks` (100 tasks). It prints the median
  * time and DynamoDB read units of each, and exits 1 when the 3,000-task figure is more than 3 times the 10-task one
  * (time or units). Not part of `npm test`: a benchmark, not a timed test. Figures go in BENCHMARKS.md.
  */
 import { capacityDelta, capacitySnapshot } from '#adapters/capacity-meter.ts';
 import { createSqsClient } from '#adapters/aws-clients.ts';
+import { EMBEDDED_TASKS_OF_LARGE_PROCESS } from '#app/process-views.ts';
 import { startLocalStack } from '../local/local-stack.ts';
 import { api, newRecorder, runWorkers } from './bench-workers.ts';
 
@@ -59,6 +61,14 @@ try {
     await workers;
     ids.set(width, (started.json as { id: string }).id);
     console.error(`ran the ${width}-task process to its end`);
+  }
+  // What the lead's design asks of the process view: every task of a small process, the first 50 of a large one.
+  for (const width of WIDTHS) {
+    const view = (await (await fetch(`${stack.apiUrl}/processes/${ids.get(width)!}`)).json()) as { tasks: unknown[]; tasksNextToken?: string };
+    const embedded = width <= 100 ? width : EMBEDDED_TASKS_OF_LARGE_PROCESS;
+    const ok = view.tasks.length === embedded && (view.tasksNextToken !== undefined) === width > 100;
+    failed ||= !ok;
+    console.log(`GET /processes/{id} of ${width} tasks embeds ${view.tasks.length} tasks${view.tasksNextToken === undefined ? '' : ' and tasksNextToken'} ${ok ? 'ok' : `(expected ${embedded})`}`);
   }
   const routes = { process: (id: string) => `/processes/${id}`, tasksPage: (id: string) => `/processes/${id}/tasks` };
   const samples = new Map<string, Sample[]>();

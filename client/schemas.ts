@@ -129,7 +129,7 @@ export const ProcessSchema = StartedProcessSchema.extend({
     cancelled: z.number(),
     percent: z.number(),
   }),
-  /** Every task of a process of up to 100, in topological order; else the first 100 in name order. */
+  /** Every task of a process of up to 100, in topological order; else the first 50 in name order. */
   tasks: z.array(TaskViewSchema),
   /** More than 100 tasks: the next page, through `listTasks(id, { nextToken })`. */
   tasksNextToken: z.string().optional(),

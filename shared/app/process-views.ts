@@ -14,6 +14,12 @@ export { listActiveTasks, listTasks, getTask } from './task-pages.ts';
 /** A process of at most this many tasks is answered whole, in the DAG's order; a larger one a first page at a time. */
 export const WHOLE_PROCESS_TASKS = 100;
 
+/**
+ * How many tasks `GET /processes/{id}` embeds of a process of more than {@link WHOLE_PROCESS_TASKS} (the issue allows
+ * at most the first 100): the first tasks in name order; the rest through `GET /processes/{id}/tasks` from
+ * `tasksNextToken`. Half a full page keeps the answer (and its read) small for a caller that wants the process.
+ */
+export const EMBEDDED_TASKS_OF_LARGE_PROCESS = 50;
 
 export interface ProcessView {
   readonly id: string;
@@ -36,7 +42,7 @@ export interface ProcessView {
   readonly compensationError?: string;
   /** Exact, from counters: every task of the current run, however many are on this page. */
   readonly progress: Progress;
-  /** Every task (up to 100), or the first page of a larger process's tasks. */
+  /** Every task (up to 100), or the first 50 of a larger process's tasks. */
   readonly tasks: readonly TaskView[];
   /** A larger process's next page of tasks: `GET /processes/{id}/tasks?nextToken=`. */
   readonly tasksNextToken?: string;
@@ -44,9 +50,10 @@ export interface ProcessView {
 
 /**
  * GET /processes/{id}: the process, its exact progress and its tasks. Up to {@link WHOLE_PROCESS_TASKS} tasks: every
- * one, in the DAG's topological order (tasks without an item are PENDING). A larger process: the first page of
- * `GET /processes/{id}/tasks` (100 tasks in name order) and `tasksNextToken`. Either way a bounded read: the process
- * and input items, one query of at most 100 task items, one query of the run's progress counters. Outputs are kept
+ * one, in the DAG's topological order (tasks without an item are PENDING). A larger process: its first
+ * {@link EMBEDDED_TASKS_OF_LARGE_PROCESS} tasks in name order and `tasksNextToken`, from which
+ * `GET /processes/{id}/tasks` goes on. Either way a bounded read: the process and input items, one query of at most
+ * 100 task items, one query of the run's progress counters. Outputs are kept
  * while the response stays under 1 MiB (`outputOmitted` on the rest).
  */
 export async function getProcess(deps: AppDeps, processId: string): Promise<ProcessView> {
@@ -58,7 +65,7 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     deps.processes.progress({ id: processId, run: process.run }),
   ]);
   const dag = dagOf(def);
-  const page = dag.order.length <= WHOLE_PROCESS_TASKS ? { items: await wholeProcessTasks(deps, processId, def) } : await readTaskPage(deps, process, def, { limit: WHOLE_PROCESS_TASKS });
+  const page = dag.order.length <= WHOLE_PROCESS_TASKS ? { items: await wholeProcessTasks(deps, processId, def) } : await readTaskPage(deps, process, def, { limit: EMBEDDED_TASKS_OF_LARGE_PROCESS });
   const view: ProcessView = {
     id: process.id,
     definition: process.definition,

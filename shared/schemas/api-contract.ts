@@ -145,7 +145,7 @@ export const API_CONTRACT: Readonly<Record<string, RouteContract>> = {
   },
   GetProcess: {
     tag: 'processes',
-    summary: 'A process: status, exact progress, and every task in topological order (more than 100 tasks: the first 100 in name order and tasksNextToken)',
+    summary: 'A process: status, exact progress, and every task in topological order (more than 100 tasks: the first 50 in name order and tasksNextToken)',
     params: ProcessParamsSchema,
     responses: { 200: { description: 'the process', schema: ProcessViewSchema } },
     errors: ['ProcessNotFound', 'DefinitionNotFound'],

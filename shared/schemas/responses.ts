@@ -108,7 +108,7 @@ export const ProcessViewSchema = z
     compensatedBy: z.string().optional().describe("the id of the compensation process this process's ending started"),
     compensationError: z.string().optional().describe('why the compensation could not start (its input did not match its inputSchema)'),
     progress: ProgressSchema.describe('exact, from counters: every task of the current run'),
-    tasks: z.array(TaskViewSchema).describe('every task of a process of up to 100, in topological order; else the first 100 in name order'),
+    tasks: z.array(TaskViewSchema).describe('every task of a process of up to 100, in topological order; else the first 50 in name order'),
     tasksNextToken: z.string().optional().describe('a process of more than 100 tasks: the next page, from GET /processes/{id}/tasks?nextToken='),
   })
   .meta({ id: 'Process' });

@@ -36,7 +36,7 @@ function counted(tasks: readonly TaskView[]): Record<string, number> {
 }
 
 describe('paged reads of a process of more than 100 tasks', () => {
-  it('answers the first 100 tasks with tasksNextToken, exact progress, and outputs only while under 1 MiB', async () => {
+  it('embeds the first 50 tasks with tasksNextToken and exact progress; a page keeps outputs only while under 1 MiB', async () => {
     const engine = createTestEngine();
     await engine.client.putDefinition('wide', fanOut(248));
     const { process } = await engine.client.startProcess({ definition: 'wide' });
@@ -46,21 +46,27 @@ describe('paged reads of a process of more than 100 tasks', () => {
     const view = await engine.client.getProcess(process.id);
     expect(view.status).toBe('COMPLETED');
     expect(view.progress).toEqual({ total: 250, completed: 250, failed: 0, skipped: 0, cancelled: 0, percent: 100 });
-    expect(view.tasks).toHaveLength(100);
+    expect(view.tasks).toHaveLength(50);
     expect(view.tasksNextToken).toEqual(expect.any(String));
     expect(view.tasks.map((t) => t.name)).toEqual([...view.tasks.map((t) => t.name)].sort());
-    const size = Buffer.byteLength(JSON.stringify(view));
-    expect(size).toBeLessThan(ONE_MIB);
-    // Outputs are kept in order until the budget is spent; every task after that says so.
-    const kept = view.tasks.filter((t) => t.output !== undefined).length;
+    // 50 outputs of 12 KiB fit in 1 MiB: the view keeps them all.
+    expect(Buffer.byteLength(JSON.stringify(view))).toBeLessThan(ONE_MIB);
+    expect(view.tasks.every((t) => t.output !== undefined && t.outputOmitted === undefined)).toBe(true);
+
+    // A page of 100: outputs are kept in order until the budget is spent; every task after that says so.
+    const first = await engine.client.listTasks(process.id, { limit: 100 });
+    expect(first.items).toHaveLength(100);
+    expect(first.items.slice(0, 50).map((t) => t.name)).toEqual(view.tasks.map((t) => t.name));
+    expect(Buffer.byteLength(JSON.stringify(first))).toBeLessThan(ONE_MIB);
+    const kept = first.items.filter((t) => t.output !== undefined).length;
     expect(kept).toBeGreaterThan(50);
     expect(kept).toBeLessThan(100);
-    expect(view.tasks.slice(0, kept).every((t) => t.output !== undefined && t.outputOmitted === undefined)).toBe(true);
-    expect(view.tasks.slice(kept).every((t) => t.output === undefined && t.outputOmitted === true)).toBe(true);
+    expect(first.items.slice(0, kept).every((t) => t.output !== undefined && t.outputOmitted === undefined)).toBe(true);
+    expect(first.items.slice(kept).every((t) => t.output === undefined && t.outputOmitted === true)).toBe(true);
 
     // The token goes on where the view stopped; paging from the start covers every task once, in name order.
     const second = await engine.client.listTasks(process.id, { nextToken: view.tasksNextToken! });
-    expect(second.items[0]!.name > view.tasks.at(-1)!.name).toBe(true);
+    expect(second.items[0]!.name).toBe(first.items[50]!.name);
     const { tasks, pages } = await everyTask(engine, process.id, { limit: 100 });
     expect(pages).toBe(3);
     expect(tasks.map((t) => t.name)).toEqual(['fan-000', ...tasks.slice(1).map((t) => t.name)]);
@@ -68,12 +74,29 @@ describe('paged reads of a process of more than 100 tasks', () => {
     expect(tasks.at(-1)!.name).toBe('split');
 
     // One task alone always carries its output, and its attempt's events.
-    const omitted = view.tasks.find((t) => t.outputOmitted)!;
+    const omitted = first.items.find((t) => t.outputOmitted)!;
     const one = await engine.client.getTask(process.id, omitted.name);
     expect(one).toMatchObject({ name: omitted.name, status: 'COMPLETED', output: { task: omitted.name, blob: BIG } });
     expect(one.events.map((e) => e.type)).toEqual(['TaskScheduled', 'TaskClaimed', 'TaskCompleted']);
     const missing = await engine.client.getTask(process.id, 'no-such-task').catch((e: unknown) => e);
     expect(isTributaryApiError(missing) && [missing.status, missing.code]).toEqual([404, 'TaskNotFound']);
+  });
+
+  it('embeds every task of a process of 100, in the DAG order; of 101, the first 50 and a token', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('hundred', fanOut(98));
+    await engine.client.putDefinition('hundred-and-one', fanOut(99));
+    const whole = await engine.client.getProcess((await engine.client.startProcess({ definition: 'hundred' })).process.id);
+    expect(whole.tasks).toHaveLength(100);
+    expect(whole.tasks[0]!.name).toBe('split');
+    expect(whole.tasksNextToken).toBeUndefined();
+    const large = await engine.client.getProcess((await engine.client.startProcess({ definition: 'hundred-and-one' })).process.id);
+    expect(large.tasks).toHaveLength(50);
+    expect(large.tasks[0]!.name).toBe('fan-000');
+    expect(large.tasksNextToken).toEqual(expect.any(String));
+    const rest = await engine.client.listTasks(large.id, { nextToken: large.tasksNextToken! });
+    expect(rest.items.map((t) => t.name)).toEqual([...Array.from({ length: 49 }, (_, i) => `fan-${String(i + 50).padStart(3, '0')}`), 'join', 'split']);
+    expect(rest.nextToken).toBeUndefined();
   });
 
   it('lists PENDING tasks that have no item, filters by status, and pages active tasks', async () => {
