@@ -381,6 +381,42 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
       });
     });
 
+    group('progress counters', (scenario) => {
+      scenario('count each ending once, in its own transaction: a repeated ending counts nothing', async ({ stores: { tasks, processes } }) => {
+        const p = 'progress';
+        for (const t of ['A', 'B', 'C']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        const done = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, undefined), output: 'a', settles: [] });
+        const again = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, undefined), output: 'a', settles: [] });
+        await tasks.fail({ end: endTask({ processId: p, task: 'B' }, undefined), error: { code: 'Boom', message: 'boom' } });
+        const cancelled = await tasks.cancel({ processId: p, task: 'C', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
+        const cancelledAgain = await tasks.cancel({ processId: p, task: 'C', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
+        const skipped = await tasks.skip({ processId: p, task: 'D', run: 1, because: 'B', iso: iso(T0), expiresAt: EXPIRES_AT, settles: [] });
+        const progress = await processes.progress({ id: p, run: 1 });
+        expect([done.ok, again.ok, cancelled, cancelledAgain, skipped]).toEqual([true, false, true, false, true]);
+        expect(progress).toEqual({ completed: 1, failed: 1, skipped: 1, cancelled: 1 });
+        expect(await processes.progress({ id: p, run: 2 })).toEqual({ completed: 0, failed: 0, skipped: 0, cancelled: 0 });
+        return progress;
+      });
+
+      scenario("seed a rerun's kept completions a chunk at a time, each chunk once, however the pass is redone", async ({ stores: { tasks, processes } }) => {
+        const p = 'seeded';
+        const seed = (completed: string[], position: number, next: number) => processes.seedProgress({ id: p, run: 2, completed, position, next, expiresAt: EXPIRES_AT });
+        // A cancel of the new run racing its pass counts first; the seed only adds to it.
+        await tasks.scheduleNew({ schedule: schedule(p, 'Z', { run: 2 }) });
+        await tasks.cancel({ processId: p, task: 'Z', run: 2, iso: iso(T0), expiresAt: EXPIRES_AT });
+        const names = Array.from({ length: 40 }, (_, i) => `t${i}`);
+        const first = await seed(names.slice(0, 30), 0, 100);
+        const redone = await seed(names.slice(0, 30), 0, 100);
+        // A redo in smaller chunks (another chunk setting) inside the counted chunk counts nothing either.
+        const inside = await seed(names.slice(0, 10), 50, 100);
+        const next = await seed(names.slice(30), 100, 200);
+        const progress = await processes.progress({ id: p, run: 2 });
+        expect([first, redone, inside, next]).toEqual([true, false, false, true]);
+        expect(progress).toEqual({ completed: 40, failed: 0, skipped: 0, cancelled: 1 });
+        return { first, redone, inside, next, progress };
+      });
+    });
+
     group('TaskStore completions with settles (transactions)', (scenario) => {
       scenario('counts a completion in every join it feeds and in the process end, in one write', async ({ stores: { tasks, processes } }) => {
         const ref = { processId: 'settle', task: 'A' };
