@@ -19,11 +19,22 @@ export function newRecorder(): Recorder {
 
 export async function api(recorder: Recorder, baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   recorder.apiRequests += 1;
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const send = () =>
+    fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  // A kept-alive socket the server closed at the same moment resets (ECONNRESET) under load. Retrying is safe
+  // here: a claim by the same worker answers its own lease again, and a repeated complete answers 200.
+  let res: Response | undefined;
+  for (let attempt = 0; res === undefined; attempt++) {
+    res = await send().catch(async (error: unknown) => {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      return undefined;
+    });
+  }
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }

@@ -99,6 +99,8 @@ export const TaskViewSchema = z.object({
   skippedBecause: z.string().optional(),
   workerId: z.string().optional(),
   output: z.unknown().optional(),
+  /** The output (or final error) was left out to keep the response under 1 MiB: read the task alone (`getTask`). */
+  outputOmitted: z.literal(true).optional(),
   error: TaskErrorSchema.optional(),
   scheduledAt: z.string().optional(),
   claimedAt: z.string().optional(),
@@ -127,9 +129,12 @@ export const ProcessSchema = StartedProcessSchema.extend({
     cancelled: z.number(),
     percent: z.number(),
   }),
+  /** Every task of a process of up to 100, in topological order; else the first 50 in name order. */
   tasks: z.array(TaskViewSchema),
+  /** More than 100 tasks: the next page, through `listTasks(id, { nextToken })`. */
+  tasksNextToken: z.string().optional(),
 });
-/** A process with every task, in topological order. */
+/** A process with its tasks (every one up to 100, else the first page). */
 export type Process = z.infer<typeof ProcessSchema>;
 
 export const RerunSchema = z.object({
@@ -224,6 +229,10 @@ export const HistoryEventSchema = z.object({
 });
 /** One event of a process's history (ProcessStarted, TaskScheduled, TaskClaimed, TaskFailed, …). */
 export type HistoryEvent = z.infer<typeof HistoryEventSchema>;
+
+/** One task, whole: its output or final error, and the events of every attempt. */
+export const TaskDetailSchema = TaskViewSchema.extend({ events: z.array(HistoryEventSchema) });
+export type TaskDetail = z.infer<typeof TaskDetailSchema>;
 
 export const HealthSchema = z.object({ status: z.string() });
 

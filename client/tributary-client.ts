@@ -19,6 +19,7 @@ import {
   ProcessSummarySchema,
   StartedProcessSchema,
   TaskEndedSchema,
+  TaskDetailSchema,
   TaskViewSchema,
   type Claim,
   type Definition,
@@ -32,6 +33,7 @@ import {
   type StartedProcess,
   type TaskEnded,
   type TaskError,
+  type TaskDetail,
   type TaskView,
 } from './schemas.ts';
 
@@ -211,10 +213,40 @@ export class TributaryClient {
     return (await this.call({ method: 'GET', path: '/processes', query, schema: pageSchema(ProcessSummarySchema), idempotent: true })).data;
   }
 
-  /** GET /processes/{id}/tasks/active: the tasks that are SCHEDULED or RUNNING. */
+  /** GET /processes/{id}/tasks/active, every page: the tasks that are SCHEDULED or RUNNING. */
   async activeTasks(id: string): Promise<TaskView[]> {
-    const path = `/processes/${enc(id)}/tasks/active`;
-    return (await this.call({ method: 'GET', path, schema: pageSchema(TaskViewSchema), idempotent: true })).data.items;
+    const all: TaskView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.listActiveTasks(id, { limit: 500, ...(nextToken === undefined ? {} : { nextToken }) });
+      all.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return all;
+  }
+
+  /** GET /processes/{id}/tasks/active: one page (limit 1..500, default 100) of the tasks that are SCHEDULED or RUNNING, in name order. */
+  async listActiveTasks(id: string, options: { limit?: number; nextToken?: string } = {}): Promise<Page<TaskView>> {
+    const query = { limit: options.limit, nextToken: options.nextToken };
+    return (await this.call({ method: 'GET', path: `/processes/${enc(id)}/tasks/active`, query, schema: pageSchema(TaskViewSchema), idempotent: true })).data;
+  }
+
+  /**
+   * GET /processes/{id}/tasks: one page (limit 1..500, default 100) of every task, PENDING ones included, in name
+   * order, optionally in one status. A filtered page may hold fewer than `limit`: go on while `nextToken` is set.
+   *
+   * @example
+   * let page = await client.listTasks(id, { status: 'FAILED' });
+   * while (page.nextToken) page = await client.listTasks(id, { status: 'FAILED', nextToken: page.nextToken });
+   */
+  async listTasks(id: string, options: { status?: TaskView['status']; limit?: number; nextToken?: string } = {}): Promise<Page<TaskView>> {
+    const query = { status: options.status, limit: options.limit, nextToken: options.nextToken };
+    return (await this.call({ method: 'GET', path: `/processes/${enc(id)}/tasks`, query, schema: pageSchema(TaskViewSchema), idempotent: true })).data;
+  }
+
+  /** GET /processes/{id}/tasks/{task}: one task with its output (never left out) and the events of every attempt. */
+  async getTask(id: string, task: string): Promise<TaskDetail> {
+    return (await this.call({ method: 'GET', path: `/processes/${enc(id)}/tasks/${enc(task)}`, schema: TaskDetailSchema, idempotent: true })).data;
   }
 
   /** POST /processes/{id}/cancel. Cancelling a cancelled process answers 200, so it is retried. `reason` becomes the process's error message. */

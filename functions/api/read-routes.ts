@@ -1,6 +1,7 @@
 import { getDefinition, listDefinitions, toDefinitionView } from '#app/definitions.ts';
 import { getProcessHistory } from '#app/process-history.ts';
-import { getProcess, listActiveTasks, listProcesses } from '#app/process-views.ts';
+import { getProcess, listProcesses } from '#app/process-views.ts';
+import { getTask, listActiveTasks, listTasks } from '#app/task-pages.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
 import { routeGroupHandler } from '#http/route-group-handler.ts';
 import { openApiDocumentFor } from '#http/served-openapi.ts';
@@ -18,5 +19,7 @@ export const handler = routeGroupHandler('read', {
   ListProcesses: async ({ query }) => ({ status: 200, body: await listProcesses(runtimeDeps(), query) }),
   GetProcess: async ({ params }) => ({ status: 200, body: await getProcess(runtimeDeps(), params.id) }),
   GetProcessHistory: async ({ params, query }) => ({ status: 200, body: await getProcessHistory(runtimeDeps(), params.id, query) }),
-  ListActiveTasks: async ({ params }) => ({ status: 200, body: await listActiveTasks(runtimeDeps(), params.id) }),
+  ListActiveTasks: async ({ params, query }) => ({ status: 200, body: await listActiveTasks(runtimeDeps(), params.id, query) }),
+  ListTasks: async ({ params, query }) => ({ status: 200, body: await listTasks(runtimeDeps(), params.id, query) }),
+  GetTask: async ({ params }) => ({ status: 200, body: await getTask(runtimeDeps(), params.id, params.task) }),
 });

@@ -72,12 +72,31 @@ export interface IndexQuery {
   readonly startKey?: Record<string, string | number>;
 }
 
+/** One page of a partition's items whose sort key starts with `prefix`, in sort-key order (`ItemTable.queryPartitionPage`). */
+export interface PartitionPageQuery {
+  readonly pk: string;
+  readonly prefix: string;
+  /** The page starts after this sort key (exclusive); from the first item when absent. */
+  readonly afterSk?: string;
+  /** Items evaluated (as DynamoDB's `Limit`): a filtered page may come back shorter. */
+  readonly limit: number;
+  /** An exact-match filter applied after `limit` (a non-key attribute). */
+  readonly filter?: { readonly attribute: string; readonly value: string };
+  /** Only these attributes come back (the keys always do); every attribute when absent. */
+  readonly attributes?: readonly string[];
+}
+
 export interface ItemTable {
   get(key: Key): Promise<Item | undefined>;
   /** Strongly consistent reads of many items; every key is answered (unprocessed keys are retried with backoff). */
   getMany(keys: readonly Key[]): Promise<Item[]>;
   /** Every item of a partition whose sort key starts with `prefix`, in sort-key order. */
   queryPartition(pk: string, prefix: string): Promise<Item[]>;
+  /**
+   * One bounded page of a partition, in sort-key order: at most `limit` items read. `lastSk` is set when the page
+   * stopped at `limit` (there may be more), as DynamoDB's `LastEvaluatedKey`.
+   */
+  queryPartitionPage(query: PartitionPageQuery): Promise<{ items: Item[]; lastSk?: string }>;
   /** One page of an index, in its sort order. */
   queryIndex(query: IndexQuery): Promise<{ items: Item[]; lastKey?: Record<string, string | number> }>;
   write(write: ItemWrite): Promise<WriteOutcome>;

@@ -1,4 +1,4 @@
-import type { ProcessStatus, SweepReason, TaskEvent } from '#domain/lifecycle.ts';
+import type { ProcessStatus, SweepReason, TaskEvent, TaskStatus } from '#domain/lifecycle.ts';
 import type {
   AttemptRecord,
   DefinitionHeadItem,
@@ -209,6 +209,16 @@ export interface ProcessStore {
   }): Promise<Written<ProcessItem>>;
   /** The pause and resume events of a process, oldest first. */
   events(args: { id: string }): Promise<ProcessEventItem[]>;
+  /**
+   * How many tasks of a run ended each way, from the run's counter shards (one small query, whatever the width).
+   * Each ending counts itself in the write that ends it; a rerun seeds its run with the tasks it keeps.
+   */
+  progress(args: { id: string; run: number }): Promise<RunProgress>;
+  /**
+   * A rerun's pass counts the completed tasks it keeps in one chunk of the definition's order (`position` to
+   * `next`) in its run's progress; a chunk already counted counts nothing (false).
+   */
+  seedProgress(args: SeedProgress): Promise<boolean>;
   /** How many sinks have settled (processes with several sinks). */
   settledSinks(args: { id: string }): Promise<number>;
   list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>>;
@@ -218,6 +228,26 @@ export interface ProcessStore {
    * may hold fewer processes (other definitions are filtered out); go on with `nextToken`.
    */
   findByStatus(args: { status: ProcessStatus; definition: string; createdFrom?: string; createdTo?: string; limit: number; nextToken?: string }): Promise<Page<ProcessItem>>;
+}
+
+/** `ProcessStore.seedProgress`: the kept completed tasks of one chunk of a rerun's reset walk. */
+export interface SeedProgress {
+  readonly id: string;
+  readonly run: number;
+  readonly completed: readonly string[];
+  /** Where the chunk starts in the definition's order. */
+  readonly position: number;
+  /** Where the next chunk starts. */
+  readonly next: number;
+  readonly expiresAt: number;
+}
+
+/** How many tasks of a process run ended each way. */
+export interface RunProgress {
+  readonly completed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly cancelled: number;
 }
 
 /** A failed attempt put back to SCHEDULED for its next try (`TaskStore.retry`). */
@@ -236,8 +266,29 @@ export interface RetryWrite {
   readonly sweepReason: SweepReason;
 }
 
+/** `TaskStore.page`: one bounded page of a process's task items. */
+export interface TaskPageQuery {
+  readonly processId: string;
+  /** Where the page starts: the `cursor` the page before answered (exclusive); the first task when absent. */
+  readonly cursor?: string;
+  /** Task items read, at most (1 to 500). A status filter applies after it, so a filtered page may be shorter. */
+  readonly limit: number;
+  /** Only items in this status (a filter on the page read: it does not widen the read). */
+  readonly status?: TaskStatus;
+  /** Read the outputs too (default false: they are left out of the answer). */
+  readonly outputs?: boolean;
+  /** Read the attempts lists too (default false), for the history. */
+  readonly attempts?: boolean;
+}
+
 export interface TaskStore {
   get(args: TaskRef): Promise<TaskItem | undefined>;
+  /**
+   * One page of a process's task items in the store's key order, which is task-name order (UTF-8 bytes): one
+   * query of at most `limit` items, never the whole partition. Tasks without an item (PENDING) are not in it.
+   * `cursor` is set when the read stopped at `limit`: the next page starts after it. It is a task's name.
+   */
+  page(args: TaskPageQuery): Promise<{ items: TaskItem[]; cursor?: string }>;
   /** Every task item of a process (tasks without an item are PENDING). */
   listAll(args: { processId: string }): Promise<TaskItem[]>;
   /**

@@ -22,15 +22,16 @@ export interface HistoryEvent {
 }
 
 /**
- * GET /processes/{id}/history: every event of a process, in time order.
+ * GET /processes/{id}/history: every event of a process, a page at a time.
  *
  * Almost nothing is written for it. It is derived from what the process and task
  * items hold anyway: each task item's current attempt (scheduled, claimed,
  * ended) and its list of ended attempts and refused stale calls, which only
  * retries, failures and refusals append to. Only pauses and resumes have items
- * of their own (`EVENT#`). So it costs what reading the process costs (two
- * prefix queries of its partition), has no cap, and expires with the
- * process's items (TTL).
+ * of their own (`EVENT#`). It has no cap, and expires with the process's items (TTL).
+ *
+ * A process of up to {@link HISTORY_CHUNK} tasks is answered in time order, from one query of its task items. A
+ * larger one is read from a cursor into the store, a bounded chunk per page (see `largeHistoryPage`).
  *
  * @example
  * const { items, nextToken } = await getProcessHistory(deps, id, { limit: 100 });
@@ -38,23 +39,81 @@ export interface HistoryEvent {
 export async function getProcessHistory(deps: AppDeps, processId: string, query: HistoryQuery): Promise<{ items: HistoryEvent[]; nextToken?: string }> {
   const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
-  const [def, items, runs, paused] = await Promise.all([
-    getDefinition(deps, process.definition, process.version),
-    deps.tasks.listAll({ processId }),
+  const def = await getDefinition(deps, process.definition, process.version);
+  const order = new Map(dagOf(def).order.map((name, i) => [name, i]));
+  if (order.size > HISTORY_CHUNK) return largeHistoryPage(deps, process, order, query);
+  const [page, runs, paused] = await Promise.all([
+    deps.tasks.page({ processId, limit: HISTORY_CHUNK, attempts: true }),
     process.run > 1 ? deps.processes.runs({ id: processId }) : Promise.resolve([]),
     deps.processes.events({ id: processId }),
   ]);
-  const order = new Map(dagOf(def).order.map((name, i) => [name, i]));
   const keyed = [
     ...processEvents(process, runs),
     ...paused.map((e, seq) => pauseEvent(e, seq, runs)),
-    ...items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size)),
-  ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    ...page.items.flatMap((t) => taskEvents(t, order.get(t.name) ?? order.size)),
+  ].sort(byKey);
   const after = decodeToken(query.nextToken);
   const rest = after === undefined ? keyed : keyed.filter((e) => e.key > after);
-  const page = rest.slice(0, query.limit);
-  const last = page.at(-1);
-  return { items: page.map((e) => e.event), ...(rest.length > page.length && last ? { nextToken: Buffer.from(last.key, 'utf8').toString('base64url') } : {}) };
+  const slice = rest.slice(0, query.limit);
+  const last = slice.at(-1);
+  return { items: slice.map((e) => e.event), ...(rest.length > slice.length && last ? { nextToken: Buffer.from(last.key, 'utf8').toString('base64url') } : {}) };
+}
+
+/**
+ * A process of up to this many tasks has its history in one store chunk (one query of its task items): it is
+ * answered in time order, as it always was. A larger one is read a chunk at a time, from a cursor.
+ */
+export const HISTORY_CHUNK = 100;
+/** Queries one page of a large history may make: a run of task items with no events cannot make a page read on. */
+const MAX_CHUNKS_PER_PAGE = 10;
+
+/**
+ * The history of a process of more than {@link HISTORY_CHUNK} tasks, in an order that follows the store's cursor, so
+ * that no page reads again what a page before it read (the process item aside): the first page starts with the
+ * process's own events (start, reruns, pauses and resumes, ends) in time order; then come the tasks in name order
+ * (the store's key order), each task's events in time order. A page holds whole tasks: it ends with the task that
+ * reaches `limit`, so it may pass `limit` by that task's events.
+ */
+async function largeHistoryPage(deps: AppDeps, process: ProcessItem, order: ReadonlyMap<string, number>, query: HistoryQuery): Promise<{ items: HistoryEvent[]; nextToken?: string }> {
+  const start = decodeCursorToken(query.nextToken);
+  const events: HistoryEvent[] = [];
+  if (start === undefined) {
+    const [runs, paused] = await Promise.all([process.run > 1 ? deps.processes.runs({ id: process.id }) : Promise.resolve([]), deps.processes.events({ id: process.id })]);
+    events.push(...[...processEvents(process, runs), ...paused.map((e, seq) => pauseEvent(e, seq, runs))].sort(byKey).map((e) => e.event));
+  }
+  let cursor = start?.after;
+  for (let chunk = 0; chunk < MAX_CHUNKS_PER_PAGE && events.length < query.limit; chunk++) {
+    // About three events a task (scheduled, claimed, ended): read about as many tasks as the page still needs.
+    const want = Math.max(1, Math.min(HISTORY_CHUNK, Math.ceil((query.limit - events.length) / 3)));
+    const page = await deps.tasks.page({ processId: process.id, limit: want, attempts: true, ...(cursor === undefined ? {} : { cursor }) });
+    for (const item of page.items) events.push(...taskHistory(item, order.get(item.name) ?? order.size));
+    if (page.cursor === undefined) return { items: events };
+    cursor = page.cursor;
+  }
+  return { items: events, nextToken: Buffer.from(JSON.stringify({ after: cursor ?? '' }), 'utf8').toString('base64url') };
+}
+
+function byKey(a: Keyed, b: Keyed): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** A large history's token: where the store's read goes on (the process's own events came on the first page). */
+function decodeCursorToken(token: string | undefined): { after?: string } | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && 'after' in parsed && typeof parsed.after === 'string') return parsed.after === '' ? {} : { after: parsed.after };
+  } catch {
+    // fall through: any token this API did not issue is the same 400
+  }
+  throw new ValidationError('nextToken is not a token this API issued', [{ path: 'query.nextToken', message: 'malformed token' }]);
+}
+
+/** One task's events, in the history's order (`GET /processes/{id}/tasks/{task}`); `index` is its place in the DAG's order. */
+export function taskHistory(item: TaskItem, index: number): HistoryEvent[] {
+  return taskEvents(item, index)
+    .sort(byKey)
+    .map((e) => e.event);
 }
 
 interface Keyed {

@@ -1,34 +1,49 @@
 import { ProcessNotFoundError } from '#domain/errors.ts';
-import { isActiveTask, type TaskStatus } from '#domain/lifecycle.ts';
 import { progressOf } from '#domain/progress.ts';
 import type { ListProcessesQuery } from '#schemas/api.ts';
-import type { DefinitionVersionItem, ProcessSummary, TaskItem } from '#schemas/items.ts';
-import type { ProcessViewBody, TaskViewBody } from '#schemas/responses.ts';
+import type { DefinitionVersionItem, ProcessSummary } from '#schemas/items.ts';
+import type { ProcessViewBody } from '#schemas/responses.ts';
 import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
-import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
-import { TASK_STATUS, isCompletedTask, isScheduledTask } from '#domain/status-predicates.ts';
+import { dagOf, getDefinition } from './definitions.ts';
+import { readTaskPage } from './task-pages.ts';
+import { bytes, fitPayloads, taskView, type TaskView } from './task-views.ts';
 
-/** One task as the API shows it: the response schema's type, so that the two cannot drift. */
-export type TaskView = TaskViewBody;
+export type { TaskView } from './task-views.ts';
+export { listActiveTasks, listTasks, getTask } from './task-pages.ts';
 
-/** A process with its tasks as the API shows it: the response schema's type. */
+/** A process of at most this many tasks is answered whole, in the DAG's order; a larger one a first page at a time. */
+export const WHOLE_PROCESS_TASKS = 100;
+
+/**
+ * How many tasks `GET /processes/{id}` embeds of a process of more than {@link WHOLE_PROCESS_TASKS} (the issue allows
+ * at most the first 100): the first tasks in name order; the rest through `GET /processes/{id}/tasks` from
+ * `tasksNextToken`. Half a full page keeps the answer (and its read) small for a caller that wants the process.
+ */
+export const EMBEDDED_TASKS_OF_LARGE_PROCESS = 50;
+
+/** A process with its tasks as the API shows it: the response schema's type, so the two cannot drift. */
 export type ProcessView = ProcessViewBody;
 
-/** GET /processes/{id}: the process with every task, in topological order. Tasks without an item are PENDING. */
+/**
+ * GET /processes/{id}: the process, its exact progress and its tasks. Up to {@link WHOLE_PROCESS_TASKS} tasks: every
+ * one, in the DAG's topological order (tasks without an item are PENDING). A larger process: its first
+ * {@link EMBEDDED_TASKS_OF_LARGE_PROCESS} tasks in name order and `tasksNextToken`, from which
+ * `GET /processes/{id}/tasks` goes on. Either way a bounded read: the process and input items, one query of at most
+ * 100 task items, one query of the run's progress counters. Outputs are kept
+ * while the response stays under 1 MiB (`outputOmitted` on the rest).
+ */
 export async function getProcess(deps: AppDeps, processId: string): Promise<ProcessView> {
   const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
-  const [def, items, input] = await Promise.all([
+  const [def, input, counts] = await Promise.all([
     getDefinition(deps, process.definition, process.version),
-    deps.tasks.listAll({ processId }),
     deps.processes.getInput({ id: processId }),
+    deps.processes.progress({ id: processId, run: process.run }),
   ]);
-  const byName = new Map(items.map((t) => [t.name, t]));
   const dag = dagOf(def);
-  const tasks = dag.order.map((name) => taskView(def, name, dag.tasks.get(name)!, byName.get(name)));
-  const count = (status: TaskStatus): number => tasks.filter((t) => t.status === status).length;
-  return {
+  const page = dag.order.length <= WHOLE_PROCESS_TASKS ? { items: await wholeProcessTasks(deps, processId, def) } : await readTaskPage(deps, process, def, { limit: EMBEDDED_TASKS_OF_LARGE_PROCESS });
+  const view: ProcessView = {
     id: process.id,
     definition: process.definition,
     version: process.version,
@@ -42,15 +57,19 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     ...(process.compensates === undefined ? {} : { compensates: process.compensates }),
     ...(process.compensatedBy === undefined ? {} : { compensatedBy: process.compensatedBy }),
     ...(process.compensationError === undefined ? {} : { compensationError: process.compensationError }),
-    progress: progressOf(tasks.length, { completed: count(TASK_STATUS.completed), failed: count(TASK_STATUS.failed), skipped: count(TASK_STATUS.skipped), cancelled: count(TASK_STATUS.cancelled) }),
-    tasks,
+    progress: progressOf(dag.order.length, counts),
+    tasks: [],
+    ...(page.nextToken === undefined ? {} : { tasksNextToken: page.nextToken }),
   };
+  return { ...view, tasks: fitPayloads(page.items, bytes(view)) };
 }
 
-/** GET /processes/{id}/tasks/active: tasks that are SCHEDULED or RUNNING. */
-export async function listActiveTasks(deps: AppDeps, processId: string): Promise<{ items: TaskView[] }> {
-  const view = await getProcess(deps, processId);
-  return { items: view.tasks.filter((t) => isActiveTask(t.status)) };
+/** Every task of a process of at most 100, in the DAG's order: one query of its task items. */
+async function wholeProcessTasks(deps: AppDeps, processId: string, def: DefinitionVersionItem): Promise<TaskView[]> {
+  const dag = dagOf(def);
+  const { items } = await deps.tasks.page({ processId, limit: WHOLE_PROCESS_TASKS, outputs: true });
+  const byName = new Map(items.map((t) => [t.name, t]));
+  return dag.order.map((name) => taskView(def, name, dag.tasks.get(name)!, byName.get(name)));
 }
 
 /** GET /processes: through an index (status, definition or all), newest first. */
@@ -62,24 +81,4 @@ export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): P
     ...(query.nextToken ? { nextToken: query.nextToken } : {}),
   });
   return { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
-}
-
-function taskView(def: DefinitionVersionItem, name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined): TaskView {
-  return {
-    name,
-    status: item?.status ?? TASK_STATUS.pending,
-    needs: [...spec.needs],
-    queue: spec.queue,
-    attempt: item?.attempt ?? 0,
-    maxAttempts: taskPolicyOf(def, name).retry.maxAttempts,
-    ...(isScheduledTask(item?.status) && item.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(item.nextAttemptAt).toISOString() } : {}),
-    ...(item?.lastError ? { lastError: item.lastError } : {}),
-    ...(item?.skippedBecause ? { skippedBecause: item.skippedBecause } : {}),
-    ...(item?.workerId ? { workerId: item.workerId } : {}),
-    ...(item?.output !== undefined && isCompletedTask(item.status) ? { output: item.output } : {}),
-    ...(item?.error ? { error: item.error } : {}),
-    ...(item?.scheduledAt ? { scheduledAt: item.scheduledAt } : {}),
-    ...(item?.claimedAt ? { claimedAt: item.claimedAt } : {}),
-    ...(item?.endedAt ? { endedAt: item.endedAt } : {}),
-  };
 }

@@ -92,7 +92,7 @@ async function resetWalk(
   const sinks = new Set(to.sinks);
   const run = process.run;
   let tally = cursor.tally;
-  const walk = await walkOrder(deps, { processId: process.id, order: to.order, from: cursor.position, deadline }, async (names, items) => {
+  const walk = await walkOrder(deps, { processId: process.id, order: to.order, from: cursor.position, deadline }, async (names, items, position) => {
     const needItems = await itemsOfNeeds(deps, process.id, to, names);
     // A need decided in an earlier chunk is read back: reset for this run, it runs again; of an earlier run, it was kept.
     const runsAgainBefore = (n: string) => {
@@ -116,6 +116,12 @@ async function resetWalk(
         ...(needs.length > 1 ? { counter: { settled: needs.filter(keptNeed).length, expected: needs.length } } : {}),
       });
     });
+    // The kept tasks count as completed in the new run's progress (its endings count themselves), each chunk once
+    // per counter shard, before any task of the run is scheduled: nothing of the run can end first but a cancel.
+    const completed = plan.kept.filter((t) => items.get(t)?.status === TASK_STATUS.completed);
+    if (completed.length > 0) {
+      await deps.processes.seedProgress({ id: process.id, run, completed, position, next: position + names.length, expiresAt: at.expiresAt + deps.settings.maxProcessSeconds });
+    }
     // Counted only once the chunk's writes are done: a crash redoes the chunk with the tally as it was before it.
     tally += plan.kept.filter((t) => sinks.has(t)).length;
   });

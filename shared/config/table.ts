@@ -111,3 +111,9 @@ export const PROCESS_INDEX_SHARDS = 32;
  * upgrades a table written by an older version before it serves.
  */
 export const TABLE_LAYOUT_VERSION = 2;
+
+/**
+ * How many counter items a process run's progress spreads over (`PROC#<id>` / `COUNT#<run>#<shard>`, the shard from
+ * the task's name): each takes 1/8 of the run's ending writes, and a read of all of them is one small query.
+ */
+export const PROGRESS_SHARDS = 8;

@@ -1,4 +1,4 @@
-import type { WriteRow } from './lifecycle-table.ts';
+import type { TERMINAL_TASK_STATUSES, WriteRow } from './lifecycle-table.ts';
 
 /**
  * The writes of items that have no status, each with its own guards and
@@ -42,6 +42,37 @@ export const END_COUNTER_WRITES = {
   },
 } as const satisfies Record<string, WriteRow>;
 export type EndCounterEvent = keyof typeof END_COUNTER_WRITES;
+
+/**
+ * A run's progress counters (`COUNT#<run>#<shard>`): how many of its tasks
+ * ended each way, one attribute per ending status. Each ending adds itself in
+ * the transaction that ends it, so the ending's own condition makes the count
+ * happen exactly once; a rerun seeds its run with the completed tasks it keeps.
+ */
+export const PROGRESS_WRITES = {
+  completed: {
+    guards: ['runAtMost'],
+    effects: { COMPLETED: 'add', expiresAt: 'set' },
+    doc: "a task completed, in its ending transaction (the counter of the task's own run: its key names the run)",
+  },
+  failed: { guards: ['runAtMost'], effects: { FAILED: 'add', expiresAt: 'set' }, doc: 'a task failed for good, in its ending transaction' },
+  skipped: { guards: ['runAtMost'], effects: { SKIPPED: 'add', expiresAt: 'set' }, doc: 'a task was skipped, in its ending transaction' },
+  cancelled: { guards: ['runAtMost'], effects: { CANCELLED: 'add', expiresAt: 'set' }, doc: 'a task was cancelled, in its ending transaction' },
+  seed: {
+    guards: ['unseeded'],
+    effects: { COMPLETED: 'add', seededTo: 'set', expiresAt: 'set' },
+    doc: "a rerun's pass counts the completed tasks it keeps, a chunk of the order at a time, each chunk once (`seededTo`, where the last counted chunk ended, is the guard); the run's endings only add, so an early one is kept",
+  },
+} as const satisfies Record<string, WriteRow>;
+export type ProgressEvent = keyof typeof PROGRESS_WRITES;
+
+/** The progress write that counts an ending, by the status the ending leads to. */
+export const PROGRESS_COUNT_OF = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  SKIPPED: 'skipped',
+  CANCELLED: 'cancelled',
+} as const satisfies Record<(typeof TERMINAL_TASK_STATUSES)[number], ProgressEvent>;
 
 /** History records: written once, keyed by what wrote them (the process version of a pause or resume, the run of a rerun). */
 export const RECORD_WRITES = {

@@ -1,4 +1,4 @@
-import { END_COUNTER_WRITES, INPUT_WRITES, RECORD_WRITES, type EndCounterEvent, type InputEvent, type RecordEvent } from './companion-writes.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, PROGRESS_WRITES, RECORD_WRITES, type EndCounterEvent, type InputEvent, type ProgressEvent, type RecordEvent } from './companion-writes.ts';
 import type { ProcessStatus, WriteRow } from './lifecycle-table.ts';
 import { PROCESS_TRANSITIONS, type ProcessEvent } from './process-transitions.ts';
 import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
@@ -33,6 +33,9 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  * - `attemptLive`: the attempt's hard deadline (`attemptTimeoutSeconds` from its claim) is after `now`.
  * - `attemptExpired`: the attempt's deadline is at or before `now`.
  * - `due`: the task may be taken: it has no `nextAttemptAt`, or that time has come.
+ * - `unseeded`: a progress counter has not yet counted the rerun pass's chunk that starts at `position` (where its
+ *   last counted chunk ended, `seededTo`, is at most that position, or it has counted none): a chunk redone after a
+ *   crash counts nothing twice.
  * - `hold`: the item carries the pause mark (`held`) or not, as the caller says: an ending written while its
  *   process is paused must say so, and then owes its follow-up until resume (the normal path says not held, for free).
  */
@@ -55,7 +58,8 @@ export type GuardKind =
   | 'dropped'
   | 'settledBelow'
   | 'allSettled'
-  | 'hold';
+  | 'hold'
+  | 'unseeded';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -84,6 +88,8 @@ export interface GuardValues {
   readonly expected?: number;
   /** The count of attempt records dropped so far, as read (`dropped`). */
   readonly dropped?: number;
+  /** Where a rerun pass's chunk starts in the definition's order (`unseeded`). */
+  readonly position?: number;
   /** Whether the item must carry the pause mark (`hold`). */
   readonly held?: boolean;
 }
@@ -102,6 +108,7 @@ export const ATTR = {
   nextAttemptAt: 'nextAttemptAt',
   held: 'held',
   attemptsDropped: 'attemptsDropped',
+  seededTo: 'seededTo',
 } as const;
 
 /**
@@ -133,6 +140,11 @@ export function inputGuards(event: InputEvent): Guard[] {
 /** The conditions of a write of the end counter. */
 export function endCounterGuards(event: EndCounterEvent, values: GuardValues = {}): Guard[] {
   return guardsOf(END_COUNTER_WRITES[event], values, `end counter write '${event}'`);
+}
+
+/** The conditions of a write of a run's progress counter. */
+export function progressGuards(event: ProgressEvent, values: GuardValues = {}): Guard[] {
+  return guardsOf(PROGRESS_WRITES[event], values, `progress write '${event}'`);
 }
 
 /** The conditions of a history record's write (write-once). */
@@ -222,6 +234,9 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'hold':
         guards.push({ kind: need('held') ? 'exists' : 'missing', attribute: ATTR.held });
+        break;
+      case 'unseeded':
+        guards.push({ kind: 'atMost', attribute: ATTR.seededTo, value: need('position'), orMissing: true });
         break;
       default:
         assertNever(kind);

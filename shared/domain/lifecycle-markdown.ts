@@ -1,4 +1,4 @@
-import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
 
 /**
  * The lifecycle tables rendered as Markdown, with Mermaid state diagrams:
@@ -36,8 +36,8 @@ export function renderLifecycleMarkdown(): string {
     '',
     '## Items without a status',
     '',
-    'The input item (`input`), the end counter (`endCounter`) and the history records (`record`) have',
-    'no status; their writes are guarded and declared all the same.',
+    'The input item (`input`), the end counter (`endCounter`), the progress counters (`progress`) and the',
+    'history records (`record`) have no status; their writes are guarded and declared all the same.',
     '',
     '| write | guards | effects | why |',
     '|---|---|---|---|',
@@ -45,6 +45,7 @@ export function renderLifecycleMarkdown(): string {
       [
         ['input', INPUT_WRITES],
         ['endCounter', END_COUNTER_WRITES],
+        ['progress', PROGRESS_WRITES],
         ['record', RECORD_WRITES],
       ] as const
     ).flatMap(([item, rows]) =>

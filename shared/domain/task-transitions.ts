@@ -54,8 +54,8 @@ const RETRIED_EFFECTS = {
   workerId: 'remove',
   claimedAt: 'remove',
 } as const;
-/** A task's end counts in every join it feeds and in the process's end counter, in the same transaction. */
-const SETTLES = ['task.settleParent', 'endCounter.count'] as const;
+/** A task's end counts in every join it feeds, in the process's end counter and in its run's progress, in the same transaction. */
+const SETTLES = ['task.settleParent', 'endCounter.count', 'progress.count'] as const;
 /** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
 const LAST_RUN_REMOVED = {
   attempt: 'remove',
@@ -188,6 +188,7 @@ export const TASK_TRANSITIONS = {
     to: 'CANCELLED',
     guards: ['runAtMost'],
     effects: { name: 'set', endedAt: 'set', expiresAt: 'set', ...SWEEP_REMOVED, leaseExpiresAt: 'remove', nextAttemptAt: 'remove' },
+    companions: ['progress.count'],
     doc: 'the process ended: an unfinished task is cancelled; a PENDING one gets a tombstone so no late scheduling revives it',
   },
   reopen: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProcessStatusSchema, TaskErrorSchema } from './items.ts';
+import { ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { isWellFormedText, jsonDepthProblem, jsonPayloadProblem, jsonSizeProblem } from './json-depth.ts';
 
 /** Request schemas of the HTTP API. Unknown keys are rejected so typos surface as 400s. */
@@ -151,6 +151,19 @@ export type PauseBody = z.infer<typeof PauseBodySchema>;
 
 /** POST /processes/{id}/resume takes no fields. */
 export const ResumeBodySchema = z.strictObject({});
+
+/** GET /processes/{id}/tasks/active: a page of 1 to 500 tasks, 100 by default, each page under 1 MiB. */
+export const ActiveTasksQuerySchema = z.object({
+  limit: limitQuery(500, 100),
+  nextToken: NextTokenSchema,
+});
+export type ActiveTasksQuery = z.infer<typeof ActiveTasksQuerySchema>;
+
+/** GET /processes/{id}/tasks: as the active tasks, optionally in one status. */
+export const TaskListQuerySchema = ActiveTasksQuerySchema.extend({
+  status: TaskStatusSchema.optional().describe('only tasks in this status (PENDING ones included: a task without an item is PENDING)'),
+});
+export type TaskListQuery = z.infer<typeof TaskListQuerySchema>;
 
 /** GET /processes/{id}/history. */
 export const HistoryQuerySchema = z.object({

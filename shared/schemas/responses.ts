@@ -65,7 +65,8 @@ export const TaskViewSchema = z
     lastError: TaskErrorSchema.strict().optional().describe('the error of the last failed attempt'),
     skippedBecause: z.string().optional().describe('the failed task that made this one SKIPPED'),
     workerId: z.string().optional(),
-    output: z.unknown().optional().describe('present when COMPLETED'),
+    output: z.unknown().optional().describe('present when COMPLETED, unless left out for size (outputOmitted)'),
+    outputOmitted: z.literal(true).optional().describe('the output or final error was left out to keep the response under 1 MiB: read the task alone'),
     error: TaskErrorSchema.strict().optional().describe('present when FAILED'),
     scheduledAt: Timestamp.optional(),
     claimedAt: Timestamp.optional(),
@@ -106,8 +107,9 @@ export const ProcessViewSchema = z
     compensates: z.string().optional().describe('the id of the ended process this compensation process compensates'),
     compensatedBy: z.string().optional().describe("the id of the compensation process this process's ending started"),
     compensationError: z.string().optional().describe('why the compensation could not start (its input did not match its inputSchema)'),
-    progress: ProgressSchema,
-    tasks: z.array(TaskViewSchema),
+    progress: ProgressSchema.describe('exact, from counters: every task of the current run'),
+    tasks: z.array(TaskViewSchema).describe('every task of a process of up to 100, in topological order; else the first 50 in name order'),
+    tasksNextToken: z.string().optional().describe('a process of more than 100 tasks: the next page, from GET /processes/{id}/tasks?nextToken='),
   })
   .meta({ id: 'Process' });
 export type ProcessViewBody = z.infer<typeof ProcessViewSchema>;
@@ -156,7 +158,8 @@ export function pageSchema<T extends z.ZodType>(item: T) {
 }
 export const DefinitionPageSchema = pageSchema(DefinitionSummaryViewSchema).meta({ id: 'DefinitionPage' });
 export const ProcessPageSchema = pageSchema(ProcessSummaryViewSchema).meta({ id: 'ProcessPage' });
-export const ActiveTasksSchema = z.strictObject({ items: z.array(TaskViewSchema) }).meta({ id: 'ActiveTasks' });
+export const ActiveTasksSchema = pageSchema(TaskViewSchema).meta({ id: 'ActiveTasks' });
+export const TaskPageSchema = pageSchema(TaskViewSchema).meta({ id: 'TaskPage' });
 
 /** A lease on a task plus what the task needs: the process input and each need's output. */
 export const ClaimResponseSchema = z
@@ -209,6 +212,11 @@ export const HistoryEventSchema = z
   })
   .meta({ id: 'HistoryEvent' });
 export const HistoryPageSchema = pageSchema(HistoryEventSchema).meta({ id: 'HistoryPage' });
+
+/** One task, whole: its output or final error, and the events of every attempt. */
+export const TaskDetailSchema = z
+  .strictObject({ ...TaskViewSchema.shape, events: z.array(HistoryEventSchema).describe("the task's events over every attempt and run, as in the history") })
+  .meta({ id: 'TaskDetail' });
 
 export const ProblemDetailSchema = z
   .strictObject({ path: z.string().optional(), message: z.string(), line: z.number().int().nonnegative().optional(), column: z.number().int().nonnegative().optional() })

@@ -61,6 +61,8 @@ const NOT_PAIRED: Readonly<Record<string, string>> = {
   OpenApiDocument: 'the client does not read the document',
   DefinitionPage: 'the client also accepts updatedAt (tested below)',
   ActiveTasks: 'read as a page of TaskView, which is paired',
+  TaskPage: 'read as a page of TaskView, which is paired',
+  TaskDetail: 'a TaskView (paired) plus its events, read as the history reads them: any event type (tested below)',
   HistoryPage: 'the client reads any event type, for types a newer server adds (tested below)',
 };
 

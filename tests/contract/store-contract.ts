@@ -360,6 +360,61 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         );
         return { all, outputs: [...outputs], counters: [...counters].sort() };
       });
+      scenario('pages a process’s task items in name order from a cursor, filtered by status, outputs left out unless asked', async ({ stores: { tasks } }) => {
+        const p = 'page';
+        for (const t of ['e', 'b', 'a', 'd', 'c']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        for (const t of ['a', 'c', 'd']) await tasks.complete({ end: endTask({ processId: p, task: t }, undefined), output: { from: t }, settles: [] });
+        await tasks.scheduleNew({ schedule: schedule('page-other', 'a0') });
+        const first = await tasks.page({ processId: p, limit: 2 });
+        const second = await tasks.page({ processId: p, limit: 2, cursor: first.cursor! });
+        const third = await tasks.page({ processId: p, limit: 2, cursor: second.cursor! });
+        const done = await tasks.page({ processId: p, limit: 3, status: 'COMPLETED', outputs: true });
+        const doneNext = await tasks.page({ processId: p, limit: 3, status: 'COMPLETED', cursor: done.cursor! });
+        const names = (r: { items: { name: string }[] }) => r.items.map((i) => i.name);
+        expect([names(first), names(second), names(third)]).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+        expect([first.cursor, second.cursor, third.cursor]).toEqual(['b', 'd', undefined]);
+        expect(first.items.map((i) => [i.status, i.output])).toEqual([['COMPLETED', undefined], ['SCHEDULED', undefined]]);
+        // The filter applies after the limit: 3 items read, 2 of them COMPLETED; the page goes on after the third.
+        expect(done.items.map((i) => [i.name, i.output])).toEqual([['a', { from: 'a' }], ['c', { from: 'c' }]]);
+        expect([done.cursor, names(doneNext), doneNext.cursor]).toEqual(['c', ['d'], undefined]);
+        return { first, second, third, done, doneNext };
+      });
+    });
+
+    group('progress counters', (scenario) => {
+      scenario('count each ending once, in its own transaction: a repeated ending counts nothing', async ({ stores: { tasks, processes } }) => {
+        const p = 'progress';
+        for (const t of ['A', 'B', 'C']) await tasks.scheduleNew({ schedule: schedule(p, t) });
+        const done = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, undefined), output: 'a', settles: [] });
+        const again = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, undefined), output: 'a', settles: [] });
+        await tasks.fail({ end: endTask({ processId: p, task: 'B' }, undefined), error: { code: 'Boom', message: 'boom' } });
+        const cancelled = await tasks.cancel({ processId: p, task: 'C', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
+        const cancelledAgain = await tasks.cancel({ processId: p, task: 'C', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
+        const skipped = await tasks.skip({ processId: p, task: 'D', run: 1, because: 'B', iso: iso(T0), expiresAt: EXPIRES_AT, settles: [] });
+        const progress = await processes.progress({ id: p, run: 1 });
+        expect([done.ok, again.ok, cancelled, cancelledAgain, skipped]).toEqual([true, false, true, false, true]);
+        expect(progress).toEqual({ completed: 1, failed: 1, skipped: 1, cancelled: 1 });
+        expect(await processes.progress({ id: p, run: 2 })).toEqual({ completed: 0, failed: 0, skipped: 0, cancelled: 0 });
+        return progress;
+      });
+
+      scenario("seed a rerun's kept completions a chunk at a time, each chunk once, however the pass is redone", async ({ stores: { tasks, processes } }) => {
+        const p = 'seeded';
+        const seed = (completed: string[], position: number, next: number) => processes.seedProgress({ id: p, run: 2, completed, position, next, expiresAt: EXPIRES_AT });
+        // A cancel of the new run racing its pass counts first; the seed only adds to it.
+        await tasks.scheduleNew({ schedule: schedule(p, 'Z', { run: 2 }) });
+        await tasks.cancel({ processId: p, task: 'Z', run: 2, iso: iso(T0), expiresAt: EXPIRES_AT });
+        const names = Array.from({ length: 40 }, (_, i) => `t${i}`);
+        const first = await seed(names.slice(0, 30), 0, 100);
+        const redone = await seed(names.slice(0, 30), 0, 100);
+        // A redo in smaller chunks (another chunk setting) inside the counted chunk counts nothing either.
+        const inside = await seed(names.slice(0, 10), 50, 100);
+        const next = await seed(names.slice(30), 100, 200);
+        const progress = await processes.progress({ id: p, run: 2 });
+        expect([first, redone, inside, next]).toEqual([true, false, false, true]);
+        expect(progress).toEqual({ completed: 40, failed: 0, skipped: 0, cancelled: 1 });
+        return { first, redone, inside, next, progress };
+      });
     });
 
     group('TaskStore completions with settles (transactions)', (scenario) => {
@@ -905,6 +960,7 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
           get: (k) => t.get(k),
           getMany: (k) => t.getMany(k),
           queryPartition: (pk, prefix) => t.queryPartition(pk, prefix),
+          queryPartitionPage: (q) => t.queryPartitionPage(q),
           queryIndex: (q) => {
             looked += q.limit;
             return t.queryIndex(q);

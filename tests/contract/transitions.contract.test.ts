@@ -118,6 +118,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values: { ...values, expected: 2 }, item };
     case 'hold':
       return { values, item: item && { ...item, held: true } };
+    case 'unseeded':
+      return { values, item: item && { ...item, seededTo: (values.position ?? 0) + 1 } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

@@ -31,6 +31,28 @@ describe('local HTTP adapter with the real route table', () => {
     expect(res.headers.get('apigw-requestid')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('serves the task routes: a page of tasks, one task whole, 404 TaskNotFound, and /tasks/active before /tasks/{task}', async () => {
+    const name = `http-tasks-${Date.now()}`;
+    const put = await api.request('PUT', `/definitions/${name}`, { tasks: [{ name: 'active' }, { name: 'b c', needs: ['active'] }] });
+    expect(put.status).toBe(201);
+    const started = await api.request<{ id: string }>('POST', '/processes', { definition: name, input: { n: 1 } });
+    const id = started.body.id;
+    const page = await api.request<{ items: { name: string; status: string }[]; nextToken?: string }>('GET', `/processes/${id}/tasks?limit=1`);
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((t) => [t.name, t.status])).toEqual([['active', 'SCHEDULED']]);
+    const rest = await api.request<{ items: { name: string; status: string }[]; nextToken?: string }>('GET', `/processes/${id}/tasks?limit=1&nextToken=${page.body.nextToken}`);
+    expect([rest.body.items.map((t) => [t.name, t.status]), rest.body.nextToken]).toEqual([[['b c', 'PENDING']], undefined]);
+    const one = await api.request<{ name: string; status: string; events: { type: string }[] }>('GET', `/processes/${id}/tasks/b%20c`);
+    expect([one.status, one.body.name, one.body.status, one.body.events]).toEqual([200, 'b c', 'PENDING', []]);
+    // The literal route wins, as on API Gateway: a task named `active` is read through the list, not this path.
+    const active = await api.request<{ items: { name: string }[] }>('GET', `/processes/${id}/tasks/active`);
+    expect([active.status, active.body.items.map((t) => t.name)]).toEqual([200, ['active']]);
+    const missing = await api.request<{ error: { code: string } }>('GET', `/processes/${id}/tasks/nope`);
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'TaskNotFound']);
+    const bad = await api.request<{ error: { code: string; message: string } }>('GET', `/processes/${id}/tasks?limit=0`);
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'ValidationError']);
+  });
+
   it('answers an unknown path with 404 RouteNotFound', async () => {
     const res = await api.request('GET', '/no/such/route');
     expect(res.status).toBe(404);

@@ -8,7 +8,7 @@ import { sweep } from '#app/sweep.ts';
 import type { MemoryItemTable } from '#adapters/memory/memory-item-table.ts';
 import type { MemoryTaskQueue } from '#adapters/memory/memory-task-queue.ts';
 import { storesOn } from '#adapters/stores/stores-on.ts';
-import type { IndexQuery, ItemTable, ItemWrite, Key } from '#adapters/item-table.ts';
+import type { IndexQuery, ItemTable, ItemWrite, Key, PartitionPageQuery } from '#adapters/item-table.ts';
 import { documentClient } from './clients.ts';
 import { TestClock, drainQueue, testDeps, type Deps, type ReceivedTask } from './core-harness.ts';
 import { createIsolatedResources } from './resources.ts';
@@ -170,6 +170,7 @@ function hookedTable(table: MemoryItemTable, hooks: StoreCallHooks): ItemTable {
     get: (key: Key) => call('GetItem', () => table.get(key)),
     getMany: (keys: readonly Key[]) => call('BatchGetItem', () => table.getMany(keys)),
     queryPartition: (pk: string, prefix: string) => call('Query', () => table.queryPartition(pk, prefix)),
+    queryPartitionPage: (query: PartitionPageQuery) => call('Query', () => table.queryPartitionPage(query)),
     queryIndex: (query: IndexQuery) => call('Query', () => table.queryIndex(query)),
     write: (write: ItemWrite) => call(write.type === 'put' ? 'PutItem' : 'UpdateItem', () => table.write(write)),
     transact: (writes: readonly ItemWrite[]) => call('TransactWriteItems', () => table.transact(writes)),

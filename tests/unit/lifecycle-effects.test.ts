@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { companionOf, inputWrite, taskPut, taskUpdate } from '#adapters/stores/row-writes.ts';
-import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, RECORD_WRITES, resolveEffects, TASK_TRANSITIONS, type WriteRow } from '#domain/lifecycle.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, resolveEffects, TASK_TRANSITIONS, type WriteRow } from '#domain/lifecycle.ts';
 
 const key = { pk: 'PROC#p', sk: 'TASK#A' };
 const everyRow: [string, WriteRow & { readonly to?: string }][] = [
@@ -8,6 +8,7 @@ const everyRow: [string, WriteRow & { readonly to?: string }][] = [
   ...Object.entries(PROCESS_TRANSITIONS).map(([e, r]): [string, WriteRow] => [`process.${e}`, r]),
   ...Object.entries(INPUT_WRITES).map(([e, r]): [string, WriteRow] => [`input.${e}`, r]),
   ...Object.entries(END_COUNTER_WRITES).map(([e, r]): [string, WriteRow] => [`endCounter.${e}`, r]),
+  ...Object.entries(PROGRESS_WRITES).map(([e, r]): [string, WriteRow] => [`progress.${e}`, r]),
   ...Object.entries(RECORD_WRITES).map(([e, r]): [string, WriteRow] => [`record.${e}`, r]),
 ];
 

@@ -1,5 +1,5 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ItemTooLargeError, MAX_ITEM_BYTES, type IndexQuery, type Item, type ItemTable, type ItemWrite, type Key, type TransactOutcome, type WriteOutcome } from '../item-table.ts';
+import { ItemTooLargeError, MAX_ITEM_BYTES, type IndexQuery, type Item, type PartitionPageQuery, type ItemTable, type ItemWrite, type Key, type TransactOutcome, type WriteOutcome } from '../item-table.ts';
 import { cancellationReasons, conditionally, ConditionFailed, isTransactionConflict } from './conditional.ts';
 import { expressionsOf } from './expressions.ts';
 
@@ -61,6 +61,27 @@ export class DynamoItemTable implements ItemTable {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  async queryPartitionPage(q: PartitionPageQuery): Promise<{ items: Item[]; lastSk?: string }> {
+    const names: Record<string, string> = {};
+    const projection = q.attributes?.length ? ['pk', 'sk', ...q.attributes].map((a, i) => ((names[`#a${i}`] = a), `#a${i}`)).join(', ') : undefined;
+    if (q.filter) names['#f'] = q.filter.attribute;
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ...(q.filter ? { FilterExpression: '#f = :f' } : {}),
+        ...(projection ? { ProjectionExpression: projection } : {}),
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: { ':pk': q.pk, ':prefix': q.prefix, ...(q.filter ? { ':f': q.filter.value } : {}) },
+        ConsistentRead: true,
+        Limit: q.limit,
+        ...(q.afterSk === undefined ? {} : { ExclusiveStartKey: { pk: q.pk, sk: q.afterSk } }),
+      }),
+    );
+    const lastSk = out.LastEvaluatedKey?.sk;
+    return { items: out.Items ?? [], ...(typeof lastSk === 'string' ? { lastSk } : {}) };
   }
 
   async queryIndex(q: IndexQuery): Promise<{ items: Item[]; lastKey?: Record<string, string | number> }> {

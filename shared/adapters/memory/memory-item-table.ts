@@ -8,6 +8,7 @@ import {
   type ItemTable,
   type ItemWrite,
   type Key,
+  type PartitionPageQuery,
   type TransactOutcome,
   type WriteOutcome,
 } from '../item-table.ts';
@@ -79,6 +80,24 @@ export class MemoryItemTable implements ItemTable {
         .sort((a, b) => compareKeys(a.sk, b.sk))
         .map((i) => structuredClone(i)),
     );
+  }
+
+  async queryPartitionPage(q: PartitionPageQuery): Promise<{ items: Item[]; lastSk?: string }> {
+    return this.call('Query', () => {
+      if (!(q.limit >= 1)) throw validationException('Limit must be greater than or equal to 1');
+      const after = q.afterSk;
+      const evaluated = [...this.items.values()]
+        .filter((i) => i.pk === q.pk && String(i.sk).startsWith(q.prefix) && (after === undefined || compareKeys(i.sk, after) > 0))
+        .sort((a, b) => compareKeys(a.sk, b.sk))
+        .slice(0, q.limit);
+      // As DynamoDB: a page that reached its limit names its last key, even when nothing follows.
+      const last = evaluated.length === q.limit ? evaluated.at(-1) : undefined;
+      const keep = q.attributes ? new Set(['pk', 'sk', ...q.attributes]) : undefined;
+      const items = evaluated
+        .filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value)
+        .map((i) => structuredClone(keep ? Object.fromEntries(Object.entries(i).filter(([k]) => keep.has(k))) : i));
+      return { items, ...(last ? { lastSk: String(last.sk) } : {}) };
+    });
   }
 
   async queryIndex(q: IndexQuery): Promise<{ items: Item[]; lastKey?: Record<string, string | number> }> {

@@ -1,6 +1,6 @@
 import { BY_KIND_INDEX, DEFAULT_SWEEP_SHARDS, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
-import { PROCESS_TRANSITIONS, processTarget, SWEEP_REASON_ON_ENTRY, type ProcessStatus } from '#domain/lifecycle.ts';
-import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, Written } from '#app/ports.ts';
+import { PROCESS_TRANSITIONS, processTarget, SWEEP_REASON_ON_ENTRY, TASK_STATUS, type ProcessStatus, type TaskStatus } from '#domain/lifecycle.ts';
+import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, RunProgress, SeedProgress, Written } from '#app/ports.ts';
 import {
   ProcessEventItemSchema,
   ProcessItemSchema,
@@ -13,9 +13,9 @@ import {
   type RunRecord,
 } from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
-import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, processIndexShards, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
+import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, processIndexShards, progressPrefix, progressShardOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { decodeShardCursor, encodeShardCursor, queryShards, type ShardPartition } from './merged-shards.ts';
-import { companionOf, endCounterUpdate, inputWrite, processPut, processUpdate, recordPut } from './row-writes.ts';
+import { companionOf, endCounterUpdate, inputWrite, processPut, processUpdate, progressUpdate, recordPut } from './row-writes.ts';
 
 /** Identities cached per container: a process's definition and version never change. */
 const MAX_CACHED_IDENTITIES = 10_000;
@@ -220,6 +220,25 @@ export class ItemProcessStore implements ProcessStore {
   async deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean> {
     const r = await this.table.write(processUpdate('deferSweep', keys.processMeta(args.id), { sweepAt: args.nextSweepAt, resumeFrom: args.resumeFrom }, { sweepAt: args.sweepAt }));
     return r.ok;
+  }
+
+  async progress({ id, run }: { id: string; run: number }): Promise<RunProgress> {
+    const shards = await this.table.queryPartition(keys.processMeta(id).pk, progressPrefix(run));
+    const sum = (status: TaskStatus): number => shards.reduce((n, s) => n + (typeof s[status] === 'number' ? s[status] : 0), 0);
+    return { completed: sum(TASK_STATUS.completed), failed: sum(TASK_STATUS.failed), skipped: sum(TASK_STATUS.skipped), cancelled: sum(TASK_STATUS.cancelled) };
+  }
+
+  async seedProgress({ id, run, completed, position, next, expiresAt }: SeedProgress): Promise<boolean> {
+    const perShard = new Map<number, number>();
+    for (const task of completed) perShard.set(progressShardOf(task), (perShard.get(progressShardOf(task)) ?? 0) + 1);
+    // Each shard counts the chunk once (its `seededTo` is the guard). Endings of the run only ADD, so an early one
+    // (a cancel racing the rerun's pass) is kept.
+    const written = await Promise.all(
+      [...perShard].map(([shard, n]) =>
+        this.table.write(progressUpdate('seed', keys.processProgress(id, run, shard), { [TASK_STATUS.completed]: n, seededTo: next, expiresAt }, { position })),
+      ),
+    );
+    return written.every((w) => w.ok);
   }
 
   async settledSinks({ id }: { id: string }): Promise<number> {

@@ -1,11 +1,11 @@
-import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, TASK_TRANSITIONS, taskTarget, type EffectValues } from '#domain/lifecycle.ts';
-import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
+import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, PROGRESS_COUNT_OF, SWEEP_REASON_ON_ENTRY, TASK_TRANSITIONS, taskTarget, type EffectValues, type TaskEvent } from '#domain/lifecycle.ts';
+import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
-import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
-import { companionOf, endCounterUpdate, taskPut, taskUpdate } from './row-writes.ts';
+import { TASK_SK_PREFIX, keys, progressShardOf, sweepShardOf } from './keys.ts';
+import { companionOf, endCounterUpdate, progressUpdate, taskPut, taskUpdate } from './row-writes.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
@@ -27,6 +27,19 @@ export class ItemTaskStore implements TaskStore {
   async listAll({ processId }: { processId: string }): Promise<TaskItem[]> {
     const items = await this.table.queryPartition(keys.processMeta(processId).pk, TASK_SK_PREFIX);
     return items.map((i) => TaskItemSchema.parse(i));
+  }
+
+  async page(q: TaskPageQuery): Promise<{ items: TaskItem[]; cursor?: string }> {
+    const leftOut = new Set([...(q.outputs ? [] : ['outputJson']), ...(q.attempts ? [] : ['attempts'])]);
+    const r = await this.table.queryPartitionPage({
+      pk: keys.processMeta(q.processId).pk,
+      prefix: TASK_SK_PREFIX,
+      ...(q.cursor === undefined ? {} : { afterSk: `${TASK_SK_PREFIX}${q.cursor}` }),
+      limit: q.limit,
+      ...(q.status === undefined ? {} : { filter: { attribute: 'status', value: q.status } }),
+      ...(leftOut.size === 0 ? {} : { attributes: TASK_ATTRIBUTES.filter((a) => !leftOut.has(a)) }),
+    });
+    return { items: r.items.map((i) => TaskItemSchema.parse(i)), ...(r.lastSk === undefined ? {} : { cursor: r.lastSk.slice(TASK_SK_PREFIX.length) }) };
   }
 
   async getMany({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, TaskItem>> {
@@ -132,8 +145,7 @@ export class ItemTaskStore implements TaskStore {
     const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
     const guardValues = { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run, held: end.held ?? false };
     const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson: JSON.stringify(output ?? null) }, guardValues);
-    if (settles.length === 0) return this.ended(await this.table.write(update));
-    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(event, end, s))]));
+    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s))]));
   }
 
   private settled(end: EndTask, r: { ok: true } | { ok: false; reasons: readonly { code: string; current?: Record<string, unknown> }[] }): Written<undefined, TaskItem> {
@@ -156,8 +168,7 @@ export class ItemTaskStore implements TaskStore {
     };
     const update = taskUpdate(event, keys.task(end), values, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false });
     const settles = args.settles ?? [];
-    if (settles.length === 0) return this.ended(await this.table.write(update));
-    return this.settled(end, await this.table.transact([update, ...settles.map((s) => settleWrite(event, end, s))]));
+    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s))]));
   }
 
   async retry(args: RetryWrite): Promise<Written<TaskItem>> {
@@ -179,9 +190,8 @@ export class ItemTaskStore implements TaskStore {
 
   async skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
     const update = taskUpdate('skip', keys.task(args), { name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
-    if (args.settles.length === 0) return (await this.table.write(update)).ok;
     const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
-    return (await this.table.transact([update, ...args.settles.map((s) => settleWrite('skip', end, s))])).ok;
+    return (await this.table.transact([update, progressWrite('skip', end), ...args.settles.map((s) => settleWrite('skip', end, s))])).ok;
   }
 
   async recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void> {
@@ -189,7 +199,8 @@ export class ItemTaskStore implements TaskStore {
   }
 
   async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean> {
-    const r = await this.table.write(taskUpdate('cancel', keys.task(args), { name: args.task, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run }));
+    const update = taskUpdate('cancel', keys.task(args), { name: args.task, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
+    const r = await this.table.transact([update, progressWrite('cancel', args)]);
     return r.ok;
   }
 
@@ -229,11 +240,10 @@ export class ItemTaskStore implements TaskStore {
     if (!r.ok) return conflict(r.current);
     return { ok: true, item: TaskItemSchema.parse(r.item) };
   }
-
-  private ended(r: { ok: boolean; current?: Record<string, unknown> }): Written<undefined, TaskItem> {
-    return r.ok ? { ok: true, item: undefined } : conflict(r.current);
-  }
 }
+
+/** Every attribute a task item may hold: a page's projection names the ones it keeps. */
+const TASK_ATTRIBUTES: readonly string[] = Object.keys(TaskItemSchema.in.shape);
 
 function conflict(current: Record<string, unknown> | undefined): Conflict<TaskItem> {
   return { ok: false, current: parseTask(current) };
@@ -276,6 +286,20 @@ function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): EffectV
  */
 function endedValues(end: EndTask, event: 'complete' | 'completeManual' | FinalFailEvent) {
   return { endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[taskTarget(event)] };
+}
+
+/**
+ * The task's ending counted in its run's progress, in the same transaction as the status change: that change's
+ * condition is what makes the count happen exactly once (a retried or repeated ending loses it, and counts nothing).
+ */
+function progressWrite(event: TaskEvent, end: Pick<EndTask, 'processId' | 'task' | 'run' | 'expiresAt'>): ItemWrite {
+  companionOf(TASK_TRANSITIONS[event], 'progress.count', `task event '${event}'`);
+  const status = taskTarget(event);
+  if (!(status in PROGRESS_COUNT_OF)) throw new Error(`task event '${event}' ends no task: it counts no progress`);
+  const count = PROGRESS_COUNT_OF[status as keyof typeof PROGRESS_COUNT_OF];
+  const key = keys.processProgress(end.processId, end.run, progressShardOf(end.task));
+  // The row's one counter is the ending's status (resolveEffects checks it against the row).
+  return progressUpdate(count, key, { [status]: 1, expiresAt: end.expiresAt } as never, { run: end.run });
 }
 
 /** The attempt deadline of a task without `attemptTimeoutSeconds`: about 30 years after its claim, i.e. none. */

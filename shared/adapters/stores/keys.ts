@@ -1,4 +1,4 @@
-import { MAX_SWEEP_SHARDS, PROCESS_INDEX_SHARDS } from '#config/table.ts';
+import { MAX_SWEEP_SHARDS, PROCESS_INDEX_SHARDS, PROGRESS_SHARDS } from '#config/table.ts';
 
 /** Key builders for the single-table layout described in shared/config/table.ts. */
 export const keys = {
@@ -10,6 +10,8 @@ export const keys = {
   processRun: (id: string, run: number) => ({ pk: `PROC#${id}`, sk: `RUN#${String(run).padStart(6, '0')}` }),
   /** Counter of settled sinks, for processes with more than one sink. */
   processEnd: (id: string) => ({ pk: `PROC#${id}`, sk: 'END' }),
+  /** One shard of a run's progress counters: how many of its tasks ended each way (`progressShardOf`). */
+  processProgress: (id: string, run: number, shard: number) => ({ pk: `PROC#${id}`, sk: `${progressPrefix(run)}${String(shard).padStart(2, '0')}` }),
   /** A pause or resume, by the process version it wrote (the history's process events). */
   processEvent: (id: string, ver: number) => ({ pk: `PROC#${id}`, sk: `${EVENT_SK_PREFIX}${String(ver).padStart(9, '0')}` }),
   /** A task; an indexed task (a child of a dynamic fan-out) gets the index after its name. */
@@ -22,6 +24,18 @@ export const keys = {
 export const TASK_SK_PREFIX = 'TASK#';
 export const RUN_SK_PREFIX = 'RUN#';
 export const EVENT_SK_PREFIX = 'EVENT#';
+
+export const PROGRESS_SK_PREFIX = 'COUNT#';
+
+/** The sort-key prefix of one run's progress counters: a query of it reads them all, and nothing else. */
+export function progressPrefix(run: number): string {
+  return `${PROGRESS_SK_PREFIX}${String(run).padStart(6, '0')}#`;
+}
+
+/** The progress shard a task counts itself in (FNV-1a of its name): a run's endings spread over the shards. */
+export function progressShardOf(task: string): number {
+  return fnv1a(task) % PROGRESS_SHARDS;
+}
 
 export function processIdOf(pk: string): string {
   return pk.slice('PROC#'.length);

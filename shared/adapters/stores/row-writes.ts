@@ -5,6 +5,8 @@ import {
   inputGuards,
   PROCESS_TRANSITIONS,
   processGuards,
+  PROGRESS_WRITES,
+  progressGuards,
   RECORD_WRITES,
   recordGuards,
   resolveEffects,
@@ -17,6 +19,7 @@ import {
   type GuardValues,
   type InputEvent,
   type ProcessEvent,
+  type ProgressEvent,
   type RecordEvent,
   type TaskEvent,
   type WriteRow,
@@ -82,6 +85,16 @@ export function endCounterUpdate<E extends EndCounterEvent>(
   guardValues: GuardValues,
 ): ItemUpdate {
   return updateOf(END_COUNTER_WRITES[event], `end counter write '${event}'`, key, values, endCounterGuards(event, guardValues));
+}
+
+/** A write of one shard of a run's progress counters (an ending's count, or a rerun's seed). */
+export function progressUpdate<E extends ProgressEvent>(
+  event: E,
+  key: Key,
+  values: EffectValues<(typeof PROGRESS_WRITES)[E]['effects']>,
+  guardValues: GuardValues,
+): ItemUpdate {
+  return updateOf(PROGRESS_WRITES[event], `progress write '${event}'`, key, values, progressGuards(event, guardValues));
 }
 
 export function recordPut<E extends RecordEvent>(event: E, key: Key, values: EffectValues<(typeof RECORD_WRITES)[E]['effects']>): ItemPut {

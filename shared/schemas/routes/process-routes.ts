@@ -1,4 +1,5 @@
 import {
+  ActiveTasksQuerySchema,
   CancelBodySchema,
   HistoryQuerySchema,
   ListProcessesQuerySchema,
@@ -8,8 +9,20 @@ import {
   RerunManyBodySchema,
   ResumeBodySchema,
   StartProcessBodySchema,
+  TaskListQuerySchema,
+  TaskParamsSchema,
 } from '../api.ts';
-import { ActiveTasksSchema, HistoryPageSchema, ProcessPageSchema, ProcessViewSchema, RerunManyResponseSchema, RerunResponseSchema, StartedProcessSchema } from '../responses.ts';
+import {
+  ActiveTasksSchema,
+  HistoryPageSchema,
+  ProcessPageSchema,
+  ProcessViewSchema,
+  RerunManyResponseSchema,
+  RerunResponseSchema,
+  StartedProcessSchema,
+  TaskDetailSchema,
+  TaskPageSchema,
+} from '../responses.ts';
 import { declareRoute } from './route-declaration.ts';
 
 /** Runs of a definition: start, read, and the operator's controls. */
@@ -72,10 +85,36 @@ export const PROCESS_ROUTES = {
     group: 'read',
     tag: 'processes',
     summary: 'The active tasks of a process',
-    description: 'The tasks of the process that are SCHEDULED or RUNNING.',
+    description: 'The tasks of the process that are SCHEDULED or RUNNING, a page at a time in name order (each page under 1 MiB). A page may hold fewer than `limit`: go on while `nextToken` is set.',
     params: ProcessParamsSchema,
-    responses: { 200: { description: 'the active tasks', schema: ActiveTasksSchema } },
+    query: ActiveTasksQuerySchema,
+    responses: { 200: { description: 'one page of active tasks', schema: ActiveTasksSchema } },
     errors: ['ProcessNotFound', 'DefinitionNotFound'],
+  }),
+  ListTasks: declareRoute({
+    method: 'GET',
+    path: '/processes/{id}/tasks',
+    group: 'read',
+    tag: 'processes',
+    summary: 'Every task of a process, a page at a time',
+    description:
+      'Every task of the process, PENDING ones included, a page at a time in name order, optionally only those in one status. ' +
+      'Each page is under 1 MiB: past that, outputs are left out and the task says `outputOmitted: true` (read it with GET /processes/{id}/tasks/{task}).',
+    params: ProcessParamsSchema,
+    query: TaskListQuerySchema,
+    responses: { 200: { description: 'one page of tasks', schema: TaskPageSchema } },
+    errors: ['ProcessNotFound', 'DefinitionNotFound'],
+  }),
+  GetTask: declareRoute({
+    method: 'GET',
+    path: '/processes/{id}/tasks/{task}',
+    group: 'read',
+    tag: 'processes',
+    summary: 'One task of a process',
+    description: 'One task with its output (or final error) and the events of every attempt and run, as in the history.',
+    params: TaskParamsSchema,
+    responses: { 200: { description: 'the task', schema: TaskDetailSchema } },
+    errors: ['ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound'],
   }),
   CancelProcess: declareRoute({
     method: 'POST',

@@ -78,11 +78,13 @@ export function processLifecycleScenarios(makeEngine: () => Promise<Engine>): vo
       void claim;
       const view = await getProcess(deps, process.id);
       expect(view.progress).toEqual({ total: 4, completed: 1, failed: 0, skipped: 0, cancelled: 0, percent: 25 });
+      // Active tasks come a page at a time in the store's order: task names.
       const active = await listActiveTasks(deps, process.id);
       expect(active.items.map((t) => [t.name, t.status, t.workerId])).toEqual([
-        ['Review Credit', 'RUNNING', 'w1'],
         ['Check Identity', 'SCHEDULED', undefined],
+        ['Review Credit', 'RUNNING', 'w1'],
       ]);
+      expect(active.nextToken).toBeUndefined();
       expect(view.tasks.find((t) => t.name === 'Decide')).toMatchObject({ status: 'PENDING', attempt: 0 });
     });
 
