@@ -4,8 +4,10 @@
  * (a fan-out and a join, every task completed with a small output), then measures the same GETs on both, 20 times
  * each, interleaved: `GET /processes/{id}` (the 3,000-task one embeds its first 50 tasks and `tasksNextToken`: checked)
  * and the first page of `GET /processes/{id}/tasks` (100 tasks). It prints the median
- * time and DynamoDB read units of each, and exits 1 when the 3,000-task figure is more than 3 times the 10-task one
- * (time or units). Not part of `npm test`: a benchmark, not a timed test. Figures go in BENCHMARKS.md.
+ * time and DynamoDB read units of each, and exits 1 when the 3,000-task figure of `GET /processes/{id}` is more than 3
+ * times the 10-task one (time or units): the issue's bound for the same GET. The task page is reported, not bounded:
+ * its 100 tasks against the 10 of a 10-task process are ten times the items, by definition. Not part of `npm test`: a
+ * benchmark, not a timed test. Figures go in BENCHMARKS.md.
  */
 import { capacityDelta, capacitySnapshot } from '#adapters/capacity-meter.ts';
 import { createSqsClient } from '#adapters/aws-clients.ts';
@@ -97,9 +99,11 @@ try {
     }
     const timeRatio = large!.medianMs / small!.medianMs;
     const unitRatio = large!.medianReadUnits / Math.max(small!.medianReadUnits, 0.5);
+    const bounded = route === 'process';
     const ok = timeRatio <= MAX_RATIO && unitRatio <= MAX_RATIO;
-    failed ||= !ok;
-    console.log(`${route}: 3,000 vs 10 tasks: time x${timeRatio.toFixed(2)}, read units x${unitRatio.toFixed(2)} (limit x${MAX_RATIO}) ${ok ? 'ok' : 'TOO MUCH'}`);
+    if (bounded) failed ||= !ok;
+    const verdict = bounded ? `(limit x${MAX_RATIO}) ${ok ? 'ok' : 'TOO MUCH'}` : '(reported: a page of 100 items against one of 10)';
+    console.log(`${route}: 3,000 vs 10 tasks: time x${timeRatio.toFixed(2)}, read units x${unitRatio.toFixed(2)} ${verdict}`);
   }
 } finally {
   await stack.stop();
