@@ -73,10 +73,24 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
     .description('show a process and a table of its tasks: status, attempt, worker and duration')
     .argument('<id>', 'process id')
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const process = await ctx.target().client.getProcess(id);
+    .option('--all', 'a process of more than 100 tasks: every task, page after page (the default shows its first page)')
+    .action(async (id: string, opts: { json?: boolean; all?: boolean }) => {
+      const client = ctx.target().client;
+      const first = await client.getProcess(id);
+      const tasks = [...first.tasks];
+      let nextToken = opts.all ? first.tasksNextToken : undefined;
+      while (nextToken !== undefined) {
+        const page = await client.listTasks(id, { limit: 500, nextToken });
+        tasks.push(...page.items);
+        nextToken = page.nextToken;
+      }
+      const { tasksNextToken, ...rest } = first;
+      const process = opts.all ? { ...rest, tasks } : first;
       if (opts.json) return printJson(process);
       ctx.out(describeProcess(process));
+      if (!opts.all && tasksNextToken !== undefined) {
+        ctx.out(`… the first ${first.tasks.length} of ${first.progress.total} tasks: \`tributary get ${id} --all\` lists every one`);
+      }
     });
 
   program

@@ -152,6 +152,20 @@ describe('definitions and processes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(JSON.parse((await cli('get', id, '--json')).stdout)).toMatchObject({ status: 'RUNNING', runs: 2 });
   });
 
+  it('get shows the first page of a process of more than 100 tasks and says so; get --all lists every task', async () => {
+    const wide = `wide-${run}`;
+    const names = Array.from({ length: 120 }, (_, i) => `t${String(i).padStart(3, '0')}`);
+    await writeFile(join(dir, `${wide}.yaml`), `tasks:\n${names.map((n) => `  - name: ${n}\n`).join('')}`);
+    await cli('apply', join(dir, `${wide}.yaml`));
+    const id = (await cli('start', wide)).stdout.trim();
+    const first = (await cli('get', id)).stdout;
+    expect(first).toContain(`… the first 50 of 120 tasks: \`tributary get ${id} --all\` lists every one`);
+    const all = JSON.parse((await cli('get', id, '--all', '--json')).stdout) as { tasks: { name: string }[]; tasksNextToken?: string };
+    expect(all.tasks.map((t) => t.name).sort()).toEqual(names);
+    expect(all.tasksNextToken).toBeUndefined();
+    await cli('cancel', id);
+  });
+
   it('pause and resume print the process status; the pause reason is in the history', async () => {
     const id = (await cli('start', manual)).stdout.trim();
     expect((await cli('pause', id, '--reason', 'maintenance')).stdout).toBe(`${id}: PAUSED\n`);
