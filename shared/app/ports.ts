@@ -224,8 +224,9 @@ export interface ProcessStore {
   list(args: { status?: ProcessStatus; definition?: string; limit: number; nextToken?: string }): Promise<Page<ProcessSummary>>;
   /**
    * Processes of a definition in a status, newest first, created within `createdFrom`..`createdTo` (ISO, both
-   * inclusive, either open), through the status index: never a scan. A page looks at `limit` index entries, so it
-   * may hold fewer processes (other definitions are filtered out); go on with `nextToken`.
+   * inclusive, either open), through the status index: never a scan. A page looks at `limit` index entries (at least
+   * one in each of the index's shards), so it may hold fewer processes (other definitions are filtered out); go on
+   * with `nextToken`.
    */
   findByStatus(args: { status: ProcessStatus; definition: string; createdFrom?: string; createdTo?: string; limit: number; nextToken?: string }): Promise<Page<ProcessItem>>;
 }
