@@ -82,7 +82,8 @@ const MAX_ROUNDS = 10_000;
  * const { id } = await engine.client.startProcess({ definition: 'loan', input: { amount: 10 } });
  * engine.worker({ handler: async ({ task }) => ({ done: task }) });
  * await engine.runUntilIdle();
- * expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
+ * const { progress } = await engine.client.getProcess(id);
+ * expect(progress.completed).toBe(progress.total); // every task completed
  */
 export interface TestEngine {
   /** The TypeScript client, talking to the real handlers in-process. */

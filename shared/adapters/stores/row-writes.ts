@@ -34,7 +34,7 @@ import type { ItemPut, ItemUpdate, Key } from '../item-table.ts';
  *
  * @example
  * taskUpdate('hold', keys.task(ref), { held: true })
- * // { type: 'update', key, set: { held: true }, guards: [{ kind: 'statusIn', statuses: ['SCHEDULED', 'RUNNING'], orAbsent: false }] }
+ * // { type: 'update', key, set: { held: true }, guards: [{ kind: 'statusIn', statuses: ACTIVE_TASK_STATUSES, orAbsent: false }] }
  */
 
 type Row = WriteRow & { readonly to?: string };
