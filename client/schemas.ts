@@ -105,6 +105,19 @@ export const TaskViewSchema = z.object({
   scheduledAt: z.string().optional(),
   claimedAt: z.string().optional(),
   endedAt: z.string().optional(),
+  /** A child of a map (`resize[41]`): its index. */
+  index: z.number().int().nonnegative().optional(),
+  /** A map task, once its items are stored: its children by status (exact counters). */
+  map: z
+    .object({
+      total: z.number().int().nonnegative(),
+      scheduled: z.number().int().nonnegative(),
+      running: z.number().int().nonnegative(),
+      completed: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+      cancelled: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type TaskView = z.infer<typeof TaskViewSchema>;
 

@@ -1,11 +1,12 @@
-import { ProcessPausedError, TaskAlreadyClaimedError } from '#domain/errors.ts';
+import { ProcessPausedError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
+import { parseChildName } from '#domain/map-children.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
 import type { UpstreamResult } from './ports.ts';
 import { instant } from './timestamps.ts';
-import { isRunningTask } from '#domain/status-predicates.ts';
+import { isRunningTask, TASK_STATUS } from '#domain/status-predicates.ts';
 
 export interface Claim {
   readonly leaseToken: string;
@@ -16,6 +17,10 @@ export interface Claim {
    * (only when some need is an optional task that failed): their errors.
    */
   readonly input: { readonly process: unknown; readonly upstream: Record<string, unknown>; readonly failedUpstream?: Record<string, unknown> };
+  /** A child of a map: the map's name, the child's index and its item (`input.upstream` is then the map's). */
+  readonly map?: string;
+  readonly index?: number;
+  readonly item?: unknown;
 }
 
 /**
@@ -29,7 +34,10 @@ export interface Claim {
  */
 export async function claimTask(deps: AppDeps, processId: string, task: string, workerId: string): Promise<Claim> {
   const at = instant(deps);
-  const result = await deps.tasks.claim({ processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso });
+  const child = parseChildName(task);
+  // A child counts its claim in its map's counters of the process's run (the cached view: a rerun's children are claimed in their run).
+  const mapRun = child ? (await deps.processes.identity({ id: processId }))?.run : undefined;
+  const result = await deps.tasks.claim({ processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, ...(mapRun === undefined ? {} : { mapRun }) });
   let item: TaskItem;
   if (!result.ok) {
     const current = result.current;
@@ -47,17 +55,24 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   const firstLook = Math.min(item.leaseExpiresAt, item.attemptDeadline ?? Number.POSITIVE_INFINITY);
   if (item.sweepAt !== undefined && item.sweepAt > firstLook) await deps.tasks.watchLease({ processId, item, at: firstLook });
   const def = await getDefinition(deps, item.definition, item.version);
-  const needs = dagOf(def).tasks.get(task)?.needs ?? [];
-  const [{ input: processInput, paused }, outputs] = await Promise.all([
+  const needs = dagOf(def).tasks.get(child?.map ?? task)?.needs ?? [];
+  const [{ input: processInput, paused }, outputs, mapItem, childItem] = await Promise.all([
     // The same one read as the input alone: a claim on a paused process costs nothing more until it is refused.
     deps.processes.getClaimInput({ id: processId }),
     needs.length > 0 ? deps.tasks.getUpstream({ processId, tasks: needs }) : Promise.resolve(new Map<string, UpstreamResult>()),
+    child ? deps.tasks.get({ processId, task: child.map }) : undefined,
+    child ? deps.maps.getItem({ processId, map: child.map, index: child.index }) : undefined,
   ]);
   if (paused) {
     // Undo the claim (same attempt, lease fenced) and resend nothing: the resume sends the message again.
     // The sweeper's resend of a task marked while paused waits too; this entry is only a safety net.
-    await deps.tasks.release({ processId, task, leaseToken: item.leaseToken, now: at.now, iso: at.iso, sweepAt: at.now + deps.settings.maxResendIntervalMs });
+    await deps.tasks.release({ processId, task, leaseToken: item.leaseToken, now: at.now, iso: at.iso, sweepAt: at.now + deps.settings.maxResendIntervalMs, ...(mapRun === undefined ? {} : { mapRun }) });
     throw new ProcessPausedError(processId);
+  }
+  if (child && !isRunningTask(mapItem?.status)) {
+    // Its map ended early (failures past its tolerance, or its process ended) after this child was scheduled: it never runs.
+    await deps.maps.cancelChild({ processId, task, status: 'running', run: item.run ?? 1, iso: at.iso, expiresAt: at.expiresAt });
+    throw new TaskNotActiveError(task, TASK_STATUS.cancelled);
   }
   const upstream: Record<string, unknown> = {};
   const failedUpstream: Record<string, unknown> = {};
@@ -71,6 +86,7 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
     leaseExpiresAt: new Date(firstLook).toISOString(),
     attempt: item.attempt ?? 1,
     input: { process: processInput, upstream, ...(Object.keys(failedUpstream).length > 0 ? { failedUpstream } : {}) },
+    ...(child ? { map: child.map, index: child.index, item: childItem ?? null } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DefinitionVersionItem as StoredDefinition } from '#schemas/items.ts';
 import { buildDag, type Dag } from '#domain/dag.ts';
+import { parseChildName } from '#domain/map-children.ts';
 import { canonicalDefinition, definitionProblem, parseDefinition, validateDefinition, type DefinitionSpec } from '#domain/definition.ts';
 import { ConcurrencyConflictError, DefinitionNotFoundError, InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { defaultQueueOf } from '#config/queues.ts';
@@ -96,7 +97,8 @@ export function taskPolicyOf(def: StoredDefinition, task: string): TaskFailurePo
     byTask = new Map(def.tasks.map((t) => [t.name, resolveTaskPolicy(def.defaults, t)]));
     policies.set(def, byTask);
   }
-  return byTask.get(task) ?? resolveTaskPolicy(def.defaults, {});
+  // A child of a map (`resize[41]`) runs with its map's keys.
+  return byTask.get(task) ?? byTask.get(parseChildName(task)?.map ?? '') ?? resolveTaskPolicy(def.defaults, {});
 }
 
 const policies = new WeakMap<StoredDefinition, Map<string, TaskFailurePolicy>>();

@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, ProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapStore, ProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -55,6 +55,8 @@ export interface AppDeps {
   readonly definitions: DefinitionStore;
   readonly processes: ProcessStore;
   readonly tasks: TaskStore;
+  /** A map's items, counters and children, and the map task's own writes. */
+  readonly maps: MapStore;
   readonly queue: TaskQueue;
   readonly sweepIndex: SweepIndex;
   /** Epoch milliseconds. */

@@ -9,7 +9,8 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { endVerdict, type EndCheck } from './end-verdict.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
-import { isCancelledProcess, isCompletedTask } from '#domain/status-predicates.ts';
+import { isCancelledProcess, isCompletedTask, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
+import { mapSettingsOf } from './map-specs.ts';
 
 /** The process events that end a process. */
 export type EndEvent = 'complete' | 'fail' | 'cancel';
@@ -70,9 +71,14 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
     { processId: process.id, order, from: process.resumeFrom ?? 0, deadline: budgetedPassDeadline(deps, at, budgetMs) },
     async (names, items) => {
       const unfinished = names.filter((name) => guardsHold(cancellable, items.get(name)));
-      await inLanes(deps, unfinished, deps.settings.writeConcurrency, (task) =>
-        deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt }),
-      );
+      await inLanes(deps, unfinished, deps.settings.writeConcurrency, (task) => {
+        const item = items.get(task);
+        // A map that expands or runs is cancelled with a teardown owed: the sweeper cancels its children next.
+        if (item && mapSettingsOf(def, task) && (isScheduledTask(item.status) || isRunningTask(item.status))) {
+          return deps.maps.cancel({ end: { processId: process.id, task, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: process.run }, sweepAt: at.now });
+        }
+        return deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt });
+      });
     },
   );
   if (process.sweepAt === undefined) return;

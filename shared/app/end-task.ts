@@ -9,6 +9,9 @@ import { explainTaskConflict } from './explain-conflict.ts';
 import type { EndTask, FinalFailEvent, ProcessIdentity, RetryEvent, Written } from './ports.ts';
 import { retrySchedule, scheduleJoins, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
+import { declaredTaskOf } from './map-specs.ts';
+import { afterChildEnding, childEndingOf } from './map-settling.ts';
+import { parseChildName } from '#domain/map-children.ts';
 import { failureSettles, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 import { TASK_STATUS, isCompletedTask, isFailedTask, isPausedProcess, isScheduledTask } from '#domain/status-predicates.ts';
@@ -29,13 +32,20 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
   for (let attempt = 0; ; attempt++) {
     const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
     const dag = def ? dagOf(def) : undefined;
-    if (!process || !def || !dag || !dag.tasks.has(task)) {
+    const declared = def ? declaredTaskOf(def, task) : undefined;
+    if (!process || !def || !dag || !declared) {
       throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
     }
     const end = endOf(deps, processId, task, body.leaseToken, process.run);
+    const child = declared.child && (await childEndingOf(deps, def, processId, declared.child, process.run, body.leaseToken === undefined ? 'scheduled' : 'running'));
     const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'completeManual' : 'complete', (e) =>
-      deps.tasks.complete({ end: e, output: body.output, settles: settlesOf(dag, task, 'children') }),
+      deps.tasks.complete({ end: e, output: body.output, settles: child ? [] : settlesOf(dag, task, 'children'), ...(child ? { child } : {}) }),
     );
+    if (result.ok && child) {
+      // Only a child that is not the last of its lane, completed with a lease, owes nothing more (its successor is written).
+      await afterChildEnding(deps, processId, task, child, body.leaseToken === undefined || child.successor === undefined || child.lastOfLane !== undefined);
+      return;
+    }
     if (result.ok) {
       // Ended while its process is paused: the follow-up waits for the resume.
       if (held && (await stillPaused(deps, processId))) return;
@@ -73,7 +83,8 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
   if (process && item?.run !== undefined && item.run !== process.run) process = await deps.processes.identity({ id: processId, fresh: true });
   const def = process ? await getDefinition(deps, process.definition, process.version) : undefined;
   const dag = def ? dagOf(def) : undefined;
-  if (!process || !def || !dag || !dag.tasks.has(task)) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
+  const declared = def ? declaredTaskOf(def, task) : undefined;
+  if (!process || !def || !dag || !declared) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
   const { retryable: _r, retryAfterSeconds: _a, ...error } = body.error;
   if (alreadyFailed(item, body.leaseToken)) return outcomeOf(item);
   if (!item) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
@@ -85,7 +96,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
   const record = attemptRecord(item, { k: 'f', a: attempt, e: at.iso, x: JSON.stringify(summariseError(error, ATTEMPT_ERROR_LIMITS)) }, body.leaseToken);
   if (decision.retry) {
     const event = body.leaseToken === undefined ? 'retryManual' : 'retry';
-    const r = await retryAttempt(deps, { processId, task, event, leaseToken: body.leaseToken, attempt, at, nextAttemptAt: decision.nextAttemptAt, error, record });
+    const r = await retryAttempt(deps, { processId, task, event, leaseToken: body.leaseToken, attempt, at, nextAttemptAt: decision.nextAttemptAt, error, record, mapRun: process.run });
     if (!r.ok) {
       if (alreadyFailed(r.current, body.leaseToken)) return outcomeOf(r.current);
       throw await explainTaskConflict(deps, processId, task, 'fail', r.current, body.leaseToken);
@@ -93,12 +104,18 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     return { status: TASK_STATUS.scheduled, nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
   const end = endOf(deps, processId, task, body.leaseToken, process.run);
+  const child = declared.child && (await childEndingOf(deps, def, processId, declared.child, process.run, body.leaseToken === undefined ? 'scheduled' : 'running'));
   const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'failManual' : 'fail', (e) =>
-    deps.tasks.fail({ end: e, error, record, settles: failureSettles(def, dag, task) }),
+    deps.tasks.fail({ end: e, error, record, settles: child ? [] : failureSettles(def, dag, task), ...(child ? { child } : {}) }),
   );
   if (!result.ok) {
     if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
     throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
+  }
+  if (child) {
+    // A failed child applies no failure policy itself: its map checks its tolerance.
+    await afterChildEnding(deps, processId, task, child, true);
+    return { status: TASK_STATUS.failed };
   }
   if (held && (await stillPaused(deps, processId))) return { status: TASK_STATUS.failed };
   await followUpFailed(deps, processId, task);
@@ -132,14 +149,22 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
   const decision = decideRetry(taskPolicyOf(def, item.name).retry, attempt, error, { now: at.now, random: deps.random() });
   if (decision.retry) {
     const event = timedOut ? 'timeOutAttempt' : 'expireLease';
-    const r = await retryAttempt(deps, { processId, task: item.name, event, leaseToken: item.leaseToken, attempt, at, nextAttemptAt: decision.nextAttemptAt, error, record });
+    const r = await retryAttempt(deps, { processId, task: item.name, event, leaseToken: item.leaseToken, attempt, at, nextAttemptAt: decision.nextAttemptAt, error, record, mapRun: item.run ?? 1 });
     return r.ok;
   }
   const dag = dagOf(def);
   const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: item.run ?? 1 };
   const event = timedOut ? 'timeOutAttemptFinal' : 'expireLeaseFinal';
-  const { result: r, held } = await endHeldAware(end, event, (e) => deps.tasks.fail({ end: e, error, event, record, settles: failureSettles(def, dag, item.name) }));
+  const parent = parseChildName(item.name);
+  const child = parent && (await childEndingOf(deps, def, processId, parent, item.run ?? 1, 'running'));
+  const { result: r, held } = await endHeldAware(end, event, (e) =>
+    deps.tasks.fail({ end: e, error, event, record, settles: child ? [] : failureSettles(def, dag, item.name), ...(child ? { child } : {}) }),
+  );
   if (!r.ok) return false;
+  if (child) {
+    await afterChildEnding(deps, processId, item.name, child, true);
+    return true;
+  }
   if (held && (await stillPaused(deps, processId))) return true;
   await followUpFailed(deps, processId, item.name, {}, item.run ?? 1);
   return true;
@@ -253,7 +278,7 @@ function attemptRecord(item: TaskItem, ended: Pick<AttemptRecord, 'k' | 'a' | 'e
  */
 async function retryAttempt(
   deps: AppDeps,
-  args: { processId: string; task: string; event: RetryEvent; leaseToken: string | undefined; attempt: number; at: Instant; nextAttemptAt: number; error: TaskError; record: AttemptRecord },
+  args: { processId: string; task: string; event: RetryEvent; leaseToken: string | undefined; attempt: number; at: Instant; nextAttemptAt: number; error: TaskError; record: AttemptRecord; mapRun: number },
 ): Promise<Written<TaskItem>> {
   const { processId, task, at, nextAttemptAt } = args;
   const when = retrySchedule(deps, nextAttemptAt, at.now);
@@ -269,6 +294,7 @@ async function retryAttempt(
     record: { ...args.record, n: nextAttemptAt },
     sweepAt: when.sweepAt,
     sweepReason: when.sweepReason,
+    mapRun: args.mapRun,
   });
   if (r.ok && when.message) await sendBestEffort(deps, [when.message(processId, r.item)]);
   return r;

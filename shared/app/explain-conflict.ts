@@ -1,3 +1,4 @@
+import { declaredTaskOf } from './map-specs.ts';
 import {
   LeaseMismatchError,
   ProcessNotFoundError,
@@ -32,7 +33,7 @@ export async function explainTaskConflict(
     const process = await deps.processes.get({ id: processId });
     if (!process) return new ProcessNotFoundError(processId);
     const def = await getDefinition(deps, process.definition, process.version);
-    if (!dagOf(def).tasks.has(task)) return new TaskNotFoundError(processId, task);
+    if (!declaredTaskOf(def, task)) return new TaskNotFoundError(processId, task);
     if (isPausedProcess(process.status) && op === 'claim') return new ProcessPausedError(processId);
     if (!isRunningProcess(process.status)) return new ProcessNotRunningError(processId, process.status);
     return new TaskNotActiveError(task, item?.status ?? TASK_STATUS.pending);

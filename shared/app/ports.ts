@@ -1,4 +1,5 @@
 import type { ProcessStatus, SweepReason, TaskEvent, TaskStatus } from '#domain/lifecycle.ts';
+import type { MapCounts } from '#domain/map-children.ts';
 import type {
   AttemptRecord,
   DefinitionHeadItem,
@@ -64,6 +65,8 @@ export interface ScheduleContext extends TaskRef {
   readonly iso: string;
   /** When the sweeper should resend the message if nobody has claimed the task (epoch ms). */
   readonly sweepAt: number;
+  /** A map task: it is sent to no queue, it expands (sweep reason `mapExpand` until it has). */
+  readonly expands?: true;
 }
 
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
@@ -265,6 +268,8 @@ export interface RetryWrite {
   readonly record: AttemptRecord;
   readonly sweepAt: number;
   readonly sweepReason: SweepReason;
+  /** A child of a map: the run whose map counters count the retry. */
+  readonly mapRun?: number;
 }
 
 /** `TaskStore.page`: one bounded page of a process's task items. */
@@ -316,20 +321,26 @@ export interface TaskStore {
   reopen(args: TaskRef & { run: number; records: readonly AttemptRecord[]; counter?: { settled: number; expected: number } }): Promise<boolean>;
   /** A rerun keeps a completed task of an earlier run: its expiry moves to `expiresAt` (epoch s). */
   retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean>;
-  /** SCHEDULED to RUNNING with a fresh lease. */
-  claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>>;
+  /**
+   * SCHEDULED to RUNNING with a fresh lease. A child of a map (`resize[41]`) is counted in its map's counters of
+   * run `mapRun` in the same transaction (required for a child).
+   */
+  claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number }): Promise<Written<TaskItem>>;
   /** Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given. */
-  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>>;
+  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; mapRun?: number }): Promise<Written<TaskItem>>;
   /** Extends the caller's live lease. */
   heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
-  /** Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`. */
-  complete(args: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>>;
+  /**
+   * Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`; a child of a map also
+   * in its map's counters, with the next child of its lane and the map's lane count (`child`).
+   */
+  complete(args: { end: EndTask; output: unknown; settles: readonly SettleCount[]; child?: ChildEnding }): Promise<Written<undefined, TaskItem>>;
   /**
    * Ends the task FAILED for good: by `event` (default: `fail` with a lease, `failManual` without), with the
    * ended attempt's record for the history, and counting it in `settles` in the same atomic write (an optional
    * task's children and the process end).
    */
-  fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>>;
+  fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[]; child?: ChildEnding }): Promise<Written<undefined, TaskItem>>;
   /** A failed attempt with attempts left: SCHEDULED with attempt + 1, not before `nextAttemptAt`, the attempt recorded. */
   retry(args: RetryWrite): Promise<Written<TaskItem>>;
   /** A task that can never run (skipDownstream), counted in `settles` in the same atomic write. False when it had an item already past PENDING. */
@@ -350,6 +361,56 @@ export interface TaskStore {
   hold(args: TaskRef): Promise<boolean>;
   /** Removes the pause mark (`unhold`). */
   unhold(args: TaskRef): Promise<void>;
+}
+
+/** What the ending of a map's child writes besides itself, in the same transaction (`map-children.ts`). */
+export interface ChildEnding {
+  /** The status it ends from (a manual ending: SCHEDULED): the counter it leaves. */
+  readonly from: 'scheduled' | 'running';
+  /** The next child of its lane, written (SCHEDULED) in the same transaction. */
+  readonly successor?: ScheduleContext;
+  /** The last child of its lane: it counts on the map item, whose `expected` is the number of lanes. */
+  readonly lastOfLane?: { readonly lanes: number };
+}
+
+/** A page of a map's children, in index order. */
+export interface ChildrenPage {
+  readonly items: TaskItem[];
+  /** The index the next page starts at; absent at the end. */
+  readonly next?: number;
+}
+
+/**
+ * A map's own items: its stored items, its counters, its children by index,
+ * and the writes of the map task through its expansion and its end.
+ */
+export interface MapStore {
+  /** Stores items `first`, `first + 1`, … in chunks, each written once (an expansion redone writes nothing twice). */
+  putItems(args: { processId: string; map: string; first: number; items: readonly unknown[]; expiresAt: number }): Promise<void>;
+  /** Item `index` of a map (undefined if it was never stored). */
+  getItem(args: { processId: string; map: string; index: number }): Promise<unknown>;
+  /** The map's counters of run `run`, summed over its partitions. */
+  counts(args: { processId: string; map: string; run: number; total: number }): Promise<MapCounts>;
+  /** Schedules a lane's first child, counted in the same transaction. Exactly once: false when it exists. */
+  scheduleChild(args: { schedule: ScheduleContext }): Promise<boolean>;
+  /** Cancels a child that is `status` now (read by the caller), counted. False when it moved on. */
+  cancelChild(args: TaskRef & { status: 'scheduled' | 'running'; run: number; iso: string; expiresAt: number }): Promise<boolean>;
+  /** Children from index `from` (below `total`), in index order: at most `limit`, reading a few blocks at most. */
+  children(args: { processId: string; map: string; from: number; total: number; limit: number; status?: TaskItem['status']; outputs?: boolean }): Promise<ChildrenPage>;
+  /** Records how far a map's expansion got, due again at `sweepAt`. */
+  deferExpansion(args: { processId: string; map: string; resumeFrom: number; sweepAt: number; itemsCursor?: { byte: number; index: number } }): Promise<void>;
+  /** SCHEDULED to RUNNING: its items are stored; its lanes' first children are owed (`resumeFrom` 0). */
+  start(args: { processId: string; map: string; run: number; total: number; lanes: number; iso: string; sweepAt: number }): Promise<boolean>;
+  /** Every lane has its first child: the map leaves the sweep index. */
+  started(args: { processId: string; map: string }): Promise<void>;
+  /** The results gathered so far (JSON text of a list), and the index to go on from. */
+  recordResults(args: { processId: string; map: string; run: number; resultsJson: string; resultsFrom: number }): Promise<boolean>;
+  /** Every lane settled within the tolerance: COMPLETED with `output`, counted in `settles`; owes its follow-up. */
+  complete(args: { end: EndTask; output: unknown; settles: readonly SettleCount[]; sweepAt: number }): Promise<boolean>;
+  /** FAILED with `error`, counted in `settles`; owes the teardown of its children (`teardown`) or only its follow-up. */
+  fail(args: { end: EndTask; error: TaskError; settles: readonly SettleCount[]; sweepAt: number; teardown: boolean }): Promise<boolean>;
+  /** The process ended: CANCELLED; owes the teardown of its children. */
+  cancel(args: { end: EndTask; sweepAt: number }): Promise<boolean>;
 }
 
 export interface OutgoingTaskMessage {

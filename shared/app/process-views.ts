@@ -7,7 +7,7 @@ import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { readTaskPage } from './task-pages.ts';
-import { bytes, fitPayloads, taskView, type TaskView } from './task-views.ts';
+import { bytes, fitPayloads, mapCountsOf, taskView, type TaskView } from './task-views.ts';
 
 export type { TaskView } from './task-views.ts';
 export { listActiveTasks, listTasks, getTask } from './task-pages.ts';
@@ -69,7 +69,8 @@ async function wholeProcessTasks(deps: AppDeps, processId: string, def: Definiti
   const dag = dagOf(def);
   const { items } = await deps.tasks.page({ processId, limit: WHOLE_PROCESS_TASKS, outputs: true });
   const byName = new Map(items.map((t) => [t.name, t]));
-  return dag.order.map((name) => taskView(def, name, dag.tasks.get(name)!, byName.get(name)));
+  const counts = await mapCountsOf(deps, processId, items);
+  return dag.order.map((name) => taskView(def, name, dag.tasks.get(name)!, byName.get(name), counts.get(name)));
 }
 
 /** GET /processes: through an index (status, definition or all), newest first. */

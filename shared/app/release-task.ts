@@ -1,4 +1,5 @@
 import type { AppDeps } from './deps.ts';
+import { parseChildName } from '#domain/map-children.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
 import { MAX_SEND_DELAY_SECONDS } from './ports.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
@@ -25,6 +26,8 @@ export interface Released {
  */
 export async function releaseTask(deps: AppDeps, processId: string, task: string, body: { leaseToken: string; delaySeconds?: number }): Promise<Released> {
   const at = instant(deps);
+  // A child of a map counts its release in its map's counters of the process's run.
+  const mapRun = parseChildName(task) ? (await deps.processes.identity({ id: processId }))?.run : undefined;
   const delaySeconds = Math.min(body.delaySeconds ?? 0, MAX_SEND_DELAY_SECONDS);
   const notBefore = delaySeconds > 0 ? at.now + delaySeconds * 1000 : undefined;
   const result = await deps.tasks.release({
@@ -36,6 +39,7 @@ export async function releaseTask(deps: AppDeps, processId: string, task: string
     // The sweeper resends if the message is lost: a grace period after the task may be claimed again.
     sweepAt: (notBefore ?? at.now) + deps.settings.enqueueGraceMs,
     ...(notBefore === undefined ? {} : { notBefore }),
+    ...(mapRun === undefined ? {} : { mapRun }),
   });
   if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'release', result.current, body.leaseToken);
   await sendBestEffort(deps, [messageOfItem(processId, result.item, delaySeconds)]);

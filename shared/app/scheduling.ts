@@ -5,6 +5,9 @@ import { budgetedPass, type PassResult } from './budgeted-pass.ts';
 import { dagOf, taskPolicyOf } from './definitions.ts';
 import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage, type ScheduleContext } from './ports.ts';
 import type { Instant } from './timestamps.ts';
+import { declaredTaskOf, mapSettingsOf } from './map-specs.ts';
+import { expandMapBestEffort } from './map-expansion.ts';
+import { parseChildName } from '#domain/map-children.ts';
 
 /** The scheduling record and the message for one task of a process. */
 export function scheduleContext(
@@ -16,11 +19,15 @@ export function scheduleContext(
   at: Instant,
   run = 1,
 ): ScheduleContext {
-  const spec = dagOf(def).tasks.get(task);
-  if (!spec) throw new Error(`task '${task}' is not in ${def.name}@${def.version}`);
-  const { attemptTimeoutSeconds } = taskPolicyOf(def, task);
+  const declared = declaredTaskOf(def, task);
+  const spec = declared ? dagOf(def).tasks.get(declared.task) : undefined;
+  if (!declared || !spec) throw new Error(`task '${task}' is not in ${def.name}@${def.version}`);
+  const { attemptTimeoutSeconds } = taskPolicyOf(def, declared.task);
+  const expands = declared.child === undefined && mapSettingsOf(def, task) !== undefined;
   return {
     ...(attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutSeconds }),
+    ...(declared.child === undefined ? {} : { index: declared.child.index }),
+    ...(expands ? { expands: true } : {}),
     processId,
     task,
     definition: def.name,
@@ -39,15 +46,21 @@ export function scheduleContext(
 export function messageFor(ctx: ScheduleContext): OutgoingTaskMessage {
   return {
     queue: ctx.queue,
-    body: { processId: ctx.processId, task: ctx.task, attempt: ctx.attempt, definition: ctx.definition, version: ctx.version },
+    body: { processId: ctx.processId, task: ctx.task, attempt: ctx.attempt, definition: ctx.definition, version: ctx.version, ...childFields(ctx.task) },
   };
+}
+
+/** A child's message names its map and index, so a worker can match it by its map's name. */
+function childFields(task: string): { map?: string; index?: number } {
+  const child = parseChildName(task);
+  return child ? { map: child.map, index: child.index } : {};
 }
 
 /** The message of a task as its item records it (resends, retries), not receivable for `delaySeconds`. */
 export function messageOfItem(processId: string, item: TaskItem, delaySeconds = 0): OutgoingTaskMessage {
   return {
     queue: item.queue ?? '',
-    body: { processId, task: item.name, attempt: item.attempt ?? 1, definition: item.definition ?? '', version: item.version ?? 1 },
+    body: { processId, task: item.name, attempt: item.attempt ?? 1, definition: item.definition ?? '', version: item.version ?? 1, ...childFields(item.name) },
     ...(delaySeconds > 0 ? { delaySeconds } : {}),
   };
 }
@@ -104,12 +117,15 @@ async function scheduleStreaming(
       const written = await Promise.all(
         chunk.map(async (task) => {
           const ctx = scheduleContext(deps, def, processId, task, 1, at, run);
-          return (await write(ctx)) ? messageFor(ctx) : undefined;
+          return (await write(ctx)) ? ctx : undefined;
         }),
       );
-      const messages = written.filter((m): m is OutgoingTaskMessage => m !== undefined);
-      await sendBestEffort(deps, messages);
-      scheduled += messages.length;
+      const contexts = written.filter((c): c is ScheduleContext => c !== undefined);
+      // A map goes on no queue: it expands (its items stored, the first child of each lane scheduled) right here,
+      // and, should this call die, from the sweep index a grace period later.
+      await sendBestEffort(deps, contexts.filter((c) => !c.expands).map(messageFor));
+      for (const map of contexts.filter((c) => c.expands)) await expandMapBestEffort(deps, processId, map.task);
+      scheduled += contexts.length;
     },
   );
   return { ...pass, scheduled };

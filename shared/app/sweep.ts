@@ -1,4 +1,7 @@
 import { isTerminalTask, processSweepDuty, taskSweepDuty, type SweepDuty } from '#domain/lifecycle.ts';
+import { parseChildName } from '#domain/map-children.ts';
+import { expandMap } from './map-expansion.ts';
+import { followUpChild, teardownMap } from './map-settling.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
@@ -9,7 +12,8 @@ import { finishPause, finishResume } from './pause-process.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { continueRerun } from './rerun-pass.ts';
 import { scheduleRoots } from './start-process.ts';
-import { isPausedProcess } from '#domain/status-predicates.ts';
+import { isPausedProcess, isRunningTask } from '#domain/status-predicates.ts';
+import { instant } from './timestamps.ts';
 
 export interface SweepStats {
   readonly examined: number;
@@ -82,6 +86,10 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
     }
     case 'followUpCompleted': {
       if (await waitsForResume(deps, processId, item, now)) return undefined;
+      if (parseChildName(item.name)) {
+        await followUpChild(deps, processId, item.name, deps.settings.sweepFollowUpBudgetMs);
+        return 'followedUp';
+      }
       const process = await deps.processes.identity({ id: processId, fresh: true });
       // A completion of an earlier run: the rerun since scheduled what it made ready.
       if (!process || process.run !== (item.run ?? 1)) {
@@ -93,7 +101,17 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
     }
     case 'followUpFailed':
       if (await waitsForResume(deps, processId, item, now)) return undefined;
+      if (parseChildName(item.name)) {
+        await followUpChild(deps, processId, item.name, deps.settings.sweepFollowUpBudgetMs);
+        return 'followedUp';
+      }
       await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs }, item.run ?? 1);
+      return 'followedUp';
+    case 'expandMap':
+      await expandMap(deps, processId, item, deps.settings.sweepFollowUpBudgetMs);
+      return 'followedUp';
+    case 'teardownMap':
+      await teardownMap(deps, processId, item, deps.settings.sweepFollowUpBudgetMs);
       return 'followedUp';
     case 'clear':
       await deps.tasks.clearSweep({ processId, task: item.name });
@@ -117,6 +135,12 @@ async function waitsForResume(deps: AppDeps, processId: string, item: TaskItem, 
 }
 
 async function resend(deps: AppDeps, processId: string, item: TaskItem, now: number): Promise<Outcome> {
+  const child = parseChildName(item.name);
+  if (child && !isRunningTask((await deps.tasks.get({ processId, task: child.map }))?.status)) {
+    // A child scheduled as its map ended early: cancelled, never sent again.
+    await deps.maps.cancelChild({ processId, task: item.name, status: 'scheduled', run: item.run ?? 1, iso: new Date(now).toISOString(), expiresAt: instant(deps).expiresAt });
+    return undefined;
+  }
   const sends = (item.sends ?? 0) + 1;
   const backoff = Math.min(deps.settings.maxResendIntervalMs, deps.settings.enqueueGraceMs * 2 ** sends);
   // Claim the resend first, so two sweepers never both resend the same message.

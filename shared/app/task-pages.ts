@@ -5,7 +5,8 @@ import type { DefinitionVersionItem, ProcessItem, TaskItem } from '#schemas/item
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { taskHistory, type HistoryEvent } from './process-history.ts';
-import { bytes, fitPayloads, taskView, type TaskView } from './task-views.ts';
+import { bytes, fitPayloads, mapCountsOf, taskView, type TaskView } from './task-views.ts';
+import { declaredTaskOf, mapSettingsOf } from './map-specs.ts';
 
 /** `GET /processes/{id}/tasks` and `.../tasks/active`: a page size from 1 to 500, 100 by default. */
 export interface TaskPageQuery {
@@ -53,15 +54,44 @@ export async function readTaskPage(deps: AppDeps, process: ProcessItem, def: Def
     next = covered.length > query.limit ? last : end !== undefined && sortedNames(def).some((n) => compareNames(n, end) > 0) ? end : undefined;
   }
   const wanted = query.wanted ?? ((s: TaskStatus) => query.status === undefined || s === query.status);
-  const views = names.map((n) => taskView(def, n, dag.tasks.get(n)!, byName.get(n))).filter((v) => wanted(v.status));
+  const counts = await mapCountsOf(deps, process.id, read.items);
+  const views = names.map((n) => taskView(def, n, dag.tasks.get(n)!, byName.get(n), counts.get(n))).filter((v) => wanted(v.status));
   const nextToken = next === undefined ? undefined : encodeCursor(next);
   return { items: fitPayloads(views, bytes({ items: [], nextToken })), ...(nextToken === undefined ? {} : { nextToken }) };
 }
 
 /** GET /processes/{id}/tasks: every task of the process, a page at a time, optionally in one status. */
-export async function listTasks(deps: AppDeps, processId: string, query: TaskPageQuery): Promise<TaskPage> {
+export async function listTasks(deps: AppDeps, processId: string, query: TaskPageQuery & { map?: string }): Promise<TaskPage> {
   const { process, def } = await processAndDefinition(deps, processId);
+  if (query.map !== undefined) return readChildrenPage(deps, process, def, { ...query, map: query.map });
   return readTaskPage(deps, process, def, query);
+}
+
+/**
+ * One page of a map's children, in index order, with their outputs (under 1 MiB): a few blocks of 100 read at
+ * most (`MapStore.children`), so a status filter may answer a short page with a `nextToken` to go on from.
+ */
+async function readChildrenPage(deps: AppDeps, process: ProcessItem, def: DefinitionVersionItem, query: TaskPageQuery & { map: string }): Promise<TaskPage> {
+  const spec = dagOf(def).tasks.get(query.map);
+  if (!spec || !mapSettingsOf(def, query.map)) throw new TaskNotFoundError(process.id, query.map);
+  const map = await deps.tasks.get({ processId: process.id, task: query.map });
+  const total = map?.mapTotal ?? 0;
+  const from = decodeChildCursor(query.nextToken, query.map);
+  const page = await deps.maps.children({ processId: process.id, map: query.map, from, total, limit: query.limit, outputs: true, ...(query.status === undefined ? {} : { status: query.status }) });
+  const views = page.items.map((c) => taskView(def, c.name, spec, c));
+  const nextToken = page.next === undefined ? undefined : Buffer.from(JSON.stringify({ map: query.map, from: page.next }), 'utf8').toString('base64url');
+  return { items: fitPayloads(views, bytes({ items: [], nextToken })), ...(nextToken === undefined ? {} : { nextToken }) };
+}
+
+function decodeChildCursor(token: string | undefined, map: string): number {
+  if (token === undefined) return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { map?: unknown; from?: unknown };
+    if (parsed.map === map && typeof parsed.from === 'number' && Number.isInteger(parsed.from) && parsed.from >= 0) return parsed.from;
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('nextToken is not a token this API issued for these children', [{ path: 'query.nextToken', message: 'malformed token' }]);
 }
 
 /** GET /processes/{id}/tasks/active: the tasks that are SCHEDULED or RUNNING, paged as {@link listTasks}. */
@@ -77,10 +107,12 @@ export type TaskDetail = TaskView & { readonly events: readonly HistoryEvent[] }
 export async function getTask(deps: AppDeps, processId: string, task: string): Promise<TaskDetail> {
   const { def } = await processAndDefinition(deps, processId);
   const dag = dagOf(def);
-  const spec = dag.tasks.get(task);
-  if (!spec) throw new TaskNotFoundError(processId, task);
+  const declared = declaredTaskOf(def, task);
+  const spec = declared ? dag.tasks.get(declared.task) : undefined;
+  if (!declared || !spec) throw new TaskNotFoundError(processId, task);
   const item: TaskItem | undefined = await deps.tasks.get({ processId, task });
-  return { ...taskView(def, task, spec, item), events: item ? taskHistory(item, dag.order.indexOf(task)) : [] };
+  const counts = item ? await mapCountsOf(deps, processId, [item]) : new Map<string, never>();
+  return { ...taskView(def, task, spec, item, counts.get(task)), events: item ? taskHistory(item, dag.order.indexOf(declared.task)) : [] };
 }
 
 async function processAndDefinition(deps: AppDeps, processId: string): Promise<{ process: ProcessItem; def: DefinitionVersionItem }> {

@@ -1,5 +1,7 @@
 import type { DefinitionVersionItem, TaskItem } from '#schemas/items.ts';
 import type { TaskViewBody } from '#schemas/responses.ts';
+import type { MapCounts } from '#domain/map-children.ts';
+import type { AppDeps } from './deps.ts';
 import { taskPolicyOf } from './definitions.ts';
 import { TASK_STATUS, isCompletedTask, isScheduledTask } from '#domain/status-predicates.ts';
 
@@ -13,7 +15,7 @@ export type TaskView = TaskViewBody;
 export const RESPONSE_BUDGET_BYTES = 1024 * 1024 - 4 * 1024;
 
 /** The view of one task of `def`, from its item (undefined: PENDING, no item yet). */
-export function taskView(def: DefinitionVersionItem, name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined): TaskView {
+export function taskView(def: DefinitionVersionItem, name: string, spec: { needs: readonly string[]; queue: string }, item: TaskItem | undefined, counts?: MapCounts): TaskView {
   return {
     name,
     status: item?.status ?? TASK_STATUS.pending,
@@ -30,7 +32,19 @@ export function taskView(def: DefinitionVersionItem, name: string, spec: { needs
     ...(item?.scheduledAt ? { scheduledAt: item.scheduledAt } : {}),
     ...(item?.claimedAt ? { claimedAt: item.claimedAt } : {}),
     ...(item?.endedAt ? { endedAt: item.endedAt } : {}),
+    ...(item?.index === undefined ? {} : { index: item.index }),
+    ...(counts ? { map: { total: counts.total, scheduled: counts.scheduled, running: counts.running, completed: counts.completed, failed: counts.failed, cancelled: counts.cancelled } } : {}),
   };
+}
+
+/**
+ * The counters of the maps among some task items (those whose items are stored: `mapTotal` is set), by task
+ * name: one read of a map's counter items each.
+ */
+export async function mapCountsOf(deps: AppDeps, processId: string, items: Iterable<TaskItem>): Promise<Map<string, MapCounts>> {
+  const maps = [...items].filter((i) => i.mapTotal !== undefined);
+  const counted = await Promise.all(maps.map((i) => deps.maps.counts({ processId, map: i.name, run: i.run ?? 1, total: i.mapTotal ?? 0 })));
+  return new Map(maps.map((i, k) => [i.name, counted[k]!]));
 }
 
 /**

@@ -74,6 +74,34 @@ export const PROGRESS_COUNT_OF = {
   CANCELLED: 'cancelled',
 } as const satisfies Record<(typeof TERMINAL_TASK_STATUSES)[number], ProgressEvent>;
 
+/**
+ * A map's counters (`MAPCOUNT#<map>#<run>`, one item in each of the map's
+ * child partitions): every status change of a child adds its changes to its
+ * own partition's item, in the transaction that makes it, so the sums over the
+ * partitions are exact at every read. A change adds 0 to what it leaves alone.
+ */
+export const MAP_COUNTER_WRITES = {
+  count: {
+    guards: ['runAtMost'],
+    effects: { scheduled: 'add', running: 'add', completed: 'add', failed: 'add', cancelled: 'add', outputBytes: 'add', expiresAt: 'set?' },
+    doc: "a child of a map changed status: its map's counters follow, in the same transaction",
+  },
+} as const satisfies Record<string, WriteRow>;
+export type MapCounterEvent = keyof typeof MAP_COUNTER_WRITES;
+
+/**
+ * A map's stored items (`ITEMS#<map>#<chunk>`, beside the children they feed):
+ * written once as the map expands, read by each child's claim.
+ */
+export const MAP_ITEMS_WRITES = {
+  store: {
+    guards: ['absent'],
+    effects: { itemsJson: 'set', expiresAt: 'set' },
+    doc: "a chunk of a map's items, stored once: an expansion redone after a crash writes nothing twice",
+  },
+} as const satisfies Record<string, WriteRow>;
+export type MapItemsEvent = keyof typeof MAP_ITEMS_WRITES;
+
 /** History records: written once, keyed by what wrote them (the process version of a pause or resume, the run of a rerun). */
 export const RECORD_WRITES = {
   event: {

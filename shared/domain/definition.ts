@@ -158,6 +158,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     // Checked: a task without a queue is a problem when no default is configured.
     queue: t.queue ?? options.defaultQueue ?? '',
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
+    ...(t.map === undefined ? {} : { map: t.map }),
     ...failure.tasks[i],
   }));
   return {

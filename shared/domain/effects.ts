@@ -49,7 +49,19 @@ export type EffectValues<E extends Effects> = { readonly [K in keyof E as E[K] e
 };
 
 /** The writes that go with a row in the same transaction: each names a row of a companion table. */
-export type Companion = 'task.settleParent' | 'endCounter.count' | 'progress.count' | 'input.pause' | 'input.resume' | 'input.reopen' | 'record.event' | 'record.run';
+export type Companion =
+  | 'task.settleParent'
+  | 'endCounter.count'
+  | 'progress.count'
+  | 'input.pause'
+  | 'input.resume'
+  | 'input.reopen'
+  | 'record.event'
+  | 'record.run'
+  // A map's child: its map's counters, the next child of its lane, and the map's count of settled lanes.
+  | 'mapCounter.count'
+  | 'task.schedule'
+  | 'task.settleLane';
 
 /** A write's effects resolved against its values: what a store sends (the shape of an item update). */
 export interface ResolvedEffects {

@@ -187,3 +187,8 @@ export class ConcurrencyConflictError extends TributaryError {
 export function isTributaryError(e: unknown): e is TributaryError {
   return e instanceof TributaryError;
 }
+
+/** TEMPORARY (lead's branch; wip/cel brings the real one): an expression failed at run time. */
+export class ExpressionError extends TributaryError {
+  readonly code = 'ExpressionError';
+}

@@ -1,4 +1,4 @@
-import { END_COUNTER_WRITES, INPUT_WRITES, PROGRESS_WRITES, RECORD_WRITES, type EndCounterEvent, type InputEvent, type ProgressEvent, type RecordEvent } from './companion-writes.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, MAP_COUNTER_WRITES, MAP_ITEMS_WRITES, PROGRESS_WRITES, RECORD_WRITES, type EndCounterEvent, type InputEvent, type MapCounterEvent, type MapItemsEvent, type ProgressEvent, type RecordEvent } from './companion-writes.ts';
 import type { ProcessStatus, WriteRow } from './lifecycle-table.ts';
 import { PROCESS_TRANSITIONS, type ProcessEvent } from './process-transitions.ts';
 import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
@@ -145,6 +145,16 @@ export function endCounterGuards(event: EndCounterEvent, values: GuardValues = {
 /** The conditions of a write of a run's progress counter. */
 export function progressGuards(event: ProgressEvent, values: GuardValues = {}): Guard[] {
   return guardsOf(PROGRESS_WRITES[event], values, `progress write '${event}'`);
+}
+
+/** The conditions of a write of a map's counters. */
+export function mapCounterGuards(event: MapCounterEvent, values: GuardValues = {}): Guard[] {
+  return guardsOf(MAP_COUNTER_WRITES[event], values, `map counter write '${event}'`);
+}
+
+/** The conditions of a write of a chunk of a map's items (write-once). */
+export function mapItemsGuards(event: MapItemsEvent): Guard[] {
+  return guardsOf(MAP_ITEMS_WRITES[event], {}, `map items write '${event}'`);
 }
 
 /** The conditions of a history record's write (write-once). */

@@ -12,8 +12,10 @@ import { isTerminalTask, type ProcessStatus, type TaskStatus } from './lifecycle
  * - `rerun`: a rerun's pass (reset the tasks that run again, schedule the ready ones) may be unfinished.
  * - `resume`: a resumed process's pass (marks removed, owed follow-ups run, messages resent) may be unfinished.
  * - `pause`: a paused process's pass (its active tasks marked `held`) may be unfinished.
+ * - `mapExpand`: a map's expansion (its items stored, then the first child of each lane) may be unfinished.
+ * - `mapTeardown`: a map that ended early (failed, or cancelled with its process) may have unended children.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
@@ -28,6 +30,8 @@ export type SweepDuty =
   | 'continueRerun'
   | 'finishResume'
   | 'finishPause'
+  | 'expandMap'
+  | 'teardownMap'
   | 'clear';
 
 /**
@@ -50,6 +54,8 @@ export const SWEEP_DUTIES: {
     rerun: {},
     resume: {},
     pause: {},
+    mapExpand: { SCHEDULED: 'expandMap', RUNNING: 'expandMap' },
+    mapTeardown: { FAILED: 'teardownMap', CANCELLED: 'teardownMap' },
   },
   process: {
     enqueue: {},
@@ -64,6 +70,8 @@ export const SWEEP_DUTIES: {
     resume: { RUNNING: 'finishResume', PAUSED: 'finishResume', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     // RUNNING again before the marks were all written: the resume took the slot; the pass only gives it back.
     pause: { PAUSED: 'finishPause', RUNNING: 'finishPause', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
+    mapExpand: {},
+    mapTeardown: {},
   },
 };
 
@@ -88,6 +96,8 @@ export const SWEEP_REASON_ON_ENTRY = {
   waiting: { task: 'retryDue', process: 'deadline' },
   /** A process RUNNING again after a rerun, until the rerun's pass is done. */
   reopened: { process: 'rerun' },
+  /** A map task: while it expands, and after it ended early (its children to cancel). */
+  map: { expand: 'mapExpand', teardown: 'mapTeardown' },
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
@@ -95,4 +105,5 @@ export const SWEEP_REASON_ON_ENTRY = {
   paused: SweepReason;
   waiting: { task: SweepReason; process: SweepReason };
   reopened: { process: SweepReason };
+  map: { expand: SweepReason; teardown: SweepReason };
 };

@@ -56,6 +56,11 @@ const RETRIED_EFFECTS = {
 } as const;
 /** A task's end counts in every join it feeds, in the process's end counter and in its run's progress, in the same transaction. */
 const SETTLES = ['task.settleParent', 'endCounter.count', 'progress.count'] as const;
+/** A child of a map counts in its map's counters; its ending also schedules the next child of its lane and, the last of its lane, counts on the map. */
+const CHILD_COUNTS = ['mapCounter.count'] as const;
+const ENDINGS = [...SETTLES, 'mapCounter.count', 'task.schedule', 'task.settleLane'] as const;
+/** The map item's own ending: the sweep entry comes back, for its follow-up (or its children's teardown). */
+const MAP_ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set', resumeFrom: 'remove', resultsJson: 'remove', resultsFrom: 'remove' } as const;
 /** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
 const LAST_RUN_REMOVED = {
   attempt: 'remove',
@@ -113,6 +118,7 @@ export const TASK_TRANSITIONS = {
   claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due'],
     // The lease and the attempt's deadline are sums of the stored lengths and now: the claim needs no read.
     effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove' },
+    companions: CHILD_COUNTS,
     doc: 'a worker takes the task and gets a fresh lease (not before a retry is due)' },
   heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], effects: { leaseExpiresAt: 'sum' }, doc: 'the holder of a live lease extends it' },
   complete: {
@@ -120,24 +126,25 @@ export const TASK_TRANSITIONS = {
     to: 'COMPLETED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'run', 'hold'],
     effects: COMPLETED_EFFECTS,
-    companions: SETTLES,
+    companions: ENDINGS,
     doc: "the holder of a live lease records the output (of the run the caller's view of the process belongs to)",
   },
-  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], effects: COMPLETED_EFFECTS, companions: SETTLES, doc: 'a person or system completes an unclaimed task without a lease' },
+  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], effects: COMPLETED_EFFECTS, companions: ENDINGS, doc: 'a person or system completes an unclaimed task without a lease' },
   fail: {
     from: ['RUNNING'],
     to: 'FAILED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'hold'],
     effects: FAILED_EFFECTS,
-    companions: SETTLES,
+    companions: ENDINGS,
     doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)',
   },
-  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due', 'hold'], effects: FAILED_EFFECTS, companions: SETTLES, doc: 'a person or system fails an unclaimed task for good' },
+  failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due', 'hold'], effects: FAILED_EFFECTS, companions: ENDINGS, doc: 'a person or system fails an unclaimed task for good' },
   retry: {
     from: ['RUNNING'],
     to: 'SCHEDULED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'attempt'],
     effects: RETRIED_EFFECTS,
+    companions: CHILD_COUNTS,
     doc: 'the holder of a live lease fails an attempt with attempts left: attempt + 1, not before its backoff',
   },
   retryManual: { from: ['SCHEDULED'], to: 'SCHEDULED', guards: ['due', 'attempt'], effects: RETRIED_EFFECTS, doc: 'a manual failure of an unclaimed task with attempts left: attempt + 1, not before its backoff' },
@@ -159,23 +166,26 @@ export const TASK_TRANSITIONS = {
       workerId: 'remove',
       claimedAt: 'remove',
     },
+    companions: CHILD_COUNTS,
     doc: 'the holder of a live lease gives the task back (a worker shutting down): same attempt, the lease fenced' },
   expireLease: {
     from: ['RUNNING'],
     to: 'SCHEDULED',
     guards: ['lease', 'leaseExpired', 'attempt'],
     effects: RETRIED_EFFECTS,
+    companions: CHILD_COUNTS,
     doc: 'the sweeper finds a lease that ran out (an attempt, LeaseExpired) with attempts left: attempt + 1, the old token is fenced',
   },
-  expireLeaseFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseExpired', 'hold'], effects: FAILED_EFFECTS, companions: SETTLES, doc: 'a lease ran out on the last attempt: the task fails with LeaseExpired' },
+  expireLeaseFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'leaseExpired', 'hold'], effects: FAILED_EFFECTS, companions: ENDINGS, doc: 'a lease ran out on the last attempt: the task fails with LeaseExpired' },
   timeOutAttempt: {
     from: ['RUNNING'],
     to: 'SCHEDULED',
     guards: ['lease', 'attemptExpired', 'attempt'],
     effects: RETRIED_EFFECTS,
+    companions: CHILD_COUNTS,
     doc: 'an attempt passed attemptTimeoutSeconds, heartbeats notwithstanding (AttemptTimedOut), with attempts left: attempt + 1',
   },
-  timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired', 'hold'], effects: FAILED_EFFECTS, companions: SETTLES, doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
+  timeOutAttemptFinal: { from: ['RUNNING'], to: 'FAILED', guards: ['lease', 'attemptExpired', 'hold'], effects: FAILED_EFFECTS, companions: ENDINGS, doc: 'the last attempt passed attemptTimeoutSeconds: the task fails with AttemptTimedOut' },
   skip: {
     from: ['absent', 'PENDING'],
     to: 'SKIPPED',
@@ -190,6 +200,83 @@ export const TASK_TRANSITIONS = {
     effects: { name: 'set', endedAt: 'set', expiresAt: 'set', ...SWEEP_REMOVED, leaseExpiresAt: 'remove', nextAttemptAt: 'remove' },
     companions: ['progress.count'],
     doc: 'the process ended: an unfinished task is cancelled; a PENDING one gets a tombstone so no late scheduling revives it',
+  },
+  completeLaneStep: {
+    from: ['RUNNING'],
+    to: 'COMPLETED',
+    guards: ['lease', 'leaseLive', 'attemptLive', 'run', 'hold'],
+    effects: { endedAt: 'set', expiresAt: 'set', leaseExpiresAt: 'remove', outputJson: 'set', ...SWEEP_REMOVED },
+    companions: ['mapCounter.count', 'task.schedule'],
+    doc: 'a child of a map that is not the last of its lane completes: the next child of its lane is written with it, so nothing is owed and it leaves the sweep index at once',
+  },
+  settleLane: {
+    from: TASK_STATUSES,
+    to: 'same',
+    guards: ['settledBelow'],
+    effects: { settled: 'add' },
+    doc: "the last child of a lane settled: the map's count of settled lanes goes up by one, never past its lanes (whatever the map's status: a map ended early counts harmlessly)",
+  },
+  cancelScheduledChild: {
+    from: ['SCHEDULED'],
+    to: 'CANCELLED',
+    guards: ['runAtMost'],
+    effects: { endedAt: 'set', expiresAt: 'set', ...SWEEP_REMOVED, nextAttemptAt: 'remove' },
+    companions: CHILD_COUNTS,
+    doc: 'its map ended early (failures past the tolerance, or the process ended): an unclaimed child is cancelled',
+  },
+  cancelRunningChild: {
+    from: ['RUNNING'],
+    to: 'CANCELLED',
+    guards: ['runAtMost'],
+    effects: { endedAt: 'set', expiresAt: 'set', ...SWEEP_REMOVED, leaseExpiresAt: 'remove', nextAttemptAt: 'remove' },
+    companions: CHILD_COUNTS,
+    doc: "its map ended early: a running child is cancelled, and its worker's later calls are refused",
+  },
+  deferExpansion: {
+    from: ['SCHEDULED', 'RUNNING'],
+    to: 'same',
+    guards: ['sweepOwed'],
+    effects: { resumeFrom: 'set', sweepAt: 'set', itemsCursor: 'set?' },
+    doc: "a map's expansion (its items stored in chunks, then its lanes' first children) too long for one call records where it stopped",
+  },
+  startMap: {
+    from: ['SCHEDULED'],
+    to: 'RUNNING',
+    guards: ['run'],
+    effects: { mapTotal: 'set', expected: 'set', settled: 'set', resumeFrom: 'set', claimedAt: 'set', sweepAt: 'set', itemsCursor: 'remove' },
+    doc: "a map's items are all stored: it runs, with its total and its number of lanes (the first child of each lane is still owed)",
+  },
+  mapStarted: { from: ['RUNNING'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'remove', ...SWEEP_REMOVED }, doc: "every lane of a map has its first child: the map owes nothing until its children settle" },
+  recordMapResults: {
+    from: ['RUNNING'],
+    to: 'same',
+    guards: ['run'],
+    effects: { resultsJson: 'set', resultsFrom: 'set' },
+    doc: "a map's results gathered so far (in index order), when gathering them takes more than one call",
+  },
+  completeMap: {
+    from: ['RUNNING'],
+    to: 'COMPLETED',
+    guards: ['run'],
+    effects: { ...MAP_ENDED_EFFECTS, outputJson: 'set' },
+    companions: SETTLES,
+    doc: 'every lane of a map settled within its tolerance: it completes with its summary and results, and owes its follow-up',
+  },
+  failMap: {
+    from: ['SCHEDULED', 'RUNNING'],
+    to: 'FAILED',
+    guards: ['run'],
+    effects: { ...MAP_ENDED_EFFECTS, errorJson: 'set', lastErrorJson: 'set' },
+    companions: SETTLES,
+    doc: "a map's items are invalid (MapItemsInvalid, MapTooLarge), or its failures passed the tolerance (MapToleranceExceeded): it fails, and owes the cancelling of its other children, then its follow-up",
+  },
+  cancelMap: {
+    from: ['SCHEDULED', 'RUNNING'],
+    to: 'CANCELLED',
+    guards: ['runAtMost'],
+    effects: MAP_ENDED_EFFECTS,
+    companions: ['progress.count'],
+    doc: 'the process ended while a map ran: the map is cancelled, and owes the cancelling of its children',
   },
   reopen: {
     from: ['absent', 'PENDING', ...TERMINAL_TASK_STATUSES],
@@ -214,7 +301,7 @@ export const TASK_TRANSITIONS = {
     guards: [],
     effects: { attempts: 'append' },
     doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
-  deferFollowUp: { from: ['COMPLETED', 'FAILED'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'set', sweepAt: 'set' }, doc: 'a fan-out too wide for one call records where it stopped' },
+  deferFollowUp: { from: ['COMPLETED', 'FAILED', 'CANCELLED'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'set', sweepAt: 'set' }, doc: 'a fan-out too wide for one call records where it stopped' },
   clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], effects: SWEEP_REMOVED, doc: 'an ended task whose follow-up is written leaves the sweep index' },
   hold: {
     from: ACTIVE_TASK_STATUSES,

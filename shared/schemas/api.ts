@@ -162,6 +162,7 @@ export type ActiveTasksQuery = z.infer<typeof ActiveTasksQuerySchema>;
 /** GET /processes/{id}/tasks: as the active tasks, optionally in one status. */
 export const TaskListQuerySchema = ActiveTasksQuerySchema.extend({
   status: TaskStatusSchema.optional().describe('only tasks in this status (PENDING ones included: a task without an item is PENDING)'),
+  map: z.string().min(1).optional().describe("the children of this map task instead (`resize[0]`, `resize[1]`, …), in index order, with their outputs; PENDING children (not yet scheduled) are left out"),
 });
 export type TaskListQuery = z.infer<typeof TaskListQuerySchema>;
 

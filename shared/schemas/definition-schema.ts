@@ -100,7 +100,18 @@ const needsSchema = z
  * `tasks:` entry and a `steps:` entry; a new option added here is available
  * in both forms (and in the normalised spec once {@link TaskSpecSchema} has it).
  */
+/** TEMPORARY (lead's branch): the `map` key as the runtime reads it; the definition-language branch replaces this. */
+const MapKeySchema = z.strictObject({
+  items: z.string().optional(),
+  itemsFrom: z.strictObject({ bucket: z.string(), key: z.string(), format: z.enum(['json', 'jsonl']).optional() }).optional(),
+  maxConcurrency: z.number().int().min(1).max(10_000).optional(),
+  toleratedFailurePercent: z.number().min(0).max(100).optional(),
+  toleratedFailureCount: z.number().int().min(0).optional(),
+  maxItems: z.number().int().min(1).max(100_000).optional(),
+});
+
 const taskOptions = {
+  map: MapKeySchema.optional(),
   queue: z.string({ error: 'queue must be the name of a configured queue (text)' }).optional(),
   timeoutSeconds: z
     .number({ error: timeoutMessage })
@@ -209,6 +220,7 @@ export const TaskSpecSchema = z.object({
   queue: z.string(),
   /** The lease a worker gets per claim. */
   timeoutSeconds: z.number().int().positive(),
+  map: MapKeySchema.optional(),
   // Failure semantics, as written (a task's own keys; `defaults` apply when it runs: #domain/retry-policy.ts).
   ...taskFailureKeys,
 });

@@ -207,6 +207,15 @@ export const TaskItemSchema = z.object({
   attemptDeadline: z.number().optional(),
   /** The failed task that made this one SKIPPED (skipDownstream). */
   skippedBecause: z.string().optional(),
+  // --- Maps (issue 16): on a map task's item ---
+  /** How many items (children) the map has, once its items are stored. */
+  mapTotal: z.number().int().nonnegative().optional(),
+  /** Where a map's expansion from an S3 object stopped (the byte after the last item stored, and its count). */
+  itemsCursor: z.object({ byte: z.number().int().nonnegative(), index: z.number().int().nonnegative() }).optional(),
+  /** A map's results gathered so far, as JSON text (a list in index order), while its settling takes several calls. */
+  resultsJson: z.string().optional(),
+  /** The index the gathering of a map's results goes on from. */
+  resultsFrom: z.number().int().nonnegative().optional(),
   /** Ended attempts and refused stale calls, for the history: the last ones, across reruns (`KEPT_ATTEMPT_RECORDS`). */
   attempts: z.array(AttemptRecordSchema).optional(),
   /** How many of the oldest records a rerun dropped to keep the item bounded (absent: none). */
@@ -261,5 +270,8 @@ export const TaskMessageSchema = z.object({
   attempt: z.number().int().positive(),
   definition: z.string(),
   version: z.number().int().positive(),
+  /** A child of a map: the map's name and the child's index (its `task` is `<map>[<index>]`). */
+  map: z.string().optional(),
+  index: z.number().int().nonnegative().optional(),
 });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;

@@ -51,6 +51,18 @@ export const DefinitionSummaryViewSchema = z
   .strictObject({ name: z.string(), latestVersion: z.number().int().positive(), description: z.string().optional() })
   .meta({ id: 'DefinitionSummary' });
 
+/** A map task's children, by status: counters kept with every change of a child, not counts made on each read. */
+export const MapCountsSchema = z
+  .strictObject({
+    total: z.number().int().nonnegative(),
+    scheduled: z.number().int().nonnegative(),
+    running: z.number().int().nonnegative(),
+    completed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    cancelled: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'MapCounts' });
+
 export const TaskViewSchema = z
   .strictObject({
     name: z.string(),
@@ -71,6 +83,8 @@ export const TaskViewSchema = z
     scheduledAt: Timestamp.optional(),
     claimedAt: Timestamp.optional(),
     endedAt: Timestamp.optional(),
+    index: z.number().int().nonnegative().optional().describe("a child of a map (`resize[41]`): its index"),
+    map: MapCountsSchema.optional().describe('a map task, once its items are stored: its children, counted (exact at every read)'),
   })
   .meta({ id: 'TaskView' });
 export type TaskViewBody = z.infer<typeof TaskViewSchema>;

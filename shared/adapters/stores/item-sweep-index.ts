@@ -1,7 +1,7 @@
 import { SWEEP_INDEX } from '#config/table.ts';
 import type { DueItem, SweepIndex } from '#app/ports.ts';
 import type { ItemTable } from '../item-table.ts';
-import { allSweepShards, processIdOf, TASK_SK_PREFIX } from './keys.ts';
+import { allSweepShards, processIdOf, TASK_SK_PREFIX, taskNameOfKey } from './keys.ts';
 import { queryShards } from './merged-shards.ts';
 
 /**
@@ -30,5 +30,5 @@ export class ItemSweepIndex implements SweepIndex {
 
 function dueItem(pk: string, sk: string, sweepAt: number): DueItem {
   const processId = processIdOf(pk);
-  return sk.startsWith(TASK_SK_PREFIX) ? { kind: 'task', processId, task: sk.slice(TASK_SK_PREFIX.length), sweepAt } : { kind: 'process', processId, sweepAt };
+  return sk.startsWith(TASK_SK_PREFIX) ? { kind: 'task', processId, task: taskNameOfKey(pk, sk), sweepAt } : { kind: 'process', processId, sweepAt };
 }

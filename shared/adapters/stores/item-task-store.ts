@@ -1,11 +1,13 @@
-import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, PROGRESS_COUNT_OF, SWEEP_REASON_ON_ENTRY, TASK_TRANSITIONS, taskTarget, type EffectValues, type TaskEvent } from '#domain/lifecycle.ts';
-import type { Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
+import { KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget, type TaskEvent } from '#domain/lifecycle.ts';
+import type { ChildEnding, Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
-import { TASK_SK_PREFIX, keys, progressShardOf, sweepShardOf } from './keys.ts';
-import { companionOf, endCounterUpdate, progressUpdate, taskPut, taskUpdate } from './row-writes.ts';
+import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
+import { taskPut, taskUpdate } from './row-writes.ts';
+import { childCounterWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
+import { parseChildName } from '#domain/map-children.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
@@ -103,7 +105,7 @@ export class ItemTaskStore implements TaskStore {
     return r.ok;
   }
 
-  async claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>> {
+  async claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number }): Promise<Written<TaskItem>> {
     // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read. The sweep
     // entry keeps its time (due no later than a lease taken right away expires), so no index write.
     // The attempt's hard deadline rides in the same write; a task without attemptTimeoutSeconds gets one far away.
@@ -115,10 +117,24 @@ export class ItemTaskStore implements TaskStore {
       leaseExpiresAt: { source: 'timeoutMs', plus: args.now },
       attemptDeadline: { source: 'attemptTimeoutMs', plus: args.now, orElse: NO_ATTEMPT_LIMIT_MS },
     };
-    return this.update(taskUpdate('claim', keys.task(args), values, { now: args.now }, { returnNew: true }));
+    const update = taskUpdate('claim', keys.task(args), values, { now: args.now }, { returnNew: true });
+    return this.counted(args, update, { scheduled: -1, running: 1 }, args.mapRun);
   }
 
-  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>> {
+  /**
+   * A write that a child of a map makes with its count (one transaction, then
+   * the item read back: a transaction answers no item); a declared task's write alone.
+   */
+  private async counted(ref: TaskRef, write: ItemUpdate, change: ChildCountChange, mapRun: number | undefined): Promise<Written<TaskItem>> {
+    if (!parseChildName(ref.task)) return this.update(write);
+    if (mapRun === undefined) throw new Error(`a write of '${ref.task}', a child of a map, needs its run to count it`);
+    const r = await this.table.transact([write, childCounterWrite(ref.processId, ref.task, mapRun, change)]);
+    if (!r.ok) return conflict(r.reasons[0]?.current);
+    const item = await this.get(ref);
+    return item ? { ok: true, item } : conflict(undefined);
+  }
+
+  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; mapRun?: number }): Promise<Written<TaskItem>> {
     const key = keys.task(args);
     const values = {
       scheduledAt: args.iso,
@@ -128,7 +144,7 @@ export class ItemTaskStore implements TaskStore {
       sends: 0,
       nextAttemptAt: args.notBefore,
     };
-    return this.update(taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }));
+    return this.counted(args, taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }), { running: -1, scheduled: 1 }, args.mapRun);
   }
 
   async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {
@@ -141,11 +157,36 @@ export class ItemTaskStore implements TaskStore {
    * join it feeds and in the process's end counter. Atomicity is what makes
    * each count happen exactly once: the task's own status change is the guard.
    */
-  async complete({ end, output, settles }: { end: EndTask; output: unknown; settles: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
-    const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
+  async complete({ end, output, settles, child }: { end: EndTask; output: unknown; settles: readonly SettleCount[]; child?: ChildEnding }): Promise<Written<undefined, TaskItem>> {
     const guardValues = { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, run: end.run, held: end.held ?? false };
-    const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson: JSON.stringify(output ?? null) }, guardValues);
+    const outputJson = JSON.stringify(output ?? null);
+    if (child) {
+      // A child that is not the last of its lane owes nothing once its successor is written with it: no sweep entry.
+      const step = end.leaseToken !== undefined && child.lastOfLane === undefined && child.successor !== undefined;
+      const event = step ? 'completeLaneStep' : end.leaseToken === undefined ? 'completeManual' : 'complete';
+      const values = step ? { endedAt: end.iso, expiresAt: end.expiresAt, outputJson } : { ...endedValues(end, event === 'completeLaneStep' ? 'complete' : event), outputJson };
+      const update = taskUpdate(event, keys.task(end), values as never, guardValues);
+      return this.settled(end, await this.table.transact([update, ...this.childWrites(end, child, { completed: 1, outputBytes: outputJson.length })]));
+    }
+    const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
+    const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson }, guardValues);
     return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s))]));
+  }
+
+  /**
+   * What a child's ending writes with it: its count (leaving SCHEDULED or RUNNING, its successor SCHEDULED), its
+   * lane's next child, and, the last of its lane, the map's count of settled lanes. A child counts in no progress,
+   * join or end counter: its map does, once, when it settles.
+   */
+  private childWrites(end: EndTask, child: ChildEnding, ended: ChildCountChange): ItemWrite[] {
+    const change: ChildCountChange = { ...ended, [child.from]: -1, ...(child.successor ? { scheduled: (child.from === 'scheduled' ? -1 : 0) + 1 } : {}) };
+    const writes: ItemWrite[] = [childCounterWrite(end.processId, end.task, end.run, change, end.expiresAt)];
+    if (child.successor) writes.push(taskPut('schedule', keys.task(child.successor), scheduledAttributes(child.successor, this.sweepShards)));
+    const parent = parseChildName(end.task);
+    if (child.lastOfLane && parent) {
+      writes.push(taskUpdate('settleLane', keys.task({ processId: end.processId, task: parent.map }), { settled: 1 }, { expected: child.lastOfLane.lanes }));
+    }
+    return writes;
   }
 
   private settled(end: EndTask, r: { ok: true } | { ok: false; reasons: readonly { code: string; current?: Record<string, unknown> }[] }): Written<undefined, TaskItem> {
@@ -156,7 +197,7 @@ export class ItemTaskStore implements TaskStore {
     throw new Error(`settle counter refused the end of '${end.task}': ${r.reasons.map((x) => x.code).join(', ')}`);
   }
 
-  async fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[] }): Promise<Written<undefined, TaskItem>> {
+  async fail(args: { end: EndTask; error: TaskError; event?: FinalFailEvent; record?: AttemptRecord; settles?: readonly SettleCount[]; child?: ChildEnding }): Promise<Written<undefined, TaskItem>> {
     const { end, error } = args;
     const event = args.event ?? (end.leaseToken === undefined ? 'failManual' : 'fail');
     // The final error is also the last attempt's: lastError always names the latest failure (bounded: the full one is errorJson).
@@ -167,6 +208,7 @@ export class ItemTaskStore implements TaskStore {
       attempts: args.record ? [args.record] : undefined,
     };
     const update = taskUpdate(event, keys.task(end), values, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false });
+    if (args.child) return this.settled(end, await this.table.transact([update, ...this.childWrites(end, args.child, { failed: 1 })]));
     const settles = args.settles ?? [];
     return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s))]));
   }
@@ -185,7 +227,9 @@ export class ItemTaskStore implements TaskStore {
       attempts: [args.record],
     };
     const guardValues = { ...(args.leaseToken === undefined ? {} : { leaseToken: args.leaseToken }), now: args.now, attempt: args.attempt };
-    return this.update(taskUpdate(args.event, key, values, guardValues, { returnNew: true }));
+    const update = taskUpdate(args.event, key, values, guardValues, { returnNew: true });
+    // A manual retry leaves an unclaimed child SCHEDULED: nothing to count.
+    return args.event === 'retryManual' ? this.update(update) : this.counted(args.ref, update, { running: -1, scheduled: 1 }, args.mapRun);
   }
 
   async skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
@@ -242,9 +286,6 @@ export class ItemTaskStore implements TaskStore {
   }
 }
 
-/** Every attribute a task item may hold: a page's projection names the ones it keeps. */
-const TASK_ATTRIBUTES: readonly string[] = Object.keys(TaskItemSchema.in.shape);
-
 function conflict(current: Record<string, unknown> | undefined): Conflict<TaskItem> {
   return { ok: false, current: parseTask(current) };
 }
@@ -257,27 +298,6 @@ function parseOutput(json: unknown): unknown {
   return typeof json === 'string' ? (JSON.parse(json) as unknown) : null;
 }
 
-/** The values of a task as it is scheduled (the three schedule rows share their effects). */
-function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): EffectValues<(typeof TASK_TRANSITIONS)['schedule']['effects']> {
-  const key = keys.task(ctx);
-  return {
-    name: ctx.task,
-    index: ctx.index,
-    attempt: ctx.attempt,
-    run: ctx.run,
-    queue: ctx.queue,
-    definition: ctx.definition,
-    version: ctx.version,
-    timeoutMs: ctx.timeoutSeconds * 1000,
-    attemptTimeoutMs: ctx.attemptTimeoutSeconds === undefined ? undefined : ctx.attemptTimeoutSeconds * 1000,
-    scheduledAt: ctx.iso,
-    sweepShard: sweepShardOf(key, sweepShards),
-    sweepAt: ctx.sweepAt,
-    sweepReason: SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
-    sends: 0,
-  };
-}
-
 /**
  * What every ending sets. The sweep entry stays, with the reason `followUp`:
  * an ended task owes its consequences (children, process end) until they are
@@ -288,37 +308,6 @@ function endedValues(end: EndTask, event: 'complete' | 'completeManual' | FinalF
   return { endedAt: end.iso, expiresAt: end.expiresAt, sweepReason: SWEEP_REASON_ON_ENTRY.task[taskTarget(event)] };
 }
 
-/**
- * The task's ending counted in its run's progress, in the same transaction as the status change: that change's
- * condition is what makes the count happen exactly once (a retried or repeated ending loses it, and counts nothing).
- */
-function progressWrite(event: TaskEvent, end: Pick<EndTask, 'processId' | 'task' | 'run' | 'expiresAt'>): ItemWrite {
-  companionOf(TASK_TRANSITIONS[event], 'progress.count', `task event '${event}'`);
-  const status = taskTarget(event);
-  if (!(status in PROGRESS_COUNT_OF)) throw new Error(`task event '${event}' ends no task: it counts no progress`);
-  const count = PROGRESS_COUNT_OF[status as keyof typeof PROGRESS_COUNT_OF];
-  const key = keys.processProgress(end.processId, end.run, progressShardOf(end.task));
-  // The row's one counter is the ending's status (resolveEffects checks it against the row).
-  return progressUpdate(count, key, { [status]: 1, expiresAt: end.expiresAt } as never, { run: end.run });
-}
-
 /** The attempt deadline of a task without `attemptTimeoutSeconds`: about 30 years after its claim, i.e. none. */
 const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;
 
-/**
- * One settled parent counted, in the ending transaction (a companion the
- * ending's row declares): a join's counter (its item is created PENDING if it
- * has none yet, and keeps its own expected count), or the process's end
- * counter. The guard keeps a counter from passing its expected count, which
- * would mean a parent was counted twice.
- */
-function settleWrite(event: 'complete' | 'completeManual' | 'skip' | FinalFailEvent, end: EndTask, s: SettleCount): ItemWrite {
-  if (s.task === undefined) {
-    companionOf(TASK_TRANSITIONS[event], 'endCounter.count', `task event '${event}'`);
-    // Each bump moves the counter's expiry with the process.
-    return endCounterUpdate('count', keys.processEnd(end.processId), { settled: 1, expected: s.expected, expiresAt: end.expiresAt }, { expected: s.expected });
-  }
-  companionOf(TASK_TRANSITIONS[event], 'task.settleParent', `task event '${event}'`);
-  const values = { name: s.task, expected: s.expected, status: COUNTED_TASK_STATUS, settled: 1 };
-  return taskUpdate('settleParent', keys.task({ processId: end.processId, task: s.task }), values, { expected: s.expected });
-}

@@ -1,4 +1,5 @@
 import { MAX_SWEEP_SHARDS, PROCESS_INDEX_SHARDS, PROGRESS_SHARDS } from '#config/table.ts';
+import { blockOf, CHILD_PARTITIONS, chunkOf, childName, ITEMS_PER_CHUNK, parseChildName } from '#domain/map-children.ts';
 
 /** Key builders for the single-table layout described in shared/config/table.ts. */
 export const keys = {
@@ -14,10 +15,23 @@ export const keys = {
   processProgress: (id: string, run: number, shard: number) => ({ pk: `PROC#${id}`, sk: `${progressPrefix(run)}${String(shard).padStart(2, '0')}` }),
   /** A pause or resume, by the process version it wrote (the history's process events). */
   processEvent: (id: string, ver: number) => ({ pk: `PROC#${id}`, sk: `${EVENT_SK_PREFIX}${String(ver).padStart(9, '0')}` }),
-  /** A task; an indexed task (a child of a dynamic fan-out) gets the index after its name. */
-  task: (ref: { processId: string; task: string; index?: number }) => ({
-    pk: `PROC#${ref.processId}`,
-    sk: ref.index === undefined ? `TASK#${ref.task}` : `TASK#${ref.task}#${String(ref.index).padStart(6, '0')}`,
+  /**
+   * A task. A child of a map (`resize[41]`) lives in one of its map's
+   * partitions ({@link childKey}), so a wide map writes no hot key.
+   */
+  task: (ref: { processId: string; task: string }) => {
+    const child = parseChildName(ref.task);
+    return child ? childKey(ref.processId, child.map, child.index) : { pk: `PROC#${ref.processId}`, sk: `${TASK_SK_PREFIX}${ref.task}` };
+  },
+  /** The chunk of a map's items that holds item `index` ({@link ITEMS_PER_CHUNK} items), beside that child. */
+  mapItems: (processId: string, map: string, index: number) => ({
+    pk: childPartition(processId, map, index),
+    sk: `${MAP_ITEMS_SK_PREFIX}${map}#${pad(chunkOf(index))}`,
+  }),
+  /** One partition's counters of a map's children in one run (every child counts in its own partition's). */
+  mapCounter: (processId: string, map: string, run: number, partition: number) => ({
+    pk: `PROC#${processId}#C${partition}`,
+    sk: `${MAP_COUNT_SK_PREFIX}${map}#${String(run).padStart(6, '0')}`,
   }),
 } as const;
 
@@ -37,9 +51,49 @@ export function progressShardOf(task: string): number {
   return fnv1a(task) % PROGRESS_SHARDS;
 }
 
+export const MAP_ITEMS_SK_PREFIX = 'ITEMS#';
+export const MAP_COUNT_SK_PREFIX = 'MAPCOUNT#';
+
+/** The process id of a key of its partition, or of one of its children's partitions (`PROC#<id>#C<n>`). */
 export function processIdOf(pk: string): string {
-  return pk.slice('PROC#'.length);
+  const rest = pk.slice('PROC#'.length);
+  const hash = rest.indexOf('#');
+  return hash === -1 ? rest : rest.slice(0, hash);
 }
+
+/**
+ * The key of a map's child: partition `PROC#<id>#C<n>`, sort key
+ * `TASK#<map>#<index, 6 digits>`. Blocks of {@link CHILDREN_PER_BLOCK}
+ * consecutive children rotate over {@link CHILD_PARTITIONS} partitions, so a
+ * page of children is one query, and a map's writes spread over them all.
+ */
+export function childKey(processId: string, map: string, index: number): { pk: string; sk: string } {
+  return { pk: childPartition(processId, map, index), sk: `${TASK_SK_PREFIX}${map}#${pad(index)}` };
+}
+
+/** The partition number (0…{@link CHILD_PARTITIONS} − 1) of a map's child. */
+export function childPartitionOf(map: string, index: number): number {
+  return (fnv1a(map) + blockOf(index)) % CHILD_PARTITIONS;
+}
+
+function childPartition(processId: string, map: string, index: number): string {
+  return `PROC#${processId}#C${childPartitionOf(map, index)}`;
+}
+
+/** The task name a task key addresses: a declared task's, or a child's (`resize[41]`). */
+export function taskNameOfKey(pk: string, sk: string): string {
+  const rest = sk.slice(TASK_SK_PREFIX.length);
+  if (!pk.includes('#C', 'PROC#'.length)) return rest;
+  const hash = rest.lastIndexOf('#');
+  return childName(rest.slice(0, hash), Number(rest.slice(hash + 1)));
+}
+
+function pad(n: number): string {
+  return String(n).padStart(6, '0');
+}
+
+/** How many items a chunk holds (the last chunk of a map may hold fewer). */
+export const MAP_ITEMS_PER_CHUNK = ITEMS_PER_CHUNK;
 
 /** FNV-1a (32 bits): a stable, well-spread hash of a key, the same in every process and runtime. */
 function fnv1a(text: string): number {

@@ -3,6 +3,10 @@ import {
   endCounterGuards,
   INPUT_WRITES,
   inputGuards,
+  MAP_COUNTER_WRITES,
+  mapCounterGuards,
+  MAP_ITEMS_WRITES,
+  mapItemsGuards,
   PROCESS_TRANSITIONS,
   processGuards,
   PROGRESS_WRITES,
@@ -18,6 +22,8 @@ import {
   type Guard,
   type GuardValues,
   type InputEvent,
+  type MapCounterEvent,
+  type MapItemsEvent,
   type ProcessEvent,
   type ProgressEvent,
   type RecordEvent,
@@ -95,6 +101,21 @@ export function progressUpdate<E extends ProgressEvent>(
   guardValues: GuardValues,
 ): ItemUpdate {
   return updateOf(PROGRESS_WRITES[event], `progress write '${event}'`, key, values, progressGuards(event, guardValues));
+}
+
+/** A write of one partition's counters of a map's children (a child's status change). */
+export function mapCounterUpdate<E extends MapCounterEvent>(
+  event: E,
+  key: Key,
+  values: EffectValues<(typeof MAP_COUNTER_WRITES)[E]['effects']>,
+  guardValues: GuardValues,
+): ItemUpdate {
+  return updateOf(MAP_COUNTER_WRITES[event], `map counter write '${event}'`, key, values, mapCounterGuards(event, guardValues));
+}
+
+/** A chunk of a map's items, written once. */
+export function mapItemsPut<E extends MapItemsEvent>(event: E, key: Key, values: EffectValues<(typeof MAP_ITEMS_WRITES)[E]['effects']>): ItemPut {
+  return putOf(MAP_ITEMS_WRITES[event], `map items write '${event}'`, key, values, mapItemsGuards(event));
 }
 
 export function recordPut<E extends RecordEvent>(event: E, key: Key, values: EffectValues<(typeof RECORD_WRITES)[E]['effects']>): ItemPut {

@@ -1,7 +1,8 @@
-import type { DefinitionStore, ProcessStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, MapStore, ProcessStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
+import { ItemMapStore } from './item-map-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
 import { ItemTaskStore } from './item-task-store.ts';
@@ -14,12 +15,13 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; sweepIndex: SweepIndex } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; sweepIndex: SweepIndex } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
     processes: new ItemProcessStore(table, sweepShards),
     tasks: new ItemTaskStore(table, sweepShards),
+    maps: new ItemMapStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
   };
 }
