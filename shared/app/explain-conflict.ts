@@ -11,7 +11,7 @@ import {
 } from '#domain/errors.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
-import { dagOf, getDefinition } from './definitions.ts';
+import { getDefinition } from './definitions.ts';
 import { TASK_STATUS, isCancelledTask, isPausedProcess, isRunningProcess, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
 
 export type TaskOperation = 'claim' | 'heartbeat' | 'complete' | 'fail' | 'release';
