@@ -1,4 +1,4 @@
-import { Environment, EvaluationError, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
+import { Environment, EvaluationError, ParseError, TypeError as CelTypeError, type ASTNode } from '@marcbachmann/cel-js';
 import { Duration, UnsignedInt } from '@marcbachmann/cel-js/evaluator';
 import { ExpressionError } from '#domain/errors.ts';
 import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
@@ -36,8 +36,12 @@ export interface ExpressionVars {
 
 /** What {@link expressionProblems} knows of the expression's task. */
 export interface ExpressionCheckOptions {
-  /** False when the task has no needs: `upstream` would always be empty, so using it is a problem. @default true */
-  readonly upstream?: boolean;
+  /**
+   * The task's needs, when known. None: `upstream` would always be empty, so
+   * using it is a problem. Some: `upstream.<name>` and `upstream['<name>']`
+   * must name one of them (any other always fails at run time).
+   */
+  readonly needs?: readonly string[];
 }
 
 /** Longest expression, in UTF-16 code units: longer is a problem, not compiled at all. */
@@ -97,7 +101,7 @@ function environmentFor(variables: readonly Variable[]): Environment {
 
 function variablesOf(context: ExpressionContext, options: ExpressionCheckOptions): readonly Variable[] {
   const all = VARIABLES[context];
-  return options.upstream === false ? all.filter((v) => v !== 'upstream') : all;
+  return options.needs?.length === 0 ? all.filter((v) => v !== 'upstream') : all;
 }
 
 /**
@@ -125,7 +129,38 @@ export function expressionProblems(source: string, context: ExpressionContext, o
   if (expected !== undefined && type !== 'dyn' && !expected.types.includes(type)) {
     return [{ message: `${LABELS[context]} must be ${expected.what}, but this expression is of type ${result.type ?? type}`, line: 1, column: 1 }];
   }
-  return [];
+  const needs = options.needs;
+  if (needs === undefined || needs.length === 0 || !variables.includes('upstream')) return [];
+  return upstreamNames(environmentFor(variables).parse(source).ast)
+    .filter((used) => !needs.includes(used.name))
+    .map((used) => ({
+      message: `upstream has no '${used.name}': it holds the outputs of this task's needs (${needs.map((n) => `'${n}'`).join(', ')})`,
+      ...positionIn(source, used.offset),
+    }));
+}
+
+/**
+ * The names read from `upstream` by a field or a literal index
+ * (`upstream.a`, `upstream['list-files']`), with the offset of each name.
+ * A computed index (`upstream[input.which]`) is not known before it runs.
+ */
+function upstreamNames(root: ASTNode): { name: string; offset: number }[] {
+  const found: { name: string; offset: number }[] = [];
+  const isUpstream = (node: ASTNode) => node.op === 'id' && node.args === 'upstream';
+  const seen = new Set<unknown>();
+  const visit = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (Array.isArray(value)) return value.forEach(visit);
+    const node = value as ASTNode;
+    if (node.op === '.' && isUpstream(node.args[0])) found.push({ name: node.args[1], offset: node.range.end - node.args[1].length });
+    if (node.op === '[]' && isUpstream(node.args[0]) && node.args[1].op === 'value' && typeof node.args[1].args === 'string') {
+      found.push({ name: node.args[1].args, offset: node.args[1].range.start });
+    }
+    if ('op' in node && 'args' in node) visit(node.args);
+  };
+  visit(root);
+  return found;
 }
 
 /**

@@ -30,13 +30,24 @@ export function mapProblems(raw: unknown, list: 'tasks' | 'steps'): LocatedSchem
   if (!Array.isArray(raw)) return [];
   return raw.flatMap((entry: unknown, i): LocatedSchemaProblem[] => {
     if (!isRecord(entry) || !isRecord(entry.map)) return [];
-    // A step needs the step before it; a task, what it lists.
-    const hasNeeds = list === 'steps' ? i > 0 : Array.isArray(entry.needs) && entry.needs.length > 0;
-    return taskMapProblems(entry.map, [list, i, 'map'], hasNeeds);
+    return taskMapProblems(entry.map, [list, i, 'map'], needsOf(raw, list, i));
   });
 }
 
-function taskMapProblems(map: Readonly<Record<string, unknown>>, at: readonly PathSegment[], hasNeeds: boolean): LocatedSchemaProblem[] {
+/** A step needs the step before it; a task, what it lists (only its text entries: the others are zod's problems). */
+function needsOf(raw: readonly unknown[], list: 'tasks' | 'steps', i: number): string[] | undefined {
+  if (list === 'steps') {
+    if (i === 0) return [];
+    const before = raw[i - 1];
+    const name = typeof before === 'string' ? before : isRecord(before) && typeof before.name === 'string' ? before.name : undefined;
+    // A step before it without a name is a problem of its own; its upstream cannot be checked.
+    return name === undefined ? undefined : [name];
+  }
+  const needs = (raw[i] as Readonly<Record<string, unknown>>).needs;
+  return Array.isArray(needs) ? needs.filter((n): n is string => typeof n === 'string') : [];
+}
+
+function taskMapProblems(map: Readonly<Record<string, unknown>>, at: readonly PathSegment[], needs: readonly string[] | undefined): LocatedSchemaProblem[] {
   const problems: LocatedSchemaProblem[] = [];
   if (map.items !== undefined && map.itemsFrom !== undefined) {
     problems.push({ at: [...at, 'itemsFrom'], message: "a map takes its items from 'items' or from 'itemsFrom', not both" });
@@ -48,7 +59,7 @@ function taskMapProblems(map: Readonly<Record<string, unknown>>, at: readonly Pa
   }
   const check = (source: unknown, path: readonly PathSegment[], context: ExpressionContext) => {
     if (typeof source !== 'string') return;
-    for (const p of expressionProblems(source, context, { upstream: hasNeeds })) {
+    for (const p of expressionProblems(source, context, needs === undefined ? {} : { needs })) {
       problems.push({ at: path, message: p.message, within: { line: p.line, column: p.column } });
     }
   };

@@ -107,6 +107,15 @@ describe('the map key: bad values', () => {
     ]);
   });
 
+  it("refuses an upstream name that is not one of the task's needs", () => {
+    expect(problemsOf(withMap({ items: 'upstream.list_files.files' }))).toEqual([
+      { path: 'tasks[1].map.items', message: "upstream has no 'list_files': it holds the outputs of this task's needs ('list-files')" },
+    ]);
+    expect(problemsOf({ steps: ['list', { name: 'resize', map: { items: "upstream['lsit'].files" } }] })).toEqual([
+      { path: 'steps[1].map.items', message: "upstream has no 'lsit': it holds the outputs of this task's needs ('list')" },
+    ]);
+  });
+
   it('lets a map task with no needs use only input', () => {
     expect(mapOf({ tasks: [{ name: 'resize', map: { items: 'input.files' } }] })?.items).toBe('input.files');
     expect(problemsOf({ tasks: [{ name: 'resize', map: { items: "upstream['list-files'].files" } }] })).toEqual([

@@ -120,7 +120,7 @@ describe('expressionProblems', () => {
     expect(expressionProblems('input.amount > 1000', 'condition')).toEqual([]);
     expect(expressionProblems('input.tenantId', 'concurrencyKey')).toEqual([]);
     expect(expressionProblems("{'customer': upstream['open-account'].customer}", 'subProcessInput')).toEqual([]);
-    expect(expressionProblems('input.items', 'mapItems', { upstream: false })).toEqual([]);
+    expect(expressionProblems('input.items', 'mapItems', { needs: [] })).toEqual([]);
   });
 
   it('locates an unknown variable by line and column', () => {
@@ -130,9 +130,23 @@ describe('expressionProblems', () => {
     expect(expressionProblems('upstream.lookup.partnerId', 'concurrencyKey')).toEqual([
       { message: "unknown variable 'upstream': a concurrency key may use input", line: 1, column: 1 },
     ]);
-    expect(expressionProblems('upstream.a.files', 'mapItems', { upstream: false })).toEqual([
+    expect(expressionProblems('upstream.a.files', 'mapItems', { needs: [] })).toEqual([
       { message: "unknown variable 'upstream': this task has no needs, so upstream is always empty; use input", line: 1, column: 1 },
     ]);
+  });
+
+  it("refuses upstream names that are not the task's needs, located at the name", () => {
+    const needs = ['list-files', 'lookup'];
+    expect(expressionProblems("upstream['list-files'].files.filter(f, f.size < upstream.lookup.max)", 'mapItems', { needs })).toEqual([]);
+    expect(expressionProblems("upstream['list_files'].files", 'mapItems', { needs })).toEqual([
+      { message: "upstream has no 'list_files': it holds the outputs of this task's needs ('list-files', 'lookup')", line: 1, column: 10 },
+    ]);
+    expect(expressionProblems('input.ok &&\n  upstream.lokup.ok', 'condition', { needs })).toEqual([
+      { message: "upstream has no 'lokup': it holds the outputs of this task's needs ('list-files', 'lookup')", line: 2, column: 12 },
+    ]);
+    // A computed name is only known when it runs; without needs given, nothing is checked.
+    expect(expressionProblems('upstream[input.which].files', 'mapItems', { needs })).toEqual([]);
+    expect(expressionProblems('upstream.anything', 'mapItems')).toEqual([]);
   });
 
   it('locates a syntax error by line and column on a multi-line expression', () => {
