@@ -1,12 +1,13 @@
 import { ExpressionError } from '#domain/errors.ts';
-import { evaluateExpression } from '#domain/expressions.ts';
+import { evaluateExpression, jsonKind } from '#domain/expressions.ts';
 import { childName, ITEMS_PER_CHUNK, laneCount, MAP_ITEM_LIMIT_BYTES } from '#domain/map-children.ts';
 import { isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
 import type { TaskError, TaskItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { getDefinition } from './definitions.ts';
-import { mapSettingsOf, type MapSettings } from './map-specs.ts';
+import { mapSettingsOf } from './map-specs.ts';
+import type { MapSpec as MapSettings } from '#schemas/definition-schema.ts';
 import { completeEmptyMap, failMapEarly } from './map-settling.ts';
 import type { OutgoingTaskMessage } from './ports.ts';
 import { messageFor, scheduleContext, sendBestEffort } from './scheduling.ts';
@@ -126,16 +127,9 @@ async function evaluateItems(deps: AppDeps, processId: string, needs: readonly s
     if (error instanceof ExpressionError) return { code: 'MapItemsInvalid', message: error.message };
     throw error;
   }
-  if (!Array.isArray(value)) return { code: 'MapItemsInvalid', message: `items ${JSON.stringify(settings.items)} must yield a list; it yielded ${kindOf(value)}` };
+  if (!Array.isArray(value)) return { code: 'MapItemsInvalid', message: `items ${JSON.stringify(settings.items)} must yield a list; it yielded ${jsonKind(value)}` };
   if (value.length > settings.maxItems) return { code: 'MapTooLarge', message: `items yielded ${value.length} items; the map allows ${settings.maxItems} (maxItems)` };
   const large = value.findIndex((v) => Buffer.byteLength(JSON.stringify(v) ?? 'null', 'utf8') > MAP_ITEM_LIMIT_BYTES);
   if (large !== -1) return { code: 'MapItemsInvalid', message: `item ${large} is larger than ${MAP_ITEM_LIMIT_BYTES} bytes of JSON` };
   return value;
 }
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value} (${JSON.stringify(value).slice(0, 80)})`;
-}
-

@@ -4,7 +4,8 @@ import type { DefinitionVersionItem, TaskError, TaskItem } from '#schemas/items.
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { followUpCompleted, followUpFailed } from './end-task.ts';
-import { mapSettingsOf, type MapSettings } from './map-specs.ts';
+import { mapSettingsOf } from './map-specs.ts';
+import type { MapSpec as MapSettings } from '#schemas/definition-schema.ts';
 import type { ChildEnding, EndTask } from './ports.ts';
 import { messageFor, scheduleContext, sendBestEffort } from './scheduling.ts';
 import { failureSettles, settlesOf } from './settles.ts';

@@ -4,6 +4,7 @@ import { InvalidDefinitionError, type ProblemDetail } from '#domain/errors.ts';
 import { inputSchemaProblems } from '#domain/input-schema.ts';
 import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec.ts';
 import { canonicalCompensation, normaliseCompensation } from '#domain/compensation.ts';
+import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/map-spec.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -122,7 +123,7 @@ function validate(doc: unknown, options: ParseOptions, locate: Locate | undefine
 }
 
 /** Every problem of a decoded document: its shape, its form (`tasks` or `steps`), its input schema and its graph. */
-function documentProblems(doc: unknown, options: CheckOptions): { problems: SchemaProblem[]; document?: DefinitionDocument } {
+function documentProblems(doc: unknown, options: CheckOptions): { problems: LocatedSchemaProblem[]; document?: DefinitionDocument } {
   if (!isRecord(doc)) return { problems: [{ at: [], message: `a definition must be a mapping with a 'tasks' list, not ${kindOf(doc)}` }] };
   const parsed = DefinitionDocumentSchema.safeParse(doc);
   const inputSchema = parsed.success ? parsed.data.inputSchema : undefined;
@@ -131,6 +132,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Sche
     ...formProblems(doc),
     ...(inputSchema === undefined ? [] : inputSchemaProblems(inputSchema)),
     ...graphProblems(doc, options),
+    ...(doc.tasks === undefined ? mapProblems(doc.steps, 'steps') : mapProblems(doc.tasks, 'tasks')),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -158,8 +160,8 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     // Checked: a task without a queue is a problem when no default is configured.
     queue: t.queue ?? options.defaultQueue ?? '',
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
-    ...(t.map === undefined ? {} : { map: t.map }),
     ...failure.tasks[i],
+    ...(t.map === undefined ? {} : { map: normaliseMap(t.map) }),
   }));
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),
@@ -227,6 +229,10 @@ function graphProblems(doc: Readonly<Record<string, unknown>>, options: CheckOpt
       const at = [list, i, 'needs', need.index];
       if (listed.has(need.name)) {
         problems.push({ at, message: `${label} lists need '${need.name}' more than once` });
+      } else if (/[[\]]/.test(need.name)) {
+        const map = need.name.replace(/\[.*$/s, '');
+        const message = `${label} needs '${need.name}', but a task cannot need one child of a map (children are addressed as name[index]); need the whole map${map === '' ? '' : `, '${map}'`}`;
+        problems.push({ at, message });
       } else if (!firstIndex.has(need.name)) {
         const close = byLooseName.get(looseName(need.name));
         const hint = close === undefined ? '' : `; did you mean '${close}'?`;
@@ -274,9 +280,9 @@ export function definitionProblem(text: string | undefined, at: readonly PathSeg
   return toDetail({ at, message }, text === undefined ? undefined : decodeDefinitionText(text).locate);
 }
 
-function toDetail(problem: SchemaProblem, locate: Locate | undefined): ProblemDetail {
+function toDetail(problem: LocatedSchemaProblem, locate: Locate | undefined): ProblemDetail {
   const path = formatPath(problem.at);
-  return { ...(path === '' ? {} : { path }), message: problem.message, ...locate?.(problem.at) };
+  return { ...(path === '' ? {} : { path }), message: problem.message, ...locate?.(problem.at, problem.within) };
 }
 
 /** `['tasks', 2, 'needs', 0]` to `tasks[2].needs[0]`; keys that are not identifiers are quoted. */

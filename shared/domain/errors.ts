@@ -184,11 +184,29 @@ export class ConcurrencyConflictError extends TributaryError {
   }
 }
 
+/**
+ * A CEL expression of a definition (a map's items, a condition, a concurrency
+ * key, a sub-process's input) that failed when it was evaluated: the message
+ * names the expression and the error. Terminal: the same expression over the
+ * same variables fails again. It never answers an HTTP call: the use case that
+ * evaluates turns it into the failure of its task (e.g. `MapItemsInvalid`).
+ */
+export class ExpressionError extends TributaryError {
+  readonly code = 'ExpressionFailed';
+  /** The expression, as written. */
+  readonly source: string;
+  /** What went wrong, without the expression (e.g. `no such key: files`). */
+  readonly reason: string;
+  constructor(source: string, reason: string, options?: ErrorOptions) {
+    // Up to 4,096 characters may be written; the message quotes enough to recognise it.
+    const quoted = source.length > 200 ? `${source.slice(0, 200)}…` : source;
+    super(`expression ${JSON.stringify(quoted)} failed: ${reason}`, options);
+    this.source = source;
+    this.reason = reason;
+  }
+}
+
 export function isTributaryError(e: unknown): e is TributaryError {
   return e instanceof TributaryError;
 }
 
-/** TEMPORARY (lead's branch; wip/cel brings the real one): an expression failed at run time. */
-export class ExpressionError extends TributaryError {
-  readonly code = 'ExpressionError';
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
+import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './map-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -27,6 +28,8 @@ export interface SchemaProblem {
 }
 
 const nameMessage = `a task name must be text of 1 to ${MAX_TASK_NAME_LENGTH} characters`;
+/** Why `[` and `]` are not allowed in a task name (and so in a need). */
+export const MAP_CHILD_NAME_MESSAGE = "a task name must not contain '[' or ']': the children of a map are addressed as name[index]";
 const timeoutMessage = `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`;
 
 // --- Failure semantics (issue 7): retry, optional, attemptTimeoutSeconds, defaults, onFailure, process timeoutSeconds ---
@@ -82,6 +85,7 @@ export const TaskNameSchema = z
   .min(1, nameMessage)
   .max(MAX_TASK_NAME_LENGTH, nameMessage)
   .refine((n) => !/[/?#%]/.test(n), "a task name must not contain '/', '?', '#' or '%': it is a segment of the API's URLs")
+  .refine((n) => !/[[\]]/.test(n), MAP_CHILD_NAME_MESSAGE)
   .refine((n) => !CONTROL.test(n), 'a task name must not contain control characters (tabs, line breaks and the like)')
   .refine((n) => !LONE_SURROGATE.test(n), 'a task name must be well-formed Unicode (it contains a lone surrogate)')
   .refine(
@@ -95,23 +99,25 @@ const needsSchema = z
   })
   .optional();
 
+// Map over data (issue 16): the `map` key of a task lives in map-schema.ts, and is exported from here too.
+export {
+  DEFAULT_MAP_CONCURRENCY,
+  MAP_ITEM_FORMATS,
+  MAX_MAP_CONCURRENCY,
+  MAX_MAP_ITEMS,
+  MapDocumentSchema,
+  MapItemsFromDocumentSchema,
+  MapSpecSchema,
+  type MapDocument,
+  type MapSpec,
+} from './map-schema.ts';
+
 /**
  * The options of a task, other than its place in the graph. Shared by a
  * `tasks:` entry and a `steps:` entry; a new option added here is available
  * in both forms (and in the normalised spec once {@link TaskSpecSchema} has it).
  */
-/** TEMPORARY (lead's branch): the `map` key as the runtime reads it; the definition-language branch replaces this. */
-const MapKeySchema = z.strictObject({
-  items: z.string().optional(),
-  itemsFrom: z.strictObject({ bucket: z.string(), key: z.string(), format: z.enum(['json', 'jsonl']).optional() }).optional(),
-  maxConcurrency: z.number().int().min(1).max(10_000).optional(),
-  toleratedFailurePercent: z.number().min(0).max(100).optional(),
-  toleratedFailureCount: z.number().int().min(0).optional(),
-  maxItems: z.number().int().min(1).max(100_000).optional(),
-});
-
 const taskOptions = {
-  map: MapKeySchema.optional(),
   queue: z.string({ error: 'queue must be the name of a configured queue (text)' }).optional(),
   timeoutSeconds: z
     .number({ error: timeoutMessage })
@@ -120,6 +126,7 @@ const taskOptions = {
     .max(MAX_TIMEOUT_SECONDS, timeoutMessage)
     .optional(),
   ...taskFailureKeys,
+  map: MapDocumentSchema.optional(),
 };
 
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
@@ -220,9 +227,10 @@ export const TaskSpecSchema = z.object({
   queue: z.string(),
   /** The lease a worker gets per claim. */
   timeoutSeconds: z.number().int().positive(),
-  map: MapKeySchema.optional(),
   // Failure semantics, as written (a task's own keys; `defaults` apply when it runs: #domain/retry-policy.ts).
   ...taskFailureKeys,
+  /** Present on a map task: its children run the task once per item. */
+  map: MapSpecSchema.optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
@@ -268,6 +276,8 @@ function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
   if (last === 'retry') return RetryDocumentSchema;
   if (last === 'defaults') return DefaultsDocumentSchema;
   if (last === 'compensation') return CompensationDocumentSchema;
+  if (last === 'map') return MapDocumentSchema;
+  if (last === 'itemsFrom') return MapItemsFromDocumentSchema;
   return at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema;
 }
 

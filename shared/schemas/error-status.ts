@@ -27,6 +27,14 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /**
+ * Codes of domain errors that never answer an HTTP call: the use case that
+ * meets one records it as the failure of a task (an expression that fails at
+ * run time fails its map task with `MapItemsInvalid`, its condition with
+ * `ConditionError`). One that escaped to the edge would be a bug: a 500.
+ */
+export const TASK_FAILURE_ERROR_CODES = ['ExpressionFailed'] as const;
+
+/**
  * Errors the HTTP layer in front of the handlers answers itself, on any
  * route: the local server's (`local/http-server.ts`), in the API's error
  * body. Deployed, API Gateway answers these cases with its own bodies.

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { routes } from '#config/routes.ts';
 import { openApiDocumentFor } from '#http/served-openapi.ts';
-import { ERROR_STATUS } from '#schemas/error-status.ts';
+import { ERROR_STATUS, TASK_FAILURE_ERROR_CODES } from '#schemas/error-status.ts';
 import { API_LICENSE, buildOpenApiDocument, errorStatuses } from '#schemas/openapi-document.ts';
 import { API_ROUTES, ROUTE_IDS } from '#schemas/routes/api-routes.ts';
 import { pathParamsOf } from '#schemas/routes/route-declaration.ts';
@@ -74,11 +74,12 @@ describe('openapi.json', () => {
     expect([...documented, 'RouteNotFound'].sort()).toEqual(Object.keys(ERROR_STATUS).sort());
   });
 
-  it('gives every error class of the domain a status in the table, so none becomes a 500 by omission', async () => {
+  it('gives every error class of the domain a status in the table, or lists it as a task failure, so none becomes a 500 by omission', async () => {
     const source = await readFile(new URL('shared/domain/errors.ts', REPO_ROOT), 'utf8');
     const codes = [...source.matchAll(/readonly code = '(\w+)'/g)].map((m) => m[1]!);
     expect(codes.length).toBeGreaterThan(10);
-    for (const code of codes) expect(Object.keys(ERROR_STATUS), code).toContain(code);
+    for (const code of codes) expect([...Object.keys(ERROR_STATUS), ...TASK_FAILURE_ERROR_CODES], code).toContain(code);
+    for (const code of TASK_FAILURE_ERROR_CODES) expect(Object.keys(ERROR_STATUS), code).not.toContain(code);
   });
 
   it("names the serving stack's URL first in servers: API Gateway's domain name, and the stage unless it is $default", () => {

@@ -18,6 +18,8 @@ describe('task names travel through URLs, DynamoDB and SQS', () => {
     ['a lone low surrogate', '\udc00s', 'must be well-formed Unicode'],
     ['U+FFFF, which SQS rejects', 'a\uffff', 'characters SQS rejects'],
     ['U+FFFE, which SQS rejects', 'a\ufffe', 'characters SQS rejects'],
+    ['an opening bracket, which addresses a child of a map', 'resize[41', "must not contain '[' or ']': the children of a map are addressed as name[index]"],
+    ['a closing bracket', 'a]', "must not contain '[' or ']'"],
   ])('rejects a name with %s', (_, name, message) => {
     const problems = problemsOf({ tasks: [{ name }] });
     expect(problems).toHaveLength(1);
