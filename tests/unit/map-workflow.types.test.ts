@@ -1,7 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { workflow, type TaskRef } from '../../client/index.ts';
-import type { MapResult } from '../../client/workflow.ts';
+import { workflow, type MapResult, type TaskRef } from '../../client/index.ts';
 
 /**
  * Type tests of `.map()`: `npm run typecheck` compiles them, so a typing
