@@ -31,6 +31,10 @@ export {
   Workflow,
   type Jsonified,
   type ManualTaskOptions,
+  type MapResult,
+  type MapTaskContext,
+  type MapTaskHandler,
+  type MapTaskOptions,
   type TaskOptions,
   type TaskRef,
   type Upstream,
@@ -41,7 +45,8 @@ export {
   type WorkflowTaskOptions,
 } from './workflow.ts';
 export { InvalidWorkflowError, type WorkflowProblem } from './invalid-workflow-error.ts';
-export { renderMermaid, renderText, type RenderableDefinition } from './render-definition.ts';
+export { renderMermaid, renderText, type MapItemsFrom, type MapSpec, type RenderableDefinition } from './render-definition.ts';
+export { mapChildOf, parseChildTask, type MapChild } from './map-child.ts';
 export { isNonRetryableTaskError, isRetryAfterTaskError, NonRetryableTaskError, RetryAfterTaskError, type TaskFailureOptions } from './task-failures.ts';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.ts';
 export { runClaimedTask, type RunClaimedTaskOptions, type RunOutcome } from './run-claimed-task.ts';

@@ -1,19 +1,92 @@
+/** Where a map's items come from: an S3 object of a JSON array (`json`) or of JSON Lines (`jsonl`). */
+export interface MapItemsFrom {
+  /** A CEL expression over `input` and `upstream`, like `items`, that yields the bucket's name. */
+  readonly bucket: string;
+  /** A CEL expression that yields the object's key. */
+  readonly key: string;
+  readonly format?: 'json' | 'jsonl';
+}
+
+/** The two sources of a map's items: one or the other. */
+export type MapItemsSource =
+  | { readonly items: string; readonly itemsFrom?: never }
+  | { readonly itemsFrom: MapItemsFrom; readonly items?: never };
+
+/**
+ * The `map` key of a task in a definition document: the task runs once per
+ * item, each run a child task named `<task>[<index>]`.
+ */
+export type MapSpec = MapItemsSource & {
+  /** Children SCHEDULED or RUNNING at once. The server's default is 100. */
+  readonly maxConcurrency?: number;
+  /** Failed children, as a percentage of all, that the map tolerates and still completes. */
+  readonly toleratedFailurePercent?: number;
+  /** Failed children the map tolerates and still completes. */
+  readonly toleratedFailureCount?: number;
+  /** More items than this fail the map (MapTooLarge). The server's default is 100,000. */
+  readonly maxItems?: number;
+};
+
+/** The keys of the `map` key, which `.map()` takes among its options. */
+export const MAP_KEYS = ['items', 'itemsFrom', 'maxConcurrency', 'toleratedFailurePercent', 'toleratedFailureCount', 'maxItems'] as const;
+export type MapKey = (typeof MAP_KEYS)[number];
+
+/**
+ * Splits options that mix a task's keys and a map's (as `.map()` takes them)
+ * into the task's options and its `map` key, in the order the language lists
+ * them; keys left undefined are left out.
+ *
+ * @example
+ * renderMapKey({ queue: 'images', items: 'input.files', maxConcurrency: 50 })
+ * // { options: { queue: 'images' }, map: { items: 'input.files', maxConcurrency: 50 } }
+ */
+export function renderMapKey<T extends Record<string, unknown>>(options: T): { options: Omit<T, MapKey>; map: Partial<Record<MapKey, unknown>> } {
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (!(MAP_KEYS as readonly string[]).includes(key)) rest[key] = value;
+  const map: Partial<Record<MapKey, unknown>> = {};
+  for (const key of MAP_KEYS) if (options[key] !== undefined) map[key] = options[key];
+  return { options: rest as Omit<T, MapKey>, map };
+}
+
 /** What the renderers read of a definition: a `toDefinition()` document or a stored one from the API. */
 export interface RenderableDefinition {
-  readonly tasks?: readonly { readonly name: string; readonly needs?: readonly string[] }[];
-  readonly steps?: readonly (string | { readonly name: string })[];
+  readonly tasks?: readonly { readonly name: string; readonly needs?: readonly string[]; readonly map?: unknown }[];
+  readonly steps?: readonly (string | { readonly name: string; readonly map?: unknown })[];
+}
+
+interface GraphTask {
+  readonly name: string;
+  readonly needs: readonly string[];
+  /** A map task: what its items are, for the label (`input.files`, `s3 (jsonl)`), or '' when the key says nothing readable. */
+  readonly over?: string;
 }
 
 /** Tasks with their needs; a routine's steps each need the one before. */
-function graphOf(def: RenderableDefinition): { name: string; needs: readonly string[] }[] {
-  if (def.tasks !== undefined) return def.tasks.map((t) => ({ name: t.name, needs: t.needs ?? [] }));
-  const names = (def.steps ?? []).map((s) => (typeof s === 'string' ? s : s.name));
-  return names.map((name, i) => ({ name, needs: i === 0 ? [] : [names[i - 1] ?? ''] }));
+function graphOf(def: RenderableDefinition): GraphTask[] {
+  if (def.tasks !== undefined) return def.tasks.map((t) => ({ name: t.name, needs: t.needs ?? [], ...overOf(t.map) }));
+  const steps = (def.steps ?? []).map((s) => (typeof s === 'string' ? { name: s } : s));
+  return steps.map((s, i) => ({ name: s.name, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''], ...overOf(s.map) }));
+}
+
+/** A map key as the renderers describe it: its items expression, or where in S3 they come from. */
+function overOf(map: unknown): { over?: string } {
+  if (map === undefined || map === null || typeof map !== 'object') return {};
+  const { items, itemsFrom } = map as { items?: unknown; itemsFrom?: { format?: unknown } };
+  if (typeof items === 'string') return { over: items };
+  if (itemsFrom !== undefined) return { over: `an S3 object${typeof itemsFrom?.format === 'string' ? ` (${itemsFrom.format})` : ''}` };
+  return { over: '' };
+}
+
+/** `resize`, or for a map task `resize (map over input.files)`. */
+function labelOf(t: GraphTask): string {
+  if (t.over === undefined) return t.name;
+  return `${t.name} (map${t.over === '' ? '' : ` over ${t.over}`})`;
 }
 
 /**
  * A Mermaid flowchart, top to bottom. Nodes get generated ids (`t0`, `t1`, …)
- * so that any task name works as a label.
+ * so that any task name works as a label. A map task is drawn as a subroutine
+ * (`[[…]]`), labelled with what it maps over.
  *
  * @example
  * renderMermaid({ tasks: [{ name: 'A' }, { name: 'B', needs: ['A'] }] })
@@ -22,14 +95,15 @@ function graphOf(def: RenderableDefinition): { name: string; needs: readonly str
 export function renderMermaid(def: RenderableDefinition): string {
   const tasks = graphOf(def);
   const ids = new Map(tasks.map((t, i) => [t.name, `t${i}`]));
-  const nodes = tasks.map((t) => `  ${ids.get(t.name)}["${mermaidLabel(t.name)}"]`);
+  const nodes = tasks.map((t) => (t.over === undefined ? `  ${ids.get(t.name)}["${mermaidLabel(t.name)}"]` : `  ${ids.get(t.name)}[["${mermaidLabel(labelOf(t))}"]]`));
   const edges = tasks.flatMap((t) => t.needs.map((need) => `  ${ids.get(need) ?? need} --> ${ids.get(t.name)}`));
   return ['flowchart TD', ...nodes, ...edges].join('\n');
 }
 
 /**
  * The DAG as text: tasks by level (a task's level is one more than its
- * deepest need's), declaration order within a level, each with its needs.
+ * deepest need's), declaration order within a level, each with its needs;
+ * a map task says what it maps over.
  *
  * @example
  * renderText({ tasks: [{ name: 'A' }, { name: 'B' }, { name: 'C', needs: ['A', 'B'] }] }, 'example')
@@ -39,7 +113,7 @@ export function renderText(def: RenderableDefinition, title?: string): string {
   const tasks = graphOf(def);
   const level = levels(tasks);
   const ordered = tasks.map((t, i) => ({ ...t, i, level: level.get(t.name) ?? 1 })).sort((a, b) => a.level - b.level || a.i - b.i);
-  const lines = ordered.map((t) => `  ${t.level}. ${t.name}${t.needs.length === 0 ? '' : `  ← ${t.needs.join(', ')}`}`);
+  const lines = ordered.map((t) => `  ${t.level}. ${labelOf(t)}${t.needs.length === 0 ? '' : `  ← ${t.needs.join(', ')}`}`);
   return [...(title === undefined ? [] : [title]), ...lines].join('\n');
 }
 

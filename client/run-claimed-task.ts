@@ -3,7 +3,7 @@ import { isNonRetryableTaskError, isRetryAfterTaskError } from './task-failures.
 import { LEASE_LOST_CODES, LeaseKeeper } from './lease-keeper.ts';
 import type { Claim, TaskError, TaskMessage } from './schemas.ts';
 import type { TributaryClient } from './tributary-client.ts';
-import type { TaskHandler } from './worker.ts';
+import type { TaskContext, TaskHandler } from './worker.ts';
 import { errorFields, type WorkerLogger } from './worker-logger.ts';
 
 /** Longest error message sent to the server: a handler's message can embed a whole response body. */
@@ -71,7 +71,7 @@ export async function runClaimedTask(options: RunClaimedTaskOptions, message: Ta
   options.stopping?.addEventListener('abort', onStop, { once: true });
   keeper.start();
   try {
-    const output = await handler({ ...message, attempt: claim.attempt, input: claim.input, signal: keeper.signal });
+    const output = await handler({ ...contextOf(message, claim), signal: keeper.signal });
     result = serializable(output) ? { ok: true, output } : { ok: false, error: { message: 'the handler returned a value that is not JSON-serializable', code: 'OutputNotSerializable' } };
   } catch (error) {
     result = { ok: false, error: taskError(error) };
@@ -111,6 +111,13 @@ export async function runClaimedTask(options: RunClaimedTaskOptions, message: Ta
     logger.error('could not record the task result; the lease will expire and the task will be retried', { ...fields, ...errorFields(error) });
     return 'not-ended';
   }
+}
+
+/** What the handler is told, other than its signal: the task from the message, the rest from the claim (the authority). */
+function contextOf(message: TaskMessage, claim: Claim): Omit<TaskContext, 'signal'> {
+  const { processId, task, definition, version } = message;
+  const child = claim.map === undefined ? {} : { map: claim.map, index: claim.index, item: claim.item };
+  return { processId, task, definition, version, attempt: claim.attempt, input: claim.input, ...child };
 }
 
 function taskError(error: unknown): TaskError {

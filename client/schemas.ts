@@ -203,8 +203,14 @@ export const ClaimSchema = z.object({
     /** Needs that are optional tasks and failed: their errors (they are not in `upstream`). */
     failedUpstream: z.record(z.string(), z.unknown()).optional(),
   }),
+  /** A child of a map: the map task's name; `input.upstream` is then the map task's upstream. */
+  map: z.string().optional(),
+  /** A child of a map: its zero-based index in the map's items. */
+  index: z.number().int().nonnegative().optional(),
+  /** A child of a map: its item. */
+  item: z.unknown().optional(),
 });
-/** A lease on a task plus what the task needs: the process input and each need's output. */
+/** A lease on a task plus what the task needs: the process input and each need's output; for a child of a map, also its map, index and item. */
 export type Claim = z.infer<typeof ClaimSchema>;
 
 export const HeartbeatSchema = z.object({ leaseExpiresAt: z.string() });
@@ -252,12 +258,19 @@ export const HealthSchema = z.object({ status: z.string() });
 /** The API's error body. */
 export const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 
-/** The body of a task message on SQS: a hint that a task may be claimable; the claim is the authority. */
+/**
+ * The body of a task message on SQS: a hint that a task may be claimable; the claim is the authority.
+ * A child of a map (`task` is `<map>[<index>]`, e.g. `resize[41]`) also carries `map` and `index`.
+ */
 export const TaskMessageSchema = z.object({
   processId: z.string().min(1),
   task: z.string().min(1),
   attempt: z.number().int().positive(),
   definition: z.string(),
   version: z.number().int().positive(),
+  /** A child of a map: the map task's name. */
+  map: z.string().min(1).optional(),
+  /** A child of a map: its zero-based index. */
+  index: z.number().int().nonnegative().optional(),
 });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;

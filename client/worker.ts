@@ -7,6 +7,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { checkTaskNames, coversTask, mapChildOf } from './map-child.ts';
 import { messageAfterRefusedClaim } from './message-policy.ts';
 import { TaskMessageSchema, type Claim, type TaskMessage } from './schemas.ts';
 import type { TributaryClient } from './tributary-client.ts';
@@ -27,6 +28,15 @@ export interface TaskContext {
   readonly input: Claim['input'];
   /** Aborts with a LeaseLostError when this worker loses the lease; the result is then dropped. */
   readonly signal: AbortSignal;
+  /**
+   * A child of a map (`task` is `<map>[<index>]`, e.g. `resize[41]`): the map
+   * task's name, from the claim. `input.upstream` is then the map task's upstream.
+   */
+  readonly map?: string;
+  /** A child of a map: its zero-based index in the map's items, from the claim. */
+  readonly index?: number;
+  /** A child of a map: its item, from the claim. */
+  readonly item?: unknown;
 }
 
 /** Does one task's work and returns its output (anything JSON-able). Throwing fails the task. */
@@ -59,13 +69,19 @@ export interface WorkerOptions {
    * message for another task that still arrives is passed on, not burnt: it
    * is sent again as a fresh copy (receive count 0, delayed 1 s; after ten
    * passes the delay doubles up to 15 min) and the original is deleted, so it never reaches the
-   * dead-letter queue; a warning names the fix once per task. @default every task
+   * dead-letter queue; a warning names the fix once per task.
+   *
+   * A map's name stands for its children: `tasks: ['resize']` runs
+   * `resize[0]`, `resize[1]`, … (matched by their message's `map` field).
+   * A child's own name (`resize[3]`) is not a thing to list: a worker runs
+   * every child of a map or none, and the constructor refuses it. @default every task
    */
   readonly tasks?: readonly string[];
   /**
    * Tasks no worker runs: people or other systems complete them through the API.
    * Their messages are deleted on sight; released instead, they would cycle
-   * through the queue into its dead-letter queue. @default none
+   * through the queue into its dead-letter queue. A map's name covers its
+   * children, as in `tasks`. @default none
    */
   readonly manualTasks?: readonly string[];
   /** @default one JSON line per event on stderr */
@@ -121,6 +137,8 @@ export class Worker {
     }
     if (heartbeatEveryMs !== undefined && !(heartbeatEveryMs > 0)) throw new RangeError(`heartbeatEveryMs must be positive, got ${heartbeatEveryMs}`);
     if (tasks !== undefined && tasks.length === 0) throw new RangeError('tasks, when given, must name at least one task');
+    checkTaskNames('tasks', tasks);
+    checkTaskNames('manualTasks', options.manualTasks);
     if (options.workerId === '') throw new RangeError('workerId must not be empty');
     if ((options.handler === undefined) === (options.workflows === undefined)) throw new TypeError('give the Worker either a handler or workflows');
     const routing = options.workflows && routeWorkflows(options.workflows);
@@ -211,10 +229,10 @@ export class Worker {
       if (!body) {
         this.log.warn('malformed task message; deleting it', { messageId: message.MessageId, body: message.Body?.slice(0, 200) });
         await this.delete(message);
-      } else if (this.options.manualTasks?.includes(body.task)) {
+      } else if (this.options.manualTasks && coversTask(this.options.manualTasks, body)) {
         this.log.debug('message for a manual task; deleting it', { processId: body.processId, task: body.task });
         await this.delete(message);
-      } else if (tasks && !tasks.includes(body.task)) {
+      } else if (tasks && !coversTask(tasks, body)) {
         await this.passOn(message, body);
       } else {
         started.push(this.track(this.handle(message, body)));
@@ -308,13 +326,16 @@ export class Worker {
    */
   private async passOn(message: Message, body: TaskMessage): Promise<void> {
     const passes = Number(message.MessageAttributes?.[PASS_COUNT_ATTRIBUTE]?.StringValue ?? 0) || 0;
-    if (!this.warnedForeign.has(body.task)) {
-      this.warnedForeign.add(body.task);
+    // Children of a map are named after it: one warning per map, not one per child.
+    const map = mapChildOf(body)?.map;
+    const name = map ?? body.task;
+    if (!this.warnedForeign.has(name)) {
+      this.warnedForeign.add(name);
       this.log.warn(
-        `task '${body.task}' arrived on a queue this worker reads, but the worker runs only ${this.options.tasks!.map((t) => `'${t}'`).join(', ')}; ` +
-          `the message is passed on to other workers. Fix: give '${body.task}' its own queue (queue: in the definition, a queue in tributary.config.json) ` +
+        `task '${body.task}'${map === undefined ? '' : ` (a child of map '${map}')`} arrived on a queue this worker reads, but the worker runs only ${this.options.tasks!.map((t) => `'${t}'`).join(', ')}; ` +
+          `the message is passed on to other workers. Fix: give '${name}' its own queue (queue: in the definition, a queue in tributary.config.json) ` +
           `and run its worker on that queue, or add it to this worker's tasks (or manualTasks if people complete it)`,
-        { processId: body.processId, task: body.task, queueUrl: this.options.queueUrl },
+        { processId: body.processId, task: body.task, ...(map === undefined ? {} : { map }), queueUrl: this.options.queueUrl },
       );
     }
     try {

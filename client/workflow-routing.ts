@@ -1,14 +1,16 @@
 import { isTributaryApiError } from './errors.ts';
 import { InvalidWorkflowError, type WorkflowProblem } from './invalid-workflow-error.ts';
+import { mapChildOf } from './map-child.ts';
+import { NonRetryableTaskError } from './task-failures.ts';
 import type { TributaryClient } from './tributary-client.ts';
 import type { TaskHandler } from './worker.ts';
 import type { Workflow, WorkflowTask } from './workflow.ts';
 
 /** What a Worker takes from its workflows. */
 export interface WorkflowRouting {
-  /** Runs the handler of the claimed task's workflow and task, with the input parsed and upstream passed on. */
+  /** Runs the handler of the claimed task's workflow and task (a child of a map: the map's), with the input parsed and upstream passed on. */
   readonly handler: TaskHandler;
-  /** Every task some workflow has a handler for. */
+  /** Every task some workflow has a handler for; a map's name stands for its children. */
   readonly tasks: readonly string[];
   /** Every manual task: no worker runs them. */
   readonly manualTasks: readonly string[];
@@ -38,9 +40,20 @@ export function routeWorkflows(workflows: readonly Workflow[]): WorkflowRouting 
   }
   const handler: TaskHandler = async (ctx) => {
     const route = byName.get(ctx.definition);
-    const task = route?.tasks.get(ctx.task);
+    // A child of a map runs its map's handler: by the claim's `map`, else by its name, `<map>[<index>]`.
+    const own = ctx.map === undefined ? route?.tasks.get(ctx.task) : undefined;
+    const child = own === undefined ? mapChildOf(ctx) : undefined;
+    const task = own ?? (child === undefined ? undefined : route?.tasks.get(child.map));
     if (route === undefined || task?.handler === undefined) {
       throw new Error(`this worker has no handler for task '${ctx.task}' of definition '${ctx.definition}'`);
+    }
+    if ((task.map === undefined) !== (child === undefined)) {
+      throw new NonRetryableTaskError(
+        task.map === undefined
+          ? `task '${ctx.task}' is a child of '${task.name}', which this workflow declares as a task, not a map: apply the workflow again`
+          : `task '${ctx.task}' is the map itself: workers run its children ('${task.name}[0]', …), which the server schedules`,
+        { code: 'MapMismatch' },
+      );
     }
     const { workflow } = route;
     const input = workflow.input === undefined ? ctx.input.process : workflow.input.parse(ctx.input.process);
@@ -51,13 +64,27 @@ export function routeWorkflows(workflows: readonly Workflow[]): WorkflowRouting 
       if (schema !== undefined) upstream[need.name] = schema.parse(upstream[need.name]);
     }
     const { processId, attempt, definition, version, signal } = ctx;
-    return task.handler({ processId, task: ctx.task, attempt, definition, version, input, upstream, signal });
+    const base = { processId, task: ctx.task, attempt, definition, version, input, upstream, signal };
+    if (child === undefined) return task.handler(base);
+    return task.handler({ ...base, map: child.map, index: child.index, item: parseItem(task, child.index, ctx) });
   };
   return {
     handler,
     tasks: [...handled],
     manualTasks: [...new Set(all.filter((t) => t.manual).map((t) => t.name))],
   };
+}
+
+/** A child's item, parsed with its map's schema: an item the schema rejects will not pass on a retry either. */
+function parseItem(task: WorkflowTask, index: number, ctx: Parameters<TaskHandler>[0]): unknown {
+  if (task.itemSchema === undefined) return ctx.item;
+  const parsed = task.itemSchema.safeParse(ctx.item);
+  if (parsed.success) return parsed.data;
+  throw new NonRetryableTaskError(`item ${index} of map '${task.name}' does not match its itemSchema: ${parsed.error.message}`, {
+    code: 'ItemInvalid',
+    details: parsed.error.issues,
+    cause: parsed.error,
+  });
 }
 
 /**

@@ -6,15 +6,16 @@ import { checkDefinition } from '../shared/domain/definition.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '../shared/domain/errors.ts';
 import type { DefinitionDocument, TaskDocument } from '../shared/schemas/definition-schema.ts';
 import { InvalidWorkflowError } from './invalid-workflow-error.ts';
-import { renderMermaid, renderText } from './render-definition.ts';
+import { MAP_KEYS, renderMapKey, renderMermaid, renderText, type MapKey, type MapSpec } from './render-definition.ts';
 
 /**
  * A task's options in the definition language, other than its name and needs:
  * `queue`, `timeoutSeconds`, and whatever the language gains later. Derived
  * from the server's own document schema, so a new option is available here
- * (and checked the same way) without an edit.
+ * (and checked the same way) without an edit. The `map` key is not among them:
+ * a map is declared with {@link Workflow.map}, which takes its keys directly.
  */
-export type TaskOptions = Omit<TaskDocument, 'name' | 'needs'>;
+export type TaskOptions = Omit<TaskDocument, 'name' | 'needs' | 'map'>;
 
 /** The definition's own options, other than its tasks and input schema: `description`, and whatever comes later. */
 export type WorkflowDocumentOptions = Omit<DefinitionDocument, 'tasks' | 'steps' | 'inputSchema'>;
@@ -88,11 +89,48 @@ export interface WorkflowTaskContext<I, U> {
 
 export type WorkflowTaskHandler<I, U, O> = (task: WorkflowTaskContext<I, U>) => Promise<O> | O;
 
+/** What a map's handler gets, once per child: the task's context plus the child's item and index. */
+export interface MapTaskContext<I, U, Item> extends WorkflowTaskContext<I, U> {
+  /** This child's item, parsed with the map's `itemSchema` when it has one. */
+  readonly item: Item;
+  /** The child's zero-based index in the map's items; `task` is `<map>[<index>]`. */
+  readonly index: number;
+  /** The map task's name. */
+  readonly map: string;
+}
+
+export type MapTaskHandler<I, U, Item, O> = (task: MapTaskContext<I, U, Item>) => Promise<O> | O;
+
+/**
+ * What a map task's dependants get in `upstream`: how many children there
+ * were and how they ended, and their outputs in index order (`null` for a
+ * failed child) when they fit in 256 KiB; when they do not, `results` is left
+ * out, `resultsOmitted` is set, and the children's outputs are read page by
+ * page through the API (`GET /processes/{id}/tasks?map=<name>`).
+ */
+export type MapResult<O> = {
+  total: number;
+  completed: number;
+  failed: number;
+  results?: (O | null)[];
+  resultsOmitted?: true;
+};
+
+/** Options of {@link Workflow.map}: a task's options (with `needs`), the keys of its `map`, and an optional zod schema for the items. */
+export type MapTaskOptions<Needs extends readonly TaskRef[], Item> = WorkflowTaskOptions<Needs> &
+  MapSpec & {
+    /** Each child's item is parsed with it before the handler runs; an item it rejects fails the child at once (`ItemInvalid`). */
+    readonly itemSchema?: z.ZodType<Item>;
+  };
+
+/** The keys of a map, which a task that is not one cannot take. */
+type NoMapKeys = { readonly [K in MapKey | 'map']?: never };
+
 /** Options of {@link Workflow.task}: the language's task options plus `needs`, as task references. */
 export type WorkflowTaskOptions<Needs extends readonly TaskRef[]> = TaskOptions & { readonly needs?: Needs };
 
 /** Options of {@link Workflow.manualTask}: a zod schema for the output, which its dependants then get typed (and parsed). */
-export type ManualTaskOptions<Needs extends readonly TaskRef[], O> = WorkflowTaskOptions<Needs> & { readonly output?: z.ZodType<O> };
+export type ManualTaskOptions<Needs extends readonly TaskRef[], O> = WorkflowTaskOptions<Needs> & { readonly output?: z.ZodType<O> } & NoMapKeys;
 
 /** Options of {@link workflow}. */
 export type WorkflowOptions<S extends z.ZodType> = WorkflowDocumentOptions & {
@@ -107,10 +145,14 @@ export interface WorkflowTask {
   readonly options: TaskOptions;
   /** A manual task: people or other systems complete it through the API; no worker runs it. */
   readonly manual: boolean;
-  /** Undefined for a manual task. */
-  readonly handler?: (task: WorkflowTaskContext<unknown, Record<string, unknown>>) => unknown;
+  /** Undefined for a manual task. A map's handler runs once per child, and gets `item`, `index` and `map` too. */
+  readonly handler?: (task: WorkflowTaskContext<unknown, Record<string, unknown>> & Partial<MapTaskContext<unknown, unknown, unknown>>) => unknown;
   /** A manual task's output schema. */
   readonly output?: z.ZodType;
+  /** A map task: its `map` key. */
+  readonly map?: MapSpec;
+  /** A map task's item schema. */
+  readonly itemSchema?: z.ZodType;
 }
 
 /**
@@ -155,7 +197,59 @@ export class Workflow<W extends string = string, I = unknown> {
   task(name: string, ...rest: unknown[]): TaskRef {
     const [options, handler] = rest.length >= 2 ? rest : [{}, rest[0]];
     const { needs = [], ...taskOptions } = (options ?? {}) as WorkflowTaskOptions<readonly TaskRef[]>;
+    this.refuseMapKeys(name, taskOptions, 'task', 'declare it with .map(name, { items, … }, handler)');
     return this.add({ name, needs, options: taskOptions, manual: false, handler: handler as WorkflowTask['handler'] });
+  }
+
+  /**
+   * A map task: at run time its items (the CEL expression `items`, or the S3
+   * object `itemsFrom`) are listed, and `handler` runs once per item, each run
+   * a child task named `<name>[<index>]` with the task's options (retry,
+   * timeouts, queue) and the task's `upstream`. At most `maxConcurrency`
+   * children are scheduled or running at once. A Worker given this workflow
+   * runs the children (its `tasks` name the map: `['resize']`). Dependants get
+   * a {@link MapResult} of the handler's outputs.
+   *
+   * The item type comes from `itemSchema` (which also checks each item), or,
+   * without one, as the second type argument; TypeScript then infers nothing
+   * else, so also give the output and the needs to type them
+   * (`.map<'resize', Item, Output, [typeof listFiles]>`), or they are `unknown`.
+   *
+   * @example
+   * const listFiles = images.task('list-files', async () => ({ files: [{ key: 'a.png' }, { key: 'b.png' }] }));
+   * const resize = images.map(
+   *   'resize',
+   *   { needs: [listFiles], items: "upstream['list-files'].files", maxConcurrency: 50, itemSchema: z.object({ key: z.string() }) },
+   *   async ({ item, index }) => ({ key: item.key, index, thumbnail: `thumbs/${item.key}` }),
+   * );
+   * images.task('report', { needs: [resize] }, ({ upstream }) => `${upstream.resize.completed} of ${upstream.resize.total} resized`);
+   */
+  map<const N extends string, Item, O, const Needs extends readonly TaskRef<W>[] = []>(
+    name: N,
+    options: MapTaskOptions<Needs, Item>,
+    handler: MapTaskHandler<I, Upstream<Needs>, Item, O>,
+  ): TaskRef<W, N, MapResult<Awaited<O>>, MapResult<Jsonified<Awaited<O>>>>;
+  /** The item type given as a type argument: `.map<'resize', { key: string }>(…)`. */
+  map<const N extends string, Item, O = unknown, const Needs extends readonly TaskRef<W>[] = readonly TaskRef<W>[]>(
+    name: N,
+    options: MapTaskOptions<Needs, Item>,
+    handler: MapTaskHandler<I, Upstream<Needs>, Item, O>,
+  ): TaskRef<W, N, MapResult<Awaited<O>>, MapResult<Jsonified<Awaited<O>>>>;
+  map(name: string, options: MapTaskOptions<readonly TaskRef[], unknown>, handler: (task: never) => unknown): TaskRef {
+    const { needs = [], itemSchema, ...rest } = options;
+    if ('map' in rest) {
+      throw new InvalidWorkflowError(this.name, [{ message: `map '${name}' takes its map's keys (items, maxConcurrency, …) among its options, not under 'map'` }]);
+    }
+    const { options: taskOptions, map } = renderMapKey(rest);
+    return this.add({
+      name,
+      needs,
+      options: taskOptions as TaskOptions,
+      manual: false,
+      handler: handler as WorkflowTask['handler'],
+      map: map as MapSpec,
+      ...(itemSchema === undefined ? {} : { itemSchema }),
+    });
   }
 
   /**
@@ -169,6 +263,7 @@ export class Workflow<W extends string = string, I = unknown> {
     options: ManualTaskOptions<Needs, O> = {},
   ): TaskRef<W, N, O, O> {
     const { needs = [], output, ...taskOptions } = options;
+    this.refuseMapKeys(name, taskOptions, 'manual task', 'a map runs one child per item, which workers run (a child can still be completed by hand through the API)');
     return this.add({ name, needs, options: taskOptions, manual: true, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O, O>;
   }
 
@@ -197,7 +292,7 @@ export class Workflow<W extends string = string, I = unknown> {
         problems.push({ path: `tasks[${i}]`, message: `task '${entry.name}' has no handler (declare it with manualTask if no worker runs it)` });
       }
       const needs = entry.needs.map((n) => n.name);
-      return { name: entry.name, ...(needs.length === 0 ? {} : { needs }), ...entry.options };
+      return { name: entry.name, ...(needs.length === 0 ? {} : { needs }), ...entry.options, ...(entry.map === undefined ? {} : { map: entry.map }) };
     });
     const doc = { ...this.documentOptions, ...(inputSchema === undefined ? {} : { inputSchema }), tasks } as DefinitionDocument;
     try {
@@ -228,6 +323,14 @@ export class Workflow<W extends string = string, I = unknown> {
     } catch (error) {
       problems.push({ path: 'inputSchema', message: `the input schema cannot be written as JSON Schema: ${(error as Error).message}` });
       return undefined;
+    }
+  }
+
+  /** A JavaScript caller (or a cast) can still pass a map's keys to `task` or `manualTask`: say what to do instead. */
+  private refuseMapKeys(name: string, options: object, kind: string, instead: string): void {
+    const keys = Object.keys(options).filter((k) => k === 'map' || (MAP_KEYS as readonly string[]).includes(k));
+    if (keys.length > 0) {
+      throw new InvalidWorkflowError(this.name, [{ message: `${kind} '${name}' cannot be a map (it was given ${keys.map((k) => `'${k}'`).join(', ')}): ${instead}` }]);
     }
   }
 

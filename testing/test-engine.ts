@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { TributaryClient } from '../client/tributary-client.ts';
 import { runClaimedTask } from '../client/run-claimed-task.ts';
+import { checkTaskNames, coversTask } from '../client/map-child.ts';
 import { messageAfterRefusedClaim } from '../client/message-policy.ts';
 import { silentLogger, type WorkerLogger } from '../client/worker-logger.ts';
 import type { TaskHandler } from '../client/worker.ts';
@@ -41,7 +42,11 @@ export interface TestEngineOptions {
 export interface TestWorkerOptions {
   /** @default 'default' */
   readonly queue?: string;
-  /** Only these tasks; other messages stay on the queue for other workers. @default every task (or, with `workflows`, theirs) */
+  /**
+   * Only these tasks; other messages stay on the queue for other workers. A map's name stands for its
+   * children (`['resize']` runs `resize[0]`, `resize[1]`, …), as with the `Worker`; a child's own name is refused.
+   * @default every task (or, with `workflows`, theirs)
+   */
   readonly tasks?: readonly string[];
   /** The handler of every task it runs; or give `workflows` instead. */
   readonly handler?: TaskHandler;
@@ -146,7 +151,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
   const deliver = async (ran: IdleReport['ran'][number][]): Promise<number> => {
     let delivered = 0;
     for (const w of workers) {
-      const messages = deps.queue.receive(w.queue ?? 'default', 10, (m) => !w.tasks || w.tasks.includes(m.task));
+      const messages = deps.queue.receive(w.queue ?? 'default', 10, (m) => !w.tasks || coversTask(w.tasks, m));
       for (const m of messages) {
         delivered += 1;
         const claim = await client.claim(m.body.processId, m.body.task, w.workerId).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
@@ -187,6 +192,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     now,
     worker: (w) => {
       if ((w.handler === undefined) === (w.workflows === undefined)) throw new RangeError('a test worker takes a handler or workflows, not both');
+      checkTaskNames('tasks', w.tasks);
       const routing = w.workflows ? routeWorkflows(w.workflows) : undefined;
       const handler = routing?.handler ?? (w.handler as TaskHandler);
       const tasks = w.tasks ?? routing?.tasks;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A Tributary worker in Python for the loan-application example.
+"""A Tributary worker in Python for the loan-application example and the
+resize-images example (a map: one child task per file).
 
 It speaks the worker protocol directly: SQS (boto3) for the hints, the HTTP
 API (the standard library's urllib) for the claim, heartbeats and the result.
@@ -12,6 +13,7 @@ Configuration (environment), each with a local-stack default:
   AWS_REGION             (default: region from local.json, else us-east-1)
   WORKER_ID              (default: python-<hostname>-<pid>)
   LOAN_WORK_SECONDS      how long each check "works" (default 0.3), to see heartbeats
+  RESIZE_WORK_SECONDS    how long each thumbnail "works" (default 0.1)
   HEARTBEAT_EVERY        seconds between heartbeats (default: a third of the lease)
 
 Run it next to `npm start`:  python3 examples/python-worker/worker.py
@@ -19,6 +21,8 @@ Stop it with Ctrl-C (or SIGTERM): it finishes the task in hand, then exits.
 """
 import json
 import os
+import posixpath
+import re
 import signal
 import socket
 import sys
@@ -41,6 +45,9 @@ DELETE_CODES = {
 }
 # The task people complete through the API; no worker runs it.
 MANUAL_TASKS = {"Open Loan Application"}
+# A child of a map is the task `<map>[<index>]`, e.g. resize[41].
+CHILD_TASK = re.compile(r"^(.+)\[(0|[1-9][0-9]*)\]$", re.DOTALL)
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 stopping = threading.Event()
 
@@ -125,7 +132,44 @@ def work(seconds, lease_lost):
         raise TaskFailed("LeaseLost", "the lease was lost; giving up")
 
 
-def handle(task, task_input, lease_lost):
+def map_of(message):
+    """The map a message's task is a child of: its `map` field, else what its name spells (`resize[41]`); None for other tasks."""
+    if message.get("map") is not None:
+        return message["map"]
+    match = CHILD_TASK.match(message["task"])
+    return match.group(1) if match else None
+
+
+def handle(message, claim, lease_lost):
+    """Routes a claimed task to its handler: a child of the map `resize`, or a task by its name."""
+    if map_of(message) == "resize":
+        # The claim is the authority for the child's item and index; `upstream` is the map task's.
+        return resize(claim["item"], claim["index"], lease_lost)
+    if message["task"] == "report":
+        return report(claim["input"].get("upstream") or {})
+    return handle_loan(message["task"], claim["input"], lease_lost)
+
+
+def resize(item, index, lease_lost):
+    """One child of the map `resize`: a thumbnail for one file. A file that is not an image fails its child only."""
+    if not isinstance(item, str) or not item.lower().endswith(IMAGE_EXTENSIONS):
+        raise TaskFailed("NotAnImage", f"item {index} is not an image file: {item!r}")
+    work(float(os.environ.get("RESIZE_WORK_SECONDS", "0.1")), lease_lost)
+    stem, _ = posixpath.splitext(posixpath.basename(item))
+    return {"file": item, "index": index, "thumbnail": f"thumbnails/{stem}-128.png"}
+
+
+def report(upstream):
+    """After the map: `upstream['resize']` is {total, completed, failed, results}, results in index order (None for a failed child)."""
+    resized = upstream["resize"]
+    summary = {"total": resized["total"], "completed": resized["completed"], "failed": resized["failed"]}
+    if resized.get("resultsOmitted"):
+        # Too many outputs for one message: they are read page by page, GET /processes/{id}/tasks?map=resize.
+        return {**summary, "thumbnails": None}
+    return {**summary, "thumbnails": [r["thumbnail"] for r in resized.get("results") or [] if r is not None]}
+
+
+def handle_loan(task, task_input, lease_lost):
     """The loan application's handlers. `task_input` is {process, upstream}."""
     application = task_input.get("process") or {}
     upstream = task_input.get("upstream") or {}
@@ -184,7 +228,7 @@ def run_task(api, worker_id, message_body, on_claimed):
     keeper = threading.Thread(target=keep_lease, daemon=True)
     keeper.start()
     try:
-        output = handle(task, claim["input"], lease_lost)
+        output = handle(message_body, claim, lease_lost)
         result = ("complete", output)
     except TaskFailed as error:
         result = ("fail", (str(error), error.code))

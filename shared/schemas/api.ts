@@ -39,7 +39,7 @@ const PROCESS_PARAM = 'the process id, as POST /processes answered it';
 export const ProcessParamsSchema = z.object({ id: ProcessIdSchema.describe(PROCESS_PARAM) });
 export const TaskParamsSchema = z.object({
   id: ProcessIdSchema.describe(PROCESS_PARAM),
-  task: z.string().min(1).max(128).describe("the task's name in the definition (percent-encoded in the path)"),
+  task: z.string().min(1).max(136).describe("the task's name in the definition, or a map's child as `<map>[<index>]` (percent-encoded in the path)"),
 });
 
 /** What an idempotency key means: stated once, for the document and the README. */

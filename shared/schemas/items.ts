@@ -263,7 +263,12 @@ export const ProcessSummarySchema = z.object({
 });
 export type ProcessSummary = z.infer<typeof ProcessSummarySchema>;
 
-/** The body of every task message on SQS: a hint; the claim is the authority. */
+/**
+ * The body of every task message on SQS: a hint; the claim is the authority.
+ * A child of a map also carries its map's name and its zero-based index
+ * (`task` is then `<map>[<index>]`, e.g. `resize[41]`), so that a worker can
+ * route it by the map's name without parsing `task`.
+ */
 export const TaskMessageSchema = z.object({
   processId: z.string(),
   task: z.string(),

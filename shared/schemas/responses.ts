@@ -175,7 +175,7 @@ export const ProcessPageSchema = pageSchema(ProcessSummaryViewSchema).meta({ id:
 export const ActiveTasksSchema = pageSchema(TaskViewSchema).meta({ id: 'ActiveTasks' });
 export const TaskPageSchema = pageSchema(TaskViewSchema).meta({ id: 'TaskPage' });
 
-/** A lease on a task plus what the task needs: the process input and each need's output. */
+/** A lease on a task plus what the task needs: the process input and each need's output; for a child of a map, also its map, index and item. */
 export const ClaimResponseSchema = z
   .strictObject({
     leaseToken: z.string(),
@@ -186,6 +186,9 @@ export const ClaimResponseSchema = z
       upstream: z.record(z.string(), z.unknown()),
       failedUpstream: z.record(z.string(), z.unknown()).optional().describe('the errors of optional needs that failed'),
     }),
+    map: z.string().optional().describe("a child of a map: the map task's name (`upstream` is then the map task's upstream)"),
+    index: z.number().int().nonnegative().optional().describe("a child of a map: its zero-based index in the map's items"),
+    item: z.unknown().optional().describe("a child of a map: its item"),
   })
   .meta({ id: 'Claim' });
 

@@ -53,6 +53,18 @@ describe('local HTTP adapter with the real route table', () => {
     expect([bad.status, bad.body.error.code]).toEqual([400, 'ValidationError']);
   });
 
+  it("decodes a map child's name on the task routes: resize%5B41%5D reaches the handler as resize[41]", async () => {
+    const name = `http-child-${Date.now()}`;
+    expect((await api.request('PUT', `/definitions/${name}`, { tasks: [{ name: 'list-files' }] })).status).toBe(201);
+    const { id } = (await api.request<{ id: string }>('POST', '/processes', { definition: name })).body;
+    // The process has no such child (maps expand on the server): the 404 names the task the handler was given.
+    const claim = await api.request<{ error: { code: string; message: string } }>('POST', `/processes/${id}/tasks/resize%5B41%5D/claim`, { workerId: 'w' });
+    expect([claim.status, claim.body.error.code, claim.body.error.message]).toEqual([404, 'TaskNotFound', `process '${id}' has no task 'resize[41]'`]);
+    const read = await api.request<{ error: { code: string; message: string } }>('GET', `/processes/${id}/tasks/resize%5B41%5D`);
+    expect([read.status, read.body.error.code]).toEqual([404, 'TaskNotFound']);
+    expect(read.body.error.message).toContain("'resize[41]'");
+  });
+
   it('answers an unknown path with 404 RouteNotFound', async () => {
     const res = await api.request('GET', '/no/such/route');
     expect(res.status).toBe(404);
