@@ -39,6 +39,10 @@ export function readOffset(from: ItemCursor): number {
  * for await (const { item, next } of parseMapItems(bytesFrom(readOffset(from)), { format: 'jsonl', from, maxItemBytes: 262_144, where: 's3://b/k' })) use(item, next);
  */
 export async function* parseMapItems(chunks: AsyncIterable<Uint8Array>, args: ParseMapItemsArgs): AsyncGenerator<{ item: unknown; next: ItemCursor }> {
+  // Cursors come from this parser; anything else is a bug in the caller, not a bad object.
+  if (!Number.isSafeInteger(args.from.byte) || args.from.byte < 0 || !Number.isSafeInteger(args.from.index) || args.from.index < 0) {
+    throw new RangeError(`not an item cursor: ${JSON.stringify(args.from)}`);
+  }
   const window = new ByteWindow(chunks, readOffset(args.from), args.signal);
   if (args.from.byte === 0) await window.skipBom();
   else {

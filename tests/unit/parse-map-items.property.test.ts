@@ -103,3 +103,11 @@ describe('parseMapItems', () => {
     await expect(readAll(Buffer.from('1\n22\n'), 'jsonl', { byte: 3, index: 1 }, [])).rejects.toThrow(/no item boundary at byte 3/);
   });
 });
+
+describe('parseMapItems cursors', () => {
+  it('refuses a cursor it cannot have made: a bug in the caller, not a bad object', async () => {
+    for (const from of [{ byte: -1, index: 0 }, { byte: 1.5, index: 0 }, { byte: 2, index: -1 }]) {
+      await expect(readAll(Buffer.from('1\n2\n'), 'jsonl', from, [])).rejects.toThrow(RangeError);
+    }
+  });
+});
