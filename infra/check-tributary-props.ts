@@ -31,6 +31,7 @@ export function checkTributaryProps(props: TributaryProps): void {
   if (props.sweeperInterval !== undefined) checkSweeperInterval(props.sweeperInterval);
   if (props.processRetention !== undefined) checkWholeDays('processRetention', props.processRetention);
   if (props.throttle !== undefined) checkThrottle(props.throttle);
+  if (props.mapItemBuckets !== undefined) checkMapItemBuckets(props.mapItemBuckets);
   if (props.sweepShards !== undefined && (!Number.isInteger(props.sweepShards) || props.sweepShards < 1 || props.sweepShards > MAX_SWEEP_SHARDS)) {
     throw new TributaryPropsError(`sweepShards must be an integer from 1 to ${MAX_SWEEP_SHARDS} (the sweeper reads that many shards), got ${props.sweepShards}`);
   }
@@ -44,6 +45,16 @@ export function checkTributaryProps(props: TributaryProps): void {
   // table snapshot without the queues would not restore a consistent state anyway.
   if (props.removalPolicy === RemovalPolicy.SNAPSHOT) {
     throw new TributaryPropsError('removalPolicy SNAPSHOT is not supported; use RETAIN (default) or DESTROY');
+  }
+}
+
+/** From JavaScript (no type check), a single bucket or a bucket name is an easy mistake: say so at synth. */
+function checkMapItemBuckets(buckets: unknown): void {
+  if (!Array.isArray(buckets)) throw new TributaryPropsError('mapItemBuckets must be a list of buckets (s3.IBucket[]), e.g. [s3.Bucket.fromBucketName(this, "Exports", "acme-exports")]');
+  for (const [i, bucket] of buckets.entries()) {
+    if (typeof (bucket as { arnForObjects?: unknown } | null)?.arnForObjects !== 'function') {
+      throw new TributaryPropsError(`mapItemBuckets[${i}] is not a bucket (s3.IBucket), got ${JSON.stringify(bucket)}; for a bucket name use s3.Bucket.fromBucketName`);
+    }
   }
 }
 

@@ -24,3 +24,10 @@ export const FUNCTION_ACCESS: Readonly<Record<RouteGroup | 'sweeper', FunctionAc
   worker: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
   sweeper: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
 };
+
+/**
+ * The functions whose code may expand a map, and so read its items from S3 (`itemsFrom`): the control routes (a
+ * start or a rerun schedules roots), the worker routes (an ending task schedules its children) and the sweeper
+ * (it finishes what a call left). `grantMapItems` grants each of them read on a bucket.
+ */
+export const MAP_ITEM_READERS = ['control', 'worker', 'sweeper'] as const satisfies readonly (RouteGroup | 'sweeper')[];

@@ -1,5 +1,6 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { CodeFactory } from './function-with-log-group.ts';
 
@@ -161,6 +162,13 @@ export interface TributaryProps {
    * @default 32
    */
   readonly sweepShards?: number;
+  /**
+   * Buckets that maps may read their items from (`itemsFrom`): the functions that expand maps (control, worker,
+   * sweeper) get `s3:GetObject` on their objects, and `kms:Decrypt` on a bucket's key when it has one. Read only.
+   * More can be granted later with `grantMapItems(bucket)`.
+   * @default - none: a map with `itemsFrom` fails with MapItemsInvalid (access denied) until its bucket is granted
+   */
+  readonly mapItemBuckets?: readonly s3.IBucket[];
   /**
    * Throttling of the API's default stage.
    * @default { rateLimit: 100, burstLimit: 200 }

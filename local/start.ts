@@ -3,13 +3,13 @@
  *
  * Environment:
  * - `PORT` (default 3000), `HOST` (default 127.0.0.1): where the API listens
- * - `DYNAMODB_PORT` (default 8000), `SQS_PORT` (default 9324): the emulators' ports;
- *   fixed, so that workers reconnect after a restart
+ * - `DYNAMODB_PORT` (default 8000), `SQS_PORT` (default 9324), `S3_PORT` (default 4569):
+ *   the emulators' ports; fixed, so that workers reconnect after a restart
  * - `TRIBUTARY_IN_MEMORY=1`: keep nothing; by default DynamoDB Local's data
- *   is kept in `.tributary/data` and survives a restart
+ *   is kept in `.tributary/data` (s3rver's objects in `.tributary/data/s3`) and survives a restart
  * - `TRIBUTARY_HOME` (default `./.tributary`): where `local.json` and `data/` go
  * - `SWEEP_INTERVAL_MS` (default 2000; 0 turns the sweeper off)
- * - `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`: use
+ * - `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_S3`: use
  *   services already running there instead of the embedded emulators
  * - `AWS_REGION` (default us-east-1)
  */
@@ -35,6 +35,7 @@ function intFromEnv(name: string, fallback: number, max = Number.MAX_SAFE_INTEGE
 const port = intFromEnv('PORT', DEFAULT_PORTS.api, 65535);
 const dynamodbPort = intFromEnv('DYNAMODB_PORT', DEFAULT_PORTS.dynamodb, 65535);
 const sqsPort = intFromEnv('SQS_PORT', DEFAULT_PORTS.sqs, 65535);
+const s3Port = intFromEnv('S3_PORT', DEFAULT_PORTS.s3, 65535);
 const sweepIntervalMs = intFromEnv('SWEEP_INTERVAL_MS', 2000);
 const inMemory = ['1', 'true', 'yes'].includes((process.env.TRIBUTARY_IN_MEMORY ?? '').trim().toLowerCase());
 // The current directory, not this file's: `npx tributary dev` in a project keeps its state in that project.
@@ -80,6 +81,7 @@ try {
     hostname: process.env.HOST ?? '127.0.0.1',
     dynamodbPort,
     sqsPort,
+    s3Port,
     ...(dataDir === undefined ? {} : { dataDir }),
     sweepIntervalMs,
     stateFile: join(home, 'local.json'),
@@ -107,6 +109,7 @@ console.log(
     row('API', stack.apiUrl),
     row('DynamoDB', `${stack.dynamodbEndpoint}${stack.dynamodbPid === undefined ? ' (external)' : ` (${storage})`}`),
     row('SQS', `${stack.sqsEndpoint}${stack.embeddedSqs ? ' (in-process emulator)' : ' (external)'}`),
+    row('S3', `${stack.s3Endpoint}${stack.embeddedS3 ? ' (in-process s3rver, path-style)' : ' (external)'}`),
     row('Region', stack.region),
     row('Table', stack.tableName),
     ...Object.entries(stack.queues).map(([name, url]) => row('Queue', `${name} → ${url} (DLQ ${stack?.dlqs[name]})`)),

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { METRIC } from '#observability/metric-names.ts';
 import { countMetric, tracer } from '#observability/powertools.ts';
@@ -14,6 +15,8 @@ export interface AwsClientOptions {
   readonly region?: string;
   readonly dynamodbEndpoint?: string;
   readonly sqsEndpoint?: string;
+  /** S3 (map items); otherwise `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else AWS. */
+  readonly s3Endpoint?: string;
   /** Observes every call before it is sent and after it returns; throwing aborts it (fault injection in tests). */
   readonly interceptor?: AwsCallInterceptor;
 }
@@ -76,6 +79,25 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
     { step: 'initialize', name: 'tributaryRequestMeter' },
   );
   return client;
+}
+
+/**
+ * The S3 client that reads map items. An endpoint (an option, `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`) means an
+ * emulator such as the local stack's s3rver, which knows buckets by path only: path-style addressing is turned on
+ * with it. Without one, the SDK's own AWS defaults apply.
+ */
+export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpoint = options.s3Endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const client = new S3Client({
+    ...(options.region ? { region: options.region } : {}),
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+  });
+  tracer.captureAWSv3Client(client);
+  return client;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 function addInterceptor(client: DynamoDBClient | SQSClient, service: 'dynamodb' | 'sqs', interceptor: AwsCallInterceptor | undefined): void {

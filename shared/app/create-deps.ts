@@ -1,13 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createDocumentClient, createSqsClient, type AwsClientOptions } from '#adapters/aws-clients.ts';
+import { createDocumentClient, createS3Client, createSqsClient, type AwsClientOptions } from '#adapters/aws-clients.ts';
 import { DynamoItemTable } from '#adapters/dynamo/dynamo-item-table.ts';
 import { MemoryItemTable, type CallHooks } from '#adapters/memory/memory-item-table.ts';
+import { MemoryMapItemSource } from '#adapters/memory/memory-map-item-source.ts';
 import { MemoryTaskQueue, type MemoryQueueSettings } from '#adapters/memory/memory-task-queue.ts';
+import { S3MapItemSource } from '#adapters/s3/s3-map-item-source.ts';
 import { SqsTaskQueue } from '#adapters/sqs/task-queue.ts';
 import { storesOn } from '#adapters/stores/stores-on.ts';
 import { ENV, readRuntimeEnv } from '#config/env.ts';
 import { defaultSettings, jsonLogger, type AppDeps, type Settings } from './deps.ts';
-import type { TaskQueue } from './ports.ts';
+import type { MapItemSource, TaskQueue } from './ports.ts';
 
 export interface CreateDepsOptions extends AwsClientOptions {
   readonly tableName: string;
@@ -15,6 +17,8 @@ export interface CreateDepsOptions extends AwsClientOptions {
   readonly settings?: Partial<Settings>;
   /** Replace the SQS queue (tests inject faults here). */
   readonly queue?: TaskQueue;
+  /** Replace the S3 map item source (tests). */
+  readonly mapItems?: MapItemSource;
   readonly now?: () => number;
   /** How many sweep shards new entries spread over. @default DEFAULT_SWEEP_SHARDS */
   readonly sweepShards?: number;
@@ -30,6 +34,8 @@ export function createDeps(options: CreateDepsOptions): AppDeps {
   return {
     ...storesOn(table, options.sweepShards === undefined ? {} : { sweepShards: options.sweepShards }),
     queue,
+    // The S3 client is built here but opens no connection until a map reads its items.
+    mapItems: options.mapItems ?? new S3MapItemSource(createS3Client(options)),
     now: options.now ?? Date.now,
     newId: randomUUID,
     newToken: () => randomBytes(24).toString('base64url'),
@@ -59,7 +65,7 @@ export interface CreateMemoryDepsOptions {
  * The same use cases on the in-memory adapters: unit tests and
  * `createTestEngine()` run on these. No Java, no ports, no network.
  */
-export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { table: MemoryItemTable; queue: MemoryTaskQueue } {
+export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { table: MemoryItemTable; queue: MemoryTaskQueue; mapItems: MemoryMapItemSource } {
   const table = new MemoryItemTable(options.hooks);
   const queues = options.queues ?? { default: {} };
   const queue = new MemoryTaskQueue(queues, options.now);
@@ -69,6 +75,7 @@ export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { 
     ...storesOn(table, options.sweepShards === undefined ? {} : { sweepShards: options.sweepShards }),
     table,
     queue,
+    mapItems: new MemoryMapItemSource(),
     now: options.now,
     newId: options.newId ?? (() => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`),
     newToken: options.newToken ?? (() => `lease-${++tokens}`),

@@ -439,6 +439,32 @@ export interface SweepIndex {
 }
 
 /** Epoch milliseconds. */
+/**
+ * Where a map's items come from when they are in an S3 object (`itemsFrom`).
+ *
+ * @example
+ * for await (const { item, next } of deps.mapItems.read({ bucket, key, format: 'jsonl', maxItemBytes: 262_144 })) {
+ *   keep(item);
+ *   if (outOfBudget()) return next; // resume from here in a later call
+ * }
+ */
+export interface MapItemSource {
+  /**
+   * Reads the items of a JSON array or JSON Lines object, from `from` on (the start when absent), in order. Each item
+   * comes with the cursor just after it, so that a pass stopped at any item can resume there in a later call (a
+   * ranged GET from `next.byte`, not a re-read from the start).
+   * @throws MapItemsError (terminal) when the object is missing, unreadable, not a JSON array / not JSON Lines, or an
+   *   item exceeds `maxItemBytes`; its message names what it got (the key, the line or byte, the size).
+   */
+  read(args: { bucket: string; key: string; format: 'json' | 'jsonl'; from?: ItemCursor; maxItemBytes: number; signal?: AbortSignal }): AsyncIterable<{ item: unknown; next: ItemCursor }>;
+}
+
+/** A position in an items object: the byte after the last item read, and how many items were read before it. */
+export interface ItemCursor {
+  readonly byte: number;
+  readonly index: number;
+}
+
 export type Clock = () => number;
 /** A new unique id (process ids, lease tokens). */
 export type IdSource = () => string;

@@ -206,6 +206,19 @@ export class ExpressionError extends TributaryError {
   }
 }
 
+/**
+ * A map's items cannot be read (`itemsFrom`): the object is missing or unreadable, it is not a JSON array / not
+ * JSON Lines, or an item is over the size limit. Terminal: reading the same object again gives the same answer, so
+ * the map task fails with this code and its failure policy applies. The message names what was found (the object,
+ * the item and its byte offset, the size).
+ */
+export class MapItemsError extends TributaryError {
+  readonly code = 'MapItemsInvalid';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 export function isTributaryError(e: unknown): e is TributaryError {
   return e instanceof TributaryError;
 }

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { ROUTE_GROUPS, routes, type RouteGroup } from '#config/routes.ts';
@@ -11,7 +13,8 @@ import { INDEXES } from '#config/table.ts';
 import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { REPO_ROOT } from '../../infra/function-with-log-group.ts';
 import { COMMAND_ACTIONS } from './command-actions.ts';
-import { actionsOf, synthTributary } from './test-app.ts';
+import { Tributary, type TributaryProps } from '../../infra/tributary.ts';
+import { actionsOf, inlineCode, synthTributary, testApp } from './test-app.ts';
 
 /** A worker Lambda that succeeds on every batch, for the constructs that wire one. */
 function inlineWorker(scope: Construct): lambda.Function {
@@ -217,16 +220,84 @@ describe('Tributary function permissions, per privilege group', () => {
   });
 });
 
-/** SDK commands instantiated in the code that ships to Lambda (shared/ and functions/), SQS ones excluded. */
+/**
+ * SDK commands instantiated in the code that ships to Lambda (shared/ and functions/), SQS and S3 ones excluded
+ * (S3 reads are granted per bucket: grantMapItems).
+ */
 function dynamoCommandsInDeployedCode(): Set<string> {
   const commands = new Set<string>();
   for (const dir of ['shared', 'functions']) {
     for (const file of readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.ts')) continue;
       for (const [, name] of readFileSync(join(REPO_ROOT, dir, file), 'utf8').matchAll(/new (\w+Command)\(/g)) {
-        if (!/Message|Queue/.test(name!)) commands.add(name!);
+        if (!/Message|Queue|Object/.test(name!)) commands.add(name!);
       }
     }
   }
   return commands;
+}
+
+describe('Tributary map item buckets (mapItemBuckets and grantMapItems)', () => {
+  const keyArn = 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  let exports!: s3.IBucket;
+  let owned!: s3.Bucket;
+  const { stack, tributary, template } = synthTributary({}, (s, t) => {
+    exports = s3.Bucket.fromBucketAttributes(s, 'Exports', { bucketName: 'acme-exports', encryptionKey: kms.Key.fromKeyArn(s, 'ExportsKey', keyArn) });
+    owned = new s3.Bucket(s, 'Owned');
+    t.grantMapItems(exports);
+    t.grantMapItems(owned);
+    t.grantMapItems(owned); // granted once
+  });
+  const readers: [string, lambda.Function][] = [
+    ['control', tributary.functions.control],
+    ['worker', tributary.functions.worker],
+    ['sweeper', tributary.sweeper],
+  ];
+  const s3Statements = (fn: lambda.Function): Statement[] =>
+    statementsOfRole(template, stack, fn.role as iam.Role).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+
+  it.each(readers)('%s may s3:GetObject on the objects of each granted bucket, and nothing else on S3', (_name, fn) => {
+    const statements = s3Statements(fn);
+    expect(new Set(statements.flatMap(actionsOf))).toEqual(new Set(['s3:GetObject']));
+    // CDK may merge the two grants into one statement: compare the resources, whichever statement holds them.
+    const resources = statements.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(2);
+    expect(resources.filter((r) => r.includes(':s3:::acme-exports/*'))).toHaveLength(1);
+    expect(resources).toContain(JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, owned), 'Arn'] }, '/*']] }));
+  });
+
+  it.each(readers)('%s may kms:Decrypt with the key of an encrypted bucket', (_name, fn) => {
+    const decrypt = statementsOfRole(template, stack, fn.role as iam.Role).filter((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(decrypt).toHaveLength(1);
+    expect(decrypt[0]!.Resource).toBe(keyArn);
+  });
+
+  it('grants nothing on S3 to the read and health functions, and adds no environment variable', () => {
+    for (const fn of [tributary.functions.read, tributary.functions.health]) expect(s3Statements(fn)).toEqual([]);
+    const plain = synthTributary();
+    for (const [id, granted] of [
+      ['ControlHandler', template],
+      ['Sweeper', template],
+    ] as const) {
+      const environment = (t: Template): unknown =>
+        Object.values(t.findResources('AWS::Lambda::Function')).find((r) => JSON.stringify(r).includes(`Tributary ${id === 'Sweeper' ? 'sweeper' : 'control'}`));
+      expect(JSON.stringify((environment(granted) as { Properties: { Environment: unknown } }).Properties.Environment)).toBe(
+        JSON.stringify((environment(plain.template) as { Properties: { Environment: unknown } }).Properties.Environment),
+      );
+    }
+  });
+
+  it('takes the buckets as a prop too', () => {
+    const { stack: s, tributary: t, template: tpl } = synthTributaryWith((scope) => ({ mapItemBuckets: [s3.Bucket.fromBucketName(scope, 'Named', 'acme-rows')] }));
+    const statements = statementsOfRole(tpl, s, t.sweeper.role as iam.Role).filter((st) => actionsOf(st).includes('s3:GetObject'));
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements[0]!.Resource)).toContain(':s3:::acme-rows/*');
+  });
+});
+
+/** Like synthTributary, but the props may name constructs of the stack (buckets) made before the Tributary. */
+function synthTributaryWith(props: (stack: Stack) => TributaryProps): { stack: Stack; tributary: Tributary; template: Template } {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const tributary = new Tributary(stack, 'Tributary', { codeFactory: inlineCode, ...props(stack) });
+  return { stack, tributary, template: Template.fromStack(stack) };
 }

@@ -37,6 +37,8 @@ describe('Tributary prop validation', () => {
     ['throttle rate 0', { throttle: { rateLimit: 0, burstLimit: 10 } }, /throttle.rateLimit must be a positive number/],
     ['throttle burst fractional', { throttle: { rateLimit: 10, burstLimit: 2.5 } }, /throttle.burstLimit must be a positive integer/],
     ['oldest-message alarm under a minute', { oldestMessageAlarmThreshold: Duration.seconds(30) }, /oldestMessageAlarmThreshold must be at least 1 minute/],
+    ['a bucket name instead of a list of buckets', { mapItemBuckets: 'acme-exports' as never }, /mapItemBuckets must be a list of buckets/],
+    ['a bucket name in the list of buckets', { mapItemBuckets: ['acme-exports'] as never }, /mapItemBuckets\[0\] is not a bucket \(s3.IBucket\), got "acme-exports"; for a bucket name use s3.Bucket.fromBucketName/],
     ['removal policy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy SNAPSHOT is not supported/],
     ['queues without a default queue', { queues: { fast: queue, slow: queue } }, /queues must include one named "default", or set defaultQueue to one of: fast, slow/],
     ['a defaultQueue that is not configured', { queues: { fast: queue }, defaultQueue: 'slow' }, /defaultQueue "slow" is not one of the configured queues: fast/],

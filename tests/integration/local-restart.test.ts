@@ -42,8 +42,8 @@ async function startStack(): Promise<{ apiUrl: string; sqsEndpoint: string; queu
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'tributary-restart-'));
-  const [api, dynamodb, sqs] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  env = { TRIBUTARY_HOME: home, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SQS_PORT: String(sqs), SWEEP_INTERVAL_MS: '500' };
+  const [api, dynamodb, sqs, s3] = [await findFreePort(), await findFreePort(), await findFreePort(), await findFreePort()];
+  env = { TRIBUTARY_HOME: home, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SQS_PORT: String(sqs), S3_PORT: String(s3), SWEEP_INTERVAL_MS: '500' };
 });
 afterAll(async () => {
   if (stack && stack.exitCode === null) {

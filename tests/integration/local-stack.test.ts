@@ -2,8 +2,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createS3Client } from '#adapters/aws-clients.ts';
+import { S3MapItemSource } from '#adapters/s3/s3-map-item-source.ts';
 import { tributaryConfig } from '#config/queues.ts';
 import { INDEXES, TABLE_KEYS } from '#config/table.ts';
 import { localClientConfig } from '../../local/aws-env.ts';
@@ -41,12 +44,13 @@ describe('startLocalStack with embedded emulators', () => {
 
   it('writes the state file with exactly the documented keys', async () => {
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dlqs', 'dynamodbEndpoint', 'queues', 'region', 'sqsEndpoint', 'tableName']);
+    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dlqs', 'dynamodbEndpoint', 'queues', 'region', 's3Endpoint', 'sqsEndpoint', 'tableName']);
     expect(state).toEqual({
       apiUrl: stack.apiUrl,
       region: 'us-east-1',
       dynamodbEndpoint: stack.dynamodbEndpoint,
       sqsEndpoint: stack.sqsEndpoint,
+      s3Endpoint: stack.s3Endpoint,
       tableName: 'tributary',
       queues: stack.queues,
       dlqs: stack.dlqs,
@@ -54,6 +58,23 @@ describe('startLocalStack with embedded emulators', () => {
     expect(Object.keys(stack.queues)).toEqual(Object.keys(tributaryConfig.queues));
     expect(stack.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stack.dynamodbEndpoint).not.toBe(testEmulators().dynamodbEndpoint);
+    expect(stack.s3Endpoint).not.toBe(testEmulators().s3Endpoint);
+    expect(stack.embeddedS3).toBe(true);
+  });
+
+  it('serves map items from its S3 emulator to the handlers, signed with the stack\'s own credentials', async () => {
+    // The handlers' environment names the emulator; the S3 client reads it and goes path-style.
+    expect(process.env.AWS_ENDPOINT_URL_S3).toBe(stack.s3Endpoint);
+    const s3 = createS3Client({ region: stack.region });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'local-items' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'local-items', Key: 'rows.jsonl', Body: '{"n":1}\n{"n":2}\n' }));
+      const items: unknown[] = [];
+      for await (const { item } of new S3MapItemSource(s3).read({ bucket: 'local-items', key: 'rows.jsonl', format: 'jsonl', maxItemBytes: 1024 })) items.push(item);
+      expect(items).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      s3.destroy();
+    }
   });
 
   it('serves the API', async () => {
@@ -125,7 +146,7 @@ describe('endpoint overrides', () => {
 
   it('uses AWS_ENDPOINT_URL for both services', async () => {
     const emulators = await startEmulators({ env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_REGION: 'eu-west-1' } });
-    expect(emulators).toMatchObject({ dynamodbEndpoint: 'http://127.0.0.1:4566', sqsEndpoint: 'http://127.0.0.1:4566', region: 'eu-west-1' });
+    expect(emulators).toMatchObject({ dynamodbEndpoint: 'http://127.0.0.1:4566', sqsEndpoint: 'http://127.0.0.1:4566', s3Endpoint: 'http://127.0.0.1:4566', embeddedS3: false, region: 'eu-west-1' });
     await emulators.stop();
   });
 });

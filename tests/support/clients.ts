@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { localClientConfig } from '../../local/aws-env.ts';
@@ -42,4 +44,18 @@ export function documentClient(client: DynamoDBClient = dynamoDbClient()): Dynam
 export function sqsClient(): SQSClient {
   const { sqsEndpoint, region } = testEmulators();
   return new SQSClient(localClientConfig(sqsEndpoint, region));
+}
+
+/** An S3 client for the test emulator (s3rver: path-style addressing). */
+export function s3Client(): S3Client {
+  const { s3Endpoint, region } = testEmulators();
+  return new S3Client({ ...localClientConfig(s3Endpoint, region), forcePathStyle: true });
+}
+
+/** A bucket of this caller's own on the test emulator, so that files running in parallel never share objects. */
+export async function createTestBucket(client: S3Client, label = 'test'): Promise<string> {
+  // Bucket names: 3-63 lower-case letters, digits and hyphens.
+  const bucket = `tributary-${label.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20)}-${randomBytes(4).toString('hex')}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
 }

@@ -8,7 +8,7 @@ export const SHARED_TABLE = 'tributary-test';
 export const SHARED_QUEUE_PREFIX = 'tributary-test-';
 
 /**
- * Starts DynamoDB Local and the SQS emulator once per `vitest run` (2-4 s,
+ * Starts DynamoDB Local, the SQS emulator and s3rver once per `vitest run` (2-4 s,
  * mostly the JVM) and provides their endpoints to every test file. The
  * `AWS_ENDPOINT_URL*` overrides work here too, to test against services
  * already running.
@@ -28,9 +28,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   try {
-    const { region, dynamodbEndpoint, sqsEndpoint } = emulators;
+    const { region, dynamodbEndpoint, sqsEndpoint, s3Endpoint } = emulators;
     const resources = await createResources({ region, dynamodbEndpoint, sqsEndpoint, tableName: SHARED_TABLE, queuePrefix: SHARED_QUEUE_PREFIX });
-    project.provide('tributary', { region, dynamodbEndpoint, sqsEndpoint, ...resources });
+    project.provide('tributary', { region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, ...resources });
     project.provide('tributaryUnavailable', null);
   } catch (error) {
     await emulators.stop();

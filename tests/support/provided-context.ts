@@ -8,6 +8,8 @@ export interface TestEmulators extends LocalResources {
   readonly region: string;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** s3rver (path-style addressing), for map items: see `s3Client()` and `createTestBucket()`. */
+  readonly s3Endpoint: string;
 }
 
 declare module 'vitest' {

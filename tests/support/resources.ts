@@ -23,8 +23,8 @@ export async function createIsolatedResources(label = 'test', queues?: Readonly<
 
 /** The handler environment for `resources` (default: the shared test table and queues). */
 export function testHandlerEnv(resources: LocalResources = testEmulators()): Record<string, string> {
-  const { region, dynamodbEndpoint, sqsEndpoint } = testEmulators();
-  return handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, tableName: resources.tableName, queues: resources.queues });
+  const { region, dynamodbEndpoint, sqsEndpoint, s3Endpoint } = testEmulators();
+  return handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName: resources.tableName, queues: resources.queues });
 }
 
 /**
