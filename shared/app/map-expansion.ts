@@ -1,4 +1,4 @@
-import { ExpressionError } from '#domain/errors.ts';
+import { ExpressionError, MapItemsError } from '#domain/errors.ts';
 import { evaluateExpression, jsonKind } from '#domain/expressions.ts';
 import { childName, ITEMS_PER_CHUNK, laneCount, MAP_ITEM_LIMIT_BYTES } from '#domain/map-children.ts';
 import { isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
@@ -9,7 +9,7 @@ import { getDefinition } from './definitions.ts';
 import { mapSettingsOf } from './map-specs.ts';
 import type { MapSpec as MapSettings } from '#schemas/definition-schema.ts';
 import { completeEmptyMap, failMapEarly } from './map-settling.ts';
-import type { OutgoingTaskMessage } from './ports.ts';
+import type { OutgoingTaskMessage, UpstreamResult } from './ports.ts';
 import { messageFor, scheduleContext, sendBestEffort } from './scheduling.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 
@@ -54,22 +54,14 @@ export async function expandMap(deps: AppDeps, processId: string, item: TaskItem
   const run = item.run ?? 1;
   let total = item.mapTotal;
   if (isScheduledTask(item.status)) {
-    const items = await evaluateItems(deps, processId, def.tasks.find((t) => t.name === item.name)?.needs ?? [], settings);
-    if (!Array.isArray(items)) {
-      await failMapEarly(deps, processId, def, item.name, run, items);
+    const needs = def.tasks.find((t) => t.name === item.name)?.needs ?? [];
+    const stored = settings.itemsFrom ? await storeItemsFromObject(deps, processId, item, needs, settings, deadline) : await storeListedItems(deps, processId, item, needs, settings, deadline);
+    if (stored.kind === 'failed') {
+      await failMapEarly(deps, processId, def, item.name, run, stored.error);
       return;
     }
-    const from = item.resumeFrom ?? 0;
-    const steps = Array.from({ length: Math.ceil(Math.max(0, items.length - from) / ITEMS_PER_STEP) }, (_, i) => from + i * ITEMS_PER_STEP);
-    const stored = await budgetedPass(steps, { chunk: 1, lanes: Math.max(1, Math.floor(deps.settings.writeConcurrency / 10)), deadline, now: deps.now }, async ([first]) => {
-      if (first === undefined) return;
-      await deps.maps.putItems({ processId, map: item.name, first, items: items.slice(first, first + ITEMS_PER_STEP), expiresAt: at.expiresAt });
-    });
-    if (!stored.complete) {
-      await deps.maps.deferExpansion({ processId, map: item.name, resumeFrom: from + stored.handled * ITEMS_PER_STEP, sweepAt: deps.now() });
-      return;
-    }
-    total = items.length;
+    if (stored.kind === 'deferred') return;
+    total = stored.total;
     if (total === 0) {
       await completeEmptyMap(deps, processId, def, item.name, run);
       return;
@@ -111,18 +103,95 @@ async function startLanes(
   await deps.maps.started({ processId, map: item.name });
 }
 
+type Stored = { kind: 'stored'; total: number } | { kind: 'deferred' } | { kind: 'failed'; error: TaskError };
+
+/** `items`: the list is evaluated (again, on every call: it is deterministic), and stored from `resumeFrom` on. */
+async function storeListedItems(deps: AppDeps, processId: string, item: TaskItem, needs: readonly string[], settings: MapSettings, deadline: number): Promise<Stored> {
+  const items = await evaluateItems(deps, processId, needs, settings);
+  if (!Array.isArray(items)) return { kind: 'failed', error: items };
+  const at = instant(deps);
+  const from = item.resumeFrom ?? 0;
+  const steps = Array.from({ length: Math.ceil(Math.max(0, items.length - from) / ITEMS_PER_STEP) }, (_, i) => from + i * ITEMS_PER_STEP);
+  const stored = await budgetedPass(steps, { chunk: 1, lanes: Math.max(1, Math.floor(deps.settings.writeConcurrency / 10)), deadline, now: deps.now }, async ([first]) => {
+    if (first === undefined) return;
+    await deps.maps.putItems({ processId, map: item.name, first, items: items.slice(first, first + ITEMS_PER_STEP), expiresAt: at.expiresAt });
+  });
+  if (!stored.complete) {
+    await deps.maps.deferExpansion({ processId, map: item.name, resumeFrom: from + stored.handled * ITEMS_PER_STEP, sweepAt: deps.now() });
+    return { kind: 'deferred' };
+  }
+  return { kind: 'stored', total: items.length };
+}
+
+/**
+ * `itemsFrom`: the object is streamed from the map's cursor on (never read whole), and stored a step of items at a
+ * time; past the budget the cursor (byte and index) is recorded, and the next call resumes there with a ranged read.
+ */
+async function storeItemsFromObject(deps: AppDeps, processId: string, item: TaskItem, needs: readonly string[], settings: MapSettings, deadline: number): Promise<Stored> {
+  const source = settings.itemsFrom;
+  if (!source) return { kind: 'failed', error: { code: 'MapItemsInvalid', message: 'the map names no itemsFrom' } };
+  const vars = await expressionVars(deps, processId, needs);
+  let bucket: unknown;
+  let key: unknown;
+  try {
+    bucket = evaluateExpression(source.bucket, 'mapItemsFrom', vars);
+    key = evaluateExpression(source.key, 'mapItemsFrom', vars);
+  } catch (error) {
+    if (error instanceof ExpressionError) return { kind: 'failed', error: { code: 'MapItemsInvalid', message: error.message } };
+    throw error;
+  }
+  if (typeof bucket !== 'string' || typeof key !== 'string' || bucket === '' || key === '') {
+    return { kind: 'failed', error: { code: 'MapItemsInvalid', message: `itemsFrom must yield a bucket and a key (text); it yielded ${jsonKind(bucket)} and ${jsonKind(key)}` } };
+  }
+  const at = instant(deps);
+  let cursor = item.itemsCursor ?? { byte: 0, index: 0 };
+  let batch: unknown[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    await deps.maps.putItems({ processId, map: item.name, first: cursor.index - batch.length, items: batch, expiresAt: at.expiresAt });
+    batch = [];
+  };
+  try {
+    for await (const read of deps.mapItems.read({ bucket, key, format: source.format, ...(item.itemsCursor ? { from: item.itemsCursor } : {}), maxItemBytes: MAP_ITEM_LIMIT_BYTES })) {
+      if (read.next.index > settings.maxItems) return { kind: 'failed', error: { code: 'MapTooLarge', message: `s3://${bucket}/${key} holds more than ${settings.maxItems} items (maxItems)` } };
+      batch.push(read.item);
+      cursor = read.next;
+      if (batch.length === ITEMS_PER_STEP) {
+        await flush();
+        if (deps.now() >= deadline) {
+          await deps.maps.deferExpansion({ processId, map: item.name, resumeFrom: cursor.index, sweepAt: deps.now(), itemsCursor: cursor });
+          return { kind: 'deferred' };
+        }
+      }
+    }
+  } catch (error) {
+    if (error instanceof MapItemsError) return { kind: 'failed', error: { code: 'MapItemsInvalid', message: error.message } };
+    throw error;
+  }
+  await flush();
+  return { kind: 'stored', total: cursor.index };
+}
+
+/** What a map's expressions see: the process input and the map's upstream outputs (null for a failed optional need). */
+async function expressionVars(deps: AppDeps, processId: string, needs: readonly string[]): Promise<{ input: unknown; upstream: Record<string, unknown> }> {
+  const [input, upstreamResults] = await Promise.all([
+    deps.processes.getInput({ id: processId }),
+    needs.length > 0 ? deps.tasks.getUpstream({ processId, tasks: needs }) : Promise.resolve(new Map<string, UpstreamResult>()),
+  ]);
+  return { input, upstream: Object.fromEntries([...upstreamResults.entries()].map(([name, r]) => [name, r.failed ? null : r.output])) };
+}
+
 /**
  * The items of a map, or the error that fails it: `items` evaluated over the
  * process input and the map's upstream outputs; a list within `maxItems`, each
  * item within {@link MAP_ITEM_LIMIT_BYTES}.
  */
 async function evaluateItems(deps: AppDeps, processId: string, needs: readonly string[], settings: MapSettings): Promise<unknown[] | TaskError> {
-  if (settings.items === undefined) return { code: 'MapItemsInvalid', message: 'itemsFrom (an S3 object) is not available in this deployment yet' };
-  const [input, upstreamResults] = await Promise.all([deps.processes.getInput({ id: processId }), needs.length > 0 ? deps.tasks.getUpstream({ processId, tasks: needs }) : Promise.resolve(new Map())]);
-  const upstream = Object.fromEntries([...upstreamResults.entries()].map(([name, r]) => [name, r.failed ? null : r.output]));
+  if (settings.items === undefined) return { code: 'MapItemsInvalid', message: 'the map names no items' };
+  const vars = await expressionVars(deps, processId, needs);
   let value: unknown;
   try {
-    value = evaluateExpression(settings.items, 'mapItems', { input, upstream });
+    value = evaluateExpression(settings.items, 'mapItems', vars);
   } catch (error) {
     if (error instanceof ExpressionError) return { code: 'MapItemsInvalid', message: error.message };
     throw error;

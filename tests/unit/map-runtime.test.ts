@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestEngine } from '../../testing/index.ts';
 import { claimTask } from '#app/claim-task.ts';
+import type { MemoryMapItemSource } from '#adapters/memory/memory-map-item-source.ts';
 
 /** A map over data at run time, on the in-memory engine: lanes, counters, results, tolerance, empty lists and bad items. */
 const MAP_FLOW = (map: string) => `
@@ -130,5 +131,38 @@ describe('a map over a list from upstream', () => {
     expect(counts.scheduled + counts.running).toBe(0);
     expect(counts.failed).toBe(1);
     expect(counts.completed + counts.failed + counts.cancelled).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('a map over an S3 object (itemsFrom)', () => {
+  it('streams a JSON Lines object into children, and fails with MapItemsInvalid on a missing object', async () => {
+    const engine = createTestEngine();
+    const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ row: i })).join('\n');
+    (engine.deps.mapItems as MemoryMapItemSource).putObject('exports', 'rows.jsonl', `${lines}\n`);
+    await engine.client.putDefinition(
+      'rows',
+      `tasks:\n  - name: rows\n    map:\n      itemsFrom: { bucket: "input.bucket", key: "input.key", format: jsonl }\n      maxConcurrency: 7\n  - name: sum\n    needs: [rows]\n`,
+    );
+    const { process } = await engine.client.startProcess({ definition: 'rows', input: { bucket: 'exports', key: 'rows.jsonl' } });
+    const sums: unknown[] = [];
+    engine.worker({
+      handler: async ({ task, item, input }) => {
+        if (task === 'sum') {
+          const up = input.upstream.rows as { results: { row: number }[] };
+          sums.push([up.results.length, up.results.reduce((n, r) => n + r.row, 0)]);
+          return {};
+        }
+        return item;
+      },
+    });
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(process.id)).status).toBe('COMPLETED');
+    expect(sums).toEqual([[250, (249 * 250) / 2]]);
+
+    const { process: missing } = await engine.client.startProcess({ definition: 'rows', input: { bucket: 'exports', key: 'nothing.jsonl' } });
+    await engine.runUntilIdle();
+    const map = await engine.client.getTask(missing.id, 'rows');
+    expect(map.status).toBe('FAILED');
+    expect(map.error).toMatchObject({ code: 'MapItemsInvalid', message: expect.stringContaining('nothing.jsonl') });
   });
 });

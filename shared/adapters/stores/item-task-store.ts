@@ -1,4 +1,4 @@
-import { KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget, type TaskEvent } from '#domain/lifecycle.ts';
+import { KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget } from '#domain/lifecycle.ts';
 import type { ChildEnding, Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
