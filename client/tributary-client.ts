@@ -238,9 +238,11 @@ export class TributaryClient {
    * @example
    * let page = await client.listTasks(id, { status: 'FAILED' });
    * while (page.nextToken) page = await client.listTasks(id, { status: 'FAILED', nextToken: page.nextToken });
+   * // The children of a map task, in index order, with their outputs:
+   * const children = await client.listTasks(id, { map: 'resize', status: 'FAILED' });
    */
-  async listTasks(id: string, options: { status?: TaskView['status']; limit?: number; nextToken?: string } = {}): Promise<Page<TaskView>> {
-    const query = { status: options.status, limit: options.limit, nextToken: options.nextToken };
+  async listTasks(id: string, options: { status?: TaskView['status']; limit?: number; nextToken?: string; map?: string } = {}): Promise<Page<TaskView>> {
+    const query = { status: options.status, limit: options.limit, nextToken: options.nextToken, map: options.map };
     return (await this.call({ method: 'GET', path: `/processes/${enc(id)}/tasks`, query, schema: pageSchema(TaskViewSchema), idempotent: true })).data;
   }
 
