@@ -318,8 +318,11 @@ export interface TaskStore {
   retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean>;
   /** SCHEDULED to RUNNING with a fresh lease. */
   claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string }): Promise<Written<TaskItem>>;
-  /** Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given. */
-  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>>;
+  /**
+   * Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given.
+   * `byOperator`: the `releaseByOperator` row, whose guard is the token alone (a live or expired lease alike).
+   */
+  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; byOperator?: boolean }): Promise<Written<TaskItem>>;
   /** Extends the caller's live lease. */
   heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
   /** Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`. */

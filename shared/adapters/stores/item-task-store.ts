@@ -118,7 +118,7 @@ export class ItemTaskStore implements TaskStore {
     return this.update(taskUpdate('claim', keys.task(args), values, { now: args.now }, { returnNew: true }));
   }
 
-  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number }): Promise<Written<TaskItem>> {
+  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; byOperator?: boolean }): Promise<Written<TaskItem>> {
     const key = keys.task(args);
     const values = {
       scheduledAt: args.iso,
@@ -128,6 +128,7 @@ export class ItemTaskStore implements TaskStore {
       sends: 0,
       nextAttemptAt: args.notBefore,
     };
+    if (args.byOperator) return this.update(taskUpdate('releaseByOperator', key, values, { leaseToken: args.leaseToken }, { returnNew: true }));
     return this.update(taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }));
   }
 
