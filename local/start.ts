@@ -14,6 +14,8 @@
  * - `AWS_REGION` (default us-east-1)
  */
 import { join, relative, resolve } from 'node:path';
+import { ensureConsoleBuilt } from '../console/build-console.ts';
+import { CONSOLE_PATH } from '../console/serve-console.ts';
 import { JavaNotAvailableError } from './emulators.ts';
 import { DEFAULT_PORTS, startLocalStack, type LocalStack } from './local-stack.ts';
 import { PortInUseError } from './port-check.ts';
@@ -84,6 +86,8 @@ try {
     sweepIntervalMs,
     stateFile: join(home, 'local.json'),
     accessLog: true,
+    // Built here, not by an npm script: see console/build-console.ts.
+    consoleDir: await ensureConsoleBuilt(),
     signal: startup.signal,
   });
 } catch (error) {
@@ -105,6 +109,7 @@ console.log(
   [
     `Tributary local stack is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     row('API', stack.apiUrl),
+    row('Console', `${stack.apiUrl}${CONSOLE_PATH}/`),
     row('DynamoDB', `${stack.dynamodbEndpoint}${stack.dynamodbPid === undefined ? ' (external)' : ` (${storage})`}`),
     row('SQS', `${stack.sqsEndpoint}${stack.embeddedSqs ? ' (in-process emulator)' : ' (external)'}`),
     row('Region', stack.region),
