@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { Command } from 'commander';
-import { ensureConsoleBuilt } from '../console/build-console.ts';
 import { sigv4Fetch } from '../client/sigv4-fetch.ts';
 import { CliError } from './cli-error.ts';
 import { startConsoleServer, type ConsoleAuth } from './console-server.ts';
@@ -17,6 +18,19 @@ interface ConsoleOptions {
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+
+/**
+ * The built console: beside the published CLI (`dist/console`, built by
+ * `npm run build`), or, in a clone of the repository, built from source now
+ * with esbuild (a dev dependency, so never imported by the published CLI).
+ */
+async function consoleFiles(): Promise<string> {
+  const shipped = fileURLToPath(new URL('../console/', import.meta.url));
+  if (existsSync(`${shipped}app.js`)) return shipped;
+  const builder = '../console/build-console.ts';
+  const { ensureConsoleBuilt } = (await import(builder)) as typeof import('../console/build-console.ts');
+  return ensureConsoleBuilt();
+}
 
 /**
  * `tributary console`: the web console on localhost against any API. It
@@ -51,7 +65,7 @@ export function addConsoleCommand(program: Command, ctx: CommandContext): void {
       }
       const port = opts.port === undefined ? 0 : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port is an integer from 0 to 65535');
-      const server = await startConsoleServer({ apiUrl: url, auth, consoleDir: await ensureConsoleBuilt(), port, ...(opts.host ? { host: opts.host } : {}) });
+      const server = await startConsoleServer({ apiUrl: url, auth, consoleDir: await consoleFiles(), port, ...(opts.host ? { host: opts.host } : {}) });
       const how = auth.kind === 'sigv4' ? `SigV4-signed${opts.profile ? ` with profile ${opts.profile}` : ''}` : auth.kind === 'jwt' ? 'with the JWT' : 'unsigned';
       ctx.out(`Tributary console for ${url} (${how}): ${server.url}`);
       ctx.out('Press Ctrl-C to stop.');

@@ -15,7 +15,8 @@ const WINDOWS: Record<string, number> = { '': 0, '1h': 3_600_000, '24h': 86_400_
  * 5 s. Progress is read per row only for live processes.
  */
 export function ProcessesPage() {
-  const [definition, setDefinition] = useState('');
+  // A link such as #/processes?definition=loan (from a definition's page) sets the first filter.
+  const [definition, setDefinition] = useState(() => new URLSearchParams(location.hash.split('?')[1] ?? '').get('definition') ?? '');
   const [status, setStatus] = useState('');
   const [window, setWindow] = useState('');
   const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
