@@ -4,7 +4,6 @@
  * the console's whole 300 KB budget, so it runs here, in Node, and the browser
  * gets coordinates: `POST /console/layout`.
  */
-import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { ELK, ELKConstructorArguments, ElkNode } from 'elkjs/lib/elk-api.js';
 import { z } from 'zod';
 
@@ -25,9 +24,15 @@ export interface LayoutResult {
   readonly edges: { from: string; to: string; points: { x: number; y: number }[]; label?: string }[];
 }
 
-// elkjs is CommonJS: under NodeNext its default export arrives as the module.exports value, typed as the namespace.
-const ElkConstructor = elkModule as unknown as new (args?: ELKConstructorArguments) => ELK;
-const elk = new ElkConstructor();
+let elk: Promise<ELK> | undefined;
+/**
+ * elkjs is 1.6 MB of JavaScript: loaded on the first layout, not when the
+ * API server or the CLI starts. It is CommonJS: under NodeNext its default
+ * export arrives as the module.exports value, typed as the namespace.
+ */
+function loadElk(): Promise<ELK> {
+  return (elk ??= import('elkjs/lib/elk.bundled.js').then((m) => new (m.default as unknown as new (args?: ELKConstructorArguments) => ELK)()));
+}
 
 /**
  * Positions every node left to right, layer by layer, with edges routed
@@ -50,7 +55,7 @@ export async function layoutGraph(request: LayoutRequest): Promise<LayoutResult>
     children: request.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
     edges: edges.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
   };
-  const graph = await elk.layout(input);
+  const graph = await (await loadElk()).layout(input);
   const nodes: Record<string, { x: number; y: number }> = {};
   for (const child of graph.children ?? []) nodes[child.id] = { x: child.x ?? 0, y: child.y ?? 0 };
   return {

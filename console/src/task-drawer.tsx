@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc } from './api.ts';
+import { AttemptBars } from './attempt-bars.tsx';
 import { formatTime } from './hooks.ts';
 import { StatusBadge, isEnded } from './status.tsx';
-import type { HistoryEvent, TaskDetail, TaskView } from './types.ts';
+import type { TaskDetail, TaskView } from './types.ts';
 import { ConfirmDialog, ErrorBox, JsonEditor, jsonProblems } from './widgets.tsx';
 
 type Action = 'complete' | 'fail' | 'release' | 'rerun';
@@ -116,7 +117,7 @@ export function TaskDrawer(props: {
         </>
       )}
       <h3>Attempts</h3>
-      <Attempts events={detail?.events ?? []} />
+      <AttemptBars events={detail?.events ?? []} />
       {action && <TaskAction action={action} processId={props.processId} task={task} onClose={() => setAction(undefined)} onDone={props.onChanged} />}
     </aside>
   );
@@ -124,34 +125,6 @@ export function TaskDrawer(props: {
 
 function Json({ value }: { value: unknown }) {
   return <pre class="json">{value === undefined ? '—' : JSON.stringify(value, null, 2)}</pre>;
-}
-
-/** Each attempt's events, grouped by run and attempt: when it was scheduled, claimed, how it ended. */
-function Attempts({ events }: { events: HistoryEvent[] }) {
-  const groups = new Map<string, HistoryEvent[]>();
-  for (const e of events) {
-    const key = `run ${e.run}, attempt ${e.attempt ?? '—'}`;
-    groups.set(key, [...(groups.get(key) ?? []), e]);
-  }
-  if (groups.size === 0) return <p>No attempts yet.</p>;
-  return (
-    <ol class="attempts">
-      {[...groups].map(([key, list]) => (
-        <li key={key}>
-          <strong>{key}</strong>
-          <ul>
-            {list.map((e, i) => (
-              <li key={i}>
-                {formatTime(e.at)} {e.type}
-                {e.workerId ? ` by ${e.workerId}` : ''}
-                {e.error !== undefined ? `: ${JSON.stringify(e.error)}` : ''}
-              </li>
-            ))}
-          </ul>
-        </li>
-      ))}
-    </ol>
-  );
 }
 
 function TaskAction(props: { action: Action; processId: string; task: TaskView; onClose: () => void; onDone: () => void }) {
