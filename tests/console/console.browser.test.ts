@@ -84,6 +84,9 @@ describe('the web console in Chromium', () => {
     expect(layout.body.nodes.b!.x).toBeGreaterThan(layout.body.nodes.a!.x);
     const bad = await call<{ error: { code: string } }>('POST', '/console/layout', { nodes: 'no' });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'ValidationError']);
+    // Only the built files: no way out of the folder.
+    expect((await fetch(`${stack.apiUrl}/console/%2e%2e/package.json`)).status).toBe(404);
+    expect((await fetch(`${stack.apiUrl}/console/app.js`, { method: 'DELETE' })).status).toBe(405);
   });
 
   it('starts a process from the Definitions page, refusing input that does not match the inputSchema', async () => {
@@ -226,6 +229,15 @@ describe('the web console in Chromium', () => {
     expect(await page.locator('[data-task]').count()).toBeLessThan(200);
     await expectAccessible(page, 'wide process');
     await screenshot(page, 'process-wide');
+
+    // While nothing moves, each tick reads the process and its active tasks only: no task pages, history or definition.
+    const reads: string[] = [];
+    const onRequest = (r: { url(): string }) => reads.push(new URL(r.url()).pathname + new URL(r.url()).search);
+    page.on('request', onRequest);
+    await expect.poll(() => reads.filter((r) => r === `/processes/${started.body.id}`).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    page.off('request', onRequest);
+    const kinds = new Set(reads.map((r) => r.replace(started.body.id, '{id}')));
+    expect([...kinds].sort()).toEqual(['/processes/{id}', '/processes/{id}/tasks/active?limit=500']);
   });
 
   it('works at 390×844: every page without serious axe findings', async () => {
