@@ -212,6 +212,22 @@ describe('the web console in Chromium', () => {
     await screenshot(page, 'processes');
   });
 
+  it('reruns the cancelled process from a task picked in the table: that task and everything downstream run again', async () => {
+    await page.goto(`${stack.apiUrl}/console/#/processes/${id}`);
+    await page.locator('[data-process-status="CANCELLED"]').waitFor(WAIT);
+    await page.getByRole('checkbox', { name: 'Rerun from check' }).check();
+    await page.getByRole('button', { name: 'Rerun from 1 picked' }).click();
+    await page.getByText('and check with everything downstream').waitFor(WAIT);
+    await confirm(page, 'Confirm rerun');
+    await page.locator('[data-process-status="RUNNING"]').waitFor(WAIT);
+    await page.locator('[data-task="check"][data-status="SCHEDULED"]').waitFor(WAIT);
+    await page.locator('[data-task="review"][data-status="PENDING"]').waitFor(WAIT);
+    expect((await call<{ runs: number }>('GET', `/processes/${id}`)).body.runs).toBe(3);
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await confirm(page, 'Confirm cancel');
+    await page.locator('[data-process-status="CANCELLED"]').waitFor(WAIT);
+  });
+
   it('shows an API error as its code and message, not a blank page', async () => {
     await page.goto(`${stack.apiUrl}/console/#/processes/p-nosuchprocess`);
     await page.getByRole('alert').waitFor(WAIT);
