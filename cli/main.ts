@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { buildOpenApiDocument } from '#schemas/openapi-document.ts';
 import { CliError, reportError } from './cli-error.ts';
+import { addConsoleCommand } from './console-command.ts';
 import { addDefinitionCommands } from './definition-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
 import { resolveTarget, type Target, type TargetOptions } from './target.ts';
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
 
   addDefinitionCommands(program, ctx);
   addProcessCommands(program, ctx);
+  addConsoleCommand(program, ctx);
 
   program
     .command('openapi')

@@ -342,6 +342,16 @@ export class TributaryClient {
   }
 
   /**
+   * POST .../release-lease: an operator releases a RUNNING task whose worker
+   * is known dead, without its lease token. Same attempt; the old lease is
+   * fenced (the worker's later calls get 409 LeaseMismatch); the message is
+   * sent again. Not retried: a repeat would find the task SCHEDULED (409 TaskNotActive).
+   */
+  async releaseLease(processId: string, task: string, body: { reason?: string } = {}): Promise<Released> {
+    return (await this.call({ method: 'POST', path: taskPath(processId, task, 'release-lease'), body: { json: body }, schema: ReleasedSchema, idempotent: false })).data;
+  }
+
+  /**
    * POST .../complete. Without a lease token it completes an unclaimed (manual)
    * task; that form is not retried, because a repeat after success is a 409.
    *

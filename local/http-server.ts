@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { routes as defaultRoutes, type RouteSpec } from '#config/routes.ts';
+import { isConsolePath, serveConsole } from '../console/serve-console.ts';
 import { buildHttpApiEvent } from './http-api-event.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { writeLambdaResult } from './lambda-result.ts';
@@ -52,6 +53,8 @@ export interface HttpServerOptions {
   readonly logger?: LocalLogger;
   /** Log one line per request. @default false */
   readonly accessLog?: boolean;
+  /** Serve the web console's built files from this folder at `/console`. @default undefined (no console) */
+  readonly consoleDir?: string;
 }
 
 export interface RunningHttpServer {
@@ -99,6 +102,11 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     res.setHeader('apigw-requestid', requestId);
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
+    if (options.consoleDir !== undefined && isConsolePath(path)) {
+      await serveConsole(req, res, options.consoleDir);
+      if (options.accessLog) logger('INFO', 'request', { method: req.method, path: url, status: res.statusCode, ms: Date.now() - started, requestId });
+      return;
+    }
     const match = matchRoute(compiled, req.method ?? 'GET', path);
     try {
       const tooLarge = oversized(req);

@@ -62,6 +62,8 @@ export interface LocalStackOptions {
    * SQS emulator's messages die with the process. @default undefined (in memory)
    */
   readonly dataDir?: string;
+  /** Serve the web console's built files from this folder at `/console` (see console/build-console.ts). @default undefined */
+  readonly consoleDir?: string;
 }
 
 /** What `.tributary/local.json` holds, exactly. */
@@ -153,7 +155,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName: resources.tableName, queues: resources.queues });
     // Before the API serves: the messages of the previous run's SCHEDULED tasks died with its SQS emulator.
     const resentTasks = dataDir === undefined ? 0 : await resendScheduledTasks({ dynamodbEndpoint, sqsEndpoint, region, tableName: resources.tableName, queues: resources.queues });
-    api = await startHttpServer({ port: options.port ?? 3000, hostname: options.hostname, env, routes: options.routes, logger, accessLog: options.accessLog });
+    api = await startHttpServer({ port: options.port ?? 3000, hostname: options.hostname, env, routes: options.routes, logger, accessLog: options.accessLog, consoleDir: options.consoleDir });
     const interval = options.sweepIntervalMs ?? 2000;
     if (interval > 0) sweeper = startSweepLoop({ intervalMs: interval, entry: options.sweeperEntry, region, logger });
 

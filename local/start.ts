@@ -14,6 +14,8 @@
  * - `AWS_REGION` (default us-east-1)
  */
 import { join, relative, resolve } from 'node:path';
+import { ensureConsoleBuilt } from '../console/build-console.ts';
+import { CONSOLE_PATH } from '../console/serve-console.ts';
 import { JavaNotAvailableError } from './emulators.ts';
 import { DEFAULT_PORTS, startLocalStack, type LocalStack } from './local-stack.ts';
 import { PortInUseError } from './port-check.ts';
@@ -86,6 +88,8 @@ try {
     sweepIntervalMs,
     stateFile: join(home, 'local.json'),
     accessLog: true,
+    // Built here, not by an npm script: see console/build-console.ts.
+    consoleDir: await ensureConsoleBuilt(),
     signal: startup.signal,
   });
 } catch (error) {
@@ -107,6 +111,7 @@ console.log(
   [
     `Tributary local stack is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     row('API', stack.apiUrl),
+    row('Console', `${stack.apiUrl}${CONSOLE_PATH}/`),
     row('DynamoDB', `${stack.dynamodbEndpoint}${stack.dynamodbPid === undefined ? ' (external)' : ` (${storage})`}`),
     row('SQS', `${stack.sqsEndpoint}${stack.embeddedSqs ? ' (in-process emulator)' : ' (external)'}`),
     row('S3', `${stack.s3Endpoint}${stack.embeddedS3 ? ' (in-process s3rver, path-style)' : ' (external)'}`),

@@ -10,6 +10,7 @@ import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
+import { buildConsole } from '../console/build-console.ts';
 import { groupEntries, sweeperEntry } from '#config/routes.ts';
 import { bundleName, LAMBDA_BUNDLING, REPO_ROOT } from '../infra/function-with-log-group.ts';
 
@@ -27,7 +28,8 @@ const DIST = join(REPO_ROOT, 'dist');
 
 async function main(): Promise<void> {
   rmSync(DIST, { recursive: true, force: true });
-  await Promise.all([buildLambdas(), buildLibrary(), buildCli()]);
+  // The console beside the CLI (dist/console), so that the published `tributary console` needs no esbuild.
+  await Promise.all([buildLambdas(), buildLibrary(), buildCli(), buildConsole(join(DIST, 'console'))]);
   buildDeclarations();
   checkPackageExports();
   console.log(`built ${relative(process.cwd(), DIST) || 'dist'}`);

@@ -2,6 +2,7 @@ import { putDefinition, type DefinitionDocument } from '#app/definitions.ts';
 import { cancelProcess } from '#app/end-process.ts';
 import { pauseProcess, resumeProcess } from '#app/pause-process.ts';
 import { getProcess } from '#app/process-views.ts';
+import { releaseTaskByOperator } from '#app/release-task.ts';
 import { rerunAndView } from '#app/rerun-process.ts';
 import { rerunProcesses } from '#app/rerun-processes.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
@@ -10,7 +11,7 @@ import { routeGroupHandler } from '#http/route-group-handler.ts';
 
 /**
  * The `control` function: definitions, starting, cancelling, pausing, resuming
- * and rerunning processes. Each route is declared in `shared/schemas/routes/`;
+ * and rerunning processes, and the operator's release of a running task. Each route is declared in `shared/schemas/routes/`;
  * this binds the use case that serves it.
  */
 export const handler = routeGroupHandler('control', {
@@ -36,6 +37,7 @@ export const handler = routeGroupHandler('control', {
     await pauseProcess(runtimeDeps(), params.id, body.reason);
     return { status: 200, body: await getProcess(runtimeDeps(), params.id) };
   },
+  ReleaseTaskLease: async ({ params }) => ({ status: 200, body: { processId: params.id, task: params.task, ...(await releaseTaskByOperator(runtimeDeps(), params.id, params.task)) } }),
   ResumeProcess: async ({ params }) => {
     await resumeProcess(runtimeDeps(), params.id);
     return { status: 200, body: await getProcess(runtimeDeps(), params.id) };

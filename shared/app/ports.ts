@@ -326,8 +326,12 @@ export interface TaskStore {
    * run `mapRun` in the same transaction (required for a child).
    */
   claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number }): Promise<Written<TaskItem>>;
-  /** Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given. */
-  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; mapRun?: number }): Promise<Written<TaskItem>>;
+  /**
+   * Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given.
+   * `byOperator`: the `releaseByOperator` row, whose guard is the token alone (a live or expired lease alike). A child of a
+   * map counts it in its map's counters of run `mapRun`.
+   */
+  release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; byOperator?: boolean; mapRun?: number }): Promise<Written<TaskItem>>;
   /** Extends the caller's live lease. */
   heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
   /**

@@ -4,7 +4,7 @@ import { explainTaskConflict } from './explain-conflict.ts';
 import { MAX_SEND_DELAY_SECONDS } from './ports.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { instant } from './timestamps.ts';
-import { TASK_STATUS } from '#domain/status-predicates.ts';
+import { TASK_STATUS, isRunningTask } from '#domain/status-predicates.ts';
 
 /** What a release answers: the task is SCHEDULED again, at the same attempt. */
 export interface Released {
@@ -48,4 +48,37 @@ export async function releaseTask(deps: AppDeps, processId: string, task: string
     attempt: result.item.attempt ?? 1,
     ...(notBefore === undefined ? {} : { nextAttemptAt: new Date(notBefore).toISOString() }),
   };
+}
+
+/**
+ * The operator's release of a RUNNING task whose worker is known dead, with
+ * no lease token: reads the task, then releases the claim it saw (the
+ * `releaseByOperator` row, guarded by that claim's token, so a worker that
+ * completes meanwhile wins and the release answers TaskNotActive). The
+ * attempt stays, the old lease is fenced (its holder's later calls get 409
+ * LeaseMismatch), and the message is sent again at once.
+ *
+ * @example
+ * await releaseTaskByOperator(deps, processId, 'Review Credit'); // { status: 'SCHEDULED', attempt: 1 }
+ */
+export async function releaseTaskByOperator(deps: AppDeps, processId: string, task: string): Promise<Released> {
+  const item = await deps.tasks.get({ processId, task });
+  if (!item || !isRunningTask(item.status) || item.leaseToken === undefined) {
+    throw await explainTaskConflict(deps, processId, task, 'release', item, undefined);
+  }
+  const at = instant(deps);
+  const result = await deps.tasks.release({
+    processId,
+    task,
+    leaseToken: item.leaseToken,
+    now: at.now,
+    iso: at.iso,
+    sweepAt: at.now + deps.settings.enqueueGraceMs,
+    byOperator: true,
+    // A child of a map counts its release in its map's counters of its own run.
+    ...(parseChildName(task) ? { mapRun: item.run ?? 1 } : {}),
+  });
+  if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'release', result.current, undefined);
+  await sendBestEffort(deps, [messageOfItem(processId, result.item, 0)]);
+  return { status: TASK_STATUS.scheduled, attempt: result.item.attempt ?? 1 };
 }

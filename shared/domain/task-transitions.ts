@@ -54,6 +54,20 @@ const RETRIED_EFFECTS = {
   workerId: 'remove',
   claimedAt: 'remove',
 } as const;
+/** A claimed task given back, by its worker or by an operator: SCHEDULED at the same attempt, its claim, lease and deadline gone. */
+const RELEASED_EFFECTS = {
+  scheduledAt: 'set',
+  sweepShard: 'set',
+  sweepAt: 'set',
+  sweepReason: 'set',
+  sends: 'set',
+  nextAttemptAt: 'setOrRemove',
+  leaseToken: 'remove',
+  leaseExpiresAt: 'remove',
+  attemptDeadline: 'remove',
+  workerId: 'remove',
+  claimedAt: 'remove',
+} as const;
 /** A task's end counts in every join it feeds, in the process's end counter and in its run's progress, in the same transaction. */
 const SETTLES = ['task.settleParent', 'endCounter.count', 'progress.count'] as const;
 /** A child of a map counts in its map's counters; its ending also schedules the next child of its lane and, the last of its lane, counts on the map. */
@@ -153,21 +167,19 @@ export const TASK_TRANSITIONS = {
     to: 'SCHEDULED',
     guards: ['lease', 'leaseLive'],
     // The attempt stays: a release is not a failure. Its claim, lease and deadline go with it; a backoff may stay.
-    effects: {
-      scheduledAt: 'set',
-      sweepShard: 'set',
-      sweepAt: 'set',
-      sweepReason: 'set',
-      sends: 'set',
-      nextAttemptAt: 'setOrRemove',
-      leaseToken: 'remove',
-      leaseExpiresAt: 'remove',
-      attemptDeadline: 'remove',
-      workerId: 'remove',
-      claimedAt: 'remove',
-    },
+    effects: RELEASED_EFFECTS,
     companions: CHILD_COUNTS,
     doc: 'the holder of a live lease gives the task back (a worker shutting down): same attempt, the lease fenced' },
+  releaseByOperator: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    // The token is the one the operator's read saw: the claim it releases is still the one running. Live or expired
+    // alike, because the operator knows the worker is dead; the worker's later calls then get LeaseMismatch.
+    guards: ['lease'],
+    effects: RELEASED_EFFECTS,
+    companions: CHILD_COUNTS,
+    doc: 'an operator releases a RUNNING task whose worker is known dead, without its lease token: same attempt, the lease fenced, the message sent again',
+  },
   expireLease: {
     from: ['RUNNING'],
     to: 'SCHEDULED',

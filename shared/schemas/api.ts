@@ -117,6 +117,9 @@ export const ReleaseBodySchema = z.strictObject({
   delaySeconds: z.number({ error: 'delaySeconds must be a whole number of seconds from 0 to 900' }).int().min(0).max(900).optional(),
 });
 
+/** POST .../release-lease: the operator's release needs no token; the reason is for the operator's own record. */
+export const OperatorReleaseBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
+
 /** POST /processes/{id}/cancel: an optional reason, which becomes the process's error message. */
 export const CancelBodySchema = z.strictObject({ reason: z.string().min(1).max(1024).refine(isWellFormedText, `reason ${LONE_SURROGATE_MESSAGE}`).optional() });
 

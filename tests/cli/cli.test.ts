@@ -31,7 +31,7 @@ const CLI_TEST_TIMEOUT_MS = 180_000;
 
 describe('tributary --help', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('documents every command', async () => {
-    const commands = ['dev', 'validate', 'apply', 'defs', 'start', 'ps', 'get', 'watch', 'cancel', 'pause', 'resume', 'complete', 'fail', 'graph', 'openapi'];
+    const commands = ['dev', 'validate', 'apply', 'defs', 'start', 'ps', 'get', 'watch', 'cancel', 'pause', 'resume', 'complete', 'fail', 'graph', 'console', 'openapi'];
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     for (const c of commands) expect(top.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));

@@ -134,7 +134,7 @@ export class ItemTaskStore implements TaskStore {
     return item ? { ok: true, item } : conflict(undefined);
   }
 
-  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; mapRun?: number }): Promise<Written<TaskItem>> {
+  async release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; byOperator?: boolean; mapRun?: number }): Promise<Written<TaskItem>> {
     const key = keys.task(args);
     const values = {
       scheduledAt: args.iso,
@@ -144,7 +144,10 @@ export class ItemTaskStore implements TaskStore {
       sends: 0,
       nextAttemptAt: args.notBefore,
     };
-    return this.counted(args, taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }), { running: -1, scheduled: 1 }, args.mapRun);
+    const write = args.byOperator
+      ? taskUpdate('releaseByOperator', key, values, { leaseToken: args.leaseToken }, { returnNew: true })
+      : taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true });
+    return this.counted(args, write, { running: -1, scheduled: 1 }, args.mapRun);
   }
 
   async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {

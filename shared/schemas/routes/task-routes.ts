@@ -1,4 +1,4 @@
-import { ClaimBodySchema, CompleteBodySchema, FailBodySchema, HeartbeatBodySchema, ReleaseBodySchema, TaskParamsSchema } from '../api.ts';
+import { ClaimBodySchema, CompleteBodySchema, FailBodySchema, HeartbeatBodySchema, OperatorReleaseBodySchema, ReleaseBodySchema, TaskParamsSchema } from '../api.ts';
 import { ClaimResponseSchema, HeartbeatResponseSchema, ReleasedSchema, TaskEndedSchema } from '../responses.ts';
 import type { ErrorCode } from '../error-status.ts';
 import { declareRoute } from './route-declaration.ts';
@@ -76,5 +76,20 @@ export const TASK_ROUTES = {
     example: { leaseToken: LEASE, delaySeconds: 30 },
     responses: { 200: { description: 'released', schema: ReleasedSchema } },
     errors: [...TASK_ERRORS, 'LeaseMismatch'],
+  }),
+  ReleaseTaskLease: declareRoute({
+    method: 'POST',
+    path: '/processes/{id}/tasks/{task}/release-lease',
+    group: 'control',
+    tag: 'tasks',
+    summary: "Release a running task (an operator's call)",
+    description:
+      'For an operator whose worker is known dead: needs no lease token. The RUNNING task is SCHEDULED again at the same attempt, ' +
+      "the old lease is fenced (the worker's later calls get 409 LeaseMismatch), and its message is sent again at once.",
+    params: TaskParamsSchema,
+    body: OperatorReleaseBodySchema,
+    example: { reason: 'worker-7 was terminated' },
+    responses: { 200: { description: 'released', schema: ReleasedSchema } },
+    errors: ['ProcessNotFound', 'TaskNotFound', 'DefinitionNotFound', 'TaskNotActive', 'ProcessNotRunning', 'UnsupportedMediaType', 'LeaseMismatch'],
   }),
 };
