@@ -32,7 +32,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
  * run time fails its map task with `MapItemsInvalid`, its condition with
  * `ConditionError`). One that escaped to the edge would be a bug: a 500.
  */
-export const TASK_FAILURE_ERROR_CODES = ['ExpressionFailed'] as const;
+export const TASK_FAILURE_ERROR_CODES = ['ExpressionFailed', 'MapItemsInvalid'] as const;
 
 /**
  * Errors the HTTP layer in front of the handlers answers itself, on any
