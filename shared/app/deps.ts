@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, ProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, ProcessStore, ScheduleStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -57,6 +57,8 @@ export interface AppDeps {
   readonly tasks: TaskStore;
   readonly queue: TaskQueue;
   readonly sweepIndex: SweepIndex;
+  /** Schedules, their fire records and their due index. */
+  readonly schedules: ScheduleStore;
   /** Epoch milliseconds. */
   readonly now: Clock;
   /** A new random id (processes without an idempotency key). */

@@ -1,8 +1,9 @@
-import type { DefinitionStore, ProcessStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, ProcessStore, ScheduleStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
+import { ItemScheduleStore } from './item-schedule-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
 import { ItemTaskStore } from './item-task-store.ts';
 import { checkSweepShards } from './keys.ts';
@@ -14,12 +15,13 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; sweepIndex: SweepIndex } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; sweepIndex: SweepIndex; schedules: ScheduleStore } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
     processes: new ItemProcessStore(table, sweepShards),
     tasks: new ItemTaskStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
+    schedules: new ItemScheduleStore(table),
   };
 }
