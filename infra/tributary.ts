@@ -12,12 +12,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env.ts';
-import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
+import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, schedulerEntry, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
 import { DEFAULT_SWEEP_SHARDS, INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { DEFAULT_METRICS_NAMESPACE } from '#observability/metric-names.ts';
 import { checkEnvironmentSize, queueUrlsWorstCaseBytes } from './check-environment-size.ts';
 import { checkTributaryProps, TributaryPropsError } from './check-tributary-props.ts';
-import { FUNCTION_ACCESS } from './function-access.ts';
+import { FUNCTION_ACCESS, type FunctionAccessName } from './function-access.ts';
 import { FunctionWithLogGroup } from './function-with-log-group.ts';
 import { TributaryAlarms } from './tributary-alarms.ts';
 import { TributaryDashboard } from './tributary-dashboard.ts';
@@ -85,6 +85,8 @@ export class Tributary extends Construct {
   /** API functions by privilege group. */
   public readonly functions: Readonly<Record<RouteGroup, lambda.Function>>;
   public readonly sweeper: lambda.Function;
+  /** The schedules' scheduler, run once a minute by an EventBridge rule: fires what is due. */
+  public readonly scheduler: lambda.Function;
   /** The topic every alarm notifies: the `alarmTopic` prop, or one created here. */
   public readonly alarmTopic: sns.ITopic;
   public readonly alarms: TributaryAlarms;
@@ -133,7 +135,7 @@ export class Tributary extends Construct {
     };
     const worstCase = { [ENV.queueUrls]: queueUrlsWorstCaseBytes(Object.keys(queues)) };
     const fnProps = { logRetention, removalPolicy, codeFactory: props.codeFactory, sourceMaps: props.enableSourceMaps === true };
-    const newFunction = (fnId: string, entry: string, description: string, timeout: Duration, access: RouteGroup | 'sweeper', retryAttempts?: number): lambda.Function => {
+    const newFunction = (fnId: string, entry: string, description: string, timeout: Duration, access: FunctionAccessName, retryAttempts?: number): lambda.Function => {
       const environment = FUNCTION_ACCESS[access].tableActions.length === 0 ? observability : dataEnvironment;
       const withNodeOptions = props.enableSourceMaps === true ? { ...environment, NODE_OPTIONS: '--enable-source-maps' } : environment;
       checkEnvironmentSize(`${this.node.path}/${fnId}`, withNodeOptions, worstCase);
@@ -157,6 +159,14 @@ export class Tributary extends Construct {
       description: 'Runs the Tributary sweeper',
       schedule: events.Schedule.rate(sweeperInterval),
       targets: [new targets.LambdaFunction(this.sweeper, { retryAttempts: 0 })],
+    });
+    // Once a minute, as the scheduler's own cadence assumes (catch-up windows of at least 60 s); no retry: the next
+    // tick redoes a failed step, and its fire records make the redo start nothing twice.
+    this.scheduler = newFunction('Scheduler', schedulerEntry, 'Tributary scheduler: fires due schedules exactly once per scheduled time', Duration.seconds(60), 'scheduler', 0);
+    new events.Rule(this, 'SchedulerSchedule', {
+      description: 'Runs the Tributary schedules scheduler',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.scheduler, { retryAttempts: 0 })],
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
@@ -190,7 +200,7 @@ export class Tributary extends Construct {
     this.alarms = new TributaryAlarms(this, 'Alarms', {
       queues,
       dlqs,
-      functions: [...Object.values(functions), this.sweeper],
+      functions: [...Object.values(functions), this.sweeper, this.scheduler],
       stage: this.stage,
       table: this.table,
       metricsNamespace: this.metricsNamespace,
@@ -204,7 +214,7 @@ export class Tributary extends Construct {
       alarms: this.alarms,
       stage: this.stage,
       table: this.table,
-      functions: { ...functions, sweeper: this.sweeper },
+      functions: { ...functions, sweeper: this.sweeper, scheduler: this.scheduler },
       queues,
       dlqs,
     });
@@ -271,7 +281,7 @@ export class Tributary extends Construct {
   }
 
   /** The table actions of `FUNCTION_ACCESS` on the table and its declared indexes (by name, no `index/*`), and sends when listed. */
-  private grantAccess(fn: lambda.Function, access: RouteGroup | 'sweeper'): void {
+  private grantAccess(fn: lambda.Function, access: FunctionAccessName): void {
     const { tableActions, sendMessages } = FUNCTION_ACCESS[access];
     if (tableActions.length > 0) {
       iam.Grant.addToPrincipal({

@@ -13,6 +13,7 @@ import { resendScheduledTasks } from './resend-scheduled.ts';
 import { upgradeTableLayout } from './table-layout.ts';
 import { removeDynamoDbPid, stopStaleDynamoDb, writeDynamoDbPid } from './stale-dynamodb.ts';
 import { startSweepLoop, type SweepLoop } from './sweep-loop.ts';
+import { schedulerEntry } from '#config/routes.ts';
 
 /** Where `npm start` writes the endpoints for clients, examples and the benchmark. */
 export const DEFAULT_STATE_FILE = resolve(REPO_ROOT, '.tributary/local.json');
@@ -34,6 +35,8 @@ export interface LocalStackOptions {
   readonly sweepIntervalMs?: number;
   /** Sweeper module relative to the repository root. @default 'functions/sweeper.ts' */
   readonly sweeperEntry?: string;
+  /** Pause between runs of the schedules' scheduler (deployed: once a minute); 0 turns it off. @default 10000 */
+  readonly schedulerIntervalMs?: number;
   /** Where to write the endpoints as JSON; null writes nothing. @default '<repo>/.tributary/local.json' */
   readonly stateFile?: string | null;
   /**
@@ -124,11 +127,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { region, dynamodbEndpoint, sqsEndpoint } = emulators;
   let api: RunningHttpServer | undefined;
   let sweeper: SweepLoop | undefined;
+  let scheduler: SweepLoop | undefined;
   // Reverse start order: no request or sweep should run against a stopped emulator.
   let stateFile: string | undefined;
   const stopAll = async (): Promise<void> => {
     await api?.close();
     await sweeper?.stop();
+    await scheduler?.stop();
     await emulators.stop();
     if (dataDir !== undefined) await removeDynamoDbPid(dataDir);
     // Left behind, it would point clients at dead endpoints.
@@ -147,6 +152,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     api = await startHttpServer({ port: options.port ?? 3000, hostname: options.hostname, env, routes: options.routes, logger, accessLog: options.accessLog });
     const interval = options.sweepIntervalMs ?? 2000;
     if (interval > 0) sweeper = startSweepLoop({ intervalMs: interval, entry: options.sweeperEntry, region, logger });
+    // The same function the deployed rule invokes once a minute; more often here, so that fires start within seconds.
+    const schedulerInterval = options.schedulerIntervalMs ?? 10_000;
+    if (schedulerInterval > 0) scheduler = startSweepLoop({ intervalMs: schedulerInterval, entry: schedulerEntry, label: 'Scheduler', region, logger });
 
     const state: LocalStackState = {
       apiUrl: api.url,

@@ -15,7 +15,7 @@ import { invokeRoute, type GroupHandler } from '../support/invoke-route.ts';
  * tributary-grants.test.ts asserts in the template).
  */
 type Access = keyof typeof FUNCTION_ACCESS;
-const issued: Record<Access, Set<string>> = { health: new Set(), read: new Set(), control: new Set(), worker: new Set(), sweeper: new Set() };
+const issued: Record<Access, Set<string>> = { health: new Set(), read: new Set(), control: new Set(), worker: new Set(), sweeper: new Set(), scheduler: new Set(), startQueue: new Set() };
 let current: Access = 'health';
 let handlers: Record<'health' | 'read' | 'control' | 'worker', GroupHandler>;
 
@@ -67,8 +67,22 @@ beforeAll(async () => {
   await call('control', 'PauseProcess', { params: { id: String(second.id) }, body: { reason: 'access check' } });
   await call('control', 'ResumeProcess', { params: { id: String(second.id) }, body: {} });
   await call('control', 'CancelProcess', { params: { id: String(second.id) } });
+  const schedule = { name: `access-${randomUUID().slice(0, 8)}` };
+  await call('control', 'PutSchedule', { params: schedule, body: { definition: name, every: '1m', overlap: 'cancelOther' } });
+  await call('control', 'TriggerSchedule', { params: schedule });
+  await call('control', 'TriggerSchedule', { params: schedule });
+  await call('control', 'BackfillSchedule', { params: schedule, body: { from: new Date(Date.now() - 180_000).toISOString(), to: new Date(Date.now() - 60_000).toISOString() } });
+  await call('control', 'PauseSchedule', { params: schedule });
+  await call('control', 'ResumeSchedule', { params: schedule });
+  await call('read', 'GetSchedule', { params: schedule });
+  await call('read', 'ListSchedules');
   current = 'sweeper';
   await sweeper({}, createLambdaContext({ functionName: 'tributary-Sweeper', timeoutMs: 60_000 }));
+  current = 'scheduler';
+  const scheduler = (await import('../../functions/scheduler.ts')).handler as (e: unknown, c: unknown) => Promise<unknown>;
+  await scheduler({}, createLambdaContext({ functionName: 'tributary-Scheduler', timeoutMs: 60_000 }));
+  current = 'control';
+  await call('control', 'DeleteSchedule', { params: schedule });
 }, 120_000);
 
 afterAll(() => {

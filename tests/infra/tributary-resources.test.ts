@@ -8,7 +8,7 @@ import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { TributaryStack } from '../../infra/tributary-stack.ts';
 import { inlineCode, synthTributary, testApp } from './test-app.ts';
 
-const functionCount = ROUTE_GROUPS.length + 1; // one per privilege group, plus the sweeper
+const functionCount = ROUTE_GROUPS.length + 2; // one per privilege group, plus the sweeper and the scheduler
 const configuredQueues = Object.keys(tributaryConfig.queues);
 
 describe('Tributary resources with default props', () => {
@@ -139,6 +139,15 @@ describe('Tributary resources with default props', () => {
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TributarySweeperFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
     });
+  });
+
+  it('runs the schedules scheduler every minute without retries', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TributarySchedulerFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Tributary scheduler'), Timeout: 60 });
   });
 
   it('creates the alarms: API 5xx rate, unexpected errors, throttles, sweeper, and DLQ depth and oldest message per queue', () => {
