@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env.ts';
-import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, schedulerEntry, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
+import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, schedulerEntry, startQueueEntry, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
 import { DEFAULT_SWEEP_SHARDS, INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { DEFAULT_METRICS_NAMESPACE } from '#observability/metric-names.ts';
 import { checkEnvironmentSize, queueUrlsWorstCaseBytes } from './check-environment-size.ts';
@@ -87,6 +87,16 @@ export class Tributary extends Construct {
   public readonly sweeper: lambda.Function;
   /** The schedules' scheduler, run once a minute by an EventBridge rule: fires what is due. */
   public readonly scheduler: lambda.Function;
+  /**
+   * The start queue: a message `{definition, version?, input?, idempotencyKey?}` starts a process (exactly once
+   * per idempotency key). Target it from an EventBridge rule, an S3 notification or another account
+   * (`grantSendMessages`).
+   */
+  public readonly startQueue: sqs.Queue;
+  /** Where refused start messages go, each with a `reason` message attribute; an alarm watches it. */
+  public readonly startDlq: sqs.Queue;
+  /** Consumes the start queue (batch item failures). */
+  public readonly startQueueConsumer: lambda.Function;
   /** The topic every alarm notifies: the `alarmTopic` prop, or one created here. */
   public readonly alarmTopic: sns.ITopic;
   public readonly alarms: TributaryAlarms;
@@ -118,6 +128,15 @@ export class Tributary extends Construct {
     }
     this.queues = queues;
     this.dlqs = dlqs;
+
+    const secureQueue = { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, removalPolicy, retentionPeriod: Duration.days(14) };
+    this.startDlq = new sqs.Queue(this, 'StartDlq', secureQueue);
+    this.startQueue = new sqs.Queue(this, 'StartQueue', {
+      ...secureQueue,
+      // Six times the consumer's timeout, as AWS advises for event source mappings.
+      visibilityTimeout: Duration.seconds(180),
+      deadLetterQueue: { queue: this.startDlq, maxReceiveCount: 5 },
+    });
 
     const observability: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: this.serviceName,
@@ -168,6 +187,11 @@ export class Tributary extends Construct {
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.scheduler, { retryAttempts: 0 })],
     });
+    this.startQueueConsumer = newFunction('StartQueueConsumer', startQueueEntry, 'Tributary start queue: starts a process per message, refused ones to the DLQ with a reason', Duration.seconds(30), 'startQueue');
+    this.startQueueConsumer.addEnvironment(ENV.startDlqUrl, this.startDlq.queueUrl);
+    // It sends refused messages to the DLQ itself, with the reason: SQS's redrive keeps none.
+    this.startDlq.grantSendMessages(this.startQueueConsumer);
+    this.startQueueConsumer.addEventSource(new SqsEventSource(this.startQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigw.HttpApi(this, 'Api', {
@@ -200,7 +224,8 @@ export class Tributary extends Construct {
     this.alarms = new TributaryAlarms(this, 'Alarms', {
       queues,
       dlqs,
-      functions: [...Object.values(functions), this.sweeper, this.scheduler],
+      functions: [...Object.values(functions), this.sweeper, this.scheduler, this.startQueueConsumer],
+      startDlq: this.startDlq,
       stage: this.stage,
       table: this.table,
       metricsNamespace: this.metricsNamespace,
@@ -214,7 +239,7 @@ export class Tributary extends Construct {
       alarms: this.alarms,
       stage: this.stage,
       table: this.table,
-      functions: { ...functions, sweeper: this.sweeper, scheduler: this.scheduler },
+      functions: { ...functions, sweeper: this.sweeper, scheduler: this.scheduler, startQueue: this.startQueueConsumer },
       queues,
       dlqs,
     });

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import type { SQSRecord } from 'aws-lambda';
 import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { COMMAND_ACTIONS, SQS_COMMAND_ACTIONS } from '../infra/command-actions.ts';
@@ -81,6 +82,13 @@ beforeAll(async () => {
   current = 'scheduler';
   const scheduler = (await import('../../functions/scheduler.ts')).handler as (e: unknown, c: unknown) => Promise<unknown>;
   await scheduler({}, createLambdaContext({ functionName: 'tributary-Scheduler', timeoutMs: 60_000 }));
+  current = 'startQueue';
+  const { startQueueHandler } = await import('../../functions/start-queue.ts');
+  const { runtimeDeps } = await import('#app/runtime-deps.ts');
+  const consume = startQueueHandler(runtimeDeps, () => ({ reject: async () => undefined }));
+  const record = (body: string) => ({ messageId: randomUUID(), body }) as SQSRecord;
+  const out = await consume({ Records: [record(JSON.stringify({ definition: name, input: { n: 2 }, idempotencyKey: `access-${randomUUID()}` })), record('{not json')] });
+  expect(out.batchItemFailures).toEqual([]);
   current = 'control';
   await call('control', 'DeleteSchedule', { params: schedule });
 }, 120_000);
