@@ -113,6 +113,7 @@ console.log(
     row('Region', stack.region),
     row('Table', stack.tableName),
     ...Object.entries(stack.queues).map(([name, url]) => row('Queue', `${name} → ${url} (DLQ ${stack?.dlqs[name]})`)),
+    row('Start', `${stack.startQueueUrl} (a message starts a process; DLQ ${stack.startDlqUrl})`),
     row('Sweeper', sweepIntervalMs > 0 ? `every ${sweepIntervalMs} ms` : 'off'),
     row('Scheduler', schedulerIntervalMs > 0 ? `every ${schedulerIntervalMs} ms` : 'off'),
     ...(stack.stateFile ? [row('Endpoints', relative(process.cwd(), stack.stateFile))] : []),
