@@ -10,7 +10,7 @@ import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { groupEntries, sweeperEntry } from '#config/routes.ts';
+import { groupEntries, schedulerEntry, startQueueEntry, sweeperEntry } from '#config/routes.ts';
 import { bundleName, LAMBDA_BUNDLING, REPO_ROOT } from '../infra/function-with-log-group.ts';
 
 /**
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
 
 /** The Lambda bundles, with the settings the repository's own synth uses. */
 async function buildLambdas(): Promise<void> {
-  const entries = [...Object.values(groupEntries), sweeperEntry];
+  const entries = [...Object.values(groupEntries), sweeperEntry, schedulerEntry, startQueueEntry];
   await Promise.all(
     entries.map((entry) =>
       build({
