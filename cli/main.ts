@@ -5,6 +5,7 @@ import { CliError, reportError } from './cli-error.ts';
 import { addConsoleCommand } from './console-command.ts';
 import { addDefinitionCommands } from './definition-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
+import { addScheduleCommands } from './schedule-commands.ts';
 import { resolveTarget, type Target, type TargetOptions } from './target.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   addDefinitionCommands(program, ctx);
   addProcessCommands(program, ctx);
   addConsoleCommand(program, ctx);
+  addScheduleCommands(program, ctx);
 
   program
     .command('openapi')

@@ -10,9 +10,11 @@ import { ErrorBodySchema } from './schemas.ts';
 export const API_ERROR_CODES = [
   'InvalidDefinition',
   'ValidationError',
+  'InvalidSchedule',
   'DefinitionNotFound',
   'ProcessNotFound',
   'TaskNotFound',
+  'ScheduleNotFound',
   'RouteNotFound',
   'TaskAlreadyClaimed',
   'TaskNotActive',

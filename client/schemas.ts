@@ -193,6 +193,52 @@ export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextToken: z.string().optional() });
 }
 
+const OverlapSchema = z.enum(['skip', 'bufferOne', 'bufferAll', 'cancelOther', 'allowAll']);
+
+/** One fire of a schedule, with its outcome. */
+export const ScheduleFireSchema = z.object({
+  scheduledAt: z.string(),
+  outcome: z.enum(['started', 'skipped', 'buffered', 'missed', 'cancelledOther', 'failed']),
+  processId: z.string().optional(),
+  cancelled: z.string().optional(),
+  firedAt: z.string(),
+  source: z.enum(['clock', 'trigger', 'backfill']),
+  message: z.string().optional(),
+});
+export type ScheduleFire = z.infer<typeof ScheduleFireSchema>;
+
+export const ScheduleSummarySchema = z.object({
+  name: z.string(),
+  status: z.enum(['active', 'paused']),
+  generation: z.number(),
+  spec: z.object({
+    definition: z.string(),
+    version: z.number().optional(),
+    cron: z.string().optional(),
+    every: z.string().optional(),
+    timezone: z.string().optional(),
+    input: z.unknown().optional(),
+    overlap: OverlapSchema,
+    catchupWindowSeconds: z.number(),
+    jitterSeconds: z.number(),
+  }),
+  nextFireTimes: z.array(z.string()),
+  running: z.string().optional(),
+  buffered: z.array(z.string()).optional(),
+  backfill: z.object({ from: z.string(), to: z.string(), next: z.string(), overlap: OverlapSchema }).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ScheduleSummary = z.infer<typeof ScheduleSummarySchema>;
+
+/** A schedule with one page of its fires, newest first. */
+export const ScheduleSchema = ScheduleSummarySchema.extend({ fires: z.array(ScheduleFireSchema), nextToken: z.string().optional() });
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+export const ScheduleDeletedSchema = z.object({ name: z.string(), deleted: z.literal(true) });
+export const BackfillProgressSchema = z.object({ name: z.string(), fired: z.number(), done: z.boolean(), next: z.string().optional() });
+export type BackfillProgress = z.infer<typeof BackfillProgressSchema>;
+
 export const ClaimSchema = z.object({
   leaseToken: z.string(),
   leaseExpiresAt: z.string(),

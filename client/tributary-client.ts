@@ -35,6 +35,15 @@ import {
   type TaskError,
   type TaskDetail,
   type TaskView,
+  BackfillProgressSchema,
+  ScheduleDeletedSchema,
+  ScheduleFireSchema,
+  ScheduleSchema,
+  ScheduleSummarySchema,
+  type BackfillProgress,
+  type Schedule,
+  type ScheduleFire,
+  type ScheduleSummary,
 } from './schemas.ts';
 
 export interface TributaryClientOptions {
@@ -63,6 +72,25 @@ export interface StartProcessRequest {
    * whole API; reusing it for another request is refused with 409 IdempotencyKeyReused.
    */
   readonly idempotencyKey?: string;
+}
+
+/** A schedule as PUT /schedules/{name} takes it: `cron` (with `timezone`) or `every`. */
+export interface ScheduleRequest {
+  readonly definition: string;
+  /** @default the latest version at each fire */
+  readonly version?: number;
+  readonly cron?: string;
+  readonly every?: string;
+  readonly timezone?: string;
+  readonly input?: unknown;
+  /** @default 'skip' */
+  readonly overlap?: 'skip' | 'bufferOne' | 'bufferAll' | 'cancelOther' | 'allowAll';
+  /** @default 3600 */
+  readonly catchupWindowSeconds?: number;
+  /** @default 0 */
+  readonly jitterSeconds?: number;
+  /** @default false */
+  readonly paused?: boolean;
 }
 
 /** Which ended processes `rerunMany` reruns, and how. */
@@ -97,7 +125,7 @@ export interface ListProcessesOptions extends ListOptions {
 type Body = { readonly json: unknown } | { readonly yaml: string };
 
 interface Call<S extends z.ZodType> {
-  readonly method: 'GET' | 'PUT' | 'POST';
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;
   readonly body?: Body;
@@ -372,6 +400,53 @@ export class TributaryClient {
     const path = taskPath(processId, task, 'fail');
     const idempotent = failure.leaseToken !== undefined;
     return (await this.call({ method: 'POST', path, body: { json: failure }, schema: TaskEndedSchema, idempotent })).data;
+  }
+
+  /**
+   * PUT /schedules/{name}: creates (`created`) or replaces a schedule.
+   *
+   * @example
+   * await client.putSchedule('nightly', { definition: 'export', cron: '0 2 * * *', timezone: 'Europe/Paris' });
+   */
+  async putSchedule(name: string, spec: ScheduleRequest): Promise<{ created: boolean; schedule: Schedule }> {
+    const { status, data } = await this.call({ method: 'PUT', path: `/schedules/${enc(name)}`, body: { json: spec }, schema: ScheduleSchema, idempotent: true });
+    return { created: status === 201, schedule: data };
+  }
+
+  /** GET /schedules/{name}: the spec, the next fire times and one page of fires, newest first. */
+  async getSchedule(name: string, options: ListOptions = {}): Promise<Schedule> {
+    const query = { limit: options.limit, nextToken: options.nextToken };
+    return (await this.call({ method: 'GET', path: `/schedules/${enc(name)}`, query, schema: ScheduleSchema, idempotent: true })).data;
+  }
+
+  /** GET /schedules: one page, by name. */
+  async listSchedules(options: ListOptions = {}): Promise<Page<ScheduleSummary>> {
+    const query = { limit: options.limit, nextToken: options.nextToken };
+    return (await this.call({ method: 'GET', path: '/schedules', query, schema: pageSchema(ScheduleSummarySchema), idempotent: true })).data;
+  }
+
+  /** DELETE /schedules/{name}. */
+  async deleteSchedule(name: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/schedules/${enc(name)}`, schema: ScheduleDeletedSchema, idempotent: true });
+  }
+
+  /** POST /schedules/{name}/pause or /resume. */
+  async pauseSchedule(name: string): Promise<Schedule> {
+    return (await this.call({ method: 'POST', path: `/schedules/${enc(name)}/pause`, schema: ScheduleSchema, idempotent: true })).data;
+  }
+
+  async resumeSchedule(name: string): Promise<Schedule> {
+    return (await this.call({ method: 'POST', path: `/schedules/${enc(name)}/resume`, schema: ScheduleSchema, idempotent: true })).data;
+  }
+
+  /** POST /schedules/{name}/trigger: one fire now, through the overlap policy. Not retried (a retry is another fire). */
+  async triggerSchedule(name: string): Promise<ScheduleFire> {
+    return (await this.call({ method: 'POST', path: `/schedules/${enc(name)}/trigger`, schema: ScheduleFireSchema, idempotent: false })).data;
+  }
+
+  /** POST /schedules/{name}/backfill: every time in [from, to); a repeat starts nothing new, so it is retried. */
+  async backfillSchedule(name: string, body: { from: string; to: string; overlap?: ScheduleRequest['overlap'] }): Promise<BackfillProgress> {
+    return (await this.call({ method: 'POST', path: `/schedules/${enc(name)}/backfill`, body: { json: body }, schema: BackfillProgressSchema, idempotent: true })).data;
   }
 
   private async call<S extends z.ZodType>(call: Call<S>): Promise<{ status: number; data: z.infer<S> }> {

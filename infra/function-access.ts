@@ -17,12 +17,17 @@ const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
  * management anywhere. `tests/infra/function-access.test.ts` records the
  * commands each group's handlers issue against the emulators and compares.
  */
-export const FUNCTION_ACCESS: Readonly<Record<RouteGroup | 'sweeper', FunctionAccess>> = {
+export type FunctionAccessName = RouteGroup | 'sweeper' | 'scheduler' | 'startQueue';
+
+export const FUNCTION_ACCESS: Readonly<Record<FunctionAccessName, FunctionAccess>> = {
   health: { tableActions: [], sendMessages: false },
   read: { tableActions: READ, sendMessages: false },
   control: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
   worker: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
   sweeper: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+  // A fire starts a process, whose roots' messages go to the work queues, as POST /processes does.
+  scheduler: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+  startQueue: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
 };
 
 /**

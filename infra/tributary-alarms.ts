@@ -15,6 +15,8 @@ export interface TributaryAlarmsProps {
   readonly queues: Readonly<Record<string, sqs.IQueue>>;
   /** Dead-letter queues by work queue name. */
   readonly dlqs: Readonly<Record<string, sqs.IQueue>>;
+  /** The start queue's DLQ: refused start messages (each with its reason) and ones that kept failing. */
+  readonly startDlq?: sqs.IQueue;
   /** Every Tributary function (API groups and sweeper). */
   readonly functions: readonly lambda.IFunction[];
   readonly stage: apigw.IHttpStage;
@@ -59,6 +61,8 @@ export class TributaryAlarms extends Construct {
   public readonly sweeperLag: cloudwatch.Alarm;
   public readonly dlqDepth: cloudwatch.Alarm[] = [];
   public readonly oldestMessageAge: cloudwatch.Alarm[] = [];
+  /** The start queue's DLQ holds messages: starts that were refused or kept failing. */
+  public readonly startDlqDepth?: cloudwatch.Alarm;
   /** The custom metrics, for dashboards of your own. */
   public readonly metrics: Readonly<Record<keyof typeof METRIC, cloudwatch.Metric>>;
 
@@ -136,6 +140,10 @@ export class TributaryAlarms extends Construct {
       });
       this.dlqDepth.push(this.withActions(alarm));
     }
+    if (props.startDlq) {
+      const metric = props.startDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: cloudwatch.Stats.MAXIMUM });
+      this.startDlqDepth = this.alarm('StartDlqDepth', metric, 0, above, 'The start queue\'s DLQ holds messages: starts refused (see each message\'s reason attribute) or failing');
+    }
     const thresholdSeconds = props.oldestMessageThreshold.toSeconds();
     for (const [name, queue] of Object.entries(props.queues)) {
       const metric = queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: cloudwatch.Stats.MAXIMUM });
@@ -157,6 +165,7 @@ export class TributaryAlarms extends Construct {
       this.sweeperLag,
       ...this.dlqDepth,
       ...this.oldestMessageAge,
+      ...(this.startDlqDepth ? [this.startDlqDepth] : []),
     ];
   }
 

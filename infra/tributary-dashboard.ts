@@ -58,6 +58,7 @@ export class TributaryDashboard extends Construct {
           graph('DynamoDB throttles', [props.table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }), props.table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' })]),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms.all, width: WIDTH, height: 6 }),
         ],
+        [graph('Schedules and the start queue', [m.schedulerRuns, m.scheduleFires, m.schedulerErrors, m.queuedStarts, m.queuedStartsRejected])],
       ],
     });
   }

@@ -13,12 +13,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#config/env.ts';
-import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
+import { groupEntries, IAM_WORKER_PREFIX, ROUTE_GROUPS, routes, schedulerEntry, startQueueEntry, sweeperEntry, type RouteGroup, type RouteSpec } from '#config/routes.ts';
 import { DEFAULT_SWEEP_SHARDS, INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { DEFAULT_METRICS_NAMESPACE } from '#observability/metric-names.ts';
 import { checkEnvironmentSize, queueUrlsWorstCaseBytes } from './check-environment-size.ts';
 import { checkTributaryProps, TributaryPropsError } from './check-tributary-props.ts';
-import { FUNCTION_ACCESS, MAP_ITEM_READERS } from './function-access.ts';
+import { FUNCTION_ACCESS, MAP_ITEM_READERS, type FunctionAccessName } from './function-access.ts';
 import { FunctionWithLogGroup } from './function-with-log-group.ts';
 import { grantMapItemReads } from './grant-map-items.ts';
 import { TributaryAlarms } from './tributary-alarms.ts';
@@ -87,6 +87,18 @@ export class Tributary extends Construct {
   /** API functions by privilege group. */
   public readonly functions: Readonly<Record<RouteGroup, lambda.Function>>;
   public readonly sweeper: lambda.Function;
+  /** The schedules' scheduler, run once a minute by an EventBridge rule: fires what is due. */
+  public readonly scheduler: lambda.Function;
+  /**
+   * The start queue: a message `{definition, version?, input?, idempotencyKey?}` starts a process (exactly once
+   * per idempotency key). Target it from an EventBridge rule, an S3 notification or another account
+   * (`grantSendMessages`).
+   */
+  public readonly startQueue: sqs.Queue;
+  /** Where refused start messages go, each with a `reason` message attribute; an alarm watches it. */
+  public readonly startDlq: sqs.Queue;
+  /** Consumes the start queue (batch item failures). */
+  public readonly startQueueConsumer: lambda.Function;
   /** The topic every alarm notifies: the `alarmTopic` prop, or one created here. */
   public readonly alarmTopic: sns.ITopic;
   public readonly alarms: TributaryAlarms;
@@ -121,6 +133,15 @@ export class Tributary extends Construct {
     this.queues = queues;
     this.dlqs = dlqs;
 
+    const secureQueue = { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, removalPolicy, retentionPeriod: Duration.days(14) };
+    this.startDlq = new sqs.Queue(this, 'StartDlq', secureQueue);
+    this.startQueue = new sqs.Queue(this, 'StartQueue', {
+      ...secureQueue,
+      // Six times the consumer's timeout, as AWS advises for event source mappings.
+      visibilityTimeout: Duration.seconds(180),
+      deadLetterQueue: { queue: this.startDlq, maxReceiveCount: 5 },
+    });
+
     const observability: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
@@ -137,7 +158,7 @@ export class Tributary extends Construct {
     };
     const worstCase = { [ENV.queueUrls]: queueUrlsWorstCaseBytes(Object.keys(queues)) };
     const fnProps = { logRetention, removalPolicy, codeFactory: props.codeFactory, sourceMaps: props.enableSourceMaps === true };
-    const newFunction = (fnId: string, entry: string, description: string, timeout: Duration, access: RouteGroup | 'sweeper', retryAttempts?: number): lambda.Function => {
+    const newFunction = (fnId: string, entry: string, description: string, timeout: Duration, access: FunctionAccessName, retryAttempts?: number): lambda.Function => {
       const environment = FUNCTION_ACCESS[access].tableActions.length === 0 ? observability : dataEnvironment;
       const withNodeOptions = props.enableSourceMaps === true ? { ...environment, NODE_OPTIONS: '--enable-source-maps' } : environment;
       checkEnvironmentSize(`${this.node.path}/${fnId}`, withNodeOptions, worstCase);
@@ -163,6 +184,19 @@ export class Tributary extends Construct {
       targets: [new targets.LambdaFunction(this.sweeper, { retryAttempts: 0 })],
     });
     for (const bucket of props.mapItemBuckets ?? []) this.grantMapItems(bucket);
+    // Once a minute, as the scheduler's own cadence assumes (catch-up windows of at least 60 s); no retry: the next
+    // tick redoes a failed step, and its fire records make the redo start nothing twice.
+    this.scheduler = newFunction('Scheduler', schedulerEntry, 'Tributary scheduler: fires due schedules exactly once per scheduled time', Duration.seconds(60), 'scheduler', 0);
+    new events.Rule(this, 'SchedulerSchedule', {
+      description: 'Runs the Tributary schedules scheduler',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.scheduler, { retryAttempts: 0 })],
+    });
+    this.startQueueConsumer = newFunction('StartQueueConsumer', startQueueEntry, 'Tributary start queue: starts a process per message, refused ones to the DLQ with a reason', Duration.seconds(30), 'startQueue');
+    this.startQueueConsumer.addEnvironment(ENV.startDlqUrl, this.startDlq.queueUrl);
+    // It sends refused messages to the DLQ itself, with the reason: SQS's redrive keeps none.
+    this.startDlq.grantSendMessages(this.startQueueConsumer);
+    this.startQueueConsumer.addEventSource(new SqsEventSource(this.startQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigw.HttpApi(this, 'Api', {
@@ -195,7 +229,8 @@ export class Tributary extends Construct {
     this.alarms = new TributaryAlarms(this, 'Alarms', {
       queues,
       dlqs,
-      functions: [...Object.values(functions), this.sweeper],
+      functions: [...Object.values(functions), this.sweeper, this.scheduler, this.startQueueConsumer],
+      startDlq: this.startDlq,
       stage: this.stage,
       table: this.table,
       metricsNamespace: this.metricsNamespace,
@@ -209,7 +244,7 @@ export class Tributary extends Construct {
       alarms: this.alarms,
       stage: this.stage,
       table: this.table,
-      functions: { ...functions, sweeper: this.sweeper },
+      functions: { ...functions, sweeper: this.sweeper, scheduler: this.scheduler, startQueue: this.startQueueConsumer },
       queues,
       dlqs,
     });
@@ -293,7 +328,7 @@ export class Tributary extends Construct {
   }
 
   /** The table actions of `FUNCTION_ACCESS` on the table and its declared indexes (by name, no `index/*`), and sends when listed. */
-  private grantAccess(fn: lambda.Function, access: RouteGroup | 'sweeper'): void {
+  private grantAccess(fn: lambda.Function, access: FunctionAccessName): void {
     const { tableActions, sendMessages } = FUNCTION_ACCESS[access];
     if (tableActions.length > 0) {
       iam.Grant.addToPrincipal({

@@ -49,6 +49,8 @@ export interface HandlerEnvInput {
   readonly tableName: string;
   /** Queue name to queue URL. */
   readonly queues: Readonly<Record<string, string>>;
+  /** The start queue's DLQ, for the start-queue consumer. */
+  readonly startDlqUrl?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export function handlerEnv(input: HandlerEnvInput, current: NodeJS.ProcessEnv = 
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // As the construct's `sweepShards`: the handlers check it (1 to 32) when they load.
     [ENV.sweepShards]: nonEmpty(current[ENV.sweepShards]) ?? String(DEFAULT_SWEEP_SHARDS),
+    ...(input.startDlqUrl === undefined ? {} : { [ENV.startDlqUrl]: input.startDlqUrl }),
   };
   if (!nonEmpty(current.AWS_ACCESS_KEY_ID) || !nonEmpty(current.AWS_SECRET_ACCESS_KEY)) {
     env.AWS_ACCESS_KEY_ID = DUMMY_CREDENTIALS.accessKeyId;

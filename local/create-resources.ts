@@ -129,6 +129,19 @@ async function waitForActive(client: DynamoDBClient, tableName: string): Promise
   throw new Error(`table '${tableName}' did not become ACTIVE`);
 }
 
+/**
+ * The start queue and its DLQ (`<prefix>start`, `<prefix>start-dlq`): a message on it starts a process. A message
+ * that fails for a passing cause is received again, up to 5 times, then dead-lettered by the redrive policy.
+ */
+export async function createStartQueue(options: Pick<CreateResourcesOptions, 'sqsEndpoint' | 'region' | 'queuePrefix'>): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const sqs = new SQSClient(localClientConfig(options.sqsEndpoint, options.region));
+  try {
+    return await createQueueWithDlq(sqs, `${options.queuePrefix ?? 'tributary-'}start`, { visibilityTimeoutSeconds: 60, maxReceiveCount: 5 });
+  } finally {
+    sqs.destroy();
+  }
+}
+
 async function createQueueWithDlq(client: SQSClient, queueName: string, settings: QueueSettings): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlqUrl = await createOrUpdateQueue(client, `${queueName}-dlq`, { MessageRetentionPeriod: String(RETENTION_SECONDS) });
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));

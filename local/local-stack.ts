@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RouteSpec } from '#config/routes.ts';
 import { TABLE_LAYOUT_VERSION } from '#config/table.ts';
 import { handlerEnv, localClientConfig } from './aws-env.ts';
-import { createResources } from './create-resources.ts';
+import { createResources, createStartQueue } from './create-resources.ts';
 import { startEmulators } from './emulators.ts';
 import { REPO_ROOT, startHttpServer, type RunningHttpServer } from './http-server.ts';
 import { consoleLogger, type LocalLogger } from './log.ts';
@@ -13,6 +13,8 @@ import { resendScheduledTasks } from './resend-scheduled.ts';
 import { upgradeTableLayout } from './table-layout.ts';
 import { removeDynamoDbPid, stopStaleDynamoDb, writeDynamoDbPid } from './stale-dynamodb.ts';
 import { startSweepLoop, type SweepLoop } from './sweep-loop.ts';
+import { startStartQueueLoop, type StartQueueLoop } from './start-queue-loop.ts';
+import { schedulerEntry } from '#config/routes.ts';
 
 /** Where `npm start` writes the endpoints for clients, examples and the benchmark. */
 export const DEFAULT_STATE_FILE = resolve(REPO_ROOT, '.tributary/local.json');
@@ -34,6 +36,8 @@ export interface LocalStackOptions {
   readonly sweepIntervalMs?: number;
   /** Sweeper module relative to the repository root. @default 'functions/sweeper.ts' */
   readonly sweeperEntry?: string;
+  /** Pause between runs of the schedules' scheduler (deployed: once a minute); 0 turns it off. @default 10000 */
+  readonly schedulerIntervalMs?: number;
   /** Where to write the endpoints as JSON; null writes nothing. @default '<repo>/.tributary/local.json' */
   readonly stateFile?: string | null;
   /**
@@ -78,6 +82,10 @@ export interface LocalStackState {
   readonly queues: Readonly<Record<string, string>>;
   /** Queue name to the URL of its dead-letter queue. */
   readonly dlqs: Readonly<Record<string, string>>;
+  /** The start queue: a message `{definition, version?, input?, idempotencyKey?}` on it starts a process. */
+  readonly startQueueUrl: string;
+  /** Where the start queue's refused messages go, each with a `reason` message attribute. */
+  readonly startDlqUrl: string;
 }
 
 export interface LocalStack extends LocalStackState {
@@ -135,11 +143,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { region, dynamodbEndpoint, sqsEndpoint, s3Endpoint } = emulators;
   let api: RunningHttpServer | undefined;
   let sweeper: SweepLoop | undefined;
+  let scheduler: SweepLoop | undefined;
+  let startQueue: StartQueueLoop | undefined;
   // Reverse start order: no request or sweep should run against a stopped emulator.
   let stateFile: string | undefined;
   const stopAll = async (): Promise<void> => {
     await api?.close();
     await sweeper?.stop();
+    await scheduler?.stop();
+    await startQueue?.stop();
     await emulators.stop();
     if (dataDir !== undefined) await removeDynamoDbPid(dataDir);
     // Left behind, it would point clients at dead endpoints.
@@ -152,12 +164,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const upgraded = await withDynamoDb(dynamodbEndpoint, region, (client) => upgradeTableLayout(client, resources.tableName));
     if (upgraded > 0) logger('INFO', `gave ${upgraded} processes kept from an older version their sharded index keys (table layout ${TABLE_LAYOUT_VERSION})`);
     signal?.throwIfAborted();
-    const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName: resources.tableName, queues: resources.queues });
+    const start = await createStartQueue({ sqsEndpoint, region, queuePrefix: options.queuePrefix });
+    const env = handlerEnv({ region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName: resources.tableName, queues: resources.queues, startDlqUrl: start.dlqUrl });
     // Before the API serves: the messages of the previous run's SCHEDULED tasks died with its SQS emulator.
     const resentTasks = dataDir === undefined ? 0 : await resendScheduledTasks({ dynamodbEndpoint, sqsEndpoint, region, tableName: resources.tableName, queues: resources.queues });
     api = await startHttpServer({ port: options.port ?? 3000, hostname: options.hostname, env, routes: options.routes, logger, accessLog: options.accessLog, consoleDir: options.consoleDir });
     const interval = options.sweepIntervalMs ?? 2000;
     if (interval > 0) sweeper = startSweepLoop({ intervalMs: interval, entry: options.sweeperEntry, region, logger });
+    // The same function the deployed rule invokes once a minute; more often here, so that fires start within seconds.
+    const schedulerInterval = options.schedulerIntervalMs ?? 10_000;
+    if (schedulerInterval > 0) scheduler = startSweepLoop({ intervalMs: schedulerInterval, entry: schedulerEntry, label: 'Scheduler', region, logger });
+    // Deployed, Lambda's event source mapping consumes the start queue; here, a poll loop hands the same handler its batches.
+    startQueue = startStartQueueLoop({ queueUrl: start.queueUrl, sqsEndpoint, region, logger });
 
     const state: LocalStackState = {
       apiUrl: api.url,
@@ -168,6 +186,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName: resources.tableName,
       queues: resources.queues,
       dlqs: resources.dlqs,
+      startQueueUrl: start.queueUrl,
+      startDlqUrl: start.dlqUrl,
     };
     const file = options.stateFile === undefined ? DEFAULT_STATE_FILE : (options.stateFile ?? undefined);
     if (file !== undefined) {
@@ -197,8 +217,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 /** Written whole, with exactly the documented keys, so readers can rely on its shape. */
 async function writeState(path: string, state: LocalStackState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName, queues, dlqs } = state;
-  await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName, queues, dlqs }, null, 2)}\n`);
+  const { apiUrl, region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName, queues, dlqs, startQueueUrl, startDlqUrl } = state;
+  await writeFile(path, `${JSON.stringify({ apiUrl, region, dynamodbEndpoint, sqsEndpoint, s3Endpoint, tableName, queues, dlqs, startQueueUrl, startDlqUrl }, null, 2)}\n`);
 }
 
 /** Runs `body` with a DynamoDB client on the local endpoint, destroyed afterwards. */

@@ -9,6 +9,7 @@
  *   is kept in `.tributary/data` (s3rver's objects in `.tributary/data/s3`) and survives a restart
  * - `TRIBUTARY_HOME` (default `./.tributary`): where `local.json` and `data/` go
  * - `SWEEP_INTERVAL_MS` (default 2000; 0 turns the sweeper off)
+ * - `SCHEDULER_INTERVAL_MS` (default 10000; 0 turns the schedules' scheduler off)
  * - `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_S3`: use
  *   services already running there instead of the embedded emulators
  * - `AWS_REGION` (default us-east-1)
@@ -39,6 +40,7 @@ const dynamodbPort = intFromEnv('DYNAMODB_PORT', DEFAULT_PORTS.dynamodb, 65535);
 const sqsPort = intFromEnv('SQS_PORT', DEFAULT_PORTS.sqs, 65535);
 const s3Port = intFromEnv('S3_PORT', DEFAULT_PORTS.s3, 65535);
 const sweepIntervalMs = intFromEnv('SWEEP_INTERVAL_MS', 2000);
+const schedulerIntervalMs = intFromEnv('SCHEDULER_INTERVAL_MS', 10_000);
 const inMemory = ['1', 'true', 'yes'].includes((process.env.TRIBUTARY_IN_MEMORY ?? '').trim().toLowerCase());
 // The current directory, not this file's: `npx tributary dev` in a project keeps its state in that project.
 const home = resolve(process.env.TRIBUTARY_HOME?.trim() || '.tributary');
@@ -86,6 +88,7 @@ try {
     s3Port,
     ...(dataDir === undefined ? {} : { dataDir }),
     sweepIntervalMs,
+    schedulerIntervalMs,
     stateFile: join(home, 'local.json'),
     accessLog: true,
     // Built here, not by an npm script: see console/build-console.ts.
@@ -118,7 +121,9 @@ console.log(
     row('Region', stack.region),
     row('Table', stack.tableName),
     ...Object.entries(stack.queues).map(([name, url]) => row('Queue', `${name} → ${url} (DLQ ${stack?.dlqs[name]})`)),
+    row('Start', `${stack.startQueueUrl} (a message starts a process; DLQ ${stack.startDlqUrl})`),
     row('Sweeper', sweepIntervalMs > 0 ? `every ${sweepIntervalMs} ms` : 'off'),
+    row('Scheduler', schedulerIntervalMs > 0 ? `every ${schedulerIntervalMs} ms` : 'off'),
     ...(stack.stateFile ? [row('Endpoints', relative(process.cwd(), stack.stateFile))] : []),
     ...(stack.staleDynamoDbPid ? [row('Cleaned', `stopped DynamoDB Local (pid ${stack.staleDynamoDbPid}) left by a stack that was killed`)] : []),
     ...(stack.resentTasks > 0 ? [row('Resent', `${stack.resentTasks} message(s) of SCHEDULED tasks from before the restart`)] : []),

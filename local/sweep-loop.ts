@@ -19,6 +19,8 @@ export interface SweepLoopOptions {
   readonly timeoutMs?: number;
   readonly region?: string;
   readonly logger?: LocalLogger;
+  /** What the loop runs, in its log lines and Lambda context (the same loop runs the schedules' scheduler). @default 'Sweeper' */
+  readonly label?: string;
 }
 
 export interface SweepLoopStats {
@@ -65,19 +67,21 @@ export function startSweepLoop(options: SweepLoopOptions): SweepLoop {
       },
     ).catch((error: unknown) => {
       enabled = false;
-      logger('WARN', `recovery sweeper disabled: could not load ${entry}; expired leases and owed messages will not be recovered in this run`, errorFields(error));
+      const consequence = options.label === undefined ? 'recovery sweeper disabled' : `${options.label} disabled`;
+      const lost = options.label === undefined ? 'expired leases and owed messages will not be recovered in this run' : 'it will not run in this run';
+      logger('WARN', `${consequence}: could not load ${entry}; ${lost}`, errorFields(error));
       return undefined;
     }));
 
   const sweep = async (): Promise<void> => {
     const sweeper = await load();
     if (!sweeper || stopped) return;
-    const context = createLambdaContext({ functionName: 'tributary-Sweeper', timeoutMs: options.timeoutMs ?? 60_000, region: options.region ?? process.env.AWS_REGION });
+    const context = createLambdaContext({ functionName: `tributary-${options.label ?? 'Sweeper'}`, timeoutMs: options.timeoutMs ?? 60_000, region: options.region ?? process.env.AWS_REGION });
     try {
       await sweeper({}, context);
     } catch (error) {
       failures++;
-      logger('ERROR', 'sweep failed', errorFields(error));
+      logger('ERROR', options.label === undefined ? 'sweep failed' : `${options.label} run failed`, errorFields(error));
     } finally {
       runs++;
     }

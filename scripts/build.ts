@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { buildConsole } from '../console/build-console.ts';
-import { groupEntries, sweeperEntry } from '#config/routes.ts';
+import { groupEntries, schedulerEntry, startQueueEntry, sweeperEntry } from '#config/routes.ts';
 import { bundleName, LAMBDA_BUNDLING, REPO_ROOT } from '../infra/function-with-log-group.ts';
 
 /**
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 
 /** The Lambda bundles, with the settings the repository's own synth uses. */
 async function buildLambdas(): Promise<void> {
-  const entries = [...Object.values(groupEntries), sweeperEntry];
+  const entries = [...Object.values(groupEntries), sweeperEntry, schedulerEntry, startQueueEntry];
   await Promise.all(
     entries.map((entry) =>
       build({

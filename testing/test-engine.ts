@@ -12,6 +12,7 @@ import { createMemoryDeps } from '#app/create-deps.ts';
 import type { AppDeps, Settings } from '#app/deps.ts';
 import { withDeps } from '#app/runtime-deps.ts';
 import { sweep, type SweepStats } from '#app/sweep.ts';
+import { runScheduler, type SchedulerStats } from '#app/run-scheduler.ts';
 import type { MemoryItemTable } from '#adapters/memory/memory-item-table.ts';
 import { keys } from '#adapters/stores/keys.ts';
 
@@ -37,6 +38,8 @@ export interface TestEngineOptions {
   readonly logger?: WorkerLogger;
   /** Retry jitter, in [0, 1). @default a seeded sequence, so runs are reproducible */
   readonly random?: () => number;
+  /** Run the schedules' scheduler in every round of {@link TestEngine.runUntilIdle} (and so of `advance`). @default false */
+  readonly scheduler?: boolean;
 }
 
 export interface TestWorkerOptions {
@@ -107,6 +110,8 @@ export interface TestEngine {
   runUntilIdle(): Promise<IdleReport>;
   /** Moves the virtual clock forward, then runs until idle: whatever falls due in that time happens. */
   advance(ms: number): Promise<IdleReport>;
+  /** One scheduler run at the current virtual time (what the deployed function does each minute): fires what is due. */
+  fireSchedules(): Promise<SchedulerStats>;
   /** Fault injection. */
   readonly faults: {
     /** The next `count` task messages sent are delivered twice. */
@@ -178,7 +183,8 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
       const delivered = await deliver(ran);
       const stats = await sweep(quietDeps);
       for (const k of Object.keys(swept) as (keyof typeof swept)[]) swept[k] += stats[k];
-      const changed = stats.resent + stats.reenqueued + stats.followedUp + stats.processesRepaired;
+      const fired = options.scheduler ? (await runScheduler(quietDeps)).fired : 0;
+      const changed = stats.resent + stats.reenqueued + stats.followedUp + stats.processesRepaired + fired;
       if (delivered === 0 && changed === 0) return { ran, swept };
     }
     throw new Error(`the engine did not go idle within ${MAX_ROUNDS} rounds`);
@@ -199,6 +205,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
       workers.push({ ...w, handler, ...(tasks ? { tasks } : {}), workerId: w.workerId ?? `test-worker-${workers.length + 1}` });
     },
     runUntilIdle,
+    fireSchedules: () => runScheduler(quietDeps),
     advance: async (ms) => {
       if (!(ms >= 0)) throw new RangeError(`advance takes a non-negative number of ms, got ${ms}`);
       time += ms;

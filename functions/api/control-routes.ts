@@ -6,12 +6,14 @@ import { releaseTaskByOperator } from '#app/release-task.ts';
 import { rerunAndView } from '#app/rerun-process.ts';
 import { rerunProcesses } from '#app/rerun-processes.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
+import { backfillSchedule, deleteSchedule, pauseSchedule, putSchedule, resumeSchedule, triggerSchedule } from '#app/schedules.ts';
 import { startProcess } from '#app/start-process.ts';
 import { routeGroupHandler } from '#http/route-group-handler.ts';
+import { InvalidScheduleError } from '#domain/errors.ts';
 
 /**
  * The `control` function: definitions, starting, cancelling, pausing, resuming
- * and rerunning processes, and the operator's release of a running task. Each route is declared in `shared/schemas/routes/`;
+ * and rerunning processes, and the operator's release of a running task; schedules. Each route is declared in `shared/schemas/routes/`;
  * this binds the use case that serves it.
  */
 export const handler = routeGroupHandler('control', {
@@ -42,4 +44,30 @@ export const handler = routeGroupHandler('control', {
     await resumeProcess(runtimeDeps(), params.id);
     return { status: 200, body: await getProcess(runtimeDeps(), params.id) };
   },
+  PutSchedule: {
+    // The spec is validated by the use case, so that every problem is a 400 InvalidSchedule naming its field.
+    decodeBody: (raw) => parseJsonBody(raw),
+    handle: async ({ params, body }) => {
+      const { created, schedule } = await putSchedule(runtimeDeps(), params.name, body);
+      return created ? { status: 201, body: schedule } : { status: 200, body: schedule };
+    },
+  },
+  DeleteSchedule: async ({ params }) => {
+    await deleteSchedule(runtimeDeps(), params.name);
+    return { status: 200, body: { name: params.name, deleted: true } };
+  },
+  PauseSchedule: async ({ params }) => ({ status: 200, body: await pauseSchedule(runtimeDeps(), params.name) }),
+  ResumeSchedule: async ({ params }) => ({ status: 200, body: await resumeSchedule(runtimeDeps(), params.name) }),
+  TriggerSchedule: async ({ params }) => ({ status: 200, body: await triggerSchedule(runtimeDeps(), params.name) }),
+  BackfillSchedule: async ({ params, body }) => ({ status: 200, body: await backfillSchedule(runtimeDeps(), params.name, body) }),
 });
+
+/** A JSON body read as is (an empty one is `{}`): its problems are the use case's to name. */
+function parseJsonBody(raw: string): unknown {
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (e) {
+    throw new InvalidScheduleError([{ path: 'body', message: `not valid JSON: ${(e as Error).message}` }], { cause: e });
+  }
+}

@@ -3,6 +3,7 @@ import { getProcessHistory } from '#app/process-history.ts';
 import { getProcess, listProcesses } from '#app/process-views.ts';
 import { getTask, listActiveTasks, listTasks } from '#app/task-pages.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
+import { getSchedule, listSchedules } from '#app/schedules.ts';
 import { routeGroupHandler } from '#http/route-group-handler.ts';
 import { openApiDocumentFor } from '#http/served-openapi.ts';
 
@@ -22,4 +23,6 @@ export const handler = routeGroupHandler('read', {
   ListActiveTasks: async ({ params, query }) => ({ status: 200, body: await listActiveTasks(runtimeDeps(), params.id, query) }),
   ListTasks: async ({ params, query }) => ({ status: 200, body: await listTasks(runtimeDeps(), params.id, query) }),
   GetTask: async ({ params }) => ({ status: 200, body: await getTask(runtimeDeps(), params.id, params.task) }),
+  ListSchedules: async ({ query }) => ({ status: 200, body: await listSchedules(runtimeDeps(), query) }),
+  GetSchedule: async ({ params, query }) => ({ status: 200, body: await getSchedule(runtimeDeps(), params.name, query) }),
 });

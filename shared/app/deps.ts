@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -61,6 +61,8 @@ export interface AppDeps {
   readonly sweepIndex: SweepIndex;
   /** A map's items in an S3 object (`itemsFrom`). */
   readonly mapItems: MapItemSource;
+  /** Schedules, their fire records and their due index. */
+  readonly schedules: ScheduleStore;
   /** Epoch milliseconds. */
   readonly now: Clock;
   /** A new random id (processes without an idempotency key). */

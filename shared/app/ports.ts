@@ -13,6 +13,7 @@ import type {
   TaskItem,
   TaskMessage,
 } from '#schemas/items.ts';
+import type { BackfillCursor, FireItem, ScheduleItem } from '#schemas/schedules.ts';
 
 /**
  * The ports the use cases run on. Two adapters implement each: DynamoDB and
@@ -472,3 +473,57 @@ export interface ItemCursor {
 export type Clock = () => number;
 /** A new unique id (process ids, lease tokens). */
 export type IdSource = () => string;
+
+/** What a schedule's fires have left behind: the next clock time, the process that runs, what waits, a backfill under way. */
+export interface ScheduleFireState {
+  /** The next clock time not yet handled (epoch ms); none while paused. */
+  readonly nextFireAt?: number;
+  /** The process of the last started fire, until it is seen ended. */
+  readonly running?: string;
+  /** Scheduled times waiting for the running process to end (epoch ms, oldest first). */
+  readonly buffered?: readonly number[];
+  readonly backfill?: BackfillCursor;
+  /** When the scheduler must look again (epoch ms): the schedule's entry on the due index; none: not due. */
+  readonly dueAt?: number;
+}
+
+/** A spec as a PUT writes it. */
+export interface ScheduleSpecWrite extends ScheduleFireState {
+  readonly name: string;
+  readonly paused: boolean;
+  readonly generation: number;
+  readonly specJson: string;
+  readonly iso: string;
+}
+
+/** The decision for one scheduled time, written once before anything is started. */
+export interface FireDecision {
+  readonly event: 'start' | 'skip' | 'buffer' | 'miss' | 'cancelOther';
+  readonly scheduledAt: number;
+  readonly firedAt: string;
+  readonly source: FireItem['source'];
+  readonly processId?: string;
+  readonly cancelled?: string;
+  /** TTL (epoch s): fire records expire as ended processes do. */
+  readonly expiresAt: number;
+}
+
+export interface ScheduleStore {
+  get(args: { name: string }): Promise<ScheduleItem | undefined>;
+  /** A new schedule (`create`), or a new spec over an existing or deleted one (`replace`, locked on `current.ver`). */
+  putSpec(args: { spec: ScheduleSpecWrite; current?: ScheduleItem }): Promise<Written<ScheduleItem>>;
+  /** Pause, resume, or the scheduler's bookkeeping (`advance`), locked on `current.ver`. */
+  setState(args: { current: ScheduleItem; event: 'pause' | 'resume' | 'advance'; state: ScheduleFireState; iso: string }): Promise<Written<ScheduleItem>>;
+  /** Off the due index and the listing, locked on `current.ver`; the tombstone expires at `expiresAt` (epoch s). */
+  delete(args: { current: ScheduleItem; iso: string; expiresAt: number }): Promise<Written<ScheduleItem>>;
+  /** Schedules by name (deleted ones are not listed). */
+  list(args: { limit: number; nextToken?: string }): Promise<Page<ScheduleItem>>;
+  /** Names of the schedules whose due time has passed, oldest first, from the due index: never a scan. */
+  due(args: { now: number; maxItems: number }): Promise<string[]>;
+  /** Records the decision for a time, once: a second decision for the same time gets the first one back (`ok: false`). */
+  decide(args: { name: string; decision: FireDecision }): Promise<Written<FireItem>>;
+  /** A buffered fire started, or a decided start was refused. */
+  updateFire(args: { name: string; scheduledAt: number; change: { event: 'startBuffered'; firedAt: string } | { event: 'failStart'; message: string } }): Promise<Written<FireItem>>;
+  /** One page of the fire records, newest scheduled time first. */
+  fires(args: { name: string; limit: number; nextToken?: string }): Promise<Page<FireItem>>;
+}

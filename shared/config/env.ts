@@ -15,6 +15,8 @@ export const ENV = {
    * `defaultQueue`, `default` unless set). Optional: absent means `default`.
    */
   defaultQueue: 'TRIBUTARY_DEFAULT_QUEUE',
+  /** The start queue's DLQ, where the start-queue consumer sends messages that can never start a process. */
+  startDlqUrl: 'TRIBUTARY_START_DLQ_URL',
   /** Base URL of the HTTP API, set on Lambda workers. */
   apiUrl: 'TRIBUTARY_API_URL',
   /** Optional tuning: how long a SCHEDULED task may wait unclaimed before its message is resent. */

@@ -51,3 +51,7 @@ export function routeKeyOf(route: Pick<RouteSpec, 'method' | 'path'>): string {
 
 /** Non-HTTP triggers. */
 export const sweeperEntry = 'functions/sweeper.ts';
+/** The schedules' scheduler: EventBridge once a minute, or the local stack's timer. */
+export const schedulerEntry = 'functions/scheduler.ts';
+/** The start queue's consumer: an SQS event source, or the local stack's poll loop. */
+export const startQueueEntry = 'functions/start-queue.ts';

@@ -219,6 +219,22 @@ export class MapItemsError extends TributaryError {
   }
 }
 
+/** A schedule spec that does not validate: `details` names each field (`body.cron`, `body.timezone`, …). */
+export class InvalidScheduleError extends TributaryError {
+  readonly code = 'InvalidSchedule';
+  declare readonly details: readonly ProblemDetail[];
+  constructor(problems: readonly ProblemDetail[], options?: ErrorOptions) {
+    super(`schedule is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { ...options, details: problems });
+  }
+}
+
+export class ScheduleNotFoundError extends TributaryError {
+  readonly code = 'ScheduleNotFound';
+  constructor(name: string, options?: ErrorOptions) {
+    super(`schedule '${name}' not found`, options);
+  }
+}
+
 export function isTributaryError(e: unknown): e is TributaryError {
   return e instanceof TributaryError;
 }

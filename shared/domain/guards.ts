@@ -171,6 +171,11 @@ export function processAllows(event: ProcessEvent, status: ProcessStatus | undef
   return (PROCESS_TRANSITIONS[event].from as readonly string[]).includes(status ?? 'absent');
 }
 
+/** The conditions of a write from any row in this guard language (the schedule tables build theirs with it). */
+export function rowGuards(row: WriteRow & { readonly from?: readonly string[] }, values: GuardValues, label: string): Guard[] {
+  return guardsOf(row, values, label);
+}
+
 function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values: GuardValues, label: string): Guard[] {
   const need = <K extends keyof GuardValues>(key: K): NonNullable<GuardValues[K]> => {
     const value = values[key];

@@ -1,3 +1,4 @@
+import { FIRE_TRANSITIONS, SCHEDULE_TRANSITIONS } from './schedule-transitions.ts';
 import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
 
 /**
@@ -33,6 +34,18 @@ export function renderLifecycleMarkdown(): string {
     ...table(PROCESS_TRANSITIONS),
     '',
     ...diagram(PROCESS_TRANSITIONS, 'RUNNING'),
+    '',
+    '## Schedules',
+    '',
+    'A schedule (`SCHED#<name>` / `SPEC`): every write is locked on its `ver` (`schedule-transitions.ts`).',
+    '',
+    ...table(SCHEDULE_TRANSITIONS),
+    '',
+    '## Fire records',
+    '',
+    "One scheduled time's decision (`SCHED#<name>` / `FIRE#…`), written once before anything is started.",
+    '',
+    ...table(FIRE_TRANSITIONS),
     '',
     '## Items without a status',
     '',

@@ -22,6 +22,16 @@ export const METRIC = {
   sweeperErrors: 'SweeperErrors',
   /** Age of the oldest due item when the sweeper ran (milliseconds). */
   sweeperLag: 'SweeperLag',
+  /** One per scheduler run (schedules). */
+  schedulerRuns: 'SchedulerRuns',
+  /** Schedule fires handled in one run (started, skipped, buffered, missed, …). */
+  scheduleFires: 'ScheduleFires',
+  /** Schedules whose step failed (they stay due). */
+  schedulerErrors: 'SchedulerErrors',
+  /** Start-queue messages that started (or found) a process. */
+  queuedStarts: 'QueuedStarts',
+  /** Start-queue messages refused and sent to the start queue's DLQ. */
+  queuedStartsRejected: 'QueuedStartsRejected',
 } as const;
 
 /** Default CloudWatch namespace of the custom metrics. */

@@ -6,9 +6,11 @@
 export const ERROR_STATUS = {
   InvalidDefinition: 400,
   ValidationError: 400,
+  InvalidSchedule: 400,
   DefinitionNotFound: 404,
   ProcessNotFound: 404,
   TaskNotFound: 404,
+  ScheduleNotFound: 404,
   RouteNotFound: 404,
   TaskAlreadyClaimed: 409,
   TaskNotActive: 409,

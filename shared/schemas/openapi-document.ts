@@ -86,6 +86,7 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
       { name: 'definitions', description: 'Versioned, immutable workflow definitions' },
       { name: 'processes', description: 'Runs of a definition' },
       { name: 'tasks', description: 'What workers call: claim, heartbeat, complete, fail, release' },
+      { name: 'schedules', description: 'Starting processes on a clock: overlap and catch-up policies, trigger, backfill' },
       { name: 'meta', description: 'Health and this document' },
     ],
     paths,

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import type { SQSRecord } from 'aws-lambda';
 import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { COMMAND_ACTIONS, SQS_COMMAND_ACTIONS } from '../infra/command-actions.ts';
@@ -15,7 +16,7 @@ import { invokeRoute, type GroupHandler } from '../support/invoke-route.ts';
  * tributary-grants.test.ts asserts in the template).
  */
 type Access = keyof typeof FUNCTION_ACCESS;
-const issued: Record<Access, Set<string>> = { health: new Set(), read: new Set(), control: new Set(), worker: new Set(), sweeper: new Set() };
+const issued: Record<Access, Set<string>> = { health: new Set(), read: new Set(), control: new Set(), worker: new Set(), sweeper: new Set(), scheduler: new Set(), startQueue: new Set() };
 let current: Access = 'health';
 let handlers: Record<'health' | 'read' | 'control' | 'worker', GroupHandler>;
 
@@ -67,8 +68,29 @@ beforeAll(async () => {
   await call('control', 'PauseProcess', { params: { id: String(second.id) }, body: { reason: 'access check' } });
   await call('control', 'ResumeProcess', { params: { id: String(second.id) }, body: {} });
   await call('control', 'CancelProcess', { params: { id: String(second.id) } });
+  const schedule = { name: `access-${randomUUID().slice(0, 8)}` };
+  await call('control', 'PutSchedule', { params: schedule, body: { definition: name, every: '1m', overlap: 'cancelOther' } });
+  await call('control', 'TriggerSchedule', { params: schedule });
+  await call('control', 'TriggerSchedule', { params: schedule });
+  await call('control', 'BackfillSchedule', { params: schedule, body: { from: new Date(Date.now() - 180_000).toISOString(), to: new Date(Date.now() - 60_000).toISOString() } });
+  await call('control', 'PauseSchedule', { params: schedule });
+  await call('control', 'ResumeSchedule', { params: schedule });
+  await call('read', 'GetSchedule', { params: schedule });
+  await call('read', 'ListSchedules');
   current = 'sweeper';
   await sweeper({}, createLambdaContext({ functionName: 'tributary-Sweeper', timeoutMs: 60_000 }));
+  current = 'scheduler';
+  const scheduler = (await import('../../functions/scheduler.ts')).handler as (e: unknown, c: unknown) => Promise<unknown>;
+  await scheduler({}, createLambdaContext({ functionName: 'tributary-Scheduler', timeoutMs: 60_000 }));
+  current = 'startQueue';
+  const { startQueueHandler } = await import('../../functions/start-queue.ts');
+  const { runtimeDeps } = await import('#app/runtime-deps.ts');
+  const consume = startQueueHandler(runtimeDeps, () => ({ reject: async () => undefined }));
+  const record = (body: string) => ({ messageId: randomUUID(), body }) as SQSRecord;
+  const out = await consume({ Records: [record(JSON.stringify({ definition: name, input: { n: 2 }, idempotencyKey: `access-${randomUUID()}` })), record('{not json')] });
+  expect(out.batchItemFailures).toEqual([]);
+  current = 'control';
+  await call('control', 'DeleteSchedule', { params: schedule });
 }, 120_000);
 
 afterAll(() => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { RerunManyBodySchema, StartProcessBodySchema } from '#schemas/api.ts';
 import { ERROR_STATUS } from '#schemas/error-status.ts';
 import * as server from '#schemas/responses.ts';
+import * as schedules from '#schemas/schedules.ts';
 import { API_ROUTES, ROUTE_IDS } from '#schemas/routes/api-routes.ts';
 import { API_ERROR_CODES } from '../../client/errors.ts';
 import * as client from '../../client/schemas.ts';
@@ -49,6 +50,11 @@ const pairs: [string, z.ZodType, z.ZodType][] = [
   ['Rerun', client.RerunSchema, server.RerunResponseSchema],
   ['RerunMany', client.RerunManySchema, server.RerunManyResponseSchema],
   ['Released', client.ReleasedSchema, server.ReleasedSchema],
+  ['Schedule', client.ScheduleSchema, schedules.ScheduleViewSchema],
+  ['ScheduleSummary page', client.pageSchema(client.ScheduleSummarySchema), schedules.SchedulePageSchema],
+  ['ScheduleFire', client.ScheduleFireSchema, schedules.ScheduleFireSchema],
+  ['ScheduleDeleted', client.ScheduleDeletedSchema, schedules.ScheduleDeletedSchema],
+  ['BackfillProgress', client.BackfillProgressSchema, schedules.BackfillResponseSchema],
 ];
 
 /**

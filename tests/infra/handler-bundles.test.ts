@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { groupEntries, routes, sweeperEntry } from '#config/routes.ts';
+import { groupEntries, routes, schedulerEntry, startQueueEntry, sweeperEntry } from '#config/routes.ts';
 import { REPO_ROOT } from '../../infra/function-with-log-group.ts';
 
 /** Every module the CDK app bundles into a Lambda function (the groups and the sweeper), and each route's own module, once each. */
-const entries = [...new Set([...Object.values(groupEntries), sweeperEntry, ...routes.map((r) => r.entry)])];
+const entries = [...new Set([...Object.values(groupEntries), sweeperEntry, schedulerEntry, startQueueEntry, ...routes.map((r) => r.entry)])];
 
 const options: BuildOptions = {
   absWorkingDir: REPO_ROOT,

@@ -133,7 +133,8 @@ describe('Tributary.addLambdaWorker', () => {
   });
 
   it('consumes the queue with partial batch failures', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The worker's, and the start queue consumer's.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, tributary.queues.fast!), 'Arn'] },
       FunctionName: { Ref: Match.stringLikeRegexp('^Worker') },
@@ -167,7 +168,7 @@ describe('Tributary function permissions, per privilege group', () => {
   const { stack, tributary, template } = synthTributary({ queues: twoQueues });
   const tableArn = { 'Fn::GetAtt': [logicalId(stack, tributary.table), 'Arn'] };
   const tableResources = [tableArn, ...INDEXES.map((i) => ({ 'Fn::Join': ['', [tableArn, `/index/${i.indexName}`]] }))];
-  const functionsByAccess: [keyof typeof FUNCTION_ACCESS, lambda.Function][] = [...ROUTE_GROUPS.map((g) => [g, tributary.functions[g]] as [RouteGroup, lambda.Function]), ['sweeper', tributary.sweeper]];
+  const functionsByAccess: [keyof typeof FUNCTION_ACCESS, lambda.Function][] = [...ROUTE_GROUPS.map((g) => [g, tributary.functions[g]] as [RouteGroup, lambda.Function]), ['sweeper', tributary.sweeper], ['scheduler', tributary.scheduler], ['startQueue', tributary.startQueueConsumer]];
 
   it.each(functionsByAccess)('%s gets exactly its table actions, on the table and its named indexes only', (access, fn) => {
     const statements = statementsOfRole(template, stack, fn.role as iam.Role);

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { tributaryConfig } from '#config/queues.ts';
@@ -8,19 +8,22 @@ import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '#config/table.ts';
 import { TributaryStack } from '../../infra/tributary-stack.ts';
 import { inlineCode, synthTributary, testApp } from './test-app.ts';
 
-const functionCount = ROUTE_GROUPS.length + 1; // one per privilege group, plus the sweeper
+const functionCount = ROUTE_GROUPS.length + 3; // one per privilege group, plus the sweeper, the scheduler and the start-queue consumer
 const configuredQueues = Object.keys(tributaryConfig.queues);
 
 describe('Tributary resources with default props', () => {
-  const { template } = synthTributary();
+  const { template, stack, tributary } = synthTributary();
+  const logicalId = (construct: { node: { defaultChild?: unknown } }): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
   it('creates exactly the queues of tributary.config.json, each with a DLQ, named in TRIBUTARY_QUEUE_URLS (drift check)', () => {
     const queues = template.findResources('AWS::SQS::Queue') as Record<string, { Properties: Record<string, unknown> }>;
-    const workQueueIds = Object.keys(queues).filter((id) => queues[id]!.Properties.RedrivePolicy !== undefined);
+    // The start queue (and its DLQ) are not work queues.
+    const startIds = [logicalId(tributary.startQueue), logicalId(tributary.startDlq)];
+    const workQueueIds = Object.keys(queues).filter((id) => queues[id]!.Properties.RedrivePolicy !== undefined && !startIds.includes(id));
     const byName = queueUrlsOf(template);
     expect(Object.keys(byName).sort()).toEqual([...configuredQueues].sort());
     expect(Object.values(byName).sort()).toEqual(workQueueIds.sort());
-    template.resourceCountIs('AWS::SQS::Queue', configuredQueues.length * 2);
+    template.resourceCountIs('AWS::SQS::Queue', configuredQueues.length * 2 + 2);
   });
 
   it('gives every work queue its DLQ with the configured maxReceiveCount and visibility timeout', () => {
@@ -38,7 +41,7 @@ describe('Tributary resources with default props', () => {
   });
 
   it('denies non-TLS access on every queue, DLQs included', () => {
-    template.resourceCountIs('AWS::SQS::QueuePolicy', configuredQueues.length * 2);
+    template.resourceCountIs('AWS::SQS::QueuePolicy', configuredQueues.length * 2 + 2);
     template.allResourcesProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -141,11 +144,44 @@ describe('Tributary resources with default props', () => {
     });
   });
 
+  it('runs the schedules scheduler every minute without retries', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TributarySchedulerFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Tributary scheduler'), Timeout: 60 });
+  });
+
+  it('creates the start queue with its DLQ, its consumer (batch item failures) and an alarm on the DLQ', () => {
+    const startQueue = logicalId(tributary.startQueue);
+    const startDlq = logicalId(tributary.startDlq);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [startDlq, 'Arn'] }, maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [startQueue, 'Arn'] },
+      FunctionName: { Ref: logicalId(tributary.startQueueConsumer) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [startDlq, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TRIBUTARY_START_DLQ_URL: { Ref: startDlq } }) },
+    });
+  });
+
   it('creates the alarms: API 5xx rate, unexpected errors, throttles, sweeper, and DLQ depth and oldest message per queue', () => {
     const q = configuredQueues.length;
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 2 * q);
+    // Plus the start queue's DLQ.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 2 * q + 1);
     const count = (metricName: string) => Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } })).length;
-    expect(count('ApproximateNumberOfMessagesVisible')).toBe(q);
+    expect(count('ApproximateNumberOfMessagesVisible')).toBe(q + 1);
     expect(count('ApproximateAgeOfOldestMessage')).toBe(q);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -214,7 +250,7 @@ describe('Tributary resources with custom props', () => {
   });
 
   it('uses the queues, interval and retention given', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.resourceCountIs('AWS::SQS::Queue', 4 + 2);
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 300, RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 30, RedrivePolicy: Match.objectLike({ maxReceiveCount: 1 }) });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });

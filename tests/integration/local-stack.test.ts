@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createS3Client } from '#adapters/aws-clients.ts';
 import { S3MapItemSource } from '#adapters/s3/s3-map-item-source.ts';
@@ -44,7 +44,7 @@ describe('startLocalStack with embedded emulators', () => {
 
   it('writes the state file with exactly the documented keys', async () => {
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dlqs', 'dynamodbEndpoint', 'queues', 'region', 's3Endpoint', 'sqsEndpoint', 'tableName']);
+    expect(Object.keys(state).sort()).toEqual(['apiUrl', 'dlqs', 'dynamodbEndpoint', 'queues', 'region', 's3Endpoint', 'sqsEndpoint', 'startDlqUrl', 'startQueueUrl', 'tableName']);
     expect(state).toEqual({
       apiUrl: stack.apiUrl,
       region: 'us-east-1',
@@ -54,7 +54,10 @@ describe('startLocalStack with embedded emulators', () => {
       tableName: 'tributary',
       queues: stack.queues,
       dlqs: stack.dlqs,
+      startQueueUrl: stack.startQueueUrl,
+      startDlqUrl: stack.startDlqUrl,
     });
+    expect(stack.startQueueUrl).toMatch(/\/tributary-start$/);
     expect(Object.keys(stack.queues)).toEqual(Object.keys(tributaryConfig.queues));
     expect(stack.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stack.dynamodbEndpoint).not.toBe(testEmulators().dynamodbEndpoint);
@@ -75,6 +78,30 @@ describe('startLocalStack with embedded emulators', () => {
     } finally {
       s3.destroy();
     }
+  });
+
+  it('starts a process for each start-queue message exactly once, and dead-letters invalid ones with a reason', async () => {
+    const name = `start-queue-${Date.now()}`;
+    expect((await fetch(`${stack.apiUrl}/definitions/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputSchema: { type: 'object', required: ['key'] }, tasks: [{ name: 'Ingest' }] }) })).status).toBe(201);
+    const good = JSON.stringify({ definition: name, input: { key: 'a.csv' }, idempotencyKey: `s3:${name}:a.csv` });
+    const invalid = ['{not json', JSON.stringify({ definition: 'no-such-definition', input: {} }), JSON.stringify({ definition: name, input: { other: 1 } }), JSON.stringify({ definition: name, extra: true })];
+    for (const body of [good, good, ...invalid]) await sqs.send(new SendMessageCommand({ QueueUrl: stack.startQueueUrl, MessageBody: body }));
+    const reasons: string[] = [];
+    // Generous bound: the poll loop picks the messages up within seconds.
+    for (let i = 0; i < 120 && reasons.length < invalid.length; i++) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.startDlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+      for (const m of Messages) {
+        reasons.push(m.MessageAttributes?.reason?.StringValue ?? '(none)');
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.startDlqUrl, ReceiptHandle: m.ReceiptHandle! }));
+      }
+    }
+    expect(reasons.map((r) => r.split(':')[0]).sort()).toEqual(['BadJson', 'DefinitionNotFound', 'ValidationError', 'ValidationError']);
+    let processes: unknown[] = [];
+    for (let i = 0; i < 120 && processes.length === 0; i++) {
+      processes = ((await (await fetch(`${stack.apiUrl}/processes?definition=${name}`)).json()) as { items: unknown[] }).items;
+      if (processes.length === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(processes).toHaveLength(1);
   });
 
   it('serves the API', async () => {

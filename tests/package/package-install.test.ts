@@ -153,17 +153,19 @@ function expectSynthesized(outdir: string): void {
   const template = JSON.parse(readFileSync(join(outdir, 'UserStack.template.json'), 'utf8')) as Template;
   const resources = Object.values(template.Resources);
   const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
-  // health, read, control, worker, sweeper, and the user's worker.
-  expect(functions).toHaveLength(6);
+  // health, read, control, worker, sweeper, scheduler, start-queue consumer, and the user's worker.
+  expect(functions).toHaveLength(8);
   const assets = readdirSync(outdir).filter((f) => f.startsWith('asset.'));
-  expect(assets.filter((a) => existsSync(join(outdir, a, 'index.mjs')))).toHaveLength(5);
+  expect(assets.filter((a) => existsSync(join(outdir, a, 'index.mjs')))).toHaveLength(7);
   // Source maps stay out of the functions unless enableSourceMaps is set.
   expect(assets.filter((a) => existsSync(join(outdir, a, 'index.mjs.map')))).toEqual([]);
-  expect(resources.filter((r) => r.Type === 'AWS::SQS::Queue')).toHaveLength(4);
+  // Two work queues and their DLQs, and the start queue and its DLQ.
+  expect(resources.filter((r) => r.Type === 'AWS::SQS::Queue')).toHaveLength(6);
   const routes = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties);
   expect(routes.filter((r) => r.AuthorizationType === 'JWT').map((r) => r.AuthorizationScopes).flat()).toContain('tributary/work');
   expect(routes.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey)).toContain('POST /iam/processes/{id}/tasks/{task}/claim');
-  expect(resources.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
+  // The user's worker, and the start queue's consumer.
+  expect(resources.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(2);
   const workerEnv = functions.map((f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}).find((v) => 'TRIBUTARY_API_URL' in v);
   expect(JSON.stringify(workerEnv)).toContain('iam');
 }

@@ -33,7 +33,31 @@ export const keys = {
     pk: `PROC#${processId}#C${partition}`,
     sk: `${MAP_COUNT_SK_PREFIX}${map}#${String(run).padStart(6, '0')}`,
   }),
+  /** A schedule: its spec and fire state. */
+  schedule: (name: string) => ({ pk: `${SCHEDULE_PK_PREFIX}${name}`, sk: 'SPEC' }),
+  /** One fire's record; the sort key counts down with the scheduled time, so a query reads the newest first. */
+  fire: (name: string, scheduledAt: number) => ({ pk: `${SCHEDULE_PK_PREFIX}${name}`, sk: `${FIRE_SK_PREFIX}${String(FIRE_TIME_CEILING - scheduledAt).padStart(14, '0')}` }),
 } as const;
+
+export const SCHEDULE_PK_PREFIX = 'SCHED#';
+export const FIRE_SK_PREFIX = 'FIRE#';
+/** Past any scheduled time (year 5138): the fire sort key is this minus the time. */
+const FIRE_TIME_CEILING = 99_999_999_999_999;
+/**
+ * How many due-index partitions schedules spread over. Their entries live on the sweep index under their own
+ * partition values (`F#<n>`), which the sweeper never reads (it reads `S#<n>`): no new index, no table change.
+ */
+export const SCHEDULE_SHARDS = 8;
+
+/** The due-index partition of a schedule, from its name. */
+export function scheduleShardOf(name: string): string {
+  return `F#${fnv1a(name) % SCHEDULE_SHARDS}`;
+}
+
+/** Every schedule due-index partition: the scheduler reads them all. */
+export function allScheduleShards(): string[] {
+  return Array.from({ length: SCHEDULE_SHARDS }, (_, i) => `F#${i}`);
+}
 
 export const TASK_SK_PREFIX = 'TASK#';
 export const RUN_SK_PREFIX = 'RUN#';

@@ -30,6 +30,7 @@ import {
   type TaskEvent,
   type WriteRow,
 } from '#domain/lifecycle.ts';
+import { FIRE_TRANSITIONS, fireGuards, SCHEDULE_TRANSITIONS, scheduleGuards, type FireEvent, type ScheduleEvent } from '#domain/schedule-transitions.ts';
 import type { ItemPut, ItemUpdate, Key } from '../item-table.ts';
 
 /**
@@ -120,6 +121,20 @@ export function mapItemsPut<E extends MapItemsEvent>(event: E, key: Key, values:
 
 export function recordPut<E extends RecordEvent>(event: E, key: Key, values: EffectValues<(typeof RECORD_WRITES)[E]['effects']>): ItemPut {
   return putOf(RECORD_WRITES[event], `record write '${event}'`, key, values, recordGuards(event));
+}
+
+/** A write of a schedule item (every one locked on its `ver`, or a first put). */
+export function scheduleWrite<E extends ScheduleEvent>(event: E, key: Key, values: EffectValues<(typeof SCHEDULE_TRANSITIONS)[E]['effects']>, guardValues: GuardValues = {}): ItemPut | ItemUpdate {
+  const row: Row = SCHEDULE_TRANSITIONS[event];
+  const label = `schedule event '${event}'`;
+  return row.guards.includes('absent') ? putOf(row, label, key, values, scheduleGuards(event)) : updateOf(row, label, key, values, scheduleGuards(event, guardValues));
+}
+
+/** A write of a fire record: its decision (a first put), or the one later change of a buffered or refused start. */
+export function fireWrite<E extends FireEvent>(event: E, key: Key, values: EffectValues<(typeof FIRE_TRANSITIONS)[E]['effects']>): ItemPut | ItemUpdate {
+  const row: Row = FIRE_TRANSITIONS[event];
+  const label = `fire event '${event}'`;
+  return row.guards.includes('absent') ? putOf(row, label, key, values, fireGuards(event)) : updateOf(row, label, key, values, fireGuards(event));
 }
 
 /** Throws unless the row declares the companion write a store is about to add to its transaction. */

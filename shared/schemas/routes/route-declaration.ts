@@ -6,7 +6,7 @@ import type { ErrorCode } from '../error-status.ts';
  * its routes need.
  * - `health`: touches nothing;
  * - `read`: every GET, read-only table access;
- * - `control`: definitions, starting, cancelling, pausing, resuming and rerunning processes (operators);
+ * - `control`: definitions, starting, cancelling, pausing, resuming and rerunning processes, schedules (operators);
  * - `worker`: claim, heartbeat, complete, fail and release (workers).
  */
 export type RouteGroup = 'health' | 'read' | 'control' | 'worker';
@@ -43,7 +43,7 @@ export interface RouteDeclaration<
   /** The Lambda function (and IAM role, and JWT scope) that serves it. */
   readonly group: RouteGroup;
   /** The OpenAPI tag. */
-  readonly tag: 'definitions' | 'processes' | 'tasks' | 'meta';
+  readonly tag: 'definitions' | 'processes' | 'tasks' | 'schedules' | 'meta';
   /** One line, for the operation's summary. */
   readonly summary: string;
   /** What it does, in full: the operation's description. */
