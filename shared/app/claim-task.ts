@@ -61,7 +61,7 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
     deps.processes.getClaimInput({ id: processId }),
     needs.length > 0 ? deps.tasks.getUpstream({ processId, tasks: needs }) : Promise.resolve(new Map<string, UpstreamResult>()),
     child ? deps.tasks.get({ processId, task: child.map }) : undefined,
-    child ? deps.maps.getItem({ processId, map: child.map, index: child.index }) : undefined,
+    child ? deps.maps.getItem({ processId, map: child.map, run: item.run ?? 1, index: child.index }) : undefined,
   ]);
   if (paused) {
     // Undo the claim (same attempt, lease fenced) and resend nothing: the resume sends the message again.

@@ -114,7 +114,7 @@ async function storeListedItems(deps: AppDeps, processId: string, item: TaskItem
   const steps = Array.from({ length: Math.ceil(Math.max(0, items.length - from) / ITEMS_PER_STEP) }, (_, i) => from + i * ITEMS_PER_STEP);
   const stored = await budgetedPass(steps, { chunk: 1, lanes: Math.max(1, Math.floor(deps.settings.writeConcurrency / 10)), deadline, now: deps.now }, async ([first]) => {
     if (first === undefined) return;
-    await deps.maps.putItems({ processId, map: item.name, first, items: items.slice(first, first + ITEMS_PER_STEP), expiresAt: at.expiresAt });
+    await deps.maps.putItems({ processId, map: item.name, run: item.run ?? 1, first, items: items.slice(first, first + ITEMS_PER_STEP), expiresAt: at.expiresAt });
   });
   if (!stored.complete) {
     await deps.maps.deferExpansion({ processId, map: item.name, resumeFrom: from + stored.handled * ITEMS_PER_STEP, sweepAt: deps.now() });
@@ -148,7 +148,7 @@ async function storeItemsFromObject(deps: AppDeps, processId: string, item: Task
   let batch: unknown[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    await deps.maps.putItems({ processId, map: item.name, first: cursor.index - batch.length, items: batch, expiresAt: at.expiresAt });
+    await deps.maps.putItems({ processId, map: item.name, run: item.run ?? 1, first: cursor.index - batch.length, items: batch, expiresAt: at.expiresAt });
     batch = [];
   };
   try {

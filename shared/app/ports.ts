@@ -391,12 +391,12 @@ export interface ChildrenPage {
  */
 export interface MapStore {
   /** Stores items `first`, `first + 1`, … in chunks, each written once (an expansion redone writes nothing twice). */
-  putItems(args: { processId: string; map: string; first: number; items: readonly unknown[]; expiresAt: number }): Promise<void>;
+  putItems(args: { processId: string; map: string; run: number; first: number; items: readonly unknown[]; expiresAt: number }): Promise<void>;
   /** Item `index` of a map (undefined if it was never stored). */
-  getItem(args: { processId: string; map: string; index: number }): Promise<unknown>;
+  getItem(args: { processId: string; map: string; run: number; index: number }): Promise<unknown>;
   /** The map's counters of run `run`, summed over its partitions. */
   counts(args: { processId: string; map: string; run: number; total: number }): Promise<MapCounts>;
-  /** Schedules a lane's first child, counted in the same transaction. Exactly once: false when it exists. */
+  /** Schedules a lane's first child, counted in the same transaction. Exactly once per run: false when it was already scheduled in this run. */
   scheduleChild(args: { schedule: ScheduleContext }): Promise<boolean>;
   /** Cancels a child that is `status` now (read by the caller), counted. False when it moved on. */
   cancelChild(args: TaskRef & { status: 'scheduled' | 'running'; run: number; iso: string; expiresAt: number }): Promise<boolean>;

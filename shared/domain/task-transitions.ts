@@ -75,6 +75,21 @@ const CHILD_COUNTS = ['mapCounter.count'] as const;
 const ENDINGS = [...SETTLES, 'mapCounter.count', 'task.schedule', 'task.settleLane'] as const;
 /** The map item's own ending: the sweep entry comes back, for its follow-up (or its children's teardown). */
 const MAP_ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set', resumeFrom: 'remove', resultsJson: 'remove', resultsFrom: 'remove' } as const;
+/** What a child of a map holds of an earlier run that its rescheduling in a rerun removes (the rest is set anew). */
+const CHILD_RUN_REMOVED = {
+  workerId: 'remove',
+  leaseToken: 'remove',
+  leaseExpiresAt: 'remove',
+  attemptDeadline: 'remove',
+  nextAttemptAt: 'remove',
+  outputJson: 'remove',
+  errorJson: 'remove',
+  lastErrorJson: 'remove',
+  claimedAt: 'remove',
+  endedAt: 'remove',
+  expiresAt: 'remove',
+  held: 'remove',
+} as const;
 /** What a task's item holds of its run's last attempt: a rerun's reset removes it all (the item keeps name, run and attempts). */
 const LAST_RUN_REMOVED = {
   attempt: 'remove',
@@ -102,6 +117,11 @@ const LAST_RUN_REMOVED = {
   sends: 'remove',
   resumeFrom: 'remove',
   held: 'remove',
+  // A map expands again in the new run: its total, cursor and gathered results go.
+  mapTotal: 'remove',
+  itemsCursor: 'remove',
+  resultsJson: 'remove',
+  resultsFrom: 'remove',
 } as const;
 const SWEEP_REMOVED = { sweepShard: 'remove', sweepAt: 'remove', sweepReason: 'remove' } as const;
 
@@ -220,6 +240,15 @@ export const TASK_TRANSITIONS = {
     effects: { endedAt: 'set', expiresAt: 'set', leaseExpiresAt: 'remove', outputJson: 'set', ...SWEEP_REMOVED },
     companions: ['mapCounter.count', 'task.schedule'],
     doc: 'a child of a map that is not the last of its lane completes: the next child of its lane is written with it, so nothing is owed and it leaves the sweep index at once',
+  },
+  scheduleChild: {
+    from: ['absent', 'PENDING', ...TERMINAL_TASK_STATUSES],
+    to: 'SCHEDULED',
+    guards: ['runBefore'],
+    // A child of an earlier run comes back whole: what its last run left (output, error, claim, lease) goes.
+    effects: { ...SCHEDULED_EFFECTS, ...CHILD_RUN_REMOVED },
+    companions: CHILD_COUNTS,
+    doc: "a child of a map is scheduled: a lane's first, or the next of a lane with its predecessor's ending; in a rerun, a child of an earlier run is taken back (once per run)",
   },
   settleLane: {
     from: TASK_STATUSES,

@@ -166,3 +166,26 @@ describe('a map over an S3 object (itemsFrom)', () => {
     expect(map.error).toMatchObject({ code: 'MapItemsInvalid', message: expect.stringContaining('nothing.jsonl') });
   });
 });
+
+describe('a rerun of a process whose map failed', () => {
+  it('runs the map again in the new run, its children taken back, and completes', async () => {
+    const { engine, id } = await started('items: "input.files"\nmaxConcurrency: 2', [0, 1, 2, 3, 4]);
+    let broken = true;
+    const reports: unknown[] = [];
+    engine.worker({
+      handler: async ({ task, input }) => {
+        if (task === 'report') return (reports.push(input.upstream.resize), {});
+        if (task === 'resize[3]' && broken) throw Object.assign(new Error('flaky'), { retryable: false });
+        return task === 'list' ? {} : { i: indexOf(task) };
+      },
+    });
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(id)).status).toBe('FAILED');
+    broken = false;
+    await engine.client.rerun(id, {});
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
+    expect(reports).toEqual([{ total: 5, completed: 5, failed: 0, results: [0, 1, 2, 3, 4].map((i) => ({ i })) }]);
+    expect((await engine.client.getTask(id, 'resize')).map).toEqual({ total: 5, scheduled: 0, running: 0, completed: 5, failed: 0, cancelled: 0 });
+  });
+});

@@ -6,8 +6,8 @@ import { TaskItemSchema, type TaskError, type TaskItem } from '#schemas/items.ts
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { childKey, keys, MAP_ITEMS_SK_PREFIX, sweepShardOf } from './keys.ts';
-import { mapItemsPut, taskPut, taskUpdate } from './row-writes.ts';
-import { childCounterWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES } from './task-writes.ts';
+import { mapItemsPut, taskUpdate } from './row-writes.ts';
+import { childCounterWrite, childScheduleWrite, progressWrite, settleWrite, TASK_ATTRIBUTES } from './task-writes.ts';
 
 /** A chunk's JSON past this is stored item by item (DynamoDB's item limit is 400 KB). */
 const CHUNK_SPLIT_BYTES = 350_000;
@@ -26,21 +26,21 @@ export class ItemMapStore implements MapStore {
     private readonly sweepShards: number = DEFAULT_SWEEP_SHARDS,
   ) {}
 
-  async putItems({ processId, map, first, items, expiresAt }: { processId: string; map: string; first: number; items: readonly unknown[]; expiresAt: number }): Promise<void> {
+  async putItems({ processId, map, run, first, items, expiresAt }: { processId: string; map: string; run: number; first: number; items: readonly unknown[]; expiresAt: number }): Promise<void> {
     const writes: Promise<unknown>[] = [];
     if (first % ITEMS_PER_CHUNK !== 0) throw new Error(`items are stored a whole chunk at a time: ${first} does not start a chunk`);
     for (let i = 0; i < items.length; ) {
       const index = first + i;
       const chunkEnd = (chunkOf(index) + 1) * ITEMS_PER_CHUNK;
       const take = Math.min(items.length - i, chunkEnd - index);
-      writes.push(this.putChunk(processId, map, index, items.slice(i, i + take), expiresAt));
+      writes.push(this.putChunk(processId, map, run, index, items.slice(i, i + take), expiresAt));
       i += take;
     }
     await Promise.all(writes);
   }
 
-  private async putChunk(processId: string, map: string, first: number, items: readonly unknown[], expiresAt: number): Promise<void> {
-    const key = keys.mapItems(processId, map, first);
+  private async putChunk(processId: string, map: string, run: number, first: number, items: readonly unknown[], expiresAt: number): Promise<void> {
+    const key = keys.mapItems(processId, map, run, first);
     const json = JSON.stringify(items);
     if (json.length <= CHUNK_SPLIT_BYTES) {
       await this.table.write(mapItemsPut('store', key, { itemsJson: json, expiresAt }));
@@ -51,8 +51,8 @@ export class ItemMapStore implements MapStore {
     await this.table.write(mapItemsPut('store', key, { itemsJson: 'split', expiresAt }));
   }
 
-  async getItem({ processId, map, index }: { processId: string; map: string; index: number }): Promise<unknown> {
-    const key = keys.mapItems(processId, map, index);
+  async getItem({ processId, map, run, index }: { processId: string; map: string; run: number; index: number }): Promise<unknown> {
+    const key = keys.mapItems(processId, map, run, index);
     const chunk = await this.table.get(key);
     if (typeof chunk?.itemsJson !== 'string') return undefined;
     const offset = index % ITEMS_PER_CHUNK;
@@ -78,8 +78,7 @@ export class ItemMapStore implements MapStore {
   }
 
   async scheduleChild({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
-    const put = taskPut('schedule', keys.task(schedule), scheduledAttributes(schedule, this.sweepShards));
-    const r = await this.table.transact([put, childCounterWrite(schedule.processId, schedule.task, schedule.run, { scheduled: 1 })]);
+    const r = await this.table.transact([childScheduleWrite(schedule, this.sweepShards), childCounterWrite(schedule.processId, schedule.task, schedule.run, { scheduled: 1 })]);
     return r.ok;
   }
 

@@ -6,7 +6,7 @@ import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
 import { taskPut, taskUpdate } from './row-writes.ts';
-import { childCounterWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
+import { childCounterWrite, childScheduleWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
 import { parseChildName } from '#domain/map-children.ts';
 
 /**
@@ -184,7 +184,7 @@ export class ItemTaskStore implements TaskStore {
   private childWrites(end: EndTask, child: ChildEnding, ended: ChildCountChange): ItemWrite[] {
     const change: ChildCountChange = { ...ended, [child.from]: -1, ...(child.successor ? { scheduled: (child.from === 'scheduled' ? -1 : 0) + 1 } : {}) };
     const writes: ItemWrite[] = [childCounterWrite(end.processId, end.task, end.run, change, end.expiresAt)];
-    if (child.successor) writes.push(taskPut('schedule', keys.task(child.successor), scheduledAttributes(child.successor, this.sweepShards)));
+    if (child.successor) writes.push(childScheduleWrite(child.successor, this.sweepShards));
     const parent = parseChildName(end.task);
     if (child.lastOfLane && parent) {
       writes.push(taskUpdate('settleLane', keys.task({ processId: end.processId, task: parent.map }), { settled: 1 }, { expected: child.lastOfLane.lanes }));

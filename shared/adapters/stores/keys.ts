@@ -23,10 +23,10 @@ export const keys = {
     const child = parseChildName(ref.task);
     return child ? childKey(ref.processId, child.map, child.index) : { pk: `PROC#${ref.processId}`, sk: `${TASK_SK_PREFIX}${ref.task}` };
   },
-  /** The chunk of a map's items that holds item `index` ({@link ITEMS_PER_CHUNK} items), beside that child. */
-  mapItems: (processId: string, map: string, index: number) => ({
+  /** The chunk of a map's items (of one run: a rerun evaluates them again) that holds item `index`, beside that child. */
+  mapItems: (processId: string, map: string, run: number, index: number) => ({
     pk: childPartition(processId, map, index),
-    sk: `${MAP_ITEMS_SK_PREFIX}${map}#${pad(chunkOf(index))}`,
+    sk: `${MAP_ITEMS_SK_PREFIX}${map}#${String(run).padStart(6, '0')}#${pad(chunkOf(index))}`,
   }),
   /** One partition's counters of a map's children in one run (every child counts in its own partition's). */
   mapCounter: (processId: string, map: string, run: number, partition: number) => ({

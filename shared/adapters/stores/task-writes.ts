@@ -5,6 +5,7 @@ import type { EndTask, FinalFailEvent, ScheduleContext, SettleCount } from '#app
 import { TaskItemSchema } from '#schemas/items.ts';
 import type { ItemWrite } from '../item-table.ts';
 import { companionOf, endCounterUpdate, mapCounterUpdate, progressUpdate, taskUpdate } from './row-writes.ts';
+import type { ItemUpdate } from '../item-table.ts';
 
 /**
  * The parts of task writes that the task store and the map store share: a
@@ -89,4 +90,13 @@ export function childCounterWrite(processId: string, task: string, run: number, 
     expiresAt,
   };
   return mapCounterUpdate('count', keys.mapCounter(processId, child.map, run, childPartitionOf(child.map, child.index)), values, { run });
+}
+
+/**
+ * The write that schedules a child of a map (a lane's first, or the next of a lane with its predecessor's ending):
+ * one update that creates the item, or, in a rerun, takes a child of an earlier run back to SCHEDULED with what its
+ * last run left removed. Once per run (`runBefore`): a repeat in the same run finds it scheduled and writes nothing.
+ */
+export function childScheduleWrite(ctx: ScheduleContext, sweepShards: number): ItemUpdate {
+  return taskUpdate('scheduleChild', keys.task(ctx), scheduledAttributes(ctx, sweepShards), { run: ctx.run });
 }
