@@ -52,7 +52,7 @@ describe('routeGroupHandler', () => {
   it('fails at cold start when the bindings do not cover exactly the group', () => {
     const { CancelProcess: _dropped, ...missing } = bindingsOf('control') as Record<string, unknown>;
     expect(() => routeGroupHandler('control', missing as never)).toThrow(
-      /route group "control" serves CancelProcess, PauseProcess, PutDefinition, ReleaseTaskLease, RerunProcess, RerunProcesses, ResumeProcess, StartProcess but has handlers for PauseProcess, PutDefinition, ReleaseTaskLease, RerunProcess, RerunProcesses, ResumeProcess, StartProcess/,
+      /route group "control" serves BackfillSchedule, CancelProcess, DeleteSchedule, PauseProcess, PauseSchedule, PutDefinition, PutSchedule, ReleaseTaskLease, RerunProcess, RerunProcesses, ResumeProcess, ResumeSchedule, StartProcess, TriggerSchedule but has handlers for BackfillSchedule, DeleteSchedule, PauseProcess, PauseSchedule, PutDefinition, PutSchedule, ReleaseTaskLease, RerunProcess, RerunProcesses, ResumeProcess, ResumeSchedule, StartProcess, TriggerSchedule/,
     );
     expect(() => routeGroupHandler('read', { ...(bindingsOf('read') as object), StartProcess: bindingsOf('control') } as never)).toThrow(/route group "read"/);
   });
