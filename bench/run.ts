@@ -36,7 +36,7 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
   const name = `bench-${w.id}-${Date.now()}`;
   const put = await api(recorder, stack.apiUrl, 'PUT', `/definitions/${name}`, w.definition);
   if (put.status !== 201) throw new Error(`PUT definition: ${put.status} ${JSON.stringify(put.json)}`);
-  const total = w.definition.tasks.length * w.processes;
+  const total = (w.workerTasks ?? w.definition.tasks.length) * w.processes;
 
   const before = capacitySnapshot();
   const apiBefore = recorder.apiRequests;
@@ -52,7 +52,7 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
   const ids: string[] = [];
   for (let i = 0; i < w.processes; i += 20) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(20, w.processes - i) }, () => api(recorder, stack.apiUrl, 'POST', '/processes', { definition: name, input: { n: i } })),
+      Array.from({ length: Math.min(20, w.processes - i) }, () => api(recorder, stack.apiUrl, 'POST', '/processes', { definition: name, input: w.input ?? { n: i } })),
     );
     ids.push(...batch.map((b) => (b.json as { id: string }).id));
   }

@@ -3,8 +3,12 @@ export interface Workload {
   readonly id: string;
   readonly title: string;
   /** The definition as a JSON document (the API accepts JSON as YAML). */
-  readonly definition: { tasks: { name: string; needs?: string[] }[] };
+  readonly definition: { tasks: { name: string; needs?: string[]; map?: Record<string, unknown> }[] };
   readonly processes: number;
+  /** The input of each process. @default { n } */
+  readonly input?: unknown;
+  /** Tasks a worker completes per process, when not one per declared task (a map's children, without the map itself). */
+  readonly workerTasks?: number;
 }
 
 function chain(length: number): Workload['definition'] {
@@ -32,10 +36,17 @@ function diamondLattice(layers: number, width: number): Workload['definition'] {
   return { tasks };
 }
 
+/** A map over `items` items (from the input), 100 children at a time, then a join. */
+function mapJoin(): Workload['definition'] {
+  return { tasks: [{ name: 'fan', map: { items: 'input.items', maxConcurrency: 100 } }, { name: 'join', needs: ['fan'] }] };
+}
+
 export const WORKLOADS: readonly Workload[] = [
   { id: 'a', title: '200 processes of a 3-task chain', definition: chain(3), processes: 200 },
   { id: 'b', title: 'one process, 2,000-wide fan-out and a join', definition: fanOutJoin(2000), processes: 1 },
   { id: 'c', title: '10 concurrent processes of a 20-task diamond lattice', definition: diamondLattice(6, 3), processes: 10 },
+  // Issue 16: figures per child (the join's one task is counted too, 1 in 10,001).
+  { id: 'd', title: 'one process, a 10,000-item map and a join', definition: mapJoin(), processes: 1, input: { items: new Array<number>(10_000).fill(0) }, workerTasks: 10_001 },
 ];
 
 /** needs of each task, for latency attribution. */
