@@ -189,3 +189,17 @@ describe('a rerun of a process whose map failed', () => {
     expect((await engine.client.getTask(id, 'resize')).map).toEqual({ total: 5, scheduled: 0, running: 0, completed: 5, failed: 0, cancelled: 0 });
   });
 });
+
+describe('a child ended by hand', () => {
+  it('completes an unclaimed child without a lease, and its lane goes on', async () => {
+    const { engine, id } = await started('items: "input.files"\nmaxConcurrency: 1', ['a', 'b', 'c']);
+    engine.worker({ tasks: ['list'], handler: async () => ({}) });
+    await engine.runUntilIdle();
+    await engine.client.complete(id, 'resize[0]', { output: { by: 'hand' } });
+    const reports: unknown[] = [];
+    engine.worker({ tasks: ['resize', 'report'], handler: async ({ task, input, item }) => (task === 'report' ? (reports.push(input.upstream.resize), {}) : { by: item }) });
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
+    expect(reports).toEqual([{ total: 3, completed: 3, failed: 0, results: [{ by: 'hand' }, { by: 'b' }, { by: 'c' }] }]);
+  });
+});
