@@ -5,12 +5,13 @@
  * Figures are recorded in BENCHMARKS.md. Not part of `npm test`.
  */
 import { writeFileSync } from 'node:fs';
-import { createSqsClient } from '#adapters/aws-clients.ts';
+import { createS3Client, createSqsClient } from '#adapters/aws-clients.ts';
 import { capacityDelta, capacitySnapshot } from '#adapters/capacity-meter.ts';
 import { startLocalStack } from '../local/local-stack.ts';
 import { api, newRecorder, runWorkers } from './bench-workers.ts';
 import { costPerMillionTasks, percentile, type PerTask } from './pricing.ts';
 import { WORKLOADS, needsOf, type Workload } from './workloads.ts';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const WORKER_LOOPS = Number(process.env.BENCH_WORKERS ?? 16);
@@ -37,6 +38,7 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
   const put = await api(recorder, stack.apiUrl, 'PUT', `/definitions/${name}`, w.definition);
   if (put.status !== 201) throw new Error(`PUT definition: ${put.status} ${JSON.stringify(put.json)}`);
   const total = (w.workerTasks ?? w.definition.tasks.length) * w.processes;
+  if (w.s3Lines) await putLines(stack, w.s3Lines.key, w.s3Lines.lines);
 
   const before = capacitySnapshot();
   const apiBefore = recorder.apiRequests;
@@ -100,6 +102,17 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
     perTask,
     costPerMillionTasks: costPerMillionTasks(perTask),
   };
+}
+
+/** A JSON Lines object of `lines` rows on the stack's S3 emulator, in the bucket the workload's map reads. */
+async function putLines(stack: Awaited<ReturnType<typeof startLocalStack>>, key: string, lines: number): Promise<void> {
+  const s3 = createS3Client({ region: stack.region, s3Endpoint: stack.s3Endpoint });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'tributary-bench' })).catch(() => undefined);
+    await s3.send(new PutObjectCommand({ Bucket: 'tributary-bench', Key: key, Body: `${Array.from({ length: lines }, (_, i) => JSON.stringify({ row: i })).join('\n')}\n` }));
+  } finally {
+    s3.destroy();
+  }
 }
 
 const f = (n: number, d = 2) => n.toFixed(d);

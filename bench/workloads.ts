@@ -9,6 +9,8 @@ export interface Workload {
   readonly input?: unknown;
   /** Tasks a worker completes per process, when not one per declared task (a map's children, without the map itself). */
   readonly workerTasks?: number;
+  /** A JSON Lines object of this many lines put on the stack's S3 emulator (bucket `tributary-bench`) before the start. */
+  readonly s3Lines?: { readonly key: string; readonly lines: number };
 }
 
 function chain(length: number): Workload['definition'] {
@@ -47,6 +49,21 @@ export const WORKLOADS: readonly Workload[] = [
   { id: 'c', title: '10 concurrent processes of a 20-task diamond lattice', definition: diamondLattice(6, 3), processes: 10 },
   // Issue 16: figures per child (the join's one task is counted too, 1 in 10,001).
   { id: 'd', title: 'one process, a 10,000-item map and a join', definition: mapJoin(), processes: 1, input: { items: new Array<number>(10_000).fill(0) }, workerTasks: 10_001 },
+  // Issue 16: the same map, its items streamed from a 10,000-line JSON Lines object on the local S3 emulator.
+  {
+    id: 'e',
+    title: 'one process, a 10,000-line JSON Lines map from S3 and a join',
+    definition: {
+      tasks: [
+        { name: 'fan', map: { itemsFrom: { bucket: "'tributary-bench'", key: "'rows.jsonl'", format: 'jsonl' }, maxConcurrency: 100 } },
+        { name: 'join', needs: ['fan'] },
+      ],
+    },
+    processes: 1,
+    input: {},
+    workerTasks: 10_001,
+    s3Lines: { key: 'rows.jsonl', lines: 10_000 },
+  },
 ];
 
 /** needs of each task, for latency attribution. */
