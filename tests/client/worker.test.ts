@@ -42,7 +42,8 @@ beforeAll(async () => {
     needs: [Review Credit, Check Identity]
 `,
   );
-  await client.putDefinition('slow', { tasks: [{ name: 'Slow', timeoutSeconds: 1 }] });
+  // A 4 s lease: heartbeats (every third of it) then tolerate a stall of more than 2 s on a loaded machine.
+  await client.putDefinition('slow', { tasks: [{ name: 'Slow', timeoutSeconds: 4 }] });
   await client.putDefinition('single', { tasks: [{ name: 'Only' }] });
 });
 afterEach(async () => {
@@ -234,28 +235,28 @@ describe('Worker', () => {
     const slowHandler = (attempts: number[]): TaskHandler => async ({ attempt, signal }) => {
       attempts.push(attempt);
       if (attempt > 1) return 'rerun';
-      await abortableSleep(2500, signal);
+      await abortableSleep(10_000, signal);
       return 'slow and steady';
     };
 
-    it('heartbeats keep a task with a 1 s lease alive through 2.5 s of work', async () => {
+    it('heartbeats keep a task with a 4 s lease alive through 10 s of work', async () => {
       const attempts: number[] = [];
       const { process } = await client.startProcess({ definition: 'slow' });
-      const view = await runToEnd(process.id, [worker({ handler: slowHandler(attempts) })]);
+      const view = await runToEnd(process.id, [worker({ handler: slowHandler(attempts) })], 90_000);
       expect(view.tasks[0]).toMatchObject({ status: 'COMPLETED', attempt: 1, output: 'slow and steady' });
       expect(attempts).toEqual([1]);
       expect(logged).toEqual([]);
-    });
+    }, 120_000);
 
     it('without heartbeats the same task loses its lease and runs again (the control for the test above)', async () => {
       const attempts: number[] = [];
       const { process } = await client.startProcess({ definition: 'slow' });
-      const view = await runToEnd(process.id, [worker({ heartbeatEveryMs: 60_000, handler: slowHandler(attempts) })]);
+      const view = await runToEnd(process.id, [worker({ heartbeatEveryMs: 60_000, handler: slowHandler(attempts) })], 90_000);
       expect(view.tasks[0]).toMatchObject({ status: 'COMPLETED', attempt: 2, output: 'rerun' });
       expect(attempts).toEqual([1, 2]);
       // The first run finished after the second and was refused: its result was dropped.
       expect(logged).toContainEqual(expect.objectContaining({ message: 'the server refused the result: the lease is gone' }));
-    });
+    }, 120_000);
   });
 
   it('aborts the handler when the lease is lost, and does not complete the task', async () => {
