@@ -37,6 +37,8 @@ export class MemoryItemTable implements ItemTable {
   private readonly items = new Map<string, Item>();
   /** The ids of the items in each index partition (`<index>\0<partition>`), so a query reads its partition only. */
   private readonly partitions = new Map<string, Set<string>>();
+  /** The ids of each table partition's items (items are never deleted): a query reads its partition, not the table. */
+  private readonly tablePartitions = new Map<string, Set<string>>();
   private readonly writes = new Map<string, Map<string, number>>();
 
   constructor(private readonly hooks: CallHooks = {}) {}
@@ -75,7 +77,7 @@ export class MemoryItemTable implements ItemTable {
 
   async queryPartition(pk: string, prefix: string): Promise<Item[]> {
     return this.call('Query', () =>
-      [...this.items.values()]
+      this.partitionItems(pk)
         .filter((i) => i.pk === pk && String(i.sk).startsWith(prefix))
         .sort((a, b) => compareKeys(a.sk, b.sk))
         .map((i) => structuredClone(i)),
@@ -86,7 +88,7 @@ export class MemoryItemTable implements ItemTable {
     return this.call('Query', () => {
       if (!(q.limit >= 1)) throw validationException('Limit must be greater than or equal to 1');
       const after = q.afterSk;
-      const evaluated = [...this.items.values()]
+      const evaluated = this.partitionItems(q.pk)
         .filter((i) => i.pk === q.pk && String(i.sk).startsWith(q.prefix) && (after === undefined || compareKeys(i.sk, after) > 0))
         .sort((a, b) => compareKeys(a.sk, b.sk))
         .slice(0, q.limit);
@@ -178,6 +180,12 @@ export class MemoryItemTable implements ItemTable {
   private store(item: Item, previous: Item | undefined): void {
     const key = id(item as Key);
     this.items.set(key, structuredClone(item));
+    if (!previous) {
+      const pk = String(item.pk);
+      let ids = this.tablePartitions.get(pk);
+      if (!ids) this.tablePartitions.set(pk, (ids = new Set()));
+      ids.add(key);
+    }
     for (const index of INDEXES) {
       const before = indexEntry(index, previous);
       const after = indexEntry(index, item);
@@ -192,6 +200,10 @@ export class MemoryItemTable implements ItemTable {
       if (before) this.count(index.indexName, before.partition);
       if (after) this.count(index.indexName, after.partition);
     }
+  }
+
+  private partitionItems(pk: string): Item[] {
+    return [...(this.tablePartitions.get(pk) ?? [])].map((k) => this.items.get(k) as Item);
   }
 
   private partitionIds(index: IndexSpec, partition: string): Set<string> {
