@@ -35,7 +35,7 @@ async function runMap(items: number): Promise<Figures> {
   counted('queryPartition', (r) => (r as unknown[]).length);
   counted('queryPartitionPage', (r) => (r as { items: unknown[] }).items.length);
   counted('queryIndex', (r) => (r as { items: unknown[] }).items.length);
-  await engine.client.putDefinition('scale', `tasks:\n  - name: fan\n    map:\n      items: "input.items"\n      maxConcurrency: 1000\n  - name: join\n    needs: [fan]\n`);
+  await engine.client.putDefinition('scale', `tasks:\n  - name: fan\n    map:\n      items: "input.items"\n      maxConcurrency: 100\n  - name: join\n    needs: [fan]\n`);
   const started = performance.now();
   const { process } = await engine.client.startProcess({ definition: 'scale', input: { items: new Array<number>(items).fill(0) } }); // 100,000 zeros fit the 256 KiB input
   engine.worker({ handler: async ({ item }) => item ?? null });
