@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { METRIC } from '#observability/metric-names.ts';
 import { countMetric, tracer } from '#observability/powertools.ts';
-import { recordDynamoCapacity, recordSqsRequest } from './capacity-meter.ts';
+import { recordDynamoCapacity, recordDynamoFailure, recordSqsRequest } from './capacity-meter.ts';
 
 /**
  * Builds the AWS clients. Endpoints come from the SDK's own configuration
@@ -31,22 +31,22 @@ export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDo
     ...(options.region ? { region: options.region } : {}),
     ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
   });
-  // Ask every call for its consumed capacity and count it: this is how cost is measured.
+  // Ask every call for its consumed capacity and count it: this is how cost is measured. INDEXES, not TOTAL: the
+  // same total, plus the table's and each index's share, which the meter needs to bill a transaction (capacity-meter.ts).
   addInterceptor(client, 'dynamodb', options.interceptor);
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName ?? '');
       const input = args.input as Record<string, unknown>;
-      if (input && typeof input === 'object' && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
+      if (input && typeof input === 'object' && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'INDEXES';
       try {
         const result = await next(args);
-        recordDynamoCapacity(command, (result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
+        recordDynamoCapacity(command, (result.output as { ConsumedCapacity?: never }).ConsumedCapacity, input);
         return result;
       } catch (error) {
-        // A failed conditional write is still billed (at least one write unit)
-        // but its exception carries no ConsumedCapacity: count the minimum.
-        const name = (error as Error).name;
-        recordDynamoCapacity(command, name === 'ConditionalCheckFailedException' ? { WriteCapacityUnits: 1 } : undefined);
+        // A failed conditional write or a cancelled transaction is still billed, but its exception carries no
+        // ConsumedCapacity: the meter estimates it.
+        recordDynamoFailure(command, (error as Error).name, input);
         throw error;
       }
     },

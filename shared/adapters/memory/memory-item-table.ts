@@ -12,6 +12,7 @@ import {
   type TransactOutcome,
   type WriteOutcome,
 } from '../item-table.ts';
+import { itemBytes } from '../item-size.ts';
 
 /** Observes every call; throwing aborts it (before) or loses its answer after it took effect (after). Fault injection. */
 export interface CallHooks {
@@ -319,22 +320,6 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item {
   const bytes = itemBytes(next);
   if (bytes > MAX_ITEM_BYTES) throw new ItemTooLargeError(bytes);
   return next;
-}
-
-/** DynamoDB's item size: attribute names plus values (strings by UTF-8 length, numbers about their digits). */
-function itemBytes(item: Item): number {
-  let bytes = 0;
-  for (const [k, v] of Object.entries(item)) bytes += Buffer.byteLength(k, 'utf8') + valueBytes(v);
-  return bytes;
-}
-
-function valueBytes(v: unknown): number {
-  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
-  if (typeof v === 'number') return Math.ceil(String(v).replace(/^-/, '').replace('.', '').length / 2) + 1;
-  if (typeof v === 'boolean' || v === null) return 1;
-  if (Array.isArray(v)) return 3 + v.reduce((s: number, x) => s + 1 + valueBytes(x), 0);
-  if (typeof v === 'object') return 3 + Object.entries(v as Item).reduce((s, [k, x]) => s + 1 + Buffer.byteLength(k, 'utf8') + valueBytes(x), 0);
-  return 0;
 }
 
 /** A string sort key between the bounds (both inclusive, either open), as DynamoDB's BETWEEN, >= and <= do (the keys are ASCII: code units and UTF-8 bytes order alike). */
