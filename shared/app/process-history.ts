@@ -224,7 +224,12 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   const attempt = t.attempt;
   const recorded = currentRunRecords(t).some((r) => r.k !== 's' && r.a === attempt);
   if (!recorded && attempt !== undefined && !isPendingTask(t.status) && !isSkippedTask(t.status)) {
-    out.push(...attemptStart(task, index, run, attempt, t.scheduledAt, t.claimedAt, t.workerId));
+    if (t.mapTotal === undefined) out.push(...attemptStart(task, index, run, attempt, t.scheduledAt, t.claimedAt, t.workerId));
+    else {
+      // A map is claimed by no worker: the moment its items were stored (its RUNNING's start) is its expansion.
+      out.push(...attemptStart(task, index, run, attempt, t.scheduledAt));
+      if (t.claimedAt) out.push(keyOf({ at: t.claimedAt, type: 'MapExpanded', run, task, attempt, details: { total: t.mapTotal } }, 1, index, 2));
+    }
   }
   if (t.endedAt === undefined || recorded) return out;
   const at = t.endedAt;

@@ -3,6 +3,7 @@ export const HISTORY_EVENT_TYPES = [
   'ProcessStarted',
   'TaskScheduled',
   'TaskClaimed',
+  'MapExpanded',
   'TaskCompleted',
   'TaskFailed',
   'TaskLeaseExpired',

@@ -203,3 +203,18 @@ describe('a child ended by hand', () => {
     expect(reports).toEqual([{ total: 3, completed: 3, failed: 0, results: [{ by: 'hand' }, { by: 'b' }, { by: 'c' }] }]);
   });
 });
+
+describe("a map's history", () => {
+  it('records MapExpanded with its total, then the map completed', async () => {
+    const { engine, id } = await started('items: "input.files"', ['x', 'y']);
+    engine.worker({ handler: async () => ({}) });
+    await engine.runUntilIdle();
+    const history = await engine.client.getHistory(id);
+    const resize = history.items.filter((e) => e.task === 'resize').map((e) => [e.type, e.details?.total]);
+    expect(resize).toEqual([
+      ['TaskScheduled', undefined],
+      ['MapExpanded', 2],
+      ['TaskCompleted', undefined],
+    ]);
+  });
+});
