@@ -59,7 +59,7 @@ export async function releaseTask(deps: AppDeps, processId: string, task: string
  * LeaseMismatch), and the message is sent again at once.
  *
  * @example
- * await releaseTaskByOperator(deps, processId, 'Review Credit'); // { status: 'SCHEDULED', attempt: 1 }
+ * await releaseTaskByOperator(deps, processId, 'Review Credit'); // { status: TASK_STATUS.scheduled, attempt: 1 }
  */
 export async function releaseTaskByOperator(deps: AppDeps, processId: string, task: string): Promise<Released> {
   const item = await deps.tasks.get({ processId, task });
