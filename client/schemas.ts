@@ -56,6 +56,8 @@ export const DefinitionSchema = z.object({
   onFailure: z.enum(['failFast', 'skipDownstream']).optional(),
   /** Retry and timeouts every task gets unless it says otherwise. */
   defaults: z.object({ retry: RetryPolicySchema.optional(), timeoutSeconds: z.number().optional(), attemptTimeoutSeconds: z.number().optional() }).optional(),
+  /** At most this many tasks of one process are SCHEDULED or RUNNING at once. */
+  maxParallel: z.number().int().positive().optional(),
   /** The JSON Schema (draft 2020-12) a process's input must match. */
   inputSchema: z.record(z.string(), z.unknown()).optional(),
   /** The definition whose process starts when a process of this one ends in an `on` status (default [FAILED]). */

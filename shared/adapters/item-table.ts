@@ -47,7 +47,14 @@ export interface ItemPut {
   readonly guards: readonly Guard[];
 }
 
-export type ItemWrite = ItemUpdate | ItemPut;
+/** A delete of one item (an entry of a list that is done, e.g. a task that waited for a slot of its process). */
+export interface ItemDelete {
+  readonly type: 'delete';
+  readonly key: Key;
+  readonly guards: readonly Guard[];
+}
+
+export type ItemWrite = ItemUpdate | ItemPut | ItemDelete;
 
 /** Applied (with the new item when asked), or lost with the item as it is now. */
 export type WriteOutcome = { readonly ok: true; readonly item?: Item } | { readonly ok: false; readonly current?: Item };

@@ -1,7 +1,7 @@
 import { TaskNotFoundError } from '#domain/errors.ts';
 import { guardsHold, taskGuards, type TaskEvent } from '#domain/lifecycle.ts';
 import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
-import { currentRunRecords, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
+import { currentRunRecords, type AttemptRecord, type DefinitionVersionItem, type TaskError, type TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
 import { endIfSinksSettled, endProcess, taskFailedError } from './end-process.ts';
@@ -12,6 +12,7 @@ import { skipDownstream } from './skip-downstream.ts';
 import { declaredTaskOf } from './map-specs.ts';
 import { afterChildEnding, childEndingOf } from './map-settling.ts';
 import { parseChildName } from '#domain/map-children.ts';
+import { dispatchWaiters, holdsSlot } from './process-slots.ts';
 import { failureSettles, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 import { TASK_STATUS, isCompletedTask, isFailedTask, isPausedProcess, isScheduledTask } from '#domain/status-predicates.ts';
@@ -36,7 +37,7 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
     if (!process || !def || !dag || !declared) {
       throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
     }
-    const end = endOf(deps, processId, task, body.leaseToken, process.run);
+    const end = { ...endOf(deps, processId, task, body.leaseToken, process.run), ...pooledOf(def, task) };
     const child = declared.child && (await childEndingOf(deps, def, processId, declared.child, process.run, body.leaseToken === undefined ? 'scheduled' : 'running'));
     const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'completeManual' : 'complete', (e) =>
       deps.tasks.complete({ end: e, output: body.output, settles: child ? [] : settlesOf(dag, task, 'children'), ...(child ? { child } : {}) }),
@@ -103,7 +104,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     }
     return { status: TASK_STATUS.scheduled, nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
-  const end = endOf(deps, processId, task, body.leaseToken, process.run);
+  const end = { ...endOf(deps, processId, task, body.leaseToken, process.run), ...pooledOf(def, task) };
   const child = declared.child && (await childEndingOf(deps, def, processId, declared.child, process.run, body.leaseToken === undefined ? 'scheduled' : 'running'));
   const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'failManual' : 'fail', (e) =>
     deps.tasks.fail({ end: e, error, record, settles: child ? [] : failureSettles(def, dag, task), ...(child ? { child } : {}) }),
@@ -153,7 +154,7 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
     return r.ok;
   }
   const dag = dagOf(def);
-  const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: item.run ?? 1 };
+  const end: EndTask = { processId, task: item.name, leaseToken: item.leaseToken, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: item.run ?? 1, ...pooledOf(def, item.name) };
   const event = timedOut ? 'timeOutAttemptFinal' : 'expireLeaseFinal';
   const parent = parseChildName(item.name);
   const child = parent && (await childEndingOf(deps, def, processId, parent, item.run ?? 1, 'running'));
@@ -249,6 +250,8 @@ export async function followUpFailed(deps: AppDeps, processId: string, task: str
       await deps.tasks.deferFollowUp({ processId, task, resumeFrom, at: deps.now() });
       return;
     }
+    // The failed task gave its slot back (maxParallel): hand it on before leaving the sweep index.
+    await dispatchWaiters(deps, def, processId, identity.run);
   } else {
     const item = await deps.tasks.get({ processId, task });
     await endProcess(deps, processId, 'fail', undefined, taskFailedError(task, item?.error?.message), item?.run ?? identity.run);
@@ -330,6 +333,11 @@ async function endHeldAware(
 /** After a held ending: a process resumed meanwhile gets the follow-up at once (its resume pass may have missed it). */
 async function stillPaused(deps: AppDeps, processId: string): Promise<boolean> {
   return isPausedProcess((await deps.processes.get({ id: processId }))?.status);
+}
+
+/** An ending of a task that holds a slot of its process's pool (`maxParallel`) gives it back with its write. */
+function pooledOf(def: DefinitionVersionItem, task: string): { pooled?: true } {
+  return holdsSlot(def, task) ? { pooled: true } : {};
 }
 
 function endOf(deps: AppDeps, processId: string, task: string, leaseToken: string | undefined, run: number): EndTask {

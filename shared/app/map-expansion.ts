@@ -12,6 +12,7 @@ import { completeEmptyMap, failMapEarly } from './map-settling.ts';
 import type { OutgoingTaskMessage, UpstreamResult } from './ports.ts';
 import { messageFor, scheduleContext, sendBestEffort } from './scheduling.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { dispatchWaiters, pooledWrite } from './process-slots.ts';
 
 /** Items stored per step of an expansion: ten chunks, written in parallel. */
 const ITEMS_PER_STEP = ITEMS_PER_CHUNK * 10;
@@ -87,11 +88,13 @@ async function startLanes(
   const from = item.resumeFrom ?? 0;
   const at = instant(deps);
   const indexes = Array.from({ length: Math.max(0, args.lanes - from) }, (_, i) => from + i);
+  // Under maxParallel a lane's first child takes a process slot with its write, or the lane waits in the pool's order.
+  const write = pooledWrite(deps, def, processId, args.run, 'lane', (schedule) => deps.maps.scheduleChild({ schedule }));
   const pass = await budgetedPass(indexes, { chunk: CHILDREN_PER_STEP, lanes: Math.max(1, Math.floor(deps.settings.writeConcurrency / CHILDREN_PER_STEP)), deadline: args.deadline, now: deps.now }, async (chunk) => {
     const messages = await Promise.all(
       chunk.map(async (index): Promise<OutgoingTaskMessage | undefined> => {
         const ctx = scheduleContext(deps, def, processId, childName(item.name, index), 1, at, args.run);
-        return (await deps.maps.scheduleChild({ schedule: ctx })) ? messageFor(ctx) : undefined;
+        return (await write(ctx)) ? messageFor(ctx) : undefined;
       }),
     );
     await sendBestEffort(deps, messages.filter((m): m is OutgoingTaskMessage => m !== undefined));
@@ -100,6 +103,7 @@ async function startLanes(
     await deps.maps.deferExpansion({ processId, map: item.name, resumeFrom: from + pass.handled, sweepAt: deps.now() });
     return;
   }
+  await dispatchWaiters(deps, def, processId, args.run);
   await deps.maps.started({ processId, map: item.name });
 }
 

@@ -1,4 +1,4 @@
-import { laneCount, laneSuccessor, MAP_RESULTS_LIMIT_BYTES, mapSummary, parseChildName, toleratedFailures, type ChildRef } from '#domain/map-children.ts';
+import { childName, laneCount, laneSuccessor, MAP_RESULTS_LIMIT_BYTES, mapSummary, parseChildName, toleratedFailures, type ChildRef } from '#domain/map-children.ts';
 import { isCancelledTask, isFailedTask, isRunningTask, isScheduledTask, TASK_STATUS } from '#domain/status-predicates.ts';
 import type { DefinitionVersionItem, TaskError, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
@@ -10,6 +10,7 @@ import type { ChildEnding, EndTask } from './ports.ts';
 import { messageFor, scheduleContext, sendBestEffort } from './scheduling.ts';
 import { failureSettles, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
+import { dispatchWaiters, holdsSlot } from './process-slots.ts';
 
 /**
  * How a map's children end, and how the map settles: each ending schedules
@@ -66,6 +67,11 @@ export async function followUpChild(deps: AppDeps, processId: string, task: stri
         return;
       }
     }
+  }
+  // A child that ended its lane gave its slot back (maxParallel): hand it on before leaving the sweep index.
+  if (child && item && map?.definition !== undefined && map.version !== undefined) {
+    const def = await getDefinition(deps, map.definition, map.version);
+    if (def.maxParallel !== undefined) await dispatchWaiters(deps, def, processId, item.run ?? 1);
   }
   await deps.tasks.clearSweep({ processId, task });
 }
@@ -158,6 +164,7 @@ export async function teardownMap(deps: AppDeps, processId: string, map: TaskIte
   const at = instant(deps);
   const deadline = budgetedPassDeadline(deps, at, budgetMs);
   let from = map.resumeFrom ?? 0;
+  const pooled = map.definition !== undefined && map.version !== undefined && holdsSlot(await getDefinition(deps, map.definition, map.version), childName(map.name, 0));
   while (from < total) {
     if (deps.now() >= deadline) {
       await deps.tasks.deferFollowUp({ processId, task: map.name, resumeFrom: from, at: deps.now() });
@@ -167,7 +174,7 @@ export async function teardownMap(deps: AppDeps, processId: string, map: TaskIte
     const active = page.items.filter((c) => isScheduledTask(c.status) || isRunningTask(c.status));
     await Promise.all(
       active.map((c) =>
-        deps.maps.cancelChild({ processId, task: c.name, status: isScheduledTask(c.status) ? 'scheduled' : 'running', run, iso: at.iso, expiresAt: at.expiresAt }),
+        deps.maps.cancelChild({ processId, task: c.name, status: isScheduledTask(c.status) ? 'scheduled' : 'running', run, iso: at.iso, expiresAt: at.expiresAt, ...(pooled ? { pooled } : {}) }),
       ),
     );
     from = page.next ?? total;

@@ -1,5 +1,6 @@
 import type { ProcessStatus, SweepReason, TaskEvent, TaskStatus } from '#domain/lifecycle.ts';
 import type { MapCounts } from '#domain/map-children.ts';
+import type { WaitKind } from '#domain/slot-pool.ts';
 import type {
   AttemptRecord,
   DefinitionHeadItem,
@@ -89,6 +90,8 @@ export interface EndTask extends TaskRef {
   readonly expiresAt: number;
   /** The item carries the pause mark: the ending is written, and its follow-up waits for resume. Default false. */
   readonly held?: boolean;
+  /** The task holds a slot of its process's pool (`maxParallel`): its ending gives it back, in the same transaction. */
+  readonly pooled?: boolean;
 }
 
 /** The events that end an attempt with attempts left (back to SCHEDULED, attempt + 1). */
@@ -399,7 +402,8 @@ export interface MapStore {
   /** Schedules a lane's first child, counted in the same transaction. Exactly once per run: false when it was already scheduled in this run. */
   scheduleChild(args: { schedule: ScheduleContext }): Promise<boolean>;
   /** Cancels a child that is `status` now (read by the caller), counted. False when it moved on. */
-  cancelChild(args: TaskRef & { status: 'scheduled' | 'running'; run: number; iso: string; expiresAt: number }): Promise<boolean>;
+  /** `pooled`: the child holds its lane's slot of the process pool (`maxParallel`), given back with the cancel. */
+  cancelChild(args: TaskRef & { status: 'scheduled' | 'running'; run: number; iso: string; expiresAt: number; pooled?: boolean }): Promise<boolean>;
   /** Children from index `from` (below `total`), in index order: at most `limit`, reading a few blocks at most. */
   children(args: { processId: string; map: string; from: number; total: number; limit: number; status?: TaskItem['status']; outputs?: boolean }): Promise<ChildrenPage>;
   /** Records how far a map's expansion got, due again at `sweepAt`. */
@@ -526,4 +530,32 @@ export interface ScheduleStore {
   updateFire(args: { name: string; scheduledAt: number; change: { event: 'startBuffered'; firedAt: string } | { event: 'failStart'; message: string } }): Promise<Written<FireItem>>;
   /** One page of the fire records, newest scheduled time first. */
   fires(args: { name: string; limit: number; nextToken?: string }): Promise<Page<FireItem>>;
+}
+
+/** A ready task waiting for a slot of its process's pool (`maxParallel`), at its place in the wait order. */
+export interface Waiter {
+  /** Its place: the definition order (and lane), as `waitOrderKey` writes it. */
+  readonly order: string;
+  readonly task: string;
+  /** The scheduling write it is ready for. */
+  readonly kind: WaitKind;
+  /** A join's expected count. */
+  readonly expected?: number;
+}
+
+/** A process's slot pool (`maxParallel`) and its wait list: `#domain/slot-pool.ts`. */
+export interface SlotStore {
+  /**
+   * Schedules a task and takes a slot in one transaction: `refused` when the task's own write is (already
+   * scheduled, or not ready), `full` when only the pool is.
+   */
+  scheduleHolding(args: { kind: WaitKind; schedule: ScheduleContext; expected?: number; capacity: number; expiresAt: number }): Promise<'scheduled' | 'refused' | 'full'>;
+  /** Puts a ready task on the wait list (once). */
+  wait(args: { processId: string; run: number; order: string; task: string; kind: WaitKind; expected?: number; expiresAt: number }): Promise<void>;
+  /** The first waiters, in wait order. */
+  waiters(args: { processId: string; run: number; limit: number }): Promise<Waiter[]>;
+  /** Takes a waiter off the list (a repeat does nothing). */
+  leave(args: { processId: string; run: number; order: string }): Promise<void>;
+  /** How many slots of a run's pool are taken (tests and views). */
+  used(args: { processId: string; run: number }): Promise<number>;
 }

@@ -8,6 +8,7 @@ import type { Instant } from './timestamps.ts';
 import { declaredTaskOf, mapSettingsOf } from './map-specs.ts';
 import { expandMapBestEffort } from './map-expansion.ts';
 import { parseChildName } from '#domain/map-children.ts';
+import { dispatchWaiters, pooledWrite } from './process-slots.ts';
 
 /** The scheduling record and the message for one task of a process. */
 export function scheduleContext(
@@ -147,8 +148,17 @@ export function scheduleNewTasks(
   deadline?: number,
   run = 1,
 ): Promise<SchedulePass> {
-  const write = run === 1 ? (schedule: ScheduleContext) => deps.tasks.scheduleNew({ schedule }) : (schedule: ScheduleContext) => deps.tasks.scheduleRerun({ schedule });
-  return scheduleStreaming(deps, def, processId, tasks, at, write, deadline, run);
+  const plain = run === 1 ? (schedule: ScheduleContext) => deps.tasks.scheduleNew({ schedule }) : (schedule: ScheduleContext) => deps.tasks.scheduleRerun({ schedule });
+  // Under maxParallel each task takes a slot with its write or waits; the pass ends handing free slots to the waiters.
+  const write = pooledWrite(deps, def, processId, run, run === 1 ? 'new' : 'rerun', plain);
+  return withDispatch(deps, def, processId, run, scheduleStreaming(deps, def, processId, tasks, at, write, deadline, run));
+}
+
+/** A scheduling pass of a process with `maxParallel`, followed by a dispatch of its waiters (nothing otherwise). */
+async function withDispatch<T>(deps: AppDeps, def: DefinitionVersionItem, processId: string, run: number, pass: Promise<T>): Promise<T> {
+  const result = await pass;
+  if (def.maxParallel !== undefined) await dispatchWaiters(deps, def, processId, run);
+  return result;
 }
 
 /**
@@ -187,8 +197,9 @@ export async function scheduleJoins(
   const counters = await deps.tasks.getCounters({ processId, tasks: joins });
   const ready = joins.filter((j) => guardsHold(taskGuards('scheduleJoin', { expected: expectedOf(j), run }), counters.get(j)));
   const skippedJoin = [...counters.values()].some((c) => c.status === taskTarget('skip'));
-  const write = (schedule: ScheduleContext) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) });
-  return { scheduled: (await scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run)).scheduled, skippedJoin };
+  const plain = (schedule: ScheduleContext) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) });
+  const write = pooledWrite(deps, def, processId, run, 'join', plain, expectedOf);
+  return { scheduled: (await withDispatch(deps, def, processId, run, scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run))).scheduled, skippedJoin };
 }
 
 /**

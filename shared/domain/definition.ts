@@ -166,6 +166,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),
     ...failure.process,
+    ...(doc.maxParallel === undefined ? {} : { maxParallel: doc.maxParallel }),
     ...(doc.compensation === undefined ? {} : { compensation: normaliseCompensation(doc.compensation) }),
     ...(doc.inputSchema === undefined ? {} : { inputSchema: doc.inputSchema }),
     tasks,

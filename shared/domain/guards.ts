@@ -38,6 +38,7 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  *   crash counts nothing twice.
  * - `hold`: the item carries the pause mark (`held`) or not, as the caller says: an ending written while its
  *   process is paused must say so, and then owes its follow-up until resume (the normal path says not held, for free).
+ * - `slotFree`: a process's slot pool (`maxParallel`) has a slot free: its `used` count is below `capacity`.
  */
 export type GuardKind =
   | 'lease'
@@ -59,7 +60,8 @@ export type GuardKind =
   | 'settledBelow'
   | 'allSettled'
   | 'hold'
-  | 'unseeded';
+  | 'unseeded'
+  | 'slotFree';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -92,6 +94,8 @@ export interface GuardValues {
   readonly position?: number;
   /** Whether the item must carry the pause mark (`hold`). */
   readonly held?: boolean;
+  /** The slots of a process's pool (`slotFree`): its `maxParallel`. */
+  readonly capacity?: number;
 }
 
 /** Item attributes the guards read. Stores keep these names. */
@@ -252,6 +256,9 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'unseeded':
         guards.push({ kind: 'atMost', attribute: ATTR.seededTo, value: need('position'), orMissing: true });
+        break;
+      case 'slotFree':
+        guards.push({ kind: 'below', attribute: 'used', value: need('capacity'), orMissing: true });
         break;
       default:
         assertNever(kind);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './map-schema.ts';
+import { maxParallelKeys } from './max-parallel-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -206,6 +207,7 @@ export const DefinitionDocumentSchema = z.strictObject(
   {
     description: z.string({ error: 'description must be text' }).optional(),
     ...processFailureKeys,
+    ...maxParallelKeys,
     compensation: CompensationDocumentSchema.optional(),
     /** A JSON Schema (draft 2020-12) that a process's input must match; checked further in `#domain/input-schema.ts`. */
     inputSchema: z.record(z.string(), z.unknown(), { error: 'inputSchema must be a mapping: a JSON Schema (draft 2020-12) object' }).optional(),
@@ -238,6 +240,7 @@ export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 export const DefinitionSpecSchema = z.object({
   description: z.string().optional(),
   ...processFailureKeys,
+  ...maxParallelKeys,
   /** As written; `on` absent means `[FAILED]` (#domain/compensation.ts). */
   compensation: z.object({ definition: z.string(), version: z.number().int().positive().optional(), on: z.array(z.enum(COMPENSATION_STATUSES)).optional() }).optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ProcessErrorSchema, ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { HISTORY_EVENT_TYPES } from './history-events.ts';
 import { COMPENSATION_STATUSES, processFailureKeys, taskFailureKeys } from './definition-schema.ts';
+import { maxParallelKeys } from './max-parallel-schema.ts';
 
 /**
  * Every response body of the HTTP API, as zod schemas. The OpenAPI document
@@ -35,6 +36,7 @@ export const DefinitionViewSchema = z
     description: z.string().optional(),
     // The process's failure keys, as written: timeoutSeconds, onFailure, defaults.
     ...processFailureKeys,
+    ...maxParallelKeys,
     /** The JSON Schema (draft 2020-12) a process's input must match. */
     inputSchema: z.record(z.string(), z.unknown()).optional(),
     compensation: z

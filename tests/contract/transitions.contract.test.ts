@@ -120,6 +120,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values, item: item && { ...item, held: true } };
     case 'unseeded':
       return { values, item: item && { ...item, seededTo: (values.position ?? 0) + 1 } };
+    case 'slotFree':
+      return { values: { ...values, capacity: 1 }, item: item && { ...item, used: 1 } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

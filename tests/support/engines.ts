@@ -172,7 +172,7 @@ function hookedTable(table: MemoryItemTable, hooks: StoreCallHooks): ItemTable {
     queryPartition: (pk: string, prefix: string) => call('Query', () => table.queryPartition(pk, prefix)),
     queryPartitionPage: (query: PartitionPageQuery) => call('Query', () => table.queryPartitionPage(query)),
     queryIndex: (query: IndexQuery) => call('Query', () => table.queryIndex(query)),
-    write: (write: ItemWrite) => call(write.type === 'put' ? 'PutItem' : 'UpdateItem', () => table.write(write)),
+    write: (write: ItemWrite) => call(write.type === 'put' ? 'PutItem' : write.type === 'delete' ? 'DeleteItem' : 'UpdateItem', () => table.write(write)),
     transact: (writes: readonly ItemWrite[]) => call('TransactWriteItems', () => table.transact(writes)),
   };
 }

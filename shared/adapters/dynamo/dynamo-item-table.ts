@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ItemTooLargeError, MAX_ITEM_BYTES, type IndexQuery, type Item, type PartitionPageQuery, type ItemTable, type ItemWrite, type Key, type TransactOutcome, type WriteOutcome } from '../item-table.ts';
 import { cancellationReasons, conditionally, ConditionFailed, isTransactionConflict } from './conditional.ts';
 import { expressionsOf } from './expressions.ts';
@@ -129,6 +129,7 @@ export class DynamoItemTable implements ItemTable {
   async transact(writes: readonly ItemWrite[]): Promise<TransactOutcome> {
     const items = writes.map((w) => {
       const common = { TableName: this.tableName, ...expressionsOf(w), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+      if (w.type === 'delete') return { Delete: { ...common, Key: w.key } };
       return w.type === 'put' ? { Put: { ...common, Item: { ...w.item, ...w.key } } } : { Update: { ...common, Key: w.key } };
     });
     for (let attempt = 0; ; attempt++) {
@@ -151,6 +152,9 @@ export class DynamoItemTable implements ItemTable {
 
   private send(write: ItemWrite): Promise<{ Attributes?: Item }> {
     const expressions = expressionsOf(write);
+    if (write.type === 'delete') {
+      return this.db.send(new DeleteCommand({ TableName: this.tableName, Key: write.key, ...expressions, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+    }
     if (write.type === 'put') {
       return this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...write.item, ...write.key }, ...expressions, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
     }

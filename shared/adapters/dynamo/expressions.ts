@@ -84,7 +84,7 @@ function condition(guards: readonly Guard[], p: Placeholders): string | undefine
 /** Expression parameters of a write: the update (for updates) and the condition. */
 export function expressionsOf(write: ItemWrite): Expressions {
   const p = new Placeholders();
-  if (write.type === 'put') return p.expressions(undefined, condition(write.guards, p));
+  if (write.type === 'put' || write.type === 'delete') return p.expressions(undefined, condition(write.guards, p));
   const sets = [
     ...Object.entries(write.set ?? {}).map(([k, v]) => `${p.name(k)} = ${p.value(v)}`),
     ...Object.entries(write.setIfMissing ?? {}).map(([k, v]) => `${p.name(k)} = if_not_exists(${p.name(k)}, ${p.value(v)})`),

@@ -38,7 +38,7 @@ export class MemoryItemTable implements ItemTable {
   private readonly items = new Map<string, Item>();
   /** The ids of the items in each index partition (`<index>\0<partition>`), so a query reads its partition only. */
   private readonly partitions = new Map<string, Set<string>>();
-  /** The ids of each table partition's items (items are never deleted): a query reads its partition, not the table. */
+  /** The ids of each table partition's items: a query reads its partition, not the table. */
   private readonly tablePartitions = new Map<string, Set<string>>();
   private readonly writes = new Map<string, Map<string, number>>();
 
@@ -133,13 +133,14 @@ export class MemoryItemTable implements ItemTable {
   }
 
   async write(write: ItemWrite): Promise<WriteOutcome> {
-    return this.call(write.type === 'put' ? 'PutItem' : 'UpdateItem', () => {
+    return this.call(write.type === 'put' ? 'PutItem' : write.type === 'delete' ? 'DeleteItem' : 'UpdateItem', () => {
       const current = this.read(checkKey(write.key));
       if (write.type === 'put') checkIndexKeys({ ...write.item, ...write.key });
       this.count(TABLE_WRITES, write.key.pk);
       if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current } : {}) };
       const next = applyWrite(write, current);
-      this.store(next, current);
+      if (next === undefined) this.unstore(write.key, current);
+      else this.store(next, current);
       return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: structuredClone(next) } : {}) };
     });
   }
@@ -168,7 +169,12 @@ export class MemoryItemTable implements ItemTable {
           throw transactionCanceled(writes.map((_, j) => (j === i ? { Code: 'ValidationError', Message: (error as Error).message } : { Code: 'None' })));
         }
       });
-      for (const [i, item] of next.entries()) this.store(item, currents[i]);
+      for (const [i, item] of next.entries()) {
+        const w = writes[i];
+        if (item === undefined) {
+          if (w) this.unstore(w.key, currents[i]);
+        } else this.store(item, currents[i]);
+      }
       return { ok: true };
     });
   }
@@ -200,6 +206,20 @@ export class MemoryItemTable implements ItemTable {
       }
       if (before) this.count(index.indexName, before.partition);
       if (after) this.count(index.indexName, after.partition);
+    }
+  }
+
+  /** Deletes an item: from the table, its partition and every index entry it had. */
+  private unstore(key: Key, previous: Item | undefined): void {
+    if (!previous) return;
+    const k = id(key);
+    this.items.delete(k);
+    this.tablePartitions.get(key.pk)?.delete(k);
+    for (const index of INDEXES) {
+      const before = indexEntry(index, previous);
+      if (!before) continue;
+      this.partitions.get(`${index.indexName}\u0000${before.partition}`)?.delete(k);
+      this.count(index.indexName, before.partition);
     }
   }
 
@@ -300,7 +320,9 @@ function compareKeys(a: unknown, b: unknown): number {
   return Buffer.compare(Buffer.from(String(a), 'utf8'), Buffer.from(String(b), 'utf8'));
 }
 
-function applyWrite(write: ItemWrite, current: Item | undefined): Item {
+/** The item a write leaves (undefined: deleted). */
+function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefined {
+  if (write.type === 'delete') return undefined;
   const next: Item = write.type === 'put' ? { ...structuredClone(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
   if (write.type === 'update') {
     Object.assign(next, structuredClone(write.set ?? {}));

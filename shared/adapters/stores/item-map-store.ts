@@ -7,6 +7,7 @@ import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { childKey, keys, MAP_ITEMS_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { mapItemsPut, taskUpdate } from './row-writes.ts';
+import { poolFreeWrite } from './item-slot-store.ts';
 import { childCounterWrite, childScheduleWrite, progressWrite, settleWrite, TASK_ATTRIBUTES } from './task-writes.ts';
 
 /** A chunk's JSON past this is stored item by item (DynamoDB's item limit is 400 KB). */
@@ -82,11 +83,12 @@ export class ItemMapStore implements MapStore {
     return r.ok;
   }
 
-  async cancelChild(args: TaskRef & { status: 'scheduled' | 'running'; run: number; iso: string; expiresAt: number }): Promise<boolean> {
+  async cancelChild(args: TaskRef & { status: 'scheduled' | 'running'; run: number; iso: string; expiresAt: number; pooled?: boolean }): Promise<boolean> {
     const event = args.status === 'scheduled' ? 'cancelScheduledChild' : 'cancelRunningChild';
     const update = taskUpdate(event, keys.task(args), { endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
     const counted = childCounterWrite(args.processId, args.task, args.run, { [args.status]: -1, cancelled: 1 });
-    return (await this.table.transact([update, counted])).ok;
+    // Under maxParallel a cancelled child gives its lane's slot back with its cancel.
+    return (await this.table.transact([update, counted, ...(args.pooled ? [poolFreeWrite(args.processId, args.run)] : [])])).ok;
   }
 
   async children(args: { processId: string; map: string; from: number; total: number; limit: number; status?: TaskItem['status']; outputs?: boolean }): Promise<ChildrenPage> {

@@ -6,6 +6,7 @@ import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
 import { taskPut, taskUpdate } from './row-writes.ts';
+import { poolFreeWrite } from './item-slot-store.ts';
 import { childCounterWrite, childScheduleWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
 import { parseChildName } from '#domain/map-children.ts';
 
@@ -173,7 +174,7 @@ export class ItemTaskStore implements TaskStore {
     }
     const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
     const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson }, guardValues);
-    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s))]));
+    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...pooledFree(end)]));
   }
 
   /**
@@ -185,6 +186,8 @@ export class ItemTaskStore implements TaskStore {
     const change: ChildCountChange = { ...ended, [child.from]: -1, ...(child.successor ? { scheduled: (child.from === 'scheduled' ? -1 : 0) + 1 } : {}) };
     const writes: ItemWrite[] = [childCounterWrite(end.processId, end.task, end.run, change, end.expiresAt)];
     if (child.successor) writes.push(childScheduleWrite(child.successor, this.sweepShards));
+    // Under maxParallel the successor inherits the child's slot; a child that ends its lane gives it back.
+    else writes.push(...pooledFree(end));
     const parent = parseChildName(end.task);
     if (child.lastOfLane && parent) {
       writes.push(taskUpdate('settleLane', keys.task({ processId: end.processId, task: parent.map }), { settled: 1 }, { expected: child.lastOfLane.lanes }));
@@ -213,7 +216,7 @@ export class ItemTaskStore implements TaskStore {
     const update = taskUpdate(event, keys.task(end), values, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false });
     if (args.child) return this.settled(end, await this.table.transact([update, ...this.childWrites(end, args.child, { failed: 1 })]));
     const settles = args.settles ?? [];
-    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s))]));
+    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...pooledFree(end)]));
   }
 
   async retry(args: RetryWrite): Promise<Written<TaskItem>> {
@@ -314,3 +317,8 @@ function endedValues(end: EndTask, event: 'complete' | 'completeManual' | FinalF
 /** The attempt deadline of a task without `attemptTimeoutSeconds`: about 30 years after its claim, i.e. none. */
 const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;
 
+
+/** The slot an ending gives back (`maxParallel`), in its transaction; nothing for a task that holds none. */
+function pooledFree(end: EndTask): ItemWrite[] {
+  return end.pooled ? [poolFreeWrite(end.processId, end.run)] : [];
+}
