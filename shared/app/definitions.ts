@@ -143,13 +143,15 @@ function checkTransactionLimits(spec: DefinitionSpec): void {
   const dag = buildDag(spec);
   const manySinks = dag.sinks.length > 1;
   const problems: ProblemDetail[] = [];
+  // Under maxParallel an ending also gives its slot back in the same transaction: one counter fewer.
+  const limit = MAX_COUNTERS_PER_TASK - (spec.maxParallel === undefined ? 0 : 1);
   spec.tasks.forEach((t, i) => {
     const joins = (dag.children.get(t.name) ?? []).filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1).length;
     const counters = joins + (manySinks && dag.sinks.includes(t.name) ? 1 : 0);
-    if (counters > MAX_COUNTERS_PER_TASK) {
+    if (counters > limit) {
       problems.push({
         path: `tasks[${i}]`,
-        message: `task '${t.name}' is needed by ${joins} tasks that have several needs; the limit is ${MAX_COUNTERS_PER_TASK}`,
+        message: `task '${t.name}' is needed by ${joins} tasks that have several needs; the limit is ${limit}${limit < MAX_COUNTERS_PER_TASK ? ' with maxParallel' : ''}`,
       });
     }
   });
