@@ -26,6 +26,7 @@ import { handler as health } from '../functions/api/health.ts';
 import { handler as readRoutes } from '../functions/api/read-routes.ts';
 import { handler as workerRoutes } from '../functions/api/worker-routes.ts';
 import { isRunningTask } from '#domain/status-predicates.ts';
+import { readInProcessRequest } from './in-process-request.ts';
 
 export interface TestEngineOptions {
   /** The queues, as `tributary.config.json` would name them. @default { default: {} } */
@@ -255,8 +256,8 @@ function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngi
   const compiled = compileRoutes(routes);
   let requests = 0;
   return async (input, init) => {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
+    const request = await readInProcessRequest(input, init);
+    const url = request.url;
     const match = matchRoute(compiled, request.method, url.pathname);
     if (match.kind !== 'matched') {
       const code = match.kind === 'method-not-allowed' ? 405 : match.kind === 'bad-path' ? 400 : 404;
@@ -266,8 +267,8 @@ function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngi
     const event: APIGatewayProxyEventV2 = buildHttpApiEvent({
       method: request.method,
       url: `${url.pathname}${url.search}`,
-      headers: Object.fromEntries([...request.headers].map(([k, v]) => [k, [v]])),
-      body: Buffer.from(await request.arrayBuffer()),
+      headers: request.headers,
+      body: request.body,
       sourceIp: '127.0.0.1',
       protocol: 'HTTP/1.1',
       routeKey: match.route.routeKey,
