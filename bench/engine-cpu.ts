@@ -6,7 +6,7 @@
  * measured window: starts, claims, completes and sweeps, plus the in-process
  * client and test worker that call them), tasks per second, and what part 3
  * prices as Lambda compute: function invocations, their CPU, and the table and
- * queue calls they make, per task.
+ * queue calls they make, per task, and that compute's price (bench/pricing.ts).
  *
  * Run: `npm run bench:engine` (node --import tsx bench/engine-cpu.ts [workload ids…], default a b c);
  * `BENCH_REPEATS` (default 5) runs each workload that many times and prints the least CPU of them.
@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url';
 import type { MemoryMapItemSource } from '#adapters/memory/memory-map-item-source.ts';
 import { createTestEngine, type TestEngine } from '../testing/index.ts';
 import { WORKLOADS, type Workload } from './workloads.ts';
+import { lambdaComputePerTask, lambdaSecondsPerTask, type ComputePerTask } from './pricing.ts';
+import { LAMBDA_MEMORY_MB } from '../infra/lambda-memory.ts';
 
 /** What one workload cost on the in-memory engine. */
 export interface EngineFigures {
@@ -156,8 +158,8 @@ async function main(): Promise<void> {
   // One unmeasured run first, so module loading and the JIT's warm-up are not billed to the first workload.
   await measureEngine({ ...WORKLOADS[0]!, processes: 20 }, { perInvocation: false });
   const f = (n: number, d = 0) => n.toFixed(d);
-  console.log('| workload | tasks | CPU µs/task | tasks per CPU-second | tasks/s (wall) | API invocations/task | API handler CPU µs/invocation | API CPU µs/task | sweeper CPU µs/task | table calls/task (by the API) | queue sends/task (by the API) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| workload | tasks | CPU µs/task | tasks per CPU-second | tasks/s (wall) | API invocations/task | API handler CPU µs/invocation | API CPU µs/task | sweeper CPU µs/task | table calls/task (by the API) | queue sends/task (by the API) | Lambda compute ms/task | Lambda compute $/M tasks |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const w of chosen) {
     // The window's CPU and rate: the least of REPEATS runs without per-invocation metering (the machine is shared:
     // another's load slows a run, never speeds it up); the split from one more, metered run.
@@ -165,8 +167,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < REPEATS; i++) runs.push(await measureEngine(w, { perInvocation: false }));
     runs.sort((x, y) => x.cpuMicrosPerTask - y.cpuMicrosPerTask);
     const r = { ...(await measureEngine(w, { perInvocation: true })), ...pick(runs[0]!) };
+    const compute: ComputePerTask = { cpuMicros: r.apiCpuMicrosPerTask, dynamoCalls: r.apiTableCallsPerTask, sqsCalls: r.apiQueueCallsPerTask, memoryMb: LAMBDA_MEMORY_MB };
     console.log(
-      `| (${w.id}) ${w.title} | ${r.tasks} | ${f(r.cpuMicrosPerTask)} | ${f(1e6 / r.cpuMicrosPerTask)} | ${f(r.tasksPerSecond)} | ${f(r.apiInvocationsPerTask, 2)} | ${f(r.apiCpuMicrosPerInvocation)} | ${f(r.apiCpuMicrosPerTask)} | ${f(r.sweeperCpuMicrosPerTask)} | ${f(r.tableCallsPerTask, 2)} (${f(r.apiTableCallsPerTask, 2)}) | ${f(r.queueCallsPerTask, 2)} (${f(r.apiQueueCallsPerTask, 2)}) |`,
+      `| (${w.id}) ${w.title} | ${r.tasks} | ${f(r.cpuMicrosPerTask)} | ${f(1e6 / r.cpuMicrosPerTask)} | ${f(r.tasksPerSecond)} | ${f(r.apiInvocationsPerTask, 2)} | ${f(r.apiCpuMicrosPerInvocation)} | ${f(r.apiCpuMicrosPerTask)} | ${f(r.sweeperCpuMicrosPerTask)} | ${f(r.tableCallsPerTask, 2)} (${f(r.apiTableCallsPerTask, 2)}) | ${f(r.queueCallsPerTask, 2)} (${f(r.apiQueueCallsPerTask, 2)}) | ${f(1000 * lambdaSecondsPerTask(compute), 1)} | ${f(1e6 * lambdaComputePerTask(compute), 3)} |`,
     );
   }
 }
