@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs the three workloads of issue #2 against the local
  * stack (embedded DynamoDB Local and SQS emulator, handlers in-process) and
- * prints throughput, latency, units per task and dollars per million tasks.
+ * prints throughput, latency, units per task and dollars per million tasks,
+ * Lambda compute included (issue 19, part 3: measured on the in-memory engine in the same run).
  * Figures are recorded in BENCHMARKS.md. Not part of `npm test`.
  */
 import { writeFileSync } from 'node:fs';
@@ -9,7 +10,9 @@ import { createS3Client, createSqsClient } from '#adapters/aws-clients.ts';
 import { capacityDelta, capacitySnapshot } from '#adapters/capacity-meter.ts';
 import { startLocalStack } from '../local/local-stack.ts';
 import { api, newRecorder, runWorkers } from './bench-workers.ts';
-import { costPerMillionTasks, percentile, type PerTask } from './pricing.ts';
+import { costPerMillionTasks, lambdaSecondsPerTask, percentile, type ComputePerTask, type PerTask } from './pricing.ts';
+import { measureEngine } from './engine-cpu.ts';
+import { LAMBDA_MEMORY_MB } from '../infra/lambda-memory.ts';
 import { WORKLOADS, needsOf, type Workload } from './workloads.ts';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 
@@ -31,7 +34,17 @@ interface Result {
   readonly costPerMillionTasks: Record<string, number>;
 }
 
-async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w: Workload): Promise<Result> {
+/**
+ * Issue 19, part 3: the API functions' compute per task, measured in this bench run on the in-memory engine
+ * (`bench/engine-cpu.ts`, one metered run of the same workload): their handlers' CPU and the DynamoDB and SQS calls
+ * they make, at the construct's memory setting.
+ */
+async function computeOf(w: Workload): Promise<ComputePerTask> {
+  const e = await measureEngine(w, { perInvocation: true });
+  return { cpuMicros: e.apiCpuMicrosPerTask, dynamoCalls: e.apiTableCallsPerTask, sqsCalls: e.apiQueueCallsPerTask, memoryMb: LAMBDA_MEMORY_MB };
+}
+
+async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w: Workload, compute: ComputePerTask): Promise<Result> {
   const recorder = newRecorder();
   const sqs = createSqsClient({ region: stack.region, sqsEndpoint: stack.sqsEndpoint });
   const name = `bench-${w.id}-${Date.now()}`;
@@ -89,6 +102,7 @@ async function runWorkload(stack: Awaited<ReturnType<typeof startLocalStack>>, w
     sqsRequests: used.sqsRequests / total,
     apiRequests: apiRequests / total,
     lambdaInvocations: apiRequests / total,
+    compute,
   };
   return {
     workload: w.id,
@@ -119,12 +133,22 @@ const f = (n: number, d = 2) => n.toFixed(d);
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
+  const chosen = WORKLOADS.filter((x) => only.length === 0 || only.includes(x.id));
+  // Compute first, on the in-memory engine, before the stack's emulators load the machine.
+  const computes = new Map<string, ComputePerTask>();
+  // A small unmeasured run first, so the JIT's warm-up is not billed to the first workload (as bench:engine does).
+  if (chosen.length > 0) await measureEngine({ ...WORKLOADS[0]!, processes: 20 }, { perInvocation: false });
+  for (const w of chosen) {
+    process.stdout.write(`measuring (${w.id}) on the in-memory engine ... `);
+    computes.set(w.id, await computeOf(w));
+    console.log(`${f(computes.get(w.id)!.cpuMicros, 0)} µs handler CPU per task`);
+  }
   const stack = await startLocalStack({ port: 0, stateFile: null, env: {}, tableName: `tributary-bench-${Date.now()}`, queuePrefix: 'bench-' });
   const results: Result[] = [];
   try {
-    for (const w of WORKLOADS.filter((x) => only.length === 0 || only.includes(x.id))) {
+    for (const w of chosen) {
       process.stdout.write(`running (${w.id}) ${w.title} ... `);
-      const r = await runWorkload(stack, w);
+      const r = await runWorkload(stack, w, computes.get(w.id)!);
       results.push(r);
       console.log(`${r.tasks} tasks in ${f(r.seconds, 1)} s`);
     }
@@ -132,13 +156,13 @@ async function main(): Promise<void> {
     await stack.stop();
   }
   console.log(
-    '\n| workload | tasks | tasks/s | ready p50 / p99 ms | picked up p50 / p99 ms | WCU/task | RCU/task | DynamoDB req/task | SQS req/task | API req/task | $/M tasks (DynamoDB + SQS + API GW + Lambda req) |',
+    '\n| workload | tasks | tasks/s | ready p50 / p99 ms | picked up p50 / p99 ms | WCU/task | RCU/task | DynamoDB req/task | SQS req/task | API req/task | Lambda compute ms/task (CPU µs) | $/M tasks (DynamoDB + SQS + API GW + Lambda req + Lambda compute) |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const c = r.costPerMillionTasks;
     console.log(
-      `| (${r.workload}) ${r.title} | ${r.tasks} | ${f(r.tasksPerSecond, 1)} | ${f(r.latencyMs.p50, 0)} / ${f(r.latencyMs.p99, 0)} | ${f(r.pickupMs.p50, 0)} / ${f(r.pickupMs.p99, 0)} | ${f(r.perTask.dynamoWriteUnits)} | ${f(r.perTask.dynamoReadUnits)} | ${f(r.dynamoRequestsPerTask)} | ${f(r.perTask.sqsRequests)} | ${f(r.perTask.apiRequests)} | ${f(c.total!)} = ${f(c.dynamodb!)} + ${f(c.sqs!)} + ${f(c.apiGateway!)} + ${f(c.lambdaRequests!)} |`,
+      `| (${r.workload}) ${r.title} | ${r.tasks} | ${f(r.tasksPerSecond, 1)} | ${f(r.latencyMs.p50, 0)} / ${f(r.latencyMs.p99, 0)} | ${f(r.pickupMs.p50, 0)} / ${f(r.pickupMs.p99, 0)} | ${f(r.perTask.dynamoWriteUnits)} | ${f(r.perTask.dynamoReadUnits)} | ${f(r.dynamoRequestsPerTask)} | ${f(r.perTask.sqsRequests)} | ${f(r.perTask.apiRequests)} | ${f(1000 * lambdaSecondsPerTask(r.perTask.compute!), 1)} (${f(r.perTask.compute!.cpuMicros, 0)}) | ${f(c.total!)} = ${f(c.dynamodb!)} + ${f(c.sqs!)} + ${f(c.apiGateway!)} + ${f(c.lambdaRequests!)} + ${f(c.lambdaCompute!)} |`,
     );
   }
   writeFileSync('bench-results.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, workerLoops: WORKER_LOOPS, results }, null, 2));

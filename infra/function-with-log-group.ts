@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_MEMORY_MB } from './lambda-memory.ts';
 
 /** The repository root: route entries in `#config/routes.ts` are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -101,7 +102,7 @@ export class FunctionWithLogGroup extends Construct {
     const options: lambda.FunctionOptions = {
       description: props.description,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: LAMBDA_MEMORY_MB,
       timeout: props.timeout,
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,

@@ -26,6 +26,7 @@ import { handler as health } from '../functions/api/health.ts';
 import { handler as readRoutes } from '../functions/api/read-routes.ts';
 import { handler as workerRoutes } from '../functions/api/worker-routes.ts';
 import { isRunningTask } from '#domain/status-predicates.ts';
+import { readInProcessRequest } from './in-process-request.ts';
 
 export interface TestEngineOptions {
   /** The queues, as `tributary.config.json` would name them. @default { default: {} } */
@@ -40,6 +41,11 @@ export interface TestEngineOptions {
   readonly random?: () => number;
   /** Run the schedules' scheduler in every round of {@link TestEngine.runUntilIdle} (and so of `advance`). @default false */
   readonly scheduler?: boolean;
+  /**
+   * Called after each function invocation (an API route's handler, or a sweeper run) with the CPU it used, user plus
+   * system: what `npm run bench:engine` prices as Lambda compute. Only measured when given. @default none
+   */
+  readonly onInvocation?: (invocation: { readonly fn: string; readonly cpuMicros: number }) => void;
 }
 
 export interface TestWorkerOptions {
@@ -150,7 +156,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
   const quietDeps: AppDeps = { ...deps, log: { warn: () => undefined, error: () => undefined } };
   const logger = options.logger ?? silentLogger;
   // No client-side retries: a test sees each answer as the handler gave it.
-  const client = new TributaryClient({ baseUrl: BASE_URL, fetch: inProcessFetch(quietDeps, now), retries: 0 });
+  const client = new TributaryClient({ baseUrl: BASE_URL, fetch: inProcessFetch(quietDeps, now, options.onInvocation), retries: 0 });
   const workers: (TestWorkerOptions & { workerId: string; handler: TaskHandler })[] = [];
 
   const deliver = async (ran: IdleReport['ran'][number][]): Promise<number> => {
@@ -181,7 +187,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     const swept = { resent: 0, reenqueued: 0, followedUp: 0, processesRepaired: 0, errors: 0 };
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const delivered = await deliver(ran);
-      const stats = await sweep(quietDeps);
+      const stats = await metered(options.onInvocation, 'sweeper', () => sweep(quietDeps));
       for (const k of Object.keys(swept) as (keyof typeof swept)[]) swept[k] += stats[k];
       const fired = options.scheduler ? (await runScheduler(quietDeps)).fired : 0;
       const changed = stats.resent + stats.reenqueued + stats.followedUp + stats.processesRepaired + fired;
@@ -246,12 +252,12 @@ function positiveCount(fault: string, n: number): number {
 }
 
 /** A `fetch` that serves the API's routes with the real handlers, on the engine's deps. */
-function inProcessFetch(deps: AppDeps, now: () => number): typeof fetch {
+function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngineOptions['onInvocation']): typeof fetch {
   const compiled = compileRoutes(routes);
   let requests = 0;
   return async (input, init) => {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
+    const request = await readInProcessRequest(input, init);
+    const url = request.url;
     const match = matchRoute(compiled, request.method, url.pathname);
     if (match.kind !== 'matched') {
       const code = match.kind === 'method-not-allowed' ? 405 : match.kind === 'bad-path' ? 400 : 404;
@@ -261,8 +267,8 @@ function inProcessFetch(deps: AppDeps, now: () => number): typeof fetch {
     const event: APIGatewayProxyEventV2 = buildHttpApiEvent({
       method: request.method,
       url: `${url.pathname}${url.search}`,
-      headers: Object.fromEntries([...request.headers].map(([k, v]) => [k, [v]])),
-      body: Buffer.from(await request.arrayBuffer()),
+      headers: request.headers,
+      body: request.body,
       sourceIp: '127.0.0.1',
       protocol: 'HTTP/1.1',
       routeKey: match.route.routeKey,
@@ -273,9 +279,24 @@ function inProcessFetch(deps: AppDeps, now: () => number): typeof fetch {
     const route = match.route.route;
     const handler = GROUP_HANDLERS[route.group];
     const context = createLambdaContext({ functionName: `tributary-${route.group}`, timeoutMs: 29_000, awsRequestId: requestId });
-    const result = await withDeps(deps, () => handler(event, context));
+    const result = await metered(onInvocation, `tributary-${route.group}`, () => withDeps(deps, () => handler(event, context)));
     return new Response(result.body ?? null, { status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string> });
   };
+}
+
+/**
+ * Runs one invocation and reports its CPU. The engine runs one invocation at a time (deliveries are awaited in turn),
+ * so the process's CPU over the call is the invocation's.
+ */
+async function metered<T>(onInvocation: TestEngineOptions['onInvocation'], fn: string, run: () => Promise<T>): Promise<T> {
+  if (!onInvocation) return run();
+  const before = process.cpuUsage();
+  try {
+    return await run();
+  } finally {
+    const used = process.cpuUsage(before);
+    onInvocation({ fn, cpuMicros: used.user + used.system });
+  }
 }
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

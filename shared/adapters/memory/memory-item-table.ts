@@ -184,9 +184,10 @@ export class MemoryItemTable implements ItemTable {
     return item && structuredClone(item);
   }
 
+  /** Keeps `item`, which must be the table's own: {@link applyWrite} builds every stored item from copies. */
   private store(item: Item, previous: Item | undefined): void {
     const key = id(item as Key);
-    this.items.set(key, structuredClone(item));
+    this.items.set(key, item);
     if (!previous) {
       const pk = String(item.pk);
       let ids = this.tablePartitions.get(pk);
@@ -317,16 +318,39 @@ function id(key: Key): string {
 /** DynamoDB orders strings by their UTF-8 bytes and numbers numerically. */
 function compareKeys(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return Buffer.compare(Buffer.from(String(a), 'utf8'), Buffer.from(String(b), 'utf8'));
+  return compareUtf8(String(a), String(b));
 }
 
-/** The item a write leaves (undefined: deleted). */
+/**
+ * Orders two strings as their UTF-8 bytes would, without encoding them (a sort compares often). UTF-8 orders by code
+ * point; UTF-16 code units order alike except that a surrogate (a code point above U+FFFF) sorts below U+E000–U+FFFF:
+ * at the first difference, lifting surrogates above that range restores code point order.
+ */
+function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+/**
+ * The item a write leaves (undefined: deleted), built from copies only (`current` is the caller's own copy), so the table can keep it
+ * without copying it again.
+ */
 function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefined {
   if (write.type === 'delete') return undefined;
   const next: Item = write.type === 'put' ? { ...structuredClone(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
   if (write.type === 'update') {
     Object.assign(next, structuredClone(write.set ?? {}));
-    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = v;
+    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = structuredClone(v);
     for (const [k, sum] of Object.entries(write.setSum ?? {})) {
       const source = next[sum.source] ?? sum.orElse;
       if (typeof source !== 'number') throw validationException(`The provided expression refers to an attribute that does not exist in the item: '${sum.source}'`);
