@@ -41,9 +41,10 @@ export async function api(recorder: Recorder, baseUrl: string, method: string, p
 
 /**
  * Runs `concurrency` worker loops until `done()` says stop: receive a batch
- * (long poll), then for each message claim and complete through the HTTP API,
- * then delete the batch. This is what the reusable client's Worker does,
- * without heartbeats (tasks here take no time).
+ * (long poll), claim its tasks in one call (`POST /tasks/claim`), complete
+ * those claimed in one call (`POST /tasks/complete`), then delete the batch.
+ * This is what the reusable client's Worker does, without heartbeats (tasks
+ * here take no time, so every result of a receive shares one call).
  */
 export async function runWorkers(options: {
   sqs: SQSClient;
@@ -62,23 +63,35 @@ export async function runWorkers(options: {
       );
       const messages = out.Messages ?? [];
       const receivedAt = Date.now();
-      await Promise.all(
-        messages.map(async (m) => {
-          const body = TaskMessageSchema.parse(JSON.parse(m.Body ?? '{}'));
-          const key = `${body.processId}/${body.task}`;
-          if (!recorder.receivedAt.has(key)) recorder.receivedAt.set(key, receivedAt);
-          const sent = Number(m.Attributes?.SentTimestamp);
-          if (!recorder.sentAt.has(key) && Number.isFinite(sent)) recorder.sentAt.set(key, sent);
-          const path = `/processes/${body.processId}/tasks/${encodeURIComponent(body.task)}`;
-          const claim = await api(recorder, apiUrl, 'POST', `${path}/claim`, { workerId: `bench-${id}` });
-          if (claim.status !== 200) return; // a duplicate: the claim is the authority
-          const { leaseToken } = claim.json as { leaseToken: string };
-          recorder.completeStartedAt.set(key, Date.now());
-          const done = await api(recorder, apiUrl, 'POST', `${path}/complete`, { leaseToken, output: { ok: true } });
-          if (done.status !== 200) throw new Error(`complete ${key}: ${done.status} ${JSON.stringify(done.json)}`);
-          recorder.completed += 1;
-        }),
-      );
+      const bodies = messages.map((m) => {
+        const body = TaskMessageSchema.parse(JSON.parse(m.Body ?? '{}'));
+        const key = `${body.processId}/${body.task}`;
+        if (!recorder.receivedAt.has(key)) recorder.receivedAt.set(key, receivedAt);
+        const sent = Number(m.Attributes?.SentTimestamp);
+        if (!recorder.sentAt.has(key) && Number.isFinite(sent)) recorder.sentAt.set(key, sent);
+        return { processId: body.processId, task: body.task, key };
+      });
+      if (bodies.length > 0) {
+        // One claim call for the receive, then one call for the results, as the client's Worker does.
+        const tasks = bodies.map(({ processId, task }) => ({ processId, task }));
+        const claimed = await api(recorder, apiUrl, 'POST', '/tasks/claim', { workerId: `bench-${id}`, tasks });
+        if (claimed.status !== 200) throw new Error(`claim: ${claimed.status} ${JSON.stringify(claimed.json)}`);
+        const results = (claimed.json as { results: ({ leaseToken: string } | { error: unknown })[] }).results;
+        // A refused claim is a duplicate: the claim is the authority.
+        const items = bodies.flatMap((b, i) => {
+          const r = results[i];
+          return r && 'leaseToken' in r ? [{ processId: b.processId, task: b.task, leaseToken: r.leaseToken, output: { ok: true }, key: b.key }] : [];
+        });
+        if (items.length > 0) {
+          const startedAt = Date.now();
+          for (const item of items) recorder.completeStartedAt.set(item.key, startedAt);
+          const done = await api(recorder, apiUrl, 'POST', '/tasks/complete', { items: items.map(({ key: _key, ...item }) => item) });
+          const answers = (done.json as { results?: { error?: unknown }[] } | undefined)?.results ?? [];
+          const refused = answers.filter((a) => a.error !== undefined);
+          if (done.status !== 200 || refused.length > 0) throw new Error(`complete: ${done.status} ${JSON.stringify(refused.length > 0 ? refused : done.json)}`);
+          recorder.completed += items.length;
+        }
+      }
       if (messages.length > 0) {
         await sqs.send(
           new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),

@@ -50,6 +50,8 @@ export { mapChildOf, parseChildTask, type MapChild } from './map-child.ts';
 export { isNonRetryableTaskError, isRetryAfterTaskError, NonRetryableTaskError, RetryAfterTaskError, type TaskFailureOptions } from './task-failures.ts';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.ts';
 export { runClaimedTask, type RunClaimedTaskOptions, type RunOutcome } from './run-claimed-task.ts';
+export { ResultBatcher, type BatcherTimers, type ResultBatcherOptions } from './result-batcher.ts';
+export { MAX_BATCH_ITEMS, type BatchItemResult, type CompleteItem, type FailItem, type TaskRef as BatchTaskRef } from './batch-results.ts';
 export { jsonLogger, silentLogger, type WorkerLogger } from './worker-logger.ts';
 export type { BackoffOptions } from './retry.ts';
 export {

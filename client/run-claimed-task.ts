@@ -20,6 +20,11 @@ export interface RunClaimedTaskOptions {
    * the lease to run out, and the handler's signal aborts.
    */
   readonly stopping?: AbortSignal;
+  /**
+   * Where the result goes: the client's single `complete` and `fail` unless
+   * given, e.g. a `ResultBatcher` that shares one call among results.
+   */
+  readonly results?: Pick<TributaryClient, 'complete' | 'fail'>;
 }
 
 /**
@@ -88,9 +93,10 @@ export async function runClaimedTask(options: RunClaimedTaskOptions, message: Ta
     logger.warn('lease lost while the handler ran; its result is dropped', { ...fields, durationMs });
     return 'lease-lost';
   }
+  const results = options.results ?? client;
   const end = async (r: typeof result): Promise<RunOutcome> => {
-    if (r.ok) await client.complete(processId, task, { leaseToken: claim.leaseToken, output: r.output });
-    else await client.fail(processId, task, { leaseToken: claim.leaseToken, error: r.error });
+    if (r.ok) await results.complete(processId, task, { leaseToken: claim.leaseToken, output: r.output });
+    else await results.fail(processId, task, { leaseToken: claim.leaseToken, error: r.error });
     logger.info(r.ok ? 'task completed' : 'task failed', { ...fields, durationMs, ...(r.ok ? {} : { error: r.error.message, code: r.error.code }) });
     return r.ok ? 'completed' : 'failed';
   };

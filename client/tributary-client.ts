@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { apiErrorFromResponse, isRetryable, TributaryApiError, TributaryNetworkError, TributaryResponseError } from './errors.ts';
+import { BatchClaimSchema, BatchEndedSchema, itemResults, type BatchItemResult, type CompleteItem, type FailItem, type TaskRef } from './batch-results.ts';
 import { backoffDelay, sleep, type BackoffOptions } from './retry.ts';
 import {
   ClaimSchema,
@@ -400,6 +401,45 @@ export class TributaryClient {
     const path = taskPath(processId, task, 'fail');
     const idempotent = failure.leaseToken !== undefined;
     return (await this.call({ method: 'POST', path, body: { json: failure }, schema: TaskEndedSchema, idempotent })).data;
+  }
+
+  /**
+   * POST /tasks/claim: claims up to 10 tasks for one worker in one call (what
+   * one SQS receive brought), each as {@link claim} would. Answers one result
+   * per task, in order: the claim, or the error {@link claim} would have
+   * thrown (a refusal of one never fails the others). Retried like
+   * {@link claim}: a repeated claim by the same worker gets the same lease.
+   *
+   * @example
+   * const results = await client.claimTasks('worker-1', messages.map((m) => ({ processId: m.processId, task: m.task })));
+   * for (const r of results) if (r.ok) run(r.value); else if (isConflict(r.error)) drop();
+   */
+  async claimTasks(workerId: string, tasks: readonly TaskRef[]): Promise<BatchItemResult<Claim>[]> {
+    const call = { method: 'POST', path: '/tasks/claim', body: { json: { workerId, tasks: tasks.map(({ processId, task }) => ({ processId, task })) } } } as const;
+    const { data } = await this.call({ ...call, schema: BatchClaimSchema, idempotent: true });
+    return itemResults<Claim>(data.results, tasks.length, 'POST /tasks/claim');
+  }
+
+  /**
+   * POST /tasks/complete: up to 10 completions in one call, each as
+   * {@link complete} would; one result per item, in order. Retried when
+   * every item carries its lease token (each is then safe to repeat).
+   */
+  async completeTasks(items: readonly CompleteItem[]): Promise<BatchItemResult<TaskEnded>[]> {
+    const idempotent = items.every((i) => i.leaseToken !== undefined);
+    const { data } = await this.call({ method: 'POST', path: '/tasks/complete', body: { json: { items } }, schema: BatchEndedSchema, idempotent });
+    return itemResults<TaskEnded>(data.results, items.length, 'POST /tasks/complete');
+  }
+
+  /**
+   * POST /tasks/fail: up to 10 failed attempts in one call, each as
+   * {@link fail} would; one result per item, in order. Retried when every
+   * item carries its lease token.
+   */
+  async failTasks(items: readonly FailItem[]): Promise<BatchItemResult<TaskEnded>[]> {
+    const idempotent = items.every((i) => i.leaseToken !== undefined);
+    const { data } = await this.call({ method: 'POST', path: '/tasks/fail', body: { json: { items } }, schema: BatchEndedSchema, idempotent });
+    return itemResults<TaskEnded>(data.results, items.length, 'POST /tasks/fail');
   }
 
   /**

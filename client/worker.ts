@@ -8,7 +8,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { checkTaskNames, coversTask, mapChildOf } from './map-child.ts';
+import type { BatchItemResult } from './batch-results.ts';
+import type { TributaryApiError } from './errors.ts';
 import { messageAfterRefusedClaim } from './message-policy.ts';
+import { ResultBatcher, type BatcherTimers } from './result-batcher.ts';
 import { TaskMessageSchema, type Claim, type TaskMessage } from './schemas.ts';
 import type { TributaryClient } from './tributary-client.ts';
 import { runClaimedTask } from './run-claimed-task.ts';
@@ -86,6 +89,15 @@ export interface WorkerOptions {
   readonly manualTasks?: readonly string[];
   /** @default one JSON line per event on stderr */
   readonly logger?: WorkerLogger;
+  /**
+   * Longest wait of a task's result for others to share its call
+   * (`POST /tasks/complete` or `/tasks/fail`, up to 10 results each). A batch
+   * is sent sooner when 10 wait, or when every task this worker runs is
+   * waiting for its result. @default 50
+   */
+  readonly resultFlushMs?: number;
+  /** The timers of the result batches, for tests. @default setTimeout and clearTimeout */
+  readonly resultTimers?: BatcherTimers;
 }
 
 /** Longest pause after a failed receive. */
@@ -104,7 +116,11 @@ export function passOnDelaySeconds(passes: number): number {
 
 /**
  * Runs tasks from one SQS queue: receive → claim → run the handler while
- * heartbeating → complete or fail. The message is a hint and the claim is the
+ * heartbeating → complete or fail. What one receive brought is claimed in one
+ * call (`POST /tasks/claim`); handlers run concurrently, up to `concurrency`;
+ * heartbeats stay per task; results are sent in batches (`POST /tasks/complete`
+ * and `/tasks/fail`, up to 10 each, after at most `resultFlushMs`), so a task
+ * costs a fraction of an API call at each end. The message is a hint and the claim is the
  * authority, so the message is deleted as soon as the claim succeeds (if this
  * process then dies, the lease expires and the server's sweeper sends a new
  * one) or as soon as the claim says the task is not this worker's to run.
@@ -128,6 +144,8 @@ export class Worker {
   private loop: Promise<void> | undefined;
   /** Foreign tasks already warned about: one warning per task name. */
   private readonly warnedForeign = new Set<string>();
+  /** Sends the results of the tasks in batches. */
+  private readonly results: ResultBatcher;
 
   constructor(options: WorkerOptions) {
     const { concurrency = 4, waitTimeSeconds = 20, heartbeatEveryMs, tasks } = options;
@@ -147,6 +165,13 @@ export class Worker {
       : { ...options, handler: options.handler as TaskHandler };
     this.concurrency = concurrency;
     this.log = options.logger ?? jsonLogger;
+    this.results = new ResultBatcher({
+      client: options.client,
+      ...(options.resultFlushMs === undefined ? {} : { flushDelayMs: options.resultFlushMs }),
+      ...(options.resultTimers === undefined ? {} : { timers: options.resultTimers }),
+      // Every running task waits for its result: nothing else can join the batch, so waiting longer only adds latency.
+      flushNow: (waiting) => waiting >= this.inFlight.size,
+    });
   }
 
   /** Receives and runs tasks until {@link stop}; resolves once stopped and every in-flight task has ended. */
@@ -172,6 +197,7 @@ export class Worker {
     this.stopController.abort();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
+    await this.results.close();
   }
 
   /**
@@ -223,7 +249,7 @@ export class Worker {
       if (messages.length > 0) await this.release(messages);
       return [];
     }
-    const started: Promise<boolean>[] = [];
+    const toClaim: { message: Message; body: TaskMessage }[] = [];
     for (const message of messages) {
       const body = parseBody(message.Body);
       if (!body) {
@@ -235,10 +261,71 @@ export class Worker {
       } else if (tasks && !coversTask(tasks, body)) {
         await this.passOn(message, body);
       } else {
-        started.push(this.track(this.handle(message, body)));
+        toClaim.push({ message, body });
+      }
+    }
+    return this.claimAndRun(toClaim);
+  }
+
+  /**
+   * Claims the tasks of one receive in one call (`POST /tasks/claim`), then
+   * starts a run for each claim it got; returns those runs. A message for a
+   * task this worker already runs, or named twice in the receive, is deleted
+   * unclaimed: claiming again would return the same lease and run it twice.
+   */
+  private async claimAndRun(received: readonly { message: Message; body: TaskMessage }[]): Promise<Promise<boolean>[]> {
+    const toClaim: { message: Message; body: TaskMessage; key: string; entry: { attempt: number } }[] = [];
+    for (const { message, body } of received) {
+      const key = `${body.processId}\u0000${body.task}`;
+      const current = this.running.get(key);
+      if (current && current.attempt >= body.attempt) {
+        this.log.debug('duplicate message for a task this worker is running; deleting it', fieldsOf(message, body));
+        await this.delete(message);
+        continue;
+      }
+      const entry = { attempt: body.attempt };
+      this.running.set(key, entry);
+      toClaim.push({ message, body, key, entry });
+    }
+    if (toClaim.length === 0) return [];
+    let results: BatchItemResult<Claim>[];
+    try {
+      results = await this.options.client.claimTasks(
+        this.options.workerId,
+        toClaim.map(({ body }) => ({ processId: body.processId, task: body.task })),
+      );
+    } catch (error) {
+      // The call itself failed (after the client's retries): every claim was refused alike.
+      results = toClaim.map(() => ({ ok: false, error: error as TributaryApiError }));
+    }
+    const started: Promise<boolean>[] = [];
+    for (const [i, { message, body, key, entry }] of toClaim.entries()) {
+      const result = results[i]!;
+      if (result.ok) {
+        entry.attempt = result.value.attempt;
+        started.push(this.track(this.runTask(message, body, result.value, key, entry)));
+      } else {
+        await this.onRefusedClaim(message, body, result.error);
+        if (this.running.get(key) === entry) this.running.delete(key);
       }
     }
     return started;
+  }
+
+  /** What a refused claim means for its message: come back when due, delete, or leave it to reappear. */
+  private async onRefusedClaim(message: Message, body: TaskMessage, error: unknown): Promise<void> {
+    const fields = fieldsOf(message, body);
+    const next = messageAfterRefusedClaim(error, Date.now());
+    if (next.action === 'postpone') {
+      // A retry waiting for its backoff: the message comes back when it is due.
+      this.log.debug('task not due yet; the message comes back then', { ...fields, inSeconds: next.seconds });
+      await this.postpone(message, next.seconds);
+    } else if (next.action === 'delete') {
+      this.log.debug('task is not ours to run; deleting the message', { ...fields, ...errorFields(error) });
+      await this.delete(message);
+    } else {
+      this.log.warn('claim failed; the message will reappear after its visibility timeout', { ...fields, ...errorFields(error) });
+    }
   }
 
   private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
@@ -258,49 +345,23 @@ export class Worker {
 
   private track(task: Promise<boolean>): Promise<boolean> {
     this.inFlight.add(task);
-    void task.finally(() => this.inFlight.delete(task));
+    void task.finally(() => {
+      this.inFlight.delete(task);
+      // One fewer task may leave every other one waiting for its result.
+      this.results.poke();
+    });
     return task;
   }
 
-  /** Claims and runs one task. Resolves to whether the handler ran; never rejects. */
-  private async handle(message: Message, body: TaskMessage): Promise<boolean> {
-    const { client, workerId } = this.options;
-    const fields = { processId: body.processId, task: body.task, attempt: body.attempt, receiveCount: message.Attributes?.ApproximateReceiveCount };
-    const key = `${body.processId}\u0000${body.task}`;
-    const current = this.running.get(key);
-    if (current && current.attempt >= body.attempt) {
-      // A resent hint for a task this worker already has: claiming again would return the same lease and run it twice.
-      this.log.debug('duplicate message for a task this worker is running; deleting it', fields);
-      await this.delete(message);
-      return false;
-    }
-    const entry = { attempt: body.attempt };
-    this.running.set(key, entry);
+  /** Runs one claimed task and sends its result (batched). Resolves to true; never rejects. */
+  private async runTask(message: Message, body: TaskMessage, claim: Claim, key: string, entry: { attempt: number }): Promise<boolean> {
     try {
-      let claim: Claim;
-      try {
-        claim = await client.claim(body.processId, body.task, workerId);
-      } catch (error) {
-        const next = messageAfterRefusedClaim(error, Date.now());
-        if (next.action === 'postpone') {
-          // A retry waiting for its backoff: the message comes back when it is due.
-          this.log.debug('task not due yet; the message comes back then', { ...fields, inSeconds: next.seconds });
-          await this.postpone(message, next.seconds);
-        } else if (next.action === 'delete') {
-          this.log.debug('task is not ours to run; deleting the message', { ...fields, ...errorFields(error) });
-          await this.delete(message);
-        } else {
-          this.log.warn('claim failed; the message will reappear after its visibility timeout', { ...fields, ...errorFields(error) });
-        }
-        return false;
-      }
-      entry.attempt = claim.attempt;
       await this.delete(message);
       // On stop(), the claim is released rather than left to wait out its lease.
-      await runClaimedTask({ ...this.options, logger: this.log, stopping: this.stopController.signal }, body, claim);
+      await runClaimedTask({ ...this.options, logger: this.log, stopping: this.stopController.signal, results: this.results }, body, claim);
       return true;
     } catch (error) {
-      this.log.error('task run failed unexpectedly', { ...fields, ...errorFields(error) });
+      this.log.error('task run failed unexpectedly', { ...fieldsOf(message, body), ...errorFields(error) });
       return false;
     } finally {
       if (this.running.get(key) === entry) this.running.delete(key);
@@ -375,6 +436,10 @@ export class Worker {
       this.log.warn('could not release messages; they reappear after the visibility timeout', errorFields(error));
     }
   }
+}
+
+function fieldsOf(message: Message, body: TaskMessage): Record<string, unknown> {
+  return { processId: body.processId, task: body.task, attempt: body.attempt, receiveCount: message.Attributes?.ApproximateReceiveCount };
 }
 
 function parseBody(raw: string | undefined): TaskMessage | undefined {

@@ -15,6 +15,11 @@ Configuration (environment), each with a local-stack default:
   LOAN_WORK_SECONDS      how long each check "works" (default 0.3), to see heartbeats
   RESIZE_WORK_SECONDS    how long each thumbnail "works" (default 0.1)
   HEARTBEAT_EVERY        seconds between heartbeats (default: a third of the lease)
+  CONCURRENCY            tasks run at once, each in a thread (default 10)
+
+What one receive brings (up to 10 messages) is claimed in one call,
+POST /tasks/claim; results are sent in batches, POST /tasks/complete and
+/tasks/fail, when 10 wait or after at most 50 ms; heartbeats stay per task.
 
 Run it next to `npm start`:  python3 examples/python-worker/worker.py
 Stop it with Ctrl-C (or SIGTERM): it finishes the task in hand, then exits.
@@ -31,6 +36,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 
 import boto3
@@ -43,6 +49,16 @@ DELETE_CODES = {
     "TaskAlreadyClaimed", "TaskNotActive", "ProcessNotRunning",
     "ProcessNotFound", "TaskNotFound", "DefinitionNotFound",
 }
+# A batch item's error carries no status: the one its single call would answer.
+STATUS_BY_CODE = {
+    "ValidationError": 400, "ProcessNotFound": 404, "TaskNotFound": 404, "DefinitionNotFound": 404,
+    "TaskAlreadyClaimed": 409, "TaskNotActive": 409, "LeaseMismatch": 409, "ProcessNotRunning": 409,
+    "ProcessPaused": 409, "ConcurrencyConflict": 409, "PayloadTooLarge": 413,
+}
+# One SQS receive brings at most 10 messages; a batch call takes as many.
+MAX_BATCH = 10
+# The longest a result waits for others to share its call.
+FLUSH_SECONDS = 0.05
 # The task people complete through the API; no worker runs it.
 MANUAL_TASKS = {"Open Loan Application"}
 # A child of a map is the task `<map>[<index>]`, e.g. resize[41].
@@ -84,13 +100,12 @@ def find_local_state():
 
 
 class Api:
-    """The four worker routes of the HTTP API, over urllib."""
+    """The worker routes of the HTTP API, over urllib: single calls and their batch forms."""
 
     def __init__(self, base_url):
         self.base_url = base_url.rstrip("/")
 
-    def _post(self, process_id, task, action, body):
-        path = f"/processes/{urllib.parse.quote(process_id, safe='')}/tasks/{urllib.parse.quote(task, safe='')}/{action}"
+    def _request(self, path, body):
         request = urllib.request.Request(
             self.base_url + path, data=json.dumps(body).encode("utf-8"), method="POST",
             headers={"content-type": "application/json", "accept": "application/json"},
@@ -105,17 +120,85 @@ class Api:
                 detail = {"code": "HttpError", "message": str(error)}
             raise ApiError(error.code, detail.get("code"), detail.get("message")) from None
 
-    def claim(self, process_id, task, worker_id):
-        return self._post(process_id, task, "claim", {"workerId": worker_id})
+    def _post(self, process_id, task, action, body):
+        path = f"/processes/{urllib.parse.quote(process_id, safe='')}/tasks/{urllib.parse.quote(task, safe='')}/{action}"
+        return self._request(path, body)
 
     def heartbeat(self, process_id, task, lease_token):
         return self._post(process_id, task, "heartbeat", {"leaseToken": lease_token})
 
-    def complete(self, process_id, task, lease_token, output):
-        return self._post(process_id, task, "complete", {"leaseToken": lease_token, "output": output})
+    def claim_tasks(self, worker_id, tasks):
+        """POST /tasks/claim: one result per task, in order: the claim, or {"error": {...}}."""
+        return self._request("/tasks/claim", {"workerId": worker_id, "tasks": tasks})["results"]
 
-    def fail(self, process_id, task, lease_token, message, code):
-        return self._post(process_id, task, "fail", {"leaseToken": lease_token, "error": {"message": message, "code": code}})
+    def end_tasks(self, kind, items):
+        """POST /tasks/complete or /tasks/fail: one result per item, in order."""
+        return self._request(f"/tasks/{kind}", {"items": items})["results"]
+
+
+def item_error(result):
+    """A batch item's error as the ApiError its single call would raise; None for a success."""
+    if "error" not in result:
+        return None
+    error = result["error"]
+    return ApiError(STATUS_BY_CODE.get(error.get("code"), 500), error.get("code"), error.get("message"))
+
+
+class ResultBatcher:
+    """Shares calls among results: each kind ("complete", "fail") is sent when
+    MAX_BATCH wait, or FLUSH_SECONDS after the first. send() blocks its caller's
+    thread until its own item's answer, and raises its error."""
+
+    def __init__(self, api):
+        self.api = api
+        self.lock = threading.Lock()
+        self.pending = {"complete": [], "fail": []}
+        self.timer = None
+
+    def send(self, kind, item):
+        slot = {"item": item, "done": threading.Event()}
+        full = None
+        with self.lock:
+            self.pending[kind].append(slot)
+            if len(self.pending[kind]) >= MAX_BATCH:
+                full, self.pending[kind] = self.pending[kind], []
+            elif self.timer is None:
+                self.timer = threading.Timer(FLUSH_SECONDS, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+        if full:
+            self._deliver(kind, full)
+        slot["done"].wait()
+        if "error" in slot:
+            raise slot["error"]
+        return slot["result"]
+
+    def flush(self):
+        with self.lock:
+            batches, self.pending = self.pending, {"complete": [], "fail": []}
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = None
+        for kind, batch in batches.items():
+            if batch:
+                self._deliver(kind, batch)
+
+    def _deliver(self, kind, batch):
+        try:
+            results = self.api.end_tasks(kind, [slot["item"] for slot in batch])
+            for slot, result in zip(batch, results):
+                error = item_error(result)
+                if error is None:
+                    slot["result"] = result
+                else:
+                    slot["error"] = error
+        except (ApiError, OSError) as error:
+            # The call failed whole: every item's lease expires and its task is retried.
+            for slot in batch:
+                slot["error"] = error
+        finally:
+            for slot in batch:
+                slot["done"].set()
 
 
 class TaskFailed(Exception):
@@ -197,13 +280,9 @@ def seconds_until(iso_instant):
     return (instant - datetime.now(timezone.utc)).total_seconds()
 
 
-def run_task(api, worker_id, message_body, on_claimed):
-    """Claim → delete the message → (handler while heartbeating) → complete or fail."""
+def run_task(api, results, message_body, claim):
+    """A claimed task: the handler while heartbeating, then its result, in the next batch."""
     process_id, task = message_body["processId"], message_body["task"]
-    claim = api.claim(process_id, task, worker_id)
-    # The claim is the authority: the message has done its job. If this worker
-    # now dies, the lease expires and the sweeper sends a new message.
-    on_claimed()
     token = claim["leaseToken"]
     lease_lost = threading.Event()
     done = threading.Event()
@@ -229,27 +308,78 @@ def run_task(api, worker_id, message_body, on_claimed):
     keeper.start()
     try:
         output = handle(message_body, claim, lease_lost)
-        result = ("complete", output)
+        result = ("complete", {"output": output})
     except TaskFailed as error:
-        result = ("fail", (str(error), error.code))
+        result = ("fail", {"error": {"message": str(error), "code": error.code}})
     except Exception as error:  # noqa: BLE001 - any handler error fails the task, with its class as code
-        result = ("fail", (str(error), type(error).__name__))
+        result = ("fail", {"error": {"message": str(error), "code": type(error).__name__}})
     finally:
         done.set()
         keeper.join()
     if lease_lost.is_set():
         log("result-dropped", processId=process_id, task=task)
         return
+    kind, body = result
     try:
-        if result[0] == "complete":
-            api.complete(process_id, task, token, result[1])
+        results.send(kind, {"processId": process_id, "task": task, "leaseToken": token, **body})
+        if kind == "complete":
             log("completed", processId=process_id, task=task, attempt=claim["attempt"])
         else:
-            api.fail(process_id, task, token, *result[1])
-            log("failed", processId=process_id, task=task, code=result[1][1])
+            log("failed", processId=process_id, task=task, code=body["error"]["code"])
     except ApiError as error:
         # 409 LeaseMismatch: the lease expired and the task went to another worker; this result is dropped.
         log("result-refused", processId=process_id, task=task, code=error.code)
+    except OSError as error:
+        # Not recorded: the lease expires and the sweeper schedules the task again.
+        log("result-failed", processId=process_id, task=task, error=str(error))
+
+
+def delete_messages(sqs, queue_url, receipts):
+    """One DeleteMessageBatch for the messages of one receive that have done their job."""
+    if receipts:
+        entries = [{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts)]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+
+
+def claim_received(api, sqs, queue_url, worker_id, messages):
+    """Claims the tasks of one receive in one call; answers [(message body, claim)] for those this worker got."""
+    done, to_claim = [], []
+    for message in messages:
+        try:
+            body = json.loads(message["Body"])
+            body["processId"], body["task"]
+        except (ValueError, KeyError, TypeError):
+            log("malformed-message", body=message.get("Body", "")[:200])
+            done.append(message["ReceiptHandle"])
+            continue
+        if body["task"] in MANUAL_TASKS:
+            # People complete it through the API; put back, it would cycle into the DLQ.
+            done.append(message["ReceiptHandle"])
+            continue
+        to_claim.append((message["ReceiptHandle"], body))
+    claimed = []
+    if to_claim:
+        try:
+            answers = api.claim_tasks(worker_id, [{"processId": b["processId"], "task": b["task"]} for _, b in to_claim])
+        except (ApiError, OSError) as error:
+            # 5xx, 429, a network error: leave them all; they come back after the visibility timeout.
+            log("claim-failed", tasks=len(to_claim), error=str(error))
+            answers = []
+        for (receipt, body), answer in zip(to_claim, answers):
+            error = item_error(answer)
+            if error is None:
+                # The claim is the authority: the message has done its job. If this worker
+                # now dies, the lease expires and the sweeper sends a new message.
+                claimed.append((body, answer))
+                done.append(receipt)
+            elif error.code in DELETE_CODES:
+                log("not-ours", processId=body["processId"], task=body["task"], code=error.code)
+                done.append(receipt)
+            else:
+                # ConcurrencyConflict, an item's InternalError: leave it; it comes back after the visibility timeout.
+                log("claim-failed", processId=body["processId"], task=body["task"], code=error.code)
+    delete_messages(sqs, queue_url, done)
+    return claimed
 
 
 def main():
@@ -269,43 +399,36 @@ def main():
         sqs_options.setdefault("aws_secret_access_key", os.environ.get("AWS_SECRET_ACCESS_KEY", "local"))
     sqs = boto3.client("sqs", **sqs_options)
     api = Api(api_url)
-    wait = int(os.environ.get("WAIT_TIME_SECONDS", "2"))
+    results = ResultBatcher(api)
+    wait_seconds = int(os.environ.get("WAIT_TIME_SECONDS", "2"))
+    concurrency = int(os.environ.get("CONCURRENCY", "10"))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     log("started", workerId=worker_id, queueUrl=queue_url, apiUrl=api_url)
 
-    while not stopping.is_set():
-        try:
-            received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=wait, AttributeNames=["All"])
-        except Exception as error:  # noqa: BLE001 - e.g. the local stack restarting: back off and retry
-            log("receive-failed", error=str(error))
-            stopping.wait(2)
-            continue
-        for message in received.get("Messages", []):
-            receipt = message["ReceiptHandle"]
-            try:
-                body = json.loads(message["Body"])
-                process_id, task = body["processId"], body["task"]
-            except (ValueError, KeyError, TypeError):
-                log("malformed-message", body=message.get("Body", "")[:200])
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
-                continue
-            if task in MANUAL_TASKS:
-                # People complete it through the API; put back, it would cycle into the DLQ.
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+    running = set()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        while not stopping.is_set():
+            running = {f for f in running if not f.done()}
+            free = concurrency - len(running)
+            if free <= 0:
+                wait(running, timeout=1, return_when=FIRST_COMPLETED)
                 continue
             try:
-                run_task(api, worker_id, body, lambda: sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt))
-            except ApiError as error:
-                if error.code in DELETE_CODES:
-                    log("not-ours", processId=process_id, task=task, code=error.code)
-                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
-                else:
-                    # 5xx, 429, ConcurrencyConflict: leave it; it comes back after the visibility timeout.
-                    log("claim-failed", processId=process_id, task=task, code=error.code)
-            except OSError as error:
-                log("claim-failed", processId=process_id, task=task, error=str(error))
+                received = sqs.receive_message(
+                    QueueUrl=queue_url, MaxNumberOfMessages=min(MAX_BATCH, free), WaitTimeSeconds=wait_seconds, AttributeNames=["All"],
+                )
+                claimed = claim_received(api, sqs, queue_url, worker_id, received.get("Messages", []))
+            except Exception as error:  # noqa: BLE001 - e.g. the local stack restarting: back off and retry
+                log("receive-failed", error=str(error))
+                stopping.wait(2)
+                continue
+            for body, claim in claimed:
+                running.add(pool.submit(run_task, api, results, body, claim))
+        # Stopping: the tasks in hand finish and their results are sent.
+        wait(running)
+        results.flush()
     log("stopped", workerId=worker_id)
 
 

@@ -1,4 +1,5 @@
 import { claimTask, heartbeatTask } from '#app/claim-task.ts';
+import { claimTasks, completeTasks, failTasks } from './batch-task-handles.ts';
 import { completeTask, failTask } from '#app/end-task.ts';
 import { releaseTask } from '#app/release-task.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
@@ -39,4 +40,8 @@ export const handler = routeGroupHandler('worker', {
       return { status: 200, body: { processId: params.id, task: params.task, ...released } };
     },
   },
+  // The batch forms: up to 10 items, each answered as its single route above would (functions/api/batch-task-handles.ts).
+  ClaimTasks: claimTasks,
+  CompleteTasks: completeTasks,
+  FailTasks: failTasks,
 });

@@ -5,7 +5,9 @@ import { ERROR_STATUS } from '#schemas/error-status.ts';
 import * as server from '#schemas/responses.ts';
 import * as schedules from '#schemas/schedules.ts';
 import { API_ROUTES, ROUTE_IDS } from '#schemas/routes/api-routes.ts';
+import { BatchClaimSchema, BatchEndedSchema, ERROR_CODE_STATUS } from '../../client/batch-results.ts';
 import { API_ERROR_CODES } from '../../client/errors.ts';
+import { BatchClaimResponseSchema, BatchEndedResponseSchema } from '#schemas/batch-api.ts';
 import * as client from '../../client/schemas.ts';
 import type { RerunManyRequest, StartProcessRequest } from '../../client/tributary-client.ts';
 
@@ -70,6 +72,8 @@ const NOT_PAIRED: Readonly<Record<string, string>> = {
   TaskPage: 'read as a page of TaskView, which is paired',
   TaskDetail: 'a TaskView (paired) plus its events, read as the history reads them: any event type (tested below)',
   HistoryPage: 'the client reads any event type, for types a newer server adds (tested below)',
+  BatchClaim: 'a list of Claim (paired) or the error body, which the client reads with details as unknown (tested below)',
+  BatchEnded: 'a list of TaskEnded (paired) or the error body, which the client reads with details as unknown (tested below)',
 };
 
 describe('client/schemas.ts against shared/schemas/responses.ts', () => {
@@ -103,6 +107,23 @@ describe('client/schemas.ts against shared/schemas/responses.ts', () => {
     const serverShape = shape(server.HistoryPageSchema) as { properties: { items: { items: { properties: Json } } } };
     serverShape.properties.items.items.properties.type = { type: 'string' };
     expect(shape(client.pageSchema(client.HistoryEventSchema))).toEqual(serverShape);
+  });
+
+  it('batch answers: the same as the server\'s, but for the error body\'s details, which the client reads as unknown', () => {
+    const unknownDetails = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(unknownDetails);
+      if (node === null || typeof node !== 'object') return node;
+      const out = Object.fromEntries(Object.entries(node as Json).map(([k, v]) => [k, unknownDetails(v)]));
+      const props = out.properties as Json | undefined;
+      if (props && 'code' in props && 'details' in props) out.properties = { ...props, details: {} };
+      return out;
+    };
+    expect(shape(BatchClaimSchema)).toEqual(unknownDetails(shape(BatchClaimResponseSchema)));
+    expect(shape(BatchEndedSchema)).toEqual(unknownDetails(shape(BatchEndedResponseSchema)));
+  });
+
+  it("knows each error code's status, to read a batch item's error as its single call's", () => {
+    expect(ERROR_CODE_STATUS).toEqual(ERROR_STATUS);
   });
 
   it('knows every error code the server maps to a status', () => {

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../error-status.ts';
  * - `health`: touches nothing;
  * - `read`: every GET, read-only table access;
  * - `control`: definitions, starting, cancelling, pausing, resuming and rerunning processes, schedules (operators);
- * - `worker`: claim, heartbeat, complete, fail and release (workers).
+ * - `worker`: claim, heartbeat, complete, fail and release, and the batch forms of claim, complete and fail (workers).
  */
 export type RouteGroup = 'health' | 'read' | 'control' | 'worker';
 
