@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SubProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -57,6 +57,8 @@ export interface AppDeps {
   readonly tasks: TaskStore;
   /** A map's items, counters and children, and the map task's own writes. */
   readonly maps: MapStore;
+  /** A process task's own writes: its child started, its ending by its child. */
+  readonly subProcesses: SubProcessStore;
   readonly queue: TaskQueue;
   readonly sweepIndex: SweepIndex;
   /** A map's items in an S3 object (`itemsFrom`). */

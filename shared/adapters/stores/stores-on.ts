@@ -1,4 +1,4 @@
-import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, MapStore, SubProcessStore, ProcessStore, ScheduleStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
@@ -6,6 +6,7 @@ import { ItemMapStore } from './item-map-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
 import { ItemScheduleStore } from './item-schedule-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
+import { ItemSubProcessStore } from './item-sub-process-store.ts';
 import { ItemTaskStore } from './item-task-store.ts';
 import { checkSweepShards } from './keys.ts';
 
@@ -16,13 +17,14 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; sweepIndex: SweepIndex; schedules: ScheduleStore } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; subProcesses: SubProcessStore; sweepIndex: SweepIndex; schedules: ScheduleStore } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
     processes: new ItemProcessStore(table, sweepShards),
     tasks: new ItemTaskStore(table, sweepShards),
     maps: new ItemMapStore(table, sweepShards),
+    subProcesses: new ItemSubProcessStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
     schedules: new ItemScheduleStore(table),
   };
