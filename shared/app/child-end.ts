@@ -1,5 +1,5 @@
 import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError } from '#domain/retry-policy.ts';
-import { isCompletedProcess, isEndedProcess, isRunningTask } from '#domain/status-predicates.ts';
+import { isCompletedProcess, isEndedProcess, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
 import type { ProcessItem, TaskError } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition, taskPolicyOf } from './definitions.ts';
@@ -20,14 +20,21 @@ import { instant } from './timestamps.ts';
  * Each write is guarded on the task's run and attempt as read, so two calls
  * end it once. A task that moved on (cancelled with its parent, an abandoned
  * child, a later run) is left alone.
+ *
+ * Answers false when the task cannot take the ending yet: it is SCHEDULED
+ * and its start (of this child, or of its rerun) has not recorded the child
+ * (a child can end inside the call that starts it, e.g. past the depth
+ * limit). The caller then stays due, and asks again; the start, once
+ * written, also asks at once.
  */
-export async function endParentTask(deps: AppDeps, child: ProcessItem): Promise<void> {
+export async function endParentTask(deps: AppDeps, child: ProcessItem): Promise<boolean> {
   const parentId = child.parentProcessId;
   const task = child.parentTask;
-  if (parentId === undefined || task === undefined || !isEndedProcess(child.status)) return;
+  if (parentId === undefined || task === undefined || !isEndedProcess(child.status)) return true;
   const item = await deps.tasks.get({ processId: parentId, task });
-  if (!item || !isRunningTask(item.status) || item.childProcessId !== child.id || item.childRun !== child.run) return;
-  if (item.definition === undefined || item.version === undefined) return;
+  if (isScheduledTask(item?.status) && (item.childRun ?? 0) < child.run) return false;
+  if (!item || !isRunningTask(item.status) || item.childProcessId !== child.id || item.childRun !== child.run) return true;
+  if (item.definition === undefined || item.version === undefined) return true;
   const def = await getDefinition(deps, item.definition, item.version);
   const dag = dagOf(def);
   const at = instant(deps);
@@ -37,12 +44,12 @@ export async function endParentTask(deps: AppDeps, child: ProcessItem): Promise<
   const end: EndTask = { processId: parentId, task, run, iso: at.iso, now: at.now, expiresAt: at.expiresAt, held };
   if (isCompletedProcess(child.status)) {
     const output = await sinkOutputs(deps, child);
-    if (!(await deps.subProcesses.complete({ end, attempt, output, settles: settlesOf(dag, task, 'children'), sweepAt: at.now }))) return;
+    if (!(await deps.subProcesses.complete({ end, attempt, output, settles: settlesOf(dag, task, 'children'), sweepAt: at.now }))) return true;
     // Ended while its parent is paused: the follow-up waits for the resume (the sweeper holds it back).
-    if (held) return;
+    if (held) return true;
     const identity = await deps.processes.identity({ id: parentId, fresh: true });
     if (identity && identity.run === run) await followUpCompleted(deps, parentId, identity, task);
-    return;
+    return true;
   }
   const error: TaskError = {
     code: 'ChildProcessFailed',
@@ -60,10 +67,11 @@ export async function endParentTask(deps: AppDeps, child: ProcessItem): Promise<
   const decision = decideRetry(taskPolicyOf(def, task).retry, attempt, error, { now: at.now, random: deps.random() });
   if (decision.retry) {
     await deps.subProcesses.retry({ processId: parentId, task, run, attempt, iso: at.iso, nextAttemptAt: decision.nextAttemptAt, error, record });
-    return;
+    return true;
   }
-  if (!(await deps.subProcesses.fail({ end, attempt, error, record, settles: failureSettles(def, dag, task), sweepAt: at.now }))) return;
+  if (!(await deps.subProcesses.fail({ end, attempt, error, record, settles: failureSettles(def, dag, task), sweepAt: at.now }))) return true;
   if (!held) await followUpFailed(deps, parentId, task, {}, run);
+  return true;
 }
 
 /**

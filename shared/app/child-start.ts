@@ -5,6 +5,7 @@ import { isCompletedProcess, isEndedProcess, isScheduledTask } from '#domain/sta
 import type { DefinitionVersionItem, ProcessItem, TaskError, TaskItem } from '#schemas/items.ts';
 import { MAX_PROCESS_DEPTH, type SubProcessSpec } from '#schemas/sub-process-schema.ts';
 import { cancelChildProcess } from './child-cancel.ts';
+import { endParentTask } from './child-end.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { followUpFailed } from './end-task.ts';
@@ -81,7 +82,12 @@ export async function startChild(deps: AppDeps, processId: string, item: TaskIte
   }
   if (!child) return;
   const at = instant(deps);
-  if (await deps.subProcesses.start({ processId, task: item.name, run, attempt, childProcessId: child.id, childRun: child.run, iso: at.iso })) return;
+  if (await deps.subProcesses.start({ processId, task: item.name, run, attempt, childProcessId: child.id, childRun: child.run, iso: at.iso })) {
+    // A child that ended inside this call (past the depth limit, say) found its task still starting: it waits on
+    // the sweep index, and the task takes its ending now rather than a grace period later.
+    if (isEndedProcess(child.status)) await endParentTask(deps, child);
+    return;
+  }
   // The task moved on: its process ended and cancelled it. The child it would have run goes with it.
   if (spec.onParentEnd === 'cancel') await cancelChildProcess(deps, child.id, processId);
 }

@@ -67,8 +67,7 @@ export async function endProcess(
 export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
   // A completed child has nothing to cancel: it owes only its parent's task.
   if (isCompletedProcess(process.status)) {
-    await endParentTask(deps, process);
-    if (process.sweepAt !== undefined) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+    await endParentTaskOrWait(deps, process);
     return;
   }
   const def = await getDefinition(deps, process.definition, process.version);
@@ -98,8 +97,14 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
     return;
   }
   if (compensatesOn(def.compensation, process.status)) await startCompensation(deps, process, def, await completedTasks(deps, process.id, order));
-  await endParentTask(deps, process);
-  await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+  await endParentTaskOrWait(deps, process);
+}
+
+/** A child's last duty, then off the sweep index; a parent task still starting it is asked again a grace period later. */
+async function endParentTaskOrWait(deps: AppDeps, process: ProcessItem): Promise<void> {
+  if (process.sweepAt === undefined) return;
+  if (await endParentTask(deps, process)) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+  else await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now() + deps.settings.followUpGraceMs, resumeFrom: process.resumeFrom ?? 0 });
 }
 
 /**

@@ -62,3 +62,155 @@ describe('a process task', () => {
     expect(types).toContain('ChildProcessEnded');
   });
 });
+
+describe('a child that fails', () => {
+  it('fails the parent task with ChildProcessFailed; a retry of the task reruns the same child from its failure', async () => {
+    const child = `
+defaults:
+  retry:
+    maxAttempts: 1
+tasks:
+  - name: check-id
+  - name: score
+    needs: [check-id]
+`;
+    const engine = await engineWith(ACCOUNT('    retry:\n      maxAttempts: 2\n      intervalSeconds: 1'), child);
+    const runs: Record<string, number> = {};
+    engine.worker({
+      handler: async ({ task }) => {
+        runs[task] = (runs[task] ?? 0) + 1;
+        if (task === 'open-account') return { customer: 'c-1' };
+        if (task === 'score' && runs[task] === 1) throw Object.assign(new Error('bureau down'), { retryable: false });
+        return { ok: task };
+      },
+    });
+    const { process } = await engine.client.startProcess({ definition: 'account', input: {} });
+    await engine.runUntilIdle();
+    const waiting = await engine.client.getTask(process.id, 'kyc');
+    expect(waiting.status).toBe('SCHEDULED');
+    expect(waiting.attempt).toBe(2);
+    expect(waiting.lastError).toEqual(expect.objectContaining({ code: 'ChildProcessFailed' }));
+    const childId = waiting.childProcessId!;
+    expect((await engine.client.getProcess(childId)).status).toBe('FAILED');
+
+    await engine.advance(60_000);
+    expect((await engine.client.getProcess(process.id)).status).toBe('COMPLETED');
+    const kyc = await engine.client.getTask(process.id, 'kyc');
+    expect(kyc.childProcessId).toBe(childId);
+    expect(kyc.output).toEqual({ score: { ok: 'score' } });
+    const rerun = await engine.client.getProcess(childId);
+    expect(rerun.status).toBe('COMPLETED');
+    expect(rerun.runs).toBe(2);
+    // From its failure: the completed check-id was kept, only score ran again.
+    expect(runs).toEqual({ 'open-account': 1, 'check-id': 1, score: 2, activate: 1 });
+    const types = (await engine.client.getHistory(process.id)).items.filter((e) => e.task === 'kyc').map((e) => e.type);
+    expect(types).toEqual(['TaskScheduled', 'ChildProcessStarted', 'ChildProcessEnded', 'TaskFailed', 'TaskScheduled', 'ChildProcessStarted', 'ChildProcessEnded', 'TaskCompleted']);
+  });
+
+  it('fails the parent for good without attempts left, carrying the child error; a rerun of the parent reruns the child', async () => {
+    const child = `
+defaults:
+  retry:
+    maxAttempts: 1
+tasks:
+  - name: score
+`;
+    const engine = await engineWith(ACCOUNT('    retry:\n      maxAttempts: 1'), child);
+    let fail = true;
+    engine.worker({
+      handler: async ({ task }) => {
+        if (task === 'score' && fail) throw Object.assign(new Error('no score'), { retryable: false });
+        return { customer: 'c-1', task };
+      },
+    });
+    const { process } = await engine.client.startProcess({ definition: 'account', input: {} });
+    await engine.runUntilIdle();
+    const failed = await engine.client.getProcess(process.id);
+    expect(failed.status).toBe('FAILED');
+    const kyc = await engine.client.getTask(process.id, 'kyc');
+    expect(kyc.error).toEqual(expect.objectContaining({ code: 'ChildProcessFailed', details: expect.objectContaining({ childProcessId: kyc.childProcessId, status: 'FAILED' }) }));
+    fail = false;
+    await engine.client.rerun(process.id, {});
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(process.id)).status).toBe('COMPLETED');
+    expect((await engine.client.getTask(process.id, 'kyc')).childProcessId).toBe(kyc.childProcessId);
+    expect((await engine.client.getProcess(kyc.childProcessId!)).runs).toBe(2);
+  });
+});
+
+describe('cancelling a parent', () => {
+  const LEAF = 'tasks:\n  - name: wait\n';
+  const MID = 'tasks:\n  - name: leaf\n    process:\n      definition: leaf\n';
+  const TOP = (onParentEnd = 'cancel') => `tasks:\n  - name: mid\n    process:\n      definition: mid\n      onParentEnd: ${onParentEnd}\n`;
+
+  async function threeLevels(onParentEnd?: string) {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('leaf', LEAF);
+    await engine.client.putDefinition('mid', MID);
+    await engine.client.putDefinition('top', TOP(onParentEnd));
+    const { process } = await engine.client.startProcess({ definition: 'top', input: {} });
+    await engine.runUntilIdle();
+    const mid = (await engine.client.getTask(process.id, 'mid')).childProcessId!;
+    const leaf = (await engine.client.getTask(mid, 'leaf')).childProcessId!;
+    expect((await engine.client.getTask(leaf, 'wait')).status).toBe('SCHEDULED');
+    return { engine, top: process.id, mid, leaf };
+  }
+
+  it('cancels its running child and grandchild with ParentEnded', async () => {
+    const { engine, top, mid, leaf } = await threeLevels();
+    await engine.client.cancelProcess(top);
+    await engine.runUntilIdle();
+    const [m, l] = [await engine.client.getProcess(mid), await engine.client.getProcess(leaf)];
+    expect(m.status).toBe('CANCELLED');
+    expect(m.error).toEqual(expect.objectContaining({ code: 'ParentEnded' }));
+    expect(l.status).toBe('CANCELLED');
+    expect(l.error).toEqual(expect.objectContaining({ code: 'ParentEnded' }));
+    expect((await engine.client.getTask(leaf, 'wait')).status).toBe('CANCELLED');
+    expect((await engine.client.getTask(top, 'mid')).status).toBe('CANCELLED');
+  });
+
+  it('leaves an abandoned child running', async () => {
+    const { engine, top, mid, leaf } = await threeLevels('abandon');
+    await engine.client.cancelProcess(top);
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(mid)).status).toBe('RUNNING');
+    expect((await engine.client.getProcess(leaf)).status).toBe('RUNNING');
+    engine.worker({ handler: async () => ({ done: true }) });
+    await engine.runUntilIdle();
+    // The abandoned child ends on its own; the cancelled parent's task stays cancelled.
+    expect((await engine.client.getProcess(mid)).status).toBe('COMPLETED');
+    expect((await engine.client.getTask(top, 'mid')).status).toBe('CANCELLED');
+  });
+});
+
+describe('the depth limit', () => {
+  it('fails the start of a process nested deeper than 10 with ProcessDepthExceeded', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('recurse', 'defaults:\n  retry:\n    maxAttempts: 1\ntasks:\n  - name: down\n    process:\n      definition: recurse\n');
+    const { process } = await engine.client.startProcess({ definition: 'recurse', input: {} });
+    await engine.runUntilIdle();
+    const chain = [process.id];
+    for (let depth = 0; depth < 10; depth++) chain.push((await engine.client.getTask(chain.at(-1)!, 'down')).childProcessId!);
+    expect(new Set(chain).size).toBe(11);
+    const deepest = await engine.client.getTask(chain[10]!, 'down');
+    expect(deepest.childProcessId).toBeUndefined();
+    expect(deepest.error).toEqual(expect.objectContaining({ code: 'ProcessDepthExceeded' }));
+    for (const id of chain) expect((await engine.client.getProcess(id)).status).toBe('FAILED');
+  });
+});
+
+describe('a process task and workers', () => {
+  it('answers a claim, a completion and a failure with 409 ProcessTaskNotClaimable', async () => {
+    const engine = await engineWith(ACCOUNT());
+    const { process } = await engine.client.startProcess({ definition: 'account', input: {} });
+    engine.worker({ tasks: ['open-account'], handler: async () => ({ customer: 'c' }) });
+    await engine.runUntilIdle();
+    expect((await engine.client.getTask(process.id, 'kyc')).status).toBe('RUNNING');
+    const refusal = (call: Promise<unknown>) => call.then(() => undefined, (e: { status?: number; code?: string }) => ({ status: e.status, code: e.code }));
+    const notClaimable = { status: 409, code: 'ProcessTaskNotClaimable' };
+    expect(await refusal(engine.client.claim(process.id, 'kyc', 'w'))).toEqual(notClaimable);
+    expect(await refusal(engine.client.complete(process.id, 'kyc', { output: {} }))).toEqual(notClaimable);
+    expect(await refusal(engine.client.fail(process.id, 'kyc', { error: { message: 'x' } }))).toEqual(notClaimable);
+    expect(await refusal(engine.client.heartbeat(process.id, 'kyc', 'token'))).toEqual(notClaimable);
+  });
+});
