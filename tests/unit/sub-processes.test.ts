@@ -214,3 +214,56 @@ describe('a process task and workers', () => {
     expect(await refusal(engine.client.heartbeat(process.id, 'kyc', 'token'))).toEqual(notClaimable);
   });
 });
+
+describe('PUT of a definition with a process task', () => {
+  const problems = async (engine: TestEngine, yaml: string) =>
+    engine.client.putDefinition('parent', yaml).then(
+      () => undefined,
+      (e: { status?: number; details?: unknown }) => ({ status: e.status, details: e.details }),
+    );
+
+  it('refuses a child definition or version that does not exist, at tasks[i].process.definition', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('kyc-check', KYC);
+    expect(await problems(engine, 'tasks:\n  - name: a\n  - name: kyc\n    process:\n      definition: nope\n')).toEqual({
+      status: 400,
+      details: [{ path: 'tasks[1].process.definition', message: "process.definition names 'nope', which is not a definition (PUT it first)", line: 5, column: 7 }],
+    });
+    expect(await problems(engine, 'tasks:\n  - name: kyc\n    process:\n      definition: kyc-check\n      version: 2\n')).toEqual({
+      status: 400,
+      details: [expect.objectContaining({ path: 'tasks[0].process.definition', message: "process.version: definition 'kyc-check' has no version 2 (its latest is 1)" })],
+    });
+    expect(await problems(engine, 'tasks:\n  - name: kyc\n    process:\n      definition: kyc-check\n      version: 1\n')).toBeUndefined();
+  });
+
+  it('refuses a process task that is also a map, or names a queue, and checks its input expression with line and column', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('kyc-check', KYC);
+    const yaml = [
+      'tasks:',
+      '  - name: a',
+      '  - name: both',
+      '    map: { items: "input.xs" }',
+      '    process: { definition: kyc-check }',
+      '  - name: queued',
+      '    queue: default',
+      '    process: { definition: kyc-check }',
+      '  - name: bad-input',
+      '    needs: [a]',
+      '    process:',
+      '      definition: kyc-check',
+      "      input: \"{'x': upstream.b}\"",
+    ].join('\n');
+    const found = (await problems(engine, yaml)) as { status: number; details: { path: string; message: string; line?: number; column?: number }[] };
+    expect(found.status).toBe(400);
+    expect(found.details.map((d) => d.path)).toEqual(['tasks[1].process', 'tasks[2].queue', 'tasks[3].process.input']);
+    expect(found.details[0]!.message).toBe("a task runs a sub-process ('process') or a map ('map'), not both");
+    expect(found.details[2]!.message).toMatch(/upstream/);
+    expect(found.details[2]).toEqual(expect.objectContaining({ line: 13 }));
+  });
+
+  it('lets a definition name itself (a recursion, bounded by the depth limit)', async () => {
+    const engine = createTestEngine();
+    await expect(engine.client.putDefinition('recurse', 'tasks:\n  - name: down\n    process: { definition: recurse }\n')).resolves.toEqual(expect.objectContaining({ created: true }));
+  });
+});
