@@ -3,6 +3,17 @@ export interface GraphTask {
   readonly name: string;
   readonly needs: readonly string[];
   readonly status?: string;
+  /** A process task of a definition: its `process` key (the child definition). */
+  readonly process?: { readonly definition?: string; readonly version?: number };
+  /** A process task of a running process: its child process, once started. */
+  readonly childProcessId?: string;
+}
+
+/** A process task: drawn as a distinct shape, labelled with its child's definition or id. */
+function childOf(t: GraphTask): string | undefined {
+  if (t.process !== undefined) return `process ${t.process.definition ?? ''}${t.process.version === undefined ? '' : `@${t.process.version}`}`;
+  if (t.childProcessId !== undefined) return `child ${t.childProcessId}`;
+  return undefined;
 }
 
 export type GraphFormat = 'text' | 'mermaid' | 'dot';
@@ -54,10 +65,14 @@ const STATUS_COLOR: Readonly<Record<string, string>> = {
  */
 export function renderGraph(tasks: readonly GraphTask[], format: GraphFormat, title?: string): string {
   const ids = new Map(tasks.map((t, i) => [t.name, `t${i}`]));
-  const label = (t: GraphTask): string => (t.status ? `${t.name} [${t.status}]` : t.name);
+  const label = (t: GraphTask): string => {
+    const child = childOf(t);
+    return `${t.name}${child === undefined ? '' : ` (${child})`}${t.status ? ` [${t.status}]` : ''}`;
+  };
   if (format === 'mermaid') {
     const lines = ['flowchart TD'];
-    for (const t of tasks) lines.push(`  ${ids.get(t.name)}["${escapeMermaid(label(t))}"]`);
+    // A process task is a hexagon: it runs a child process, not a worker's handler.
+    for (const t of tasks) lines.push(childOf(t) === undefined ? `  ${ids.get(t.name)}["${escapeMermaid(label(t))}"]` : `  ${ids.get(t.name)}{{"${escapeMermaid(label(t))}"}}`);
     for (const t of tasks) for (const need of t.needs) lines.push(`  ${ids.get(need)} --> ${ids.get(t.name)}`);
     const statuses = [...new Set(tasks.map((t) => t.status).filter((s): s is string => s !== undefined))];
     for (const s of statuses) {
@@ -70,7 +85,8 @@ export function renderGraph(tasks: readonly GraphTask[], format: GraphFormat, ti
     const lines = [`digraph ${JSON.stringify(title ?? 'tributary')} {`, '  rankdir=TB;', '  node [shape=box, style="rounded,filled", fillcolor="#ffffff"];'];
     for (const t of tasks) {
       const fill = t.status ? `, fillcolor=${JSON.stringify(STATUS_COLOR[t.status] ?? '#ffffff')}` : '';
-      lines.push(`  ${ids.get(t.name)} [label=${JSON.stringify(label(t))}${fill}];`);
+      const shape = childOf(t) === undefined ? '' : ', shape=hexagon';
+      lines.push(`  ${ids.get(t.name)} [label=${JSON.stringify(label(t))}${fill}${shape}];`);
     }
     for (const t of tasks) for (const need of t.needs) lines.push(`  ${ids.get(need)} -> ${ids.get(t.name)};`);
     lines.push('}');
@@ -84,7 +100,8 @@ export function renderGraph(tasks: readonly GraphTask[], format: GraphFormat, ti
     for (const t of tasks.filter((x) => level.get(x.name) === l)) {
       const mark = t.status ? `${STATUS_MARK[t.status] ?? '?'} ` : '';
       const status = t.status ? ` [${t.status}]` : '';
-      lines.push(`  ${mark}${t.name}${status}${t.needs.length > 0 ? `  ← ${t.needs.join(', ')}` : ''}`);
+      const child = childOf(t);
+      lines.push(`  ${mark}${t.name}${child === undefined ? '' : ` (${child})`}${status}${t.needs.length > 0 ? `  ← ${t.needs.join(', ')}` : ''}`);
     }
   }
   return lines.join('\n');

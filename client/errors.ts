@@ -18,6 +18,7 @@ export const API_ERROR_CODES = [
   'RouteNotFound',
   'TaskAlreadyClaimed',
   'TaskNotActive',
+  'ProcessTaskNotClaimable',
   'LeaseMismatch',
   'ProcessNotRunning',
   'ProcessPaused',

@@ -7,6 +7,8 @@ import { isTributaryApiError, type TributaryErrorCode } from './errors.ts';
 export const TASK_GONE_CODES: readonly TributaryErrorCode[] = [
   'TaskAlreadyClaimed',
   'TaskNotActive',
+  // A process task: its child process ends it, never a worker (a stray message, e.g. a resume's resend).
+  'ProcessTaskNotClaimable',
   'ProcessNotRunning',
   'ProcessPaused',
   'ProcessNotFound',

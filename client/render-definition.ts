@@ -50,8 +50,8 @@ export function renderMapKey<T extends Record<string, unknown>>(options: T): { o
 
 /** What the renderers read of a definition: a `toDefinition()` document or a stored one from the API. */
 export interface RenderableDefinition {
-  readonly tasks?: readonly { readonly name: string; readonly needs?: readonly string[]; readonly map?: unknown }[];
-  readonly steps?: readonly (string | { readonly name: string; readonly map?: unknown })[];
+  readonly tasks?: readonly { readonly name: string; readonly needs?: readonly string[]; readonly map?: unknown; readonly process?: unknown }[];
+  readonly steps?: readonly (string | { readonly name: string; readonly map?: unknown; readonly process?: unknown })[];
 }
 
 interface GraphTask {
@@ -59,13 +59,23 @@ interface GraphTask {
   readonly needs: readonly string[];
   /** A map task: what its items are, for the label (`input.files`, `s3 (jsonl)`), or '' when the key says nothing readable. */
   readonly over?: string;
+  /** A process task: the child definition (with its version, if pinned), or '' when the key says nothing readable. */
+  readonly child?: string;
 }
 
 /** Tasks with their needs; a routine's steps each need the one before. */
 function graphOf(def: RenderableDefinition): GraphTask[] {
-  if (def.tasks !== undefined) return def.tasks.map((t) => ({ name: t.name, needs: t.needs ?? [], ...overOf(t.map) }));
+  if (def.tasks !== undefined) return def.tasks.map((t) => ({ name: t.name, needs: t.needs ?? [], ...overOf(t.map), ...childOf(t.process) }));
   const steps = (def.steps ?? []).map((s) => (typeof s === 'string' ? { name: s } : s));
-  return steps.map((s, i) => ({ name: s.name, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''], ...overOf(s.map) }));
+  return steps.map((s, i) => ({ name: s.name, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''], ...overOf(s.map), ...childOf(s.process) }));
+}
+
+/** A process key as the renderers describe it: the child definition, and its version when pinned. */
+function childOf(process: unknown): { child?: string } {
+  if (process === undefined || process === null || typeof process !== 'object') return {};
+  const { definition, version } = process as { definition?: unknown; version?: unknown };
+  if (typeof definition !== 'string') return { child: '' };
+  return { child: typeof version === 'number' ? `${definition}@${version}` : definition };
 }
 
 /** A map key as the renderers describe it: its items expression, or where in S3 they come from. */
@@ -79,6 +89,7 @@ function overOf(map: unknown): { over?: string } {
 
 /** `resize`, or for a map task `resize (map over input.files)`. */
 function labelOf(t: GraphTask): string {
+  if (t.child !== undefined) return `${t.name} (process${t.child === '' ? '' : ` ${t.child}`})`;
   if (t.over === undefined) return t.name;
   return `${t.name} (map${t.over === '' ? '' : ` over ${t.over}`})`;
 }
@@ -86,7 +97,8 @@ function labelOf(t: GraphTask): string {
 /**
  * A Mermaid flowchart, top to bottom. Nodes get generated ids (`t0`, `t1`, …)
  * so that any task name works as a label. A map task is drawn as a subroutine
- * (`[[…]]`), labelled with what it maps over.
+ * (`[[…]]`), labelled with what it maps over; a process task as a hexagon
+ * (`{{…}}`), labelled with the definition its child process runs.
  *
  * @example
  * renderMermaid({ tasks: [{ name: 'A' }, { name: 'B', needs: ['A'] }] })
@@ -95,7 +107,10 @@ function labelOf(t: GraphTask): string {
 export function renderMermaid(def: RenderableDefinition): string {
   const tasks = graphOf(def);
   const ids = new Map(tasks.map((t, i) => [t.name, `t${i}`]));
-  const nodes = tasks.map((t) => (t.over === undefined ? `  ${ids.get(t.name)}["${mermaidLabel(t.name)}"]` : `  ${ids.get(t.name)}[["${mermaidLabel(labelOf(t))}"]]`));
+  const nodes = tasks.map((t) => {
+    if (t.child !== undefined) return `  ${ids.get(t.name)}{{"${mermaidLabel(labelOf(t))}"}}`;
+    return t.over === undefined ? `  ${ids.get(t.name)}["${mermaidLabel(t.name)}"]` : `  ${ids.get(t.name)}[["${mermaidLabel(labelOf(t))}"]]`;
+  });
   const edges = tasks.flatMap((t) => t.needs.map((need) => `  ${ids.get(need) ?? need} --> ${ids.get(t.name)}`));
   return ['flowchart TD', ...nodes, ...edges].join('\n');
 }

@@ -120,14 +120,16 @@ export const TaskViewSchema = z.object({
       cancelled: z.number().int().nonnegative(),
     })
     .optional(),
+  /** A process task (`process:`), once its child process started: the child's id. */
+  childProcessId: z.string().optional(),
 });
 export type TaskView = z.infer<typeof TaskViewSchema>;
 
 export const ProcessSchema = StartedProcessSchema.extend({
   updatedAt: z.string(),
   endedAt: z.string().optional(),
-  /** Why a FAILED (TaskFailed, ProcessTimedOut) or CANCELLED (Cancelled) process ended. */
-  error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled']), message: z.string(), task: z.string().optional() }).optional(),
+  /** Why a FAILED (TaskFailed, ProcessTimedOut) or CANCELLED (Cancelled, ParentEnded) process ended. */
+  error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled', 'ParentEnded']), message: z.string(), task: z.string().optional() }).optional(),
   /** How many times the process has run: 1, then + 1 per rerun. */
   runs: z.number(),
   /** A compensation process: the id of the ended process it compensates. */
@@ -136,6 +138,8 @@ export const ProcessSchema = StartedProcessSchema.extend({
   compensatedBy: z.string().optional(),
   /** Why the compensation could not start. */
   compensationError: z.string().optional(),
+  /** A child process: the parent process and its process task that started it. */
+  parent: z.object({ processId: z.string(), task: z.string() }).optional(),
   progress: z.object({
     total: z.number(),
     completed: z.number(),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { checkDefinition } from '../shared/domain/definition.ts';
 import { InvalidDefinitionError, type ProblemDetail } from '../shared/domain/errors.ts';
 import type { DefinitionDocument, TaskDocument } from '../shared/schemas/definition-schema.ts';
+import type { SubProcessDocument } from '../shared/schemas/sub-process-schema.ts';
 import { InvalidWorkflowError } from './invalid-workflow-error.ts';
 import { MAP_KEYS, renderMapKey, renderMermaid, renderText, type MapKey, type MapSpec } from './render-definition.ts';
 
@@ -12,10 +13,11 @@ import { MAP_KEYS, renderMapKey, renderMermaid, renderText, type MapKey, type Ma
  * A task's options in the definition language, other than its name and needs:
  * `queue`, `timeoutSeconds`, and whatever the language gains later. Derived
  * from the server's own document schema, so a new option is available here
- * (and checked the same way) without an edit. The `map` key is not among them:
- * a map is declared with {@link Workflow.map}, which takes its keys directly.
+ * (and checked the same way) without an edit. The `map` and `process` keys are
+ * not among them: a map is declared with {@link Workflow.map}, a sub-process
+ * with {@link Workflow.process}, each taking its keys directly.
  */
-export type TaskOptions = Omit<TaskDocument, 'name' | 'needs' | 'map'>;
+export type TaskOptions = Omit<TaskDocument, 'name' | 'needs' | 'map' | 'process'>;
 
 /** The definition's own options, other than its tasks and input schema: `description`, and whatever comes later. */
 export type WorkflowDocumentOptions = Omit<DefinitionDocument, 'tasks' | 'steps' | 'inputSchema'>;
@@ -153,7 +155,18 @@ export interface WorkflowTask {
   readonly map?: MapSpec;
   /** A map task's item schema. */
   readonly itemSchema?: z.ZodType;
+  /** A process task: its `process` key (it is `manual` too: no worker runs it, its child process ends it). */
+  readonly process?: SubProcessDocument;
 }
+
+/**
+ * Options of {@link Workflow.process}: the task's options (with `needs`;
+ * `queue` aside, a process task has none) and its `process` key's: the child
+ * `definition`, an optional `version` (default: the latest when the task
+ * starts, then pinned), `input` (a CEL expression over `input` and
+ * `upstream`; default: the task's upstream object) and `onParentEnd`.
+ */
+export type ProcessTaskOptions<Needs extends readonly TaskRef[]> = Omit<WorkflowTaskOptions<Needs>, 'queue'> & SubProcessDocument;
 
 /**
  * A workflow written in TypeScript: its tasks, their options, their needs (as
@@ -267,6 +280,30 @@ export class Workflow<W extends string = string, I = unknown> {
     return this.add({ name, needs, options: taskOptions, manual: true, ...(output === undefined ? {} : { output }) }) as TaskRef<W, N, O, O>;
   }
 
+  /**
+   * A process task: when it becomes ready, one child process of `definition`
+   * starts, and the task runs (no worker) until the child ends. Dependants get
+   * `{<sink>: <output>}` of the child's sinks; a child that fails or is
+   * cancelled fails the task (ChildProcessFailed), and a retry reruns the
+   * child from its failure. Ending the parent cancels the child, unless
+   * `onParentEnd: 'abandon'`.
+   *
+   * @example
+   * const openAccount = onboarding.task('open-account', async () => ({ customer: 'c-1' }));
+   * onboarding.process('kyc', { needs: [openAccount], definition: 'kyc-check', input: "{'customer': upstream['open-account'].customer}" });
+   */
+  process<const N extends string, const Needs extends readonly TaskRef<W>[] = []>(name: N, options: ProcessTaskOptions<Needs>): TaskRef<W, N, Record<string, unknown>> {
+    const { needs = [], definition, version, input, onParentEnd, ...taskOptions } = options;
+    this.refuseMapKeys(name, taskOptions, 'process task', 'a task runs a sub-process or a map, not both');
+    const process: SubProcessDocument = {
+      definition,
+      ...(version === undefined ? {} : { version }),
+      ...(input === undefined ? {} : { input }),
+      ...(onParentEnd === undefined ? {} : { onParentEnd }),
+    };
+    return this.add({ name, needs, options: taskOptions, manual: true, process }) as TaskRef<W, N, Record<string, unknown>>;
+  }
+
   /** The tasks in declaration order. For the Worker and for tools; the document is {@link toDefinition}. */
   get tasks(): readonly WorkflowTask[] {
     return this.entries;
@@ -292,7 +329,7 @@ export class Workflow<W extends string = string, I = unknown> {
         problems.push({ path: `tasks[${i}]`, message: `task '${entry.name}' has no handler (declare it with manualTask if no worker runs it)` });
       }
       const needs = entry.needs.map((n) => n.name);
-      return { name: entry.name, ...(needs.length === 0 ? {} : { needs }), ...entry.options, ...(entry.map === undefined ? {} : { map: entry.map }) };
+      return { name: entry.name, ...(needs.length === 0 ? {} : { needs }), ...entry.options, ...(entry.map === undefined ? {} : { map: entry.map }), ...(entry.process === undefined ? {} : { process: entry.process }) };
     });
     const doc = { ...this.documentOptions, ...(inputSchema === undefined ? {} : { inputSchema }), tasks } as DefinitionDocument;
     try {

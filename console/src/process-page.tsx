@@ -167,7 +167,7 @@ export function ProcessPage({ id }: { id: string }) {
             <>
               <dt>Parent</dt>
               <dd>
-                <a href={`#/processes/${enc(p.parent)}`}>{p.parent}</a>
+                <a href={`#/processes/${enc(p.parent.processId)}`}>{p.parent.processId}</a> (task {p.parent.task})
               </dd>
             </>
           )}

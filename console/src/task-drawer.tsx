@@ -92,6 +92,14 @@ export function TaskDrawer(props: {
             <dd>{view.skippedBecause ?? view.skipReason}</dd>
           </>
         )}
+        {view.childProcessId && (
+          <>
+            <dt>Child process</dt>
+            <dd data-child-process>
+              <a href={`#/processes/${enc(view.childProcessId)}`}>{view.childProcessId}</a>
+            </dd>
+          </>
+        )}
         {view.map && (
           <>
             <dt>Map</dt>

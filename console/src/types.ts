@@ -40,6 +40,8 @@ export interface TaskView {
   claimedAt?: string;
   endedAt?: string;
   map?: MapCounters;
+  /** A process task, once its child process started: the child. */
+  childProcessId?: string;
 }
 
 export interface HistoryEvent {
@@ -80,7 +82,8 @@ export interface ProcessView {
   compensates?: string;
   compensatedBy?: string;
   compensationError?: string;
-  parent?: string;
+  /** A child process: the parent process and its process task that started it. */
+  parent?: { processId: string; task: string };
   progress: Progress;
   tasks: TaskView[];
   tasksNextToken?: string;
@@ -102,8 +105,8 @@ export interface TaskSpec {
   timeoutSeconds: number;
   /** A condition on the edge from the needs (engine work in progress). */
   when?: string;
-  /** A task that runs a child process (engine work in progress). */
-  process?: { definition: string };
+  /** A task that runs a child process. */
+  process?: { definition: string; version?: number; input?: string; onParentEnd?: string };
   [key: string]: unknown;
 }
 

@@ -1,4 +1,4 @@
-import { ProcessPausedError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
+import { ProcessPausedError, ProcessTaskNotClaimableError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
@@ -37,6 +37,8 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   const child = parseChildName(task);
   // A child counts its claim in its map's counters of the process's run (the cached view: a rerun's children are claimed in their run).
   const mapRun = child ? (await deps.processes.identity({ id: processId }))?.run : undefined;
+  // No worker runs a process task (its child process ends it): refused before any write, from the cached view.
+  if (!child && (await isProcessTask(deps, processId, task))) throw new ProcessTaskNotClaimableError(task, 'claimed');
   const result = await deps.tasks.claim({ processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, ...(mapRun === undefined ? {} : { mapRun }) });
   let item: TaskItem;
   if (!result.ok) {
@@ -97,4 +99,12 @@ export async function heartbeatTask(deps: AppDeps, processId: string, task: stri
   // The worker is told the sooner of its lease and its attempt's deadline: past either, the token is dead.
   const until = Math.min(result.item.leaseExpiresAt ?? 0, result.item.attemptDeadline ?? Number.POSITIVE_INFINITY);
   return { leaseExpiresAt: new Date(until).toISOString() };
+}
+
+/** Whether `task` runs a sub-process (`process:`), by the process's cached view and its (cached) definition. */
+async function isProcessTask(deps: AppDeps, processId: string, task: string): Promise<boolean> {
+  const identity = await deps.processes.identity({ id: processId });
+  if (!identity) return false;
+  const def = await getDefinition(deps, identity.definition, identity.version);
+  return dagOf(def).tasks.get(task)?.process !== undefined;
 }

@@ -9,6 +9,7 @@ import { resolveTaskPolicy, type TaskFailurePolicy } from '#domain/retry-policy.
 import type { AppDeps } from './deps.ts';
 import type { Page } from './ports.ts';
 import { instant } from './timestamps.ts';
+import { checkSubProcessesExist } from './sub-process-definitions.ts';
 
 /** Most counters one completion may bump in its transaction (DynamoDB allows 100 actions). */
 export const MAX_COUNTERS_PER_TASK = 99;
@@ -39,6 +40,7 @@ export async function putDefinition(deps: AppDeps, name: string, doc: Definition
   const spec = 'yaml' in doc ? parseDefinition(doc.yaml, options) : validateDefinition(doc.json, options);
   checkTransactionLimits(spec);
   await checkCompensationExists(deps, spec, 'yaml' in doc ? doc.yaml : undefined);
+  await checkSubProcessesExist(deps, name, spec, 'yaml' in doc ? doc.yaml : undefined);
   const contentHash = createHash('sha256').update(canonicalDefinition(spec)).digest('hex');
   for (let attempt = 0; attempt < 5; attempt++) {
     const head = await deps.definitions.getHead({ name });

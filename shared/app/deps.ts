@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SlotStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -59,6 +59,8 @@ export interface AppDeps {
   readonly maps: MapStore;
   /** A process's slot pool and wait list, for `maxParallel`. */
   readonly slots: SlotStore;
+  /** A process task's own writes: its child started, its ending by its child. */
+  readonly subProcesses: SubProcessStore;
   readonly queue: TaskQueue;
   readonly sweepIndex: SweepIndex;
   /** A map's items in an S3 object (`itemsFrom`). */

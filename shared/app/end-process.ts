@@ -9,7 +9,9 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { endVerdict, type EndCheck } from './end-verdict.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
-import { isCancelledProcess, isCompletedTask, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
+import { isCancelledProcess, isCompletedProcess, isCompletedTask, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
+import { cancelChildOfTask } from './child-cancel.ts';
+import { endParentTask } from './child-end.ts';
 import { mapSettingsOf } from './map-specs.ts';
 
 /** The process events that end a process. */
@@ -40,7 +42,8 @@ export async function endProcess(
     if (!processAllows(event, current.status)) return current;
     // A consequence of an earlier run (a late follow-up) never ends the run a rerun started since.
     if (run !== undefined && current.run !== run) return current;
-    const owesCleanup = event !== 'complete';
+    // A child process owes its parent's task its ending, whatever it is: that is part of its cleanup.
+    const owesCleanup = event !== 'complete' || current.parentProcessId !== undefined;
     const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
     if (!result.ok) {
       current = result.current;
@@ -62,6 +65,11 @@ export async function endProcess(
  * and finds the compensation already started) finishes the rest.
  */
 export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
+  // A completed child has nothing to cancel: it owes only its parent's task.
+  if (isCompletedProcess(process.status)) {
+    await endParentTaskOrWait(deps, process);
+    return;
+  }
   const def = await getDefinition(deps, process.definition, process.version);
   const order = dagOf(def).order;
   const cancellable = taskGuards('cancel', { run: process.run });
@@ -71,8 +79,10 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
     { processId: process.id, order, from: process.resumeFrom ?? 0, deadline: budgetedPassDeadline(deps, at, budgetMs) },
     async (names, items) => {
       const unfinished = names.filter((name) => guardsHold(cancellable, items.get(name)));
-      await inLanes(deps, unfinished, deps.settings.writeConcurrency, (task) => {
+      await inLanes(deps, unfinished, deps.settings.writeConcurrency, async (task) => {
         const item = items.get(task);
+        // A process task's child goes first (onParentEnd: cancel): a redone chunk still finds the task unfinished.
+        if (dagOf(def).tasks.get(task)?.process) await cancelChildOfTask(deps, def, process.id, item);
         // A map that expands or runs is cancelled with a teardown owed: the sweeper cancels its children next.
         if (item && mapSettingsOf(def, task) && (isScheduledTask(item.status) || isRunningTask(item.status))) {
           return deps.maps.cancel({ end: { processId: process.id, task, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: process.run }, sweepAt: at.now });
@@ -87,7 +97,14 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
     return;
   }
   if (compensatesOn(def.compensation, process.status)) await startCompensation(deps, process, def, await completedTasks(deps, process.id, order));
-  await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+  await endParentTaskOrWait(deps, process);
+}
+
+/** A child's last duty, then off the sweep index; a parent task still starting it is asked again a grace period later. */
+async function endParentTaskOrWait(deps: AppDeps, process: ProcessItem): Promise<void> {
+  if (process.sweepAt === undefined) return;
+  if (await endParentTask(deps, process)) await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
+  else await deps.processes.deferSweep({ id: process.id, sweepAt: process.sweepAt, nextSweepAt: deps.now() + deps.settings.followUpGraceMs, resumeFrom: process.resumeFrom ?? 0 });
 }
 
 /**

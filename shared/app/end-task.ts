@@ -1,4 +1,4 @@
-import { TaskNotFoundError } from '#domain/errors.ts';
+import { ProcessTaskNotClaimableError, TaskNotFoundError } from '#domain/errors.ts';
 import { guardsHold, taskGuards, type TaskEvent } from '#domain/lifecycle.ts';
 import { ATTEMPT_ERROR_LIMITS, decideRetry, summariseError, type AttemptError } from '#domain/retry-policy.ts';
 import { currentRunRecords, type AttemptRecord, type DefinitionVersionItem, type TaskError, type TaskItem } from '#schemas/items.ts';
@@ -37,6 +37,8 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
     if (!process || !def || !dag || !declared) {
       throw await explainTaskConflict(deps, processId, task, 'complete', undefined, body.leaseToken);
     }
+    // Only its child process ends a process task: no completion by hand or by a worker.
+    if (!declared.child && dag.tasks.get(task)?.process) throw new ProcessTaskNotClaimableError(task, 'completed');
     const end = { ...endOf(deps, processId, task, body.leaseToken, process.run), ...pooledOf(def, task) };
     const child = declared.child && (await childEndingOf(deps, def, processId, declared.child, process.run, body.leaseToken === undefined ? 'scheduled' : 'running'));
     const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'completeManual' : 'complete', (e) =>
@@ -86,6 +88,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
   const dag = def ? dagOf(def) : undefined;
   const declared = def ? declaredTaskOf(def, task) : undefined;
   if (!process || !def || !dag || !declared) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);
+  if (!declared.child && dag.tasks.get(task)?.process) throw new ProcessTaskNotClaimableError(task, 'failed');
   const { retryable: _r, retryAfterSeconds: _a, ...error } = body.error;
   if (alreadyFailed(item, body.leaseToken)) return outcomeOf(item);
   if (!item) throw await explainTaskConflict(deps, processId, task, 'fail', undefined, body.leaseToken);

@@ -4,17 +4,21 @@ import {
   ProcessNotFoundError,
   ProcessNotRunningError,
   ProcessPausedError,
+  ProcessTaskNotClaimableError,
   TaskAlreadyClaimedError,
   TaskNotActiveError,
   TaskNotFoundError,
   type TributaryError,
 } from '#domain/errors.ts';
 import type { TaskItem } from '#schemas/items.ts';
+import { SWEEP_REASON_ON_ENTRY } from '#domain/lifecycle.ts';
 import type { AppDeps } from './deps.ts';
 import { getDefinition } from './definitions.ts';
 import { TASK_STATUS, isCancelledTask, isPausedProcess, isRunningProcess, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
 
 export type TaskOperation = 'claim' | 'heartbeat' | 'complete' | 'fail' | 'release';
+
+const PAST_TENSE: Readonly<Record<TaskOperation, string>> = { claim: 'claimed', heartbeat: 'heartbeaten', complete: 'completed', fail: 'failed', release: 'released' };
 
 /**
  * Says why a conditional write on a task lost, from the item as it is now
@@ -29,6 +33,10 @@ export async function explainTaskConflict(
   item: TaskItem | undefined,
   leaseToken: string | undefined,
 ): Promise<TributaryError> {
+  // A process task is ended by its child process only: no lease is ever issued for it.
+  if (item && op !== 'release' && (item.childProcessId !== undefined || item.sweepReason === SWEEP_REASON_ON_ENTRY.subProcess.start)) {
+    return new ProcessTaskNotClaimableError(task, PAST_TENSE[op]);
+  }
   if (!item || isCancelledTask(item.status)) {
     const process = await deps.processes.get({ id: processId });
     if (!process) return new ProcessNotFoundError(processId);

@@ -69,6 +69,8 @@ export interface ScheduleContext extends TaskRef {
   readonly sweepAt: number;
   /** A map task: it is sent to no queue, it expands (sweep reason `mapExpand` until it has). */
   readonly expands?: true;
+  /** A process task: it is sent to no queue, it starts its child process (sweep reason `childStart` until it has). */
+  readonly startsChild?: true;
 }
 
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
@@ -127,6 +129,9 @@ export interface NewProcess {
   readonly deadlineAt?: number;
   /** The ended process this one compensates. */
   readonly compensates?: string;
+  /** A child process: the parent process and task that started it, and its depth (the parent's + 1). */
+  readonly parent?: { readonly processId: string; readonly task: string };
+  readonly depth?: number;
 }
 
 /** What a process runs: its definition, the version, and the run (1 until a rerun). */
@@ -420,6 +425,18 @@ export interface MapStore {
   fail(args: { end: EndTask; error: TaskError; settles: readonly SettleCount[]; sweepAt: number; teardown: boolean }): Promise<boolean>;
   /** The process ended: CANCELLED; owes the teardown of its children. */
   cancel(args: { end: EndTask; sweepAt: number }): Promise<boolean>;
+}
+
+/** A process task's own writes (issue 17, part 3): its child started, and its ending by its child. No lease: guarded on the run and attempt read. */
+export interface SubProcessStore {
+  /** SCHEDULED to RUNNING with its child (`startChild`), in the run and attempt read. False when the task moved on. */
+  start(args: TaskRef & { run: number; attempt: number; childProcessId: string; childRun: number; iso: string }): Promise<boolean>;
+  /** RUNNING to COMPLETED with the child's output, counted in the task's joins and the end counter. False when the task moved on. */
+  complete(args: { end: EndTask; attempt: number; output: unknown; settles: readonly SettleCount[]; sweepAt: number }): Promise<boolean>;
+  /** RUNNING to FAILED for good (ChildProcessFailed). False when the task moved on. */
+  fail(args: { end: EndTask; attempt: number; error: TaskError; record: AttemptRecord; settles: readonly SettleCount[]; sweepAt: number }): Promise<boolean>;
+  /** RUNNING to SCHEDULED, attempt + 1, due for its child's rerun at `nextAttemptAt` (reason `childStart`). False when the task moved on. */
+  retry(args: TaskRef & { run: number; attempt: number; iso: string; nextAttemptAt: number; error: TaskError; record: AttemptRecord }): Promise<boolean>;
 }
 
 export interface OutgoingTaskMessage {

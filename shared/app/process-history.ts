@@ -4,7 +4,7 @@ import { currentRunRecords, TaskErrorSchema, type AttemptRecord, type ProcessEve
 import type { HistoryEventType } from '#schemas/history-events.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
-import { isEndedProcess, isFailedTask, isPendingTask, isSkippedTask, TASK_STATUS } from '#domain/status-predicates.ts';
+import { isCompletedTask, isEndedProcess, isFailedTask, isPendingTask, isSkippedTask, TASK_STATUS } from '#domain/status-predicates.ts';
 import type { TERMINAL_PROCESS_STATUSES } from '#domain/lifecycle.ts';
 
 export { HISTORY_EVENT_TYPES, type HistoryEventType } from '#schemas/history-events.ts';
@@ -175,6 +175,7 @@ const ENDED_BY: Record<'f' | 'l' | 't', HistoryEventType> = { f: 'TaskFailed', l
  */
 function taskEvents(t: TaskItem, index: number): Keyed[] {
   const task = t.name;
+  const child = t.childProcessId;
   const out: Keyed[] = [];
   const records = t.attempts ?? [];
   const lastMarker = records.findLastIndex((r) => r.k === 'r');
@@ -203,12 +204,13 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
         out.push(keyOf({ at: r.e, type: 'TaskSkipped', run, task, details: { because: r.b } }, 2, index, 3));
         return;
       default: {
-        out.push(...attemptStart(task, index, run, r.a, r.s, r.c, r.w));
+        out.push(...attemptStart(task, index, run, r.a, r.s, r.c, r.w, child));
         const willRetry = r.n !== undefined;
         // An attempt's record keeps a short error; the task's final one (this run's) is kept whole on the item.
         const final = !willRetry && seq > lastMarker && isFailedTask(t.status) && r.a === t.attempt;
         const error = final && t.error ? t.error : parseError(r.x);
         const details = { willRetry, ...(r.n === undefined ? {} : { nextAttemptAt: new Date(r.n).toISOString() }) };
+        if (child !== undefined && error?.code === 'ChildProcessFailed') out.push(childEnded(t, r.e, run, r.a, index, error.details));
         out.push(keyOf({ at: r.e, type: ENDED_BY[r.k], run, task, ...attempt, ...worker, ...(error ? { error } : {}), details }, 1, index, 3));
         // An expiry or timeout on the last attempt fails the task: say so.
         if (r.k !== 'f' && !willRetry) out.push(keyOf({ at: r.e, type: 'TaskFailed', run, task, ...attempt, ...(error ? { error } : {}), details }, 1, index, 4));
@@ -224,7 +226,7 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   const attempt = t.attempt;
   const recorded = currentRunRecords(t).some((r) => r.k !== 's' && r.a === attempt);
   if (!recorded && attempt !== undefined && !isPendingTask(t.status) && !isSkippedTask(t.status)) {
-    if (t.mapTotal === undefined) out.push(...attemptStart(task, index, run, attempt, t.scheduledAt, t.claimedAt, t.workerId));
+    if (t.mapTotal === undefined) out.push(...attemptStart(task, index, run, attempt, t.scheduledAt, t.claimedAt, t.workerId, child));
     else {
       // A map is claimed by no worker: the moment its items were stored (its RUNNING's start) is its expansion.
       out.push(...attemptStart(task, index, run, attempt, t.scheduledAt));
@@ -233,6 +235,9 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   }
   if (t.endedAt === undefined || recorded) return out;
   const at = t.endedAt;
+  if (child !== undefined && (isCompletedTask(t.status) || (isFailedTask(t.status) && t.error?.code === 'ChildProcessFailed'))) {
+    out.push(childEnded(t, at, run, attempt, index, isCompletedTask(t.status) ? { childProcessId: child, status: t.status } : t.error?.details));
+  }
   switch (t.status) {
     case TASK_STATUS.completed:
       out.push(keyOf({ at, type: 'TaskCompleted', run, task, ...(attempt ? { attempt } : {}), ...(t.workerId ? { workerId: t.workerId } : {}) }, 1, index, 3));
@@ -252,12 +257,20 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
   return out;
 }
 
-function attemptStart(task: string, index: number, run: number, attempt: number, scheduledAt?: string, claimedAt?: string, workerId?: string): Keyed[] {
+function attemptStart(task: string, index: number, run: number, attempt: number, scheduledAt?: string, claimedAt?: string, workerId?: string, child?: string): Keyed[] {
   const out: Keyed[] = [];
   if (attempt < 1) return out;
   if (scheduledAt) out.push(keyOf({ at: scheduledAt, type: 'TaskScheduled', run, task, attempt }, 1, index, 1));
-  if (claimedAt) out.push(keyOf({ at: claimedAt, type: 'TaskClaimed', run, task, attempt, ...(workerId ? { workerId } : {}) }, 1, index, 2));
+  // A process task is claimed by no worker: the start (or rerun) of its child is its attempt's start.
+  if (claimedAt && child !== undefined) out.push(keyOf({ at: claimedAt, type: 'ChildProcessStarted', run, task, attempt, details: { childProcessId: child } }, 1, index, 2));
+  else if (claimedAt) out.push(keyOf({ at: claimedAt, type: 'TaskClaimed', run, task, attempt, ...(workerId ? { workerId } : {}) }, 1, index, 2));
   return out;
+}
+
+/** The end of a process task's child, just before the task's own ending (same instant, ranked before it). */
+function childEnded(t: TaskItem, at: string, run: number, attempt: number | undefined, index: number, details: unknown): Keyed {
+  const fields = typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : { childProcessId: t.childProcessId };
+  return keyOf({ at, type: 'ChildProcessEnded', run, task: t.name, ...(attempt ? { attempt } : {}), details: fields }, 1, index, 2, 1);
 }
 
 function parseError(json: AttemptRecord['x']): TaskError | undefined {

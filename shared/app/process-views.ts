@@ -55,6 +55,7 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     ...(process.error ? { error: process.error } : {}),
     runs: process.run,
     ...(process.compensates === undefined ? {} : { compensates: process.compensates }),
+    ...(process.parentProcessId === undefined || process.parentTask === undefined ? {} : { parent: { processId: process.parentProcessId, task: process.parentTask } }),
     ...(process.compensatedBy === undefined ? {} : { compensatedBy: process.compensatedBy }),
     ...(process.compensationError === undefined ? {} : { compensationError: process.compensationError }),
     progress: progressOf(dag.order.length, counts),

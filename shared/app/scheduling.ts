@@ -7,6 +7,7 @@ import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage, type ScheduleContext 
 import type { Instant } from './timestamps.ts';
 import { declaredTaskOf, mapSettingsOf } from './map-specs.ts';
 import { expandMapBestEffort } from './map-expansion.ts';
+import { startChildBestEffort } from './child-start.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { dispatchWaiters, pooledWrite } from './process-slots.ts';
 
@@ -25,10 +26,12 @@ export function scheduleContext(
   if (!declared || !spec) throw new Error(`task '${task}' is not in ${def.name}@${def.version}`);
   const { attemptTimeoutSeconds } = taskPolicyOf(def, declared.task);
   const expands = declared.child === undefined && mapSettingsOf(def, task) !== undefined;
+  const startsChild = declared.child === undefined && spec.process !== undefined;
   return {
     ...(attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutSeconds }),
     ...(declared.child === undefined ? {} : { index: declared.child.index }),
     ...(expands ? { expands: true } : {}),
+    ...(startsChild ? { startsChild: true } : {}),
     processId,
     task,
     definition: def.name,
@@ -124,8 +127,10 @@ async function scheduleStreaming(
       const contexts = written.filter((c): c is ScheduleContext => c !== undefined);
       // A map goes on no queue: it expands (its items stored, the first child of each lane scheduled) right here,
       // and, should this call die, from the sweep index a grace period later.
-      await sendBestEffort(deps, contexts.filter((c) => !c.expands).map(messageFor));
+      await sendBestEffort(deps, contexts.filter((c) => !c.expands && !c.startsChild).map(messageFor));
       for (const map of contexts.filter((c) => c.expands)) await expandMapBestEffort(deps, processId, map.task);
+      // A process task goes on no queue either: its child process starts here, or from the sweep index.
+      for (const task of contexts.filter((c) => c.startsChild)) await startChildBestEffort(deps, processId, task.task);
       scheduled += contexts.length;
     },
   );

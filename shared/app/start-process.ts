@@ -19,7 +19,8 @@ export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' |
  * the key, so a repeat finds the same process (`created: false`); a reuse of
  * the key for another request (definition, version or input) is refused with
  * IdempotencyKeyReusedError, by a hash of the request stored on the process. `link`
- * names the ended process a compensation process compensates.
+ * names the ended process a compensation process compensates, or the parent
+ * process and task of a child process (and its depth).
  *
  * @example
  * const { created, process } = await startProcess(deps, { definition: 'loan', input: { amount: 10 } });
@@ -27,7 +28,7 @@ export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' |
 export async function startProcess(
   deps: AppDeps,
   body: StartProcessBody,
-  link: { compensates?: string } = {},
+  link: { compensates?: string; parent?: { processId: string; task: string }; depth?: number } = {},
 ): Promise<{ created: boolean; process: StartedProcess }> {
   const def = await getDefinition(deps, body.definition, body.version);
   checkProcessInput(def, body.input ?? null);
@@ -49,6 +50,7 @@ export async function startProcess(
       inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
       ...(deadlineAt === undefined ? {} : { deadlineAt }),
       ...(link.compensates === undefined ? {} : { compensates: link.compensates }),
+      ...(link.parent === undefined ? {} : { parent: link.parent, depth: link.depth ?? 1 }),
     },
     input,
   });

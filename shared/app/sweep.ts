@@ -1,6 +1,7 @@
 import { isTerminalTask, processSweepDuty, taskSweepDuty, type SweepDuty } from '#domain/lifecycle.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { expandMap } from './map-expansion.ts';
+import { startChild } from './child-start.ts';
 import { followUpChild, teardownMap } from './map-settling.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import { budgetedPass } from './budgeted-pass.ts';
@@ -112,6 +113,9 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
       return 'followedUp';
     case 'teardownMap':
       await teardownMap(deps, processId, item, deps.settings.sweepFollowUpBudgetMs);
+      return 'followedUp';
+    case 'startChild':
+      await startChild(deps, processId, item);
       return 'followedUp';
     case 'clear':
       await deps.tasks.clearSweep({ processId, task: item.name });

@@ -33,6 +33,7 @@ export function taskView(def: DefinitionVersionItem, name: string, spec: { needs
     ...(item?.claimedAt ? { claimedAt: item.claimedAt } : {}),
     ...(item?.endedAt ? { endedAt: item.endedAt } : {}),
     ...(item?.index === undefined ? {} : { index: item.index }),
+    ...(item?.childProcessId === undefined ? {} : { childProcessId: item.childProcessId }),
     ...(counts ? { map: { total: counts.total, scheduled: counts.scheduled, running: counts.running, completed: counts.completed, failed: counts.failed, cancelled: counts.cancelled } } : {}),
   };
 }

@@ -235,6 +235,17 @@ export class ScheduleNotFoundError extends TributaryError {
   }
 }
 
+/**
+ * A claim, heartbeat, completion or failure of a process task (`process:`):
+ * no worker runs it. Its child process ends it; the task shows `childProcessId`.
+ */
+export class ProcessTaskNotClaimableError extends TributaryError {
+  readonly code = 'ProcessTaskNotClaimable';
+  constructor(task: string, operation: string, options?: ErrorOptions) {
+    super(`task '${task}' runs a sub-process: only its child process ends it, so it cannot be ${operation} by a worker`, options);
+  }
+}
+
 export function isTributaryError(e: unknown): e is TributaryError {
   return e instanceof TributaryError;
 }

@@ -42,6 +42,10 @@ export const PROCESS_TRANSITIONS = {
       sweepReason: 'set',
       deadlineAt: 'set?',
       compensates: 'set?',
+      // A child process: its parent and the task that started it, and how deep it is nested.
+      parentProcessId: 'set?',
+      parentTask: 'set?',
+      depth: 'set?',
     },
     doc: 'a new process (its input item is written first, `input.create`); a second start with the same id finds the first' },
   complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['version'], effects: ENDED_PROCESS, doc: 'every sink settled and none failed' },

@@ -14,8 +14,11 @@ import { isTerminalTask, type ProcessStatus, type TaskStatus } from './lifecycle
  * - `pause`: a paused process's pass (its active tasks marked `held`) may be unfinished.
  * - `mapExpand`: a map's expansion (its items stored, then the first child of each lane) may be unfinished.
  * - `mapTeardown`: a map that ended early (failed, or cancelled with its process) may have unended children.
+ * - `childStart`: a SCHEDULED process task's child process may be unstarted (or, for a retry, not yet rerun).
+ *
+ * A child process that ended COMPLETED keeps `cleanup` too: its cleanup ends its parent's task.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown', 'childStart'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
@@ -32,6 +35,7 @@ export type SweepDuty =
   | 'finishPause'
   | 'expandMap'
   | 'teardownMap'
+  | 'startChild'
   | 'clear';
 
 /**
@@ -56,13 +60,15 @@ export const SWEEP_DUTIES: {
     pause: {},
     mapExpand: { SCHEDULED: 'expandMap', RUNNING: 'expandMap' },
     mapTeardown: { FAILED: 'teardownMap', CANCELLED: 'teardownMap' },
+    childStart: { SCHEDULED: 'startChild' },
   },
   process: {
     enqueue: {},
     lease: {},
     followUp: {},
     roots: { RUNNING: 'scheduleRoots', PAUSED: 'scheduleRoots', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
-    cleanup: { FAILED: 'finishCleanup', CANCELLED: 'finishCleanup', COMPLETED: 'clear' },
+    // Only a child process ends COMPLETED owing its cleanup: ending its parent's task.
+    cleanup: { FAILED: 'finishCleanup', CANCELLED: 'finishCleanup', COMPLETED: 'finishCleanup' },
     retryDue: {},
     deadline: { RUNNING: 'timeOutProcess', PAUSED: 'timeOutProcess', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     rerun: { RUNNING: 'continueRerun', PAUSED: 'continueRerun', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
@@ -72,6 +78,7 @@ export const SWEEP_DUTIES: {
     pause: { PAUSED: 'finishPause', RUNNING: 'finishPause', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     mapExpand: {},
     mapTeardown: {},
+    childStart: {},
   },
 };
 
@@ -98,6 +105,8 @@ export const SWEEP_REASON_ON_ENTRY = {
   reopened: { process: 'rerun' },
   /** A map task: while it expands, and after it ended early (its children to cancel). */
   map: { expand: 'mapExpand', teardown: 'mapTeardown' },
+  /** A process task, SCHEDULED until its child process is started (or rerun). */
+  subProcess: { start: 'childStart' },
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
@@ -106,4 +115,5 @@ export const SWEEP_REASON_ON_ENTRY = {
   waiting: { task: SweepReason; process: SweepReason };
   reopened: { process: SweepReason };
   map: { expand: SweepReason; teardown: SweepReason };
+  subProcess: { start: SweepReason };
 };

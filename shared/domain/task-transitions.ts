@@ -124,6 +124,8 @@ const LAST_RUN_REMOVED = {
   resultsFrom: 'remove',
 } as const;
 const SWEEP_REMOVED = { sweepShard: 'remove', sweepAt: 'remove', sweepReason: 'remove' } as const;
+/** A process task ended by its child: the sweep entry comes back, for its follow-up. */
+const PROCESS_TASK_ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set' } as const;
 
 export const TASK_TRANSITIONS = {
   schedule: { from: ['absent'], to: 'SCHEDULED', guards: ['absent'], effects: SCHEDULED_EFFECTS, doc: 'a root, or a task with one need whose parent settled: the first write of its item' },
@@ -318,6 +320,37 @@ export const TASK_TRANSITIONS = {
     effects: MAP_ENDED_EFFECTS,
     companions: ['progress.count'],
     doc: 'the process ended while a map ran: the map is cancelled, and owes the cancelling of its children',
+  },
+  // --- Sub-processes (issue 17, part 3): a process task runs a child process, with no lease and no worker ---
+  startChild: {
+    from: ['SCHEDULED'],
+    to: 'RUNNING',
+    guards: ['run', 'attempt'],
+    effects: { childProcessId: 'set', childRun: 'set', claimedAt: 'set', nextAttemptAt: 'remove', ...SWEEP_REMOVED },
+    doc: "a process task's child process is started (or rerun, for a retry): the task runs it, with no lease; nothing is owed until the child ends (the child's own sweep entry owes that)",
+  },
+  completeByChild: {
+    from: ['RUNNING'],
+    to: 'COMPLETED',
+    guards: ['run', 'attempt', 'hold'],
+    effects: { ...PROCESS_TASK_ENDED_EFFECTS, outputJson: 'set' },
+    companions: SETTLES,
+    doc: "a process task's child process COMPLETED: the task completes with the outputs of the child's sinks, and owes its follow-up",
+  },
+  failByChild: {
+    from: ['RUNNING'],
+    to: 'FAILED',
+    guards: ['run', 'attempt', 'hold'],
+    effects: { ...PROCESS_TASK_ENDED_EFFECTS, errorJson: 'set', lastErrorJson: 'set', attempts: 'append?' },
+    companions: SETTLES,
+    doc: "a process task's child process FAILED or was CANCELLED, with no attempts left: the task fails (ChildProcessFailed), and owes its follow-up",
+  },
+  retryByChild: {
+    from: ['RUNNING'],
+    to: 'SCHEDULED',
+    guards: ['run', 'attempt'],
+    effects: RETRIED_EFFECTS,
+    doc: "a process task's child process FAILED or was CANCELLED, with attempts left: attempt + 1, and the sweeper reruns the child from its failure when the backoff is over",
   },
   reopen: {
     from: ['absent', 'PENDING', ...TERMINAL_TASK_STATUSES],

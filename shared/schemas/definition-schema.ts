@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './map-schema.ts';
 import { maxParallelKeys } from './max-parallel-schema.ts';
+import { SubProcessDocumentSchema, SubProcessSpecSchema } from './sub-process-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -128,6 +129,7 @@ const taskOptions = {
     .optional(),
   ...taskFailureKeys,
   map: MapDocumentSchema.optional(),
+  process: SubProcessDocumentSchema.optional(),
 };
 
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
@@ -233,6 +235,8 @@ export const TaskSpecSchema = z.object({
   ...taskFailureKeys,
   /** Present on a map task: its children run the task once per item. */
   map: MapSpecSchema.optional(),
+  /** Present on a process task: it runs a child process of another definition. */
+  process: SubProcessSpecSchema.optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 

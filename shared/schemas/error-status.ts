@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   RouteNotFound: 404,
   TaskAlreadyClaimed: 409,
   TaskNotActive: 409,
+  ProcessTaskNotClaimable: 409,
   LeaseMismatch: 409,
   ProcessNotRunning: 409,
   ProcessPaused: 409,

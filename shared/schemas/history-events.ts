@@ -17,5 +17,8 @@ export const HISTORY_EVENT_TYPES = [
   'ProcessFailed',
   'ProcessCancelled',
   'ProcessRerun',
+  // A process task's child process (issue 17, part 3): started in place of a claim, and its end, before the task's.
+  'ChildProcessStarted',
+  'ChildProcessEnded',
 ] as const;
 export type HistoryEventType = (typeof HISTORY_EVENT_TYPES)[number];

@@ -57,7 +57,8 @@ export type DefinitionHeadItem = z.infer<typeof DefinitionHeadItemSchema>;
 
 /** Why a process ended FAILED or CANCELLED. */
 export const ProcessErrorSchema = z.object({
-  code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled']),
+  /** `ParentEnded`: a child process cancelled because its parent process ended (`onParentEnd: cancel`). */
+  code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled', 'ParentEnded']),
   message: z.string(),
   task: z.string().optional(),
 });
@@ -94,6 +95,12 @@ export const ProcessItemSchema = z.object({
   compensatedBy: z.string().optional(),
   /** Why the compensation could not start (its input did not match its definition's inputSchema). */
   compensationError: z.string().optional(),
+  // --- Sub-processes (issue 17, part 3) ---
+  /** A child process: the parent process and its task that started it (written at its creation). */
+  parentProcessId: z.string().optional(),
+  parentTask: z.string().optional(),
+  /** How deep the process is nested (absent: a root process, depth 0). */
+  depth: z.number().int().nonnegative().optional(),
 }).transform(({ errorJson, ...rest }) => ({
   ...rest,
   ...(errorJson === undefined ? {} : { error: ProcessErrorSchema.parse(JSON.parse(errorJson)) }),
@@ -220,6 +227,11 @@ export const TaskItemSchema = z.object({
   attempts: z.array(AttemptRecordSchema).optional(),
   /** How many of the oldest records a rerun dropped to keep the item bounded (absent: none). */
   attemptsDropped: z.number().int().positive().optional(),
+  // --- Sub-processes (issue 17, part 3): on a process task's item ---
+  /** The child process the task runs (kept across attempts and reruns: a retry reruns the same child). */
+  childProcessId: z.string().optional(),
+  /** The child's run this attempt of the task waits for (a retry of the task reruns the child: its next run). */
+  childRun: z.number().int().positive().optional(),
 }).transform(({ outputJson, errorJson, lastErrorJson, ...rest }) => ({
   ...rest,
   ...(lastErrorJson === undefined ? {} : { lastError: TaskErrorSchema.parse(JSON.parse(lastErrorJson)) }),

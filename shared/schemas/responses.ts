@@ -87,6 +87,7 @@ export const TaskViewSchema = z
     endedAt: Timestamp.optional(),
     index: z.number().int().nonnegative().optional().describe("a child of a map (`resize[41]`): its index"),
     map: MapCountsSchema.optional().describe('a map task, once its items are stored: its children, counted (exact at every read)'),
+    childProcessId: z.string().optional().describe('a process task (`process:`), once its child process started: the child'),
   })
   .meta({ id: 'TaskView' });
 export type TaskViewBody = z.infer<typeof TaskViewSchema>;
@@ -123,6 +124,7 @@ export const ProcessViewSchema = z
     compensates: z.string().optional().describe('the id of the ended process this compensation process compensates'),
     compensatedBy: z.string().optional().describe("the id of the compensation process this process's ending started"),
     compensationError: z.string().optional().describe('why the compensation could not start (its input did not match its inputSchema)'),
+    parent: z.strictObject({ processId: z.string(), task: z.string() }).optional().describe('a child process: the parent process and its process task that started it'),
     progress: ProgressSchema.describe('exact, from counters: every task of the current run'),
     tasks: z.array(TaskViewSchema).describe('every task of a process of up to 100, in topological order; else the first 50 in name order'),
     tasksNextToken: z.string().optional().describe('a process of more than 100 tasks: the next page, from GET /processes/{id}/tasks?nextToken='),

@@ -65,6 +65,9 @@ export class ItemProcessStore implements ProcessStore {
         sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
         deadlineAt: p.deadlineAt,
         compensates: p.compensates,
+        parentProcessId: p.parent?.processId,
+        parentTask: p.parent?.task,
+        depth: p.depth,
       }),
     );
     if (!r.ok) return { created: false, existing: ProcessItemSchema.parse(r.current) };

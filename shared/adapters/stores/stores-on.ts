@@ -1,4 +1,4 @@
-import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SlotStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
@@ -7,6 +7,7 @@ import { ItemProcessStore } from './item-process-store.ts';
 import { ItemScheduleStore } from './item-schedule-store.ts';
 import { ItemSlotStore } from './item-slot-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
+import { ItemSubProcessStore } from './item-sub-process-store.ts';
 import { ItemTaskStore } from './item-task-store.ts';
 import { checkSweepShards } from './keys.ts';
 
@@ -17,7 +18,7 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; slots: SlotStore; sweepIndex: SweepIndex; schedules: ScheduleStore } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; slots: SlotStore; subProcesses: SubProcessStore; sweepIndex: SweepIndex; schedules: ScheduleStore } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
@@ -25,6 +26,7 @@ export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definiti
     tasks: new ItemTaskStore(table, sweepShards),
     maps: new ItemMapStore(table, sweepShards),
     slots: new ItemSlotStore(table, sweepShards),
+    subProcesses: new ItemSubProcessStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
     schedules: new ItemScheduleStore(table),
   };

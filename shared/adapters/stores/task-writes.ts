@@ -32,7 +32,7 @@ export function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): 
     scheduledAt: ctx.iso,
     sweepShard: sweepShardOf(key, sweepShards),
     sweepAt: ctx.sweepAt,
-    sweepReason: ctx.expands ? SWEEP_REASON_ON_ENTRY.map.expand : SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
+    sweepReason: ctx.expands ? SWEEP_REASON_ON_ENTRY.map.expand : ctx.startsChild ? SWEEP_REASON_ON_ENTRY.subProcess.start : SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
     sends: 0,
   };
 }
@@ -58,7 +58,7 @@ export function progressWrite(event: TaskEvent, end: Pick<EndTask, 'processId' |
  * counter. The guard keeps a counter from passing its expected count, which
  * would mean a parent was counted twice.
  */
-export function settleWrite(event: 'complete' | 'completeManual' | 'skip' | 'completeMap' | 'failMap' | FinalFailEvent, end: EndTask, s: SettleCount): ItemWrite {
+export function settleWrite(event: 'complete' | 'completeManual' | 'skip' | 'completeMap' | 'failMap' | 'completeByChild' | 'failByChild' | FinalFailEvent, end: EndTask, s: SettleCount): ItemWrite {
   if (s.task === undefined) {
     companionOf(TASK_TRANSITIONS[event], 'endCounter.count', `task event '${event}'`);
     // Each bump moves the counter's expiry with the process.

@@ -20,7 +20,7 @@ export const TASK_ROUTES = {
     body: ClaimBodySchema,
     example: { workerId: 'worker-1' },
     responses: { 200: { description: 'the lease, the process input and the output of each need', schema: ClaimResponseSchema } },
-    errors: [...TASK_ERRORS, 'TaskAlreadyClaimed', 'ProcessPaused'],
+    errors: [...TASK_ERRORS, 'TaskAlreadyClaimed', 'ProcessPaused', 'ProcessTaskNotClaimable'],
   }),
   HeartbeatTask: declareRoute({
     method: 'POST',
@@ -33,7 +33,7 @@ export const TASK_ROUTES = {
     body: HeartbeatBodySchema,
     example: { leaseToken: LEASE },
     responses: { 200: { description: 'the new expiry', schema: HeartbeatResponseSchema } },
-    errors: [...TASK_ERRORS, 'LeaseMismatch'],
+    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ProcessTaskNotClaimable'],
   }),
   CompleteTask: declareRoute({
     method: 'POST',
@@ -47,7 +47,7 @@ export const TASK_ROUTES = {
     body: CompleteBodySchema,
     example: { leaseToken: LEASE, output: { score: 712 } },
     responses: { 200: { description: 'completed', schema: TaskEndedSchema } },
-    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict'],
+    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict', 'ProcessTaskNotClaimable'],
   }),
   FailTask: declareRoute({
     method: 'POST',
@@ -61,7 +61,7 @@ export const TASK_ROUTES = {
     body: FailBodySchema,
     example: { leaseToken: LEASE, error: { code: 'BureauUnavailable', message: 'the credit bureau timed out', retryable: true } },
     responses: { 200: { description: 'failed, or scheduled for a retry', schema: TaskEndedSchema } },
-    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict'],
+    errors: [...TASK_ERRORS, 'LeaseMismatch', 'ConcurrencyConflict', 'ProcessTaskNotClaimable'],
   }),
   ReleaseTask: declareRoute({
     method: 'POST',
