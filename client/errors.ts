@@ -21,6 +21,8 @@ export const API_ERROR_CODES = [
   'LeaseMismatch',
   'ProcessNotRunning',
   'ProcessPaused',
+  'ConcurrencyLimited',
+  'RateLimited',
   'ConcurrencyConflict',
   'ProcessStillRunning',
   'NothingToRerun',

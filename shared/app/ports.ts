@@ -14,6 +14,7 @@ import type {
   TaskMessage,
 } from '#schemas/items.ts';
 import type { BackfillCursor, FireItem, ScheduleItem } from '#schemas/schedules.ts';
+import type { SlotItem } from '#schemas/slot-items.ts';
 
 /**
  * The ports the use cases run on. Two adapters implement each: DynamoDB and
@@ -68,6 +69,8 @@ export interface ScheduleContext extends TaskRef {
   readonly sweepAt: number;
   /** A map task: it is sent to no queue, it expands (sweep reason `mapExpand` until it has). */
   readonly expands?: true;
+  /** The task has a concurrency or rate limit (issue 18): its claim takes slots. */
+  readonly limited?: true;
 }
 
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
@@ -526,4 +529,35 @@ export interface ScheduleStore {
   updateFire(args: { name: string; scheduledAt: number; change: { event: 'startBuffered'; firedAt: string } | { event: 'failStart'; message: string } }): Promise<Written<FireItem>>;
   /** One page of the fire records, newest scheduled time first. */
   fires(args: { name: string; limit: number; nextToken?: string }): Promise<Page<FireItem>>;
+}
+
+// --- Task limits (issue 18) ---
+
+/** The slots one claim of a limited task takes, chosen from a read of its keys' slots. */
+export interface SlotClaim extends TaskRef {
+  readonly workerId: string;
+  /** The fresh token; a concurrency slot's claim answers it with the slot appended (`slottedToken`). */
+  readonly leaseToken: string;
+  readonly now: number;
+  readonly iso: string;
+  readonly definition: string;
+  readonly concurrency?: { readonly n: number; readonly key: string; readonly limit: number; readonly timeoutMs: number };
+  readonly rate?: { readonly n: number; readonly key: string; readonly limit: number; readonly periodMs: number };
+}
+
+/** A claim with slots: the task RUNNING, or which of its writes lost. */
+export type SlotClaimOutcome =
+  | { readonly ok: true; readonly item: TaskItem }
+  | { readonly ok: false; readonly lost: 'task' | 'concurrency' | 'rate'; readonly current?: TaskItem };
+
+/** The slot items of task limits: leases taken by claims, renewed by heartbeats, freed by endings. */
+export interface SlotStore {
+  /** The stored slots of one key of a task's pool (at most its limit: one query). */
+  slotsOf(args: { definition: string; task: string; kind: 'concurrency' | 'rate'; key: string }): Promise<SlotItem[]>;
+  /** The claim of a limited task and its slots, in one transaction. */
+  claimWithSlots(args: SlotClaim): Promise<SlotClaimOutcome>;
+  /** A claim refused for a limit: counted on the task (its keys recorded). */
+  refuse(args: TaskRef & { concurrencyKey?: string; rateKey?: string }): Promise<void>;
+  /** A page of a task's concurrency slots, every key, in key-hash order. */
+  poolPage(args: { definition: string; task: string; limit: number; cursor?: string }): Promise<{ items: SlotItem[]; cursor?: string }>;
 }

@@ -28,6 +28,7 @@ export function scheduleContext(
     ...(attemptTimeoutSeconds === undefined ? {} : { attemptTimeoutSeconds }),
     ...(declared.child === undefined ? {} : { index: declared.child.index }),
     ...(expands ? { expands: true } : {}),
+    ...(spec.concurrency === undefined && spec.rateLimit === undefined ? {} : { limited: true }),
     processId,
     task,
     definition: def.name,

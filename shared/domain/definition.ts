@@ -5,6 +5,7 @@ import { inputSchemaProblems } from '#domain/input-schema.ts';
 import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec.ts';
 import { canonicalCompensation, normaliseCompensation } from '#domain/compensation.ts';
 import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/map-spec.ts';
+import { taskLimitProblems } from '#domain/task-limits.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -133,6 +134,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Loca
     ...(inputSchema === undefined ? [] : inputSchemaProblems(inputSchema)),
     ...graphProblems(doc, options),
     ...(doc.tasks === undefined ? mapProblems(doc.steps, 'steps') : mapProblems(doc.tasks, 'tasks')),
+    ...(doc.tasks === undefined ? taskLimitProblems(doc.steps, 'steps') : taskLimitProblems(doc.tasks, 'tasks')),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -162,6 +164,8 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
     ...failure.tasks[i],
     ...(t.map === undefined ? {} : { map: normaliseMap(t.map) }),
+    ...(t.concurrency === undefined ? {} : { concurrency: t.concurrency }),
+    ...(t.rateLimit === undefined ? {} : { rateLimit: t.rateLimit }),
   }));
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),

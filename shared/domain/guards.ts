@@ -59,7 +59,10 @@ export type GuardKind =
   | 'settledBelow'
   | 'allSettled'
   | 'hold'
-  | 'unseeded';
+  | 'unseeded'
+  | 'slotFree'
+  | 'unlimited'
+  | 'limited';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -109,6 +112,7 @@ export const ATTR = {
   held: 'held',
   attemptsDropped: 'attemptsDropped',
   seededTo: 'seededTo',
+  limits: 'limits',
 } as const;
 
 /**
@@ -252,6 +256,15 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'unseeded':
         guards.push({ kind: 'atMost', attribute: ATTR.seededTo, value: need('position'), orMissing: true });
+        break;
+      case 'slotFree':
+        guards.push({ kind: 'atMost', attribute: ATTR.leaseExpiresAt, value: need('now'), orMissing: true });
+        break;
+      case 'unlimited':
+        guards.push({ kind: 'missing', attribute: ATTR.limits });
+        break;
+      case 'limited':
+        guards.push({ kind: 'exists', attribute: ATTR.limits });
         break;
       default:
         assertNever(kind);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './map-schema.ts';
+import { taskLimitKeys, TaskConcurrencySchema, TaskRateLimitSchema } from './task-limits-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -127,6 +128,7 @@ const taskOptions = {
     .optional(),
   ...taskFailureKeys,
   map: MapDocumentSchema.optional(),
+  ...taskLimitKeys,
 };
 
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
@@ -231,6 +233,8 @@ export const TaskSpecSchema = z.object({
   ...taskFailureKeys,
   /** Present on a map task: its children run the task once per item. */
   map: MapSpecSchema.optional(),
+  /** Flow control across processes (issue 18), as written. */
+  ...taskLimitKeys,
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
@@ -278,6 +282,9 @@ function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
   if (last === 'compensation') return CompensationDocumentSchema;
   if (last === 'map') return MapDocumentSchema;
   if (last === 'itemsFrom') return MapItemsFromDocumentSchema;
+  // A task's own keys (a top-level `concurrency` is the process's, at a path of length 1).
+  if (last === 'concurrency' && at.length === 3) return TaskConcurrencySchema;
+  if (last === 'rateLimit') return TaskRateLimitSchema;
   return at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema;
 }
 

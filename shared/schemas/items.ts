@@ -220,6 +220,14 @@ export const TaskItemSchema = z.object({
   attempts: z.array(AttemptRecordSchema).optional(),
   /** How many of the oldest records a rerun dropped to keep the item bounded (absent: none). */
   attemptsDropped: z.number().int().positive().optional(),
+  // --- Task limits (issue 18) ---
+  /** Scheduled with a concurrency or rate limit (1): its claim takes slots (`claimLimited`). */
+  limits: z.number().int().optional(),
+  /** The values of its limit keys, recorded by its first limited claim (or refusal). */
+  concurrencyKey: z.string().optional(),
+  rateKey: z.string().optional(),
+  /** Claims refused for a task limit (ConcurrencyLimited, RateLimited), counted rather than recorded each. */
+  limitRefusals: z.number().int().nonnegative().optional(),
 }).transform(({ outputJson, errorJson, lastErrorJson, ...rest }) => ({
   ...rest,
   ...(lastErrorJson === undefined ? {} : { lastError: TaskErrorSchema.parse(JSON.parse(lastErrorJson)) }),
