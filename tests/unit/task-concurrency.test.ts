@@ -115,3 +115,74 @@ describe('task concurrency: a limit of 2 across 5 processes', () => {
     expect(rest.refused).toHaveLength(1);
   });
 });
+
+describe('GET /concurrency', () => {
+  it('lists the pools of a task by key, with the holders and their lease expiry; a slot whose lease ran out is no holder', async () => {
+    const engine = createTestEngine();
+    const acme = await start(engine, 3, 'acme');
+    const globex = await start(engine, 1, 'globex');
+    const a = await claimAll(engine, acme);
+    await claimAll(engine, globex);
+    const page = await engine.client.listConcurrencyPools({ definition: 'limited', task: 'call-partner' });
+    expect(page.limit).toBe(2);
+    const byKey = new Map(page.items.map((p) => [p.key, p]));
+    expect(byKey.get('acme')?.holders.map((h) => h.processId).sort()).toEqual(a.claims.map((c) => c.id).sort());
+    expect(byKey.get('acme')?.holders[0]?.leaseExpiresAt).toBe(new Date(engine.now() + 60_000).toISOString());
+    expect(byKey.get('globex')?.holders).toHaveLength(1);
+    // Paged by slots: one slot a page still lists every holder, across pages.
+    const holders: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const p = await engine.client.listConcurrencyPools({ definition: 'limited', task: 'call-partner', limit: 1, ...(nextToken ? { nextToken } : {}) });
+      holders.push(...p.items.flatMap((i) => i.holders.map((h) => h.processId)));
+      nextToken = p.nextToken;
+    } while (nextToken !== undefined);
+    expect(holders).toHaveLength(3);
+    engine.worker({ handler: async () => ({}) });
+    await engine.advance(61_000);
+    const later = await engine.client.listConcurrencyPools({ definition: 'limited', task: 'call-partner' });
+    expect(later.items.flatMap((p) => p.holders)).toEqual([]);
+  });
+
+  it('answers 400 for a task without a concurrency limit and 404 for an unknown definition', async () => {
+    const engine = createTestEngine();
+    await start(engine, 0);
+    await expect(engine.client.listConcurrencyPools({ definition: 'limited', task: 'nope' })).rejects.toMatchObject({ status: 400, code: 'ValidationError' });
+    await expect(engine.client.listConcurrencyPools({ definition: 'other', task: 'x' })).rejects.toMatchObject({ status: 404, code: 'DefinitionNotFound' });
+    await expect(engine.client.listConcurrencyPools({ definition: 'limited', task: 'call-partner', nextToken: 'garbage' })).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('task limits in the definition', () => {
+  it('checks the keys at PUT with their path, line and column; refuses limits on a map task', async () => {
+    const engine = createTestEngine();
+    const bad = `
+tasks:
+  - name: a
+    concurrency: { limit: 2, key: "upstream.x.id" }
+  - name: b
+    needs: [a]
+    rateLimit: { limit: 0, periodSeconds: 2 }
+  - name: m
+    map: { items: "input.items" }
+    concurrency: { limit: 2 }
+`;
+    const error = await engine.client.putDefinition('bad', bad).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 400, code: 'InvalidDefinition' });
+    const details = (error as { details: { path?: string; message: string; line?: number; column?: number }[] }).details;
+    expect(details.find((d) => d.path === 'tasks[0].concurrency.key')?.message).toMatch(/unknown variable 'upstream'/);
+    expect(details.find((d) => d.path === 'tasks[1].rateLimit.limit')?.message).toMatch(/rateLimit.limit must be a whole number from 1/);
+    expect(details.find((d) => d.path === 'tasks[2].concurrency')?.message).toMatch(/a map task cannot have 'concurrency'/);
+  });
+
+  it('a key that fails at run time fails the task with ConcurrencyKeyError, never a 500', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('limited', LIMITED);
+    const id = (await engine.client.startProcess({ definition: 'limited', input: { other: 1 } })).process.id;
+    await expect(engine.client.claim(id, 'call-partner', 'w')).rejects.toMatchObject({ code: 'TaskNotActive' });
+    const task = await engine.deps.tasks.get({ processId: id, task: 'call-partner' });
+    expect(task?.status).toBe('FAILED');
+    expect(task?.error?.code).toBe('ConcurrencyKeyError');
+    expect((await engine.client.getProcess(id)).status).toBe('FAILED');
+  });
+});
