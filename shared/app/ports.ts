@@ -356,7 +356,7 @@ export interface TaskStore {
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */
   recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
   /** Cancels an unfinished task of run `run` or earlier (a tombstone for one without an item). False when it had ended. */
-  cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean>;
+  cancel(args: TaskRef & { run: number; iso: string; expiresAt: number; /** A RUNNING task's token: its concurrency slot is freed after. */ leaseToken?: string }): Promise<boolean>;
   /** After a resend of an unclaimed task's message: the next check, later. False when another sweeper did it. */
   deferResend(args: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean>;
   /** Moves a RUNNING task's sweep check to `at` (its lease expiry). */

@@ -8,7 +8,7 @@ import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
 import { taskPut, taskUpdate } from './row-writes.ts';
 import { childCounterWrite, childScheduleWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
 import { parseChildName } from '#domain/map-children.ts';
-import { slotFreeWrites, slotRenewWrites } from './slot-keys.ts';
+import { slotFreeWrites, slotOfToken, slotRenewWrites, slotUpdate } from './slot-keys.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
@@ -260,9 +260,13 @@ export class ItemTaskStore implements TaskStore {
     await this.table.write(taskUpdate('recordStale', keys.task(args), { attempts: [args.record] }));
   }
 
-  async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean> {
+  async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number; leaseToken?: string }): Promise<boolean> {
     const update = taskUpdate('cancel', keys.task(args), { name: args.task, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
     const r = await this.table.transact([update, progressWrite('cancel', args)]);
+    // A cancelled RUNNING task gives its concurrency slot back after its cancel, not in it: the cancel is guarded on
+    // the run only, and must not fail because the slot was taken over. Lost (a crash), the slot frees when its lease ends.
+    const slot = slotOfToken(args.leaseToken);
+    if (r.ok && slot && args.leaseToken !== undefined) await this.table.write(slotUpdate('free', slot, {}, { leaseToken: args.leaseToken }));
     return r.ok;
   }
 
