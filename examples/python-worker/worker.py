@@ -27,6 +27,7 @@ import signal
 import socket
 import sys
 import threading
+import math
 import time
 import urllib.error
 import urllib.parse
@@ -43,6 +44,12 @@ DELETE_CODES = {
     "TaskAlreadyClaimed", "TaskNotActive", "ProcessNotRunning",
     "ProcessNotFound", "TaskNotFound", "DefinitionNotFound",
 }
+# Claim answers with details.notBefore: the task waits (a retry's backoff, or a task's
+# concurrency or rate limit). Hide the message until then: no busy polling, and no
+# waiting the whole visibility timeout.
+POSTPONE_CODES = {"TaskNotActive", "ConcurrencyLimited", "RateLimited"}
+# SQS's longest visibility timeout (12 h).
+MAX_VISIBILITY_SECONDS = 43_200
 # The task people complete through the API; no worker runs it.
 MANUAL_TASKS = {"Open Loan Application"}
 # A child of a map is the task `<map>[<index>]`, e.g. resize[41].
@@ -60,9 +67,20 @@ def log(event, **fields):
 class ApiError(Exception):
     """An answer with the API's error body {"error": {"code", "message"}}."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, details=None):
         super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+    def not_before(self):
+        """When a refused claim may succeed (epoch seconds): a retry's backoff, or a task limit
+        (ConcurrencyLimited, RateLimited); None otherwise."""
+        if self.code not in POSTPONE_CODES or not isinstance(self.details, dict):
+            return None
+        at = self.details.get("notBefore")
+        try:
+            return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() if isinstance(at, str) else None
+        except ValueError:
+            return None
 
 
 def find_local_state():
@@ -103,7 +121,7 @@ class Api:
                 detail = json.loads(error.read())["error"]
             except (ValueError, KeyError, TypeError):
                 detail = {"code": "HttpError", "message": str(error)}
-            raise ApiError(error.code, detail.get("code"), detail.get("message")) from None
+            raise ApiError(error.code, detail.get("code"), detail.get("message"), detail.get("details")) from None
 
     def claim(self, process_id, task, worker_id):
         return self._post(process_id, task, "claim", {"workerId": worker_id})
@@ -298,7 +316,12 @@ def main():
             try:
                 run_task(api, worker_id, body, lambda: sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt))
             except ApiError as error:
-                if error.code in DELETE_CODES:
+                not_before = error.not_before()
+                if not_before is not None:
+                    seconds = min(MAX_VISIBILITY_SECONDS, max(0, math.ceil(not_before - time.time())))
+                    log("postponed", processId=process_id, task=task, code=error.code, seconds=seconds)
+                    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds)
+                elif error.code in DELETE_CODES:
                     log("not-ours", processId=process_id, task=task, code=error.code)
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
                 else:
