@@ -41,8 +41,8 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
   const limitKeys = await keysOf(deps, processId, task, spec, input);
   for (let race = 0; ; race++) {
     const [held, started] = await Promise.all([
-      spec.concurrency && limitKeys.concurrencyKey !== undefined ? deps.slots.slotsOf({ definition: def.name, task, kind: 'concurrency', key: limitKeys.concurrencyKey }) : undefined,
-      spec.rateLimit && limitKeys.rateKey !== undefined ? deps.slots.slotsOf({ definition: def.name, task, kind: 'rate', key: limitKeys.rateKey }) : undefined,
+      spec.concurrency && limitKeys.concurrencyKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'concurrency', key: limitKeys.concurrencyKey }) : undefined,
+      spec.rateLimit && limitKeys.rateKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'rate', key: limitKeys.rateKey }) : undefined,
     ]);
     const claim: SlotClaim = { processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, definition: def.name };
     let concurrency: SlotClaim['concurrency'];
@@ -63,7 +63,7 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
       }
       rate = { n: pick, key: limitKeys.rateKey, limit: spec.rateLimit.limit, periodMs: spec.rateLimit.periodSeconds * 1000 };
     }
-    const outcome = await deps.slots.claimWithSlots({ ...claim, ...(concurrency ? { concurrency } : {}), ...(rate ? { rate } : {}) });
+    const outcome = await deps.taskLimits.claimWithSlots({ ...claim, ...(concurrency ? { concurrency } : {}), ...(rate ? { rate } : {}) });
     if (outcome.ok) return outcome.item;
     if (outcome.lost === 'task') {
       // Someone else's claim, a duplicate message, an ended task: the task's own conflict says which.
@@ -112,5 +112,5 @@ async function keysOf(deps: AppDeps, processId: string, task: string, spec: Task
 }
 
 async function refuse(deps: AppDeps, processId: string, task: string, limitKeys: TaskLimitKeys): Promise<void> {
-  await deps.slots.refuse({ processId, task, ...limitKeys });
+  await deps.taskLimits.refuse({ processId, task, ...limitKeys });
 }

@@ -21,7 +21,7 @@ export async function listConcurrencyPools(deps: AppDeps, query: ConcurrencyQuer
     throw new ValidationError(`task '${query.task}' ${why} (definition '${def.name}', version ${def.version})`, [{ path: 'task', message: `'${query.task}' ${why}` }]);
   }
   const now = deps.now();
-  const page = await deps.slots.poolPage({ definition: def.name, task: query.task, limit: query.limit, ...(query.nextToken === undefined ? {} : { cursor: query.nextToken }) });
+  const page = await deps.taskLimits.poolPage({ definition: def.name, task: query.task, limit: query.limit, ...(query.nextToken === undefined ? {} : { cursor: query.nextToken }) });
   const pools = new Map<string, ConcurrencyPools['items'][number] & { holders: ConcurrencyPools['items'][number]['holders'][number][] }>();
   for (const slot of page.items) {
     const pool = pools.get(slot.key) ?? { key: slot.key, limit: slot.limit, holders: [] };

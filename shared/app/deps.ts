@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SlotStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, TaskLimitStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -64,7 +64,7 @@ export interface AppDeps {
   /** Schedules, their fire records and their due index. */
   readonly schedules: ScheduleStore;
   /** The slots of task concurrency and rate limits (issue 18). */
-  readonly slots: SlotStore;
+  readonly taskLimits: TaskLimitStore;
   /** Epoch milliseconds. */
   readonly now: Clock;
   /** A new random id (processes without an idempotency key). */

@@ -551,7 +551,7 @@ export type SlotClaimOutcome =
   | { readonly ok: false; readonly lost: 'task' | 'concurrency' | 'rate'; readonly current?: TaskItem };
 
 /** The slot items of task limits: leases taken by claims, renewed by heartbeats, freed by endings. */
-export interface SlotStore {
+export interface TaskLimitStore {
   /** The stored slots of one key of a task's pool (at most its limit: one query). */
   slotsOf(args: { definition: string; task: string; kind: 'concurrency' | 'rate'; key: string }): Promise<SlotItem[]>;
   /** The claim of a limited task and its slots, in one transaction. */

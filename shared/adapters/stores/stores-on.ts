@@ -1,11 +1,11 @@
-import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SlotStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, TaskLimitStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
 import { ItemMapStore } from './item-map-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
 import { ItemScheduleStore } from './item-schedule-store.ts';
-import { ItemSlotStore } from './item-slot-store.ts';
+import { ItemTaskLimitStore } from './item-task-limit-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
 import { ItemTaskStore } from './item-task-store.ts';
 import { checkSweepShards } from './keys.ts';
@@ -17,7 +17,7 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; sweepIndex: SweepIndex; schedules: ScheduleStore; slots: SlotStore } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; sweepIndex: SweepIndex; schedules: ScheduleStore; taskLimits: TaskLimitStore } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
@@ -26,6 +26,6 @@ export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definiti
     maps: new ItemMapStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
     schedules: new ItemScheduleStore(table),
-    slots: new ItemSlotStore(table),
+    taskLimits: new ItemTaskLimitStore(table),
   };
 }

@@ -1,5 +1,5 @@
 import { SWEEP_REASON_ON_ENTRY } from '#domain/lifecycle.ts';
-import type { SlotClaim, SlotClaimOutcome, SlotStore, TaskRef } from '#app/ports.ts';
+import type { SlotClaim, SlotClaimOutcome, TaskLimitStore, TaskRef } from '#app/ports.ts';
 import { TaskItemSchema } from '#schemas/items.ts';
 import { SlotItemSchema, type SlotItem } from '#schemas/slot-items.ts';
 import type { ItemTable, ItemWrite } from '../item-table.ts';
@@ -16,7 +16,7 @@ const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;
  * slot's `take` and its rate slot's `start`, each guarded by its row; a lost
  * race on a slot cancels the whole claim and says which write lost.
  */
-export class ItemSlotStore implements SlotStore {
+export class ItemTaskLimitStore implements TaskLimitStore {
   constructor(private readonly table: ItemTable) {}
 
   async slotsOf({ definition, task, kind, key }: { definition: string; task: string; kind: 'concurrency' | 'rate'; key: string }): Promise<SlotItem[]> {
