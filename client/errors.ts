@@ -22,6 +22,8 @@ export const API_ERROR_CODES = [
   'LeaseMismatch',
   'ProcessNotRunning',
   'ProcessPaused',
+  'ConcurrencyLimited',
+  'RateLimited',
   'ConcurrencyConflict',
   'ProcessStillRunning',
   'NothingToRerun',

@@ -45,9 +45,12 @@ export function messageAfterRefusedClaim(error: unknown, now: number): MessageAc
   return { action: 'keep' };
 }
 
-/** When a claim refused with 409 TaskNotActive may succeed (a retry waiting for its backoff), epoch ms. */
+/**
+ * When a refused claim may succeed, epoch ms: 409 TaskNotActive (a retry waiting for its backoff), or 409
+ * ConcurrencyLimited / RateLimited (a task limit: when the first slot frees, or the window moves on).
+ */
 function notBeforeOf(error: unknown): number | undefined {
-  if (!isTributaryApiError(error, 'TaskNotActive')) return undefined;
+  if (!isTributaryApiError(error, 'TaskNotActive', 'ConcurrencyLimited', 'RateLimited')) return undefined;
   const details = error.details as { notBefore?: unknown } | undefined;
   const at = typeof details?.notBefore === 'string' ? Date.parse(details.notBefore) : Number.NaN;
   return Number.isNaN(at) ? undefined : at;

@@ -326,3 +326,19 @@ export const TaskMessageSchema = z.object({
   index: z.number().int().nonnegative().optional(),
 });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
+
+/** `GET /concurrency`: one page of a task's concurrency pools (issue 18), one per key, with the RUNNING tasks holding slots. */
+export const ConcurrencyPoolsSchema = z.object({
+  definition: z.string(),
+  task: z.string(),
+  limit: z.number(),
+  items: z.array(
+    z.object({
+      key: z.string(),
+      limit: z.number(),
+      holders: z.array(z.object({ processId: z.string(), task: z.string(), leaseExpiresAt: z.string() })),
+    }),
+  ),
+  nextToken: z.string().optional(),
+});
+export type ConcurrencyPools = z.infer<typeof ConcurrencyPoolsSchema>;

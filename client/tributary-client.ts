@@ -4,6 +4,8 @@ import { BatchClaimSchema, BatchEndedSchema, itemResults, type BatchItemResult, 
 import { backoffDelay, sleep, type BackoffOptions } from './retry.ts';
 import {
   ClaimSchema,
+  ConcurrencyPoolsSchema,
+  type ConcurrencyPools,
   DefinitionSchema,
   DefinitionSummarySchema,
   HealthSchema,
@@ -240,6 +242,12 @@ export class TributaryClient {
     const { status, definition, limit, nextToken } = options;
     const query = { status, definition, limit, nextToken };
     return (await this.call({ method: 'GET', path: '/processes', query, schema: pageSchema(ProcessSummarySchema), idempotent: true })).data;
+  }
+
+  /** GET /concurrency: one page of a task's concurrency pools (one per key) and the tasks holding their slots. */
+  async listConcurrencyPools(options: { definition: string; task: string; limit?: number; nextToken?: string }): Promise<ConcurrencyPools> {
+    const { definition, task, limit, nextToken } = options;
+    return (await this.call({ method: 'GET', path: '/concurrency', query: { definition, task, limit, nextToken }, schema: ConcurrencyPoolsSchema, idempotent: true })).data;
   }
 
   /** GET /processes/{id}/tasks/active, every page: the tasks that are SCHEDULED or RUNNING. */

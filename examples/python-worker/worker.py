@@ -32,6 +32,7 @@ import signal
 import socket
 import sys
 import threading
+import math
 import time
 import urllib.error
 import urllib.parse
@@ -47,18 +48,25 @@ import boto3
 # ended or is not yet schedulable, or the process ended.
 DELETE_CODES = {
     "TaskAlreadyClaimed", "TaskNotActive", "ProcessNotRunning",
-    "ProcessNotFound", "TaskNotFound", "DefinitionNotFound",
+    "ProcessNotFound", "TaskNotFound", "DefinitionNotFound", "ProcessTaskNotClaimable",
 }
 # A batch item's error carries no status: the one its single call would answer.
 STATUS_BY_CODE = {
     "ValidationError": 400, "ProcessNotFound": 404, "TaskNotFound": 404, "DefinitionNotFound": 404,
     "TaskAlreadyClaimed": 409, "TaskNotActive": 409, "LeaseMismatch": 409, "ProcessNotRunning": 409,
     "ProcessPaused": 409, "ConcurrencyConflict": 409, "PayloadTooLarge": 413,
+    "ConcurrencyLimited": 409, "RateLimited": 409, "ProcessTaskNotClaimable": 409,
 }
 # One SQS receive brings at most 10 messages; a batch call takes as many.
 MAX_BATCH = 10
 # The longest a result waits for others to share its call.
 FLUSH_SECONDS = 0.05
+# Claim answers with details.notBefore: the task waits (a retry's backoff, or a task's
+# concurrency or rate limit). Hide the message until then: no busy polling, and no
+# waiting the whole visibility timeout.
+POSTPONE_CODES = {"TaskNotActive", "ConcurrencyLimited", "RateLimited"}
+# SQS's longest visibility timeout (12 h).
+MAX_VISIBILITY_SECONDS = 43_200
 # The task people complete through the API; no worker runs it.
 MANUAL_TASKS = {"Open Loan Application"}
 # A child of a map is the task `<map>[<index>]`, e.g. resize[41].
@@ -76,9 +84,20 @@ def log(event, **fields):
 class ApiError(Exception):
     """An answer with the API's error body {"error": {"code", "message"}}."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, details=None):
         super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+    def not_before(self):
+        """When a refused claim may succeed (epoch seconds): a retry's backoff, or a task limit
+        (ConcurrencyLimited, RateLimited); None otherwise."""
+        if self.code not in POSTPONE_CODES or not isinstance(self.details, dict):
+            return None
+        at = self.details.get("notBefore")
+        try:
+            return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() if isinstance(at, str) else None
+        except ValueError:
+            return None
 
 
 def find_local_state():
@@ -118,7 +137,7 @@ class Api:
                 detail = json.loads(error.read())["error"]
             except (ValueError, KeyError, TypeError):
                 detail = {"code": "HttpError", "message": str(error)}
-            raise ApiError(error.code, detail.get("code"), detail.get("message")) from None
+            raise ApiError(error.code, detail.get("code"), detail.get("message"), detail.get("details")) from None
 
     def _post(self, process_id, task, action, body):
         path = f"/processes/{urllib.parse.quote(process_id, safe='')}/tasks/{urllib.parse.quote(task, safe='')}/{action}"
@@ -141,7 +160,7 @@ def item_error(result):
     if "error" not in result:
         return None
     error = result["error"]
-    return ApiError(STATUS_BY_CODE.get(error.get("code"), 500), error.get("code"), error.get("message"))
+    return ApiError(STATUS_BY_CODE.get(error.get("code"), 500), error.get("code"), error.get("message"), error.get("details"))
 
 
 class ResultBatcher:
@@ -367,11 +386,20 @@ def claim_received(api, sqs, queue_url, worker_id, messages):
             answers = []
         for (receipt, body), answer in zip(to_claim, answers):
             error = item_error(answer)
+            not_before = error.not_before() if error is not None else None
             if error is None:
                 # The claim is the authority: the message has done its job. If this worker
                 # now dies, the lease expires and the sweeper sends a new message.
                 claimed.append((body, answer))
                 done.append(receipt)
+            elif not_before is not None:
+                # A retry's backoff or a task limit: hide the message until the claim may succeed.
+                seconds = min(MAX_VISIBILITY_SECONDS, max(0, math.ceil(not_before - time.time())))
+                log("postponed", processId=body["processId"], task=body["task"], code=error.code, seconds=seconds)
+                try:
+                    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds)
+                except Exception as change_error:  # noqa: BLE001 - it comes back after the visibility timeout anyway
+                    log("postpone-failed", processId=body["processId"], task=body["task"], error=str(change_error))
             elif error.code in DELETE_CODES:
                 log("not-ours", processId=body["processId"], task=body["task"], code=error.code)
                 done.append(receipt)

@@ -4,6 +4,7 @@ import { getProcess, listProcesses } from '#app/process-views.ts';
 import { getTask, listActiveTasks, listTasks } from '#app/task-pages.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
 import { getSchedule, listSchedules } from '#app/schedules.ts';
+import { listConcurrencyPools } from '#app/concurrency-pools.ts';
 import { routeGroupHandler } from '#http/route-group-handler.ts';
 import { openApiDocumentFor } from '#http/served-openapi.ts';
 
@@ -25,4 +26,5 @@ export const handler = routeGroupHandler('read', {
   GetTask: async ({ params }) => ({ status: 200, body: await getTask(runtimeDeps(), params.id, params.task) }),
   ListSchedules: async ({ query }) => ({ status: 200, body: await listSchedules(runtimeDeps(), query) }),
   GetSchedule: async ({ params, query }) => ({ status: 200, body: await getSchedule(runtimeDeps(), params.name, query) }),
+  ListConcurrencyPools: async ({ query }) => ({ status: 200, body: await listConcurrencyPools(runtimeDeps(), query) }),
 });

@@ -6,7 +6,8 @@ import { dagOf, getDefinition } from './definitions.ts';
 import { explainTaskConflict } from './explain-conflict.ts';
 import type { UpstreamResult } from './ports.ts';
 import { instant } from './timestamps.ts';
-import { isRunningTask, TASK_STATUS } from '#domain/status-predicates.ts';
+import { isRunningTask, isScheduledTask, TASK_STATUS } from '#domain/status-predicates.ts';
+import { claimLimitedTask } from './claim-limited.ts';
 
 export interface Claim {
   readonly leaseToken: string;
@@ -44,8 +45,13 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   if (!result.ok) {
     const current = result.current;
     const sameLiveLease = isRunningTask(current?.status) && current.workerId === workerId && (current.leaseExpiresAt ?? 0) > at.now;
-    if (!current || !sameLiveLease) throw await explainTaskConflict(deps, processId, task, 'claim', current, undefined);
-    item = current;
+    if (current && isScheduledTask(current.status) && current.limits !== undefined && (current.nextAttemptAt ?? 0) <= at.now) {
+      // A task with a concurrency or rate limit: the plain claim refused it; it is claimed with its slots (issue 18).
+      item = await claimLimitedTask(deps, processId, task, workerId, current, at);
+    } else {
+      if (!current || !sameLiveLease) throw await explainTaskConflict(deps, processId, task, 'claim', current, undefined);
+      item = current;
+    }
   } else {
     item = result.item;
   }

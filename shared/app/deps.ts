@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, TaskLimitStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -67,6 +67,8 @@ export interface AppDeps {
   readonly mapItems: MapItemSource;
   /** Schedules, their fire records and their due index. */
   readonly schedules: ScheduleStore;
+  /** The slots of task concurrency and rate limits (issue 18). */
+  readonly taskLimits: TaskLimitStore;
   /** Epoch milliseconds. */
   readonly now: Clock;
   /** A new random id (processes without an idempotency key). */

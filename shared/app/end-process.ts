@@ -87,7 +87,7 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
         if (item && mapSettingsOf(def, task) && (isScheduledTask(item.status) || isRunningTask(item.status))) {
           return deps.maps.cancel({ end: { processId: process.id, task, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: process.run }, sweepAt: at.now });
         }
-        return deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt });
+        return deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt, ...(item?.leaseToken === undefined ? {} : { leaseToken: item.leaseToken }) });
       });
     },
   );

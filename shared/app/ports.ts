@@ -15,6 +15,7 @@ import type {
   TaskMessage,
 } from '#schemas/items.ts';
 import type { BackfillCursor, FireItem, ScheduleItem } from '#schemas/schedules.ts';
+import type { SlotItem } from '#schemas/slot-items.ts';
 
 /**
  * The ports the use cases run on. Two adapters implement each: DynamoDB and
@@ -71,6 +72,8 @@ export interface ScheduleContext extends TaskRef {
   readonly expands?: true;
   /** A process task: it is sent to no queue, it starts its child process (sweep reason `childStart` until it has). */
   readonly startsChild?: true;
+  /** The task has a concurrency or rate limit (issue 18): its claim takes slots. */
+  readonly limited?: true;
 }
 
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
@@ -361,7 +364,7 @@ export interface TaskStore {
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */
   recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
   /** Cancels an unfinished task of run `run` or earlier (a tombstone for one without an item). False when it had ended. */
-  cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean>;
+  cancel(args: TaskRef & { run: number; iso: string; expiresAt: number; /** A RUNNING task's token: its concurrency slot is freed after. */ leaseToken?: string }): Promise<boolean>;
   /** After a resend of an unclaimed task's message: the next check, later. False when another sweeper did it. */
   deferResend(args: { processId: string; item: TaskItem; nextSweepAt: number }): Promise<boolean>;
   /** Moves a RUNNING task's sweep check to `at` (its lease expiry). */
@@ -575,4 +578,35 @@ export interface SlotStore {
   leave(args: { processId: string; run: number; order: string }): Promise<void>;
   /** How many slots of a run's pool are taken (tests and views). */
   used(args: { processId: string; run: number }): Promise<number>;
+}
+
+// --- Task limits (issue 18) ---
+
+/** The slots one claim of a limited task takes, chosen from a read of its keys' slots. */
+export interface SlotClaim extends TaskRef {
+  readonly workerId: string;
+  /** The fresh token; a concurrency slot's claim answers it with the slot appended (`slottedToken`). */
+  readonly leaseToken: string;
+  readonly now: number;
+  readonly iso: string;
+  readonly definition: string;
+  readonly concurrency?: { readonly n: number; readonly key: string; readonly limit: number; readonly timeoutMs: number };
+  readonly rate?: { readonly n: number; readonly key: string; readonly limit: number; readonly periodMs: number };
+}
+
+/** A claim with slots: the task RUNNING, or which of its writes lost. */
+export type SlotClaimOutcome =
+  | { readonly ok: true; readonly item: TaskItem }
+  | { readonly ok: false; readonly lost: 'task' | 'concurrency' | 'rate'; readonly current?: TaskItem };
+
+/** The slot items of task limits: leases taken by claims, renewed by heartbeats, freed by endings. */
+export interface TaskLimitStore {
+  /** The stored slots of one key of a task's pool (at most its limit: one query). */
+  slotsOf(args: { definition: string; task: string; kind: 'concurrency' | 'rate'; key: string }): Promise<SlotItem[]>;
+  /** The claim of a limited task and its slots, in one transaction. */
+  claimWithSlots(args: SlotClaim): Promise<SlotClaimOutcome>;
+  /** A claim refused for a limit: counted on the task (its keys recorded). */
+  refuse(args: TaskRef & { concurrencyKey?: string; rateKey?: string }): Promise<void>;
+  /** A page of a task's concurrency slots, every key, in key-hash order. */
+  poolPage(args: { definition: string; task: string; limit: number; cursor?: string }): Promise<{ items: SlotItem[]; cursor?: string }>;
 }

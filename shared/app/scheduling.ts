@@ -32,6 +32,7 @@ export function scheduleContext(
     ...(declared.child === undefined ? {} : { index: declared.child.index }),
     ...(expands ? { expands: true } : {}),
     ...(startsChild ? { startsChild: true } : {}),
+    ...(spec.concurrency === undefined && spec.rateLimit === undefined ? {} : { limited: true }),
     processId,
     task,
     definition: def.name,

@@ -6,6 +6,7 @@ import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec
 import { canonicalCompensation, normaliseCompensation } from '#domain/compensation.ts';
 import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/map-spec.ts';
 import { normaliseSubProcess, subProcessProblems } from '#domain/sub-process-spec.ts';
+import { taskLimitProblems } from '#domain/task-limits.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -135,6 +136,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Loca
     ...graphProblems(doc, options),
     ...(doc.tasks === undefined ? mapProblems(doc.steps, 'steps') : mapProblems(doc.tasks, 'tasks')),
     ...(doc.tasks === undefined ? subProcessProblems(doc.steps, 'steps') : subProcessProblems(doc.tasks, 'tasks')),
+    ...(doc.tasks === undefined ? taskLimitProblems(doc.steps, 'steps') : taskLimitProblems(doc.tasks, 'tasks')),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -165,6 +167,8 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     ...failure.tasks[i],
     ...(t.map === undefined ? {} : { map: normaliseMap(t.map) }),
     ...(t.process === undefined ? {} : { process: normaliseSubProcess(t.process) }),
+    ...(t.concurrency === undefined ? {} : { concurrency: t.concurrency }),
+    ...(t.rateLimit === undefined ? {} : { rateLimit: t.rateLimit }),
   }));
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),

@@ -61,7 +61,12 @@ export type Companion =
   // A map's child: its map's counters, the next child of its lane, and the map's count of settled lanes.
   | 'mapCounter.count'
   | 'task.schedule'
-  | 'task.settleLane';
+  | 'task.settleLane'
+  // A task limit's slots (issue 18, `slot-writes.ts`).
+  | 'slot.take'
+  | 'slot.start'
+  | 'slot.renew'
+  | 'slot.free';
 
 /** A write's effects resolved against its values: what a store sends (the shape of an item update). */
 export interface ResolvedEffects {

@@ -19,7 +19,7 @@ import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
  */
 
 /** Which variables an expression may use, by where it is written. */
-export type ExpressionContext = 'mapItems' | 'mapItemsFrom' | 'condition' | 'concurrencyKey' | 'subProcessInput';
+export type ExpressionContext = 'mapItems' | 'mapItemsFrom' | 'condition' | 'concurrencyKey' | 'subProcessInput' | 'taskLimitKey';
 
 /** A problem found when compiling: 1-based line and column *within the expression text*. */
 export interface ExpressionProblem {
@@ -61,6 +61,8 @@ const VARIABLES: Readonly<Record<ExpressionContext, readonly Variable[]>> = {
   condition: ['input', 'upstream'],
   concurrencyKey: ['input'],
   subProcessInput: ['input', 'upstream'],
+  // A task's concurrency or rate-limit key (issue 18): over its process's input and its needs' outputs.
+  taskLimitKey: ['input', 'upstream'],
 };
 
 const LABELS: Readonly<Record<ExpressionContext, string>> = {
@@ -69,6 +71,7 @@ const LABELS: Readonly<Record<ExpressionContext, string>> = {
   condition: 'a condition',
   concurrencyKey: 'a concurrency key',
   subProcessInput: "a sub-process's input",
+  taskLimitKey: "a task's concurrency or rate-limit key",
 };
 
 /** Static types an expression of the context may have (`dyn` always passes: it is checked when evaluated). */
@@ -78,6 +81,7 @@ const EXPECTED_TYPES: Readonly<Record<ExpressionContext, { readonly types: reado
   condition: { types: ['bool'], what: 'true or false (a bool)' },
   concurrencyKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
   subProcessInput: undefined,
+  taskLimitKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
 };
 
 type Compiled = ReturnType<Environment['parse']>;

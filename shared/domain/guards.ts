@@ -39,6 +39,8 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  * - `hold`: the item carries the pause mark (`held`) or not, as the caller says: an ending written while its
  *   process is paused must say so, and then owes its follow-up until resume (the normal path says not held, for free).
  * - `slotFree`: a process's slot pool (`maxParallel`) has a slot free: its `used` count is below `capacity`.
+ * - `leaseSlotFree`: a task limit's slot has no holder, or its holder's lease is over (`leaseExpiresAt` at most now).
+ * - `unlimited` / `limited`: the task was scheduled without / with a concurrency or rate limit (`limits`).
  */
 export type GuardKind =
   | 'lease'
@@ -61,7 +63,10 @@ export type GuardKind =
   | 'allSettled'
   | 'hold'
   | 'unseeded'
-  | 'slotFree';
+  | 'slotFree'
+  | 'leaseSlotFree'
+  | 'unlimited'
+  | 'limited';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -113,6 +118,7 @@ export const ATTR = {
   held: 'held',
   attemptsDropped: 'attemptsDropped',
   seededTo: 'seededTo',
+  limits: 'limits',
 } as const;
 
 /**
@@ -259,6 +265,15 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'slotFree':
         guards.push({ kind: 'below', attribute: 'used', value: need('capacity'), orMissing: true });
+        break;
+      case 'leaseSlotFree':
+        guards.push({ kind: 'atMost', attribute: ATTR.leaseExpiresAt, value: need('now'), orMissing: true });
+        break;
+      case 'unlimited':
+        guards.push({ kind: 'missing', attribute: ATTR.limits });
+        break;
+      case 'limited':
+        guards.push({ kind: 'exists', attribute: ATTR.limits });
         break;
       default:
         assertNever(kind);

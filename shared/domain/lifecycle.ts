@@ -27,4 +27,5 @@ export * from './guards-hold.ts';
 export * from './sweep-duties.ts';
 export * from './effects.ts';
 export * from './companion-writes.ts';
+export * from './slot-writes.ts';
 export * from './status-predicates.ts';

@@ -31,6 +31,8 @@ const SCHEDULED_EFFECTS = {
   sweepAt: 'set',
   sweepReason: 'set',
   sends: 'set',
+  // The task has a concurrency or rate limit (issue 18): its claim must take slots (`claimLimited`).
+  limits: 'set?',
 } as const;
 /** An ended attempt: its follow-up is owed (the sweep entry stays, reason `followUp`), its lease is over. */
 const ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepReason: 'set', leaseExpiresAt: 'remove' } as const;
@@ -151,18 +153,33 @@ export const TASK_TRANSITIONS = {
     effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add' },
     doc: "a parent of a join settled: the join's counter goes up by one, never past its expected count; a join without an item is created PENDING, and one cancelled with its process or skipped under skipDownstream still counts, harmlessly",
   },
-  claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due'],
+  claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due', 'unlimited'],
     // The lease and the attempt's deadline are sums of the stored lengths and now: the claim needs no read.
     effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove' },
     companions: CHILD_COUNTS,
     doc: 'a worker takes the task and gets a fresh lease (not before a retry is due)' },
-  heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], effects: { leaseExpiresAt: 'sum' }, doc: 'the holder of a live lease extends it' },
+  claimLimited: {
+    from: ['SCHEDULED'],
+    to: 'RUNNING',
+    guards: ['due', 'limited'],
+    effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove', concurrencyKey: 'set?', rateKey: 'set?' },
+    companions: ['slot.take', 'slot.start'],
+    doc: 'a task with a concurrency or rate limit is taken with a slot of each, in one transaction; its keys are recorded',
+  },
+  refuseForLimit: {
+    from: ['SCHEDULED'],
+    to: 'same',
+    guards: ['limited'],
+    effects: { limitRefusals: 'add', concurrencyKey: 'set?', rateKey: 'set?' },
+    doc: 'a claim refused for a task limit (ConcurrencyLimited, RateLimited) is counted on the task, not recorded one by one',
+  },
+  heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], effects: { leaseExpiresAt: 'sum' }, companions: ['slot.renew'], doc: 'the holder of a live lease extends it (and its concurrency slot with it)' },
   complete: {
     from: ['RUNNING'],
     to: 'COMPLETED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'run', 'hold'],
     effects: COMPLETED_EFFECTS,
-    companions: ENDINGS,
+    companions: [...ENDINGS, 'slot.free'],
     doc: "the holder of a live lease records the output (of the run the caller's view of the process belongs to)",
   },
   completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], effects: COMPLETED_EFFECTS, companions: ENDINGS, doc: 'a person or system completes an unclaimed task without a lease' },
@@ -171,7 +188,7 @@ export const TASK_TRANSITIONS = {
     to: 'FAILED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'hold'],
     effects: FAILED_EFFECTS,
-    companions: ENDINGS,
+    companions: [...ENDINGS, 'slot.free'],
     doc: 'the holder of a live lease records the final failure (no attempts left, or not retryable)',
   },
   failManual: { from: ['SCHEDULED'], to: 'FAILED', guards: ['due', 'hold'], effects: FAILED_EFFECTS, companions: ENDINGS, doc: 'a person or system fails an unclaimed task for good' },
@@ -180,7 +197,7 @@ export const TASK_TRANSITIONS = {
     to: 'SCHEDULED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'attempt'],
     effects: RETRIED_EFFECTS,
-    companions: CHILD_COUNTS,
+    companions: [...CHILD_COUNTS, 'slot.free'],
     doc: 'the holder of a live lease fails an attempt with attempts left: attempt + 1, not before its backoff',
   },
   retryManual: { from: ['SCHEDULED'], to: 'SCHEDULED', guards: ['due', 'attempt'], effects: RETRIED_EFFECTS, doc: 'a manual failure of an unclaimed task with attempts left: attempt + 1, not before its backoff' },
@@ -190,7 +207,7 @@ export const TASK_TRANSITIONS = {
     guards: ['lease', 'leaseLive'],
     // The attempt stays: a release is not a failure. Its claim, lease and deadline go with it; a backoff may stay.
     effects: RELEASED_EFFECTS,
-    companions: CHILD_COUNTS,
+    companions: [...CHILD_COUNTS, 'slot.free'],
     doc: 'the holder of a live lease gives the task back (a worker shutting down): same attempt, the lease fenced' },
   releaseByOperator: {
     from: ['RUNNING'],
@@ -199,7 +216,7 @@ export const TASK_TRANSITIONS = {
     // alike, because the operator knows the worker is dead; the worker's later calls then get LeaseMismatch.
     guards: ['lease'],
     effects: RELEASED_EFFECTS,
-    companions: CHILD_COUNTS,
+    companions: [...CHILD_COUNTS, 'slot.free'],
     doc: 'an operator releases a RUNNING task whose worker is known dead, without its lease token: same attempt, the lease fenced, the message sent again',
   },
   expireLease: {

@@ -3,6 +3,7 @@ import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './map-schema.ts';
 import { maxParallelKeys } from './max-parallel-schema.ts';
 import { SubProcessDocumentSchema, SubProcessSpecSchema } from './sub-process-schema.ts';
+import { taskLimitKeys, TaskConcurrencySchema, TaskRateLimitSchema } from './task-limits-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -130,6 +131,7 @@ const taskOptions = {
   ...taskFailureKeys,
   map: MapDocumentSchema.optional(),
   process: SubProcessDocumentSchema.optional(),
+  ...taskLimitKeys,
 };
 
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
@@ -237,6 +239,8 @@ export const TaskSpecSchema = z.object({
   map: MapSpecSchema.optional(),
   /** Present on a process task: it runs a child process of another definition. */
   process: SubProcessSpecSchema.optional(),
+  /** Flow control across processes (issue 18), as written. */
+  ...taskLimitKeys,
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
@@ -285,6 +289,9 @@ function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
   if (last === 'compensation') return CompensationDocumentSchema;
   if (last === 'map') return MapDocumentSchema;
   if (last === 'itemsFrom') return MapItemsFromDocumentSchema;
+  // A task's own keys (a top-level `concurrency` is the process's, at a path of length 1).
+  if (last === 'concurrency' && at.length === 3) return TaskConcurrencySchema;
+  if (last === 'rateLimit') return TaskRateLimitSchema;
   return at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema;
 }
 

@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   LeaseMismatch: 409,
   ProcessNotRunning: 409,
   ProcessPaused: 409,
+  ConcurrencyLimited: 409,
+  RateLimited: 409,
   ConcurrencyConflict: 409,
   ProcessStillRunning: 409,
   NothingToRerun: 409,
@@ -35,7 +37,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
  * run time fails its map task with `MapItemsInvalid`, its condition with
  * `ConditionError`). One that escaped to the edge would be a bug: a 500.
  */
-export const TASK_FAILURE_ERROR_CODES = ['ExpressionFailed', 'MapItemsInvalid'] as const;
+export const TASK_FAILURE_ERROR_CODES = ['ExpressionFailed', 'MapItemsInvalid', 'ConcurrencyKeyError'] as const;
 
 /**
  * Errors the HTTP layer in front of the handlers answers itself, on any

@@ -232,6 +232,14 @@ export const TaskItemSchema = z.object({
   childProcessId: z.string().optional(),
   /** The child's run this attempt of the task waits for (a retry of the task reruns the child: its next run). */
   childRun: z.number().int().positive().optional(),
+  // --- Task limits (issue 18) ---
+  /** Scheduled with a concurrency or rate limit (1): its claim takes slots (`claimLimited`). */
+  limits: z.number().int().optional(),
+  /** The values of its limit keys, recorded by its first limited claim (or refusal). */
+  concurrencyKey: z.string().optional(),
+  rateKey: z.string().optional(),
+  /** Claims refused for a task limit (ConcurrencyLimited, RateLimited), counted rather than recorded each. */
+  limitRefusals: z.number().int().nonnegative().optional(),
 }).transform(({ outputJson, errorJson, lastErrorJson, ...rest }) => ({
   ...rest,
   ...(lastErrorJson === undefined ? {} : { lastError: TaskErrorSchema.parse(JSON.parse(lastErrorJson)) }),

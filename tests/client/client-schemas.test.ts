@@ -4,6 +4,7 @@ import type { RerunManyBodySchema, StartProcessBodySchema } from '#schemas/api.t
 import { ERROR_STATUS } from '#schemas/error-status.ts';
 import * as server from '#schemas/responses.ts';
 import * as schedules from '#schemas/schedules.ts';
+import * as concurrency from '#schemas/concurrency-api.ts';
 import { API_ROUTES, ROUTE_IDS } from '#schemas/routes/api-routes.ts';
 import { BatchClaimSchema, BatchEndedSchema, ERROR_CODE_STATUS } from '../../client/batch-results.ts';
 import { API_ERROR_CODES } from '../../client/errors.ts';
@@ -57,6 +58,7 @@ const pairs: [string, z.ZodType, z.ZodType][] = [
   ['ScheduleFire', client.ScheduleFireSchema, schedules.ScheduleFireSchema],
   ['ScheduleDeleted', client.ScheduleDeletedSchema, schedules.ScheduleDeletedSchema],
   ['BackfillProgress', client.BackfillProgressSchema, schedules.BackfillResponseSchema],
+  ['ConcurrencyPools', client.ConcurrencyPoolsSchema, concurrency.ConcurrencyPoolsSchema],
 ];
 
 /**

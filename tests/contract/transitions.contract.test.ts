@@ -57,7 +57,9 @@ function itemIn(status: string, row: TransitionRow<string>): Item {
   // A live lease runs out after now, an expired one at now; likewise the attempt deadline. A retry is due at now.
   const leaseExpiresAt = row.guards.includes('leaseLive') ? T0 + 1 : T0;
   const attemptDeadline = row.guards.includes('attemptExpired') ? T0 : T0 + 1;
-  return { name: 'subject', status, leaseToken: 'lease-1', leaseExpiresAt, attemptDeadline, nextAttemptAt: T0, ver: 3, run: 2, sweepAt: T0 + 5, attempt: 1, settled: 1 };
+  // A task scheduled with a task limit carries `limits` (issue 18): only the rows that require one see it.
+  const limits = row.guards.includes('limited') ? { limits: 1 } : {};
+  return { name: 'subject', status, leaseToken: 'lease-1', leaseExpiresAt, attemptDeadline, nextAttemptAt: T0, ver: 3, run: 2, sweepAt: T0 + 5, attempt: 1, settled: 1, ...limits };
 }
 
 /** Guard values that hold for {@link itemIn}: a join counter at 1 is below 2, and has all settled at 1. */
@@ -122,6 +124,14 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values, item: item && { ...item, seededTo: (values.position ?? 0) + 1 } };
     case 'slotFree':
       return { values: { ...values, capacity: 1 }, item: item && { ...item, used: 1 } };
+    case 'leaseSlotFree':
+      return { values, item: item && { ...item, leaseExpiresAt: T0 + 1 } };
+    case 'unlimited':
+      return { values, item: item && { ...item, limits: 1 } };
+    case 'limited': {
+      const { limits: _, ...unlimited } = item ?? {};
+      return { values, item: unlimited };
+    }
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

@@ -9,6 +9,7 @@ import { taskPut, taskUpdate } from './row-writes.ts';
 import { poolFreeWrite } from './item-slot-store.ts';
 import { childCounterWrite, childScheduleWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
 import { parseChildName } from '#domain/map-children.ts';
+import { slotFreeWrites, slotOfToken, slotRenewWrites, slotUpdate } from './slot-keys.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
@@ -126,10 +127,10 @@ export class ItemTaskStore implements TaskStore {
    * A write that a child of a map makes with its count (one transaction, then
    * the item read back: a transaction answers no item); a declared task's write alone.
    */
-  private async counted(ref: TaskRef, write: ItemUpdate, change: ChildCountChange, mapRun: number | undefined): Promise<Written<TaskItem>> {
-    if (!parseChildName(ref.task)) return this.update(write);
+  private async counted(ref: TaskRef, write: ItemUpdate, change: ChildCountChange, mapRun: number | undefined, slots: readonly ItemWrite[] = []): Promise<Written<TaskItem>> {
+    if (!parseChildName(ref.task)) return slots.length === 0 ? this.update(write) : this.withSlots(ref, write, slots);
     if (mapRun === undefined) throw new Error(`a write of '${ref.task}', a child of a map, needs its run to count it`);
-    const r = await this.table.transact([write, childCounterWrite(ref.processId, ref.task, mapRun, change)]);
+    const r = await this.table.transact([write, childCounterWrite(ref.processId, ref.task, mapRun, change), ...slots]);
     if (!r.ok) return conflict(r.reasons[0]?.current);
     const item = await this.get(ref);
     return item ? { ok: true, item } : conflict(undefined);
@@ -148,12 +149,23 @@ export class ItemTaskStore implements TaskStore {
     const write = args.byOperator
       ? taskUpdate('releaseByOperator', key, values, { leaseToken: args.leaseToken }, { returnNew: true })
       : taskUpdate('release', key, values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true });
-    return this.counted(args, write, { running: -1, scheduled: 1 }, args.mapRun);
+    return this.counted(args, write, { running: -1, scheduled: 1 }, args.mapRun, slotFreeWrites(args.byOperator ? 'releaseByOperator' : 'release', args.leaseToken));
   }
 
   async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {
     const values = { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } };
-    return this.update(taskUpdate('heartbeat', keys.task(args), values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true }));
+    const write = taskUpdate('heartbeat', keys.task(args), values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true });
+    // A task holding a concurrency slot renews it in the same transaction: the slot's lease never ends before the task's.
+    const slots = slotRenewWrites(args.leaseToken, args.now);
+    return slots.length === 0 ? this.update(write) : this.withSlots(args, write, slots);
+  }
+
+  /** A task write with the slot writes its token names, in one transaction, then the item read back. */
+  private async withSlots(ref: TaskRef, write: ItemUpdate, slots: readonly ItemWrite[]): Promise<Written<TaskItem>> {
+    const r = await this.table.transact([write, ...slots]);
+    if (!r.ok) return conflict(r.reasons[0]?.current);
+    const item = await this.get(ref);
+    return item ? { ok: true, item } : conflict(undefined);
   }
 
   /**
@@ -174,7 +186,7 @@ export class ItemTaskStore implements TaskStore {
     }
     const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
     const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson }, guardValues);
-    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...pooledFree(end)]));
+    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...slotFreeWrites(event, end.leaseToken), ...pooledFree(end)]));
   }
 
   /**
@@ -216,7 +228,8 @@ export class ItemTaskStore implements TaskStore {
     const update = taskUpdate(event, keys.task(end), values, { ...(end.leaseToken === undefined ? {} : { leaseToken: end.leaseToken }), now: end.now, held: end.held ?? false });
     if (args.child) return this.settled(end, await this.table.transact([update, ...this.childWrites(end, args.child, { failed: 1 })]));
     const settles = args.settles ?? [];
-    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...pooledFree(end)]));
+    const slots = event === 'fail' ? slotFreeWrites(event, end.leaseToken) : [];
+    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...slots, ...pooledFree(end)]));
   }
 
   async retry(args: RetryWrite): Promise<Written<TaskItem>> {
@@ -235,7 +248,9 @@ export class ItemTaskStore implements TaskStore {
     const guardValues = { ...(args.leaseToken === undefined ? {} : { leaseToken: args.leaseToken }), now: args.now, attempt: args.attempt };
     const update = taskUpdate(args.event, key, values, guardValues, { returnNew: true });
     // A manual retry leaves an unclaimed child SCHEDULED: nothing to count.
-    return args.event === 'retryManual' ? this.update(update) : this.counted(args.ref, update, { running: -1, scheduled: 1 }, args.mapRun);
+    if (args.event === 'retryManual') return this.update(update);
+    // A retry waiting for its backoff holds no slot: a lease's retry frees it in its transaction (the sweeper's do not hold the token's slot live).
+    return this.counted(args.ref, update, { running: -1, scheduled: 1 }, args.mapRun, args.event === 'retry' ? slotFreeWrites('retry', args.leaseToken) : []);
   }
 
   async skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
@@ -248,9 +263,13 @@ export class ItemTaskStore implements TaskStore {
     await this.table.write(taskUpdate('recordStale', keys.task(args), { attempts: [args.record] }));
   }
 
-  async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number }): Promise<boolean> {
+  async cancel(args: TaskRef & { run: number; iso: string; expiresAt: number; leaseToken?: string }): Promise<boolean> {
     const update = taskUpdate('cancel', keys.task(args), { name: args.task, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
     const r = await this.table.transact([update, progressWrite('cancel', args)]);
+    // A cancelled RUNNING task gives its concurrency slot back after its cancel, not in it: the cancel is guarded on
+    // the run only, and must not fail because the slot was taken over. Lost (a crash), the slot frees when its lease ends.
+    const slot = slotOfToken(args.leaseToken);
+    if (r.ok && slot && args.leaseToken !== undefined) await this.table.write(slotUpdate('free', slot, {}, { leaseToken: args.leaseToken }));
     return r.ok;
   }
 

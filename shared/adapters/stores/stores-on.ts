@@ -1,4 +1,4 @@
-import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, TaskLimitStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
@@ -6,6 +6,7 @@ import { ItemMapStore } from './item-map-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
 import { ItemScheduleStore } from './item-schedule-store.ts';
 import { ItemSlotStore } from './item-slot-store.ts';
+import { ItemTaskLimitStore } from './item-task-limit-store.ts';
 import { ItemSweepIndex } from './item-sweep-index.ts';
 import { ItemSubProcessStore } from './item-sub-process-store.ts';
 import { ItemTaskStore } from './item-task-store.ts';
@@ -18,7 +19,7 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; slots: SlotStore; subProcesses: SubProcessStore; sweepIndex: SweepIndex; schedules: ScheduleStore } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; slots: SlotStore; subProcesses: SubProcessStore; sweepIndex: SweepIndex; schedules: ScheduleStore; taskLimits: TaskLimitStore } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
@@ -29,5 +30,6 @@ export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definiti
     subProcesses: new ItemSubProcessStore(table, sweepShards),
     sweepIndex: new ItemSweepIndex(table),
     schedules: new ItemScheduleStore(table),
+    taskLimits: new ItemTaskLimitStore(table),
   };
 }

@@ -34,6 +34,7 @@ export function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): 
     sweepAt: ctx.sweepAt,
     sweepReason: ctx.expands ? SWEEP_REASON_ON_ENTRY.map.expand : ctx.startsChild ? SWEEP_REASON_ON_ENTRY.subProcess.start : SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
     sends: 0,
+    limits: ctx.limited ? 1 : undefined,
   };
 }
 

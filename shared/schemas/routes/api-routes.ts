@@ -1,4 +1,5 @@
 import { BATCH_TASK_ROUTES } from './batch-task-routes.ts';
+import { CONCURRENCY_ROUTES } from './concurrency-routes.ts';
 import { DEFINITION_ROUTES } from './definition-routes.ts';
 import { META_ROUTES } from './meta-routes.ts';
 import { PROCESS_ROUTES } from './process-routes.ts';
@@ -11,7 +12,7 @@ import { TASK_ROUTES } from './task-routes.ts';
  * The id is stable: construct ids, Lambda log names and the OpenAPI
  * `operationId` come from it. See docs/architecture.md, "Adding a route".
  */
-export const API_ROUTES = { ...META_ROUTES, ...DEFINITION_ROUTES, ...PROCESS_ROUTES, ...TASK_ROUTES, ...BATCH_TASK_ROUTES, ...SCHEDULE_ROUTES } satisfies Readonly<Record<string, AnyRoute>>;
+export const API_ROUTES = { ...META_ROUTES, ...DEFINITION_ROUTES, ...PROCESS_ROUTES, ...TASK_ROUTES, ...BATCH_TASK_ROUTES, ...SCHEDULE_ROUTES, ...CONCURRENCY_ROUTES } satisfies Readonly<Record<string, AnyRoute>>;
 
 export type ApiRoutes = typeof API_ROUTES;
 export type RouteId = keyof ApiRoutes;

@@ -20,7 +20,7 @@ export const TASK_ROUTES = {
     body: ClaimBodySchema,
     example: { workerId: 'worker-1' },
     responses: { 200: { description: 'the lease, the process input and the output of each need', schema: ClaimResponseSchema } },
-    errors: [...TASK_ERRORS, 'TaskAlreadyClaimed', 'ProcessPaused', 'ProcessTaskNotClaimable'],
+    errors: [...TASK_ERRORS, 'TaskAlreadyClaimed', 'ProcessPaused', 'ProcessTaskNotClaimable', 'ConcurrencyLimited', 'RateLimited'],
   }),
   HeartbeatTask: declareRoute({
     method: 'POST',

@@ -1,0 +1,44 @@
+import type { WriteRow } from './lifecycle-table.ts';
+import { rowGuards, type Guard, type GuardValues } from './guards.ts';
+
+/**
+ * The slot items of task limits (issue 18): a task's `concurrency` pool and
+ * its `rateLimit` ring are `limit` slot items per key, each a lease (a
+ * holder's token and an expiry). They have no status: like the other
+ * companion writes, each write is a row with its guards and effects, and
+ * goes with a task's status change in one transaction (the task rows name
+ * them: `slot.take`, `slot.start`, `slot.renew`, `slot.free`).
+ *
+ * Why leases, not counters: a slot whose holder died comes back by itself
+ * once its lease has expired (`leaseSlotFree` is "no holder, or its lease is over"),
+ * so no reaper is needed for correctness, and nothing can leak.
+ */
+export const SLOT_WRITES = {
+  take: {
+    guards: ['leaseSlotFree'],
+    // The slot's lease is the claim's: same token, same expiry, renewed together by each heartbeat.
+    effects: { leaseToken: 'set', leaseExpiresAt: 'set', timeoutMs: 'set', processId: 'set', task: 'set', takenAt: 'set', definition: 'set', declared: 'set', key: 'set', limit: 'set' },
+    doc: "a claim takes a concurrency slot that is free or whose holder's lease expired (a take-over), in the claim's transaction",
+  },
+  start: {
+    guards: ['leaseSlotFree'],
+    effects: { leaseExpiresAt: 'set', startedAt: 'set', definition: 'set', declared: 'set', key: 'set', limit: 'set' },
+    doc: "a claim records its start in a rate-limit slot whose last start has left the window (`leaseExpiresAt` = that start + the period), in the claim's transaction: `limit` slots, so at most `limit` starts in any window",
+  },
+  renew: {
+    guards: ['lease', 'leaseLive'],
+    effects: { leaseExpiresAt: 'sum' },
+    doc: "a heartbeat renews its slot with its task's lease, in one transaction: the two expiries stay equal",
+  },
+  free: {
+    guards: ['lease'],
+    effects: { leaseToken: 'remove', leaseExpiresAt: 'remove', processId: 'remove', task: 'remove', takenAt: 'remove' },
+    doc: "complete, fail, retry and release give the slot back in their transaction (only the holder's token frees it)",
+  },
+} as const satisfies Record<string, WriteRow>;
+export type SlotEvent = keyof typeof SLOT_WRITES;
+
+/** The conditions of a write of a slot item. */
+export function slotGuards(event: SlotEvent, values: GuardValues = {}): Guard[] {
+  return rowGuards(SLOT_WRITES[event], values, `slot write '${event}'`);
+}
