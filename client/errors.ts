@@ -26,6 +26,7 @@ export const API_ERROR_CODES = [
   'NothingToRerun',
   'IncompatibleVersion',
   'IdempotencyKeyReused',
+  'ConcurrencyLimited',
   'PayloadTooLarge',
   'UnsupportedMediaType',
   'InternalError',

@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, PoolStore, ProcessStore, ScheduleStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -63,6 +63,8 @@ export interface AppDeps {
   readonly mapItems: MapItemSource;
   /** Schedules, their fire records and their due index. */
   readonly schedules: ScheduleStore;
+  /** Process concurrency pools and their queues (issue 18). */
+  readonly pools: PoolStore;
   /** Epoch milliseconds. */
   readonly now: Clock;
   /** A new random id (processes without an idempotency key). */

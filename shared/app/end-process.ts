@@ -11,6 +11,8 @@ import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
 import { isCancelledProcess, isCompletedTask, isRunningTask, isScheduledTask } from '#domain/status-predicates.ts';
 import { mapSettingsOf } from './map-specs.ts';
+import { dequeueNext } from './process-pools.ts';
+import { holdsSlotProcess, isQueuedProcess } from '#domain/status-predicates.ts';
 
 /** The process events that end a process. */
 export type EndEvent = 'complete' | 'fail' | 'cancel';
@@ -40,12 +42,16 @@ export async function endProcess(
     if (!processAllows(event, current.status)) return current;
     // A consequence of an earlier run (a late follow-up) never ends the run a rerun started since.
     if (run !== undefined && current.run !== run) return current;
-    const owesCleanup = event !== 'complete';
+    // A QUEUED process never ran (no task, no slot): its cancellation owes no cleanup, and it leaves its queue with the write.
+    const owesCleanup = event !== 'complete' && !isQueuedProcess(current.status);
     const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
     if (!result.ok) {
       current = result.current;
       continue;
     }
+    // Issue 18: the slot it held was freed with its end; the head of its pool's queue takes it (the pool's own
+    // sweep entry redoes this after a crash).
+    if (current.pool !== undefined && holdsSlotProcess(current.status)) await dequeueNext(deps, current.pool);
     if (owesCleanup) await finishCleanup(deps, result.item);
     return result.item;
   }

@@ -5,6 +5,7 @@ import { inputSchemaProblems } from '#domain/input-schema.ts';
 import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec.ts';
 import { canonicalCompensation, normaliseCompensation } from '#domain/compensation.ts';
 import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/map-spec.ts';
+import { normaliseProcessConcurrency, processConcurrencyProblems } from '#domain/process-concurrency.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -133,6 +134,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Loca
     ...(inputSchema === undefined ? [] : inputSchemaProblems(inputSchema)),
     ...graphProblems(doc, options),
     ...(doc.tasks === undefined ? mapProblems(doc.steps, 'steps') : mapProblems(doc.tasks, 'tasks')),
+    ...processConcurrencyProblems(doc.concurrency),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -168,6 +170,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     ...failure.process,
     ...(doc.compensation === undefined ? {} : { compensation: normaliseCompensation(doc.compensation) }),
     ...(doc.inputSchema === undefined ? {} : { inputSchema: doc.inputSchema }),
+    ...(doc.concurrency === undefined ? {} : { concurrency: normaliseProcessConcurrency(doc.concurrency) }),
     tasks,
   };
 }

@@ -19,7 +19,7 @@ import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
  */
 
 /** Which variables an expression may use, by where it is written. */
-export type ExpressionContext = 'mapItems' | 'mapItemsFrom' | 'condition' | 'concurrencyKey' | 'subProcessInput';
+export type ExpressionContext = 'mapItems' | 'mapItemsFrom' | 'condition' | 'concurrencyKey' | 'subProcessInput' | 'processConcurrencyKey';
 
 /** A problem found when compiling: 1-based line and column *within the expression text*. */
 export interface ExpressionProblem {
@@ -61,6 +61,7 @@ const VARIABLES: Readonly<Record<ExpressionContext, readonly Variable[]>> = {
   condition: ['input', 'upstream'],
   concurrencyKey: ['input'],
   subProcessInput: ['input', 'upstream'],
+  processConcurrencyKey: ['input'],
 };
 
 const LABELS: Readonly<Record<ExpressionContext, string>> = {
@@ -69,6 +70,7 @@ const LABELS: Readonly<Record<ExpressionContext, string>> = {
   condition: 'a condition',
   concurrencyKey: 'a concurrency key',
   subProcessInput: "a sub-process's input",
+  processConcurrencyKey: "a process's concurrency key",
 };
 
 /** Static types an expression of the context may have (`dyn` always passes: it is checked when evaluated). */
@@ -78,6 +80,7 @@ const EXPECTED_TYPES: Readonly<Record<ExpressionContext, { readonly types: reado
   condition: { types: ['bool'], what: 'true or false (a bool)' },
   concurrencyKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
   subProcessInput: undefined,
+  processConcurrencyKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
 };
 
 type Compiled = ReturnType<Environment['parse']>;

@@ -38,6 +38,7 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  *   crash counts nothing twice.
  * - `hold`: the item carries the pause mark (`held`) or not, as the caller says: an ending written while its
  *   process is paused must say so, and then owes its follow-up until resume (the normal path says not held, for free).
+ * - `slotFree`: a concurrency pool holds fewer slots than its `limit` (issue 18).
  */
 export type GuardKind =
   | 'lease'
@@ -59,7 +60,8 @@ export type GuardKind =
   | 'settledBelow'
   | 'allSettled'
   | 'hold'
-  | 'unseeded';
+  | 'unseeded'
+  | 'slotFree';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -92,6 +94,8 @@ export interface GuardValues {
   readonly position?: number;
   /** Whether the item must carry the pause mark (`hold`). */
   readonly held?: boolean;
+  /** A concurrency pool's limit (`slotFree`). */
+  readonly limit?: number;
 }
 
 /** Item attributes the guards read. Stores keep these names. */
@@ -109,6 +113,7 @@ export const ATTR = {
   held: 'held',
   attemptsDropped: 'attemptsDropped',
   seededTo: 'seededTo',
+  slotsHeld: 'slotsHeld',
 } as const;
 
 /**
@@ -252,6 +257,10 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'unseeded':
         guards.push({ kind: 'atMost', attribute: ATTR.seededTo, value: need('position'), orMissing: true });
+        break;
+      case 'slotFree':
+        // A pool item that does not exist yet has no slot taken.
+        guards.push({ kind: 'below', attribute: ATTR.slotsHeld, value: need('limit'), orMissing: true });
         break;
       default:
         assertNever(kind);

@@ -28,3 +28,4 @@ export * from './sweep-duties.ts';
 export * from './effects.ts';
 export * from './companion-writes.ts';
 export * from './status-predicates.ts';
+export * from './pool-writes.ts';

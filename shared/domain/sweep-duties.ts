@@ -14,8 +14,10 @@ import { isTerminalTask, type ProcessStatus, type TaskStatus } from './lifecycle
  * - `pause`: a paused process's pass (its active tasks marked `held`) may be unfinished.
  * - `mapExpand`: a map's expansion (its items stored, then the first child of each lane) may be unfinished.
  * - `mapTeardown`: a map that ended early (failed, or cancelled with its process) may have unended children.
+ * - `dequeue`: a concurrency pool has queued processes that may wait for a slot freed by a call that crashed (issue 18);
+ *   a QUEUED process's own entry is its place in its pool's queue, under a partition the sweeper never reads.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown', 'dequeue'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
@@ -56,6 +58,7 @@ export const SWEEP_DUTIES: {
     pause: {},
     mapExpand: { SCHEDULED: 'expandMap', RUNNING: 'expandMap' },
     mapTeardown: { FAILED: 'teardownMap', CANCELLED: 'teardownMap' },
+    dequeue: {},
   },
   process: {
     enqueue: {},
@@ -72,6 +75,7 @@ export const SWEEP_DUTIES: {
     pause: { PAUSED: 'finishPause', RUNNING: 'finishPause', COMPLETED: 'clear', FAILED: 'finishCleanup', CANCELLED: 'finishCleanup' },
     mapExpand: {},
     mapTeardown: {},
+    dequeue: {},
   },
 };
 
@@ -98,6 +102,8 @@ export const SWEEP_REASON_ON_ENTRY = {
   reopened: { process: 'rerun' },
   /** A map task: while it expands, and after it ended early (its children to cancel). */
   map: { expand: 'mapExpand', teardown: 'mapTeardown' },
+  /** A QUEUED process (its place in its pool's queue), and a pool whose queue may wait for a slot. */
+  queued: 'dequeue',
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
@@ -106,4 +112,5 @@ export const SWEEP_REASON_ON_ENTRY = {
   waiting: { task: SweepReason; process: SweepReason };
   reopened: { process: SweepReason };
   map: { expand: SweepReason; teardown: SweepReason };
+  queued: SweepReason;
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FAILURE_POLICIES, JITTER_MODES } from '#domain/retry-policy.ts';
 import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './map-schema.ts';
+import { ProcessConcurrencyDocumentSchema, ProcessConcurrencySpecSchema } from './process-concurrency-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -207,6 +208,8 @@ export const DefinitionDocumentSchema = z.strictObject(
     description: z.string({ error: 'description must be text' }).optional(),
     ...processFailureKeys,
     compensation: CompensationDocumentSchema.optional(),
+    /** Process concurrency (issue 18): `{limit, key?, onLimit?}`. */
+    concurrency: ProcessConcurrencyDocumentSchema.optional(),
     /** A JSON Schema (draft 2020-12) that a process's input must match; checked further in `#domain/input-schema.ts`. */
     inputSchema: z.record(z.string(), z.unknown(), { error: 'inputSchema must be a mapping: a JSON Schema (draft 2020-12) object' }).optional(),
     tasks: listOf(TaskDocumentSchema, 'task').optional(),
@@ -241,6 +244,8 @@ export const DefinitionSpecSchema = z.object({
   /** As written; `on` absent means `[FAILED]` (#domain/compensation.ts). */
   compensation: z.object({ definition: z.string(), version: z.number().int().positive().optional(), on: z.array(z.enum(COMPENSATION_STATUSES)).optional() }).optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),
+  /** Process concurrency, `onLimit` defaulted (#domain/process-concurrency.ts). */
+  concurrency: ProcessConcurrencySpecSchema.optional(),
   tasks: z.array(TaskSpecSchema),
 });
 export type DefinitionSpec = z.infer<typeof DefinitionSpecSchema>;
@@ -276,6 +281,7 @@ function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
   if (last === 'retry') return RetryDocumentSchema;
   if (last === 'defaults') return DefaultsDocumentSchema;
   if (last === 'compensation') return CompensationDocumentSchema;
+  if (last === 'concurrency' && at.length === 1) return ProcessConcurrencyDocumentSchema;
   if (last === 'map') return MapDocumentSchema;
   if (last === 'itemsFrom') return MapItemsFromDocumentSchema;
   return at[0] === 'steps' ? StepObjectSchema : TaskDocumentSchema;

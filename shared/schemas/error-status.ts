@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   NothingToRerun: 409,
   IncompatibleVersion: 409,
   IdempotencyKeyReused: 409,
+  ConcurrencyLimited: 409,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   InternalError: 500,

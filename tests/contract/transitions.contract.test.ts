@@ -73,6 +73,7 @@ function valuesFor(row: TransitionRow<string>): GuardValues {
     expected: row.guards.includes('allSettled') ? 1 : 2,
     held: false,
     dropped: 0,
+    limit: 2,
   };
 }
 
@@ -120,6 +121,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values, item: item && { ...item, held: true } };
     case 'unseeded':
       return { values, item: item && { ...item, seededTo: (values.position ?? 0) + 1 } };
+    case 'slotFree':
+      return { values, item: item && { ...item, slotsHeld: 2 } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

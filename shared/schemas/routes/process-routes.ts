@@ -43,7 +43,7 @@ export const PROCESS_ROUTES = {
       200: { description: 'the process the idempotency key already named, for the same request', schema: StartedProcessSchema },
       201: { description: 'a new process', schema: StartedProcessSchema },
     },
-    errors: ['DefinitionNotFound', 'IdempotencyKeyReused', 'UnsupportedMediaType'],
+    errors: ['DefinitionNotFound', 'IdempotencyKeyReused', 'ConcurrencyLimited', 'UnsupportedMediaType'],
   }),
   ListProcesses: declareRoute({
     method: 'GET',
