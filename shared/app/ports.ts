@@ -149,6 +149,8 @@ export interface ProcessIdentity {
 export interface ReopenProcess {
   /** The process as read: the write is locked on its `ver`. */
   readonly current: ProcessItem;
+  /** A process of a concurrency pool (issue 18): the new run takes a slot of it below this limit, in the same transaction. */
+  readonly slotLimit?: number;
   /** The run record (its `run` is `current.run + 1`), written in the same transaction. */
   readonly record: RunRecord;
   readonly total: number;

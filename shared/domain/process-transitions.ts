@@ -119,7 +119,7 @@ export const PROCESS_TRANSITIONS = {
       errorJson: 'remove',
       resumeFrom: 'remove',
     },
-    companions: ['record.run', 'input.reopen'],
+    companions: ['record.run', 'input.reopen', 'pool.take'],
     doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
   recordCompensation: {
     from: ['FAILED', 'CANCELLED'],

@@ -156,3 +156,22 @@ describe('process concurrency', () => {
     expect(String((refused as Error).message)).toContain('input.tenant');
   });
 });
+
+describe('process concurrency and reruns', () => {
+  it('a rerun of an ended process takes a slot like a start: 409 ConcurrencyLimited while the pool is full', async () => {
+    const engine = await engineWith('rr', chain('  limit: 1'));
+    const first = (await engine.client.startProcess({ definition: 'rr', input: {} })).process.id;
+    await engine.client.cancelProcess(first);
+    const second = (await engine.client.startProcess({ definition: 'rr', input: {} })).process.id;
+    const refused = await engine.client.rerun(first).catch((e: unknown) => e);
+    expect(isTributaryApiError(refused, 'ConcurrencyLimited')).toBe(true);
+    engine.worker({ handler: async () => ({}) });
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(second)).status).toBe('COMPLETED');
+    expect((await engine.client.rerun(first)).process.status).toBe('RUNNING');
+    await engine.runUntilIdle();
+    expect((await engine.client.getProcess(first)).status).toBe('COMPLETED');
+    const pool = await engine.deps.pools.get({ pool: (await engine.deps.processes.get({ id: first }))!.pool! });
+    expect(pool?.slotsHeld).toBe(0);
+  });
+});

@@ -17,6 +17,7 @@ import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, pro
 import { decodeShardCursor, encodeShardCursor, queryShards, type ShardPartition } from './merged-shards.ts';
 import { companionOf, endCounterUpdate, inputWrite, poolUpdate, processPut, processUpdate, progressUpdate, recordPut } from './row-writes.ts';
 import { holdsSlotProcess } from '#domain/status-predicates.ts';
+import { ConcurrencyLimitedError } from '#domain/errors.ts';
 
 /** Identities cached per container: a process's definition and version never change. */
 const MAX_CACHED_IDENTITIES = 10_000;
@@ -210,6 +211,11 @@ export class ItemProcessStore implements ProcessStore {
     };
     companionOf(PROCESS_TRANSITIONS.reopen, 'record.run', 'process event reopen');
     companionOf(PROCESS_TRANSITIONS.reopen, 'input.reopen', 'process event reopen');
+    // Issue 18: the new run of a pooled process takes a slot of its pool in the same transaction.
+    const slot =
+      current.pool !== undefined && args.slotLimit !== undefined
+        ? [poolUpdate('take', keys.pool(current.pool), { slotsHeld: 1, definition: current.definition, poolKey: current.concurrencyKey }, { limit: args.slotLimit })]
+        : [];
     const r = await this.table.transact([
       // The last run's end goes (the run record keeps it); the process no longer expires (the row says what goes).
       processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
@@ -220,7 +226,11 @@ export class ItemProcessStore implements ProcessStore {
         expiresAt: args.inputExpiresAt,
         inputJson: args.input === undefined ? undefined : JSON.stringify(args.input.value ?? null),
       }),
+      ...slot,
     ]);
+    if (!r.ok && slot.length > 0 && r.reasons[0]?.code !== 'ConditionalCheckFailed' && r.reasons[3]?.code === 'ConditionalCheckFailed') {
+      throw new ConcurrencyLimitedError(current.definition, args.slotLimit ?? 0, current.concurrencyKey);
+    }
     if (!r.ok) return lostTransaction(r.reasons, `the reopening of process '${current.id}'`);
     this.identities.delete(current.id);
     // The item as written, without a read (the parsed form: no index keys).

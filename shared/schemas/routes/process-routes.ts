@@ -143,7 +143,7 @@ export const PROCESS_ROUTES = {
     body: RerunBodySchema,
     example: { fromTasks: ['Decide'] },
     responses: { 200: { description: 'the new run', schema: RerunResponseSchema } },
-    errors: ['ProcessNotFound', 'DefinitionNotFound', 'ProcessStillRunning', 'NothingToRerun', 'IncompatibleVersion', 'ConcurrencyConflict', 'UnsupportedMediaType'],
+    errors: ['ProcessNotFound', 'DefinitionNotFound', 'ProcessStillRunning', 'NothingToRerun', 'IncompatibleVersion', 'ConcurrencyConflict', 'ConcurrencyLimited', 'UnsupportedMediaType'],
   }),
   RerunProcesses: declareRoute({
     method: 'POST',
