@@ -81,6 +81,10 @@ export interface ProcessView {
   compensatedBy?: string;
   compensationError?: string;
   parent?: string;
+  /** A QUEUED process: its place in its concurrency key's queue. */
+  queuePosition?: number;
+  concurrencyKey?: string;
+  startedAt?: string;
   progress: Progress;
   tasks: TaskView[];
   tasksNextToken?: string;
@@ -93,6 +97,7 @@ export interface ProcessSummary {
   status: string;
   createdAt: string;
   endedAt?: string;
+  queuePosition?: number;
 }
 
 export interface TaskSpec {
