@@ -106,6 +106,8 @@ async function dequeueOne(deps: AppDeps, process: ProcessItem, budgetMs?: number
   const def = await getDefinition(deps, process.definition, process.version);
   // A version without a limit (the pool is shared by every version) takes a slot as long as the count allows.
   const limit = def.concurrency?.limit ?? Number.MAX_SAFE_INTEGER;
+  // A read first: a transaction refused on a full pool costs its write units all the same.
+  if (((await deps.pools.get({ pool: process.pool! }))?.slotsHeld ?? 0) >= limit) return 'full';
   const at = instant(deps);
   const sweepAt = at.now + deps.settings.followUpGraceMs;
   // The timeout counts from the actual start.
