@@ -38,7 +38,7 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  *   crash counts nothing twice.
  * - `hold`: the item carries the pause mark (`held`) or not, as the caller says: an ending written while its
  *   process is paused must say so, and then owes its follow-up until resume (the normal path says not held, for free).
- * - `slotFree`: a concurrency pool holds fewer slots than its `limit` (issue 18).
+ * - `processSlotFree`: a concurrency pool holds fewer slots than its `limit` (issue 18).
  */
 export type GuardKind =
   | 'lease'
@@ -61,7 +61,7 @@ export type GuardKind =
   | 'allSettled'
   | 'hold'
   | 'unseeded'
-  | 'slotFree';
+  | 'processSlotFree';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -94,7 +94,7 @@ export interface GuardValues {
   readonly position?: number;
   /** Whether the item must carry the pause mark (`hold`). */
   readonly held?: boolean;
-  /** A concurrency pool's limit (`slotFree`). */
+  /** A concurrency pool's limit (`processSlotFree`). */
   readonly limit?: number;
 }
 
@@ -258,7 +258,7 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
       case 'unseeded':
         guards.push({ kind: 'atMost', attribute: ATTR.seededTo, value: need('position'), orMissing: true });
         break;
-      case 'slotFree':
+      case 'processSlotFree':
         // A pool item that does not exist yet has no slot taken.
         guards.push({ kind: 'below', attribute: ATTR.slotsHeld, value: need('limit'), orMissing: true });
         break;

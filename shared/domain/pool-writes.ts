@@ -3,7 +3,7 @@ import { rowGuards, type GuardValues, type Guard } from './guards.ts';
 
 /**
  * The writes of a concurrency pool item (issue 18): one item per definition and
- * key value (`POOL#<definition>#<key hash>` / `POOL`), holding how many of its
+ * key value (`PPOOL#<definition>#<key hash>` / `POOL`), holding how many of its
  * processes hold a slot (`slotsHeld`). Slots are counted, not listed, so a start
  * reads no holder; the count cannot leak, because every change of it is a
  * companion of the process's own status change in one transaction (the status
@@ -12,7 +12,7 @@ import { rowGuards, type GuardValues, type Guard } from './guards.ts';
  */
 export const POOL_WRITES = {
   take: {
-    guards: ['slotFree'],
+    guards: ['processSlotFree'],
     effects: { slotsHeld: 'add', definition: 'set', poolKey: 'set?' },
     doc: 'with a start or a dequeue (`pool.take`): one slot more, never past the limit',
   },

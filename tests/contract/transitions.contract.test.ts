@@ -121,7 +121,7 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values, item: item && { ...item, held: true } };
     case 'unseeded':
       return { values, item: item && { ...item, seededTo: (values.position ?? 0) + 1 } };
-    case 'slotFree':
+    case 'processSlotFree':
       return { values, item: item && { ...item, slotsHeld: 2 } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);

@@ -10,7 +10,7 @@ import { companionOf, poolUpdate, processUpdate } from './row-writes.ts';
 
 /**
  * The concurrency pools (issue 18) on the item table. A pool is one item
- * (`POOL#<pool>` / `POOL`) with a counter of the slots held; its queue is the
+ * (`PPOOL#<pool>` / `POOL`) with a counter of the slots held; its queue is the
  * sweep index's partition `Q#<pool>`, where each QUEUED process sits at its
  * ticket. Every write comes from its row (`pool-writes.ts`, `process-transitions.ts`).
  */

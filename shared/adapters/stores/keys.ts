@@ -42,7 +42,7 @@ export const keys = {
 } as const;
 
 export const SCHEDULE_PK_PREFIX = 'SCHED#';
-export const POOL_PK_PREFIX = 'POOL#';
+export const POOL_PK_PREFIX = 'PPOOL#';
 
 /**
  * The sweep-index partition that is a pool's queue (issue 18): its QUEUED processes, due at their creation, so a
