@@ -3,7 +3,7 @@ export interface Workload {
   readonly id: string;
   readonly title: string;
   /** The definition as a JSON document (the API accepts JSON as YAML). */
-  readonly definition: { tasks: { name: string; needs?: string[]; map?: Record<string, unknown> }[] };
+  readonly definition: { tasks: { name: string; needs?: string[]; map?: Record<string, unknown> }[]; concurrency?: { limit: number; key?: string; onLimit?: string } };
   readonly processes: number;
   /** The input of each process. @default { n } */
   readonly input?: unknown;
@@ -64,6 +64,8 @@ export const WORKLOADS: readonly Workload[] = [
     workerTasks: 10_001,
     s3Lines: { key: 'rows.jsonl', lines: 10_000 },
   },
+  // Issue 18: the chain of (a) under a process concurrency limit: 20 run, the other 180 queue and are dequeued as slots free.
+  { id: 'f', title: '200 processes of a 3-task chain under concurrency.limit: 20', definition: { ...chain(3), concurrency: { limit: 20 } }, processes: 200 },
 ];
 
 /** needs of each task, for latency attribution. */

@@ -4,7 +4,7 @@ import { between, progressBar, table } from './format.ts';
 /** The process and its task table, as `get` and `watch` print it. */
 export function describeProcess(p: Process, now: number = Date.now()): string {
   const head = [
-    `${p.id}  ${p.definition} v${p.version}  ${p.status}`,
+    `${p.id}  ${p.definition} v${p.version}  ${p.status}${p.queuePosition === undefined ? '' : ` (#${p.queuePosition} in the queue${p.concurrencyKey === undefined ? '' : ` of key ${JSON.stringify(p.concurrencyKey)}`})`}`,
     `created ${p.createdAt}${p.endedAt ? `, ended ${p.endedAt} (${between(p.createdAt, p.endedAt)})` : ''}`,
     progressBar(p.progress.completed, p.progress.total),
     ...links(p),

@@ -8,7 +8,7 @@ import { renderGraph, type GraphFormat } from './graph.ts';
 import type { CommandContext } from './main.ts';
 import { watchProcess } from './watch.ts';
 
-const STATUSES: readonly ProcessStatus[] = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+const STATUSES: readonly ProcessStatus[] = ['QUEUED', 'RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
 interface RerunOptions {
   readonly from?: string[];
@@ -63,7 +63,8 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
       ctx.out(
         table(
           ['ID', 'DEFINITION', 'VERSION', 'STATUS', 'CREATED', 'DURATION'],
-          page.items.map((p) => [p.id, p.definition, String(p.version), p.status, p.createdAt, between(p.createdAt, p.endedAt)]),
+          // A QUEUED process shows its place in its concurrency key's queue.
+          page.items.map((p) => [p.id, p.definition, String(p.version), p.queuePosition === undefined ? p.status : `${p.status} #${p.queuePosition}`, p.createdAt, between(p.createdAt, p.endedAt)]),
         ),
       );
     });

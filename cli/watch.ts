@@ -28,12 +28,13 @@ export async function watchProcess(client: TributaryClient, id: string, options:
     const view: Process = await client.getProcess(id);
     if (!options.json) {
       const text = describeProcess(view);
-      const key = JSON.stringify(view.tasks.map((t) => [t.status, t.attempt, t.workerId])) + view.status;
+      const key = JSON.stringify(view.tasks.map((t) => [t.status, t.attempt, t.workerId])) + view.status + String(view.queuePosition ?? '');
       if (live) options.out(`\u001b[H\u001b[2J${text}`);
       else if (key !== last) options.out(`${last === '' ? '' : '\n'}${text}`);
       last = key;
     }
-    if (view.status !== 'RUNNING') {
+    // A QUEUED process starts by itself when a slot of its concurrency key frees: keep watching.
+    if (view.status !== 'RUNNING' && view.status !== 'QUEUED') {
       if (options.json) printJson(view);
       return EXIT_CODES[view.status] ?? 1;
     }

@@ -29,6 +29,7 @@ export const API_ERROR_CODES = [
   'NothingToRerun',
   'IncompatibleVersion',
   'IdempotencyKeyReused',
+  'ConcurrencyLimited',
   'PayloadTooLarge',
   'UnsupportedMediaType',
   'InternalError',

@@ -10,7 +10,7 @@ import { z } from 'zod';
  */
 
 /** PAUSED comes with pause and resume (operator controls); no process reaches it before then. */
-export const ProcessStatusSchema = z.enum(['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export const ProcessStatusSchema = z.enum(['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED', 'QUEUED']);
 export type ProcessStatus = z.infer<typeof ProcessStatusSchema>;
 
 export const TaskStatusSchema = z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
@@ -128,8 +128,8 @@ export type TaskView = z.infer<typeof TaskViewSchema>;
 export const ProcessSchema = StartedProcessSchema.extend({
   updatedAt: z.string(),
   endedAt: z.string().optional(),
-  /** Why a FAILED (TaskFailed, ProcessTimedOut) or CANCELLED (Cancelled, ParentEnded) process ended. */
-  error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled', 'ParentEnded']), message: z.string(), task: z.string().optional() }).optional(),
+  /** Why a FAILED (TaskFailed, ProcessTimedOut) or CANCELLED (Cancelled, ParentEnded, Superseded) process ended. */
+  error: z.object({ code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled', 'ParentEnded', 'Superseded']), message: z.string(), task: z.string().optional() }).optional(),
   /** How many times the process has run: 1, then + 1 per rerun. */
   runs: z.number(),
   /** A compensation process: the id of the ended process it compensates. */
@@ -140,6 +140,12 @@ export const ProcessSchema = StartedProcessSchema.extend({
   compensationError: z.string().optional(),
   /** A child process: the parent process and its process task that started it. */
   parent: z.object({ processId: z.string(), task: z.string() }).optional(),
+  /** A QUEUED process (concurrency `onLimit: queue`): its 1-based place in its key's queue (absent past 1,000). */
+  queuePosition: z.number().optional(),
+  /** The value of the definition's concurrency key for this process. */
+  concurrencyKey: z.string().optional(),
+  /** When it took its concurrency slot (its start, or when it left the queue). */
+  startedAt: z.string().optional(),
   progress: z.object({
     total: z.number(),
     completed: z.number(),
@@ -186,6 +192,8 @@ export const ProcessSummarySchema = z.object({
   status: ProcessStatusSchema,
   createdAt: z.string(),
   endedAt: z.string().optional(),
+  /** A QUEUED process: its 1-based place in its key's queue (absent past 1,000). */
+  queuePosition: z.number().optional(),
 });
 export type ProcessSummary = z.infer<typeof ProcessSummarySchema>;
 

@@ -3,7 +3,7 @@ import { api, enc, query } from './api.ts';
 import { formatDuration, formatTime, usePolling } from './hooks.ts';
 import { HistoryPanel } from './history-panel.tsx';
 import { ProcessGraph } from './process-graph.tsx';
-import { StatusBadge, isEnded, isLive } from './status.tsx';
+import { QueuePosition, StatusBadge, isEnded, isLive } from './status.tsx';
 import { TaskDrawer } from './task-drawer.tsx';
 import { TaskTable } from './task-table.tsx';
 import type { DefinitionView, MapCounters, Page, ProcessView, TaskSpec, TaskView } from './types.ts';
@@ -142,7 +142,7 @@ export function ProcessPage({ id }: { id: string }) {
         <h1 id="process-title">
           Process <span class="mono">{p.id}</span>
         </h1>
-        <StatusBadge status={p.status} />
+        <StatusBadge status={p.status} /> <QueuePosition position={p.queuePosition} />
         <dl class="facts">
           <dt>Definition</dt>
           <dd>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, query } from './api.ts';
 import { formatDuration, formatTime, usePolling } from './hooks.ts';
-import { PROCESS_STATUSES, StatusBadge, isLive } from './status.tsx';
+import { PROCESS_STATUSES, QueuePosition, StatusBadge, isLive } from './status.tsx';
 import type { DefinitionSummary, Page, ProcessSummary, ProcessView } from './types.ts';
 import { ErrorBox, ProgressBar } from './widgets.tsx';
 
@@ -121,7 +121,7 @@ export function ProcessesPage() {
             {rows.map((p) => (
               <tr key={p.id} data-process-id={p.id} data-status={p.status}>
                 <td>
-                  <StatusBadge status={p.status} />
+                  <StatusBadge status={p.status} /> <QueuePosition position={p.queuePosition} />
                 </td>
                 <td>
                   <a href={`#/processes/${enc(p.id)}`}>{p.id}</a>

@@ -84,6 +84,10 @@ export interface ProcessView {
   compensationError?: string;
   /** A child process: the parent process and its process task that started it. */
   parent?: { processId: string; task: string };
+  /** A QUEUED process: its place in its concurrency key's queue. */
+  queuePosition?: number;
+  concurrencyKey?: string;
+  startedAt?: string;
   progress: Progress;
   tasks: TaskView[];
   tasksNextToken?: string;
@@ -96,6 +100,7 @@ export interface ProcessSummary {
   status: string;
   createdAt: string;
   endedAt?: string;
+  queuePosition?: number;
 }
 
 export interface TaskSpec {

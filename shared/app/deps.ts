@@ -1,4 +1,4 @@
-import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, TaskLimitStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
+import type { Clock, DefinitionStore, IdSource, MapItemSource, MapStore, PoolStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, TaskLimitStore, SweepIndex, TaskQueue, TaskStore } from './ports.ts';
 
 /** Tunables of the use cases. Defaults in `defaultSettings`. */
 export interface Settings {
@@ -69,6 +69,8 @@ export interface AppDeps {
   readonly schedules: ScheduleStore;
   /** The slots of task concurrency and rate limits (issue 18). */
   readonly taskLimits: TaskLimitStore;
+  /** Process concurrency pools and their queues (issue 18). */
+  readonly pools: PoolStore;
   /** Epoch milliseconds. */
   readonly now: Clock;
   /** A new random id (processes without an idempotency key). */

@@ -13,6 +13,8 @@ import { isCancelledProcess, isCompletedProcess, isCompletedTask, isRunningTask,
 import { cancelChildOfTask } from './child-cancel.ts';
 import { endParentTask } from './child-end.ts';
 import { mapSettingsOf } from './map-specs.ts';
+import { dequeueNext } from './process-pools.ts';
+import { holdsSlotProcess, isQueuedProcess } from '#domain/status-predicates.ts';
 
 /** The process events that end a process. */
 export type EndEvent = 'complete' | 'fail' | 'cancel';
@@ -42,13 +44,17 @@ export async function endProcess(
     if (!processAllows(event, current.status)) return current;
     // A consequence of an earlier run (a late follow-up) never ends the run a rerun started since.
     if (run !== undefined && current.run !== run) return current;
-    // A child process owes its parent's task its ending, whatever it is: that is part of its cleanup.
-    const owesCleanup = event !== 'complete' || current.parentProcessId !== undefined;
+    // A child process owes its parent's task its ending, whatever it is: that is part of its cleanup. Otherwise a
+    // QUEUED process never ran (no task, no slot): its cancellation owes no cleanup, and it leaves its queue with the write.
+    const owesCleanup = current.parentProcessId !== undefined || (event !== 'complete' && !isQueuedProcess(current.status));
     const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
     if (!result.ok) {
       current = result.current;
       continue;
     }
+    // Issue 18: the slot it held was freed with its end; the head of its pool's queue takes it (the pool's own
+    // sweep entry redoes this after a crash).
+    if (current.pool !== undefined && holdsSlotProcess(current.status)) await dequeueNext(deps, current.pool);
     if (owesCleanup) await finishCleanup(deps, result.item);
     return result.item;
   }

@@ -137,6 +137,18 @@ export interface NewProcess {
   readonly depth?: number;
 }
 
+/** Where a process of a definition with `concurrency` goes (issue 18): its pool, and whether it takes a slot or queues. */
+export interface PoolPlacement {
+  /** `<definition>#<key hash>`. */
+  readonly pool: string;
+  /** The key's value, as text (absent without a key). */
+  readonly concurrencyKey?: string;
+  /** The limit of the version started: the slot is taken only below it. */
+  readonly limit: number;
+  /** Queue the process (QUEUED, holding no slot) instead of taking a slot, at this place of its pool's queue (`PoolStore.mark`). */
+  readonly queueTicket?: number;
+}
+
 /** What a process runs: its definition, the version, and the run (1 until a rerun). */
 export interface ProcessIdentity {
   readonly definition: string;
@@ -148,6 +160,8 @@ export interface ProcessIdentity {
 export interface ReopenProcess {
   /** The process as read: the write is locked on its `ver`. */
   readonly current: ProcessItem;
+  /** A process of a concurrency pool (issue 18): the new run takes a slot of it below this limit, in the same transaction. */
+  readonly slotLimit?: number;
   /** The run record (its `run` is `current.run + 1`), written in the same transaction. */
   readonly record: RunRecord;
   readonly total: number;
@@ -164,6 +178,11 @@ export interface ReopenProcess {
 export interface ProcessStore {
   /** Creates the process and its input; finds the existing process if the id is taken. */
   create(args: { process: NewProcess; input: unknown }): Promise<{ created: true } | { created: false; existing: ProcessItem }>;
+  /**
+   * As `create`, for a definition with `concurrency` (issue 18): RUNNING with a slot of its pool taken in the same
+   * transaction (`full` when none is free: nothing is created), or QUEUED in its pool's queue.
+   */
+  createInPool(args: { process: NewProcess; input: unknown; placement: PoolPlacement }): Promise<{ created: true } | { created: false; existing: ProcessItem } | { created: false; full: true }>;
   get(args: { id: string }): Promise<ProcessItem | undefined>;
   getInput(args: { id: string }): Promise<unknown>;
   /** The input and whether the process is paused, in one read of the input item (what a claim needs). */
@@ -460,7 +479,9 @@ export interface TaskQueue {
 /** An item due on the sweep index. */
 export type DueItem =
   | { readonly kind: 'task'; readonly processId: string; readonly task: string; readonly sweepAt: number }
-  | { readonly kind: 'process'; readonly processId: string; readonly sweepAt: number };
+  | { readonly kind: 'process'; readonly processId: string; readonly sweepAt: number }
+  /** A concurrency pool whose queue may wait for a slot (issue 18). */
+  | { readonly kind: 'pool'; readonly pool: string; readonly sweepAt: number };
 
 export interface SweepIndex {
   /** Items whose `sweepAt` has passed, oldest first. */
@@ -609,4 +630,45 @@ export interface TaskLimitStore {
   refuse(args: TaskRef & { concurrencyKey?: string; rateKey?: string }): Promise<void>;
   /** A page of a task's concurrency slots, every key, in key-hash order. */
   poolPage(args: { definition: string; task: string; limit: number; cursor?: string }): Promise<{ items: SlotItem[]; cursor?: string }>;
+}
+
+/** A concurrency pool item, as read (issue 18). */
+export interface PoolItem {
+  readonly pool: string;
+  readonly definition: string;
+  readonly poolKey?: string;
+  /** Processes of the pool that hold a slot (RUNNING or PAUSED). */
+  readonly slotsHeld: number;
+  readonly sweepAt?: number;
+}
+
+/**
+ * The concurrency pools of process concurrency (issue 18). A pool's slots are
+ * a counter on its item, changed only inside the transactions that change a
+ * process's status; its queue is its QUEUED processes on the sweep index under
+ * the partition `Q#<pool>`, ordered by creation.
+ */
+export interface PoolStore {
+  get(args: { pool: string }): Promise<PoolItem | undefined>;
+  /** The ids of the pool's oldest QUEUED processes, first in first out (at most `limit`). */
+  queueHead(args: { pool: string; limit: number }): Promise<string[]>;
+  /** 1-based place of a QUEUED process in its pool's queue, counted over at most `maxRead` entries (undefined past them). */
+  queuePosition(args: { pool: string; id: string; maxRead: number }): Promise<number | undefined>;
+  /**
+   * QUEUED → RUNNING with a slot taken (`full`: no slot free; `gone`: the process is no longer QUEUED), in one
+   * transaction. The process then owes its roots (`sweepAt`), and its deadline counts from now.
+   */
+  dequeue(args: { process: ProcessItem; limit: number; at: { now: number; iso: string }; sweepAt: number; deadlineAt?: number }): Promise<'started' | 'full' | 'gone'>;
+  /**
+   * Before a process is queued: the pool owes a dequeue, due at `sweepAt` (in case no end follows), and hands out
+   * the next ticket of its queue (the queued process's place: first in first out, even within one millisecond).
+   */
+  mark(args: { pool: string; definition: string; poolKey?: string; sweepAt: number }): Promise<number>;
+  defer(args: { pool: string; sweepAt: number; nextSweepAt: number }): Promise<boolean>;
+  clear(args: { pool: string; sweepAt: number }): Promise<boolean>;
+  /**
+   * The oldest RUNNING or PAUSED processes of a definition, oldest first by creation, in `pool`; a bounded read of
+   * the status index (at most `maxRead` entries of each status).
+   */
+  oldestHolders(args: { definition: string; pool: string; maxRead: number }): Promise<ProcessItem[]>;
 }

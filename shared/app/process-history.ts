@@ -138,6 +138,14 @@ const ENDED_PROCESS: Record<(typeof TERMINAL_PROCESS_STATUSES)[number], HistoryE
 function processEvents(p: ProcessItem, runs: readonly RunRecord[]): Keyed[] {
   const firstVersion = runs[0]?.previousVersion ?? p.version;
   const events = [keyOf({ at: p.createdAt, type: 'ProcessStarted', run: 1, details: { definition: p.definition, version: firstVersion } }, 0, 0, 0)];
+  // Issue 18: a start over its concurrency limit waited in its pool's queue, from its creation until it took a slot.
+  if (p.queueTicket !== undefined) {
+    const key = p.concurrencyKey === undefined ? {} : { concurrencyKey: p.concurrencyKey };
+    events.push(keyOf({ at: p.createdAt, type: 'ProcessQueued', run: 1, details: key }, 0, 0, 1));
+    if (p.startedAt !== undefined) {
+      events.push(keyOf({ at: p.startedAt, type: 'ProcessDequeued', run: 1, details: { ...key, waitedMs: Date.parse(p.startedAt) - Date.parse(p.createdAt) } }, 0, 0, 2));
+    }
+  }
   for (const r of runs) {
     const ended = r.previous;
     if (ended.endedAt !== undefined && isEndedProcess(ended.status)) {

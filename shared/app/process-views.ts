@@ -7,6 +7,7 @@ import type { Page } from './ports.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
 import { readTaskPage } from './task-pages.ts';
+import { queuePositionOf } from './process-pools.ts';
 import { bytes, fitPayloads, mapCountsOf, taskView, type TaskView } from './task-views.ts';
 
 export type { TaskView } from './task-views.ts';
@@ -36,10 +37,11 @@ export type ProcessView = ProcessViewBody;
 export async function getProcess(deps: AppDeps, processId: string): Promise<ProcessView> {
   const process = await deps.processes.get({ id: processId });
   if (!process) throw new ProcessNotFoundError(processId);
-  const [def, input, counts] = await Promise.all([
+  const [def, input, counts, queuePosition] = await Promise.all([
     getDefinition(deps, process.definition, process.version),
     deps.processes.getInput({ id: processId }),
     deps.processes.progress({ id: processId, run: process.run }),
+    queuePositionOf(deps, process),
   ]);
   const dag = dagOf(def);
   const page = dag.order.length <= WHOLE_PROCESS_TASKS ? { items: await wholeProcessTasks(deps, processId, def) } : await readTaskPage(deps, process, def, { limit: EMBEDDED_TASKS_OF_LARGE_PROCESS });
@@ -58,6 +60,9 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     ...(process.parentProcessId === undefined || process.parentTask === undefined ? {} : { parent: { processId: process.parentProcessId, task: process.parentTask } }),
     ...(process.compensatedBy === undefined ? {} : { compensatedBy: process.compensatedBy }),
     ...(process.compensationError === undefined ? {} : { compensationError: process.compensationError }),
+    ...(queuePosition === undefined ? {} : { queuePosition }),
+    ...(process.concurrencyKey === undefined ? {} : { concurrencyKey: process.concurrencyKey }),
+    ...(process.startedAt === undefined ? {} : { startedAt: process.startedAt }),
     progress: progressOf(dag.order.length, counts),
     tasks: [],
     ...(page.nextToken === undefined ? {} : { tasksNextToken: page.nextToken }),
@@ -74,13 +79,22 @@ async function wholeProcessTasks(deps: AppDeps, processId: string, def: Definiti
   return dag.order.map((name) => taskView(def, name, dag.tasks.get(name)!, byName.get(name), counts.get(name)));
 }
 
+/** A process in a listing: a QUEUED one with its place in its key's queue (a bounded read per QUEUED process of the page). */
+export type ProcessSummaryView = Omit<ProcessSummary, 'pool'> & { queuePosition?: number };
+
 /** GET /processes: through an index (status, definition or all), newest first. */
-export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): Promise<Page<ProcessSummary>> {
+export async function listProcesses(deps: AppDeps, query: ListProcessesQuery): Promise<Page<ProcessSummaryView>> {
   const page = await deps.processes.list({
     ...(query.status ? { status: query.status } : {}),
     ...(query.definition ? { definition: query.definition } : {}),
     limit: query.limit,
     ...(query.nextToken ? { nextToken: query.nextToken } : {}),
   });
-  return { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  const items = await Promise.all(
+    page.items.map(async ({ pool, ...summary }) => {
+      const queuePosition = await queuePositionOf(deps, { ...summary, ...(pool === undefined ? {} : { pool }) });
+      return { ...summary, ...(queuePosition === undefined ? {} : { queuePosition }) };
+    }),
+  );
+  return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
 }

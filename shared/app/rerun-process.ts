@@ -143,6 +143,8 @@ export async function rerunProcess(
   };
   const reopened = await deps.processes.reopen({
     current: process,
+    // Issue 18: a rerun takes a slot like a start (409 ConcurrencyLimited when none is free; a rerun is not queued).
+    ...(process.pool === undefined ? {} : { slotLimit: to.concurrency?.limit ?? Number.MAX_SAFE_INTEGER }),
     record,
     total: toDag.order.length,
     now: at.now,

@@ -9,6 +9,7 @@ import { checkProcessInput } from './input-validation.ts';
 import { scheduleNewTasks } from './scheduling.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { PROCESS_STATUS } from '#domain/status-predicates.ts';
+import { createInPool } from './process-pools.ts';
 
 /** What POST /processes answers: the process as it starts, without its tasks. */
 export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' | 'status' | 'input' | 'createdAt'>;
@@ -37,23 +38,28 @@ export async function startProcess(
   const id = body.idempotencyKey === undefined ? deps.newId() : processIdOfKey(body.idempotencyKey);
   const input = body.input ?? null;
   const deadlineAt = def.timeoutSeconds === undefined ? undefined : at.now + def.timeoutSeconds * 1000;
-  const result = await deps.processes.create({
-    process: {
-      id,
-      definition: def.name,
-      version: def.version,
-      total: dag.order.length,
-      createdAt: at.iso,
-      ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey, requestHash: requestHashOf(body) }),
-      // Until the roots are written, the process is on the sweep index.
-      sweepAt: at.now + deps.settings.followUpGraceMs,
-      inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
-      ...(deadlineAt === undefined ? {} : { deadlineAt }),
-      ...(link.compensates === undefined ? {} : { compensates: link.compensates }),
-      ...(link.parent === undefined ? {} : { parent: link.parent, depth: link.depth ?? 1 }),
-    },
-    input,
-  });
+  const newProcess = {
+    id,
+    definition: def.name,
+    version: def.version,
+    total: dag.order.length,
+    createdAt: at.iso,
+    ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey, requestHash: requestHashOf(body) }),
+    // Until the roots are written, the process is on the sweep index.
+    sweepAt: at.now + deps.settings.followUpGraceMs,
+    inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
+    ...(deadlineAt === undefined ? {} : { deadlineAt }),
+    ...(link.compensates === undefined ? {} : { compensates: link.compensates }),
+    ...(link.parent === undefined ? {} : { parent: link.parent, depth: link.depth ?? 1 }),
+  };
+  // Issue 18: under a concurrency limit the process takes a slot of its pool, or queues, or is refused.
+  const pooled = def.concurrency === undefined ? undefined : await createInPool(deps, def.concurrency, newProcess, input);
+  const result = pooled ?? (await deps.processes.create({ process: newProcess, input }));
+  if (pooled?.created === true && pooled.queued) {
+    // The start may have been dequeued at once (a slot freed meanwhile): answer the status as it is.
+    const now = await deps.processes.get({ id });
+    return { created: true, process: { id, definition: def.name, version: def.version, status: now?.status ?? PROCESS_STATUS.queued, input, createdAt: at.iso } };
+  }
   if (!result.created) {
     const existing = result.existing;
     // A process started before the hash was stored has none: it is taken as the same request, as it was then.

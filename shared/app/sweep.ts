@@ -13,6 +13,7 @@ import { finishPause, finishResume } from './pause-process.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { continueRerun } from './rerun-pass.ts';
 import { scheduleRoots } from './start-process.ts';
+import { sweepPool } from './process-pools.ts';
 import { isPausedProcess, isRunningTask } from '#domain/status-predicates.ts';
 import { instant } from './timestamps.ts';
 
@@ -56,14 +57,20 @@ export async function sweep(deps: AppDeps, options: { maxItems?: number } = {}):
   await budgetedPass(due, { chunk: 1, lanes: deps.settings.writeConcurrency, deadline: Number.POSITIVE_INFINITY, now: deps.now }, async ([item]) => {
     if (!item) return;
     try {
-      const outcome = item.kind === 'task' ? await sweepTask(deps, item, now) : await sweepProcess(deps, item);
+      const outcome = item.kind === 'task' ? await sweepTask(deps, item, now) : item.kind === 'pool' ? await sweepPoolItem(deps, item.pool) : await sweepProcess(deps, item);
       if (outcome) stats[outcome] += 1;
     } catch (error) {
       stats.errors += 1;
-      deps.log.error('sweep of an item failed; it stays due', { processId: item.processId, ...(item.kind === 'task' ? { task: item.task } : {}), error: String(error) });
+      const where = item.kind === 'pool' ? { pool: item.pool } : { processId: item.processId, ...(item.kind === 'task' ? { task: item.task } : {}) };
+      deps.log.error('sweep of an item failed; it stays due', { ...where, error: String(error) });
     }
   });
   return stats;
+}
+
+/** A concurrency pool whose queue may wait for a slot (issue 18): its dequeues, then off the index or later. */
+async function sweepPoolItem(deps: AppDeps, pool: string): Promise<Outcome> {
+  return (await sweepPool(deps, pool)) ? 'processesRepaired' : undefined;
 }
 
 async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>, now: number): Promise<Outcome> {

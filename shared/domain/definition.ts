@@ -7,6 +7,7 @@ import { canonicalCompensation, normaliseCompensation } from '#domain/compensati
 import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/map-spec.ts';
 import { normaliseSubProcess, subProcessProblems } from '#domain/sub-process-spec.ts';
 import { taskLimitProblems } from '#domain/task-limits.ts';
+import { normaliseProcessConcurrency, processConcurrencyProblems } from '#domain/process-concurrency.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -137,6 +138,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Loca
     ...(doc.tasks === undefined ? mapProblems(doc.steps, 'steps') : mapProblems(doc.tasks, 'tasks')),
     ...(doc.tasks === undefined ? subProcessProblems(doc.steps, 'steps') : subProcessProblems(doc.tasks, 'tasks')),
     ...(doc.tasks === undefined ? taskLimitProblems(doc.steps, 'steps') : taskLimitProblems(doc.tasks, 'tasks')),
+    ...processConcurrencyProblems(doc.concurrency),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -176,6 +178,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     ...(doc.maxParallel === undefined ? {} : { maxParallel: doc.maxParallel }),
     ...(doc.compensation === undefined ? {} : { compensation: normaliseCompensation(doc.compensation) }),
     ...(doc.inputSchema === undefined ? {} : { inputSchema: doc.inputSchema }),
+    ...(doc.concurrency === undefined ? {} : { concurrency: normaliseProcessConcurrency(doc.concurrency) }),
     tasks,
   };
 }

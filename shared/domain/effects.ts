@@ -58,6 +58,8 @@ export type Companion =
   | 'input.reopen'
   | 'record.event'
   | 'record.run'
+  | 'pool.take'
+  | 'pool.free'
   // A map's child: its map's counters, the next child of its lane, and the map's count of settled lanes.
   | 'mapCounter.count'
   | 'task.schedule'

@@ -250,3 +250,20 @@ export function isTributaryError(e: unknown): e is TributaryError {
   return e instanceof TributaryError;
 }
 
+
+/**
+ * A start over a definition's process concurrency limit under `onLimit: rejectNew` (or a rerun with no free slot):
+ * nothing was created. `details`: `{limit, key}` (the key's value, absent for a definition without a key).
+ * Retryable: the same call succeeds once a slot frees.
+ */
+export class ProcessConcurrencyLimitedError extends TributaryError {
+  readonly code = 'ConcurrencyLimited';
+  override readonly retryable = true;
+  declare readonly details: { readonly limit: number; readonly key?: string };
+  constructor(definition: string, limit: number, key: string | undefined, options?: ErrorOptions) {
+    super(`definition '${definition}' already has ${limit} process(es) running${key === undefined ? '' : ` for concurrency key ${JSON.stringify(key)}`} (its concurrency limit); retry later`, {
+      ...options,
+      details: { limit, ...(key === undefined ? {} : { key }) },
+    });
+  }
+}

@@ -19,7 +19,7 @@ import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
  */
 
 /** Which variables an expression may use, by where it is written. */
-export type ExpressionContext = 'mapItems' | 'mapItemsFrom' | 'condition' | 'concurrencyKey' | 'subProcessInput' | 'taskLimitKey';
+export type ExpressionContext = 'mapItems' | 'mapItemsFrom' | 'condition' | 'concurrencyKey' | 'subProcessInput' | 'taskLimitKey' | 'processConcurrencyKey';
 
 /** A problem found when compiling: 1-based line and column *within the expression text*. */
 export interface ExpressionProblem {
@@ -63,6 +63,7 @@ const VARIABLES: Readonly<Record<ExpressionContext, readonly Variable[]>> = {
   subProcessInput: ['input', 'upstream'],
   // A task's concurrency or rate-limit key (issue 18): over its process's input and its needs' outputs.
   taskLimitKey: ['input', 'upstream'],
+  processConcurrencyKey: ['input'],
 };
 
 const LABELS: Readonly<Record<ExpressionContext, string>> = {
@@ -72,6 +73,7 @@ const LABELS: Readonly<Record<ExpressionContext, string>> = {
   concurrencyKey: 'a concurrency key',
   subProcessInput: "a sub-process's input",
   taskLimitKey: "a task's concurrency or rate-limit key",
+  processConcurrencyKey: "a process's concurrency key",
 };
 
 /** Static types an expression of the context may have (`dyn` always passes: it is checked when evaluated). */
@@ -82,6 +84,7 @@ const EXPECTED_TYPES: Readonly<Record<ExpressionContext, { readonly types: reado
   concurrencyKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
   subProcessInput: undefined,
   taskLimitKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
+  processConcurrencyKey: { types: ['string', 'int', 'uint'], what: 'a string or an integer' },
 };
 
 type Compiled = ReturnType<Environment['parse']>;

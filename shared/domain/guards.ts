@@ -41,6 +41,7 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  * - `slotFree`: a process's slot pool (`maxParallel`) has a slot free: its `used` count is below `capacity`.
  * - `leaseSlotFree`: a task limit's slot has no holder, or its holder's lease is over (`leaseExpiresAt` at most now).
  * - `unlimited` / `limited`: the task was scheduled without / with a concurrency or rate limit (`limits`).
+ * - `processSlotFree`: a concurrency pool holds fewer slots than its `limit` (issue 18).
  */
 export type GuardKind =
   | 'lease'
@@ -66,7 +67,8 @@ export type GuardKind =
   | 'slotFree'
   | 'leaseSlotFree'
   | 'unlimited'
-  | 'limited';
+  | 'limited'
+  | 'processSlotFree';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -101,6 +103,8 @@ export interface GuardValues {
   readonly held?: boolean;
   /** The slots of a process's pool (`slotFree`): its `maxParallel`. */
   readonly capacity?: number;
+  /** A concurrency pool's limit (`processSlotFree`). */
+  readonly limit?: number;
 }
 
 /** Item attributes the guards read. Stores keep these names. */
@@ -119,6 +123,7 @@ export const ATTR = {
   attemptsDropped: 'attemptsDropped',
   seededTo: 'seededTo',
   limits: 'limits',
+  slotsHeld: 'slotsHeld',
 } as const;
 
 /**
@@ -274,6 +279,10 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'limited':
         guards.push({ kind: 'exists', attribute: ATTR.limits });
+        break;
+      case 'processSlotFree':
+        // A pool item that does not exist yet has no slot taken.
+        guards.push({ kind: 'below', attribute: ATTR.slotsHeld, value: need('limit'), orMissing: true });
         break;
       default:
         assertNever(kind);

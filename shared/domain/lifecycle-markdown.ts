@@ -1,5 +1,5 @@
 import { FIRE_TRANSITIONS, SCHEDULE_TRANSITIONS } from './schedule-transitions.ts';
-import { END_COUNTER_WRITES, INPUT_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, POOL_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
 
 /**
  * The lifecycle tables rendered as Markdown, with Mermaid state diagrams:
@@ -50,7 +50,8 @@ export function renderLifecycleMarkdown(): string {
     '## Items without a status',
     '',
     'The input item (`input`), the end counter (`endCounter`), the progress counters (`progress`) and the',
-    'history records (`record`) have no status; their writes are guarded and declared all the same.',
+    'history records (`record`) and the concurrency pools (`pool`, issue 18) have no status; their writes are guarded',
+    'and declared all the same.',
     '',
     '| write | guards | effects | why |',
     '|---|---|---|---|',
@@ -60,6 +61,7 @@ export function renderLifecycleMarkdown(): string {
         ['endCounter', END_COUNTER_WRITES],
         ['progress', PROGRESS_WRITES],
         ['record', RECORD_WRITES],
+        ['pool', POOL_WRITES],
       ] as const
     ).flatMap(([item, rows]) =>
       Object.entries(rows as Readonly<Record<string, WriteRow>>).map(([event, r]) => `| \`${item}.${event}\` | ${r.guards.join(', ')} | ${effectsOf(r)} | ${r.doc} |`),

@@ -15,7 +15,8 @@ export const TASK_STATUSES = ['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'F
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** PAUSED is reachable once pause and resume exist (operator controls); the table already has room for it. */
-export const PROCESS_STATUSES = ['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+/** QUEUED (issue 18): started over its definition's concurrency limit, waiting for a slot (it holds none). */
+export const PROCESS_STATUSES = ['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED', 'QUEUED'] as const;
 export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
 /** One kind of write on one kind of item: what it checks, what it changes, and why. */

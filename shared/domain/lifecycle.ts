@@ -29,3 +29,4 @@ export * from './effects.ts';
 export * from './companion-writes.ts';
 export * from './slot-writes.ts';
 export * from './status-predicates.ts';
+export * from './pool-writes.ts';

@@ -25,6 +25,7 @@ export const PROCESS_STATUS = {
   completed: 'COMPLETED',
   failed: 'FAILED',
   cancelled: 'CANCELLED',
+  queued: 'QUEUED',
 } as const satisfies Record<string, ProcessStatus>;
 
 type T = typeof TASK_STATUS;
@@ -41,6 +42,9 @@ export const isSkippedTask = (status: TaskStatus | undefined): status is T['skip
 export const isRunningProcess = (status: ProcessStatus | undefined): status is P['running'] => status === PROCESS_STATUS.running;
 export const isPausedProcess = (status: ProcessStatus | undefined): status is P['paused'] => status === PROCESS_STATUS.paused;
 export const isCompletedProcess = (status: ProcessStatus | undefined): status is P['completed'] => status === PROCESS_STATUS.completed;
+export const isQueuedProcess = (status: ProcessStatus | undefined): status is P['queued'] => status === PROCESS_STATUS.queued;
+/** RUNNING or PAUSED: the statuses that hold a concurrency slot (issue 18). */
+export const holdsSlotProcess = (status: ProcessStatus | undefined): boolean => status === PROCESS_STATUS.running || status === PROCESS_STATUS.paused;
 export const isCancelledProcess = (status: ProcessStatus | undefined): status is P['cancelled'] => status === PROCESS_STATUS.cancelled;
 /** As `isTerminalProcess`, and narrows the status to an ended one. */
 export const isEndedProcess = (status: ProcessStatus | undefined): status is (typeof TERMINAL_PROCESS_STATUSES)[number] =>

@@ -16,9 +16,12 @@ import { isTerminalTask, type ProcessStatus, type TaskStatus } from './lifecycle
  * - `mapTeardown`: a map that ended early (failed, or cancelled with its process) may have unended children.
  * - `childStart`: a SCHEDULED process task's child process may be unstarted (or, for a retry, not yet rerun).
  *
+ * - `dequeue`: a concurrency pool has queued processes that may wait for a slot freed by a call that crashed (issue 18);
+ *   a QUEUED process's own entry is its place in its pool's queue, under a partition the sweeper never reads.
+ *
  * A child process that ended COMPLETED keeps `cleanup` too: its cleanup ends its parent's task.
  */
-export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown', 'childStart'] as const;
+export const SWEEP_REASONS = ['enqueue', 'lease', 'followUp', 'roots', 'cleanup', 'retryDue', 'deadline', 'rerun', 'resume', 'pause', 'mapExpand', 'mapTeardown', 'childStart', 'dequeue'] as const;
 export type SweepReason = (typeof SWEEP_REASONS)[number];
 
 /** What the sweeper does for a due item. */
@@ -61,6 +64,7 @@ export const SWEEP_DUTIES: {
     mapExpand: { SCHEDULED: 'expandMap', RUNNING: 'expandMap' },
     mapTeardown: { FAILED: 'teardownMap', CANCELLED: 'teardownMap' },
     childStart: { SCHEDULED: 'startChild' },
+    dequeue: {},
   },
   process: {
     enqueue: {},
@@ -79,6 +83,7 @@ export const SWEEP_DUTIES: {
     mapExpand: {},
     mapTeardown: {},
     childStart: {},
+    dequeue: {},
   },
 };
 
@@ -107,6 +112,8 @@ export const SWEEP_REASON_ON_ENTRY = {
   map: { expand: 'mapExpand', teardown: 'mapTeardown' },
   /** A process task, SCHEDULED until its child process is started (or rerun). */
   subProcess: { start: 'childStart' },
+  /** A QUEUED process (its place in its pool's queue), and a pool whose queue may wait for a slot. */
+  queued: 'dequeue',
 } as const satisfies {
   task: Partial<Record<TaskStatus, SweepReason>>;
   process: Partial<Record<ProcessStatus, SweepReason>>;
@@ -116,4 +123,5 @@ export const SWEEP_REASON_ON_ENTRY = {
   reopened: { process: SweepReason };
   map: { expand: SweepReason; teardown: SweepReason };
   subProcess: { start: SweepReason };
+  queued: SweepReason;
 };

@@ -4,6 +4,7 @@ import { MapDocumentSchema, MapItemsFromDocumentSchema, MapSpecSchema } from './
 import { maxParallelKeys } from './max-parallel-schema.ts';
 import { SubProcessDocumentSchema, SubProcessSpecSchema } from './sub-process-schema.ts';
 import { taskLimitKeys, TaskConcurrencySchema, TaskRateLimitSchema } from './task-limits-schema.ts';
+import { ProcessConcurrencyDocumentSchema, ProcessConcurrencySpecSchema } from './process-concurrency-schema.ts';
 
 /**
  * The shape of a definition document (language v1) as a user writes it, before
@@ -213,6 +214,8 @@ export const DefinitionDocumentSchema = z.strictObject(
     ...processFailureKeys,
     ...maxParallelKeys,
     compensation: CompensationDocumentSchema.optional(),
+    /** Process concurrency (issue 18): `{limit, key?, onLimit?}`. */
+    concurrency: ProcessConcurrencyDocumentSchema.optional(),
     /** A JSON Schema (draft 2020-12) that a process's input must match; checked further in `#domain/input-schema.ts`. */
     inputSchema: z.record(z.string(), z.unknown(), { error: 'inputSchema must be a mapping: a JSON Schema (draft 2020-12) object' }).optional(),
     tasks: listOf(TaskDocumentSchema, 'task').optional(),
@@ -252,6 +255,8 @@ export const DefinitionSpecSchema = z.object({
   /** As written; `on` absent means `[FAILED]` (#domain/compensation.ts). */
   compensation: z.object({ definition: z.string(), version: z.number().int().positive().optional(), on: z.array(z.enum(COMPENSATION_STATUSES)).optional() }).optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),
+  /** Process concurrency, `onLimit` defaulted (#domain/process-concurrency.ts). */
+  concurrency: ProcessConcurrencySpecSchema.optional(),
   tasks: z.array(TaskSpecSchema),
 });
 export type DefinitionSpec = z.infer<typeof DefinitionSpecSchema>;
@@ -287,6 +292,7 @@ function knownKeysAt(at: readonly PathSegment[]): { shape: object } {
   if (last === 'retry') return RetryDocumentSchema;
   if (last === 'defaults') return DefaultsDocumentSchema;
   if (last === 'compensation') return CompensationDocumentSchema;
+  if (last === 'concurrency' && at.length === 1) return ProcessConcurrencyDocumentSchema;
   if (last === 'map') return MapDocumentSchema;
   if (last === 'itemsFrom') return MapItemsFromDocumentSchema;
   // A task's own keys (a top-level `concurrency` is the process's, at a path of length 1).

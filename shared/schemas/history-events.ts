@@ -1,6 +1,8 @@
 /** The event types of a process's history (`GET /processes/{id}/history`). */
 export const HISTORY_EVENT_TYPES = [
   'ProcessStarted',
+  'ProcessQueued',
+  'ProcessDequeued',
   'TaskScheduled',
   'TaskClaimed',
   'MapExpanded',

@@ -57,8 +57,8 @@ export type DefinitionHeadItem = z.infer<typeof DefinitionHeadItemSchema>;
 
 /** Why a process ended FAILED or CANCELLED. */
 export const ProcessErrorSchema = z.object({
-  /** `ParentEnded`: a child process cancelled because its parent process ended (`onParentEnd: cancel`). */
-  code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled', 'ParentEnded']),
+  /** `ParentEnded`: a child process cancelled because its parent process ended (`onParentEnd: cancel`); `Superseded`: cancelled by a newer start (concurrency `onLimit: cancelOldest`). */
+  code: z.enum(['TaskFailed', 'ProcessTimedOut', 'Cancelled', 'ParentEnded', 'Superseded']),
   message: z.string(),
   task: z.string().optional(),
 });
@@ -86,6 +86,15 @@ export const ProcessItemSchema = z.object({
   resumeFrom: z.number().int().nonnegative().optional(),
   /** When a process with `timeoutSeconds` times out (epoch ms). */
   deadlineAt: z.number().optional(),
+  // --- Process concurrency (issue 18) ---
+  /** The concurrency pool of a process whose definition has `concurrency` (`<definition>#<key hash>`). */
+  pool: z.string().optional(),
+  /** The value of its concurrency key, as text. */
+  concurrencyKey: z.string().optional(),
+  /** When it took its slot (at its start, or when it left the queue). */
+  startedAt: z.string().optional(),
+  /** A process that was queued: its ticket, its place in its pool's queue. */
+  queueTicket: z.number().optional(),
   /** Why a FAILED or CANCELLED process ended: `{code, message, task?}` as JSON text. */
   errorJson: z.string().optional(),
   // --- Compensation (issue 8, part 5) ---
@@ -280,6 +289,8 @@ export const ProcessSummarySchema = z.object({
   status: ProcessStatusSchema,
   createdAt: z.string(),
   endedAt: z.string().optional(),
+  /** Its concurrency pool (issue 18): a QUEUED process's position is counted in its pool's queue. */
+  pool: z.string().optional(),
 });
 export type ProcessSummary = z.infer<typeof ProcessSummarySchema>;
 

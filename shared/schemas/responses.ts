@@ -125,6 +125,9 @@ export const ProcessViewSchema = z
     compensatedBy: z.string().optional().describe("the id of the compensation process this process's ending started"),
     compensationError: z.string().optional().describe('why the compensation could not start (its input did not match its inputSchema)'),
     parent: z.strictObject({ processId: z.string(), task: z.string() }).optional().describe('a child process: the parent process and its process task that started it'),
+    queuePosition: z.number().int().positive().optional().describe("a QUEUED process (concurrency onLimit: queue): its 1-based place in its key's queue, first in first out (absent past 1,000)"),
+    concurrencyKey: z.string().optional().describe("the value of the definition's concurrency key for this process"),
+    startedAt: Timestamp.optional().describe('under a concurrency limit: when the process took its slot (its start, or when it left the queue); its timeout counts from here'),
     progress: ProgressSchema.describe('exact, from counters: every task of the current run'),
     tasks: z.array(TaskViewSchema).describe('every task of a process of up to 100, in topological order; else the first 50 in name order'),
     tasksNextToken: z.string().optional().describe('a process of more than 100 tasks: the next page, from GET /processes/{id}/tasks?nextToken='),
@@ -167,6 +170,7 @@ export const ProcessSummaryViewSchema = z
     status: ProcessStatusSchema,
     createdAt: Timestamp,
     endedAt: Timestamp.optional(),
+    queuePosition: z.number().int().positive().optional().describe("a QUEUED process: its 1-based place in its key's queue (absent past 1,000)"),
   })
   .meta({ id: 'ProcessSummary' });
 

@@ -75,6 +75,7 @@ function valuesFor(row: TransitionRow<string>): GuardValues {
     expected: row.guards.includes('allSettled') ? 1 : 2,
     held: false,
     dropped: 0,
+    limit: 2,
   };
 }
 
@@ -132,6 +133,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       const { limits: _, ...unlimited } = item ?? {};
       return { values, item: unlimited };
     }
+    case 'processSlotFree':
+      return { values, item: item && { ...item, slotsHeld: 2 } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

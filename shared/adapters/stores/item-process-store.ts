@@ -1,6 +1,6 @@
 import { BY_KIND_INDEX, DEFAULT_SWEEP_SHARDS, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import { PROCESS_TRANSITIONS, processTarget, SWEEP_REASON_ON_ENTRY, TASK_STATUS, type ProcessStatus, type TaskStatus } from '#domain/lifecycle.ts';
-import type { Conflict, NewProcess, Page, ProcessIdentity, ProcessStore, ReopenProcess, RunProgress, SeedProgress, Written } from '#app/ports.ts';
+import type { Conflict, NewProcess, Page, PoolPlacement, ProcessIdentity, ProcessStore, ReopenProcess, RunProgress, SeedProgress, Written } from '#app/ports.ts';
 import {
   ProcessEventItemSchema,
   ProcessItemSchema,
@@ -13,9 +13,11 @@ import {
   type RunRecord,
 } from '#schemas/items.ts';
 import type { ItemTable } from '../item-table.ts';
-import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, processIndexShards, progressPrefix, progressShardOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
+import { EVENT_SK_PREFIX, keys, PROCESS_KIND, processIdOf, processIndexKeys, processIndexShards, progressPrefix, progressShardOf, queuePartitionOf, RUN_SK_PREFIX, sweepShardOf } from './keys.ts';
 import { decodeShardCursor, encodeShardCursor, queryShards, type ShardPartition } from './merged-shards.ts';
-import { companionOf, endCounterUpdate, inputWrite, processPut, processUpdate, progressUpdate, recordPut } from './row-writes.ts';
+import { companionOf, endCounterUpdate, inputWrite, poolUpdate, processPut, processUpdate, progressUpdate, recordPut } from './row-writes.ts';
+import { holdsSlotProcess } from '#domain/status-predicates.ts';
+import { ProcessConcurrencyLimitedError } from '#domain/errors.ts';
 
 /** Identities cached per container: a process's definition and version never change. */
 const MAX_CACHED_IDENTITIES = 10_000;
@@ -72,6 +74,63 @@ export class ItemProcessStore implements ProcessStore {
     );
     if (!r.ok) return { created: false, existing: ProcessItemSchema.parse(r.current) };
     return { created: true };
+  }
+
+  async createInPool({ process: p, input, placement }: { process: NewProcess; input: unknown; placement: PoolPlacement }): Promise<
+    { created: true } | { created: false; existing: ProcessItem } | { created: false; full: true }
+  > {
+    const meta = keys.processMeta(p.id);
+    await this.table.write(inputWrite('create', keys.processInput(p.id), { inputJson: JSON.stringify(input ?? null), expiresAt: p.inputExpiresAt }));
+    const shared = {
+      id: p.id,
+      definition: p.definition,
+      version: p.version,
+      total: p.total,
+      ver: 1,
+      run: 1,
+      createdAt: p.createdAt,
+      updatedAt: p.createdAt,
+      idempotencyKey: p.idempotencyKey,
+      requestHash: p.requestHash,
+      kind: processIndexKeys.kind(p.id),
+      kindKey: `${p.createdAt}#${p.id}`,
+      createdKey: `${p.createdAt}#${p.id}`,
+      procDefinition: processIndexKeys.definition(p.id, p.definition),
+      compensates: p.compensates,
+      pool: placement.pool,
+      concurrencyKey: placement.concurrencyKey,
+    };
+    if (placement.queueTicket !== undefined) {
+      // Its sweep entry is its place in the queue: the queue's partition, sorted by its ticket (first in first out).
+      const queued = processPut('queue', meta, {
+        ...shared,
+        procStatus: processIndexKeys.status(p.id, processTarget('queue')),
+        sweepShard: queuePartitionOf(placement.pool),
+        sweepAt: placement.queueTicket,
+        sweepReason: SWEEP_REASON_ON_ENTRY.queued,
+        queueTicket: placement.queueTicket,
+      });
+      const r = await this.table.write(queued);
+      return r.ok ? { created: true } : { created: false, existing: ProcessItemSchema.parse(r.current) };
+    }
+    companionOf(PROCESS_TRANSITIONS.start, 'pool.take', 'process event start');
+    const r = await this.table.transact([
+      processPut('start', meta, {
+        ...shared,
+        procStatus: processIndexKeys.status(p.id, processTarget('start')),
+        sweepShard: sweepShardOf(meta, this.sweepShards),
+        sweepAt: p.sweepAt,
+        sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
+        deadlineAt: p.deadlineAt,
+        startedAt: p.createdAt,
+      }),
+      poolUpdate('take', keys.pool(placement.pool), { slotsHeld: 1, definition: p.definition, poolKey: placement.concurrencyKey }, { limit: placement.limit }),
+    ]);
+    if (r.ok) return { created: true };
+    const [processLost, poolLost] = r.reasons;
+    if (processLost?.code === 'ConditionalCheckFailed' && processLost.current) return { created: false, existing: ProcessItemSchema.parse(processLost.current) };
+    if (poolLost?.code === 'ConditionalCheckFailed') return { created: false, full: true };
+    throw new Error(`the start of process '${p.id}' was refused: ${r.reasons.map((x) => x.code).join(', ')}`);
   }
 
   async get({ id }: { id: string }): Promise<ProcessItem | undefined> {
@@ -155,6 +214,11 @@ export class ItemProcessStore implements ProcessStore {
     };
     companionOf(PROCESS_TRANSITIONS.reopen, 'record.run', 'process event reopen');
     companionOf(PROCESS_TRANSITIONS.reopen, 'input.reopen', 'process event reopen');
+    // Issue 18: the new run of a pooled process takes a slot of its pool in the same transaction.
+    const slot =
+      current.pool !== undefined && args.slotLimit !== undefined
+        ? [poolUpdate('take', keys.pool(current.pool), { slotsHeld: 1, definition: current.definition, poolKey: current.concurrencyKey }, { limit: args.slotLimit })]
+        : [];
     const r = await this.table.transact([
       // The last run's end goes (the run record keeps it); the process no longer expires (the row says what goes).
       processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
@@ -165,7 +229,11 @@ export class ItemProcessStore implements ProcessStore {
         expiresAt: args.inputExpiresAt,
         inputJson: args.input === undefined ? undefined : JSON.stringify(args.input.value ?? null),
       }),
+      ...slot,
     ]);
+    if (!r.ok && slot.length > 0 && r.reasons[0]?.code !== 'ConditionalCheckFailed' && r.reasons[3]?.code === 'ConditionalCheckFailed') {
+      throw new ProcessConcurrencyLimitedError(current.definition, args.slotLimit ?? 0, current.concurrencyKey);
+    }
     if (!r.ok) return lostTransaction(r.reasons, `the reopening of process '${current.id}'`);
     this.identities.delete(current.id);
     // The item as written, without a read (the parsed form: no index keys).
@@ -199,6 +267,15 @@ export class ItemProcessStore implements ProcessStore {
       // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled; else it leaves the sweep index.
       ...(owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
     };
+    if (current.pool !== undefined && holdsSlotProcess(current.status)) {
+      // Issue 18: the slot is freed in the transaction that ends the process (its condition makes it happen once).
+      companionOf(PROCESS_TRANSITIONS[args.event], 'pool.free', `process event '${args.event}'`);
+      const t = await this.table.transact([processUpdate(args.event, meta, values, { version: current.ver }), poolUpdate('free', keys.pool(current.pool), { slotsHeld: -1 })]);
+      if (!t.ok) return lostTransaction(t.reasons, `the end of process '${current.id}'`);
+      const item = await this.get({ id: current.id });
+      if (!item) throw new Error(`process '${current.id}' vanished after its end`);
+      return { ok: true, item };
+    }
     const r = await this.table.write(processUpdate(args.event, meta, values, { version: current.ver }, { returnNew: true }));
     if (!r.ok) return { ok: false, current: r.current ? ProcessItemSchema.parse(r.current) : undefined };
     return { ok: true, item: ProcessItemSchema.parse(r.item) };

@@ -3,6 +3,7 @@ import type { DueItem, SweepIndex } from '#app/ports.ts';
 import type { ItemTable } from '../item-table.ts';
 import { allSweepShards, processIdOf, TASK_SK_PREFIX, taskNameOfKey } from './keys.ts';
 import { queryShards } from './merged-shards.ts';
+import { poolOfKey } from './item-pool-store.ts';
 
 /**
  * Reads the sparse sweep index: items that owe work and whose `sweepAt` has
@@ -29,6 +30,8 @@ export class ItemSweepIndex implements SweepIndex {
 }
 
 function dueItem(pk: string, sk: string, sweepAt: number): DueItem {
+  const pool = poolOfKey(pk);
+  if (pool !== undefined) return { kind: 'pool', pool, sweepAt };
   const processId = processIdOf(pk);
   return sk.startsWith(TASK_SK_PREFIX) ? { kind: 'task', processId, task: taskNameOfKey(pk, sk), sweepAt } : { kind: 'process', processId, sweepAt };
 }

@@ -33,6 +33,8 @@ export const keys = {
     pk: `PROC#${processId}#C${partition}`,
     sk: `${MAP_COUNT_SK_PREFIX}${map}#${String(run).padStart(6, '0')}`,
   }),
+  /** A concurrency pool (issue 18): one definition and one key value; `pool` is `<definition>#<key hash>`. */
+  pool: (pool: string) => ({ pk: `${POOL_PK_PREFIX}${pool}`, sk: 'POOL' }),
   /** A schedule: its spec and fire state. */
   schedule: (name: string) => ({ pk: `${SCHEDULE_PK_PREFIX}${name}`, sk: 'SPEC' }),
   /** One fire's record; the sort key counts down with the scheduled time, so a query reads the newest first. */
@@ -40,6 +42,15 @@ export const keys = {
 } as const;
 
 export const SCHEDULE_PK_PREFIX = 'SCHED#';
+export const POOL_PK_PREFIX = 'PPOOL#';
+
+/**
+ * The sweep-index partition that is a pool's queue (issue 18): its QUEUED processes, due at their creation, so a
+ * query reads them first in first out. The sweeper reads only `S#<n>`, never these: no new index, no table change.
+ */
+export function queuePartitionOf(pool: string): string {
+  return `Q#${pool}`;
+}
 export const FIRE_SK_PREFIX = 'FIRE#';
 /** Past any scheduled time (year 5138): the fire sort key is this minus the time. */
 const FIRE_TIME_CEILING = 99_999_999_999_999;

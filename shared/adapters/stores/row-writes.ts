@@ -30,6 +30,7 @@ import {
   type TaskEvent,
   type WriteRow,
 } from '#domain/lifecycle.ts';
+import { POOL_WRITES, poolGuards, type PoolEvent } from '#domain/pool-writes.ts';
 import { FIRE_TRANSITIONS, fireGuards, SCHEDULE_TRANSITIONS, scheduleGuards, type FireEvent, type ScheduleEvent } from '#domain/schedule-transitions.ts';
 import type { ItemPut, ItemUpdate, Key } from '../item-table.ts';
 
@@ -135,6 +136,17 @@ export function fireWrite<E extends FireEvent>(event: E, key: Key, values: Effec
   const row: Row = FIRE_TRANSITIONS[event];
   const label = `fire event '${event}'`;
   return row.guards.includes('absent') ? putOf(row, label, key, values, fireGuards(event)) : updateOf(row, label, key, values, fireGuards(event));
+}
+
+/** A write of a concurrency pool item (issue 18): a slot taken or freed, or its due entry. */
+export function poolUpdate<E extends PoolEvent>(
+  event: E,
+  key: Key,
+  values: EffectValues<(typeof POOL_WRITES)[E]['effects']>,
+  guardValues: GuardValues = {},
+  options: Options = {},
+): ItemUpdate {
+  return updateOf(POOL_WRITES[event], `pool write '${event}'`, key, values, poolGuards(event, guardValues), options);
 }
 
 /** Throws unless the row declares the companion write a store is about to add to its transaction. */

@@ -1,8 +1,9 @@
-import type { DefinitionStore, MapStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, TaskLimitStore, SweepIndex, TaskStore } from '#app/ports.ts';
+import type { DefinitionStore, MapStore, PoolStore, ProcessStore, ScheduleStore, SlotStore, SubProcessStore, TaskLimitStore, SweepIndex, TaskStore } from '#app/ports.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
 import type { ItemTable } from '../item-table.ts';
 import { ItemDefinitionStore } from './item-definition-store.ts';
 import { ItemMapStore } from './item-map-store.ts';
+import { ItemPoolStore } from './item-pool-store.ts';
 import { ItemProcessStore } from './item-process-store.ts';
 import { ItemScheduleStore } from './item-schedule-store.ts';
 import { ItemSlotStore } from './item-slot-store.ts';
@@ -19,7 +20,7 @@ export interface StoreLayout {
 }
 
 /** Every store port on one table: DynamoDB's, or the in-memory one. */
-export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; slots: SlotStore; subProcesses: SubProcessStore; sweepIndex: SweepIndex; schedules: ScheduleStore; taskLimits: TaskLimitStore } {
+export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definitions: DefinitionStore; processes: ProcessStore; tasks: TaskStore; maps: MapStore; slots: SlotStore; subProcesses: SubProcessStore; sweepIndex: SweepIndex; schedules: ScheduleStore; taskLimits: TaskLimitStore; pools: PoolStore } {
   const sweepShards = checkSweepShards(layout.sweepShards ?? DEFAULT_SWEEP_SHARDS);
   return {
     definitions: new ItemDefinitionStore(table),
@@ -31,5 +32,6 @@ export function storesOn(table: ItemTable, layout: StoreLayout = {}): { definiti
     sweepIndex: new ItemSweepIndex(table),
     schedules: new ItemScheduleStore(table),
     taskLimits: new ItemTaskLimitStore(table),
+    pools: new ItemPoolStore(table, sweepShards),
   };
 }

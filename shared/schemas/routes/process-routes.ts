@@ -43,7 +43,7 @@ export const PROCESS_ROUTES = {
       200: { description: 'the process the idempotency key already named, for the same request', schema: StartedProcessSchema },
       201: { description: 'a new process', schema: StartedProcessSchema },
     },
-    errors: ['DefinitionNotFound', 'IdempotencyKeyReused', 'UnsupportedMediaType'],
+    errors: ['DefinitionNotFound', 'IdempotencyKeyReused', 'ConcurrencyLimited', 'UnsupportedMediaType'],
   }),
   ListProcesses: declareRoute({
     method: 'GET',
@@ -143,7 +143,7 @@ export const PROCESS_ROUTES = {
     body: RerunBodySchema,
     example: { fromTasks: ['Decide'] },
     responses: { 200: { description: 'the new run', schema: RerunResponseSchema } },
-    errors: ['ProcessNotFound', 'DefinitionNotFound', 'ProcessStillRunning', 'NothingToRerun', 'IncompatibleVersion', 'ConcurrencyConflict', 'UnsupportedMediaType'],
+    errors: ['ProcessNotFound', 'DefinitionNotFound', 'ProcessStillRunning', 'NothingToRerun', 'IncompatibleVersion', 'ConcurrencyConflict', 'ConcurrencyLimited', 'UnsupportedMediaType'],
   }),
   RerunProcesses: declareRoute({
     method: 'POST',

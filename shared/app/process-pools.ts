@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { ProcessConcurrencyLimitedError } from '#domain/errors.ts';
+import { concurrencyKeyOf, type ProcessConcurrencySpec } from '#domain/process-concurrency.ts';
+import { isQueuedProcess } from '#domain/status-predicates.ts';
+import type { ProcessItem } from '#schemas/items.ts';
+import type { AppDeps } from './deps.ts';
+import { getDefinition } from './definitions.ts';
+import type { NewProcess } from './ports.ts';
+import { scheduleRoots } from './start-process.ts';
+import { instant } from './timestamps.ts';
+import { endProcess } from './end-process.ts';
+
+/**
+ * Process concurrency (issue 18): where a start goes (a slot, the queue, a
+ * refusal, or the slot of the oldest holder), and the dequeue that hands a
+ * freed slot to the head of its pool's queue. Each pool (a definition and a
+ * key value) has its own counter and its own queue: no read or pass serves
+ * two pools in one order, so a pool with 1,000 queued never delays another.
+ */
+
+/** Queued processes a dequeue looks at per query: a few, in case the index still shows one that just left. */
+const HEAD_READ = 5;
+/** Most processes one call dequeues: a freeing call frees one slot; the sweeper's call may fill several. */
+const MAX_DEQUEUES_PER_CALL = 25;
+/** Most holders of each status a `cancelOldest` start reads to find the oldest. */
+const HOLDERS_READ = 100;
+/** Most supersessions one `cancelOldest` start tries before it gives up (others took the freed slots). */
+const MAX_SUPERSEDE_ATTEMPTS = 5;
+/** How many queue entries `queuePosition` counts at most. */
+export const MAX_QUEUE_POSITION = 1_000;
+
+/** The pool of a process: its definition and its key's value (hashed: a key may be any text). */
+export function poolIdOf(definition: string, key: string | undefined): string {
+  const hash = createHash('sha256').update(key === undefined ? '' : `k:${key}`).digest('base64url').slice(0, 22);
+  return `${definition}#${hash}`;
+}
+
+/** What became of a start under a concurrency limit. */
+export type PooledStart = { created: true; queued: boolean } | { created: false; existing: ProcessItem };
+
+/**
+ * Creates a process of a definition with `concurrency`: RUNNING in a free slot
+ * (only when nobody is queued, so the queue stays first in first out), else
+ * by its `onLimit`: QUEUED, refused (409 ConcurrencyLimited, nothing created),
+ * or in the slot of the oldest holder, which is cancelled (`Superseded`) first.
+ * The caller schedules the roots of a process created RUNNING.
+ */
+export async function createInPool(deps: AppDeps, spec: ProcessConcurrencySpec, process: NewProcess, input: unknown): Promise<PooledStart> {
+  const key = concurrencyKeyOf(spec, input);
+  const pool = poolIdOf(process.definition, key);
+  const placement = { pool, ...(key === undefined ? {} : { concurrencyKey: key }), limit: spec.limit };
+  const queueFirst = spec.onLimit === 'queue' && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0;
+  for (let attempt = 0; !queueFirst && attempt < MAX_SUPERSEDE_ATTEMPTS; attempt++) {
+    const r = await deps.processes.createInPool({ process, input, placement });
+    if (r.created) return { created: true, queued: false };
+    if ('existing' in r) return r;
+    if (spec.onLimit === 'rejectNew') throw new ProcessConcurrencyLimitedError(process.definition, spec.limit, key);
+    if (spec.onLimit === 'queue') break;
+    // cancelOldest: the oldest holder gives up its slot; another start may take it first, so try again.
+    const [oldest] = await deps.pools.oldestHolders({ definition: process.definition, pool, maxRead: HOLDERS_READ });
+    if (oldest === undefined) throw new ProcessConcurrencyLimitedError(process.definition, spec.limit, key);
+    await endProcess(deps, oldest.id, 'cancel', oldest, { code: 'Superseded', message: `superseded by process '${process.id}' (concurrency onLimit: cancelOldest)` });
+  }
+  if (spec.onLimit !== 'queue') throw new ProcessConcurrencyLimitedError(process.definition, spec.limit, key);
+  // The pool owes a dequeue from now on (in case no end follows), and gives this start its place in the queue.
+  const ticket = await deps.pools.mark({ pool, definition: process.definition, ...(key === undefined ? {} : { poolKey: key }), sweepAt: deps.now() + deps.settings.followUpGraceMs });
+  const r = await deps.processes.createInPool({ process, input, placement: { ...placement, queueTicket: ticket } });
+  if (!r.created) {
+    if ('existing' in r) return r;
+    throw new Error('a queued start cannot be refused for a full pool');
+  }
+  // A slot may have freed since (its end found nobody queued): take it now rather than at the sweeper's pass.
+  await dequeueNext(deps, pool);
+  return { created: true, queued: true };
+}
+
+/**
+ * Hands the pool's free slots to the head of its queue, first in first out:
+ * each dequeue is one transaction (the slot taken, the process RUNNING), then
+ * the roots of the started process. Stops when the pool is full or its queue
+ * empty. Idempotent: the freeing call's follow-up, the queuing start's, and
+ * the sweeper's all call it. Answers whether the queue was seen empty.
+ */
+export async function dequeueNext(deps: AppDeps, pool: string, budgetMs?: number): Promise<{ dequeued: number; empty: boolean }> {
+  let dequeued = 0;
+  const tried = new Set<string>();
+  while (dequeued < MAX_DEQUEUES_PER_CALL) {
+    const head = (await deps.pools.queueHead({ pool, limit: HEAD_READ + tried.size })).filter((id) => !tried.has(id));
+    if (head.length === 0) return { dequeued, empty: true };
+    let outcome: 'started' | 'full' | 'gone' = 'gone';
+    for (const id of head) {
+      tried.add(id);
+      const process = await deps.processes.get({ id });
+      // The index may still show a process that just left the queue (dequeued or cancelled).
+      if (!process || !isQueuedProcess(process.status)) continue;
+      outcome = await dequeueOne(deps, process, budgetMs);
+      if (outcome !== 'gone') break;
+    }
+    if (outcome === 'full') return { dequeued, empty: false };
+    if (outcome === 'started') dequeued += 1;
+  }
+  return { dequeued, empty: false };
+}
+
+async function dequeueOne(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<'started' | 'full' | 'gone'> {
+  const def = await getDefinition(deps, process.definition, process.version);
+  // A version without a limit (the pool is shared by every version) takes a slot as long as the count allows.
+  const limit = def.concurrency?.limit ?? Number.MAX_SAFE_INTEGER;
+  // A read first: a transaction refused on a full pool costs its write units all the same.
+  if (((await deps.pools.get({ pool: process.pool! }))?.slotsHeld ?? 0) >= limit) return 'full';
+  const at = instant(deps);
+  const sweepAt = at.now + deps.settings.followUpGraceMs;
+  // The timeout counts from the actual start.
+  const deadlineAt = def.timeoutSeconds === undefined ? undefined : at.now + def.timeoutSeconds * 1000;
+  const outcome = await deps.pools.dequeue({ process, limit, at, sweepAt, ...(deadlineAt === undefined ? {} : { deadlineAt }) });
+  if (outcome === 'started') {
+    await scheduleRoots(deps, process.id, process.definition, process.version, sweepAt, { ...(budgetMs === undefined ? {} : { budgetMs }), ...(deadlineAt === undefined ? {} : { deadlineAt }) });
+  }
+  return outcome;
+}
+
+/**
+ * The sweeper's duty for a pool on the sweep index: dequeue what the free
+ * slots allow; then leave the index if the queue is empty, or look again later.
+ */
+export async function sweepPool(deps: AppDeps, pool: string): Promise<boolean> {
+  const item = await deps.pools.get({ pool });
+  if (item?.sweepAt === undefined || item.sweepAt > deps.now()) return false;
+  const { empty } = await dequeueNext(deps, pool, deps.settings.sweepFollowUpBudgetMs);
+  if (empty) await deps.pools.clear({ pool, sweepAt: item.sweepAt });
+  else await deps.pools.defer({ pool, sweepAt: item.sweepAt, nextSweepAt: deps.now() + deps.settings.followUpGraceMs * 2 });
+  return true;
+}
+
+/** The 1-based place of a QUEUED process in its pool's queue (undefined past {@link MAX_QUEUE_POSITION}, or when not queued). */
+export async function queuePositionOf(deps: AppDeps, process: Pick<ProcessItem, 'id' | 'status' | 'pool'>): Promise<number | undefined> {
+  if (!isQueuedProcess(process.status) || process.pool === undefined) return undefined;
+  return deps.pools.queuePosition({ pool: process.pool, id: process.id, maxRead: MAX_QUEUE_POSITION });
+}
