@@ -5,6 +5,7 @@ import { inputSchemaProblems } from '#domain/input-schema.ts';
 import { canonicalFailureKeys, normaliseFailureKeys } from '#domain/failure-spec.ts';
 import { canonicalCompensation, normaliseCompensation } from '#domain/compensation.ts';
 import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/map-spec.ts';
+import { branchProblems, normaliseBranch } from '#domain/branch-spec.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -133,6 +134,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Loca
     ...(inputSchema === undefined ? [] : inputSchemaProblems(inputSchema)),
     ...graphProblems(doc, options),
     ...(doc.tasks === undefined ? mapProblems(doc.steps, 'steps') : mapProblems(doc.tasks, 'tasks')),
+    ...(doc.tasks === undefined ? branchProblems(doc.steps, 'steps') : branchProblems(doc.tasks, 'tasks')),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -162,6 +164,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     timeoutSeconds: t.timeoutSeconds ?? timeoutSeconds,
     ...failure.tasks[i],
     ...(t.map === undefined ? {} : { map: normaliseMap(t.map) }),
+    ...normaliseBranch(t),
   }));
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),

@@ -35,7 +35,7 @@ export function mapProblems(raw: unknown, list: 'tasks' | 'steps'): LocatedSchem
 }
 
 /** A step needs the step before it; a task, what it lists (only its text entries: the others are zod's problems). */
-function needsOf(raw: readonly unknown[], list: 'tasks' | 'steps', i: number): string[] | undefined {
+export function needsOf(raw: readonly unknown[], list: 'tasks' | 'steps', i: number): string[] | undefined {
   if (list === 'steps') {
     if (i === 0) return [];
     const before = raw[i - 1];
