@@ -310,7 +310,7 @@ export interface TaskStore {
   /** What the children of some tasks see of them: outputs, or the errors of failed (optional) ones. */
   getUpstream(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>>;
   /** Status and settled count of some joins, by name (tasks without an item are left out). */
-  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped: number; run?: number }>>;
+  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped?: number; run?: number }>>;
   /** Schedules a task that has no item yet. Exactly once: false when the item exists. */
   scheduleNew(args: { schedule: ScheduleContext }): Promise<boolean>;
   /** Schedules a join whose every parent settled. Exactly one caller wins, never one from a run before the join's. */

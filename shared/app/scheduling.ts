@@ -216,7 +216,7 @@ export async function scheduleJoins(
   const decisionOf = (j: string) => {
     const counter = counters.get(j);
     if (!counter || !guardsHold(taskGuards('scheduleAnyJoin', { run }), counter)) return 'wait';
-    return joinDecision(joinRuleOf(dag.tasks.get(j)), { expected: expectedOf(j), settled: counter.settled, skipped: counter.skipped });
+    return joinDecision(joinRuleOf(dag.tasks.get(j)), { expected: expectedOf(j), settled: counter.settled, skipped: counter.skipped ?? 0 });
   };
   const ready = joins.filter((j) => decisionOf(j) === 'run');
   const skipped: BranchEnding[] = [];

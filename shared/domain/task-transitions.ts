@@ -149,7 +149,7 @@ export const TASK_TRANSITIONS = {
     to: 'same',
     guards: ['settledBelow'],
     // The status only for an item the count creates (COUNTED_TASK_STATUS). A skipped parent adds 1 to skippedParents too.
-    effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add', skippedParents: 'add' },
+    effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add', skippedParents: 'add?' },
     doc: "a parent of a join settled: the join's counter goes up by one (and its count of skipped parents, for a SKIPPED one), never past its expected count; a join without an item is created PENDING, and one cancelled with its process, skipped, or already started by an anyCompleted rule still counts, harmlessly",
   },
   scheduleAnyJoin: {

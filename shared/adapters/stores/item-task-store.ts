@@ -66,9 +66,9 @@ export class ItemTaskStore implements TaskStore {
     );
   }
 
-  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped: number; run?: number }>> {
+  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped?: number; run?: number }>> {
     const items = (await this.table.getMany(tasks.map((task) => keys.task({ processId, task })))).map((i) => TaskItemSchema.parse(i));
-    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0, skipped: t.skippedParents ?? 0, ...(t.run === undefined ? {} : { run: t.run }) }]));
+    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0, ...(t.skippedParents === undefined ? {} : { skipped: t.skippedParents }), ...(t.run === undefined ? {} : { run: t.run }) }]));
   }
 
   async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {

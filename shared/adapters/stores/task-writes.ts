@@ -65,7 +65,7 @@ export function settleWrite(event: 'complete' | 'completeManual' | 'skip' | 'ski
     return endCounterUpdate('count', keys.processEnd(end.processId), { settled: 1, expected: s.expected, expiresAt: end.expiresAt }, { expected: s.expected });
   }
   companionOf(TASK_TRANSITIONS[event], 'task.settleParent', `task event '${event}'`);
-  const values = { name: s.task, expected: s.expected, status: COUNTED_TASK_STATUS, settled: 1, skippedParents: s.skipped ? 1 : 0 };
+  const values = { name: s.task, expected: s.expected, status: COUNTED_TASK_STATUS, settled: 1, ...(s.skipped ? { skippedParents: 1 } : {}) };
   return taskUpdate('settleParent', keys.task({ processId: end.processId, task: s.task }), values, { expected: s.expected });
 }
 
