@@ -43,6 +43,10 @@ export const TaskSpecSchema = z.object({
   retry: RetryPolicySchema.optional(),
   optional: z.boolean().optional(),
   attemptTimeoutSeconds: z.number().optional(),
+  /** A condition (CEL over `input` and `upstream`): false when the task is ready, it is SKIPPED (ConditionFalse). */
+  when: z.string().optional(),
+  /** How a task with several needs treats skipped ones; absent: allSettled. */
+  join: z.enum(['allSettled', 'allCompleted', 'anyCompleted']).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 

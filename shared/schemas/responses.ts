@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProcessErrorSchema, ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { HISTORY_EVENT_TYPES } from './history-events.ts';
-import { COMPENSATION_STATUSES, processFailureKeys, taskFailureKeys } from './definition-schema.ts';
+import { COMPENSATION_STATUSES, JOIN_RULES, processFailureKeys, taskFailureKeys } from './definition-schema.ts';
 
 /**
  * Every response body of the HTTP API, as zod schemas. The OpenAPI document
@@ -24,6 +24,8 @@ export const TaskSpecResponseSchema = z
     timeoutSeconds: z.number().int().positive(),
     // Failure semantics, as written (`defaults` fill in the rest when it runs).
     ...taskFailureKeys,
+    when: z.string().optional().describe('a condition (CEL over input and upstream): false when the task is ready, it is SKIPPED (ConditionFalse)'),
+    join: z.enum(JOIN_RULES).optional().describe('how a task with several needs treats skipped ones; absent: allSettled'),
   })
   .meta({ id: 'TaskSpec' });
 
