@@ -6,7 +6,8 @@ export function describeProcess(p: Process, now: number = Date.now()): string {
   const head = [
     `${p.id}  ${p.definition} v${p.version}  ${p.status}${p.queuePosition === undefined ? '' : ` (#${p.queuePosition} in the queue${p.concurrencyKey === undefined ? '' : ` of key ${JSON.stringify(p.concurrencyKey)}`})`}`,
     `created ${p.createdAt}${p.endedAt ? `, ended ${p.endedAt} (${between(p.createdAt, p.endedAt)})` : ''}`,
-    progressBar(p.progress.completed, p.progress.total),
+    // A task a branch skipped is settled as much as a completed one: a COMPLETED process with skips shows 100%.
+    progressBar(p.progress.completed + p.progress.skipped, p.progress.total),
     ...links(p),
   ];
   const rows = p.tasks.map((t) => [

@@ -1,4 +1,4 @@
-/** One node of a DAG to draw: a task, its needs, and for a process its status. */
+/** One node of a DAG to draw: a task, its needs, its branch keys, and for a process its status (and why it was skipped). */
 export interface GraphTask {
   readonly name: string;
   readonly needs: readonly string[];
@@ -7,6 +7,12 @@ export interface GraphTask {
   readonly process?: { readonly definition?: string; readonly version?: number };
   /** A process task of a running process: its child process, once started. */
   readonly childProcessId?: string;
+  /** Its condition: drawn on the edges into it (in its label for a root). */
+  readonly when?: string;
+  /** Its join rule; `allSettled`, the default, is not shown. */
+  readonly join?: string;
+  /** A branch's reason for SKIPPED (ConditionFalse, UpstreamSkipped). */
+  readonly skipReason?: string;
 }
 
 /** A process task: drawn as a distinct shape, labelled with its child's definition or id. */
@@ -14,6 +20,21 @@ function childOf(t: GraphTask): string | undefined {
   if (t.process !== undefined) return `process ${t.process.definition ?? ''}${t.process.version === undefined ? '' : `@${t.process.version}`}`;
   if (t.childProcessId !== undefined) return `child ${t.childProcessId}`;
   return undefined;
+}
+
+/** A condition as a drawing shows it: on one line, cut at 60 characters. */
+function shortCondition(when: string): string {
+  const flat = when.replace(/\s+/g, ' ').trim();
+  return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
+}
+
+/** The name, a join rule other than the default, a root's condition, and a process's status (with a branch's skip reason). */
+function labelOf(t: GraphTask): string {
+  const join = t.join !== undefined && t.join !== 'allSettled' ? ` (join: ${t.join})` : '';
+  const when = t.when !== undefined && t.needs.length === 0 ? ` (when: ${shortCondition(t.when)})` : '';
+  const status = t.status ? ` [${t.status}${t.skipReason ? `: ${t.skipReason}` : ''}]` : '';
+  const child = childOf(t);
+  return `${t.name}${child === undefined ? '' : ` (${child})`}${join}${when}${status}`;
 }
 
 export type GraphFormat = 'text' | 'mermaid' | 'dot';
@@ -65,15 +86,14 @@ const STATUS_COLOR: Readonly<Record<string, string>> = {
  */
 export function renderGraph(tasks: readonly GraphTask[], format: GraphFormat, title?: string): string {
   const ids = new Map(tasks.map((t, i) => [t.name, `t${i}`]));
-  const label = (t: GraphTask): string => {
-    const child = childOf(t);
-    return `${t.name}${child === undefined ? '' : ` (${child})`}${t.status ? ` [${t.status}]` : ''}`;
-  };
+  const label = labelOf;
   if (format === 'mermaid') {
     const lines = ['flowchart TD'];
     // A process task is a hexagon: it runs a child process, not a worker's handler.
     for (const t of tasks) lines.push(childOf(t) === undefined ? `  ${ids.get(t.name)}["${escapeMermaid(label(t))}"]` : `  ${ids.get(t.name)}{{"${escapeMermaid(label(t))}"}}`);
-    for (const t of tasks) for (const need of t.needs) lines.push(`  ${ids.get(need)} --> ${ids.get(t.name)}`);
+    // A condition labels every edge into its task.
+    const arrow = (t: GraphTask) => (t.when === undefined ? '-->' : `-- "${escapeMermaid(`when: ${shortCondition(t.when)}`)}" -->`);
+    for (const t of tasks) for (const need of t.needs) lines.push(`  ${ids.get(need)} ${arrow(t)} ${ids.get(t.name)}`);
     const statuses = [...new Set(tasks.map((t) => t.status).filter((s): s is string => s !== undefined))];
     for (const s of statuses) {
       lines.push(`  classDef ${s.toLowerCase()} fill:${STATUS_COLOR[s] ?? '#ffffff'}`);
@@ -88,7 +108,8 @@ export function renderGraph(tasks: readonly GraphTask[], format: GraphFormat, ti
       const shape = childOf(t) === undefined ? '' : ', shape=hexagon';
       lines.push(`  ${ids.get(t.name)} [label=${JSON.stringify(label(t))}${fill}${shape}];`);
     }
-    for (const t of tasks) for (const need of t.needs) lines.push(`  ${ids.get(need)} -> ${ids.get(t.name)};`);
+    const edgeLabel = (t: GraphTask) => (t.when === undefined ? '' : ` [label=${JSON.stringify(`when: ${shortCondition(t.when)}`)}]`);
+    for (const t of tasks) for (const need of t.needs) lines.push(`  ${ids.get(need)} -> ${ids.get(t.name)}${edgeLabel(t)};`);
     lines.push('}');
     return lines.join('\n');
   }
@@ -99,9 +120,8 @@ export function renderGraph(tasks: readonly GraphTask[], format: GraphFormat, ti
     lines.push(`level ${l}`);
     for (const t of tasks.filter((x) => level.get(x.name) === l)) {
       const mark = t.status ? `${STATUS_MARK[t.status] ?? '?'} ` : '';
-      const status = t.status ? ` [${t.status}]` : '';
-      const child = childOf(t);
-      lines.push(`  ${mark}${t.name}${child === undefined ? '' : ` (${child})`}${status}${t.needs.length > 0 ? `  ← ${t.needs.join(', ')}` : ''}`);
+      const when = t.when !== undefined && t.needs.length > 0 ? `  when ${shortCondition(t.when)}` : '';
+      lines.push(`  ${mark}${label(t)}${t.needs.length > 0 ? `  ← ${t.needs.join(', ')}` : ''}${when}`);
     }
   }
   return lines.join('\n');

@@ -260,7 +260,10 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
       if (opts.version === undefined) {
         try {
           const process = await client.getProcess(ref);
-          return ctx.out(renderGraph(process.tasks, opts.format, `${process.definition} v${process.version} · ${process.id} · ${process.status}`));
+          // The definition adds each task's branch keys (conditions, join rules) to the statuses.
+          const specs = new Map((await client.getDefinition(process.definition, process.version)).tasks.map((t) => [t.name, t]));
+          const tasks = process.tasks.map((t) => ({ ...t, ...branchKeysOf(specs.get(t.name)) }));
+          return ctx.out(renderGraph(tasks, opts.format, `${process.definition} v${process.version} · ${process.id} · ${process.status}`));
         } catch (error) {
           // Not a process id: read it as a definition name.
           if (!isTributaryApiError(error, 'ProcessNotFound', 'ValidationError')) throw error;
@@ -274,4 +277,9 @@ export function addProcessCommands(program: Command, ctx: CommandContext): void 
         throw error;
       }
     });
+}
+
+/** A task spec's branch keys, as the graph draws them. */
+function branchKeysOf(spec: { when?: string; join?: string } | undefined): { when?: string; join?: string } {
+  return { ...(spec?.when === undefined ? {} : { when: spec.when }), ...(spec?.join === undefined ? {} : { join: spec.join }) };
 }

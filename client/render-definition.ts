@@ -50,8 +50,8 @@ export function renderMapKey<T extends Record<string, unknown>>(options: T): { o
 
 /** What the renderers read of a definition: a `toDefinition()` document or a stored one from the API. */
 export interface RenderableDefinition {
-  readonly tasks?: readonly { readonly name: string; readonly needs?: readonly string[]; readonly map?: unknown; readonly process?: unknown }[];
-  readonly steps?: readonly (string | { readonly name: string; readonly map?: unknown; readonly process?: unknown })[];
+  readonly tasks?: readonly { readonly name: string; readonly needs?: readonly string[]; readonly map?: unknown; readonly process?: unknown; readonly when?: unknown; readonly join?: unknown }[];
+  readonly steps?: readonly (string | { readonly name: string; readonly map?: unknown; readonly process?: unknown; readonly when?: unknown; readonly join?: unknown })[];
 }
 
 interface GraphTask {
@@ -61,13 +61,17 @@ interface GraphTask {
   readonly over?: string;
   /** A process task: the child definition (with its version, if pinned), or '' when the key says nothing readable. */
   readonly child?: string;
+  /** Its condition (`when`), drawn on the edges into it (on the task itself for a root). */
+  readonly when?: string;
+  /** Its join rule, when not the default. */
+  readonly join?: string;
 }
 
 /** Tasks with their needs; a routine's steps each need the one before. */
 function graphOf(def: RenderableDefinition): GraphTask[] {
-  if (def.tasks !== undefined) return def.tasks.map((t) => ({ name: t.name, needs: t.needs ?? [], ...overOf(t.map), ...childOf(t.process) }));
+  if (def.tasks !== undefined) return def.tasks.map((t) => ({ name: t.name, needs: t.needs ?? [], ...overOf(t.map), ...childOf(t.process), ...branchOf(t) }));
   const steps = (def.steps ?? []).map((s) => (typeof s === 'string' ? { name: s } : s));
-  return steps.map((s, i) => ({ name: s.name, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''], ...overOf(s.map), ...childOf(s.process) }));
+  return steps.map((s, i) => ({ name: s.name, needs: i === 0 ? [] : [steps[i - 1]?.name ?? ''], ...overOf(s.map), ...childOf(s.process), ...branchOf(s) }));
 }
 
 /** A process key as the renderers describe it: the child definition, and its version when pinned. */
@@ -76,6 +80,20 @@ function childOf(process: unknown): { child?: string } {
   const { definition, version } = process as { definition?: unknown; version?: unknown };
   if (typeof definition !== 'string') return { child: '' };
   return { child: typeof version === 'number' ? `${definition}@${version}` : definition };
+}
+
+/** A task's branch keys as the renderers show them: its condition, and a join rule other than the default. */
+function branchOf(t: { readonly when?: unknown; readonly join?: unknown }): { when?: string; join?: string } {
+  return {
+    ...(typeof t.when === 'string' ? { when: t.when } : {}),
+    ...(typeof t.join === 'string' && t.join !== 'allSettled' ? { join: t.join } : {}),
+  };
+}
+
+/** Long conditions are cut in a drawing (the definition keeps them whole). */
+function shortCondition(when: string): string {
+  const flat = when.replace(/\s+/g, ' ').trim();
+  return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
 }
 
 /** A map key as the renderers describe it: its items expression, or where in S3 they come from. */
@@ -87,18 +105,22 @@ function overOf(map: unknown): { over?: string } {
   return { over: '' };
 }
 
-/** `resize`, or for a map task `resize (map over input.files)`. */
+/** `resize`, or for a map task `resize (map over input.files)`; a join rule other than the default, and a root's condition, are added. */
 function labelOf(t: GraphTask): string {
-  if (t.child !== undefined) return `${t.name} (process${t.child === '' ? '' : ` ${t.child}`})`;
-  if (t.over === undefined) return t.name;
-  return `${t.name} (map${t.over === '' ? '' : ` over ${t.over}`})`;
+  const base =
+    t.child !== undefined ? `${t.name} (process${t.child === '' ? '' : ` ${t.child}`})` : t.over === undefined ? t.name : `${t.name} (map${t.over === '' ? '' : ` over ${t.over}`})`;
+  const join = t.join === undefined ? '' : ` (join: ${t.join})`;
+  const when = t.when !== undefined && t.needs.length === 0 ? ` (when: ${shortCondition(t.when)})` : '';
+  return `${base}${join}${when}`;
 }
 
 /**
  * A Mermaid flowchart, top to bottom. Nodes get generated ids (`t0`, `t1`, …)
  * so that any task name works as a label. A map task is drawn as a subroutine
  * (`[[…]]`), labelled with what it maps over; a process task as a hexagon
- * (`{{…}}`), labelled with the definition its child process runs.
+ * (`{{…}}`), labelled with the definition its child process runs. A condition labels the edges into its task
+ * (`-- "when: …" -->`; a root's is in its label), and a join rule other than
+ * `allSettled` is in the label.
  *
  * @example
  * renderMermaid({ tasks: [{ name: 'A' }, { name: 'B', needs: ['A'] }] })
@@ -109,9 +131,11 @@ export function renderMermaid(def: RenderableDefinition): string {
   const ids = new Map(tasks.map((t, i) => [t.name, `t${i}`]));
   const nodes = tasks.map((t) => {
     if (t.child !== undefined) return `  ${ids.get(t.name)}{{"${mermaidLabel(labelOf(t))}"}}`;
-    return t.over === undefined ? `  ${ids.get(t.name)}["${mermaidLabel(t.name)}"]` : `  ${ids.get(t.name)}[["${mermaidLabel(labelOf(t))}"]]`;
+    return t.over === undefined ? `  ${ids.get(t.name)}["${mermaidLabel(labelOf(t))}"]` : `  ${ids.get(t.name)}[["${mermaidLabel(labelOf(t))}"]]`;
   });
-  const edges = tasks.flatMap((t) => t.needs.map((need) => `  ${ids.get(need) ?? need} --> ${ids.get(t.name)}`));
+  // A condition labels every edge into its task: the branch is taken when it holds.
+  const arrow = (t: GraphTask) => (t.when === undefined ? '-->' : `-- "${mermaidLabel(`when: ${shortCondition(t.when)}`)}" -->`);
+  const edges = tasks.flatMap((t) => t.needs.map((need) => `  ${ids.get(need) ?? need} ${arrow(t)} ${ids.get(t.name)}`));
   return ['flowchart TD', ...nodes, ...edges].join('\n');
 }
 
@@ -128,7 +152,10 @@ export function renderText(def: RenderableDefinition, title?: string): string {
   const tasks = graphOf(def);
   const level = levels(tasks);
   const ordered = tasks.map((t, i) => ({ ...t, i, level: level.get(t.name) ?? 1 })).sort((a, b) => a.level - b.level || a.i - b.i);
-  const lines = ordered.map((t) => `  ${t.level}. ${labelOf(t)}${t.needs.length === 0 ? '' : `  ← ${t.needs.join(', ')}`}`);
+  const lines = ordered.map((t) => {
+    const when = t.when !== undefined && t.needs.length > 0 ? `  when ${shortCondition(t.when)}` : '';
+    return `  ${t.level}. ${labelOf(t)}${t.needs.length === 0 ? '' : `  ← ${t.needs.join(', ')}`}${when}`;
+  });
   return [...(title === undefined ? [] : [title]), ...lines].join('\n');
 }
 

@@ -43,6 +43,10 @@ export const TaskSpecSchema = z.object({
   retry: RetryPolicySchema.optional(),
   optional: z.boolean().optional(),
   attemptTimeoutSeconds: z.number().optional(),
+  /** A condition (CEL over `input` and `upstream`): false when the task is ready, it is SKIPPED (ConditionFalse). */
+  when: z.string().optional(),
+  /** How a task with several needs treats skipped ones; absent: allSettled. */
+  join: z.enum(['allSettled', 'allCompleted', 'anyCompleted']).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
@@ -99,6 +103,8 @@ export const TaskViewSchema = z.object({
   lastError: TaskErrorSchema.optional(),
   /** SKIPPED under skipDownstream: the failed task upstream. */
   skippedBecause: z.string().optional(),
+  /** SKIPPED by a branch: its condition was false, or its parents were skipped (its join rule). */
+  skipReason: z.enum(['ConditionFalse', 'UpstreamSkipped']).optional(),
   workerId: z.string().optional(),
   output: z.unknown().optional(),
   /** The output (or final error) was left out to keep the response under 1 MiB: read the task alone (`getTask`). */
@@ -262,6 +268,7 @@ export const ClaimSchema = z.object({
     upstream: z.record(z.string(), z.unknown()),
     /** Needs that are optional tasks and failed: their errors (they are not in `upstream`). */
     failedUpstream: z.record(z.string(), z.unknown()).optional(),
+    skippedUpstream: z.array(z.string()).optional(),
   }),
   /** A child of a map: the map task's name; `input.upstream` is then the map task's upstream. */
   map: z.string().optional(),

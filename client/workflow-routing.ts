@@ -58,13 +58,16 @@ export function routeWorkflows(workflows: readonly Workflow[]): WorkflowRouting 
     const { workflow } = route;
     const input = workflow.input === undefined ? ctx.input.process : workflow.input.parse(ctx.input.process);
     const upstream: Record<string, unknown> = { ...ctx.input.upstream };
+    const skippedUpstream = ctx.input.skippedUpstream ?? [];
     for (const need of task.needs) {
+      // A need a branch skipped is absent: there is nothing to parse.
+      if (skippedUpstream.includes(need.name)) continue;
       // A manual task's output comes from outside: parse it with its schema, as the input is.
       const schema = route.tasks.get(need.name)?.output;
       if (schema !== undefined) upstream[need.name] = schema.parse(upstream[need.name]);
     }
     const { processId, attempt, definition, version, signal } = ctx;
-    const base = { processId, task: ctx.task, attempt, definition, version, input, upstream, signal };
+    const base = { processId, task: ctx.task, attempt, definition, version, input, upstream, skippedUpstream, signal };
     if (child === undefined) return task.handler(base);
     return task.handler({ ...base, map: child.map, index: child.index, item: parseItem(task, child.index, ctx) });
   };

@@ -83,8 +83,15 @@ export interface WorkflowTaskContext<I, U> {
   readonly version: number;
   /** The process input, parsed with the workflow's `input` schema. */
   readonly input: I;
-  /** The output of each task this one needs, by name. */
+  /**
+   * The output of each task this one needs, by name. A need that a branch
+   * SKIPPED (its `when` was false, or its own parents were skipped) is absent,
+   * and named in {@link skippedUpstream}: a task that joins branches
+   * should check which of its needs ran.
+   */
   readonly upstream: U;
+  /** The needs that were SKIPPED by a branch (absent from `upstream`); empty when every need ran. */
+  readonly skippedUpstream: readonly string[];
   /** Aborts when the worker loses the lease; the result is then dropped. */
   readonly signal: AbortSignal;
 }

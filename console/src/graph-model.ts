@@ -45,6 +45,15 @@ function depths(specs: readonly Spec[]): Map<string, number> {
   return depth;
 }
 
+/**
+ * A condition as an edge label: `when: …` on one line, cut at 60 characters
+ * (a condition may be 4,096 long; the layout takes labels of at most 200).
+ */
+export function conditionLabel(when: string): string {
+  const flat = when.replace(/\s+/g, ' ').trim();
+  return `when: ${flat.length > 60 ? `${flat.slice(0, 59)}…` : flat}`;
+}
+
 export function stemOf(name: string): string {
   const stem = name.replace(/[-_. #]?\d+$/, '');
   return stem === name ? name : `${stem}-*`;
@@ -54,7 +63,7 @@ export function buildGraphModel(specs: readonly Spec[], collapseAbove = COLLAPSE
   if (specs.length <= collapseAbove) {
     return {
       nodes: specs.map((s) => ({ id: s.name, label: s.name, tasks: [s.name], group: false })),
-      edges: specs.flatMap((s) => s.needs.map((n) => ({ from: n, to: s.name, ...(s.when ? { label: s.when } : {}) }))),
+      edges: specs.flatMap((s) => s.needs.map((n) => ({ from: n, to: s.name, ...(s.when ? { label: conditionLabel(s.when) } : {}) }))),
       collapsed: false,
     };
   }

@@ -16,8 +16,9 @@ export interface Claim {
   /**
    * `upstream`: the outputs of the needs that completed. `failedUpstream`
    * (only when some need is an optional task that failed): their errors.
+   * `skippedUpstream` (only when some need was SKIPPED by a branch): their names.
    */
-  readonly input: { readonly process: unknown; readonly upstream: Record<string, unknown>; readonly failedUpstream?: Record<string, unknown> };
+  readonly input: { readonly process: unknown; readonly upstream: Record<string, unknown>; readonly failedUpstream?: Record<string, unknown>; readonly skippedUpstream?: readonly string[] };
   /** A child of a map: the map's name, the child's index and its item (`input.upstream` is then the map's). */
   readonly map?: string;
   readonly index?: number;
@@ -84,16 +85,24 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   }
   const upstream: Record<string, unknown> = {};
   const failedUpstream: Record<string, unknown> = {};
+  // A parent a branch skipped is absent from upstream, and named here (in the order of the needs).
+  const skippedUpstream: string[] = [];
   for (const need of needs) {
     const result = outputs.get(need);
     if (result?.failed) failedUpstream[need] = result.error;
+    else if (result?.skipped) skippedUpstream.push(need);
     else upstream[need] = result?.output ?? null;
   }
   return {
     leaseToken: item.leaseToken,
     leaseExpiresAt: new Date(firstLook).toISOString(),
     attempt: item.attempt ?? 1,
-    input: { process: processInput, upstream, ...(Object.keys(failedUpstream).length > 0 ? { failedUpstream } : {}) },
+    input: {
+      process: processInput,
+      upstream,
+      ...(Object.keys(failedUpstream).length > 0 ? { failedUpstream } : {}),
+      ...(skippedUpstream.length > 0 ? { skippedUpstream } : {}),
+    },
     ...(child ? { map: child.map, index: child.index, item: childItem ?? null } : {}),
   };
 }

@@ -61,7 +61,8 @@ export async function endVerdict(deps: AppDeps, def: DefinitionVersionItem, proc
   const dag = dagOf(def);
   const from = check.from ?? 0;
   if (from === 0 && !(await sinksSettled(deps, dag.sinks, processId, check.settledSink))) return { kind: 'running' };
-  if (def.onFailure !== 'skipDownstream') return { kind: 'ended' };
+  // An anyCompleted join may run (and end a sink) while its other parents still run: then the walk decides too.
+  if (def.onFailure !== 'skipDownstream' && ![...dag.tasks.values()].some((t) => t.join === 'anyCompleted')) return { kind: 'ended' };
   const order = dag.order;
   const n = order.length;
   if (n === 0) return { kind: 'ended' };

@@ -1,6 +1,7 @@
 import type { ProcessStatus, SweepReason, TaskEvent, TaskStatus } from '#domain/lifecycle.ts';
 import type { MapCounts } from '#domain/map-children.ts';
 import type { WaitKind } from '#domain/slot-pool.ts';
+import type { SkipReason } from '#domain/branch-decision.ts';
 import type {
   AttemptRecord,
   DefinitionHeadItem,
@@ -81,6 +82,8 @@ export interface SettleCount {
   readonly task?: string;
   /** The join's number of needs, or the process's number of sinks: the counter never passes it. */
   readonly expected: number;
+  /** The settling parent was SKIPPED (a branch): a join counts it apart, in `skippedParents`. */
+  readonly skipped?: true;
 }
 
 /** The moment and lease of a task's end. */
@@ -105,7 +108,7 @@ export type RetryEvent = Extract<TaskEvent, 'retry' | 'retryManual' | 'expireLea
 export type FinalFailEvent = Extract<TaskEvent, 'fail' | 'failManual' | 'expireLeaseFinal' | 'timeOutAttemptFinal'>;
 
 /** What a child's claim sees of one parent: its output, or (an optional parent that failed) its error. */
-export type UpstreamResult = { readonly failed: false; readonly output: unknown } | { readonly failed: true; readonly error: TaskError };
+export type UpstreamResult = { readonly failed: false; readonly output: unknown; readonly skipped?: true } | { readonly failed: true; readonly error: TaskError };
 
 export interface DefinitionStore {
   getHead(args: { name: string }): Promise<DefinitionHeadItem | undefined>;
@@ -337,7 +340,7 @@ export interface TaskStore {
   /** What the children of some tasks see of them: outputs, or the errors of failed (optional) ones. */
   getUpstream(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, UpstreamResult>>;
   /** Status and settled count of some joins, by name (tasks without an item are left out). */
-  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; run?: number }>>;
+  getCounters(args: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped?: number; run?: number }>>;
   /** Schedules a task that has no item yet. Exactly once: false when the item exists. */
   scheduleNew(args: { schedule: ScheduleContext }): Promise<boolean>;
   /** Schedules a join whose every parent settled. Exactly one caller wins, never one from a run before the join's. */
@@ -380,6 +383,16 @@ export interface TaskStore {
   retry(args: RetryWrite): Promise<Written<TaskItem>>;
   /** A task that can never run (skipDownstream), counted in `settles` in the same atomic write. False when it had an item already past PENDING. */
   skip(args: TaskRef & { run: number; because: string; iso: string; expiresAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
+  /** Schedules an anyCompleted join (still PENDING) on its first completed parent. Exactly one caller wins. */
+  scheduleAnyJoin(args: { schedule: ScheduleContext }): Promise<boolean>;
+  /**
+   * A ready task that a branch skips (`ConditionFalse`, `UpstreamSkipped`): SKIPPED, counted in `settles` (as a
+   * skipped parent) in the same atomic write, on the sweep index for its follow-up (due at `sweepAt`). False when
+   * it had an item already past PENDING.
+   */
+  skipReady(args: TaskRef & { run: number; reason: SkipReason; iso: string; expiresAt: number; sweepAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
+  /** A ready task whose condition failed to evaluate: FAILED with `error`, counted in `settles`, owing its follow-up. */
+  failCondition(args: TaskRef & { run: number; error: TaskError; iso: string; expiresAt: number; sweepAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */
   recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
   /** Cancels an unfinished task of run `run` or earlier (a tombstone for one without an item). False when it had ended. */

@@ -254,7 +254,8 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
       out.push(keyOf({ at, type: 'TaskFailed', run, task, ...(attempt ? { attempt } : {}), ...(t.error ? { error: t.error } : {}), details: { willRetry: false } }, 1, index, 3));
       break;
     case TASK_STATUS.skipped:
-      out.push(keyOf({ at, type: 'TaskSkipped', run, task, details: { because: t.skippedBecause } }, 2, index, 3));
+      // A branch's skip names its reason (ConditionFalse, UpstreamSkipped); skipDownstream's, the failed task.
+      out.push(keyOf({ at, type: 'TaskSkipped', run, task, details: t.skipReason ? { reason: t.skipReason } : { because: t.skippedBecause } }, 2, index, 3));
       break;
     case TASK_STATUS.cancelled:
       out.push(keyOf({ at, type: 'TaskCancelled', run, task, ...(attempt && t.scheduledAt ? { attempt } : {}) }, 2, index, 3));

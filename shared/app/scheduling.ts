@@ -1,4 +1,4 @@
-import { guardsHold, SWEEP_REASON_ON_ENTRY, taskGuards, taskTarget, type SweepReason } from '#domain/lifecycle.ts';
+import { guardsHold, SWEEP_REASON_ON_ENTRY, taskGuards, type SweepReason } from '#domain/lifecycle.ts';
 import type { DefinitionVersionItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { budgetedPass, type PassResult } from './budgeted-pass.ts';
@@ -10,6 +10,12 @@ import { expandMapBestEffort } from './map-expansion.ts';
 import { startChildBestEffort } from './child-start.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { dispatchWaiters, pooledWrite } from './process-slots.ts';
+import { joinDecision } from '#domain/branch-decision.ts';
+import { joinRuleOf } from '#domain/branch-spec.ts';
+import { isPendingTask } from '#domain/status-predicates.ts';
+import { conditionOf, failOnCondition, skipTask } from './branching.ts';
+import { followUpBranchEndings, type BranchEnding } from './branch-follow-up.ts';
+import { budgetedPassDeadline } from './timestamps.ts';
 
 /** The scheduling record and the message for one task of a process. */
 export function scheduleContext(
@@ -115,6 +121,7 @@ async function scheduleStreaming(
   run = 1,
 ): Promise<SchedulePass> {
   let scheduled = 0;
+  const endings: BranchEnding[] = [];
   const pass = await budgetedPass(
     tasks,
     { chunk: SEND_BATCH, lanes: Math.floor(deps.settings.writeConcurrency / SEND_BATCH), deadline, now: deps.now },
@@ -122,6 +129,16 @@ async function scheduleStreaming(
       const written = await Promise.all(
         chunk.map(async (task) => {
           const ctx = scheduleContext(deps, def, processId, task, 1, at, run);
+          // A task with `when` is decided here, once, before anything is written: false or failing, it is never scheduled.
+          const condition = ctx.index === undefined ? await conditionOf(deps, def, processId, task) : { kind: 'run' as const };
+          if (condition.kind === 'skip') {
+            if (await skipTask(deps, def, processId, task, 'ConditionFalse', run, at)) endings.push({ task, kind: 'skipped' });
+            return undefined;
+          }
+          if (condition.kind === 'fail') {
+            if (await failOnCondition(deps, def, processId, task, condition.error, run, at)) endings.push({ task, kind: 'failed' });
+            return undefined;
+          }
           return (await write(ctx)) ? ctx : undefined;
         }),
       );
@@ -135,6 +152,11 @@ async function scheduleStreaming(
       scheduled += contexts.length;
     },
   );
+  // What a branch ended owes its follow-up: right away within this call's budget, else from the sweep index.
+  if (endings.length > 0) {
+    const until = Math.min(deadline, budgetedPassDeadline(deps, at));
+    await followUpBranchEndings(deps, processId, { definition: def.name, version: def.version, run }, endings, until);
+  }
   return { ...pass, scheduled };
 }
 
@@ -185,9 +207,14 @@ export async function scheduleReadyJoins(
 }
 
 /**
- * {@link scheduleReadyJoins}, also telling whether one of the joins was SKIPPED
- * (under skipDownstream): a parent that counted itself into a skipped join may
- * have been the last task able to run, so its follow-up asks for the end.
+ * {@link scheduleReadyJoins}, also telling whether one of the joins was already
+ * decided (SKIPPED under skipDownstream, or started by an anyCompleted rule):
+ * a parent that counted itself into such a join may have been the last task
+ * able to run, so its follow-up asks for the end.
+ *
+ * Each PENDING join is decided by its rule from its counter (settled and
+ * skipped parents, `joinDecision`): it waits, runs (its `when` then decides),
+ * or is SKIPPED (`UpstreamSkipped`). The conditional write decides who wins.
  */
 export async function scheduleJoins(
   deps: AppDeps,
@@ -196,16 +223,30 @@ export async function scheduleJoins(
   joins: readonly string[],
   at: Instant,
   run = 1,
+  deadline = budgetedPassDeadline(deps, at),
 ): Promise<{ scheduled: number; skippedJoin: boolean }> {
   if (joins.length === 0) return { scheduled: 0, skippedJoin: false };
   const dag = dagOf(def);
   const expectedOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
   const counters = await deps.tasks.getCounters({ processId, tasks: joins });
-  const ready = joins.filter((j) => guardsHold(taskGuards('scheduleJoin', { expected: expectedOf(j), run }), counters.get(j)));
-  const skippedJoin = [...counters.values()].some((c) => c.status === taskTarget('skip'));
-  const plain = (schedule: ScheduleContext) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) });
-  const write = pooledWrite(deps, def, processId, run, 'join', plain, expectedOf);
-  return { scheduled: (await withDispatch(deps, def, processId, run, scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run))).scheduled, skippedJoin };
+  const decisionOf = (j: string) => {
+    const counter = counters.get(j);
+    if (!counter || !guardsHold(taskGuards('scheduleAnyJoin', { run }), counter)) return 'wait';
+    return joinDecision(joinRuleOf(dag.tasks.get(j)), { expected: expectedOf(j), settled: counter.settled, skipped: counter.skipped ?? 0 });
+  };
+  const ready = joins.filter((j) => decisionOf(j) === 'run');
+  const skipped: BranchEnding[] = [];
+  for (const j of joins.filter((j) => decisionOf(j) === 'skip')) {
+    if (await skipTask(deps, def, processId, j, 'UpstreamSkipped', run, at)) skipped.push({ task: j, kind: 'skipped' });
+  }
+  const skippedJoin = [...counters.values()].some((c) => !isPendingTask(c.status));
+  // Under maxParallel each rule's write takes a slot or waits; a waiter is scheduled later by the same row.
+  const anyJoin = pooledWrite(deps, def, processId, run, 'anyJoin', (schedule) => deps.tasks.scheduleAnyJoin({ schedule }));
+  const allJoin = pooledWrite(deps, def, processId, run, 'join', (schedule) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) }), expectedOf);
+  const write = (schedule: ScheduleContext) => (joinRuleOf(dag.tasks.get(schedule.task)) === 'anyCompleted' ? anyJoin(schedule) : allJoin(schedule));
+  const scheduled = (await withDispatch(deps, def, processId, run, scheduleStreaming(deps, def, processId, ready, at, write, Number.POSITIVE_INFINITY, run))).scheduled;
+  await followUpBranchEndings(deps, processId, { definition: def.name, version: def.version, run }, skipped, deadline);
+  return { scheduled, skippedJoin };
 }
 
 /**

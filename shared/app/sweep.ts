@@ -8,6 +8,7 @@ import { budgetedPass } from './budgeted-pass.ts';
 import type { AppDeps } from './deps.ts';
 import { endProcess, finishCleanup } from './end-process.ts';
 import { expireAttempt, followUpCompleted, followUpFailed } from './end-task.ts';
+import { followUpSkipped } from './branch-follow-up.ts';
 import type { DueItem } from './ports.ts';
 import { finishPause, finishResume } from './pause-process.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
@@ -115,6 +116,17 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
       }
       await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs }, item.run ?? 1);
       return 'followedUp';
+    case 'followUpSkipped': {
+      if (await waitsForResume(deps, processId, item, now)) return undefined;
+      const process = await deps.processes.identity({ id: processId, fresh: true });
+      // A skip of an earlier run: the rerun since decided that task again.
+      if (!process || process.run !== (item.run ?? 1)) {
+        await deps.tasks.clearSweep({ processId, task: item.name });
+        return undefined;
+      }
+      await followUpSkipped(deps, processId, process, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs });
+      return 'followedUp';
+    }
     case 'expandMap':
       await expandMap(deps, processId, item, deps.settings.sweepFollowUpBudgetMs);
       return 'followedUp';

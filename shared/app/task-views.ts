@@ -26,6 +26,7 @@ export function taskView(def: DefinitionVersionItem, name: string, spec: { needs
     ...(isScheduledTask(item?.status) && item.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(item.nextAttemptAt).toISOString() } : {}),
     ...(item?.lastError ? { lastError: item.lastError } : {}),
     ...(item?.skippedBecause ? { skippedBecause: item.skippedBecause } : {}),
+    ...(item?.skipReason ? { skipReason: item.skipReason } : {}),
     ...(item?.workerId ? { workerId: item.workerId } : {}),
     ...(item?.output !== undefined && isCompletedTask(item.status) ? { output: item.output } : {}),
     ...(item?.error ? { error: item.error } : {}),

@@ -8,6 +8,7 @@ import { mapProblems, normaliseMap, type LocatedSchemaProblem } from '#domain/ma
 import { normaliseSubProcess, subProcessProblems } from '#domain/sub-process-spec.ts';
 import { taskLimitProblems } from '#domain/task-limits.ts';
 import { normaliseProcessConcurrency, processConcurrencyProblems } from '#domain/process-concurrency.ts';
+import { branchProblems, normaliseBranch } from '#domain/branch-spec.ts';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   DefinitionDocumentSchema,
@@ -139,6 +140,7 @@ function documentProblems(doc: unknown, options: CheckOptions): { problems: Loca
     ...(doc.tasks === undefined ? subProcessProblems(doc.steps, 'steps') : subProcessProblems(doc.tasks, 'tasks')),
     ...(doc.tasks === undefined ? taskLimitProblems(doc.steps, 'steps') : taskLimitProblems(doc.tasks, 'tasks')),
     ...processConcurrencyProblems(doc.concurrency),
+    ...(doc.tasks === undefined ? branchProblems(doc.steps, 'steps') : branchProblems(doc.tasks, 'tasks')),
   ];
   return parsed.success ? { problems, document: parsed.data } : { problems };
 }
@@ -171,6 +173,7 @@ function normalise(doc: DefinitionDocument, options: ParseOptions): DefinitionSp
     ...(t.process === undefined ? {} : { process: normaliseSubProcess(t.process) }),
     ...(t.concurrency === undefined ? {} : { concurrency: t.concurrency }),
     ...(t.rateLimit === undefined ? {} : { rateLimit: t.rateLimit }),
+    ...normaliseBranch(t),
   }));
   return {
     ...(doc.description === undefined ? {} : { description: doc.description }),

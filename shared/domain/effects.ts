@@ -15,12 +15,13 @@
  * - `setIfMissing`: set only where the item lacks it (required).
  * - `sum`: set to another attribute of the item plus a number ({@link EffectSum}, required).
  * - `add`: a counter, added to (required).
+ * - `add?`: a counter, added to when the store gives a value; untouched (not even created) otherwise.
  * - `append`: records appended to a list (required, created empty if missing).
  * - `append?`: records appended when the store gives some; untouched otherwise.
  * - `remove`: removed (no value).
  * - `removeHead`: the first n elements of a list removed (n required; the list's head, oldest first).
  */
-export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'append?' | 'remove' | 'removeHead';
+export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'add?' | 'append' | 'append?' | 'remove' | 'removeHead';
 
 /** Attribute name to operation. */
 export type Effects = Readonly<Record<string, EffectOp>>;
@@ -33,9 +34,9 @@ export interface EffectSum {
   readonly orElse?: number;
 }
 
-type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'removeHead' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
+type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'add?' | 'removeHead' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
 type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'removeHead';
-type OptionalOps = 'set?' | 'setOrRemove' | 'append?';
+type OptionalOps = 'set?' | 'setOrRemove' | 'add?' | 'append?';
 
 /**
  * The values a store gives for a row's effects: every required attribute, and
@@ -112,6 +113,9 @@ export function resolveEffects(effects: Effects, values: Readonly<Record<string,
         break;
       case 'add':
         out.add[attribute] = value as number;
+        break;
+      case 'add?':
+        if (value !== undefined) out.add[attribute] = value as number;
         break;
       case 'append':
       case 'append?':

@@ -116,6 +116,7 @@ const EFFECT_VERBS: Readonly<Record<EffectOp, string>> = {
   setIfMissing: 'sets if missing',
   sum: 'sums',
   add: 'adds to',
+  'add?': 'may add to',
   append: 'appends to',
   'append?': 'may append to',
   remove: 'removes',

@@ -12,6 +12,7 @@ import {
   type TaskEvent,
   type TaskStatus,
 } from '#domain/lifecycle.ts';
+import { joinDecision, type SkipReason } from '#domain/branch-decision.ts';
 
 /**
  * A pure model of one process run, driven by the lifecycle table: every event
@@ -29,6 +30,8 @@ export interface ModelPolicy {
   readonly maxAttempts?: (task: string) => number;
   /** Tasks whose final failure triggers no policy. */
   readonly optional?: ReadonlySet<string>;
+  /** What each task's `when` decides when it is ready (absent: true, it runs; `error`: it fails with ConditionError). */
+  readonly conditions?: (task: string) => boolean | 'error';
 }
 
 export const FAIL_FAST: ModelPolicy = { onFailure: 'failFast' };
@@ -44,6 +47,10 @@ export interface ModelTask {
   readonly leaseToken?: string;
   /** Parents settled so far (joins only). */
   readonly settled?: number;
+  /** Of those, parents that were SKIPPED. */
+  readonly skipped?: number;
+  /** Why a branch skipped it. */
+  readonly skipReason?: SkipReason;
 }
 
 export interface ModelState {
@@ -86,9 +93,15 @@ export function statusOf(state: ModelState, task: string): TaskStatus {
  * scheduled // the roots, e.g. ['Open Loan Application']
  */
 export function initialState(dag: Dag, policy: ModelPolicy = FAIL_FAST): Transition {
-  const tasks = new Map<string, ModelTask>();
-  for (const root of dag.roots) tasks.set(root, { status: 'SCHEDULED', attempt: 1 });
-  return { state: { status: dag.tasks.size === 0 ? 'COMPLETED' : 'RUNNING', policy, failures: 0, tasks, settledSinks: 0 }, scheduled: [...dag.roots] };
+  let state: ModelState = { status: dag.tasks.size === 0 ? 'COMPLETED' : 'RUNNING', policy, failures: 0, tasks: new Map(), settledSinks: 0 };
+  const scheduled: string[] = [];
+  for (const root of dag.roots) {
+    if (isTerminalProcess(state.status)) break;
+    const t = becomeReady(dag, state, root);
+    state = t.state;
+    scheduled.push(...t.scheduled);
+  }
+  return { state, scheduled };
 }
 
 /** Whether a task has settled for its children: COMPLETED, or an optional task FAILED. */
@@ -199,24 +212,50 @@ function withTask(state: ModelState, name: string, task: ModelTask): ModelState 
   return { ...state, tasks: new Map(state.tasks).set(name, task) };
 }
 
-/** A task settled: count it in each child (scheduling those it completes) and in the process end. */
-function settle(dag: Dag, state: ModelState, name: string): Transition {
-  const tasks = new Map(state.tasks);
+/**
+ * A task settled (completed, or an optional task failed; or `skipped` by a branch): count it in each child, as a
+ * skipped parent when it was skipped. A child still PENDING is decided by its join rule (a child with one need
+ * too): it waits, becomes ready (its condition then decides), or is SKIPPED (`UpstreamSkipped`).
+ */
+function settle(dag: Dag, state: ModelState, name: string, as: 'completed' | 'skipped' = 'completed'): Transition {
+  let current: ModelState = { ...state, settledSinks: state.settledSinks + (dag.sinks.includes(name) ? 1 : 0) };
   const scheduled: string[] = [];
   // Children are in declaration order, so `scheduled` is too.
   for (const child of dag.children.get(name) ?? []) {
-    const expected = dag.tasks.get(child)?.needs.length ?? 0;
-    const item = tasks.get(child);
+    if (isTerminalProcess(current.status)) break;
+    const spec = dag.tasks.get(child);
+    const expected = spec?.needs.length ?? 0;
+    const item = current.tasks.get(child);
     if (!guardsHold(taskGuards('settleParent', { expected }), item)) continue;
-    const counted: ModelTask = { status: COUNTED_TASK_STATUS, attempt: 1, ...item, settled: (item?.settled ?? 0) + 1 };
-    tasks.set(child, counted);
-    if (guardsHold(taskGuards('scheduleJoin', { expected, run: MODEL_RUN }), counted)) {
-      tasks.set(child, { ...counted, status: 'SCHEDULED' });
-      scheduled.push(child);
-    }
+    const counted: ModelTask = { status: COUNTED_TASK_STATUS, attempt: 1, ...item, settled: (item?.settled ?? 0) + 1, skipped: (item?.skipped ?? 0) + (as === 'skipped' ? 1 : 0) };
+    current = withTask(current, child, counted);
+    if (!guardsHold(taskGuards('scheduleAnyJoin', { run: MODEL_RUN }), counted)) continue;
+    const decision = joinDecision(spec?.join ?? 'allSettled', { expected, settled: counted.settled ?? 0, skipped: counted.skipped ?? 0 });
+    if (decision === 'wait') continue;
+    const t = decision === 'skip' ? skipTask(dag, current, child, 'UpstreamSkipped') : becomeReady(dag, current, child);
+    current = t.state;
+    scheduled.push(...t.scheduled);
   }
-  const settledSinks = state.settledSinks + (dag.sinks.includes(name) ? 1 : 0);
-  return { state: endIfSettled(dag, { ...state, tasks, settledSinks }), scheduled };
+  return { state: endIfSettled(dag, current), scheduled };
+}
+
+/** A task whose parents let it run: its condition decides whether it is SCHEDULED, SKIPPED or FAILED (ConditionError). */
+function becomeReady(dag: Dag, state: ModelState, task: string): Transition {
+  const condition = state.policy.conditions?.(task) ?? true;
+  if (condition === false) return skipTask(dag, state, task, 'ConditionFalse');
+  const item = state.tasks.get(task);
+  if (condition === 'error') {
+    if (!guardsHold(taskGuards('failCondition', { run: MODEL_RUN }), item)) return { state, scheduled: [] };
+    return failFinally(dag, withTask(state, task, { attempt: 1, ...item, status: 'FAILED' }), task);
+  }
+  return { state: withTask(state, task, { attempt: 1, ...item, status: 'SCHEDULED' }), scheduled: [task] };
+}
+
+/** A branch skips a ready task: SKIPPED with its reason, then counted in its children as a skipped parent. */
+function skipTask(dag: Dag, state: ModelState, task: string, reason: SkipReason): Transition {
+  const item = state.tasks.get(task);
+  if (!guardsHold(taskGuards('skipReady', { run: MODEL_RUN }), item)) return { state, scheduled: [] };
+  return settle(dag, withTask(state, task, { attempt: 1, ...item, status: 'SKIPPED', skipReason: reason }), task, 'skipped');
 }
 
 /**
@@ -225,10 +264,12 @@ function settle(dag: Dag, state: ModelState, name: string): Transition {
  * ends FAILED only once no task can run any more, so nothing is cancelled.
  */
 function endIfSettled(dag: Dag, state: ModelState): ModelState {
-  if (state.settledSinks !== dag.sinks.length) return state;
-  if (state.failures === 0) return { ...state, status: 'COMPLETED' };
+  if (isTerminalProcess(state.status) || state.settledSinks !== dag.sinks.length) return state;
   const canRun = dag.order.some((name) => !isTerminalTask(statusOf(state, name)));
-  return canRun ? state : { ...state, status: 'FAILED' };
+  // An anyCompleted join may end a sink while its other parents still run: the process waits for them.
+  const waitsForAll = state.failures > 0 || [...dag.tasks.values()].some((t) => t.join === 'anyCompleted');
+  if (waitsForAll && canRun) return state;
+  return { ...state, status: state.failures === 0 ? 'COMPLETED' : 'FAILED' };
 }
 
 /** Ends the process: every task that has not ended is CANCELLED (PENDING ones get a tombstone). */

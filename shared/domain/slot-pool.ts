@@ -50,7 +50,7 @@ export const WAIT_WRITES = {
 export type WaitEvent = keyof typeof WAIT_WRITES;
 
 /** How a waiter is scheduled once it gets a slot: the scheduling row it was ready for. */
-export const WAIT_KINDS = ['new', 'join', 'rerun', 'lane'] as const;
+export const WAIT_KINDS = ['new', 'join', 'anyJoin', 'rerun', 'lane'] as const;
 export type WaitKind = (typeof WAIT_KINDS)[number];
 
 export function poolGuards(event: PoolEvent, capacity?: number): Guard[] {

@@ -30,6 +30,7 @@ export type SweepDuty =
   | 'expireLease'
   | 'followUpCompleted'
   | 'followUpFailed'
+  | 'followUpSkipped'
   | 'scheduleRoots'
   | 'finishCleanup'
   | 'timeOutProcess'
@@ -53,7 +54,7 @@ export const SWEEP_DUTIES: {
   task: {
     enqueue: { SCHEDULED: 'resend', RUNNING: 'expireLease', COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
     lease: { SCHEDULED: 'resend', RUNNING: 'expireLease', COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
-    followUp: { COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
+    followUp: { COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed', SKIPPED: 'followUpSkipped' },
     roots: {},
     cleanup: {},
     retryDue: { SCHEDULED: 'resend', RUNNING: 'expireLease', COMPLETED: 'followUpCompleted', FAILED: 'followUpFailed' },
@@ -98,7 +99,7 @@ export function processSweepDuty(reason: SweepReason, status: ProcessStatus): Sw
 
 /** The reason an item gets when it enters a status and stays on the sweep index. */
 export const SWEEP_REASON_ON_ENTRY = {
-  task: { SCHEDULED: 'enqueue', RUNNING: 'lease', COMPLETED: 'followUp', FAILED: 'followUp' },
+  task: { SCHEDULED: 'enqueue', RUNNING: 'lease', COMPLETED: 'followUp', FAILED: 'followUp', SKIPPED: 'followUp' },
   process: { RUNNING: 'roots', FAILED: 'cleanup', CANCELLED: 'cleanup' },
   /** A process that was just resumed owes its resume pass. */
   resumed: 'resume',

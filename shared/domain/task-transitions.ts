@@ -109,6 +109,8 @@ const LAST_RUN_REMOVED = {
   errorJson: 'remove',
   lastErrorJson: 'remove',
   skippedBecause: 'remove',
+  skipReason: 'remove',
+  skippedParents: 'remove',
   scheduledAt: 'remove',
   claimedAt: 'remove',
   endedAt: 'remove',
@@ -146,12 +148,36 @@ export const TASK_TRANSITIONS = {
     doc: 'in a rerun, a reset root or single-need task whose need is complete: exactly one caller of that run wins',
   },
   settleParent: {
-    from: ['absent', 'PENDING', 'CANCELLED', 'SKIPPED'],
+    // Any status: an anyCompleted join runs on its first completed parent, and the later ones still count, harmlessly.
+    from: ['absent', ...TASK_STATUSES],
     to: 'same',
     guards: ['settledBelow'],
-    // The status only for an item the count creates (COUNTED_TASK_STATUS).
-    effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add' },
-    doc: "a parent of a join settled: the join's counter goes up by one, never past its expected count; a join without an item is created PENDING, and one cancelled with its process or skipped under skipDownstream still counts, harmlessly",
+    // The status only for an item the count creates (COUNTED_TASK_STATUS). A skipped parent adds 1 to skippedParents too.
+    effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add', skippedParents: 'add?' },
+    doc: "a parent of a join settled: the join's counter goes up by one (and its count of skipped parents, for a SKIPPED one), never past its expected count; a join without an item is created PENDING, and one cancelled with its process, skipped, or already started by an anyCompleted rule still counts, harmlessly",
+  },
+  scheduleAnyJoin: {
+    from: ['PENDING'],
+    to: 'SCHEDULED',
+    guards: ['runAtMost'],
+    effects: SCHEDULED_EFFECTS,
+    doc: 'an anyCompleted join whose counter shows a completed parent: exactly one caller wins (counts only grow, so the decision holds)',
+  },
+  skipReady: {
+    from: ['absent', 'PENDING'],
+    to: 'SKIPPED',
+    guards: ['runAtMost'],
+    effects: { name: 'set', run: 'set', skipReason: 'set', endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set' },
+    companions: SETTLES,
+    doc: "a ready task whose condition is false (ConditionFalse), or whose parents were skipped as its join rule says (UpstreamSkipped): it never runs, and owes its follow-up (its children count it as skipped)",
+  },
+  failCondition: {
+    from: ['absent', 'PENDING'],
+    to: 'FAILED',
+    guards: ['runAtMost'],
+    effects: { name: 'set', run: 'set', errorJson: 'set', lastErrorJson: 'set', endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set' },
+    companions: SETTLES,
+    doc: 'a ready task whose condition could not be evaluated fails with ConditionError without running; its failure policy is owed (its follow-up)',
   },
   claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due', 'unlimited'],
     // The lease and the attempt's deadline are sums of the stored lengths and now: the claim needs no read.
@@ -392,7 +418,7 @@ export const TASK_TRANSITIONS = {
     guards: [],
     effects: { attempts: 'append' },
     doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
-  deferFollowUp: { from: ['COMPLETED', 'FAILED', 'CANCELLED'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'set', sweepAt: 'set' }, doc: 'a fan-out too wide for one call records where it stopped' },
+  deferFollowUp: { from: ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'set', sweepAt: 'set' }, doc: 'a fan-out too wide for one call records where it stopped' },
   clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], effects: SWEEP_REMOVED, doc: 'an ended task whose follow-up is written leaves the sweep index' },
   hold: {
     from: ACTIVE_TASK_STATUSES,

@@ -116,6 +116,17 @@ export {
   type MapSpec,
 } from './map-schema.ts';
 
+// --- Branches (issue 17): `when` and `join` of a task ---
+/** How a task with several needs treats skipped parents (`allSettled` is the default). */
+export const JOIN_RULES = ['allSettled', 'allCompleted', 'anyCompleted'] as const;
+export type JoinRule = (typeof JOIN_RULES)[number];
+/** The branch keys of a task: a CEL condition (checked further in `#domain/branch-spec.ts`) and a join rule. */
+export const taskBranchKeys = {
+  when: z.string({ error: "when must be a CEL expression (text) that yields true or false, e.g. \"input.amount < 1000\"" }).optional(),
+  join: z.enum(JOIN_RULES, { error: `join must be one of: ${JOIN_RULES.join(', ')}` }).optional(),
+};
+// --- end of branches ---
+
 /**
  * The options of a task, other than its place in the graph. Shared by a
  * `tasks:` entry and a `steps:` entry; a new option added here is available
@@ -133,6 +144,7 @@ const taskOptions = {
   map: MapDocumentSchema.optional(),
   process: SubProcessDocumentSchema.optional(),
   ...taskLimitKeys,
+  ...taskBranchKeys,
 };
 
 /** One entry of `tasks`. Strict, so that a typo such as `need:` is an error rather than a silently ignored key. */
@@ -244,6 +256,10 @@ export const TaskSpecSchema = z.object({
   process: SubProcessSpecSchema.optional(),
   /** Flow control across processes (issue 18), as written. */
   ...taskLimitKeys,
+  /** A condition over `input` and `upstream`, evaluated once when the task is ready; false: SKIPPED (`ConditionFalse`). */
+  when: z.string().optional(),
+  /** Absent: `allSettled`. */
+  join: z.enum(JOIN_RULES).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 

@@ -223,6 +223,11 @@ export const TaskItemSchema = z.object({
   attemptDeadline: z.number().optional(),
   /** The failed task that made this one SKIPPED (skipDownstream). */
   skippedBecause: z.string().optional(),
+  // --- Branches (issue 17) ---
+  /** Why a task became SKIPPED by a branch: its condition was false, or its parents were skipped (its join rule). */
+  skipReason: z.enum(['ConditionFalse', 'UpstreamSkipped']).optional(),
+  /** Of a join's settled parents (`settled`), how many were SKIPPED (the rest completed, or failed optional). */
+  skippedParents: z.number().int().nonnegative().optional(),
   // --- Maps (issue 16): on a map task's item ---
   /** How many items (children) the map has, once its items are stored. */
   mapTotal: z.number().int().nonnegative().optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProcessErrorSchema, ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { HISTORY_EVENT_TYPES } from './history-events.ts';
-import { COMPENSATION_STATUSES, processFailureKeys, taskFailureKeys } from './definition-schema.ts';
+import { COMPENSATION_STATUSES, JOIN_RULES, processFailureKeys, taskFailureKeys } from './definition-schema.ts';
 import { maxParallelKeys } from './max-parallel-schema.ts';
 
 /**
@@ -25,6 +25,8 @@ export const TaskSpecResponseSchema = z
     timeoutSeconds: z.number().int().positive(),
     // Failure semantics, as written (`defaults` fill in the rest when it runs).
     ...taskFailureKeys,
+    when: z.string().optional().describe('a condition (CEL over input and upstream): false when the task is ready, it is SKIPPED (ConditionFalse)'),
+    join: z.enum(JOIN_RULES).optional().describe('how a task with several needs treats skipped ones; absent: allSettled'),
   })
   .meta({ id: 'TaskSpec' });
 
@@ -78,6 +80,7 @@ export const TaskViewSchema = z
     nextAttemptAt: Timestamp.optional().describe('while a retry waits for its backoff'),
     lastError: TaskErrorSchema.strict().optional().describe('the error of the last failed attempt'),
     skippedBecause: z.string().optional().describe('the failed task that made this one SKIPPED'),
+    skipReason: z.enum(['ConditionFalse', 'UpstreamSkipped']).optional().describe('why a branch SKIPPED this task: its condition was false, or its parents were skipped (its join rule)'),
     workerId: z.string().optional(),
     output: z.unknown().optional().describe('present when COMPLETED, unless left out for size (outputOmitted)'),
     outputOmitted: z.literal(true).optional().describe('the output or final error was left out to keep the response under 1 MiB: read the task alone'),
@@ -193,6 +196,7 @@ export const ClaimResponseSchema = z
       process: z.unknown(),
       upstream: z.record(z.string(), z.unknown()),
       failedUpstream: z.record(z.string(), z.unknown()).optional().describe('the errors of optional needs that failed'),
+      skippedUpstream: z.array(z.string()).optional().describe('the needs that were SKIPPED (a condition or a join rule): absent from upstream'),
     }),
     map: z.string().optional().describe("a child of a map: the map task's name (`upstream` is then the map task's upstream)"),
     index: z.number().int().nonnegative().optional().describe("a child of a map: its zero-based index in the map's items"),

@@ -13,9 +13,16 @@ describe('the console graph model', () => {
         { id: 'a', label: 'a', tasks: ['a'], group: false },
         { id: 'b', label: 'b', tasks: ['b'], group: false },
       ],
-      edges: [{ from: 'a', to: 'b', label: 'input.amount > 10' }],
+      edges: [{ from: 'a', to: 'b', label: 'when: input.amount > 10' }],
       collapsed: false,
     });
+  });
+
+  it('cuts a long condition to one line of 60 characters, within what the layout accepts', () => {
+    const long = `input.amount > 10 &&\n  ${'input.flag && '.repeat(300)}true`;
+    const [edge] = buildGraphModel([{ name: 'a', needs: [] }, { name: 'b', needs: ['a'], when: long }]).edges;
+    expect(edge?.label).toBe(`when: ${'input.amount > 10 && input.flag && input.flag && input.flag &'.slice(0, 59)}…`);
+    expect(edge?.label?.length).toBeLessThanOrEqual(200);
   });
 
   it('collapses a 2,002-task graph into groups by depth and name stem, with one edge per pair of groups', () => {

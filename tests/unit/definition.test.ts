@@ -106,7 +106,7 @@ describe('validateDefinition: document shape', () => {
 
   it('lists the allowed keys when no known key is close', () => {
     expect(problemsOf({ tasks: [{ name: 'A', color: 3 }] })).toEqual([
-      { path: 'tasks[0].color', message: "unknown key 'color'; allowed keys: name, needs, queue, timeoutSeconds, retry, optional, attemptTimeoutSeconds, map, process, concurrency, rateLimit" },
+      { path: 'tasks[0].color', message: "unknown key 'color'; allowed keys: name, needs, queue, timeoutSeconds, retry, optional, attemptTimeoutSeconds, map, process, concurrency, rateLimit, when, join" },
     ]);
   });
 

@@ -92,6 +92,8 @@ export class ItemSlotStore implements SlotStore {
       case 'join':
         if (expected === undefined) throw new Error(`a join's schedule ('${schedule.task}') needs its expected count`);
         return taskUpdate('scheduleJoin', key, values, { expected, run: schedule.run });
+      case 'anyJoin':
+        return taskUpdate('scheduleAnyJoin', key, values, { run: schedule.run });
       case 'rerun':
         return taskUpdate('scheduleRerun', key, values, { run: schedule.run });
       case 'lane':

@@ -1,4 +1,5 @@
 import { KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget } from '#domain/lifecycle.ts';
+import type { SkipReason } from '#domain/branch-decision.ts';
 import type { ChildEnding, Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
@@ -60,14 +61,16 @@ export class ItemTaskStore implements TaskStore {
         if (item?.status === taskTarget('fail')) {
           return [t, { failed: true, error: TaskErrorSchema.parse(typeof item.errorJson === 'string' ? JSON.parse(item.errorJson) : { message: 'failed' }) }];
         }
+        // A parent a branch skipped (or skipDownstream did) has no output: its children see it apart.
+        if (item?.status === taskTarget('skipReady')) return [t, { failed: false, output: null, skipped: true }];
         return [t, { failed: false, output: parseOutput(item?.outputJson) }];
       }),
     );
   }
 
-  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; run?: number }>> {
+  async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped?: number; run?: number }>> {
     const items = (await this.table.getMany(tasks.map((task) => keys.task({ processId, task })))).map((i) => TaskItemSchema.parse(i));
-    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0, ...(t.run === undefined ? {} : { run: t.run }) }]));
+    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0, ...(t.skippedParents === undefined ? {} : { skipped: t.skippedParents }), ...(t.run === undefined ? {} : { run: t.run }) }]));
   }
 
   async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
@@ -78,6 +81,10 @@ export class ItemTaskStore implements TaskStore {
   async scheduleJoin({ schedule, expected }: { schedule: ScheduleContext; expected: number }): Promise<boolean> {
     const r = await this.table.write(taskUpdate('scheduleJoin', keys.task(schedule), scheduledAttributes(schedule, this.sweepShards), { expected, run: schedule.run }));
     return r.ok;
+  }
+
+  async scheduleAnyJoin({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
+    return (await this.table.write(taskUpdate('scheduleAnyJoin', keys.task(schedule), scheduledAttributes(schedule, this.sweepShards), { run: schedule.run }))).ok;
   }
 
   async scheduleRerun({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
@@ -257,6 +264,42 @@ export class ItemTaskStore implements TaskStore {
     const update = taskUpdate('skip', keys.task(args), { name: args.task, skippedBecause: args.because, endedAt: args.iso, expiresAt: args.expiresAt }, { run: args.run });
     const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
     return (await this.table.transact([update, progressWrite('skip', end), ...args.settles.map((s) => settleWrite('skip', end, s))])).ok;
+  }
+
+  async skipReady(args: TaskRef & { run: number; reason: SkipReason; iso: string; expiresAt: number; sweepAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
+    const key = keys.task(args);
+    const values = {
+      name: args.task,
+      run: args.run,
+      skipReason: args.reason,
+      endedAt: args.iso,
+      expiresAt: args.expiresAt,
+      sweepShard: sweepShardOf(key, this.sweepShards),
+      sweepAt: args.sweepAt,
+      sweepReason: SWEEP_REASON_ON_ENTRY.task.SKIPPED,
+    };
+    const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
+    const update = taskUpdate('skipReady', key, values, { run: args.run });
+    return (await this.table.transact([update, progressWrite('skipReady', end), ...args.settles.map((s) => settleWrite('skipReady', end, s))])).ok;
+  }
+
+  async failCondition(args: TaskRef & { run: number; error: TaskError; iso: string; expiresAt: number; sweepAt: number; settles: readonly SettleCount[] }): Promise<boolean> {
+    const key = keys.task(args);
+    const errorJson = JSON.stringify(args.error);
+    const values = {
+      name: args.task,
+      run: args.run,
+      errorJson,
+      lastErrorJson: errorJson,
+      endedAt: args.iso,
+      expiresAt: args.expiresAt,
+      sweepShard: sweepShardOf(key, this.sweepShards),
+      sweepAt: args.sweepAt,
+      sweepReason: SWEEP_REASON_ON_ENTRY.task.FAILED,
+    };
+    const end: EndTask = { processId: args.processId, task: args.task, iso: args.iso, now: 0, expiresAt: args.expiresAt, run: args.run };
+    const update = taskUpdate('failCondition', key, values, { run: args.run });
+    return (await this.table.transact([update, progressWrite('failCondition', end), ...args.settles.map((s) => settleWrite('failCondition', end, s))])).ok;
   }
 
   async recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void> {

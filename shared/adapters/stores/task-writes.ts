@@ -59,14 +59,14 @@ export function progressWrite(event: TaskEvent, end: Pick<EndTask, 'processId' |
  * counter. The guard keeps a counter from passing its expected count, which
  * would mean a parent was counted twice.
  */
-export function settleWrite(event: 'complete' | 'completeManual' | 'skip' | 'completeMap' | 'failMap' | 'completeByChild' | 'failByChild' | FinalFailEvent, end: EndTask, s: SettleCount): ItemWrite {
+export function settleWrite(event: 'complete' | 'completeManual' | 'skip' | 'skipReady' | 'failCondition' | 'completeMap' | 'failMap' | 'completeByChild' | 'failByChild' | FinalFailEvent, end: EndTask, s: SettleCount): ItemWrite {
   if (s.task === undefined) {
     companionOf(TASK_TRANSITIONS[event], 'endCounter.count', `task event '${event}'`);
     // Each bump moves the counter's expiry with the process.
     return endCounterUpdate('count', keys.processEnd(end.processId), { settled: 1, expected: s.expected, expiresAt: end.expiresAt }, { expected: s.expected });
   }
   companionOf(TASK_TRANSITIONS[event], 'task.settleParent', `task event '${event}'`);
-  const values = { name: s.task, expected: s.expected, status: COUNTED_TASK_STATUS, settled: 1 };
+  const values = { name: s.task, expected: s.expected, status: COUNTED_TASK_STATUS, settled: 1, ...(s.skipped ? { skippedParents: 1 } : {}) };
   return taskUpdate('settleParent', keys.task({ processId: end.processId, task: s.task }), values, { expected: s.expected });
 }
 
