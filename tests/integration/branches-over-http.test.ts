@@ -118,4 +118,14 @@ describe('branches through the HTTP API', () => {
     expect(await statusOfJoin('join-any')).toEqual({ process: 'COMPLETED', join: 'COMPLETED', reason: undefined });
     expect(await statusOfJoin('join-none')).toEqual({ process: 'COMPLETED', join: 'SKIPPED', reason: 'UpstreamSkipped' });
   }, 400_000);
+
+  it('fails a task whose condition errors with ConditionError, naming the expression', async () => {
+    await client.putDefinition('http-bad-condition', 'tasks:\n  - name: a\n  - name: b\n    needs: [a]\n    when: "upstream.a.missing > 1"\n');
+    const { process } = await client.startProcess({ definition: 'http-bad-condition', input: {} });
+    const view = await runToEnd(process.id, async () => ({ present: true }));
+    expect(view.status).toBe('FAILED');
+    const b = view.tasks.find((t) => t.name === 'b')!;
+    expect(b.status).toBe('FAILED');
+    expect(b.error).toEqual(expect.objectContaining({ code: 'ConditionError', message: expect.stringContaining('upstream.a.missing > 1') }));
+  }, 150_000);
 });

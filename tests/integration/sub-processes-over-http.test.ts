@@ -89,4 +89,41 @@ describe('a sub-process through the HTTP API', () => {
     expect(types).toEqual(expect.arrayContaining(['ChildProcessStarted', 'ChildProcessEnded']));
     await expect(client.claim(process.id, 'kyc', 'w')).rejects.toMatchObject({ status: 409, code: 'ProcessTaskNotClaimable' });
   }, 120_000);
+
+  /** Polls a condition with a generous bound (CI machines are shared): no timing assumption. */
+  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 90_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('cancelling a parent cancels its child and its grandchild with ParentEnded', async () => {
+    await client.putDefinition('http-leaf', 'tasks:\n  - name: wait\n');
+    await client.putDefinition('http-mid', 'tasks:\n  - name: leaf\n    process:\n      definition: http-leaf\n');
+    await client.putDefinition('http-top', 'tasks:\n  - name: mid\n    process:\n      definition: http-mid\n');
+    const { process } = await client.startProcess({ definition: 'http-top', input: {} });
+    const mid = (await eventually(() => client.getTask(process.id, 'mid'), (t) => t.childProcessId !== undefined, 'the child start')).childProcessId!;
+    const leaf = (await eventually(() => client.getTask(mid, 'leaf'), (t) => t.childProcessId !== undefined, 'the grandchild start')).childProcessId!;
+    await client.cancelProcess(process.id);
+    const ended = await eventually(() => Promise.all([client.getProcess(mid), client.getProcess(leaf)]), (views) => views.every((v) => v.status !== 'RUNNING'), 'the cancel cascade');
+    for (const view of ended) {
+      expect(view.status).toBe('CANCELLED');
+      expect(view.error).toEqual(expect.objectContaining({ code: 'ParentEnded' }));
+    }
+  }, 150_000);
+
+  it('fails a start nested deeper than 10 with ProcessDepthExceeded', async () => {
+    await client.putDefinition('http-recurse', 'defaults:\n  retry:\n    maxAttempts: 1\ntasks:\n  - name: down\n    process:\n      definition: http-recurse\n');
+    const { process } = await client.startProcess({ definition: 'http-recurse', input: {} });
+    const top = await eventually(() => client.getProcess(process.id), (v) => v.status !== 'RUNNING', 'the recursion', 150_000);
+    expect(top.status).toBe('FAILED');
+    const chain = [process.id];
+    for (let depth = 0; depth < 10; depth++) chain.push((await client.getTask(chain.at(-1)!, 'down')).childProcessId!);
+    expect(new Set(chain).size).toBe(11);
+    expect((await client.getTask(chain[10]!, 'down')).error).toEqual(expect.objectContaining({ code: 'ProcessDepthExceeded' }));
+  }, 200_000);
 });
