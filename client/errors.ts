@@ -29,7 +29,6 @@ export const API_ERROR_CODES = [
   'NothingToRerun',
   'IncompatibleVersion',
   'IdempotencyKeyReused',
-  'ConcurrencyLimited',
   'PayloadTooLarge',
   'UnsupportedMediaType',
   'InternalError',

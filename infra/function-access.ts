@@ -13,8 +13,10 @@ const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 /**
  * Least privilege per function: exactly the DynamoDB actions (transactions are
  * authorized per item as PutItem, UpdateItem and ConditionCheckItem) and SQS
- * sends that the function's code issues. No Scan, no delete, no table
- * management anywhere. `tests/infra/function-access.test.ts` records the
+ * sends that the function's code issues. No Scan and no table management
+ * anywhere. The one delete is `maxParallel`'s: a waiter leaves its process's
+ * wait list (a conditional DeleteItem), wherever a scheduling pass or a
+ * follow-up dispatches waiters. `tests/infra/function-access.test.ts` records the
  * commands each group's handlers issue against the emulators and compares.
  */
 export type FunctionAccessName = RouteGroup | 'sweeper' | 'scheduler' | 'startQueue';
@@ -22,12 +24,12 @@ export type FunctionAccessName = RouteGroup | 'sweeper' | 'scheduler' | 'startQu
 export const FUNCTION_ACCESS: Readonly<Record<FunctionAccessName, FunctionAccess>> = {
   health: { tableActions: [], sendMessages: false },
   read: { tableActions: READ, sendMessages: false },
-  control: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
-  worker: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
-  sweeper: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+  control: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], sendMessages: true },
+  worker: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], sendMessages: true },
+  sweeper: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], sendMessages: true },
   // A fire starts a process, whose roots' messages go to the work queues, as POST /processes does.
-  scheduler: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
-  startQueue: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], sendMessages: true },
+  scheduler: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], sendMessages: true },
+  startQueue: { tableActions: [...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], sendMessages: true },
 };
 
 /**
