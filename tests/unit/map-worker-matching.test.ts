@@ -73,16 +73,21 @@ function scriptedSqs(bodies: readonly object[]) {
   return { sqs, commands };
 }
 
+/** The answer of a batch claim (`POST /tasks/claim`) of one child. */
 const claimOf = (index: number): Scripted => ({
   status: 200,
   body: {
-    leaseToken: `lease-${index}`,
-    leaseExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-    attempt: 1,
-    input: { process: { bucket: 'in' }, upstream: { 'list-files': { files: ['a.png', 'b.png'] } } },
-    map: 'resize',
-    index,
-    item: { key: `file-${index}.png` },
+    results: [
+      {
+        leaseToken: `lease-${index}`,
+        leaseExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        attempt: 1,
+        input: { process: { bucket: 'in' }, upstream: { 'list-files': { files: ['a.png', 'b.png'] } } },
+        map: 'resize',
+        index,
+        item: { key: `file-${index}.png` },
+      },
+    ],
   },
 });
 
@@ -117,9 +122,11 @@ describe('the Worker and children of a map', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ task: 'resize[41]', map: 'resize', index: 41, item: { key: 'file-41.png' }, input: { upstream: { 'list-files': { files: ['a.png', 'b.png'] } } } });
     expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      'POST http://api.test/processes/p-1/tasks/resize%5B41%5D/claim',
+      'POST http://api.test/tasks/claim',
+      // A result with no other to share its call goes alone, through the single route.
       'POST http://api.test/processes/p-1/tasks/resize%5B41%5D/complete',
     ]);
+    expect(JSON.parse(requests[0]!.body!)).toEqual({ workerId: 'w-1', tasks: [{ processId: 'p-1', task: 'resize[41]' }] });
     expect(JSON.parse(requests[1]!.body!)).toEqual({ leaseToken: 'lease-41', output: { resized: { key: 'file-41.png' } } });
     expect(commands.filter((c) => c.name === DeleteMessageCommand.name)).toHaveLength(1);
     expect(warnings).toEqual([]);

@@ -56,7 +56,8 @@ describe('the Worker follows it', () => {
     sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: JSON.stringify(body) }] }).resolves({ Messages: [] });
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     sqs.on(DeleteMessageCommand).resolves({});
-    const client = { claim: async () => Promise.reject(error()) } as unknown as TributaryClient;
+    // One receive is one batch claim: the refusal comes back as the item's error.
+    const client = { claimTasks: async () => [{ ok: false, error: error() }] } as unknown as TributaryClient;
     const worker = new Worker({ client, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'https://sqs.local/q', workerId: 'w1', waitTimeSeconds: 0, logger: silentLogger, handler: async () => null });
     expect(await worker.runOnce()).toBe(0);
     const deleted = sqs.commandCalls(DeleteMessageCommand).length;

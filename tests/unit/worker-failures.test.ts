@@ -12,7 +12,7 @@ import { silentLogger } from '../../client/worker-logger.ts';
 const message = { processId: 'p1', task: 'A', attempt: 1, definition: 'wf', version: 1 };
 const claim = { leaseToken: 't1', leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(), attempt: 1, input: { process: null, upstream: {} } };
 
-function fakeClient(overrides: Partial<Record<'claim' | 'fail' | 'complete' | 'heartbeat', (...args: unknown[]) => Promise<unknown>>> = {}) {
+function fakeClient(overrides: Partial<Record<'claim' | 'claimTasks' | 'fail' | 'complete' | 'heartbeat', (...args: unknown[]) => Promise<unknown>>> = {}) {
   const calls: { op: string; args: unknown[] }[] = [];
   const record =
     (op: string, answer: (...args: unknown[]) => Promise<unknown>) =>
@@ -22,6 +22,7 @@ function fakeClient(overrides: Partial<Record<'claim' | 'fail' | 'complete' | 'h
     };
   const client = {
     claim: record('claim', overrides.claim ?? (async () => claim)),
+    claimTasks: record('claimTasks', overrides.claimTasks ?? (async () => [{ ok: true, value: claim }])),
     fail: record('fail', overrides.fail ?? (async () => ({ processId: 'p1', task: 'A', status: 'FAILED' }))),
     complete: record('complete', overrides.complete ?? (async () => ({ processId: 'p1', task: 'A', status: 'COMPLETED' }))),
     heartbeat: record('heartbeat', overrides.heartbeat ?? (async () => ({ leaseExpiresAt: claim.leaseExpiresAt }))),
@@ -62,7 +63,7 @@ describe('the Worker and a retry that is not due yet', () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     sqs.on(DeleteMessageCommand).resolves({});
     const refused = new TributaryApiError({ status: 409, code: 'TaskNotActive', message: `waiting for a retry: not before ${notBefore}`, details: { notBefore }, request: 'POST claim' });
-    const { client, calls } = fakeClient({ claim: async () => Promise.reject(refused) });
+    const { client, calls } = fakeClient({ claimTasks: async () => [{ ok: false, error: refused }] });
     let ran = 0;
     const worker = new Worker({
       client,
@@ -78,7 +79,7 @@ describe('the Worker and a retry that is not due yet', () => {
     });
     expect(await worker.runOnce()).toBe(0);
     expect(ran).toBe(0);
-    expect(calls.map((c) => c.op)).toEqual(['claim']);
+    expect(calls.map((c) => c.op)).toEqual(['claimTasks']);
     expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
     const change = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input;
     expect(change?.ReceiptHandle).toBe('r1');
@@ -90,7 +91,7 @@ describe('the Worker and a retry that is not due yet', () => {
     sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: JSON.stringify(message) }] }).resolves({ Messages: [] });
     sqs.on(DeleteMessageCommand).resolves({});
     const over = new TributaryApiError({ status: 409, code: 'TaskNotActive', message: "task 'A' is COMPLETED, not active", request: 'POST claim' });
-    const { client } = fakeClient({ claim: async () => Promise.reject(over) });
+    const { client } = fakeClient({ claimTasks: async () => [{ ok: false, error: over }] });
     const worker = new Worker({ client, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'https://sqs.local/q', workerId: 'w1', waitTimeSeconds: 0, logger: silentLogger, handler: async () => null });
     await worker.runOnce();
     expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(1);
