@@ -29,7 +29,10 @@ export interface BranchEnding {
  * followed up within the same deadline, so no call works past its budget.
  */
 export async function followUpBranchEndings(deps: AppDeps, processId: string, process: ProcessIdentity, endings: readonly BranchEnding[], deadline: number): Promise<void> {
-  for (const ending of endings) {
+  // Failures first: under failFast a failure ends the process FAILED, and a skip's end decision run before it
+  // would see every sink settled (the failure counted in the end counter) and complete the process instead.
+  const ordered = [...endings.filter((e) => e.kind !== 'skipped'), ...endings.filter((e) => e.kind === 'skipped')];
+  for (const ending of ordered) {
     const left = deadline - deps.now();
     if (left <= 0) return;
     if (ending.kind === 'skipped') await followUpSkipped(deps, processId, process, ending.task, { deadline });

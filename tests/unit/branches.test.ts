@@ -140,6 +140,15 @@ describe('a condition that errors', () => {
     expect(seen.map((t) => t.task)).not.toContain('b');
   });
 
+  it('failFast: a sink that errors beside a sink skipped in the same pass still FAILS the process (the property test found it)', async () => {
+    const twoSinks = 'tasks:\n  - name: a\n  - name: skipped\n    needs: [a]\n    when: "false"\n  - name: broken\n    needs: [a]\n    when: "input.missing.deeper"\n';
+    const { engine, id } = await run(twoSinks, {});
+    const process = await engine.client.getProcess(id);
+    expect(process.status).toBe('FAILED');
+    expect(process.tasks.find((t) => t.name === 'broken')?.error?.code).toBe('ConditionError');
+    expect(process.tasks.find((t) => t.name === 'skipped')?.skipReason).toBe('ConditionFalse');
+  });
+
   it('skipDownstream: its descendants are SKIPPED, the rest runs, and the process FAILS naming it', async () => {
     const { engine, id } = await run(yaml('skipDownstream'), null);
     const process = await engine.client.getProcess(id);
