@@ -1,57 +1,23 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDepsFromEnv } from '#app/create-deps.ts';
-import type { AppDeps } from '#app/deps.ts';
-import { sweep } from '#app/sweep.ts';
-import { TributaryClient, Worker, type TaskHandler } from '../../client/index.ts';
-import { startTestApi, type TestApi } from '../support/api.ts';
-import { sqsClient } from '../support/clients.ts';
-import { createIsolatedResources, testHandlerEnv } from '../support/resources.ts';
+import type { TaskHandler, TributaryClient } from '../../client/index.ts';
+import { startWorkerStack, type WorkerStack } from '../support/worker-stack.ts';
 
 /**
  * Issue 17, parts 1 and 2, through the HTTP API on DynamoDB Local and the SQS emulator, with real workers and a
  * sweeper beside, as deployed: the approve-or-review diamond, and the join rules when parents were skipped.
  */
 
-let api: TestApi;
+let stack: WorkerStack;
 let client: TributaryClient;
-let sqs: SQSClient;
-let queueUrl: string;
-let deps: AppDeps;
-let sweeping: NodeJS.Timeout;
+let runToEnd: WorkerStack['runToEnd'];
 
 beforeAll(async () => {
-  const resources = await createIsolatedResources('branches');
-  api = await startTestApi({ resources });
-  client = new TributaryClient({ baseUrl: api.url, backoff: { baseMs: 10, maxMs: 100 } });
-  sqs = sqsClient();
-  queueUrl = resources.queues.default!;
-  deps = createDepsFromEnv(testHandlerEnv(resources));
-  sweeping = setInterval(() => void sweep(deps).catch(() => undefined), 500);
+  stack = await startWorkerStack('branches');
+  ({ client, runToEnd } = stack);
 }, 120_000);
 afterAll(async () => {
-  clearInterval(sweeping);
-  sqs?.destroy();
-  await api?.close();
+  await stack?.close();
 });
-
-/** Runs two workers until the process leaves RUNNING (a generous bound: CI machines are shared); answers the process. */
-async function runToEnd(processId: string, handler: TaskHandler, timeoutMs = 90_000) {
-  const workers = Array.from({ length: 2 }, (_, i) => new Worker({ client, sqs, queueUrl, workerId: `w${i}`, waitTimeSeconds: 1, handler }));
-  const runs = workers.map((w) => w.start());
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const view = await client.getProcess(processId);
-      if (view.status !== 'RUNNING') return view;
-      if (Date.now() > deadline) throw new Error(`process still RUNNING after ${timeoutMs} ms: ${JSON.stringify(view.tasks.map((t) => [t.name, t.status]))}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-    await Promise.all(runs);
-  }
-}
 
 const DIAMOND = [
   'tasks:',
