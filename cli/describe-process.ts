@@ -8,6 +8,7 @@ export function describeProcess(p: Process, now: number = Date.now()): string {
     `created ${p.createdAt}${p.endedAt ? `, ended ${p.endedAt} (${between(p.createdAt, p.endedAt)})` : ''}`,
     // A task a branch skipped is settled as much as a completed one: a COMPLETED process with skips shows 100%.
     progressBar(p.progress.completed + p.progress.skipped, p.progress.total),
+    costLine(p.cost),
     ...links(p),
   ];
   const rows = p.tasks.map((t) => [
@@ -19,6 +20,11 @@ export function describeProcess(p: Process, now: number = Date.now()): string {
     t.error ? `${t.error.code ? `${t.error.code}: ` : ''}${t.error.message}` : '',
   ]);
   return `${head.join('\n')}\n\n${table(['TASK', 'STATUS', 'ATTEMPT', 'WORKER', 'DURATION', 'ERROR'], rows)}`;
+}
+
+/** What the run cost so far, as the API models it (see `GET /processes/{id}`'s `cost`). */
+function costLine(c: Process['cost']): string {
+  return `cost $${c.usd.toFixed(6)} (modelled): ${c.writeUnits} write units, ${c.readUnits} read units, ${c.requests} requests`;
 }
 
 /** A compensation's links, both ways, when there are any. */

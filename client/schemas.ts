@@ -160,6 +160,11 @@ export const ProcessSchema = StartedProcessSchema.extend({
     cancelled: z.number(),
     percent: z.number(),
   }),
+  /**
+   * What the process cost so far, modelled from its definition and progress counters (no read of its tasks):
+   * DynamoDB write and read units as AWS bills them, API requests, and their price in dollars (us-east-1 list).
+   */
+  cost: z.object({ usd: z.number(), writeUnits: z.number(), readUnits: z.number(), requests: z.number() }),
   /** Every task of a process of up to 100, in topological order; else the first 50 in name order. */
   tasks: z.array(TaskViewSchema),
   /** More than 100 tasks: the next page, through `listTasks(id, { nextToken })`. */

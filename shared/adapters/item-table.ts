@@ -35,6 +35,8 @@ export interface ItemUpdate {
   readonly remove?: readonly string[];
   /** Removes the first n elements of a list attribute (DynamoDB's `REMOVE list[0], …, list[n-1]`); a shorter list is emptied. */
   readonly removeHead?: Readonly<Record<string, number>>;
+  /** Adds a number to a number set attribute (DynamoDB's `ADD set :{n}`; created if missing, a member added twice is there once). */
+  readonly addMember?: Readonly<Record<string, number>>;
   /** Answer the item as written. */
   readonly returnNew?: boolean;
 }

@@ -60,7 +60,7 @@ function conditionError(task: string, message: string): TaskError {
 
 /** What a task a branch ended counts in its own write: its joins (as a skipped parent, when skipped) and the process end. */
 function branchSettles(def: DefinitionVersionItem, task: string, skipped: boolean): SettleCount[] {
-  return settlesOf(dagOf(def), task, 'children').map((s) => (skipped && s.task !== undefined ? { ...s, skipped: true } : s));
+  return settlesOf(dagOf(def), task, skipped ? 'everyJoin' : 'children').map((s) => (skipped && s.task !== undefined ? { ...s, skipped: true } : s));
 }
 
 /**

@@ -9,11 +9,12 @@ import { explainTaskConflict } from './explain-conflict.ts';
 import type { EndTask, FinalFailEvent, ProcessIdentity, RetryEvent, Written } from './ports.ts';
 import { retrySchedule, scheduleJoins, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
+import { countCompletion } from './count-completion.ts';
 import { declaredTaskOf } from './map-specs.ts';
 import { afterChildEnding, childEndingOf } from './map-settling.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { dispatchWaiters, holdsSlot } from './process-slots.ts';
-import { failureSettles, settlesOf } from './settles.ts';
+import { failureSettles, settleSmallJoins, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 import { TASK_STATUS, isCompletedTask, isFailedTask, isPausedProcess, isScheduledTask } from '#domain/status-predicates.ts';
 
@@ -50,6 +51,8 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
       return;
     }
     if (result.ok) {
+      // Counted now even when held: progress lags an ending only while its count is owed (see countCompletion).
+      await countCompletion(deps, processId, def, task, process.run);
       // Ended while its process is paused: the follow-up waits for the resume.
       if (held && (await stillPaused(deps, processId))) return;
       await followUpCompleted(deps, processId, process, task);
@@ -199,6 +202,9 @@ export async function followUpCompleted(
   const single = allSingle.slice(from);
   const joins = children.filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1);
   const deadline = budgetedPassDeadline(deps, at, resume.budgetMs);
+  // Small joins are counted here, not in the ending's transaction: before their counters are read. A follow-up
+  // that was cut short (resumed from a point, 0 included) counted them before its first pass.
+  if (resume.from === undefined) await settleSmallJoins(deps, dag, processId, task, process.run);
   const [pass, joined] = await Promise.all([
     scheduleNewTasks(deps, def, processId, single, at, deadline, process.run),
     scheduleJoins(deps, def, processId, joins, at, process.run),

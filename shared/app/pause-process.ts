@@ -11,7 +11,8 @@ import { messageOfItem, scheduleNewTasks, sendBestEffort } from './scheduling.ts
 import { scheduleRoots } from './start-process.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
-import { isPausedProcess, isRunningProcess, isScheduledTask } from '#domain/status-predicates.ts';
+import { isCompletedTask, isPausedProcess, isRunningProcess, isScheduledTask } from '#domain/status-predicates.ts';
+import { countCompletion } from './count-completion.ts';
 
 /** Most lost optimistic-lock races before giving up with ConcurrencyConflict. */
 const MAX_ATTEMPTS = 10;
@@ -224,7 +225,7 @@ async function finishOwnPass(deps: AppDeps, process: ProcessItem): Promise<void>
 
 /** An ended task still on the sweep index owes its follow-up (the sweeper's duty for it, run now). */
 async function followUpOwed(deps: AppDeps, process: ProcessItem, t: TaskItem, budgetMs: number | undefined): Promise<void> {
-  const resume = { from: t.resumeFrom ?? 0, ...(budgetMs === undefined ? {} : { budgetMs }) };
+  const resume = { ...(t.resumeFrom === undefined ? {} : { from: t.resumeFrom }), ...(budgetMs === undefined ? {} : { budgetMs }) };
   // A task of an earlier run: the rerun since took over its consequences.
   if ((t.run ?? 1) !== process.run) {
     await deps.tasks.clearSweep({ processId: process.id, task: t.name });
@@ -232,6 +233,8 @@ async function followUpOwed(deps: AppDeps, process: ProcessItem, t: TaskItem, bu
   }
   switch (taskSweepDuty(t.sweepReason ?? 'followUp', t.status)) {
     case 'followUpCompleted':
+      // A follow-up that was cut short (resumeFrom) had counted before its first pass.
+      if (isCompletedTask(t.status) && t.resumeFrom === undefined) await countCompletion(deps, process.id, await getDefinition(deps, process.definition, process.version), t.name, process.run);
       await followUpCompleted(deps, process.id, { definition: process.definition, version: process.version, run: process.run }, t.name, resume);
       return;
     case 'followUpFailed':

@@ -80,6 +80,8 @@ export interface ScheduleContext extends TaskRef {
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
 export interface SettleCount {
   readonly task?: string;
+  /** The settling parent's place among the join's needs (a join's count only). */
+  readonly position?: number;
   /** The join's number of needs, or the process's number of sinks: the counter never passes it. */
   readonly expected: number;
   /** The settling parent was SKIPPED (a branch): a join counts it apart, in `skippedParents`. */
@@ -393,6 +395,17 @@ export interface TaskStore {
   skipReady(args: TaskRef & { run: number; reason: SkipReason; iso: string; expiresAt: number; sweepAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
   /** A ready task whose condition failed to evaluate: FAILED with `error`, counted in `settles`, owing its follow-up. */
   failCondition(args: TaskRef & { run: number; error: TaskError; iso: string; expiresAt: number; sweepAt: number; settles: readonly SettleCount[] }): Promise<boolean>;
+  /**
+   * Counts a completed task in its run's progress, once: `position` (the task's place in the definition's order)
+   * joins the counter's set in the same write, so a count redone by the follow-up after a crash is refused (false).
+   */
+  countCompletion(args: TaskRef & { run: number; position: number; expiresAt: number }): Promise<boolean>;
+  /**
+   * Counts a settled parent (`position`: its place among the join's needs) in a small join's counter, once, by the
+   * parent's follow-up: the position joins the counter's set in the same write, so a redone count is refused (false),
+   * as is a count into a join that a later run than `run` has reset.
+   */
+  settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<boolean>;
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */
   recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
   /** Cancels an unfinished task of run `run` or earlier (a tombstone for one without an item). False when it had ended. */

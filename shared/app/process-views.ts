@@ -1,5 +1,7 @@
 import { ProcessNotFoundError } from '#domain/errors.ts';
 import { progressOf } from '#domain/progress.ts';
+import { processCost } from '#domain/process-cost.ts';
+import { isEndedProcess } from '#domain/status-predicates.ts';
 import type { ListProcessesQuery } from '#schemas/api.ts';
 import type { DefinitionVersionItem, ProcessSummary } from '#schemas/items.ts';
 import type { ProcessViewBody } from '#schemas/responses.ts';
@@ -64,6 +66,8 @@ export async function getProcess(deps: AppDeps, processId: string): Promise<Proc
     ...(process.concurrencyKey === undefined ? {} : { concurrencyKey: process.concurrencyKey }),
     ...(process.startedAt === undefined ? {} : { startedAt: process.startedAt }),
     progress: progressOf(dag.order.length, counts),
+    // Modelled from what was just read (the DAG and the counters): no read of the tasks, no write.
+    cost: processCost(dag, counts, isEndedProcess(process.status)),
     tasks: [],
     ...(page.nextToken === undefined ? {} : { tasksNextToken: page.nextToken }),
   };

@@ -15,7 +15,9 @@ import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { continueRerun } from './rerun-pass.ts';
 import { scheduleRoots } from './start-process.ts';
 import { sweepPool } from './process-pools.ts';
-import { isPausedProcess, isRunningTask } from '#domain/status-predicates.ts';
+import { isCompletedTask, isPausedProcess, isRunningTask } from '#domain/status-predicates.ts';
+import { countCompletion } from './count-completion.ts';
+import { getDefinition } from './definitions.ts';
 import { instant } from './timestamps.ts';
 
 export interface SweepStats {
@@ -100,12 +102,17 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
         return 'followedUp';
       }
       const process = await deps.processes.identity({ id: processId, fresh: true });
+      // Its count is owed with the rest (the completing call may have died before it); refused if it was made.
+      // A follow-up that was cut short (resumeFrom) had counted before its first pass.
+      if (isCompletedTask(item.status) && item.resumeFrom === undefined && item.definition !== undefined && item.version !== undefined) {
+        await countCompletion(deps, processId, await getDefinition(deps, item.definition, item.version), item.name, item.run ?? 1);
+      }
       // A completion of an earlier run: the rerun since scheduled what it made ready.
       if (!process || process.run !== (item.run ?? 1)) {
         await deps.tasks.clearSweep({ processId, task: item.name });
         return undefined;
       }
-      await followUpCompleted(deps, processId, process, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs });
+      await followUpCompleted(deps, processId, process, item.name, { ...(item.resumeFrom === undefined ? {} : { from: item.resumeFrom }), budgetMs: deps.settings.sweepFollowUpBudgetMs });
       return 'followedUp';
     }
     case 'followUpFailed':
@@ -114,7 +121,7 @@ async function sweepTask(deps: AppDeps, due: Extract<DueItem, { kind: 'task' }>,
         await followUpChild(deps, processId, item.name, deps.settings.sweepFollowUpBudgetMs);
         return 'followedUp';
       }
-      await followUpFailed(deps, processId, item.name, { from: item.resumeFrom ?? 0, budgetMs: deps.settings.sweepFollowUpBudgetMs }, item.run ?? 1);
+      await followUpFailed(deps, processId, item.name, { ...(item.resumeFrom === undefined ? {} : { from: item.resumeFrom }), budgetMs: deps.settings.sweepFollowUpBudgetMs }, item.run ?? 1);
       return 'followedUp';
     case 'followUpSkipped': {
       if (await waitsForResume(deps, processId, item, now)) return undefined;

@@ -45,9 +45,14 @@ export type EndCounterEvent = keyof typeof END_COUNTER_WRITES;
 
 /**
  * A run's progress counters (`COUNT#<run>#<shard>`): how many of its tasks
- * ended each way, one attribute per ending status. Each ending adds itself in
- * the transaction that ends it, so the ending's own condition makes the count
- * happen exactly once; a rerun seeds its run with the completed tasks it keeps.
+ * ended each way, one attribute per ending status. A failure, skip or
+ * cancellation adds itself in the transaction that ends it, so the ending's
+ * own condition makes the count happen exactly once. A completion is counted
+ * by its follow-up, in a write of its own (`completedOnce`): the counter keeps
+ * the set of the tasks it counted (their positions in the definition's order),
+ * so a follow-up redone after a crash counts nothing twice, and the ending
+ * stays a single write (a transaction bills each of its items twice). A rerun
+ * seeds its run with the completed tasks it keeps.
  */
 export const PROGRESS_WRITES = {
   completed: {
@@ -58,6 +63,11 @@ export const PROGRESS_WRITES = {
   failed: { guards: ['runAtMost'], effects: { FAILED: 'add', expiresAt: 'set' }, doc: 'a task failed for good, in its ending transaction' },
   skipped: { guards: ['runAtMost'], effects: { SKIPPED: 'add', expiresAt: 'set' }, doc: 'a task was skipped, in its ending transaction' },
   cancelled: { guards: ['runAtMost'], effects: { CANCELLED: 'add', expiresAt: 'set' }, doc: 'a task was cancelled, in its ending transaction' },
+  completedOnce: {
+    guards: ['runAtMost', 'uncounted'],
+    effects: { COMPLETED: 'add', counted: 'addMember', expiresAt: 'set' },
+    doc: "a task completed, counted by its follow-up (owed on the sweep index until done): the task's position joins the counter's `counted` set in the same write, so a redone count is refused",
+  },
   seed: {
     guards: ['unseeded'],
     effects: { COMPLETED: 'add', seededTo: 'set', expiresAt: 'set' },

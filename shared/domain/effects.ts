@@ -20,8 +20,9 @@
  * - `append?`: records appended when the store gives some; untouched otherwise.
  * - `remove`: removed (no value).
  * - `removeHead`: the first n elements of a list removed (n required; the list's head, oldest first).
+ * - `addMember`: a number added to a number set (required; created if missing; adding a member twice changes nothing).
  */
-export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'add?' | 'append' | 'append?' | 'remove' | 'removeHead';
+export type EffectOp = 'set' | 'set?' | 'setOrRemove' | 'setIfMissing' | 'sum' | 'add' | 'add?' | 'append' | 'append?' | 'remove' | 'removeHead' | 'addMember';
 
 /** Attribute name to operation. */
 export type Effects = Readonly<Record<string, EffectOp>>;
@@ -34,8 +35,8 @@ export interface EffectSum {
   readonly orElse?: number;
 }
 
-type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'add?' | 'removeHead' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
-type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'removeHead';
+type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'add?' | 'removeHead' | 'addMember' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
+type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'removeHead' | 'addMember';
 type OptionalOps = 'set?' | 'setOrRemove' | 'add?' | 'append?';
 
 /**
@@ -80,6 +81,7 @@ export interface ResolvedEffects {
   readonly append: Record<string, readonly unknown[]>;
   readonly remove: string[];
   readonly removeHead: Record<string, number>;
+  readonly addMember: Record<string, number>;
 }
 
 /**
@@ -89,11 +91,11 @@ export interface ResolvedEffects {
  *
  * @example
  * resolveEffects({ sweepAt: 'set', held: 'remove' }, { sweepAt: 5 }, 'task event x')
- * // { set: { sweepAt: 5 }, remove: ['held'], setIfMissing: {}, setSum: {}, add: {}, append: {}, removeHead: {} }
+ * // { set: { sweepAt: 5 }, remove: ['held'], setIfMissing: {}, setSum: {}, add: {}, append: {}, removeHead: {}, addMember: {} }
  */
 export function resolveEffects(effects: Effects, values: Readonly<Record<string, unknown>>, label: string): ResolvedEffects {
   checkEffectValues(effects, values, label);
-  const out: ResolvedEffects = { set: {}, setIfMissing: {}, setSum: {}, add: {}, append: {}, remove: [], removeHead: {} };
+  const out: ResolvedEffects = { set: {}, setIfMissing: {}, setSum: {}, add: {}, append: {}, remove: [], removeHead: {}, addMember: {} };
   for (const [attribute, op] of Object.entries(effects)) {
     const value = values[attribute];
     switch (op) {
@@ -127,6 +129,9 @@ export function resolveEffects(effects: Effects, values: Readonly<Record<string,
       case 'removeHead':
         out.removeHead[attribute] = value as number;
         break;
+      case 'addMember':
+        out.addMember[attribute] = value as number;
+        break;
       default:
         throw new Error(`${label}: unknown effect ${JSON.stringify(op satisfies never)}`);
     }
@@ -142,7 +147,7 @@ export function checkEffectValues(effects: Effects, values: Readonly<Record<stri
     if (op === 'remove' && value !== undefined) throw new Error(`${label} removes '${attribute}': it takes no value`);
   }
   for (const [attribute, op] of Object.entries(effects)) {
-    const required = op === 'set' || op === 'setIfMissing' || op === 'sum' || op === 'add' || op === 'append' || op === 'removeHead';
+    const required = op === 'set' || op === 'setIfMissing' || op === 'sum' || op === 'add' || op === 'append' || op === 'removeHead' || op === 'addMember';
     if (required && values[attribute] === undefined) throw new Error(`${label} needs a value for '${attribute}'`);
   }
 }

@@ -30,6 +30,10 @@ export function guardsHold(guards: readonly Guard[], subject: object | undefined
         return item !== undefined && item[g.attribute] !== undefined;
       case 'missing':
         return item === undefined || item[g.attribute] === undefined;
+      case 'notMember': {
+        const v = item?.[g.attribute];
+        return !(v instanceof Set && v.has(g.value));
+      }
       default:
         return assertNever(g);
     }

@@ -42,6 +42,8 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  * - `leaseSlotFree`: a task limit's slot has no holder, or its holder's lease is over (`leaseExpiresAt` at most now).
  * - `unlimited` / `limited`: the task was scheduled without / with a concurrency or rate limit (`limits`).
  * - `processSlotFree`: a concurrency pool holds fewer slots than its `limit` (issue 18).
+ * - `uncounted`: a counter has not yet counted this contributor (`member`, e.g. a task's position in the definition's
+ *   order, is not in its `counted` set): a count redone after a crash counts nothing twice, without a transaction.
  */
 export type GuardKind =
   | 'lease'
@@ -68,7 +70,8 @@ export type GuardKind =
   | 'leaseSlotFree'
   | 'unlimited'
   | 'limited'
-  | 'processSlotFree';
+  | 'processSlotFree'
+  | 'uncounted';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -83,7 +86,9 @@ export type Guard =
   | { readonly kind: 'above'; readonly attribute: string; readonly value: number; readonly orMissing: boolean }
   | { readonly kind: 'below'; readonly attribute: string; readonly value: number; readonly orMissing: boolean }
   | { readonly kind: 'exists'; readonly attribute: string }
-  | { readonly kind: 'missing'; readonly attribute: string };
+  | { readonly kind: 'missing'; readonly attribute: string }
+  /** The attribute, a number set, lacks the value (or is missing). */
+  | { readonly kind: 'notMember'; readonly attribute: string; readonly value: number };
 
 /** Values for the guards a row names; each row's guards must be given. */
 export interface GuardValues {
@@ -105,6 +110,8 @@ export interface GuardValues {
   readonly capacity?: number;
   /** A concurrency pool's limit (`processSlotFree`). */
   readonly limit?: number;
+  /** The contributor a counter must not have counted yet (`uncounted`). */
+  readonly member?: number;
 }
 
 /** Item attributes the guards read. Stores keep these names. */
@@ -124,6 +131,7 @@ export const ATTR = {
   seededTo: 'seededTo',
   limits: 'limits',
   slotsHeld: 'slotsHeld',
+  counted: 'counted',
 } as const;
 
 /**
@@ -283,6 +291,9 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
       case 'processSlotFree':
         // A pool item that does not exist yet has no slot taken.
         guards.push({ kind: 'below', attribute: ATTR.slotsHeld, value: need('limit'), orMissing: true });
+        break;
+      case 'uncounted':
+        guards.push({ kind: 'notMember', attribute: ATTR.counted, value: need('member') });
         break;
       default:
         assertNever(kind);

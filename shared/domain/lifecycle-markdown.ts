@@ -121,6 +121,7 @@ const EFFECT_VERBS: Readonly<Record<EffectOp, string>> = {
   'append?': 'may append to',
   remove: 'removes',
   removeHead: 'removes the oldest of',
+  addMember: 'adds a member to',
 };
 
 /** A row's effects in words: `sets status, a; removes b` (the status when the row changes it). */

@@ -75,6 +75,8 @@ const SETTLES = ['task.settleParent', 'endCounter.count', 'progress.count'] as c
 /** A child of a map counts in its map's counters; its ending also schedules the next child of its lane and, the last of its lane, counts on the map. */
 const CHILD_COUNTS = ['mapCounter.count'] as const;
 const ENDINGS = [...SETTLES, 'mapCounter.count', 'task.schedule', 'task.settleLane'] as const;
+/** A completion counts its progress in its follow-up (`progress.completedOnce`), not in its ending: it needs no transaction of its own. */
+const COMPLETION_ENDINGS = ENDINGS.filter((c) => c !== 'progress.count');
 /** The map item's own ending: the sweep entry comes back, for its follow-up (or its children's teardown). */
 const MAP_ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set', resumeFrom: 'remove', resultsJson: 'remove', resultsFrom: 'remove' } as const;
 /** What a child of a map holds of an earlier run that its rescheduling in a rerun removes (the rest is set anew). */
@@ -137,7 +139,8 @@ export const TASK_TRANSITIONS = {
     from: ['PENDING'],
     to: 'SCHEDULED',
     guards: ['allSettled', 'runAtMost'],
-    effects: SCHEDULED_EFFECTS,
+    // Its parents' counted set has done its work: the join's own writes from now on are billed without it.
+    effects: { ...SCHEDULED_EFFECTS, counted: 'remove' },
     doc: 'a join whose every parent has settled: exactly one caller wins (never one from a run before the join was reset)',
   },
   scheduleRerun: {
@@ -179,6 +182,14 @@ export const TASK_TRANSITIONS = {
     companions: SETTLES,
     doc: 'a ready task whose condition could not be evaluated fails with ConditionError without running; its failure policy is owed (its follow-up)',
   },
+  settleParentOnce: {
+    // Any status, as settleParent: an anyCompleted join may have started on an earlier parent.
+    from: ['absent', ...TASK_STATUSES],
+    to: 'same',
+    guards: ['settledBelow', 'uncounted', 'runAtMost'],
+    effects: { name: 'set', expected: 'set', status: 'setIfMissing', settled: 'add', counted: 'addMember' },
+    doc: "a parent of a small join settled, counted by the parent's follow-up in a write of its own (not in its ending's transaction): the parent's place among the join's needs joins the `counted` set in the same write, so a redone follow-up counts nothing twice; never into a join a later run has reset",
+  },
   claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due', 'unlimited'],
     // The lease and the attempt's deadline are sums of the stored lengths and now: the claim needs no read.
     effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove' },
@@ -205,10 +216,10 @@ export const TASK_TRANSITIONS = {
     to: 'COMPLETED',
     guards: ['lease', 'leaseLive', 'attemptLive', 'run', 'hold'],
     effects: COMPLETED_EFFECTS,
-    companions: [...ENDINGS, 'slot.free'],
+    companions: [...COMPLETION_ENDINGS, 'slot.free'],
     doc: "the holder of a live lease records the output (of the run the caller's view of the process belongs to)",
   },
-  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], effects: COMPLETED_EFFECTS, companions: ENDINGS, doc: 'a person or system completes an unclaimed task without a lease' },
+  completeManual: { from: ['SCHEDULED'], to: 'COMPLETED', guards: ['due', 'run', 'hold'], effects: COMPLETED_EFFECTS, companions: COMPLETION_ENDINGS, doc: 'a person or system completes an unclaimed task without a lease' },
   fail: {
     from: ['RUNNING'],
     to: 'FAILED',
@@ -400,7 +411,7 @@ export const TASK_TRANSITIONS = {
     to: 'PENDING',
     guards: ['runBefore'],
     // A join gets its counter anew (settled of expected needs kept); a task with none loses it. The last run's attempt is closed by a record.
-    effects: { name: 'set', run: 'set', settled: 'setOrRemove', expected: 'setOrRemove', attempts: 'append?', ...LAST_RUN_REMOVED },
+    effects: { name: 'set', run: 'set', settled: 'setOrRemove', expected: 'setOrRemove', attempts: 'append?', counted: 'remove', ...LAST_RUN_REMOVED },
     doc: 'a rerun resets a task that must run again (attempts restart at 1, earlier ones stay in the history), once per run; a task new in the rerun\'s version starts here',
   },
   retain: {

@@ -116,6 +116,17 @@ export const ProgressSchema = z.strictObject({
   percent: z.number().min(0).max(100),
 });
 
+/** What a process cost so far, modelled from its counters (`shared/domain/process-cost.ts`): no read of its tasks. */
+export const ProcessCostSchema = z
+  .strictObject({
+    usd: z.number().nonnegative().describe('DynamoDB units, API Gateway requests and Lambda invocations at us-east-1 list prices; Lambda compute and SQS left out'),
+    writeUnits: z.number().nonnegative().describe('DynamoDB write units, as AWS bills them (transactions twice per item)'),
+    readUnits: z.number().nonnegative().describe('DynamoDB read units (strongly consistent, 4 KB each)'),
+    requests: z.number().int().nonnegative().describe('API requests: the start, and a claim and an ending per task that ran'),
+  })
+  .describe('modelled from the process definition and its progress counters, with per-operation unit figures measured by bench/write-units.ts; retries, map children and the sweeper are left out')
+  .meta({ id: 'ProcessCost' });
+
 /** A process with every task, in topological order. */
 export const ProcessViewSchema = z
   .strictObject({
@@ -132,6 +143,7 @@ export const ProcessViewSchema = z
     concurrencyKey: z.string().optional().describe("the value of the definition's concurrency key for this process"),
     startedAt: Timestamp.optional().describe('under a concurrency limit: when the process took its slot (its start, or when it left the queue); its timeout counts from here'),
     progress: ProgressSchema.describe('exact, from counters: every task of the current run'),
+    cost: ProcessCostSchema,
     tasks: z.array(TaskViewSchema).describe('every task of a process of up to 100, in topological order; else the first 50 in name order'),
     tasksNextToken: z.string().optional().describe('a process of more than 100 tasks: the next page, from GET /processes/{id}/tasks?nextToken='),
   })

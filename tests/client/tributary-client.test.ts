@@ -155,7 +155,7 @@ describe('TributaryClient retry policy', () => {
     const put = clientWith([{ status: 500 }, { status: 200, body: definition }]);
     expect(await put.client.putDefinition('loan', 'tasks: [{name: A}]')).toEqual({ created: false, definition });
     expect(put.requests).toHaveLength(2);
-    const process = { ...started, status: 'CANCELLED', updatedAt: 'x', runs: 1, progress: { total: 1, completed: 0, failed: 0, skipped: 0, cancelled: 1, percent: 100 }, tasks: [] };
+    const process = { ...started, status: 'CANCELLED', updatedAt: 'x', runs: 1, progress: { total: 1, completed: 0, failed: 0, skipped: 0, cancelled: 1, percent: 100 }, cost: { usd: 0.00001, writeUnits: 15, readUnits: 3, requests: 1 }, tasks: [] };
     const cancel = clientWith([{ status: 500 }, { status: 200, body: process }]);
     expect((await cancel.client.cancelProcess('p-1')).status).toBe('CANCELLED');
     expect(cancel.requests).toHaveLength(2);

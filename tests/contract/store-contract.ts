@@ -380,17 +380,23 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
     });
 
     group('progress counters', (scenario) => {
-      scenario('count each ending once, in its own transaction: a repeated ending counts nothing', async ({ stores: { tasks, processes } }) => {
+      scenario('count each ending once (a completion by its own counted write): a repeated ending or count counts nothing', async ({ stores: { tasks, processes } }) => {
         const p = 'progress';
         for (const t of ['A', 'B', 'C']) await tasks.scheduleNew({ schedule: schedule(p, t) });
         const done = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, undefined), output: 'a', settles: [] });
         const again = await tasks.complete({ end: endTask({ processId: p, task: 'A' }, undefined), output: 'a', settles: [] });
+        // The ending counts nothing itself: its follow-up counts it, and a redone follow-up is refused.
+        const uncounted = await processes.progress({ id: p, run: 1 });
+        const count = (position: number) => tasks.countCompletion({ processId: p, task: 'A', run: 1, position, expiresAt: EXPIRES_AT });
+        const counts = [await count(0), await count(0)];
         await tasks.fail({ end: endTask({ processId: p, task: 'B' }, undefined), error: { code: 'Boom', message: 'boom' } });
         const cancelled = await tasks.cancel({ processId: p, task: 'C', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
         const cancelledAgain = await tasks.cancel({ processId: p, task: 'C', run: 1, iso: iso(T0), expiresAt: EXPIRES_AT });
         const skipped = await tasks.skip({ processId: p, task: 'D', run: 1, because: 'B', iso: iso(T0), expiresAt: EXPIRES_AT, settles: [] });
         const progress = await processes.progress({ id: p, run: 1 });
         expect([done.ok, again.ok, cancelled, cancelledAgain, skipped]).toEqual([true, false, true, false, true]);
+        expect(uncounted.completed).toBe(0);
+        expect(counts).toEqual([true, false]);
         expect(progress).toEqual({ completed: 1, failed: 1, skipped: 1, cancelled: 1 });
         expect(await processes.progress({ id: p, run: 2 })).toEqual({ completed: 0, failed: 0, skipped: 0, cancelled: 0 });
         return progress;

@@ -76,6 +76,7 @@ function valuesFor(row: TransitionRow<string>): GuardValues {
     held: false,
     dropped: 0,
     limit: 2,
+    member: 7,
   };
 }
 
@@ -135,6 +136,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
     }
     case 'processSlotFree':
       return { values, item: item && { ...item, slotsHeld: 2 } };
+    case 'uncounted':
+      return { values, item: item && { ...item, counted: new Set([values.member ?? 0]) } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

@@ -14,9 +14,9 @@ const everyRow: [string, WriteRow & { readonly to?: string }][] = [
 
 describe('the effects a row declares', () => {
   it('resolve the values a store gives into one write: set, set or remove, optional sets and appends', () => {
-    const effects = { a: 'set', b: 'set?', c: 'setOrRemove', d: 'add', e: 'append?', f: 'remove', g: 'sum', h: 'setIfMissing' } as const;
-    const resolved = resolveEffects(effects, { a: 1, d: 2, e: [], g: { source: 'x', plus: 1 }, h: 'P' }, 'row');
-    expect(resolved).toEqual({ set: { a: 1 }, setIfMissing: { h: 'P' }, setSum: { g: { source: 'x', plus: 1 } }, add: { d: 2 }, append: {}, remove: ['c', 'f'], removeHead: {} });
+    const effects = { a: 'set', b: 'set?', c: 'setOrRemove', d: 'add', e: 'append?', f: 'remove', g: 'sum', h: 'setIfMissing', i: 'addMember' } as const;
+    const resolved = resolveEffects(effects, { a: 1, d: 2, e: [], g: { source: 'x', plus: 1 }, h: 'P', i: 7 }, 'row');
+    expect(resolved).toEqual({ set: { a: 1 }, setIfMissing: { h: 'P' }, setSum: { g: { source: 'x', plus: 1 } }, add: { d: 2 }, append: {}, remove: ['c', 'f'], removeHead: {}, addMember: { i: 7 } });
   });
 
   it('refuse a value the row does not declare, a missing required one, and a value for a removal', () => {
@@ -55,7 +55,7 @@ describe('the effects a row declares', () => {
   it('keep every row honest: a status only through `to` (or a counted item created PENDING), a first write only sets, every write guarded', () => {
     for (const [name, row] of everyRow) {
       const statusOp = row.effects.status;
-      expect(statusOp === undefined || (name === 'task.settleParent' && statusOp === 'setIfMissing'), name).toBe(true);
+      expect(statusOp === undefined || (['task.settleParent', 'task.settleParentOnce'].includes(name) && statusOp === 'setIfMissing'), name).toBe(true);
       if (row.guards.includes('absent')) expect(Object.values(row.effects).every((op) => op === 'set' || op === 'set?'), name).toBe(true);
       // A row with no guard must at least name its statuses (recordStale, hold, unhold): no write is unconditional.
       const from = 'from' in row ? (row.from as readonly string[]) : [];

@@ -74,6 +74,9 @@ function condition(guards: readonly Guard[], p: Placeholders): string | undefine
         return `attribute_exists(${p.name(g.attribute)})`;
       case 'missing':
         return `attribute_not_exists(${p.name(g.attribute)})`;
+      case 'notMember':
+        // False on a missing set too, so NOT passes: the first count creates the set.
+        return `NOT contains(${p.name(g.attribute)}, ${p.value(g.value)})`;
       default:
         throw new Error(`unknown guard ${JSON.stringify(g satisfies never)}`);
     }
@@ -94,7 +97,11 @@ export function expressionsOf(write: ItemWrite): Expressions {
     }),
     ...Object.entries(write.append ?? {}).map(([k, v]) => `${p.name(k)} = list_append(if_not_exists(${p.name(k)}, ${p.value([])}), ${p.value(v)})`),
   ];
-  const adds = Object.entries(write.add ?? {}).map(([k, v]) => `${p.name(k)} ${p.value(v)}`);
+  const adds = [
+    ...Object.entries(write.add ?? {}).map(([k, v]) => `${p.name(k)} ${p.value(v)}`),
+    // The document client writes a Set of numbers as a number set (NS).
+    ...Object.entries(write.addMember ?? {}).map(([k, v]) => `${p.name(k)} ${p.value(new Set([v]))}`),
+  ];
   const removes = [
     ...(write.remove ?? []).map((k) => p.name(k)),
     // Indexes name the list before the update: all n go at once, the rest move up.

@@ -13,11 +13,14 @@ import {
   type WriteOutcome,
 } from '../item-table.ts';
 import { itemBytes } from '../item-size.ts';
+import { appliedWriteBill, refusedWriteBill, type WriteBill } from './aws-write-bill.ts';
 
 /** Observes every call; throwing aborts it (before) or loses its answer after it took effect (after). Fault injection. */
 export interface CallHooks {
   before?(operation: string): void;
   after?(operation: string): void;
+  /** Each item write's units as AWS bills them ({@link WriteBill}), for the benchmarks' breakdowns. */
+  billed?(operation: string, key: Key, bill: WriteBill): void;
 }
 
 /** DynamoDB's limits on one BatchGetItem call (as the DynamoDB adapter makes them) and one transaction. */
@@ -41,6 +44,7 @@ export class MemoryItemTable implements ItemTable {
   /** The ids of each table partition's items: a query reads its partition, not the table. */
   private readonly tablePartitions = new Map<string, Set<string>>();
   private readonly writes = new Map<string, Map<string, number>>();
+  private billedUnits = 0;
 
   constructor(private readonly hooks: CallHooks = {}) {}
 
@@ -59,6 +63,11 @@ export class MemoryItemTable implements ItemTable {
    */
   writeCounts(): Map<string, Map<string, number>> {
     return new Map([...this.writes].map(([k, v]) => [k, new Map(v)]));
+  }
+
+  /** Write units so far, as AWS bills them (transactions doubled, index entries by size): see {@link WriteBill}. */
+  billedWriteUnits(): number {
+    return this.billedUnits;
   }
 
   async get(key: Key): Promise<Item | undefined> {
@@ -137,8 +146,13 @@ export class MemoryItemTable implements ItemTable {
       const current = this.read(checkKey(write.key));
       if (write.type === 'put') checkIndexKeys({ ...write.item, ...write.key });
       this.count(TABLE_WRITES, write.key.pk);
-      if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current } : {}) };
+      const operation = write.type === 'put' ? 'PutItem' : 'UpdateItem';
+      if (!guardsHold(write.guards, current)) {
+        this.bill(operation, write.key, refusedWriteBill(current, false));
+        return { ok: false, ...(current ? { current } : {}) };
+      }
       const next = applyWrite(write, current);
+      this.bill(operation, write.key, appliedWriteBill(current, next, false));
       if (next === undefined) this.unstore(write.key, current);
       else this.store(next, current);
       return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: structuredClone(next) } : {}) };
@@ -154,6 +168,7 @@ export class MemoryItemTable implements ItemTable {
       for (const w of writes) this.count(TABLE_WRITES, w.key.pk);
       const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
       if (holds.some((h) => !h)) {
+        for (const [i, w] of writes.entries()) this.bill('TransactWriteItems', w.key, refusedWriteBill(currents[i], true));
         return {
           ok: false,
           reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: currents[i] } : {}) })),
@@ -169,6 +184,7 @@ export class MemoryItemTable implements ItemTable {
           throw transactionCanceled(writes.map((_, j) => (j === i ? { Code: 'ValidationError', Message: (error as Error).message } : { Code: 'None' })));
         }
       });
+      for (const [i, item] of next.entries()) this.bill('TransactWriteItems', writes[i]!.key, appliedWriteBill(currents[i], item, true));
       for (const [i, item] of next.entries()) {
         const w = writes[i];
         if (item === undefined) {
@@ -233,6 +249,11 @@ export class MemoryItemTable implements ItemTable {
     let ids = this.partitions.get(name);
     if (!ids) this.partitions.set(name, (ids = new Set()));
     return ids;
+  }
+
+  private bill(operation: string, key: Key, bill: WriteBill): void {
+    this.billedUnits += bill.total;
+    this.hooks.billed?.(operation, key, bill);
   }
 
   private count(where: string, partition: string): void {
@@ -357,6 +378,7 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefin
       next[k] = source + sum.plus;
     }
     for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;
+    for (const [k, v] of Object.entries(write.addMember ?? {})) next[k] = new Set([...(next[k] instanceof Set ? (next[k] as Set<number>) : []), v]);
     for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...structuredClone(v)];
     for (const k of write.remove ?? []) delete next[k];
     for (const [k, n] of Object.entries(write.removeHead ?? {})) if (Array.isArray(next[k])) next[k] = (next[k] as unknown[]).slice(n);

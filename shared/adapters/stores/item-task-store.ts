@@ -1,12 +1,12 @@
-import { KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget } from '#domain/lifecycle.ts';
+import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget } from '#domain/lifecycle.ts';
 import type { SkipReason } from '#domain/branch-decision.ts';
 import type { ChildEnding, Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
-import type { ItemTable, ItemUpdate, ItemWrite } from '../item-table.ts';
+import type { ItemTable, ItemUpdate, ItemWrite, WriteOutcome } from '../item-table.ts';
 import { DEFAULT_SWEEP_SHARDS } from '#config/table.ts';
-import { TASK_SK_PREFIX, keys, sweepShardOf } from './keys.ts';
-import { taskPut, taskUpdate } from './row-writes.ts';
+import { TASK_SK_PREFIX, keys, progressShardOf, sweepShardOf } from './keys.ts';
+import { progressUpdate, taskPut, taskUpdate } from './row-writes.ts';
 import { poolFreeWrite } from './item-slot-store.ts';
 import { childCounterWrite, childScheduleWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
 import { parseChildName } from '#domain/map-children.ts';
@@ -193,7 +193,27 @@ export class ItemTaskStore implements TaskStore {
     }
     const event = end.leaseToken === undefined ? 'completeManual' : 'complete';
     const update = taskUpdate(event, keys.task(end), { ...endedValues(end, event), outputJson }, guardValues);
-    return this.settled(end, await this.table.transact([update, progressWrite(event, end), ...settles.map((s) => settleWrite(event, end, s)), ...slotFreeWrites(event, end.leaseToken), ...pooledFree(end)]));
+    // Its progress is counted by its follow-up (countCompletion): without joins, an end counter or slots to count
+    // in, a completion is one write, not a transaction that bills each of its items twice.
+    const companions = [...settles.map((s) => settleWrite(event, end, s)), ...slotFreeWrites(event, end.leaseToken), ...pooledFree(end)];
+    if (companions.length === 0) return this.written(await this.table.write(update));
+    return this.settled(end, await this.table.transact([update, ...companions]));
+  }
+
+  async countCompletion(args: TaskRef & { run: number; position: number; expiresAt: number }): Promise<boolean> {
+    const key = keys.processProgress(args.processId, args.run, progressShardOf(args.task));
+    const values = { COMPLETED: 1, counted: args.position, expiresAt: args.expiresAt };
+    return (await this.table.write(progressUpdate('completedOnce', key, values, { run: args.run, member: args.position }))).ok;
+  }
+
+  async settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<boolean> {
+    const values = { name: args.join, expected: args.expected, status: COUNTED_TASK_STATUS, settled: 1, counted: args.position };
+    const guards = { expected: args.expected, member: args.position, run: args.run };
+    return (await this.table.write(taskUpdate('settleParentOnce', keys.task({ processId: args.processId, task: args.join }), values, guards))).ok;
+  }
+
+  private written(r: WriteOutcome): Written<undefined, TaskItem> {
+    return r.ok ? { ok: true, item: undefined } : conflict(r.current);
   }
 
   /**

@@ -169,6 +169,7 @@ function updateOf(row: Row, label: string, key: Key, values: object, guards: Gua
     ...(Object.keys(e.append).length > 0 ? { append: e.append } : {}),
     ...(e.remove.length > 0 ? { remove: e.remove } : {}),
     ...(Object.keys(e.removeHead).length > 0 ? { removeHead: e.removeHead } : {}),
+    ...(Object.keys(e.addMember).length > 0 ? { addMember: e.addMember } : {}),
     ...(options.returnNew ? { returnNew: true } : {}),
   };
 }
@@ -177,7 +178,7 @@ function updateOf(row: Row, label: string, key: Key, values: object, guards: Gua
 function putOf(row: Row, label: string, key: Key, values: object, guards: Guard[]): ItemPut {
   if (!row.guards.includes('absent')) throw new Error(`${label} is no first write: it cannot be a put`);
   const e = resolveEffects(row.effects, values as Readonly<Record<string, unknown>>, label);
-  const other = Object.keys(e.setIfMissing).length + Object.keys(e.setSum).length + Object.keys(e.add).length + Object.keys(e.append).length + e.remove.length + Object.keys(e.removeHead).length;
+  const other = Object.keys(e.setIfMissing).length + Object.keys(e.setSum).length + Object.keys(e.add).length + Object.keys(e.append).length + e.remove.length + Object.keys(e.removeHead).length + Object.keys(e.addMember).length;
   if (other > 0) throw new Error(`${label} writes a whole item: its effects may only set attributes`);
   const status = row.to === undefined || row.to === 'same' ? {} : { status: row.to };
   return { type: 'put', key, item: { ...key, ...e.set, ...status }, guards };
