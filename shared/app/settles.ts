@@ -24,9 +24,15 @@ export function settlesOf(dag: Dag, task: string, counts: 'children' | 'everyJoi
   return settles;
 }
 
-/** A final failure settles like a completion for an optional task; otherwise only the end counter (its children are skipped or cancelled). */
+/**
+ * A final failure settles like a completion for an optional task. Otherwise, under skipDownstream, only the end
+ * counter (its children are skipped, and the process ends once nothing can run); under failFast nothing: the
+ * failure's own follow-up fails the process, and a failed sink counted in the end counter would let another sink's
+ * completion fill it and end the process COMPLETED while that follow-up is owed (a crash between the two).
+ */
 export function failureSettles(def: DefinitionVersionItem, dag: Dag, task: string): SettleCount[] {
-  return settlesOf(dag, task, taskPolicyOf(def, task).optional ? 'children' : 'endOnly');
+  if (taskPolicyOf(def, task).optional) return settlesOf(dag, task, 'children');
+  return def.onFailure === 'skipDownstream' ? settlesOf(dag, task, 'endOnly') : [];
 }
 
 /**
