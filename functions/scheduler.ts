@@ -12,8 +12,7 @@ import { countMetric, flushMetrics, logger, metrics, MetricUnit, tracer } from '
  * entries (never a scan) and fires what is due, exactly once per scheduled
  * time. A schedule whose step failed stays due for the next tick.
  */
-export const handler = middy()
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+export const handler = (tracer ? middy().use(captureLambdaHandler(tracer, { captureResponse: false })) : middy())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (): Promise<SchedulerStats> => {
     try {

@@ -13,8 +13,7 @@ import { countMetric, flushMetrics, logger, metrics, MetricUnit, tracer } from '
  * reports its lag: the age of the oldest due item. A run that throws counts in
  * `SweeperErrors` and fails the invocation.
  */
-export const handler = middy()
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+export const handler = (tracer ? middy().use(captureLambdaHandler(tracer, { captureResponse: false })) : middy())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (): Promise<SweepStats> => {
     try {

@@ -63,8 +63,9 @@ export interface HttpHandlerSpec<P extends z.ZodType, Q extends z.ZodType, B ext
 export function httpHandler<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(
   spec: HttpHandlerSpec<P, Q, B>,
 ): middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  const chain = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>();
+  if (tracer) chain.use(captureLambdaHandler(tracer, { captureResponse: false }));
+  return chain
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .handler(async (event) => {
