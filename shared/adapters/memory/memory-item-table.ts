@@ -13,6 +13,7 @@ import {
   type WriteOutcome,
 } from '../item-table.ts';
 import { itemBytes } from '../item-size.ts';
+import { copyItem } from './copy-item.ts';
 
 /** Observes every call; throwing aborts it (before) or loses its answer after it took effect (after). Fault injection. */
 export interface CallHooks {
@@ -46,7 +47,7 @@ export class MemoryItemTable implements ItemTable {
 
   /** Every item, for tests that look underneath the stores. */
   snapshot(): Item[] {
-    return [...this.items.values()].map((i) => structuredClone(i));
+    return [...this.items.values()].map((i) => copyItem(i));
   }
 
   /**
@@ -81,7 +82,7 @@ export class MemoryItemTable implements ItemTable {
       this.partitionItems(pk)
         .filter((i) => i.pk === pk && String(i.sk).startsWith(prefix))
         .sort((a, b) => compareKeys(a.sk, b.sk))
-        .map((i) => structuredClone(i)),
+        .map((i) => copyItem(i)),
     );
   }
 
@@ -98,7 +99,7 @@ export class MemoryItemTable implements ItemTable {
       const keep = q.attributes ? new Set(['pk', 'sk', ...q.attributes]) : undefined;
       const items = evaluated
         .filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value)
-        .map((i) => structuredClone(keep ? Object.fromEntries(Object.entries(i).filter(([k]) => keep.has(k))) : i));
+        .map((i) => copyItem(keep ? Object.fromEntries(Object.entries(i).filter(([k]) => keep.has(k))) : i));
       return { items, ...(last ? { lastSk: String(last.sk) } : {}) };
     });
   }
@@ -126,7 +127,7 @@ export class MemoryItemTable implements ItemTable {
       const startAt = after < 0 ? sorted.length : after;
       const evaluated = sorted.slice(startAt, startAt + q.limit);
       const last = evaluated.length === q.limit ? evaluated.at(-1) : undefined;
-      const items = evaluated.filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value).map((i) => structuredClone(i));
+      const items = evaluated.filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value).map((i) => copyItem(i));
       const lastKey = last && { pk: String(last.pk), sk: String(last.sk), [partitionKey]: last[partitionKey] as string, [sortKey]: last[sortKey] as string | number };
       return { items, ...(lastKey ? { lastKey } : {}) };
     });
@@ -141,7 +142,7 @@ export class MemoryItemTable implements ItemTable {
       const next = applyWrite(write, current);
       if (next === undefined) this.unstore(write.key, current);
       else this.store(next, current);
-      return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: structuredClone(next) } : {}) };
+      return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: copyItem(next) } : {}) };
     });
   }
 
@@ -181,7 +182,7 @@ export class MemoryItemTable implements ItemTable {
 
   private read(key: Key): Item | undefined {
     const item = this.items.get(id(key));
-    return item && structuredClone(item);
+    return item && copyItem(item);
   }
 
   /** Keeps `item`, which must be the table's own: {@link applyWrite} builds every stored item from copies. */
@@ -347,17 +348,17 @@ function codePointRank(unit: number): number {
  */
 function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefined {
   if (write.type === 'delete') return undefined;
-  const next: Item = write.type === 'put' ? { ...structuredClone(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
+  const next: Item = write.type === 'put' ? { ...copyItem(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
   if (write.type === 'update') {
-    Object.assign(next, structuredClone(write.set ?? {}));
-    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = structuredClone(v);
+    Object.assign(next, copyItem(write.set ?? {}));
+    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = copyItem(v);
     for (const [k, sum] of Object.entries(write.setSum ?? {})) {
       const source = next[sum.source] ?? sum.orElse;
       if (typeof source !== 'number') throw validationException(`The provided expression refers to an attribute that does not exist in the item: '${sum.source}'`);
       next[k] = source + sum.plus;
     }
     for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;
-    for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...structuredClone(v)];
+    for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...copyItem(v)];
     for (const k of write.remove ?? []) delete next[k];
     for (const [k, n] of Object.entries(write.removeHead ?? {})) if (Array.isArray(next[k])) next[k] = (next[k] as unknown[]).slice(n);
   }
