@@ -135,10 +135,10 @@ export class MemoryItemTable implements ItemTable {
 
   async write(write: ItemWrite): Promise<WriteOutcome> {
     return this.call(write.type === 'put' ? 'PutItem' : write.type === 'delete' ? 'DeleteItem' : 'UpdateItem', () => {
-      const current = this.read(checkKey(write.key));
+      const current = this.stored(checkKey(write.key));
       if (write.type === 'put') checkIndexKeys({ ...write.item, ...write.key });
       this.count(TABLE_WRITES, write.key.pk);
-      if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current } : {}) };
+      if (!guardsHold(write.guards, current)) return { ok: false, ...(current ? { current: copyItem(current) } : {}) };
       const next = applyWrite(write, current);
       if (next === undefined) this.unstore(write.key, current);
       else this.store(next, current);
@@ -151,13 +151,13 @@ export class MemoryItemTable implements ItemTable {
       if (writes.length < 1 || writes.length > MAX_TRANSACT_WRITES) throw validationException(`A transaction takes 1 to ${MAX_TRANSACT_WRITES} writes, not ${writes.length}`);
       const ids = new Set(writes.map((w) => id(checkKey(w.key))));
       if (ids.size < writes.length) throw validationException('Transaction request cannot include multiple operations on one item');
-      const currents = writes.map((w) => this.read(w.key));
+      const currents = writes.map((w) => this.stored(w.key));
       for (const w of writes) this.count(TABLE_WRITES, w.key.pk);
       const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
       if (holds.some((h) => !h)) {
         return {
           ok: false,
-          reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: currents[i] } : {}) })),
+          reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: copyItem(currents[i]) } : {}) })),
         };
       }
       // Every write is computed (and checked) before any is stored: all or nothing. An invalid item
@@ -181,8 +181,16 @@ export class MemoryItemTable implements ItemTable {
   }
 
   private read(key: Key): Item | undefined {
-    const item = this.items.get(id(key));
+    const item = this.stored(key);
     return item && copyItem(item);
+  }
+
+  /**
+   * The table's own item, not a copy: for a write, which reads it, builds the next item from it and replaces it.
+   * Stored items are never changed in place (a write stores a new one), so the next may share values with it.
+   */
+  private stored(key: Key): Item | undefined {
+    return this.items.get(id(key));
   }
 
   /** Keeps `item`, which must be the table's own: {@link applyWrite} builds every stored item from copies. */
@@ -343,8 +351,8 @@ function codePointRank(unit: number): number {
 }
 
 /**
- * The item a write leaves (undefined: deleted), built from copies only (`current` is the caller's own copy), so the table can keep it
- * without copying it again.
+ * The item a write leaves (undefined: deleted). The write's values are copied; `current` (the stored item) is only
+ * spread, never changed, so the table can keep the result without copying it again.
  */
 function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefined {
   if (write.type === 'delete') return undefined;
