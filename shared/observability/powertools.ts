@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from './metric-names.ts';
-import { loadTracer } from './load-tracer.ts';
+import type middy from '@middy/core';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandlerOnceLoaded, loadTracer, tracingEnabled } from './load-tracer.ts';
 
 /**
  * The handlers' Powertools instances, one per Lambda container. The construct
@@ -17,8 +19,24 @@ export const metrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
 });
 
-/** The Tracer where Powertools traces (in Lambda, unless `POWERTOOLS_TRACE_ENABLED=false`), else `undefined`. */
-export const tracer = await loadTracer(process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME);
+/**
+ * The Tracer where Powertools traces (in Lambda, unless `POWERTOOLS_TRACE_ENABLED=false`), once loaded; else (and
+ * until then) `undefined`. Handlers add {@link traceHandler} where {@link tracing}; AWS clients, created inside an
+ * invocation, find it loaded.
+ */
+export let tracer: Tracer | undefined;
+
+/** Whether this process traces (Powertools' own rule): only then is the Tracer loaded. */
+export const tracing = tracingEnabled();
+
+const tracerLoaded: Promise<Tracer | undefined> = tracing
+  ? loadTracer(process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME).then((t) => (tracer = t))
+  : Promise.resolve(undefined);
+
+/** Powertools' `captureLambdaHandler(tracer, { captureResponse: false })`, waiting for the Tracer to load. */
+export function traceHandler(): middy.MiddlewareObj {
+  return captureLambdaHandlerOnceLoaded(tracerLoaded, { captureResponse: false });
+}
 
 /** Adds `value` to a count metric, flushed at the end of the invocation. */
 export function countMetric(name: string, value = 1): void {

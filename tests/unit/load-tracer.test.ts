@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { loadTracer, tracingEnabled } from '#observability/load-tracer.ts';
+import { captureLambdaHandlerOnceLoaded, loadTracer, tracingEnabled } from '#observability/load-tracer.ts';
 
 const VARS = ['AWS_EXECUTION_ENV', 'POWERTOOLS_TRACE_ENABLED', 'AWS_SAM_LOCAL'] as const;
 type Env = Partial<Record<(typeof VARS)[number], string>>;
@@ -42,5 +42,33 @@ describe('loadTracer', () => {
   it('gives no Tracer where nothing is traced', async () => {
     expect(await loadTracer('tributary', {})).toBeUndefined();
     expect(await loadTracer('tributary', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: 'false' })).toBeUndefined();
+  });
+
+  it("runs Powertools' captureLambdaHandler once the tracer has loaded, and nothing without one", async () => {
+    const calls: string[] = [];
+    const handlerSegment = { close: () => calls.push('close') };
+    const lambdaSegment = { addNewSubsegment: (name: string) => (calls.push(`open ${name}`), handlerSegment) };
+    const fake = {
+      isTracingEnabled: () => true,
+      getSegment: () => lambdaSegment,
+      setSegment: () => calls.push('setSegment'),
+      annotateColdStart: () => calls.push('coldStart'),
+      addServiceNameAnnotation: () => calls.push('service'),
+      addResponseAsMetadata: () => calls.push('response'),
+      addErrorAsMetadata: () => calls.push('error'),
+    } as unknown as Tracer;
+    let load!: (t: Tracer | undefined) => void;
+    const middleware = captureLambdaHandlerOnceLoaded(new Promise((resolve) => (load = resolve)), { captureResponse: false });
+    const request = { internal: {}, event: {}, context: {}, response: undefined, error: undefined } as never;
+    const before = middleware.before!(request);
+    expect(calls).toEqual([]);
+    load(fake);
+    await before;
+    await middleware.after!(request);
+    expect(calls).toEqual([`open ## ${process.env._HANDLER}`, 'setSegment', 'coldStart', 'service', 'close', 'setSegment']);
+
+    const untraced = captureLambdaHandlerOnceLoaded(Promise.resolve(undefined), { captureResponse: false });
+    await expect(untraced.before!(request)).resolves.toBeUndefined();
+    await expect(untraced.after!(request)).resolves.toBeUndefined();
   });
 });
