@@ -15,6 +15,7 @@ export { TributaryClient, type ListOptions, type ListProcessesOptions, type Reru
 export { Worker, type TaskContext, type TaskHandler, type WorkerOptions } from './worker.ts';
 export { messageAfterRefusedClaim, TASK_GONE_CODES, type MessageAction } from './message-policy.ts';
 export { sigv4Fetch, Sha256, type AwsCredentials, type SigV4FetchOptions } from './sigv4-fetch.ts';
+export type { ClientFetch, ClientFetchResponse } from './client-fetch.ts';
 export {
   isConflict,
   isNotFound,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { apiErrorFromResponse, isRetryable, TributaryApiError, TributaryNetworkError, TributaryResponseError } from './errors.ts';
 import { BatchClaimSchema, BatchEndedSchema, itemResults, type BatchItemResult, type CompleteItem, type FailItem, type TaskRef } from './batch-results.ts';
 import { backoffDelay, sleep, type BackoffOptions } from './retry.ts';
+import type { ClientFetch } from './client-fetch.ts';
 import {
   ClaimSchema,
   ConcurrencyPoolsSchema,
@@ -52,8 +53,8 @@ import {
 export interface TributaryClientOptions {
   /** The API's base URL, stage included for deployed APIs, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */
   readonly baseUrl: string;
-  /** @default globalThis.fetch. Pass {@link sigv4Fetch} for an IAM-authorized API. */
-  readonly fetch?: typeof fetch;
+  /** @default globalThis.fetch. Pass {@link sigv4Fetch} for an IAM-authorized API. Any {@link ClientFetch} will do. */
+  readonly fetch?: ClientFetch;
   /** Per attempt. @default 30000, API Gateway's own integration limit */
   readonly timeoutMs?: number;
   /** Extra attempts for calls that are safe to repeat. @default 3 */
@@ -156,7 +157,7 @@ const enc = encodeURIComponent;
  */
 export class TributaryClient {
   readonly baseUrl: string;
-  private readonly fetchFn: typeof fetch;
+  private readonly fetchFn: ClientFetch;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoff: BackoffOptions;

@@ -1,10 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { runScheduler, type SchedulerStats } from '#app/run-scheduler.ts';
 import { runtimeDeps } from '#app/runtime-deps.ts';
 import { METRIC } from '#observability/metric-names.ts';
-import { countMetric, flushMetrics, logger, metrics, MetricUnit, tracer } from '#observability/powertools.ts';
+import { countMetric, flushMetrics, logger, metrics, MetricUnit, traceHandler, tracing } from '#observability/powertools.ts';
 
 /**
  * The schedules' scheduler, on a one-a-minute EventBridge rule (and on a
@@ -12,8 +11,7 @@ import { countMetric, flushMetrics, logger, metrics, MetricUnit, tracer } from '
  * entries (never a scan) and fires what is due, exactly once per scheduled
  * time. A schedule whose step failed stays due for the next tick.
  */
-export const handler = middy()
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+export const handler = (tracing ? middy().use(traceHandler()) : middy())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (): Promise<SchedulerStats> => {
     try {

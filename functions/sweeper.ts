@@ -1,10 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { runtimeDeps } from '#app/runtime-deps.ts';
 import { sweep, type SweepStats } from '#app/sweep.ts';
 import { METRIC } from '#observability/metric-names.ts';
-import { countMetric, flushMetrics, logger, metrics, MetricUnit, tracer } from '#observability/powertools.ts';
+import { countMetric, flushMetrics, logger, metrics, MetricUnit, traceHandler, tracing } from '#observability/powertools.ts';
 
 /**
  * The recovery sweeper, on an EventBridge schedule (and on an interval in the
@@ -13,8 +12,7 @@ import { countMetric, flushMetrics, logger, metrics, MetricUnit, tracer } from '
  * reports its lag: the age of the oldest due item. A run that throws counts in
  * `SweeperErrors` and fails the invocation.
  */
-export const handler = middy()
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+export const handler = (tracing ? middy().use(traceHandler()) : middy())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (): Promise<SweepStats> => {
     try {

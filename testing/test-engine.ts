@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { TributaryClient } from '../client/tributary-client.ts';
+import type { ClientFetch } from '../client/client-fetch.ts';
 import { runClaimedTask } from '../client/run-claimed-task.ts';
 import { checkTaskNames, coversTask } from '../client/map-child.ts';
 import { messageAfterRefusedClaim } from '../client/message-policy.ts';
@@ -27,6 +28,7 @@ import { handler as readRoutes } from '../functions/api/read-routes.ts';
 import { handler as workerRoutes } from '../functions/api/worker-routes.ts';
 import { isRunningTask } from '#domain/status-predicates.ts';
 import { readInProcessRequest } from './in-process-request.ts';
+import { inProcessResponse } from './in-process-response.ts';
 
 export interface TestEngineOptions {
   /** The queues, as `tributary.config.json` would name them. @default { default: {} } */
@@ -252,7 +254,7 @@ function positiveCount(fault: string, n: number): number {
 }
 
 /** A `fetch` that serves the API's routes with the real handlers, on the engine's deps. */
-function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngineOptions['onInvocation']): typeof fetch {
+function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngineOptions['onInvocation']): ClientFetch {
   const compiled = compileRoutes(routes);
   let requests = 0;
   return async (input, init) => {
@@ -261,7 +263,8 @@ function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngi
     const match = matchRoute(compiled, request.method, url.pathname);
     if (match.kind !== 'matched') {
       const code = match.kind === 'method-not-allowed' ? 405 : match.kind === 'bad-path' ? 400 : 404;
-      return Response.json({ error: { code: code === 404 ? 'RouteNotFound' : code === 405 ? 'MethodNotAllowed' : 'ValidationError', message: `${request.method} ${url.pathname}` } }, { status: code });
+      const error = { code: code === 404 ? 'RouteNotFound' : code === 405 ? 'MethodNotAllowed' : 'ValidationError', message: `${request.method} ${url.pathname}` };
+      return inProcessResponse(code, JSON.stringify({ error }), { 'content-type': 'application/json' });
     }
     const requestId = `test-request-${++requests}`;
     const event: APIGatewayProxyEventV2 = buildHttpApiEvent({
@@ -280,7 +283,7 @@ function inProcessFetch(deps: AppDeps, now: () => number, onInvocation: TestEngi
     const handler = GROUP_HANDLERS[route.group];
     const context = createLambdaContext({ functionName: `tributary-${route.group}`, timeoutMs: 29_000, awsRequestId: requestId });
     const result = await metered(onInvocation, `tributary-${route.group}`, () => withDeps(deps, () => handler(event, context)));
-    return new Response(result.body ?? null, { status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string> });
+    return inProcessResponse(result.statusCode ?? 200, result.body, (result.headers ?? {}) as Record<string, string>);
   };
 }
 

@@ -52,8 +52,8 @@ export function createDocumentClient(options: AwsClientOptions = {}): DynamoDBDo
     },
     { step: 'initialize', name: 'tributaryCapacityMeter' },
   );
-  // X-Ray subsegments per call when tracing is active (a no-op outside Lambda).
-  tracer.captureAWSv3Client(client);
+  // X-Ray subsegments per call where tracing is on (there is no tracer outside Lambda).
+  tracer?.captureAWSv3Client(client);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -65,7 +65,7 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
     ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
   });
   addInterceptor(client, 'sqs', options.interceptor);
-  tracer.captureAWSv3Client(client);
+  tracer?.captureAWSv3Client(client);
   client.middlewareStack.add(
     (next, context) => async (args) => {
       recordSqsRequest();
@@ -92,7 +92,7 @@ export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.Proce
     ...(options.region ? { region: options.region } : {}),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   });
-  tracer.captureAWSv3Client(client);
+  tracer?.captureAWSv3Client(client);
   return client;
 }
 

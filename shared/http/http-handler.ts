@@ -1,13 +1,12 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type ProblemDetail } from '#domain/errors.ts';
 import { MAX_JSON_DEPTH } from '#schemas/json-depth.ts';
 import { METRIC } from '#observability/metric-names.ts';
-import { countMetric, flushMetrics, logger, tracer } from '#observability/powertools.ts';
+import { countMetric, flushMetrics, logger, traceHandler, tracing } from '#observability/powertools.ts';
 import { errorResponse, jsonResponse } from './error-response.ts';
 
 /** Largest request body accepted (bytes). Outputs and inputs must fit a DynamoDB item with room to spare. */
@@ -63,8 +62,9 @@ export interface HttpHandlerSpec<P extends z.ZodType, Q extends z.ZodType, B ext
 export function httpHandler<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(
   spec: HttpHandlerSpec<P, Q, B>,
 ): middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  const chain = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>();
+  if (tracing) chain.use(traceHandler());
+  return chain
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .handler(async (event) => {

@@ -14,6 +14,7 @@ import {
 } from '../item-table.ts';
 import { itemBytes } from '../item-size.ts';
 import { appliedWriteBill, refusedWriteBill, type WriteBill } from './aws-write-bill.ts';
+import { copyItem } from './copy-item.ts';
 
 /** Observes every call; throwing aborts it (before) or loses its answer after it took effect (after). Fault injection. */
 export interface CallHooks {
@@ -50,7 +51,7 @@ export class MemoryItemTable implements ItemTable {
 
   /** Every item, for tests that look underneath the stores. */
   snapshot(): Item[] {
-    return [...this.items.values()].map((i) => structuredClone(i));
+    return [...this.items.values()].map((i) => copyItem(i));
   }
 
   /**
@@ -90,7 +91,7 @@ export class MemoryItemTable implements ItemTable {
       this.partitionItems(pk)
         .filter((i) => i.pk === pk && String(i.sk).startsWith(prefix))
         .sort((a, b) => compareKeys(a.sk, b.sk))
-        .map((i) => structuredClone(i)),
+        .map((i) => copyItem(i)),
     );
   }
 
@@ -107,7 +108,7 @@ export class MemoryItemTable implements ItemTable {
       const keep = q.attributes ? new Set(['pk', 'sk', ...q.attributes]) : undefined;
       const items = evaluated
         .filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value)
-        .map((i) => structuredClone(keep ? Object.fromEntries(Object.entries(i).filter(([k]) => keep.has(k))) : i));
+        .map((i) => copyItem(keep ? Object.fromEntries(Object.entries(i).filter(([k]) => keep.has(k))) : i));
       return { items, ...(last ? { lastSk: String(last.sk) } : {}) };
     });
   }
@@ -135,7 +136,7 @@ export class MemoryItemTable implements ItemTable {
       const startAt = after < 0 ? sorted.length : after;
       const evaluated = sorted.slice(startAt, startAt + q.limit);
       const last = evaluated.length === q.limit ? evaluated.at(-1) : undefined;
-      const items = evaluated.filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value).map((i) => structuredClone(i));
+      const items = evaluated.filter((i) => !q.filter || i[q.filter.attribute] === q.filter.value).map((i) => copyItem(i));
       const lastKey = last && { pk: String(last.pk), sk: String(last.sk), [partitionKey]: last[partitionKey] as string, [sortKey]: last[sortKey] as string | number };
       return { items, ...(lastKey ? { lastKey } : {}) };
     });
@@ -143,19 +144,19 @@ export class MemoryItemTable implements ItemTable {
 
   async write(write: ItemWrite): Promise<WriteOutcome> {
     return this.call(write.type === 'put' ? 'PutItem' : write.type === 'delete' ? 'DeleteItem' : 'UpdateItem', () => {
-      const current = this.read(checkKey(write.key));
+      const current = this.stored(checkKey(write.key));
       if (write.type === 'put') checkIndexKeys({ ...write.item, ...write.key });
       this.count(TABLE_WRITES, write.key.pk);
       const operation = write.type === 'put' ? 'PutItem' : 'UpdateItem';
       if (!guardsHold(write.guards, current)) {
         this.bill(operation, write.key, refusedWriteBill(current, false));
-        return { ok: false, ...(current ? { current } : {}) };
+        return { ok: false, ...(current ? { current: copyItem(current) } : {}) };
       }
       const next = applyWrite(write, current);
       this.bill(operation, write.key, appliedWriteBill(current, next, false));
       if (next === undefined) this.unstore(write.key, current);
       else this.store(next, current);
-      return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: structuredClone(next) } : {}) };
+      return { ok: true, ...(write.type === 'update' && write.returnNew ? { item: copyItem(next) } : {}) };
     });
   }
 
@@ -164,14 +165,14 @@ export class MemoryItemTable implements ItemTable {
       if (writes.length < 1 || writes.length > MAX_TRANSACT_WRITES) throw validationException(`A transaction takes 1 to ${MAX_TRANSACT_WRITES} writes, not ${writes.length}`);
       const ids = new Set(writes.map((w) => id(checkKey(w.key))));
       if (ids.size < writes.length) throw validationException('Transaction request cannot include multiple operations on one item');
-      const currents = writes.map((w) => this.read(w.key));
+      const currents = writes.map((w) => this.stored(w.key));
       for (const w of writes) this.count(TABLE_WRITES, w.key.pk);
       const holds = writes.map((w, i) => guardsHold(w.guards, currents[i]));
       if (holds.some((h) => !h)) {
         for (const [i, w] of writes.entries()) this.bill('TransactWriteItems', w.key, refusedWriteBill(currents[i], true));
         return {
           ok: false,
-          reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: currents[i] } : {}) })),
+          reasons: writes.map((_, i) => (holds[i] ? { code: 'None' } : { code: 'ConditionalCheckFailed', ...(currents[i] ? { current: copyItem(currents[i]) } : {}) })),
         };
       }
       // Every write is computed (and checked) before any is stored: all or nothing. An invalid item
@@ -196,8 +197,16 @@ export class MemoryItemTable implements ItemTable {
   }
 
   private read(key: Key): Item | undefined {
-    const item = this.items.get(id(key));
-    return item && structuredClone(item);
+    const item = this.stored(key);
+    return item && copyItem(item);
+  }
+
+  /**
+   * The table's own item, not a copy: for a write, which reads it, builds the next item from it and replaces it.
+   * Stored items are never changed in place (a write stores a new one), so the next may share values with it.
+   */
+  private stored(key: Key): Item | undefined {
+    return this.items.get(id(key));
   }
 
   /** Keeps `item`, which must be the table's own: {@link applyWrite} builds every stored item from copies. */
@@ -363,15 +372,15 @@ function codePointRank(unit: number): number {
 }
 
 /**
- * The item a write leaves (undefined: deleted), built from copies only (`current` is the caller's own copy), so the table can keep it
- * without copying it again.
+ * The item a write leaves (undefined: deleted). The write's values are copied; `current` (the stored item) is only
+ * spread, never changed, so the table can keep the result without copying it again.
  */
 function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefined {
   if (write.type === 'delete') return undefined;
-  const next: Item = write.type === 'put' ? { ...structuredClone(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
+  const next: Item = write.type === 'put' ? { ...copyItem(write.item), ...write.key } : { ...(current ?? {}), ...write.key };
   if (write.type === 'update') {
-    Object.assign(next, structuredClone(write.set ?? {}));
-    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = structuredClone(v);
+    Object.assign(next, copyItem(write.set ?? {}));
+    for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = copyItem(v);
     for (const [k, sum] of Object.entries(write.setSum ?? {})) {
       const source = next[sum.source] ?? sum.orElse;
       if (typeof source !== 'number') throw validationException(`The provided expression refers to an attribute that does not exist in the item: '${sum.source}'`);
@@ -379,7 +388,7 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefin
     }
     for (const [k, v] of Object.entries(write.add ?? {})) next[k] = (typeof next[k] === 'number' ? (next[k] as number) : 0) + v;
     for (const [k, v] of Object.entries(write.addMember ?? {})) next[k] = new Set([...(next[k] instanceof Set ? (next[k] as Set<number>) : []), v]);
-    for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...structuredClone(v)];
+    for (const [k, v] of Object.entries(write.append ?? {})) next[k] = [...(Array.isArray(next[k]) ? (next[k] as unknown[]) : []), ...copyItem(v)];
     for (const k of write.remove ?? []) delete next[k];
     for (const [k, n] of Object.entries(write.removeHead ?? {})) if (Array.isArray(next[k])) next[k] = (next[k] as unknown[]).slice(n);
   }

@@ -1,6 +1,7 @@
 import type { Clock, OutgoingTaskMessage, TaskQueue } from '#app/ports.ts';
 import type { TaskMessage } from '#schemas/items.ts';
 import { QueueNotConfiguredError } from '../sqs/task-queue.ts';
+import { copyItem } from './copy-item.ts';
 
 /** SQS settings of one in-memory queue. */
 export interface MemoryQueueSettings {
@@ -67,7 +68,7 @@ export class MemoryTaskQueue implements TaskQueue {
       if (copies === 2) this.faults.duplicate -= 1;
       // A send delay (a retry's backoff) hides the message until then, as SQS's DelaySeconds does.
       const visibleAt = this.now() + (m.delaySeconds ?? 0) * 1000;
-      for (let i = 0; i < copies; i++) this.queue(m.queue).messages.push({ id: this.nextId++, body: structuredClone(m.body), visibleAt, receiveCount: 0 });
+      for (let i = 0; i < copies; i++) this.queue(m.queue).messages.push({ id: this.nextId++, body: copyItem(m.body), visibleAt, receiveCount: 0 });
     }
   }
 
@@ -93,7 +94,7 @@ export class MemoryTaskQueue implements TaskQueue {
       m.receiveCount += 1;
       m.visibleAt = now + q.settings.visibilityTimeoutSeconds * 1000;
       m.receiptHandle = `${m.id}:${m.receiveCount}`;
-      out.push({ body: structuredClone(m.body), receiptHandle: m.receiptHandle, receiveCount: m.receiveCount });
+      out.push({ body: copyItem(m.body), receiptHandle: m.receiptHandle, receiveCount: m.receiveCount });
     }
     return out;
   }
@@ -124,7 +125,7 @@ export class MemoryTaskQueue implements TaskQueue {
 
   /** What the queue's dead-letter queue holds. */
   deadLetters(queue: string): TaskMessage[] {
-    return this.queue(queue).dead.map((b) => structuredClone(b));
+    return this.queue(queue).dead.map((b) => copyItem(b));
   }
 
   /** Fault injection: the next `count` messages sent are lost. */
