@@ -234,6 +234,30 @@ async function closeServer(server: Server): Promise<void> {
   await closed;
 }
 
+/** Ports the kernel never hands out as an ephemeral source port (Linux's default range is 32768–60999). */
+const STABLE_PORTS = { from: 20_000, to: 32_000 } as const;
+
+/**
+ * A free port below the kernel's ephemeral range, for a port that must still be free when a stack restarts on it:
+ * an ephemeral port ({@link findFreePort}) can be given to any outgoing connection in between, and then the restart
+ * finds it in use. Tries random ports of the range until one can be listened on.
+ */
+export async function findStablePort(hostname = '127.0.0.1', attempts = 200): Promise<number> {
+  for (let i = 0; i < attempts; i++) {
+    const port = STABLE_PORTS.from + Math.floor(Math.random() * (STABLE_PORTS.to - STABLE_PORTS.from));
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, hostname, () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new EmulatorStartError(`no free port between ${STABLE_PORTS.from} and ${STABLE_PORTS.to} after ${attempts} tries`);
+}
+
 /** Asks the OS for a free TCP port by listening on port 0, then releases it. */
 export async function findFreePort(hostname = '127.0.0.1'): Promise<number> {
   const probe = createServer();

@@ -8,7 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TributaryClient, Worker, silentLogger, type TaskHandler } from '../../client/index.ts';
 import { localClientConfig } from '../../local/aws-env.ts';
-import { findFreePort } from '../../local/emulators.ts';
+import { findStablePort } from '../../local/emulators.ts';
 import { alive as isAlive } from '../../local/stale-dynamodb.ts';
 import { spawnCli } from '../support/cli.ts';
 
@@ -42,7 +42,10 @@ async function startStack(): Promise<{ apiUrl: string; sqsEndpoint: string; queu
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'tributary-restart-'));
-  const [api, dynamodb, sqs, s3] = [await findFreePort(), await findFreePort(), await findFreePort(), await findFreePort()];
+  // Below the ephemeral range: the restart reuses them, and an outgoing connection could be given an ephemeral one meanwhile.
+  const ports = new Set<number>();
+  while (ports.size < 4) ports.add(await findStablePort());
+  const [api, dynamodb, sqs, s3] = [...ports];
   env = { TRIBUTARY_HOME: home, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SQS_PORT: String(sqs), S3_PORT: String(s3), SWEEP_INTERVAL_MS: '500' };
 });
 afterAll(async () => {
