@@ -220,7 +220,28 @@ export interface ProcessStore {
     owesCleanup: boolean;
     /** Why a FAILED or CANCELLED process ended. */
     error?: ProcessError;
-  }): Promise<Written<ProcessItem>>;
+    /**
+     * Issue 18: how a holder of a concurrency slot gives it back when nobody is queued: to a pool below `limit`
+     * (refused with `poolFull` when the pool is full), or, with `markAt`, to any pool, which then owes a dequeue at
+     * `markAt` (a start refused meanwhile may be queuing). Without it a holder frees its slot unconditionally.
+     */
+    giveBack?: { readonly limit: number } | { readonly markAt: number };
+  }): Promise<Written<ProcessItem> & { poolFull?: true }>;
+  /**
+   * Issue 18: ends a holder of a concurrency slot and hands the slot to `to`, a QUEUED process of its pool, in one
+   * transaction (row `handOver`; the pool's count does not change). `to` owes its roots on its sweep entry, which stays
+   * at its queue place unless `toSweep` moves it (a deadline must be seen by the sweeper). `toGone` when `to` is no
+   * longer QUEUED; the ending's own lost condition answers as `end` does.
+   */
+  endHandingOver(args: {
+    current: ProcessItem;
+    event: 'complete' | 'fail' | 'cancel';
+    at: { now: number; iso: string; expiresAt: number };
+    owesCleanup: boolean;
+    error?: ProcessError;
+    to: ProcessItem;
+    toStart: { deadlineAt?: number; toSweep?: { sweepAt: number } };
+  }): Promise<Written<ProcessItem> & { toGone?: true }>;
   /**
    * On an ended process that still owes cleanup (`recordCompensation` of the lifecycle table, fenced by its run
    * and sweep entry): the compensation it started, or why none could start. Idempotent; false when fenced.

@@ -9,6 +9,7 @@ import type { NewProcess } from './ports.ts';
 import { scheduleRoots } from './start-process.ts';
 import { instant } from './timestamps.ts';
 import { endProcess } from './end-process.ts';
+import { finishStart } from './pool-handover.ts';
 
 /**
  * Process concurrency (issue 18): where a start goes (a slot, the queue, a
@@ -62,9 +63,14 @@ export async function createInPool(deps: AppDeps, spec: ProcessConcurrencySpec, 
     await endProcess(deps, oldest.id, 'cancel', oldest, { code: 'Superseded', message: `superseded by process '${process.id}' (concurrency onLimit: cancelOldest)` });
   }
   if (spec.onLimit !== 'queue') throw new ProcessConcurrencyLimitedError(process.definition, spec.limit, key);
-  // The pool owes a dequeue from now on (in case no end follows), and gives this start its place in the queue.
-  const ticket = await deps.pools.mark({ pool, definition: process.definition, ...(key === undefined ? {} : { poolKey: key }), sweepAt: deps.now() + deps.settings.followUpGraceMs });
-  const r = await deps.processes.createInPool({ process, input, placement: { ...placement, queueTicket: ticket } });
+  // Queued behind others without a refusal: the pool may not be full, so no ending is bound to come. The pool owes a
+  // dequeue then (a crash before the look below must not strand this start). A start refused by a full pool writes
+  // nothing to it: the first ending that gives a slot back to a full pool marks it (see pool-handover.ts).
+  if (queueFirst && ((await deps.pools.get({ pool }))?.slotsHeld ?? 0) < spec.limit) {
+    await deps.pools.mark({ pool, definition: process.definition, ...(key === undefined ? {} : { poolKey: key }), sweepAt: deps.now() + deps.settings.followUpGraceMs });
+  }
+  // A plain put: its place in the queue is its creation time (then its id), its sweep entry in the queue's partition.
+  const r = await deps.processes.createInPool({ process, input, placement: { ...placement, queueTicket: Date.parse(process.createdAt) } });
   if (!r.created) {
     if ('existing' in r) return r;
     throw new Error('a queued start cannot be refused for a full pool');
@@ -91,8 +97,12 @@ export async function dequeueNext(deps: AppDeps, pool: string, budgetMs?: number
     for (const id of head) {
       tried.add(id);
       const process = await deps.processes.get({ id });
-      // The index may still show a process that just left the queue (dequeued or cancelled).
-      if (!process || !isQueuedProcess(process.status)) continue;
+      // The index may still show a process that just left the queue (dequeued, cancelled, or handed a slot by an
+      // ending whose call died before its roots: those are finished here).
+      if (!process || !isQueuedProcess(process.status)) {
+        if (process) await finishStart(deps, process);
+        continue;
+      }
       outcome = await dequeueOne(deps, process, budgetMs);
       if (outcome !== 'gone') break;
     }

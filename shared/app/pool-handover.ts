@@ -1,0 +1,113 @@
+import { isQueuedProcess, isRunningProcess } from '#domain/status-predicates.ts';
+import { SWEEP_REASON_ON_ENTRY } from '#domain/lifecycle.ts';
+import type { ProcessError, ProcessItem } from '#schemas/items.ts';
+import type { AppDeps } from './deps.ts';
+import { getDefinition } from './definitions.ts';
+import type { Written } from './ports.ts';
+import { dequeueNext } from './process-pools.ts';
+import { scheduleRoots } from './start-process.ts';
+import { instant } from './timestamps.ts';
+
+/**
+ * Process concurrency (issue 18): the ending of a process that holds a slot.
+ * The slot goes straight to the head of its pool's queue in the ending's own
+ * transaction (`endHandingOver`: the holder ends, the head becomes RUNNING,
+ * the pool's count does not change), and the started process's roots follow
+ * in the same call. Only an ending that finds nobody queued gives the slot
+ * back; to a full pool it also marks the pool due on the sweep index, because
+ * a start refused while the pool was full may be queuing just now.
+ *
+ * A hand-over cut by a crash before its roots: the started process owes them
+ * on its sweep entry, still at its queue place, where the sweeper does not
+ * look. The ending records `handedTo`, and whatever redoes the ending (the
+ * follow-up of its last task, its cleanup) finishes that start
+ * ({@link finishHandover}); so does any later reader of the queue's head.
+ */
+
+/** Queued processes an ending looks at per read of its queue's head (the index may still show some that left). */
+const HEAD_READ = 5;
+/** Reads of the queue's head before an ending gives up looking and gives its slot back (the pool is then marked). */
+const MAX_HEAD_READS = 4;
+
+/** How a holder ends: as `ProcessStore.end`'s arguments, without the time. */
+export interface HolderEnding {
+  readonly current: ProcessItem;
+  readonly event: 'complete' | 'fail' | 'cancel';
+  readonly owesCleanup: boolean;
+  readonly error?: ProcessError;
+}
+
+/**
+ * Ends a process that holds a slot of its pool: hands the slot to the head of
+ * the queue, or gives it back when nobody is queued. Answers as
+ * `ProcessStore.end` does (a lost condition on the ending itself comes back
+ * with the process as it is now, for the caller's retry).
+ */
+export async function endHolder(deps: AppDeps, ending: HolderEnding): Promise<Written<ProcessItem>> {
+  const pool = ending.current.pool!;
+  const at = instant(deps);
+  const tried = new Set<string>();
+  for (let read = 0; read < MAX_HEAD_READS; read++) {
+    const head = (await deps.pools.queueHead({ pool, limit: HEAD_READ + tried.size })).filter((id) => !tried.has(id));
+    let next: ProcessItem | undefined;
+    for (const id of head) {
+      tried.add(id);
+      const p = await deps.processes.get({ id });
+      if (p !== undefined && isQueuedProcess(p.status)) {
+        next = p;
+        break;
+      }
+      // Not queued any more: dequeued, cancelled, or started by a hand-over whose call died before its roots.
+      if (p !== undefined) await finishStart(deps, p);
+    }
+    if (next === undefined) break;
+    const def = await getDefinition(deps, next.definition, next.version);
+    // The timeout counts from the actual start; a process with one must be seen by the sweeper at its deadline.
+    const deadlineAt = def.timeoutSeconds === undefined ? undefined : at.now + def.timeoutSeconds * 1000;
+    const toSweep = deadlineAt === undefined ? undefined : { sweepAt: at.now + deps.settings.followUpGraceMs };
+    const r = await deps.processes.endHandingOver({
+      ...ending,
+      at,
+      to: next,
+      toStart: { ...(deadlineAt === undefined ? {} : { deadlineAt }), ...(toSweep === undefined ? {} : { toSweep }) },
+    });
+    if (r.toGone) continue;
+    if (r.ok) {
+      const sweepAt = toSweep?.sweepAt ?? next.sweepAt;
+      if (sweepAt !== undefined) await scheduleRoots(deps, next.id, next.definition, next.version, sweepAt, deadlineAt === undefined ? {} : { deadlineAt });
+    }
+    return r;
+  }
+  return giveBack(deps, ending, at);
+}
+
+/** Nobody queued: the slot goes back to the pool (marked due when it was full), then one more look at the queue. */
+async function giveBack(deps: AppDeps, ending: HolderEnding, at: { now: number; iso: string; expiresAt: number }): Promise<Written<ProcessItem>> {
+  const pool = ending.current.pool!;
+  const def = await getDefinition(deps, ending.current.definition, ending.current.version);
+  const limit = def.concurrency?.limit ?? Number.MAX_SAFE_INTEGER;
+  const mark = { markAt: at.now + deps.settings.followUpGraceMs };
+  const full = ((await deps.pools.get({ pool }))?.slotsHeld ?? 0) >= limit;
+  let r = await deps.processes.end({ ...ending, at, giveBack: full ? mark : { limit } });
+  // The pool filled up since the read: a start may have been refused meanwhile.
+  if (r.poolFull) r = await deps.processes.end({ ...ending, at, giveBack: mark });
+  // A start that queued while this ending looked (its read of the index saw nobody) takes the slot now.
+  if (r.ok && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0) await dequeueNext(deps, pool);
+  return r;
+}
+
+/** A process started by a hand-over that still owes its roots (a crash cut the ending's call): schedule them. Idempotent. */
+export async function finishStart(deps: AppDeps, p: ProcessItem): Promise<void> {
+  if (!isRunningProcess(p.status) || p.sweepAt === undefined || p.sweepReason !== SWEEP_REASON_ON_ENTRY.process.RUNNING) return;
+  await scheduleRoots(deps, p.id, p.definition, p.version, p.sweepAt, {
+    ...(p.resumeFrom === undefined ? {} : { from: p.resumeFrom }),
+    ...(p.deadlineAt === undefined ? {} : { deadlineAt: p.deadlineAt }),
+  });
+}
+
+/** After an ending is redone (its follow-up or cleanup ran again): the start its slot went to, finished if a crash cut it. */
+export async function finishHandover(deps: AppDeps, ended: ProcessItem): Promise<void> {
+  if (ended.handedTo === undefined) return;
+  const to = await deps.processes.get({ id: ended.handedTo });
+  if (to !== undefined) await finishStart(deps, to);
+}
