@@ -75,6 +75,9 @@ export interface ScheduleContext extends TaskRef {
   readonly startsChild?: true;
   /** The task has a concurrency or rate limit (issue 18): its claim takes slots. */
   readonly limited?: true;
+  /** Issue 18: the limit keys' values, evaluated when the task is scheduled (recorded on the task for its claims). */
+  readonly concurrencyKey?: string;
+  readonly rateKey?: string;
 }
 
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
