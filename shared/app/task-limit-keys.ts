@@ -32,9 +32,9 @@ export async function limitKeysAtScheduling(deps: AppDeps, def: DefinitionVersio
 
 /**
  * The keys a claim uses: those recorded at scheduling when every limit of the
- * task has one (a task scheduled before keys were recorded, or handed a
- * `maxParallel` slot later, has none: its keys are evaluated now, to the same
- * values, since input and needs' outputs do not change once it is ready).
+ * task has one (a task scheduled before keys were recorded has none, and a
+ * `maxParallel` waiter whose key failed: its keys are evaluated at its claim,
+ * to the same values, since input and needs' outputs do not change once it is ready).
  */
 export function recordedLimitKeys(spec: Pick<TaskSpec, 'concurrency' | 'rateLimit'>, item: Pick<TaskItem, 'concurrencyKey' | 'rateKey'>): TaskLimitKeys | undefined {
   if (spec.concurrency !== undefined && item.concurrencyKey === undefined) return undefined;
