@@ -704,6 +704,8 @@ export interface PoolStore {
   queueHead(args: { pool: string; limit: number }): Promise<string[]>;
   /** 1-based place of a QUEUED process in its pool's queue, counted over at most `maxRead` entries (undefined past them). */
   queuePosition(args: { pool: string; id: string; maxRead: number }): Promise<number | undefined>;
+  /** How many processes wait in the pool's queue, counted over at most `maxRead` entries (`GET /concurrency`). */
+  queueLength(args: { pool: string; maxRead: number }): Promise<number>;
   /**
    * QUEUED → RUNNING with a slot taken (`full`: no slot free; `gone`: the process is no longer QUEUED), in one
    * transaction. The process then owes its roots (`sweepAt`), and its deadline counts from now.

@@ -66,3 +66,31 @@ describe('the hand-over of a concurrency slot', () => {
     expect(extra, `(f) ${f!.units} units, (a) ${a!.units} units, over ${f!.tasks} tasks`).toBeLessThanOrEqual(2);
   }, 120_000);
 });
+
+describe('GET /concurrency?definition= (no task): the process pools', () => {
+  it('lists each key with its slots held, the processes holding them, and how many are QUEUED', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('tenants', `concurrency:\n  limit: 2\n  key: input.tenant\ntasks:\n  - name: work\n`);
+    const ids: Record<string, string[]> = { acme: [], globex: [] };
+    for (let i = 0; i < 5; i++) ids.acme!.push((await engine.client.startProcess({ definition: 'tenants', input: { tenant: 'acme' } })).process.id);
+    ids.globex!.push((await engine.client.startProcess({ definition: 'tenants', input: { tenant: 'globex' } })).process.id);
+    const page = await engine.client.listConcurrencyPools({ definition: 'tenants' });
+    expect(page.task).toBeUndefined();
+    expect(page.limit).toBe(2);
+    expect(page.items.map((p) => ({ key: p.key, held: p.held, queued: p.queued, holders: p.holders.map((h) => h.processId).sort() }))).toEqual([
+      { key: 'acme', held: 2, queued: 3, holders: ids.acme!.slice(0, 2).sort() },
+      { key: 'globex', held: 1, queued: 0, holders: ids.globex },
+    ]);
+    engine.worker({ handler: async () => ({ ok: true }) });
+    await engine.runUntilIdle();
+    const after = await engine.client.listConcurrencyPools({ definition: 'tenants' });
+    // Nothing holds or waits any more: no process of the definition is found to name a keyed pool.
+    expect(after.items).toEqual([]);
+  });
+
+  it('answers 400 for a definition without a process limit, naming the missing task', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('plain', 'tasks:\n  - name: work\n');
+    await expect(engine.client.listConcurrencyPools({ definition: 'plain' })).rejects.toMatchObject({ status: 400, code: 'ValidationError' });
+  });
+});

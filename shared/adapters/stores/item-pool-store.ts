@@ -57,6 +57,24 @@ export class ItemPoolStore implements PoolStore {
     return undefined;
   }
 
+  async queueLength({ pool, maxRead }: { pool: string; maxRead: number }): Promise<number> {
+    let read = 0;
+    let startKey: Record<string, string | number> | undefined;
+    while (read < maxRead) {
+      const page = await this.table.queryIndex({
+        index: SWEEP_INDEX,
+        partition: queuePartitionOf(pool),
+        descending: false,
+        limit: Math.min(1000, maxRead - read),
+        ...(startKey === undefined ? {} : { startKey }),
+      });
+      read += page.items.length;
+      if (page.lastKey === undefined) break;
+      startKey = page.lastKey;
+    }
+    return Math.min(read, maxRead);
+  }
+
   async dequeue(args: { process: ProcessItem; limit: number; at: { now: number; iso: string }; sweepAt: number; deadlineAt?: number }): Promise<'started' | 'full' | 'gone'> {
     const { process: p, at } = args;
     if (p.pool === undefined) return 'gone';
