@@ -1,11 +1,12 @@
-import { isQueuedProcess, isRunningProcess } from '#domain/status-predicates.ts';
-import { SWEEP_REASON_ON_ENTRY } from '#domain/lifecycle.ts';
+import { isQueuedProcess, isRunningProcess, PROCESS_STATUS } from '#domain/status-predicates.ts';
+import { SWEEP_REASON_ON_ENTRY, type SweepReason } from '#domain/lifecycle.ts';
 import type { ProcessError, ProcessItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { getDefinition } from './definitions.ts';
 import type { Written } from './ports.ts';
 import { dequeueNext } from './process-pools.ts';
 import { scheduleRoots } from './start-process.ts';
+import { continueRerun } from './rerun-pass.ts';
 import { instant } from './timestamps.ts';
 
 /**
@@ -73,8 +74,8 @@ export async function endHolder(deps: AppDeps, ending: HolderEnding): Promise<Wr
     });
     if (r.toGone) continue;
     if (r.ok) {
-      const sweepAt = toSweep?.sweepAt ?? next.sweepAt;
-      if (sweepAt !== undefined) await scheduleRoots(deps, next.id, next.definition, next.version, sweepAt, deadlineAt === undefined ? {} : { deadlineAt });
+      const started = { ...next, status: PROCESS_STATUS.running, sweepAt: toSweep?.sweepAt ?? next.sweepAt, sweepReason: startReasonOf(next), ...(deadlineAt === undefined ? {} : { deadlineAt }) };
+      await startOwed(deps, started);
     }
     return r;
   }
@@ -96,13 +97,29 @@ async function giveBack(deps: AppDeps, ending: HolderEnding, at: { now: number; 
   return r;
 }
 
-/** A process started by a hand-over that still owes its roots (a crash cut the ending's call): schedule them. Idempotent. */
-export async function finishStart(deps: AppDeps, p: ProcessItem): Promise<void> {
-  if (!isRunningProcess(p.status) || p.sweepAt === undefined || p.sweepReason !== SWEEP_REASON_ON_ENTRY.process.RUNNING) return;
+/** What a process owes when it leaves the queue: its roots, or (a queued rerun) its rerun's pass. */
+export function startReasonOf(p: Pick<ProcessItem, 'run'>): SweepReason {
+  return p.run > 1 ? SWEEP_REASON_ON_ENTRY.reopened.process : SWEEP_REASON_ON_ENTRY.process.RUNNING;
+}
+
+/** The work a process that just left the queue owes on its sweep entry: its roots, or its rerun's pass. Idempotent. */
+export async function startOwed(deps: AppDeps, p: ProcessItem, budgetMs?: number): Promise<void> {
+  if (p.sweepAt === undefined) return;
+  if (p.sweepReason === SWEEP_REASON_ON_ENTRY.reopened.process) {
+    await continueRerun(deps, p, budgetMs);
+    return;
+  }
+  if (p.sweepReason !== SWEEP_REASON_ON_ENTRY.process.RUNNING) return;
   await scheduleRoots(deps, p.id, p.definition, p.version, p.sweepAt, {
     ...(p.resumeFrom === undefined ? {} : { from: p.resumeFrom }),
     ...(p.deadlineAt === undefined ? {} : { deadlineAt: p.deadlineAt }),
+    ...(budgetMs === undefined ? {} : { budgetMs }),
   });
+}
+
+/** A process started by a hand-over whose call died before its roots (or rerun pass): finish them. Idempotent. */
+export async function finishStart(deps: AppDeps, p: ProcessItem): Promise<void> {
+  if (isRunningProcess(p.status)) await startOwed(deps, p);
 }
 
 /** After an ending is redone (its follow-up or cleanup ran again): the start its slot went to, finished if a crash cut it. */

@@ -170,6 +170,8 @@ export interface ReopenProcess {
   readonly current: ProcessItem;
   /** A process of a concurrency pool (issue 18): the new run takes a slot of it below this limit, in the same transaction. */
   readonly slotLimit?: number;
+  /** Issue 18: instead of a slot, the new run waits QUEUED in its pool's queue at this place (row `requeue`). */
+  readonly queueAt?: number;
   /** The run record (its `run` is `current.run + 1`), written in the same transaction. */
   readonly record: RunRecord;
   readonly total: number;

@@ -132,6 +132,27 @@ export const PROCESS_TRANSITIONS = {
     },
     companions: ['record.run', 'input.reopen', 'pool.take'],
     doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
+  requeue: { from: TERMINAL_PROCESS_STATUSES, to: 'QUEUED', guards: ['version'],
+    // A rerun over a full pool (`onLimit: queue`): the new run waits in the queue holding no slot; its sweep entry is
+    // its place there (the rerun's time), and the hand-over that starts it owes the rerun's pass (issue 18).
+    effects: {
+      ...STATUS_CHANGE,
+      run: 'set',
+      version: 'set',
+      total: 'set',
+      sweepShard: 'set',
+      sweepAt: 'set',
+      sweepReason: 'set',
+      queueTicket: 'set',
+      deadlineAt: 'remove',
+      endedAt: 'remove',
+      expiresAt: 'remove',
+      errorJson: 'remove',
+      resumeFrom: 'remove',
+      handedTo: 'remove',
+    },
+    companions: ['record.run', 'input.reopen'],
+    doc: 'a rerun whose pool is full (`onLimit: queue`) starts its next run QUEUED: it runs when a slot is handed to it (issue 18)' },
   recordCompensation: {
     from: ['FAILED', 'CANCELLED'],
     to: 'same',

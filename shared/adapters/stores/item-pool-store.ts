@@ -90,7 +90,8 @@ export class ItemPoolStore implements PoolStore {
         // It leaves the queue's partition for a sweep shard: it owes its roots now.
         sweepShard: sweepShardOf(meta, this.sweepShards),
         sweepAt: args.sweepAt,
-        sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
+        // A rerun that waited in the queue owes its rerun's pass; a new process its roots.
+        sweepReason: p.run > 1 ? SWEEP_REASON_ON_ENTRY.reopened.process : SWEEP_REASON_ON_ENTRY.process.RUNNING,
         deadlineAt: args.deadlineAt,
         startedAt: at.iso,
       }),

@@ -219,9 +219,28 @@ export class ItemProcessStore implements ProcessStore {
       current.pool !== undefined && args.slotLimit !== undefined
         ? [poolUpdate('take', keys.pool(current.pool), { slotsHeld: 1, definition: current.definition, poolKey: current.concurrencyKey }, { limit: args.slotLimit })]
         : [];
+    // Issue 18: a rerun over a full pool waits in its queue instead (its sweep entry is its place there).
+    const queued =
+      args.queueAt !== undefined && current.pool !== undefined
+        ? processUpdate(
+            'requeue',
+            meta,
+            {
+              ...writtenChange({ ...change, procStatus: processIndexKeys.status(current.id, processTarget('requeue')) }),
+              run: record.run,
+              version: record.version,
+              total: args.total,
+              sweepShard: queuePartitionOf(current.pool),
+              sweepAt: args.queueAt,
+              sweepReason: SWEEP_REASON_ON_ENTRY.queued,
+              queueTicket: args.queueAt,
+            },
+            { version: current.ver },
+          )
+        : undefined;
     const r = await this.table.transact([
       // The last run's end goes (the run record keeps it); the process no longer expires (the row says what goes).
-      processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
+      queued ?? processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
       // The record expires as the input does: long after any run can have ended (a later end does not rewrite it).
       recordPut('run', keys.processRun(current.id, record.run), { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }),
       // A process cancelled while paused ran with its input marked paused: the new run is not.
@@ -229,7 +248,7 @@ export class ItemProcessStore implements ProcessStore {
         expiresAt: args.inputExpiresAt,
         inputJson: args.input === undefined ? undefined : JSON.stringify(args.input.value ?? null),
       }),
-      ...slot,
+      ...(queued === undefined ? slot : []),
     ]);
     if (!r.ok && slot.length > 0 && r.reasons[0]?.code !== 'ConditionalCheckFailed' && r.reasons[3]?.code === 'ConditionalCheckFailed') {
       throw new ProcessConcurrencyLimitedError(current.definition, args.slotLimit ?? 0, current.concurrencyKey);
@@ -238,6 +257,9 @@ export class ItemProcessStore implements ProcessStore {
     this.identities.delete(current.id);
     // The item as written, without a read (the parsed form: no index keys).
     const { endedAt: _ended, error: _error, resumeFrom: _resumeFrom, deadlineAt: _deadline, ...kept } = current;
+    if (queued !== undefined) {
+      return { ok: true, item: { ...kept, ...parsedChange(change), ...next, status: processTarget('requeue'), sweepAt: args.queueAt!, sweepReason: SWEEP_REASON_ON_ENTRY.queued, queueTicket: args.queueAt! } };
+    }
     return { ok: true, item: { ...kept, ...parsedChange(change), ...next } };
   }
 
@@ -306,8 +328,9 @@ export class ItemProcessStore implements ProcessStore {
         procStatus: processIndexKeys.status(to.id, status),
         ver: to.ver + 1,
         updatedAt: at.iso,
-        // It owes its roots. Its entry stays at its queue place (no index write) unless the sweeper must see it.
-        sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
+        // It owes its roots (a queued rerun: its rerun's pass). Its entry stays at its queue place (no index write)
+        // unless the sweeper must see it.
+        sweepReason: to.run > 1 ? SWEEP_REASON_ON_ENTRY.reopened.process : SWEEP_REASON_ON_ENTRY.process.RUNNING,
         ...(toSweep === undefined ? {} : { sweepShard: sweepShardOf(toMeta, this.sweepShards), sweepAt: toSweep.sweepAt }),
         deadlineAt,
         startedAt: at.iso,
