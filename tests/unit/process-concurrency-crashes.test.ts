@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claimTask } from '#app/claim-task.ts';
 import { completeTask } from '#app/end-task.ts';
 import { cancelProcess } from '#app/end-process.ts';
+import { rerunProcess } from '#app/rerun-process.ts';
 import { poolIdOf } from '#app/process-pools.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
@@ -162,6 +163,36 @@ describe('process concurrency under crashes', () => {
       expect(statuses[1], label).toBe('COMPLETED');
       expect(['CANCELLED', 'COMPLETED'], label).toContain(statuses[0]);
       expect(await checkLimit(engine, definition, [holder, waiting], label), `${label}: every slot came back`).toBe(0);
+    }
+  }, 300_000);
+
+  it('a rerun that queues over a full pool, crashed at every call boundary: retried if it did not happen, it runs its pass once handed the slot', async () => {
+    const engine = await memoryEngine();
+    const setup = async (definition: string) => {
+      const ended = await start(engine.deps, definition, `${definition}-ended`);
+      await cancelProcess(engine.deps, ended);
+      return { ended, holder: await start(engine.deps, definition, `${definition}-holder`) };
+    };
+    let prepared: { ended: string; holder: string } | undefined;
+    const calls = await callsOf(
+      engine,
+      (d) => rerunProcess(d, prepared!.ended, {}),
+      async (definition) => {
+        prepared = await setup(definition);
+      },
+    );
+    expect(calls).toBeGreaterThan(2);
+    for (let k = 0; k <= calls; k++) {
+      const label = `queued rerun, crash after call ${k} of ${calls}`;
+      const definition = await freshDefinition(engine);
+      const { ended, holder } = await setup(definition);
+      await expect(rerunProcess(engine.crashingDeps(k), ended, {}), label).rejects.toBeInstanceOf(InjectedCrash);
+      await checkLimit(engine, definition, [holder, ended], label);
+      // The client retries a rerun whose answer it never got, unless the process already left its ended state.
+      if ((await engine.deps.processes.get({ id: ended }))?.run === 1) await rerunProcess(engine.deps, ended, {});
+      await runAll(engine, definition, [holder, ended], label);
+      await expectAllCompleted(engine, definition, [holder, ended], label);
+      expect((await engine.deps.processes.get({ id: ended }))?.run, label).toBe(2);
     }
   }, 300_000);
 });
