@@ -38,6 +38,17 @@ export interface HolderEnding {
   readonly error?: ProcessError;
 }
 
+/** What an ending did in its pool's turn; what it owes after (outside the turn: it may end processes of the pool). */
+interface Turn {
+  readonly result: Written<ProcessItem>;
+  /** The process it started, owing its roots or its rerun's pass. */
+  readonly started?: ProcessItem;
+  /** Processes seen at the queue's head that a hand-over started and a crash left owing. */
+  readonly stale: ProcessItem[];
+  /** It gave its slot back: one more look at the queue. */
+  readonly gaveBack: boolean;
+}
+
 /**
  * Ends a process that holds a slot of its pool: hands the slot to the head of
  * the queue, or gives it back when nobody is queued. Answers as
@@ -46,8 +57,19 @@ export interface HolderEnding {
  */
 export async function endHolder(deps: AppDeps, ending: HolderEnding): Promise<Written<ProcessItem>> {
   const pool = ending.current.pool!;
+  const turn = await oneAtATime(pool, () => handOverOrGiveBack(deps, ending));
+  for (const p of turn.stale) await finishStart(deps, p);
+  if (turn.started) await startOwed(deps, turn.started);
+  // A start that queued while this ending looked (its read of the index saw nobody) takes the slot now.
+  if (turn.gaveBack && turn.result.ok && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0) await dequeueNext(deps, pool);
+  return turn.result;
+}
+
+async function handOverOrGiveBack(deps: AppDeps, ending: HolderEnding): Promise<Turn> {
+  const pool = ending.current.pool!;
   const at = instant(deps);
   const tried = new Set<string>();
+  const stale: ProcessItem[] = [];
   for (let read = 0; read < MAX_HEAD_READS; read++) {
     const head = (await deps.pools.queueHead({ pool, limit: HEAD_READ + tried.size })).filter((id) => !tried.has(id));
     let next: ProcessItem | undefined;
@@ -59,7 +81,7 @@ export async function endHolder(deps: AppDeps, ending: HolderEnding): Promise<Wr
         break;
       }
       // Not queued any more: dequeued, cancelled, or started by a hand-over whose call died before its roots.
-      if (p !== undefined) await finishStart(deps, p);
+      if (p !== undefined) stale.push(p);
     }
     if (next === undefined) break;
     const def = await getDefinition(deps, next.definition, next.version);
@@ -73,16 +95,35 @@ export async function endHolder(deps: AppDeps, ending: HolderEnding): Promise<Wr
       toStart: { ...(deadlineAt === undefined ? {} : { deadlineAt }), ...(toSweep === undefined ? {} : { toSweep }) },
     });
     if (r.toGone) continue;
-    if (r.ok) {
-      const started = { ...next, status: PROCESS_STATUS.running, sweepAt: toSweep?.sweepAt ?? next.sweepAt, sweepReason: startReasonOf(next), ...(deadlineAt === undefined ? {} : { deadlineAt }) };
-      await startOwed(deps, started);
-    }
-    return r;
+    const started = r.ok ? { ...next, status: PROCESS_STATUS.running, sweepAt: toSweep?.sweepAt ?? next.sweepAt, sweepReason: startReasonOf(next), ...(deadlineAt === undefined ? {} : { deadlineAt }) } : undefined;
+    return { result: r, stale, gaveBack: false, ...(started === undefined ? {} : { started }) };
   }
-  return giveBack(deps, ending, at);
+  return { result: await giveBack(deps, ending, at), stale, gaveBack: true };
 }
 
-/** Nobody queued: the slot goes back to the pool (marked due when it was full), then one more look at the queue. */
+/**
+ * The endings of one pool that run in this process (a batch of completions runs its processes side by side) take
+ * turns: each reads the queue's head after the one before handed its slot over, so they do not all pick the same
+ * head and lose (a refused transaction is billed all the same). Only an optimisation: endings in other processes
+ * still race, and the table's conditions decide.
+ */
+const turns = new Map<string, Promise<unknown>>();
+
+async function oneAtATime<T>(pool: string, fn: () => Promise<T>): Promise<T> {
+  const run = (turns.get(pool) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  turns.set(pool, tail);
+  try {
+    return await run;
+  } finally {
+    if (turns.get(pool) === tail) turns.delete(pool);
+  }
+}
+
+/** Nobody queued: the slot goes back to the pool (marked due when it was full). */
 async function giveBack(deps: AppDeps, ending: HolderEnding, at: { now: number; iso: string; expiresAt: number }): Promise<Written<ProcessItem>> {
   const pool = ending.current.pool!;
   const def = await getDefinition(deps, ending.current.definition, ending.current.version);
@@ -92,8 +133,6 @@ async function giveBack(deps: AppDeps, ending: HolderEnding, at: { now: number; 
   let r = await deps.processes.end({ ...ending, at, giveBack: full ? mark : { limit } });
   // The pool filled up since the read: a start may have been refused meanwhile.
   if (r.poolFull) r = await deps.processes.end({ ...ending, at, giveBack: mark });
-  // A start that queued while this ending looked (its read of the index saw nobody) takes the slot now.
-  if (r.ok && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0) await dequeueNext(deps, pool);
   return r;
 }
 
