@@ -50,7 +50,10 @@ export async function createInPool(deps: AppDeps, spec: ProcessConcurrencySpec, 
   const pool = poolIdOf(process.definition, key);
   const placement = { pool, ...(key === undefined ? {} : { concurrencyKey: key }), limit: spec.limit };
   const queueFirst = spec.onLimit === 'queue' && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0;
-  for (let attempt = 0; !queueFirst && attempt < MAX_SUPERSEDE_ATTEMPTS; attempt++) {
+  // A full pool seen by a read queues the start as a refusal would (the same guarantee: the first ending to give a
+  // slot back to it marks it), without the refused transaction, which is billed. The take still decides.
+  const seenFull = !queueFirst && spec.onLimit === 'queue' && ((await deps.pools.get({ pool }))?.slotsHeld ?? 0) >= spec.limit;
+  for (let attempt = 0; !queueFirst && !seenFull && attempt < MAX_SUPERSEDE_ATTEMPTS; attempt++) {
     const r = await deps.processes.createInPool({ process, input, placement });
     if (r.created) return { created: true, queued: false };
     if ('existing' in r) return r;
