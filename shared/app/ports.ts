@@ -153,7 +153,7 @@ export interface PoolPlacement {
   readonly concurrencyKey?: string;
   /** The limit of the version started: the slot is taken only below it. */
   readonly limit: number;
-  /** Queue the process (QUEUED, holding no slot) instead of taking a slot, at this place of its pool's queue (`PoolStore.mark`). */
+  /** Queue the process (QUEUED, holding no slot) instead of taking a slot, at this place of its pool's queue (its creation time, epoch ms; ties go by id). */
   readonly queueTicket?: number;
 }
 
