@@ -350,13 +350,17 @@ export type TaskMessage = z.infer<typeof TaskMessageSchema>;
 /** `GET /concurrency`: one page of a task's concurrency pools (issue 18), one per key, with the RUNNING tasks holding slots. */
 export const ConcurrencyPoolsSchema = z.object({
   definition: z.string(),
-  task: z.string(),
+  /** Absent for the definition's process pools (`concurrency` at the top level). */
+  task: z.string().optional(),
   limit: z.number(),
   items: z.array(
     z.object({
       key: z.string(),
       limit: z.number(),
-      holders: z.array(z.object({ processId: z.string(), task: z.string(), leaseExpiresAt: z.string() })),
+      holders: z.array(z.object({ processId: z.string(), task: z.string().optional(), leaseExpiresAt: z.string().optional() })),
+      /** Process pools: the slots held, and the processes QUEUED (counted up to 1,000). */
+      held: z.number().optional(),
+      queued: z.number().optional(),
     }),
   ),
   nextToken: z.string().optional(),

@@ -246,7 +246,7 @@ export class TributaryClient {
   }
 
   /** GET /concurrency: one page of a task's concurrency pools (one per key) and the tasks holding their slots. */
-  async listConcurrencyPools(options: { definition: string; task: string; limit?: number; nextToken?: string }): Promise<ConcurrencyPools> {
+  async listConcurrencyPools(options: { definition: string; task?: string; limit?: number; nextToken?: string }): Promise<ConcurrencyPools> {
     const { definition, task, limit, nextToken } = options;
     return (await this.call({ method: 'GET', path: '/concurrency', query: { definition, task, limit, nextToken }, schema: ConcurrencyPoolsSchema, idempotent: true })).data;
   }

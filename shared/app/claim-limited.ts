@@ -1,6 +1,7 @@
 import { ProcessPausedError, TaskNotActiveError } from '#domain/errors.ts';
 import { ConcurrencyLimitedError, RateLimitedError } from '#domain/limit-errors.ts';
-import { taskLimitKeysOf, TaskLimitKeyError, type TaskLimitKeys } from '#domain/task-limits.ts';
+import { TaskLimitKeyError, type TaskLimitKeys } from '#domain/task-limits.ts';
+import { evaluateLimitKeys, recordedLimitKeys } from './task-limit-keys.ts';
 import { TASK_STATUS } from '#domain/status-predicates.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { SlotItem } from '#schemas/slot-items.ts';
@@ -38,7 +39,8 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
   const { input, paused } = await deps.processes.getClaimInput({ id: processId });
   // Paused: nothing is taken; the resume sends the message again.
   if (paused) throw new ProcessPausedError(processId);
-  const limitKeys = await keysOf(deps, processId, task, spec, input);
+  // The keys recorded when the task was scheduled; evaluated now only for a task that has none recorded.
+  const limitKeys = recordedLimitKeys(spec, scheduled) ?? (await keysOf(deps, processId, task, spec, input));
   for (let race = 0; ; race++) {
     const [held, started] = await Promise.all([
       spec.concurrency && limitKeys.concurrencyKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'concurrency', key: limitKeys.concurrencyKey }) : undefined,
@@ -94,15 +96,8 @@ export function freeSlot(slots: readonly SlotItem[], limit: number, now: number,
 }
 
 async function keysOf(deps: AppDeps, processId: string, task: string, spec: TaskSpec, input: unknown): Promise<TaskLimitKeys> {
-  const needs = spec.needs;
-  const outputs = needs.length > 0 ? await deps.tasks.getUpstream({ processId, tasks: needs }) : new Map();
-  const upstream: Record<string, unknown> = {};
-  for (const need of needs) {
-    const r = outputs.get(need);
-    upstream[need] = r && !r.failed ? (r.output ?? null) : null;
-  }
   try {
-    return taskLimitKeysOf(spec, { input, upstream });
+    return await evaluateLimitKeys(deps, processId, spec, input);
   } catch (error) {
     if (!(error instanceof TaskLimitKeyError)) throw error;
     // The key can never be evaluated for this process: the task fails, as a map whose items fail does.

@@ -2,6 +2,7 @@ import { ValidationError } from '#domain/errors.ts';
 import type { ConcurrencyPools, ConcurrencyQuery } from '#schemas/concurrency-api.ts';
 import type { AppDeps } from './deps.ts';
 import { dagOf, getDefinition } from './definitions.ts';
+import { listProcessPools } from './process-pool-listing.ts';
 
 /**
  * The pools of a task's concurrency limit (`GET /concurrency`): one page of
@@ -15,6 +16,8 @@ import { dagOf, getDefinition } from './definitions.ts';
  */
 export async function listConcurrencyPools(deps: AppDeps, query: ConcurrencyQuery): Promise<ConcurrencyPools> {
   const def = await getDefinition(deps, query.definition);
+  // Without a task: the definition's process pools, with their queued counts.
+  if (query.task === undefined) return listProcessPools(deps, def, query.limit);
   const spec = dagOf(def).tasks.get(query.task);
   if (!spec?.concurrency) {
     const why = spec ? 'has no concurrency limit' : 'is not a task of it';

@@ -13,7 +13,7 @@ import { isCancelledProcess, isCompletedProcess, isCompletedTask, isRunningTask,
 import { cancelChildOfTask } from './child-cancel.ts';
 import { endParentTask } from './child-end.ts';
 import { mapSettingsOf } from './map-specs.ts';
-import { dequeueNext } from './process-pools.ts';
+import { endHolder, finishHandover } from './pool-handover.ts';
 import { holdsSlotProcess, isQueuedProcess } from '#domain/status-predicates.ts';
 
 /** The process events that end a process. */
@@ -41,20 +41,25 @@ export async function endProcess(
   let current = known ?? (await deps.processes.get({ id: processId }));
   for (let attempt = 0; attempt < MAX_END_ATTEMPTS; attempt++) {
     if (!current) throw new ProcessNotFoundError(processId);
-    if (!processAllows(event, current.status)) return current;
+    if (!processAllows(event, current.status)) {
+      // A redone ending (a crash cut the call that ended it): the start its slot went to may still owe its roots.
+      if (current.handedTo !== undefined) await finishHandover(deps, current);
+      return current;
+    }
     // A consequence of an earlier run (a late follow-up) never ends the run a rerun started since.
     if (run !== undefined && current.run !== run) return current;
     // A child process owes its parent's task its ending, whatever it is: that is part of its cleanup. Otherwise a
     // QUEUED process never ran (no task, no slot): its cancellation owes no cleanup, and it leaves its queue with the write.
     const owesCleanup = current.parentProcessId !== undefined || (event !== 'complete' && !isQueuedProcess(current.status));
-    const result = await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
+    // Issue 18: a holder of a concurrency slot hands it to the head of its pool's queue in its ending's transaction.
+    const result =
+      current.pool !== undefined && holdsSlotProcess(current.status)
+        ? await endHolder(deps, { current, event, owesCleanup, ...(error === undefined ? {} : { error }) })
+        : await deps.processes.end({ current, event, at: instant(deps), owesCleanup, ...(error === undefined ? {} : { error }) });
     if (!result.ok) {
       current = result.current;
       continue;
     }
-    // Issue 18: the slot it held was freed with its end; the head of its pool's queue takes it (the pool's own
-    // sweep entry redoes this after a crash).
-    if (current.pool !== undefined && holdsSlotProcess(current.status)) await dequeueNext(deps, current.pool);
     if (owesCleanup) await finishCleanup(deps, result.item);
     return result.item;
   }
@@ -71,6 +76,8 @@ export async function endProcess(
  * and finds the compensation already started) finishes the rest.
  */
 export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetMs?: number): Promise<void> {
+  // The sweeper's pass redoes what a crash cut: the start this process's slot went to (issue 18) may owe its roots.
+  if (budgetMs !== undefined) await finishHandover(deps, process);
   // A completed child has nothing to cancel: it owes only its parent's task.
   if (isCompletedProcess(process.status)) {
     await endParentTaskOrWait(deps, process);

@@ -75,6 +75,9 @@ export interface ScheduleContext extends TaskRef {
   readonly startsChild?: true;
   /** The task has a concurrency or rate limit (issue 18): its claim takes slots. */
   readonly limited?: true;
+  /** Issue 18: the limit keys' values, evaluated when the task is scheduled (recorded on the task for its claims). */
+  readonly concurrencyKey?: string;
+  readonly rateKey?: string;
 }
 
 /** A settled parent counted in a join (`task`) or in the process's end counter (no `task`), in the ending write. */
@@ -150,7 +153,7 @@ export interface PoolPlacement {
   readonly concurrencyKey?: string;
   /** The limit of the version started: the slot is taken only below it. */
   readonly limit: number;
-  /** Queue the process (QUEUED, holding no slot) instead of taking a slot, at this place of its pool's queue (`PoolStore.mark`). */
+  /** Queue the process (QUEUED, holding no slot) instead of taking a slot, at this place of its pool's queue (its creation time, epoch ms; ties go by id). */
   readonly queueTicket?: number;
 }
 
@@ -167,6 +170,8 @@ export interface ReopenProcess {
   readonly current: ProcessItem;
   /** A process of a concurrency pool (issue 18): the new run takes a slot of it below this limit, in the same transaction. */
   readonly slotLimit?: number;
+  /** Issue 18: instead of a slot, the new run waits QUEUED in its pool's queue at this place (row `requeue`). */
+  readonly queueAt?: number;
   /** The run record (its `run` is `current.run + 1`), written in the same transaction. */
   readonly record: RunRecord;
   readonly total: number;
@@ -220,7 +225,28 @@ export interface ProcessStore {
     owesCleanup: boolean;
     /** Why a FAILED or CANCELLED process ended. */
     error?: ProcessError;
-  }): Promise<Written<ProcessItem>>;
+    /**
+     * Issue 18: how a holder of a concurrency slot gives it back when nobody is queued: to a pool below `limit`
+     * (refused with `poolFull` when the pool is full), or, with `markAt`, to any pool, which then owes a dequeue at
+     * `markAt` (a start refused meanwhile may be queuing). Without it a holder frees its slot unconditionally.
+     */
+    giveBack?: { readonly limit: number } | { readonly markAt: number };
+  }): Promise<Written<ProcessItem> & { poolFull?: true }>;
+  /**
+   * Issue 18: ends a holder of a concurrency slot and hands the slot to `to`, a QUEUED process of its pool, in one
+   * transaction (row `handOver`; the pool's count does not change). `to` owes its roots on its sweep entry, which stays
+   * at its queue place unless `toSweep` moves it (a deadline must be seen by the sweeper). `toGone` when `to` is no
+   * longer QUEUED; the ending's own lost condition answers as `end` does.
+   */
+  endHandingOver(args: {
+    current: ProcessItem;
+    event: 'complete' | 'fail' | 'cancel';
+    at: { now: number; iso: string; expiresAt: number };
+    owesCleanup: boolean;
+    error?: ProcessError;
+    to: ProcessItem;
+    toStart: { deadlineAt?: number; toSweep?: { sweepAt: number } };
+  }): Promise<Written<ProcessItem> & { toGone?: true }>;
   /**
    * On an ended process that still owes cleanup (`recordCompensation` of the lifecycle table, fenced by its run
    * and sweep entry): the compensation it started, or why none could start. Idempotent; false when fenced.
@@ -680,6 +706,8 @@ export interface PoolStore {
   queueHead(args: { pool: string; limit: number }): Promise<string[]>;
   /** 1-based place of a QUEUED process in its pool's queue, counted over at most `maxRead` entries (undefined past them). */
   queuePosition(args: { pool: string; id: string; maxRead: number }): Promise<number | undefined>;
+  /** How many processes wait in the pool's queue, counted over at most `maxRead` entries (`GET /concurrency`). */
+  queueLength(args: { pool: string; maxRead: number }): Promise<number>;
   /**
    * QUEUED → RUNNING with a slot taken (`full`: no slot free; `gone`: the process is no longer QUEUED), in one
    * transaction. The process then owes its roots (`sweepAt`), and its deadline counts from now.

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ProcessConcurrencyLimitedError } from '#domain/errors.ts';
 import { concurrencyKeyOf, type ProcessConcurrencySpec } from '#domain/process-concurrency.ts';
-import { isQueuedProcess } from '#domain/status-predicates.ts';
-import type { ProcessItem } from '#schemas/items.ts';
+import { isQueuedProcess, PROCESS_STATUS } from '#domain/status-predicates.ts';
+import type { DefinitionVersionItem, ProcessItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { getDefinition } from './definitions.ts';
-import type { NewProcess } from './ports.ts';
-import { scheduleRoots } from './start-process.ts';
+import type { NewProcess, ReopenProcess, Written } from './ports.ts';
 import { instant } from './timestamps.ts';
 import { endProcess } from './end-process.ts';
+import { finishStart, startOwed, startReasonOf } from './pool-handover.ts';
 
 /**
  * Process concurrency (issue 18): where a start goes (a slot, the queue, a
@@ -50,7 +50,10 @@ export async function createInPool(deps: AppDeps, spec: ProcessConcurrencySpec, 
   const pool = poolIdOf(process.definition, key);
   const placement = { pool, ...(key === undefined ? {} : { concurrencyKey: key }), limit: spec.limit };
   const queueFirst = spec.onLimit === 'queue' && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0;
-  for (let attempt = 0; !queueFirst && attempt < MAX_SUPERSEDE_ATTEMPTS; attempt++) {
+  // A full pool seen by a read queues the start as a refusal would (the same guarantee: the first ending to give a
+  // slot back to it marks it), without the refused transaction, which is billed. The take still decides.
+  const seenFull = !queueFirst && spec.onLimit === 'queue' && ((await deps.pools.get({ pool }))?.slotsHeld ?? 0) >= spec.limit;
+  for (let attempt = 0; !queueFirst && !seenFull && attempt < MAX_SUPERSEDE_ATTEMPTS; attempt++) {
     const r = await deps.processes.createInPool({ process, input, placement });
     if (r.created) return { created: true, queued: false };
     if ('existing' in r) return r;
@@ -62,9 +65,12 @@ export async function createInPool(deps: AppDeps, spec: ProcessConcurrencySpec, 
     await endProcess(deps, oldest.id, 'cancel', oldest, { code: 'Superseded', message: `superseded by process '${process.id}' (concurrency onLimit: cancelOldest)` });
   }
   if (spec.onLimit !== 'queue') throw new ProcessConcurrencyLimitedError(process.definition, spec.limit, key);
-  // The pool owes a dequeue from now on (in case no end follows), and gives this start its place in the queue.
-  const ticket = await deps.pools.mark({ pool, definition: process.definition, ...(key === undefined ? {} : { poolKey: key }), sweepAt: deps.now() + deps.settings.followUpGraceMs });
-  const r = await deps.processes.createInPool({ process, input, placement: { ...placement, queueTicket: ticket } });
+  // Queued behind others without a refusal: the pool may not be full, so no ending is bound to come. The pool owes a
+  // dequeue then (a crash before the look below must not strand this start). A start refused by a full pool writes
+  // nothing to it: the first ending that gives a slot back to a full pool marks it (see pool-handover.ts).
+  if (queueFirst) await markUnlessFull(deps, pool, process.definition, key, spec.limit);
+  // A plain put: its place in the queue is its creation time (then its id), its sweep entry in the queue's partition.
+  const r = await deps.processes.createInPool({ process, input, placement: { ...placement, queueTicket: Date.parse(process.createdAt) } });
   if (!r.created) {
     if ('existing' in r) return r;
     throw new Error('a queued start cannot be refused for a full pool');
@@ -72,6 +78,16 @@ export async function createInPool(deps: AppDeps, spec: ProcessConcurrencySpec, 
   // A slot may have freed since (its end found nobody queued): take it now rather than at the sweeper's pass.
   await dequeueNext(deps, pool);
   return { created: true, queued: true };
+}
+
+/**
+ * Before a process queues behind others without a refusal of its own: the
+ * pool may not be full, so no ending is bound to come; then the pool owes a
+ * dequeue (a crash before the queuing call's own look must not strand it).
+ */
+export async function markUnlessFull(deps: AppDeps, pool: string, definition: string, key: string | undefined, limit: number): Promise<void> {
+  if (((await deps.pools.get({ pool }))?.slotsHeld ?? 0) >= limit) return;
+  await deps.pools.mark({ pool, definition, ...(key === undefined ? {} : { poolKey: key }), sweepAt: deps.now() + deps.settings.followUpGraceMs });
 }
 
 /**
@@ -91,8 +107,12 @@ export async function dequeueNext(deps: AppDeps, pool: string, budgetMs?: number
     for (const id of head) {
       tried.add(id);
       const process = await deps.processes.get({ id });
-      // The index may still show a process that just left the queue (dequeued or cancelled).
-      if (!process || !isQueuedProcess(process.status)) continue;
+      // The index may still show a process that just left the queue (dequeued, cancelled, or handed a slot by an
+      // ending whose call died before its roots: those are finished here).
+      if (!process || !isQueuedProcess(process.status)) {
+        if (process) await finishStart(deps, process);
+        continue;
+      }
       outcome = await dequeueOne(deps, process, budgetMs);
       if (outcome !== 'gone') break;
     }
@@ -114,7 +134,9 @@ async function dequeueOne(deps: AppDeps, process: ProcessItem, budgetMs?: number
   const deadlineAt = def.timeoutSeconds === undefined ? undefined : at.now + def.timeoutSeconds * 1000;
   const outcome = await deps.pools.dequeue({ process, limit, at, sweepAt, ...(deadlineAt === undefined ? {} : { deadlineAt }) });
   if (outcome === 'started') {
-    await scheduleRoots(deps, process.id, process.definition, process.version, sweepAt, { ...(budgetMs === undefined ? {} : { budgetMs }), ...(deadlineAt === undefined ? {} : { deadlineAt }) });
+    // Its roots, or (a queued rerun) its rerun's pass.
+    const started = { ...process, status: PROCESS_STATUS.running, sweepAt, sweepReason: startReasonOf(process), ...(deadlineAt === undefined ? {} : { deadlineAt }) };
+    await startOwed(deps, started, budgetMs);
   }
   return outcome;
 }
@@ -136,4 +158,29 @@ export async function sweepPool(deps: AppDeps, pool: string): Promise<boolean> {
 export async function queuePositionOf(deps: AppDeps, process: Pick<ProcessItem, 'id' | 'status' | 'pool'>): Promise<number | undefined> {
   if (!isQueuedProcess(process.status) || process.pool === undefined) return undefined;
   return deps.pools.queuePosition({ pool: process.pool, id: process.id, maxRead: MAX_QUEUE_POSITION });
+}
+
+/**
+ * The reopening of a process of a concurrency pool by a rerun: the new run
+ * takes a slot in its reopening transaction; under `onLimit: queue` it is
+ * reopened QUEUED instead (row `requeue`) when the pool is full or others
+ * wait already, so a rerun queues as a start does. Otherwise a full pool is a
+ * 409 ConcurrencyLimited.
+ */
+export async function reopenInPool(deps: AppDeps, pool: string, to: DefinitionVersionItem, reopening: ReopenProcess): Promise<Written<ProcessItem>> {
+  const spec = to.concurrency;
+  const limit = spec?.limit ?? Number.MAX_SAFE_INTEGER;
+  const queues = spec?.onLimit === 'queue';
+  const queueAt = deps.now();
+  if (queues && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0) {
+    await markUnlessFull(deps, pool, to.name, reopening.current.concurrencyKey, limit);
+    return deps.processes.reopen({ ...reopening, queueAt });
+  }
+  try {
+    return await deps.processes.reopen({ ...reopening, slotLimit: limit });
+  } catch (error) {
+    if (!(error instanceof ProcessConcurrencyLimitedError) || !queues) throw error;
+    // Refused by the full pool: the first ending that gives a slot back to it marks it (pool-handover.ts).
+    return deps.processes.reopen({ ...reopening, queueAt });
+  }
 }

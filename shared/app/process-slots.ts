@@ -6,6 +6,7 @@ import type { AppDeps } from './deps.ts';
 import { declaredTaskOf, mapSettingsOf } from './map-specs.ts';
 import type { OutgoingTaskMessage, ScheduleContext, Waiter } from './ports.ts';
 import { messageFor, scheduleContext, sendBestEffort } from './scheduling.ts';
+import { limitKeysAtScheduling } from './task-limit-keys.ts';
 import { instant } from './timestamps.ts';
 
 /**
@@ -125,5 +126,9 @@ async function contextOf(deps: AppDeps, def: DefinitionVersionItem, processId: s
     if (!child || !map || !isRunningTask(map.status) || (map.run ?? 1) !== run) return undefined;
     return scheduleContext(deps, def, processId, childName(child.map, child.index), 1, instant(deps), run);
   }
-  return scheduleContext(deps, def, processId, w.task, 1, instant(deps), run);
+  const ctx = scheduleContext(deps, def, processId, w.task, 1, instant(deps), run);
+  // Issue 18: a limited waiter's keys are recorded as any scheduling records them (one that fails is left to its claim,
+  // which fails the task with the same code).
+  const limitKeys = await limitKeysAtScheduling(deps, def, processId, w.task);
+  return limitKeys?.kind === 'keys' ? { ...ctx, ...limitKeys.keys } : ctx;
 }

@@ -9,9 +9,10 @@ import { finishCleanup } from './end-process.ts';
 import { checkProcessInput } from './input-validation.ts';
 import { getProcess, type ProcessView } from './process-views.ts';
 import { continueRerun, statesOf } from './rerun-pass.ts';
+import { dequeueNext, reopenInPool } from './process-pools.ts';
 import { instant } from './timestamps.ts';
 import { WALK_CHUNK } from './walk-order.ts';
-import { isCompletedProcess } from '#domain/status-predicates.ts';
+import { isCompletedProcess, isQueuedProcess } from '#domain/status-predicates.ts';
 
 /** The body of `POST /processes/{id}/rerun`. */
 export interface RerunRequest {
@@ -141,10 +142,8 @@ export async function rerunProcess(
     inputReplaced: body.input !== undefined,
     previous: { status: process.status, ...(process.endedAt ? { endedAt: process.endedAt } : {}), ...(process.error ? { error: process.error } : {}) },
   };
-  const reopened = await deps.processes.reopen({
+  const reopening = {
     current: process,
-    // Issue 18: a rerun takes a slot like a start (409 ConcurrencyLimited when none is free; a rerun is not queued).
-    ...(process.pool === undefined ? {} : { slotLimit: to.concurrency?.limit ?? Number.MAX_SAFE_INTEGER }),
     record,
     total: toDag.order.length,
     now: at.now,
@@ -152,11 +151,19 @@ export async function rerunProcess(
     ...(to.timeoutSeconds === undefined ? {} : { deadlineAt: at.now + to.timeoutSeconds * 1000 }),
     ...(body.input === undefined ? {} : { input: { value: body.input } }),
     inputExpiresAt: at.expiresAt + deps.settings.maxProcessSeconds,
-  });
+  };
+  // Issue 18: a rerun takes a slot like a start; under `onLimit: queue` it waits in the queue when the pool is full
+  // or others wait already (first in first out), else the full pool answers 409 ConcurrencyLimited.
+  const reopened = process.pool === undefined ? await deps.processes.reopen(reopening) : await reopenInPool(deps, process.pool, to, reopening);
   if (!reopened.ok) {
     const now = reopened.current;
     if (now && !processAllows('reopen', now.status)) throw new ProcessStillRunningError(processId, now.status);
     throw new ConcurrencyConflictError(`process '${processId}'`);
+  }
+  if (isQueuedProcess(reopened.item.status)) {
+    // A slot may have freed since the refusal (its ending found nobody queued): take it now. The pass follows the dequeue.
+    await dequeueNext(deps, process.pool!);
+    return outcome;
   }
   // The record just written: the pass needs no read of it.
   await continueRerun(deps, reopened.item, budget / 2, { fromTasks, previousVersion: from.version });

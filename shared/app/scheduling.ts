@@ -16,6 +16,7 @@ import { isPendingTask } from '#domain/status-predicates.ts';
 import { conditionOf, failOnCondition, skipTask } from './branching.ts';
 import { followUpBranchEndings, type BranchEnding } from './branch-follow-up.ts';
 import { budgetedPassDeadline } from './timestamps.ts';
+import { limitKeysAtScheduling } from './task-limit-keys.ts';
 
 /** The scheduling record and the message for one task of a process. */
 export function scheduleContext(
@@ -139,7 +140,14 @@ async function scheduleStreaming(
             if (await failOnCondition(deps, def, processId, task, condition.error, run, at)) endings.push({ task, kind: 'failed' });
             return undefined;
           }
-          return (await write(ctx)) ? ctx : undefined;
+          // Issue 18: a limited task's keys are evaluated now and recorded with its write; a failing key fails it.
+          const limitKeys = await limitKeysAtScheduling(deps, def, processId, task);
+          if (limitKeys?.kind === 'fail') {
+            if (await failOnCondition(deps, def, processId, task, limitKeys.error, run, at)) endings.push({ task, kind: 'failed' });
+            return undefined;
+          }
+          const keyed = limitKeys === undefined ? ctx : { ...ctx, ...limitKeys.keys };
+          return (await write(keyed)) ? keyed : undefined;
         }),
       );
       const contexts = written.filter((c): c is ScheduleContext => c !== undefined);

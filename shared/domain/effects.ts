@@ -62,6 +62,8 @@ export type Companion =
   | 'record.run'
   | 'pool.take'
   | 'pool.free'
+  // Issue 18: an ending holder's slot goes to the head of its pool's queue (process row `handOver`).
+  | 'process.handOver'
   // A map's child: its map's counters, the next child of its lane, and the map's count of settled lanes.
   | 'mapCounter.count'
   | 'task.schedule'

@@ -21,6 +21,16 @@ export const POOL_WRITES = {
     effects: { slotsHeld: 'add' },
     doc: 'with the end of a process that held a slot (`pool.free`): complete, fail, cancel, timeout',
   },
+  freeBelow: {
+    guards: ['present', 'processSlotFree'],
+    effects: { slotsHeld: 'add' },
+    doc: 'an ending with nobody queued gives its slot back, when the pool is not full: no start was refused since the last `freeMark`',
+  },
+  freeMark: {
+    guards: ['present'],
+    effects: { slotsHeld: 'add', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set' },
+    doc: 'an ending with nobody queued gives its slot back to a full pool: a start refused meanwhile may be queuing, so the pool owes a dequeue, due after a grace (`dequeue`)',
+  },
   mark: {
     guards: [],
     effects: { tickets: 'add', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set', definition: 'set', poolKey: 'set?' },

@@ -16,6 +16,8 @@ const ENDED_PROCESS = {
   sweepReason: 'setOrRemove',
   // The cleanup's cursor starts afresh: a pass the ending interrupted (a pause's, a resume's) left its own.
   resumeFrom: 'remove',
+  // Issue 18: the queued process its slot went to (`process.handOver`): a redone ending finishes that start.
+  handedTo: 'set?',
 } as const;
 
 export const PROCESS_TRANSITIONS = {
@@ -86,16 +88,21 @@ export const PROCESS_TRANSITIONS = {
     effects: { ...STATUS_CHANGE, sweepShard: 'set', sweepAt: 'set', sweepReason: 'set', deadlineAt: 'set?', startedAt: 'set' },
     companions: ['pool.take'],
     doc: 'a queued process takes a freed slot of its pool (`pool.take`, in the same transaction) and starts (issue 18)' },
-  complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['version'], effects: ENDED_PROCESS, companions: ['pool.free'], doc: 'every sink settled and none failed' },
+  handOver: { from: ['QUEUED'], to: 'RUNNING', guards: [],
+    // The slot of the ending holder passes straight to it: the pool's count does not change. Its sweep entry stays
+    // where it is (its queue place, at no index write) owing its roots, unless it must be seen at a deadline.
+    effects: { ...STATUS_CHANGE, sweepShard: 'set?', sweepAt: 'set?', sweepReason: 'set', deadlineAt: 'set?', startedAt: 'set' },
+    doc: "the head of its pool's queue takes the slot of a holder that ends, in the ending's own transaction (issue 18)" },
+  complete: { from: ['RUNNING'], to: 'COMPLETED', guards: ['version'], effects: ENDED_PROCESS, companions: ['pool.free', 'process.handOver'], doc: 'every sink settled and none failed' },
   fail: {
     from: ['RUNNING', 'PAUSED'],
     to: 'FAILED',
     guards: ['version'],
     effects: ENDED_PROCESS,
-    companions: ['pool.free'],
+    companions: ['pool.free', 'process.handOver'],
     doc: 'a task failed for good under failFast, or every branch ended with some failed under skipDownstream, or the process timed out (its timeout counts while paused)',
   },
-  cancel: { from: ['RUNNING', 'PAUSED', 'QUEUED'], to: 'CANCELLED', guards: ['version'], effects: ENDED_PROCESS, companions: ['pool.free'],
+  cancel: { from: ['RUNNING', 'PAUSED', 'QUEUED'], to: 'CANCELLED', guards: ['version'], effects: ENDED_PROCESS, companions: ['pool.free', 'process.handOver'],
     doc: 'an operator cancels the process (a QUEUED one leaves its queue and frees no slot; `cancelOldest` supersedes the oldest holder)' },
   pause: { from: ['RUNNING'], to: 'PAUSED', guards: ['version'],
     // A pause owes its pass (the marks): the process takes the sweep slot, and the pass starts from the beginning.
@@ -125,6 +132,27 @@ export const PROCESS_TRANSITIONS = {
     },
     companions: ['record.run', 'input.reopen', 'pool.take'],
     doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
+  requeue: { from: TERMINAL_PROCESS_STATUSES, to: 'QUEUED', guards: ['version'],
+    // A rerun over a full pool (`onLimit: queue`): the new run waits in the queue holding no slot; its sweep entry is
+    // its place there (the rerun's time), and the hand-over that starts it owes the rerun's pass (issue 18).
+    effects: {
+      ...STATUS_CHANGE,
+      run: 'set',
+      version: 'set',
+      total: 'set',
+      sweepShard: 'set',
+      sweepAt: 'set',
+      sweepReason: 'set',
+      queueTicket: 'set',
+      deadlineAt: 'remove',
+      endedAt: 'remove',
+      expiresAt: 'remove',
+      errorJson: 'remove',
+      resumeFrom: 'remove',
+      handedTo: 'remove',
+    },
+    companions: ['record.run', 'input.reopen'],
+    doc: 'a rerun whose pool is full (`onLimit: queue`) starts its next run QUEUED: it runs when a slot is handed to it (issue 18)' },
   recordCompensation: {
     from: ['FAILED', 'CANCELLED'],
     to: 'same',
@@ -133,7 +161,7 @@ export const PROCESS_TRANSITIONS = {
     doc: "an ended process that still owes its cleanup (this run's) records the compensation process it started, or why none could start",
   },
   clearSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { ...SWEEP_REMOVED, resumeFrom: 'remove' }, doc: 'the owed work (roots, cleanup, compensation) is done: leave the sweep index' },
-  deferSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { sweepAt: 'set', resumeFrom: 'set' }, doc: 'a pass too long for one call records where it stopped' },
+  deferSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { sweepAt: 'set', resumeFrom: 'set', sweepShard: 'set?' }, doc: 'a pass too long for one call records where it stopped' },
   awaitDeadline: {
     from: PROCESS_STATUSES,
     to: 'same',

@@ -33,6 +33,9 @@ const SCHEDULED_EFFECTS = {
   sends: 'set',
   // The task has a concurrency or rate limit (issue 18): its claim must take slots (`claimLimited`).
   limits: 'set?',
+  // Issue 18: the limit keys, evaluated at scheduling (claims take the slots of these keys).
+  concurrencyKey: 'set?',
+  rateKey: 'set?',
 } as const;
 /** An ended attempt: its follow-up is owed (the sweep entry stays, reason `followUp`), its lease is over. */
 const ENDED_EFFECTS = { endedAt: 'set', expiresAt: 'set', sweepReason: 'set', leaseExpiresAt: 'remove' } as const;
@@ -180,7 +183,7 @@ export const TASK_TRANSITIONS = {
     guards: ['runAtMost'],
     effects: { name: 'set', run: 'set', errorJson: 'set', lastErrorJson: 'set', endedAt: 'set', expiresAt: 'set', sweepShard: 'set', sweepAt: 'set', sweepReason: 'set' },
     companions: SETTLES,
-    doc: 'a ready task whose condition could not be evaluated fails with ConditionError without running; its failure policy is owed (its follow-up)',
+    doc: 'a ready task whose condition could not be evaluated fails with ConditionError without running (or whose limit key could not, with ConcurrencyKeyError: issue 18); its failure policy is owed (its follow-up)',
   },
   settleParentOnce: {
     // Any status, as settleParent: an anyCompleted join may have started on an earlier parent.

@@ -95,6 +95,8 @@ export const ProcessItemSchema = z.object({
   startedAt: z.string().optional(),
   /** A process that was queued: its ticket, its place in its pool's queue. */
   queueTicket: z.number().optional(),
+  /** Issue 18: the queued process this one's slot went to when it ended (a redone ending finishes that start). */
+  handedTo: z.string().optional(),
   /** Why a FAILED or CANCELLED process ended: `{code, message, task?}` as JSON text. */
   errorJson: z.string().optional(),
   // --- Compensation (issue 8, part 5) ---

@@ -71,4 +71,31 @@ describe('process concurrency over HTTP', () => {
     const started = views.map((v) => v.startedAt!);
     expect([...started].sort()).toEqual(started);
   }, 700_000);
+
+  it('a rerun against a full pool queues (onLimit: queue), shows in GET /concurrency, and runs again when the holder hands it its slot', async () => {
+    await client.putDefinition('rerun-queued', 'concurrency:\n  limit: 1\ntasks:\n  - name: a\n');
+    const first = (await client.startProcess({ definition: 'rerun-queued', input: {} })).process.id;
+    await client.cancelProcess(first);
+    const holder = (await client.startProcess({ definition: 'rerun-queued', input: {} })).process.id;
+    const rerun = await client.rerun(first);
+    expect([rerun.run, rerun.process.status]).toEqual([2, 'QUEUED']);
+    const pools = await client.listConcurrencyPools({ definition: 'rerun-queued' });
+    expect(pools.items.map((p) => ({ held: p.held, queued: p.queued, holders: p.holders.map((h) => h.processId) }))).toEqual([{ held: 1, queued: 1, holders: [holder] }]);
+
+    const worker = new Worker({ client, sqs, queueUrl, workerId: 'w-rerun', waitTimeSeconds: 1, handler: async () => ({ ok: true }) });
+    const run = worker.start();
+    const deadline = Date.now() + 300_000;
+    try {
+      while ((await client.getProcess(first)).status !== 'COMPLETED') {
+        if (Date.now() > deadline) throw new Error('the queued rerun did not complete within 5 minutes');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await worker.stop();
+      await run;
+    }
+    expect((await client.getProcess(holder)).status).toBe('COMPLETED');
+    const after = await client.listConcurrencyPools({ definition: 'rerun-queued' });
+    expect(after.items.map((p) => [p.held, p.queued])).toEqual([[0, 0]]);
+  }, 400_000);
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { claimTask } from '#app/claim-task.ts';
 import { completeTask } from '#app/end-task.ts';
+import { cancelProcess } from '#app/end-process.ts';
+import { rerunProcess } from '#app/rerun-process.ts';
 import { poolIdOf } from '#app/process-pools.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
@@ -131,6 +133,66 @@ describe('process concurrency under crashes', () => {
       // No retry: the lease expires, or the sweeper finishes the end and its dequeue.
       await runAll(engine, definition, [holder, waiting], label);
       await expectAllCompleted(engine, definition, [holder, waiting], label);
+    }
+  }, 300_000);
+
+  it('the cancel of a holder, crashed at every call boundary (its slot handed to the head of the queue): the queued one still starts', async () => {
+    const engine = await memoryEngine();
+    const setup = async (definition: string) => ({
+      holder: await start(engine.deps, definition, `${definition}-holder`),
+      waiting: await start(engine.deps, definition, `${definition}-waiting`),
+    });
+    let prepared: { holder: string; waiting: string } | undefined;
+    const calls = await callsOf(
+      engine,
+      (d) => cancelProcess(d, prepared!.holder),
+      async (definition) => {
+        prepared = await setup(definition);
+      },
+    );
+    expect(calls).toBeGreaterThan(2);
+    for (let k = 0; k <= calls; k++) {
+      const label = `cancel of a holder, crash after call ${k} of ${calls}`;
+      const definition = await freshDefinition(engine);
+      const { holder, waiting } = await setup(definition);
+      await expect(cancelProcess(engine.crashingDeps(k), holder), label).rejects.toBeInstanceOf(InjectedCrash);
+      await checkLimit(engine, definition, [holder, waiting], label);
+      // No retry of the cancel: either it did not happen (the holder runs to its end) or the sweeper finishes it.
+      await runAll(engine, definition, [holder, waiting], label);
+      const statuses = await Promise.all([holder, waiting].map(async (id) => (await engine.deps.processes.get({ id }))?.status));
+      expect(statuses[1], label).toBe('COMPLETED');
+      expect(['CANCELLED', 'COMPLETED'], label).toContain(statuses[0]);
+      expect(await checkLimit(engine, definition, [holder, waiting], label), `${label}: every slot came back`).toBe(0);
+    }
+  }, 300_000);
+
+  it('a rerun that queues over a full pool, crashed at every call boundary: retried if it did not happen, it runs its pass once handed the slot', async () => {
+    const engine = await memoryEngine();
+    const setup = async (definition: string) => {
+      const ended = await start(engine.deps, definition, `${definition}-ended`);
+      await cancelProcess(engine.deps, ended);
+      return { ended, holder: await start(engine.deps, definition, `${definition}-holder`) };
+    };
+    let prepared: { ended: string; holder: string } | undefined;
+    const calls = await callsOf(
+      engine,
+      (d) => rerunProcess(d, prepared!.ended, {}),
+      async (definition) => {
+        prepared = await setup(definition);
+      },
+    );
+    expect(calls).toBeGreaterThan(2);
+    for (let k = 0; k <= calls; k++) {
+      const label = `queued rerun, crash after call ${k} of ${calls}`;
+      const definition = await freshDefinition(engine);
+      const { ended, holder } = await setup(definition);
+      await expect(rerunProcess(engine.crashingDeps(k), ended, {}), label).rejects.toBeInstanceOf(InjectedCrash);
+      await checkLimit(engine, definition, [holder, ended], label);
+      // The client retries a rerun whose answer it never got, unless the process already left its ended state.
+      if ((await engine.deps.processes.get({ id: ended }))?.run === 1) await rerunProcess(engine.deps, ended, {});
+      await runAll(engine, definition, [holder, ended], label);
+      await expectAllCompleted(engine, definition, [holder, ended], label);
+      expect((await engine.deps.processes.get({ id: ended }))?.run, label).toBe(2);
     }
   }, 300_000);
 });

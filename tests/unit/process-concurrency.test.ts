@@ -158,8 +158,8 @@ describe('process concurrency', () => {
 });
 
 describe('process concurrency and reruns', () => {
-  it('a rerun of an ended process takes a slot like a start: 409 ConcurrencyLimited while the pool is full', async () => {
-    const engine = await engineWith('rr', chain('  limit: 1'));
+  it('a rerun of an ended process takes a slot like a start: under rejectNew, 409 ConcurrencyLimited while the pool is full', async () => {
+    const engine = await engineWith('rr', chain('  limit: 1\n  onLimit: rejectNew'));
     const first = (await engine.client.startProcess({ definition: 'rr', input: {} })).process.id;
     await engine.client.cancelProcess(first);
     const second = (await engine.client.startProcess({ definition: 'rr', input: {} })).process.id;
@@ -171,6 +171,34 @@ describe('process concurrency and reruns', () => {
     expect((await engine.client.rerun(first)).process.status).toBe('RUNNING');
     await engine.runUntilIdle();
     expect((await engine.client.getProcess(first)).status).toBe('COMPLETED');
+    const pool = await engine.deps.pools.get({ pool: (await engine.deps.processes.get({ id: first }))!.pool! });
+    expect(pool?.slotsHeld).toBe(0);
+  });
+  it('a rerun against a full pool queues under onLimit: queue, in line behind the starts already waiting, and runs its pass when handed a slot', async () => {
+    const engine = await engineWith('rq', chain('  limit: 1'));
+    const first = (await engine.client.startProcess({ definition: 'rq', input: {} })).process.id;
+    await engine.client.cancelProcess(first);
+    const holder = (await engine.client.startProcess({ definition: 'rq', input: {} })).process.id;
+    const waiting = (await engine.client.startProcess({ definition: 'rq', input: {} })).process.id;
+    await engine.advance(1);
+    const rerun = await engine.client.rerun(first);
+    expect(rerun.run).toBe(2);
+    expect(rerun.process.status).toBe('QUEUED');
+    expect((await engine.client.getProcess(first)).queuePosition).toBe(2);
+    const pools = await engine.client.listConcurrencyPools({ definition: 'rq' });
+    expect(pools.items.map((p) => [p.held, p.queued])).toEqual([[1, 2]]);
+    const order: string[] = [];
+    engine.worker({
+      handler: async (task) => {
+        if (task.task === 'a') order.push(task.processId);
+        return {};
+      },
+    });
+    await engine.runUntilIdle();
+    // First in first out: the start queued before the rerun runs before it; the rerun ran its tasks again (run 2).
+    expect(order).toEqual([holder, waiting, first]);
+    const item = await engine.deps.processes.get({ id: first });
+    expect([item?.status, item?.run]).toEqual(['COMPLETED', 2]);
     const pool = await engine.deps.pools.get({ pool: (await engine.deps.processes.get({ id: first }))!.pool! });
     expect(pool?.slotsHeld).toBe(0);
   });

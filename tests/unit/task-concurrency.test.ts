@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../../testing/index.ts';
 import { isTributaryApiError } from '../../client/errors.ts';
+import { keys } from '#adapters/stores/keys.ts';
 
 /** Issue 18, part 3: a task's concurrency limit across processes, on the test engine (virtual clock). */
 
@@ -175,14 +176,37 @@ tasks:
     expect(details.find((d) => d.path === 'tasks[2].concurrency')?.message).toMatch(/a map task cannot have 'concurrency'/);
   });
 
-  it('a key that fails at run time fails the task with ConcurrencyKeyError, never a 500', async () => {
+  it('a key that fails when the task is scheduled fails it with ConcurrencyKeyError before any claim, never a 500', async () => {
     const engine = createTestEngine();
     await engine.client.putDefinition('limited', LIMITED);
     const id = (await engine.client.startProcess({ definition: 'limited', input: { other: 1 } })).process.id;
-    await expect(engine.client.claim(id, 'call-partner', 'w')).rejects.toMatchObject({ code: 'TaskNotActive' });
+    // Decided at scheduling: the task was never SCHEDULED, and no message went out for it.
     const task = await engine.deps.tasks.get({ processId: id, task: 'call-partner' });
     expect(task?.status).toBe('FAILED');
     expect(task?.error?.code).toBe('ConcurrencyKeyError');
+    expect(task?.error?.message).toMatch(/the limit key of task 'call-partner' failed: concurrency.key/);
+    expect(engine.queue.receive('default', 10)).toEqual([]);
+    await expect(engine.client.claim(id, 'call-partner', 'w')).rejects.toMatchObject({ code: 'TaskNotActive' });
     expect((await engine.client.getProcess(id)).status).toBe('FAILED');
+  });
+
+  it('evaluates the keys when the task is scheduled, over the input and its needs, and its claims use the recorded key', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition(
+      'keyed',
+      `tasks:\n  - name: lookup\n  - name: call-partner\n    needs: [lookup]\n    concurrency: { limit: 1, key: "upstream.lookup.partnerId" }\n    rateLimit: { limit: 5, periodSeconds: 2, key: "input.tenant" }\n`,
+    );
+    const id = (await engine.client.startProcess({ definition: 'keyed', input: { tenant: 'globex' } })).process.id;
+    const lookup = await engine.client.claim(id, 'lookup', 'w');
+    await engine.client.complete(id, 'lookup', { leaseToken: lookup.leaseToken, output: { partnerId: 'p-7' } });
+    // Recorded with the scheduling write, before any claim.
+    const scheduled = await engine.deps.tasks.get({ processId: id, task: 'call-partner' });
+    expect([scheduled?.status, scheduled?.concurrencyKey, scheduled?.rateKey]).toEqual(['SCHEDULED', 'p-7', 'globex']);
+    // The claim takes the slot of the recorded key, not of the expression evaluated again (the record is rewritten here).
+    await engine.table.write({ type: 'update', key: keys.task({ processId: id, task: 'call-partner' }), guards: [], set: { concurrencyKey: 'recorded' } });
+    const claim = await engine.client.claim(id, 'call-partner', 'w');
+    expect(claim.leaseToken).toBeDefined();
+    const pools = await engine.client.listConcurrencyPools({ definition: 'keyed', task: 'call-partner' });
+    expect(pools.items.map((p) => [p.key, p.holders.map((h) => h.processId)])).toEqual([['recorded', [id]]]);
   });
 });

@@ -57,6 +57,24 @@ export class ItemPoolStore implements PoolStore {
     return undefined;
   }
 
+  async queueLength({ pool, maxRead }: { pool: string; maxRead: number }): Promise<number> {
+    let read = 0;
+    let startKey: Record<string, string | number> | undefined;
+    while (read < maxRead) {
+      const page = await this.table.queryIndex({
+        index: SWEEP_INDEX,
+        partition: queuePartitionOf(pool),
+        descending: false,
+        limit: Math.min(1000, maxRead - read),
+        ...(startKey === undefined ? {} : { startKey }),
+      });
+      read += page.items.length;
+      if (page.lastKey === undefined) break;
+      startKey = page.lastKey;
+    }
+    return Math.min(read, maxRead);
+  }
+
   async dequeue(args: { process: ProcessItem; limit: number; at: { now: number; iso: string }; sweepAt: number; deadlineAt?: number }): Promise<'started' | 'full' | 'gone'> {
     const { process: p, at } = args;
     if (p.pool === undefined) return 'gone';
@@ -72,7 +90,8 @@ export class ItemPoolStore implements PoolStore {
         // It leaves the queue's partition for a sweep shard: it owes its roots now.
         sweepShard: sweepShardOf(meta, this.sweepShards),
         sweepAt: args.sweepAt,
-        sweepReason: SWEEP_REASON_ON_ENTRY.process.RUNNING,
+        // A rerun that waited in the queue owes its rerun's pass; a new process its roots.
+        sweepReason: p.run > 1 ? SWEEP_REASON_ON_ENTRY.reopened.process : SWEEP_REASON_ON_ENTRY.process.RUNNING,
         deadlineAt: args.deadlineAt,
         startedAt: at.iso,
       }),

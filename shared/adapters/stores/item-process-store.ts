@@ -219,9 +219,28 @@ export class ItemProcessStore implements ProcessStore {
       current.pool !== undefined && args.slotLimit !== undefined
         ? [poolUpdate('take', keys.pool(current.pool), { slotsHeld: 1, definition: current.definition, poolKey: current.concurrencyKey }, { limit: args.slotLimit })]
         : [];
+    // Issue 18: a rerun over a full pool waits in its queue instead (its sweep entry is its place there).
+    const queued =
+      args.queueAt !== undefined && current.pool !== undefined
+        ? processUpdate(
+            'requeue',
+            meta,
+            {
+              ...writtenChange({ ...change, procStatus: processIndexKeys.status(current.id, processTarget('requeue')) }),
+              run: record.run,
+              version: record.version,
+              total: args.total,
+              sweepShard: queuePartitionOf(current.pool),
+              sweepAt: args.queueAt,
+              sweepReason: SWEEP_REASON_ON_ENTRY.queued,
+              queueTicket: args.queueAt,
+            },
+            { version: current.ver },
+          )
+        : undefined;
     const r = await this.table.transact([
       // The last run's end goes (the run record keeps it); the process no longer expires (the row says what goes).
-      processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
+      queued ?? processUpdate('reopen', meta, { ...writtenChange(change), ...next, sweepShard: sweepShardOf(meta, this.sweepShards), deadlineAt: args.deadlineAt }, { version: current.ver }),
       // The record expires as the input does: long after any run can have ended (a later end does not rewrite it).
       recordPut('run', keys.processRun(current.id, record.run), { recordJson: JSON.stringify(record), expiresAt: args.inputExpiresAt }),
       // A process cancelled while paused ran with its input marked paused: the new run is not.
@@ -229,7 +248,7 @@ export class ItemProcessStore implements ProcessStore {
         expiresAt: args.inputExpiresAt,
         inputJson: args.input === undefined ? undefined : JSON.stringify(args.input.value ?? null),
       }),
-      ...slot,
+      ...(queued === undefined ? slot : []),
     ]);
     if (!r.ok && slot.length > 0 && r.reasons[0]?.code !== 'ConditionalCheckFailed' && r.reasons[3]?.code === 'ConditionalCheckFailed') {
       throw new ProcessConcurrencyLimitedError(current.definition, args.slotLimit ?? 0, current.concurrencyKey);
@@ -238,6 +257,9 @@ export class ItemProcessStore implements ProcessStore {
     this.identities.delete(current.id);
     // The item as written, without a read (the parsed form: no index keys).
     const { endedAt: _ended, error: _error, resumeFrom: _resumeFrom, deadlineAt: _deadline, ...kept } = current;
+    if (queued !== undefined) {
+      return { ok: true, item: { ...kept, ...parsedChange(change), ...next, status: processTarget('requeue'), sweepAt: args.queueAt!, sweepReason: SWEEP_REASON_ON_ENTRY.queued, queueTicket: args.queueAt! } };
+    }
     return { ok: true, item: { ...kept, ...parsedChange(change), ...next } };
   }
 
@@ -256,21 +278,26 @@ export class ItemProcessStore implements ProcessStore {
     at: { now: number; iso: string; expiresAt: number };
     owesCleanup: boolean;
     error?: ProcessError;
-  }): Promise<Written<ProcessItem>> {
-    const { current, at, owesCleanup } = args;
+    giveBack?: { readonly limit: number } | { readonly markAt: number };
+  }): Promise<Written<ProcessItem> & { poolFull?: true }> {
+    const { current } = args;
     const meta = keys.processMeta(current.id);
-    const values = {
-      ...writtenChange(statusChange(current, args.event, at.iso)),
-      endedAt: at.iso,
-      expiresAt: at.expiresAt,
-      errorJson: args.error === undefined ? undefined : JSON.stringify(args.error),
-      // With cleanup owed, the process stays due (now) until its unfinished tasks are cancelled; else it leaves the sweep index.
-      ...(owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
-    };
+    const values = this.endValues(args);
     if (current.pool !== undefined && holdsSlotProcess(current.status)) {
       // Issue 18: the slot is freed in the transaction that ends the process (its condition makes it happen once).
       companionOf(PROCESS_TRANSITIONS[args.event], 'pool.free', `process event '${args.event}'`);
-      const t = await this.table.transact([processUpdate(args.event, meta, values, { version: current.ver }), poolUpdate('free', keys.pool(current.pool), { slotsHeld: -1 })]);
+      const poolKey = keys.pool(current.pool);
+      const g = args.giveBack;
+      const free =
+        g === undefined
+          ? poolUpdate('free', poolKey, { slotsHeld: -1 })
+          : 'limit' in g
+            ? poolUpdate('freeBelow', poolKey, { slotsHeld: -1 }, { limit: g.limit })
+            : poolUpdate('freeMark', poolKey, { slotsHeld: -1, sweepShard: sweepShardOf(poolKey, this.sweepShards), sweepAt: g.markAt, sweepReason: SWEEP_REASON_ON_ENTRY.queued });
+      const t = await this.table.transact([processUpdate(args.event, meta, values, { version: current.ver }), free]);
+      if (!t.ok && t.reasons[0]?.code !== 'ConditionalCheckFailed' && t.reasons[1]?.code === 'ConditionalCheckFailed' && g !== undefined && 'limit' in g) {
+        return { ok: false, current, poolFull: true };
+      }
       if (!t.ok) return lostTransaction(t.reasons, `the end of process '${current.id}'`);
       const item = await this.get({ id: current.id });
       if (!item) throw new Error(`process '${current.id}' vanished after its end`);
@@ -279,6 +306,54 @@ export class ItemProcessStore implements ProcessStore {
     const r = await this.table.write(processUpdate(args.event, meta, values, { version: current.ver }, { returnNew: true }));
     if (!r.ok) return { ok: false, current: r.current ? ProcessItemSchema.parse(r.current) : undefined };
     return { ok: true, item: ProcessItemSchema.parse(r.item) };
+  }
+
+  async endHandingOver(args: {
+    current: ProcessItem;
+    event: 'complete' | 'fail' | 'cancel';
+    at: { now: number; iso: string; expiresAt: number };
+    owesCleanup: boolean;
+    error?: ProcessError;
+    to: ProcessItem;
+    toStart: { deadlineAt?: number; toSweep?: { sweepAt: number } };
+  }): Promise<Written<ProcessItem> & { toGone?: true }> {
+    const { current, to, at } = args;
+    companionOf(PROCESS_TRANSITIONS[args.event], 'process.handOver', `process event '${args.event}'`);
+    const toMeta = keys.processMeta(to.id);
+    const status = processTarget('handOver');
+    const { toSweep, deadlineAt } = args.toStart;
+    const t = await this.table.transact([
+      processUpdate(args.event, keys.processMeta(current.id), { ...this.endValues(args), handedTo: to.id }, { version: current.ver }),
+      processUpdate('handOver', toMeta, {
+        procStatus: processIndexKeys.status(to.id, status),
+        ver: to.ver + 1,
+        updatedAt: at.iso,
+        // It owes its roots (a queued rerun: its rerun's pass). Its entry stays at its queue place (no index write)
+        // unless the sweeper must see it.
+        sweepReason: to.run > 1 ? SWEEP_REASON_ON_ENTRY.reopened.process : SWEEP_REASON_ON_ENTRY.process.RUNNING,
+        ...(toSweep === undefined ? {} : { sweepShard: sweepShardOf(toMeta, this.sweepShards), sweepAt: toSweep.sweepAt }),
+        deadlineAt,
+        startedAt: at.iso,
+      }),
+    ]);
+    if (!t.ok && t.reasons[0]?.code !== 'ConditionalCheckFailed' && t.reasons[1]?.code === 'ConditionalCheckFailed') return { ok: false, current, toGone: true };
+    if (!t.ok) return lostTransaction(t.reasons, `the end of process '${current.id}'`);
+    const item = await this.get({ id: current.id });
+    if (!item) throw new Error(`process '${current.id}' vanished after its end`);
+    return { ok: true, item };
+  }
+
+  /** What an ending writes on the process item (with cleanup owed it stays due now, else it leaves the sweep index). */
+  private endValues(args: { current: ProcessItem; event: 'complete' | 'fail' | 'cancel'; at: { now: number; iso: string; expiresAt: number }; owesCleanup: boolean; error?: ProcessError }) {
+    const { current, at } = args;
+    const meta = keys.processMeta(current.id);
+    return {
+      ...writtenChange(statusChange(current, args.event, at.iso)),
+      endedAt: at.iso,
+      expiresAt: at.expiresAt,
+      errorJson: args.error === undefined ? undefined : JSON.stringify(args.error),
+      ...(args.owesCleanup ? { sweepShard: sweepShardOf(meta, this.sweepShards), sweepAt: at.now, sweepReason: SWEEP_REASON_ON_ENTRY.process.FAILED } : {}),
+    };
   }
 
   async recordCompensation(args: { id: string; run: number; sweepAt: number; compensatedBy?: string; compensationError?: string }): Promise<boolean> {
@@ -298,7 +373,10 @@ export class ItemProcessStore implements ProcessStore {
   }
 
   async deferSweep(args: { id: string; sweepAt: number; nextSweepAt: number; resumeFrom: number }): Promise<boolean> {
-    const r = await this.table.write(processUpdate('deferSweep', keys.processMeta(args.id), { sweepAt: args.nextSweepAt, resumeFrom: args.resumeFrom }, { sweepAt: args.sweepAt }));
+    const meta = keys.processMeta(args.id);
+    // A process started by a hand-over may owe its roots from its queue place, which the sweeper never reads: a pass
+    // that must be resumed moves to the process's own sweep shard (no extra index write: the entry moves anyway).
+    const r = await this.table.write(processUpdate('deferSweep', meta, { sweepAt: args.nextSweepAt, resumeFrom: args.resumeFrom, sweepShard: sweepShardOf(meta, this.sweepShards) }, { sweepAt: args.sweepAt }));
     return r.ok;
   }
 

@@ -35,6 +35,8 @@ export function scheduledAttributes(ctx: ScheduleContext, sweepShards: number): 
     sweepReason: ctx.expands ? SWEEP_REASON_ON_ENTRY.map.expand : ctx.startsChild ? SWEEP_REASON_ON_ENTRY.subProcess.start : SWEEP_REASON_ON_ENTRY.task.SCHEDULED,
     sends: 0,
     limits: ctx.limited ? 1 : undefined,
+    concurrencyKey: ctx.concurrencyKey,
+    rateKey: ctx.rateKey,
   };
 }
 
