@@ -113,5 +113,7 @@ function envSettings(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {
   if (Number.isFinite(grace) && grace > 0) out.enqueueGraceMs = grace;
   const followUp = Number(env[ENV.followUpGraceMs]);
   if (Number.isFinite(followUp) && followUp > 0) out.followUpGraceMs = followUp;
+  const lag = env[ENV.sweepLagMs] === undefined ? Number.NaN : Number(env[ENV.sweepLagMs]);
+  if (Number.isFinite(lag) && lag >= 0) out.sweepLagMs = lag;
   return out;
 }
