@@ -41,6 +41,9 @@ export interface WorkloadUnits {
   readonly processIds: readonly string[];
 }
 
+/** How far the clock moves after the workload: past every entry it left on the sweep log (30 s after each schedule). */
+const SWEPT_AFTER_MS = 3_600_000;
+
 export async function writeUnitsOf(w: Workload): Promise<WorkloadUnits> {
   const engine = createTestEngine();
   const table = engine.table as unknown as MemoryItemTable & Record<string, unknown>;
@@ -66,9 +69,10 @@ export async function writeUnitsOf(w: Workload): Promise<WorkloadUnits> {
   let indexReadUnits = 0;
   const perItem = (items: readonly Item[]) => items.reduce((n, i) => n + Math.ceil(itemBytes(i) / 4096), 0);
   const perQuery = (items: readonly Item[]) => Math.max(1, Math.ceil(items.reduce((n, i) => n + itemBytes(i), 0) / 4096));
-  const reads: [string, (r: unknown) => number][] = [
+  const reads: [string, (r: unknown, args: unknown[]) => number][] = [
     ['get', (r) => (r === undefined ? 1 : perItem([r as Item]))],
-    ['getMany', (r) => perItem(r as Item[])],
+    // A key that is not there is billed as a read too (the sweeper's cursors before they first move).
+    ['getMany', (r, args) => perItem(r as Item[]) + Math.max(0, (args[0] as readonly unknown[]).length - (r as Item[]).length)],
     ['queryPartition', (r) => perQuery(r as Item[])],
     ['queryPartitionPage', (r) => perQuery((r as { items: Item[] }).items)],
     ['queryIndex', (r) => perQuery((r as { items: Item[] }).items)],
@@ -78,9 +82,9 @@ export async function writeUnitsOf(w: Workload): Promise<WorkloadUnits> {
     (table as Record<string, unknown>)[method] = async (...args: unknown[]) => {
       const label = `read: ${labelOf(new Error().stack ?? '')}`;
       const r = await original(...args);
-      const u = units(r);
+      const u = units(r, args);
       readUnits += u;
-      if (method === 'queryIndex') indexReadUnits += u;
+      if (method === 'queryIndex' || label.includes('ItemSweepIndex.walk')) indexReadUnits += u;
       const row = breakdown.get(label) ?? { calls: 0, table: 0, index: 0 };
       breakdown.set(label, { calls: row.calls + 1, table: row.table + u, index: row.index });
       return r;
@@ -96,6 +100,8 @@ export async function writeUnitsOf(w: Workload): Promise<WorkloadUnits> {
   const processIds: string[] = [];
   for (let i = 0; i < w.processes; i++) processIds.push((await engine.client.startProcess({ definition: name, input: w.input ?? { n: i } })).process.id);
   await engine.runUntilIdle();
+  // Then past every sweep entry: the sweeper's cursors reach them, and it reads that each is done (no write).
+  await engine.advance(SWEPT_AFTER_MS);
   const tasks = (w.workerTasks ?? w.definition.tasks.length) * w.processes;
   return { tasks, units: table.billedWriteUnits() - unitsBefore, readUnits: readUnits - readsBefore, processReadUnits: readUnits - readsBefore - (indexReadUnits - indexReadsBefore), breakdown, engine, processIds };
 }

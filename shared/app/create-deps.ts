@@ -80,7 +80,8 @@ export function createMemoryDeps(options: CreateMemoryDepsOptions): AppDeps & { 
     newId: options.newId ?? (() => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`),
     newToken: options.newToken ?? (() => `lease-${++tokens}`),
     random: options.random ?? seededRandom(7),
-    settings: { ...defaultSettings(Object.keys(queues)), ...options.settings },
+    // The in-memory index is updated with the write, on one clock: the sweeper reads up to now.
+    settings: { ...defaultSettings(Object.keys(queues)), sweepLagMs: 0, ...options.settings },
     log: jsonLogger,
   };
 }
@@ -112,5 +113,7 @@ function envSettings(env: NodeJS.ProcessEnv = process.env): Partial<Settings> {
   if (Number.isFinite(grace) && grace > 0) out.enqueueGraceMs = grace;
   const followUp = Number(env[ENV.followUpGraceMs]);
   if (Number.isFinite(followUp) && followUp > 0) out.followUpGraceMs = followUp;
+  const lag = env[ENV.sweepLagMs] === undefined ? Number.NaN : Number(env[ENV.sweepLagMs]);
+  if (Number.isFinite(lag) && lag >= 0) out.sweepLagMs = lag;
   return out;
 }

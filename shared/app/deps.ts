@@ -34,6 +34,12 @@ export interface Settings {
   /** The same budget for the sweeper, which runs with a longer timeout. */
   readonly sweepFollowUpBudgetMs: number;
   /**
+   * How far behind now the sweeper reads the sweep log (ms): entries due later than `now - sweepLagMs` wait for the
+   * next tick. It covers an eventually consistent index and clocks that differ between Lambdas (see `sweep-log.ts`).
+   * 10 s on AWS; 0 in memory and on DynamoDB Local, whose indexes are updated with the write.
+   */
+  readonly sweepLagMs?: number;
+  /**
    * Declared tasks per chunk of a pass over a process (pause, resume, cleanup, rerun): the budget is checked
    * between chunks. Default (and most) 100, one BatchGetItem.
    */
@@ -93,6 +99,7 @@ export const defaultSettings = (queues: readonly string[]): Settings => ({
   writeConcurrency: 32,
   followUpBudgetMs: 3_000,
   sweepFollowUpBudgetMs: 20_000,
+  sweepLagMs: 10_000,
 });
 
 export const jsonLogger: Logger = {

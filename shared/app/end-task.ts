@@ -9,7 +9,7 @@ import { explainTaskConflict } from './explain-conflict.ts';
 import type { EndTask, FinalFailEvent, ProcessIdentity, RetryEvent, Written } from './ports.ts';
 import { retrySchedule, scheduleJoins, scheduleNewTasks, sendBestEffort } from './scheduling.ts';
 import { skipDownstream } from './skip-downstream.ts';
-import { countCompletion } from './count-completion.ts';
+import { finishFollowUp } from './count-completion.ts';
 import { declaredTaskOf } from './map-specs.ts';
 import { afterChildEnding, childEndingOf } from './map-settling.ts';
 import { parseChildName } from '#domain/map-children.ts';
@@ -51,9 +51,7 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
       return;
     }
     if (result.ok) {
-      // Counted now even when held: progress lags an ending only while its count is owed (see countCompletion).
-      await countCompletion(deps, processId, def, task, process.run);
-      // Ended while its process is paused: the follow-up waits for the resume.
+      // Ended while its process is paused: the follow-up (and with it the count, its last step) waits for the resume.
       if (held && (await stillPaused(deps, processId))) return;
       await followUpCompleted(deps, processId, process, task);
       return;
@@ -179,9 +177,12 @@ export async function expireAttempt(deps: AppDeps, processId: string, item: Task
 
 /**
  * What a completion owes: schedule the children it made ready, complete the
- * process after its last sink, then leave the sweep index. Idempotent, so the
- * sweeper can call it again for a task whose completing call died half-way.
- * An optional task that failed owes the same: its children run without it.
+ * process after its last sink, then count the completion in its run's
+ * progress, last (see {@link finishFollowUp}: the count is the evidence that
+ * the follow-up is done, so the task's sweep entry is left in place). Idempotent,
+ * so the sweeper can call it again for a task whose completing call died
+ * half-way. An optional task that failed owes the same (`resume.failed`): its
+ * children run without it, and it leaves the sweep index instead.
  * `resume.from` counts through the steps: the single-need children first,
  * then the end decision's walk (see {@link endIfSinksSettled}).
  */
@@ -190,7 +191,7 @@ export async function followUpCompleted(
   processId: string,
   process: ProcessIdentity,
   task: string,
-  resume: { from?: number; budgetMs?: number } = {},
+  resume: { from?: number; budgetMs?: number; failed?: boolean } = {},
 ): Promise<void> {
   const def = await getDefinition(deps, process.definition, process.version);
   const dag = dagOf(def);
@@ -224,7 +225,7 @@ export async function followUpCompleted(
       return;
     }
   }
-  await deps.tasks.clearSweep({ processId, task });
+  await finishFollowUp(deps, processId, def, task, process.run, resume.failed !== true);
 }
 
 /**
@@ -244,7 +245,7 @@ export async function followUpFailed(deps: AppDeps, processId: string, task: str
   }
   const def = await getDefinition(deps, identity.definition, identity.version);
   if (taskPolicyOf(def, task).optional) {
-    await followUpCompleted(deps, processId, identity, task, resume);
+    await followUpCompleted(deps, processId, identity, task, { ...resume, failed: true });
     return;
   }
   if (def.onFailure === 'skipDownstream') {

@@ -12,7 +12,8 @@ import { scheduleRoots } from './start-process.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
 import { isCompletedTask, isPausedProcess, isRunningProcess, isScheduledTask } from '#domain/status-predicates.ts';
-import { countCompletion } from './count-completion.ts';
+import { completionCounted } from './count-completion.ts';
+import { notBehind } from './sweep-log.ts';
 
 /** Most lost optimistic-lock races before giving up with ConcurrencyConflict. */
 const MAX_ATTEMPTS = 10;
@@ -200,7 +201,7 @@ async function sinksSettled(deps: AppDeps, processId: string, sinks: readonly st
 /** A pass is done: the process waits on the sweep index for its deadline, or leaves it. */
 async function giveBackSweepSlot(deps: AppDeps, process: ProcessItem): Promise<void> {
   if (process.sweepAt === undefined) return;
-  if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: process.deadlineAt });
+  if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: notBehind(deps, process.deadlineAt) });
   else await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
 }
 
@@ -233,8 +234,8 @@ async function followUpOwed(deps: AppDeps, process: ProcessItem, t: TaskItem, bu
   }
   switch (taskSweepDuty(t.sweepReason ?? 'followUp', t.status)) {
     case 'followUpCompleted':
-      // A follow-up that was cut short (resumeFrom) had counted before its first pass.
-      if (isCompletedTask(t.status) && t.resumeFrom === undefined) await countCompletion(deps, process.id, await getDefinition(deps, process.definition, process.version), t.name, process.run);
+      // A completion keeps its sweep entry once followed up: its count says it owes nothing.
+      if (isCompletedTask(t.status) && (await completionCounted(deps, process.id, await getDefinition(deps, process.definition, process.version), t.name, process.run)) === true) return;
       await followUpCompleted(deps, process.id, { definition: process.definition, version: process.version, run: process.run }, t.name, resume);
       return;
     case 'followUpFailed':

@@ -426,6 +426,8 @@ export interface TaskStore {
    * joins the counter's set in the same write, so a count redone by the follow-up after a crash is refused (false).
    */
   countCompletion(args: TaskRef & { run: number; position: number; expiresAt: number }): Promise<boolean>;
+  /** Whether a completion was counted in its run's progress (its position is in the counter's `counted` set): its follow-up is done. */
+  isCounted(args: TaskRef & { run: number; position: number }): Promise<boolean>;
   /**
    * Counts a settled parent (`position`: its place among the join's needs) in a small join's counter, once, by the
    * parent's follow-up: the position joins the counter's set in the same write, so a redone count is refused (false),
@@ -538,6 +540,38 @@ export type DueItem =
 export interface SweepIndex {
   /** Items whose `sweepAt` has passed, oldest first. */
   due(args: { now: number; maxItems: number }): Promise<DueItem[]>;
+  /**
+   * The sweep log read from each shard's cursor: the entries after it whose `sweepAt` is at most `horizon`, oldest
+   * first across the shards, at most `maxItems`, each with its shard and position (see `sweep-log.ts`).
+   */
+  walk(args: { horizon: number; maxItems: number }): Promise<SweepWalk>;
+  /** Moves a shard's cursor forward to `to` (never back). */
+  advance(args: { shard: string; to: SweepPosition }): Promise<void>;
+  /**
+   * An entry the sweeper could not settle: if its item's `sweepAt` is still the entry's, it moves to `at` (later), so
+   * the cursor may pass it. `moved` when it is no longer there (moved, cleared or gone) after the call.
+   */
+  revisit(args: { entry: DueEntry; at: number }): Promise<'moved'>;
+}
+
+/** An entry's place in its shard's order: its `sweepAt`, then its table key. */
+export interface SweepPosition {
+  readonly sweepAt: number;
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** One entry of the sweep log: the item it names, its shard and its position. */
+export interface DueEntry {
+  readonly item: DueItem;
+  readonly shard: string;
+  readonly position: SweepPosition;
+}
+
+/** What a sweep reads: entries in order across the shards; each shard's cursor as read (absent: from the start). */
+export interface SweepWalk {
+  readonly entries: readonly DueEntry[];
+  readonly cursors: ReadonlyMap<string, SweepPosition>;
 }
 
 /** Epoch milliseconds. */

@@ -5,6 +5,7 @@ import { MAX_SEND_DELAY_SECONDS } from './ports.ts';
 import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { instant } from './timestamps.ts';
 import { TASK_STATUS, isRunningTask } from '#domain/status-predicates.ts';
+import { notBehind } from './sweep-log.ts';
 
 /** What a release answers: the task is SCHEDULED again, at the same attempt. */
 export interface Released {
@@ -37,7 +38,7 @@ export async function releaseTask(deps: AppDeps, processId: string, task: string
     now: at.now,
     iso: at.iso,
     // The sweeper resends if the message is lost: a grace period after the task may be claimed again.
-    sweepAt: (notBefore ?? at.now) + deps.settings.enqueueGraceMs,
+    sweepAt: notBehind(deps, (notBefore ?? at.now) + deps.settings.enqueueGraceMs),
     ...(notBefore === undefined ? {} : { notBefore }),
     ...(mapRun === undefined ? {} : { mapRun }),
   });

@@ -7,6 +7,7 @@ import { scheduleNewTasks, scheduleReadyJoins } from './scheduling.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 import { inLanes, walkOrder } from './walk-order.ts';
 import { TASK_STATUS, isPendingTask } from '#domain/status-predicates.ts';
+import { notBehind } from './sweep-log.ts';
 
 /** The rerun pass's walks over the definition's order: first every reset, then the scheduling. */
 const RESET_PHASE = 0;
@@ -72,7 +73,7 @@ export async function continueRerun(deps: AppDeps, process: ProcessItem, budgetM
     await deferRerun(deps, process, { phase: SCHEDULE_PHASE, position: walk.next, tally: 0 });
     return;
   }
-  if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: process.deadlineAt });
+  if (process.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id: process.id, sweepAt: process.sweepAt, deadlineAt: notBehind(deps, process.deadlineAt) });
   else await deps.processes.clearSweep({ id: process.id, sweepAt: process.sweepAt });
 }
 

@@ -10,6 +10,7 @@ import { scheduleNewTasks } from './scheduling.ts';
 import { budgetedPassDeadline, instant } from './timestamps.ts';
 import { PROCESS_STATUS } from '#domain/status-predicates.ts';
 import { createInPool } from './process-pools.ts';
+import { notBehind } from './sweep-log.ts';
 
 /** What POST /processes answers: the process as it starts, without its tasks. */
 export type StartedProcess = Pick<ProcessView, 'id' | 'definition' | 'version' | 'status' | 'input' | 'createdAt'>;
@@ -102,7 +103,7 @@ export async function scheduleRoots(
     return;
   }
   // A process with timeoutSeconds stays on the sweep index, due at its deadline.
-  if (resume.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id, sweepAt, deadlineAt: resume.deadlineAt });
+  if (resume.deadlineAt !== undefined) await deps.processes.awaitDeadline({ id, sweepAt, deadlineAt: notBehind(deps, resume.deadlineAt) });
   else await deps.processes.clearSweep({ id, sweepAt });
 }
 

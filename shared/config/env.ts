@@ -23,6 +23,8 @@ export const ENV = {
   enqueueGraceMs: 'TRIBUTARY_ENQUEUE_GRACE_MS',
   /** Optional tuning: how long a process start may take before the sweeper finishes it. */
   followUpGraceMs: 'TRIBUTARY_FOLLOW_UP_GRACE_MS',
+  /** Optional tuning: how far behind now the sweeper reads its log (ms; default 10 s: the index is eventually consistent). */
+  sweepLagMs: 'TRIBUTARY_SWEEP_LAG_MS',
   /**
    * Optional: how many sweep shards new sweep-index entries spread over, an
    * integer from 1 to 32 (default 32). It may change at any time: the

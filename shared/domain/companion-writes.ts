@@ -66,7 +66,7 @@ export const PROGRESS_WRITES = {
   completedOnce: {
     guards: ['runAtMost', 'uncounted'],
     effects: { COMPLETED: 'add', counted: 'addMember', expiresAt: 'set' },
-    doc: "a task completed, counted by its follow-up (owed on the sweep index until done): the task's position joins the counter's `counted` set in the same write, so a redone count is refused",
+    doc: "a task completed, counted as the last step of its follow-up: the task's position joins the counter's `counted` set in the same write, so a redone count is refused, and the count is the evidence that the follow-up is done (its sweep entry stays; the sweeper's visit reads it)",
   },
   seed: {
     guards: ['unseeded'],

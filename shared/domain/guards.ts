@@ -44,6 +44,8 @@ import { TASK_TRANSITIONS, type TaskEvent } from './task-transitions.ts';
  * - `processSlotFree`: a concurrency pool holds fewer slots than its `limit` (issue 18).
  * - `uncounted`: a counter has not yet counted this contributor (`member`, e.g. a task's position in the definition's
  *   order, is not in its `counted` set): a count redone after a crash counts nothing twice, without a transaction.
+ * - `cursorBehind`: a sweep shard's cursor (`cursorAt`) is at most the entry it moves to, or unset: it only moves
+ *   forward, so a slower sweeper never takes it back past what a faster one handled.
  */
 export type GuardKind =
   | 'lease'
@@ -71,7 +73,8 @@ export type GuardKind =
   | 'unlimited'
   | 'limited'
   | 'processSlotFree'
-  | 'uncounted';
+  | 'uncounted'
+  | 'cursorBehind';
 
 /**
  * One condition of a write, in a form every store can evaluate: the DynamoDB
@@ -294,6 +297,9 @@ function guardsOf(row: WriteRow & { readonly from?: readonly string[] }, values:
         break;
       case 'uncounted':
         guards.push({ kind: 'notMember', attribute: ATTR.counted, value: need('member') });
+        break;
+      case 'cursorBehind':
+        guards.push({ kind: 'atMost', attribute: 'cursorAt', value: need('sweepAt'), orMissing: true });
         break;
       default:
         assertNever(kind);

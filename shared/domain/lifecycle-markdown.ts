@@ -1,5 +1,5 @@
 import { FIRE_TRANSITIONS, SCHEDULE_TRANSITIONS } from './schedule-transitions.ts';
-import { END_COUNTER_WRITES, INPUT_WRITES, POOL_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, POOL_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_CURSOR_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
 
 /**
  * The lifecycle tables rendered as Markdown, with Mermaid state diagrams:
@@ -50,8 +50,8 @@ export function renderLifecycleMarkdown(): string {
     '## Items without a status',
     '',
     'The input item (`input`), the end counter (`endCounter`), the progress counters (`progress`) and the',
-    'history records (`record`) and the concurrency pools (`pool`, issue 18) have no status; their writes are guarded',
-    'and declared all the same.',
+    'history records (`record`), the concurrency pools (`pool`, issue 18) and the sweep shards\' cursors (`sweepCursor`)',
+    'have no status; their writes are guarded and declared all the same.',
     '',
     '| write | guards | effects | why |',
     '|---|---|---|---|',
@@ -62,6 +62,7 @@ export function renderLifecycleMarkdown(): string {
         ['progress', PROGRESS_WRITES],
         ['record', RECORD_WRITES],
         ['pool', POOL_WRITES],
+        ['sweepCursor', SWEEP_CURSOR_WRITES],
       ] as const
     ).flatMap(([item, rows]) =>
       Object.entries(rows as Readonly<Record<string, WriteRow>>).map(([event, r]) => `| \`${item}.${event}\` | ${r.guards.join(', ')} | ${effectsOf(r)} | ${r.doc} |`),
@@ -69,10 +70,13 @@ export function renderLifecycleMarkdown(): string {
     '',
     '## What the sweeper owes a due item',
     '',
-    'An item on the sweep index carries `sweepAt` and `sweepReason`. When `sweepAt` has passed, the',
-    'sweeper does the duty for the stored reason and the item\'s current status. A pairing that is not',
-    'listed means the reason is stale: an ended task just leaves the index, anything else is left to',
-    'its own writer.',
+    'An item on the sweep index carries `sweepAt` and `sweepReason`. The index is a log the sweeper walks',
+    'with a cursor per shard: when an entry\'s `sweepAt` has passed, the sweeper does the duty for the',
+    'stored reason and the item\'s current status, once. A completed task whose progress count is written',
+    '(the last step of its follow-up) owes nothing: its entry stays, unwritten, and the visit is a read.',
+    'A pairing that is not listed means the reason is stale: an ended task just leaves the index. Any',
+    'entry the visit did not settle (done, or moved later) is moved later by `revisit` before the cursor',
+    'passes it.',
     '',
     '| item | reason | status | duty |',
     '|---|---|---|---|',

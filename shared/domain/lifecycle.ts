@@ -30,3 +30,4 @@ export * from './companion-writes.ts';
 export * from './slot-writes.ts';
 export * from './status-predicates.ts';
 export * from './pool-writes.ts';
+export * from './sweep-cursor-writes.ts';

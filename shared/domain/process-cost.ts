@@ -10,14 +10,16 @@ import { SMALL_JOIN_NEEDS } from './small-joins.ts';
  * unit per KB of an item, each item of a transaction twice, each index entry
  * put or deleted once), measured per store call with
  * `node --import tsx bench/write-units.ts a b c` on the test engine
- * (`shared/adapters/memory/aws-write-bill.ts`, the capacity meter's rules), on
+ * (`shared/adapters/memory/aws-write-bill.ts`, the capacity meter's rules;
+ * the run then moves its clock an hour on, so the sweeper's cursors pass every
+ * entry the workload left on the sweep log and read that each is done), on
  * items under 1 KB (outputs and inputs of a few bytes: a larger output bills
  * its KBs on each write of its item). `tests/unit/process-cost.test.ts` holds
  * the model to that measurement within 10% on workloads (a), (b) and (c).
  *
  * Left out: retries (the process keeps no count of attempts; each retry adds
  * about 4 write units: the retry with its sweep entry moved, and a claim),
- * the sweeper's own queries (a cost per shard and minute, not per process),
+ * the sweeper's own queries and cursors (a cost per shard and tick, not per process),
  * the children of maps (counted by their map's counters, not in progress),
  * and SQS requests (the workers' polling decides them).
  */
@@ -45,8 +47,11 @@ export const WRITE_UNITS = {
   start: 8,
   /** The process item 1, its status index entry moved (a delete and a put) 2. */
   end: 3,
-  /** Scheduled (item and sweep entry) 2, claimed 1, completed 1, counted in progress 1, its sweep entry cleared 2. */
-  completed: 7,
+  /**
+   * Scheduled (item and sweep entry) 2, claimed 1, completed 1, counted in progress 1 (the last step of its follow-up:
+   * the evidence that it is done, so its sweep entry stays on the log, uncleared, until the item's TTL).
+   */
+  completed: 5,
   /** Scheduled 2, claimed 1, failed with its progress count in one transaction 4, its sweep entry cleared 2. */
   failed: 9,
   /** Skipped or cancelled with its progress count in one transaction (2 items, billed twice). */
@@ -68,6 +73,8 @@ export const READ_UNITS = {
   needOfClaim: 1,
   /** A completion's follow-up reads the counter of each join it feeds. */
   joinFed: 1,
+  /** The sweeper's visit of a completed task's entry, once its cursor reaches it: the task item 1 and its progress counter 1. */
+  sweptCompletion: 2,
 } as const;
 
 /** What each ended status costs per task of this DAG, on average over its tasks (exact when every task ends alike). */
@@ -91,7 +98,7 @@ function perTaskOf(dag: Dag): PerTask {
     const counters = joins.length - small + (dag.sinks.length > 1 && dag.sinks.includes(name) ? 1 : 0);
     writes += WRITE_UNITS.completed + small * WRITE_UNITS.smallJoinParent + (counters > 0 ? WRITE_UNITS.endingInTransaction + counters * WRITE_UNITS.wideCounter : 0);
     claimReads += READ_UNITS.claim + spec.needs.length * READ_UNITS.needOfClaim;
-    joinReads += joins.length * READ_UNITS.joinFed;
+    joinReads += joins.length * READ_UNITS.joinFed + READ_UNITS.sweptCompletion;
   }
   const n = Math.max(1, dag.tasks.size);
   const p = { completedWrites: writes / n, claimReads: claimReads / n, completedReads: joinReads / n };
@@ -104,7 +111,7 @@ function perTaskOf(dag: Dag): PerTask {
  *
  * @example
  * processCost(dag, { completed: 3, failed: 0, skipped: 0, cancelled: 0 }, true)
- * // a 3-task chain: { writeUnits: 32, readUnits: 8, requests: 7, usd: ... }
+ * // a 3-task chain: { writeUnits: 26, readUnits: 14, requests: 7, usd: ... }
  */
 export function processCost(dag: Dag, progress: { completed: number; failed: number; skipped: number; cancelled: number }, ended: boolean): ProcessCost {
   const per = perTaskOf(dag);

@@ -162,6 +162,13 @@ export const PROCESS_TRANSITIONS = {
   },
   clearSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { ...SWEEP_REMOVED, resumeFrom: 'remove' }, doc: 'the owed work (roots, cleanup, compensation) is done: leave the sweep index' },
   deferSweep: { from: PROCESS_STATUSES, to: 'same', guards: ['sweepAt'], effects: { sweepAt: 'set', resumeFrom: 'set', sweepShard: 'set?' }, doc: 'a pass too long for one call records where it stopped' },
+  revisit: {
+    from: PROCESS_STATUSES,
+    to: 'same',
+    guards: ['sweepAt'],
+    effects: { sweepAt: 'set' },
+    doc: "the sweeper could not settle the entry it read (its duty failed, or the process changed under it): the entry moves later, so the shard's cursor can pass it without losing it",
+  },
   awaitDeadline: {
     from: PROCESS_STATUSES,
     to: 'same',

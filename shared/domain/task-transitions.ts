@@ -433,7 +433,14 @@ export const TASK_TRANSITIONS = {
     effects: { attempts: 'append' },
     doc: 'a heartbeat, complete or fail with a fenced token is refused: the refusal is noted on the task for its history' },
   deferFollowUp: { from: ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'], to: 'same', guards: ['sweepOwed'], effects: { resumeFrom: 'set', sweepAt: 'set' }, doc: 'a fan-out too wide for one call records where it stopped' },
-  clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], effects: SWEEP_REMOVED, doc: 'an ended task whose follow-up is written leaves the sweep index' },
+  clearSweep: { from: TERMINAL_TASK_STATUSES, to: 'same', guards: ['sweepOwed'], effects: SWEEP_REMOVED, doc: 'an ended task whose follow-up is written leaves the sweep index (a counted completion does not: its count is the evidence, and its entry stays on the log)' },
+  revisit: {
+    from: TASK_STATUSES,
+    to: 'same',
+    guards: ['sweepAt'],
+    effects: { sweepAt: 'set' },
+    doc: "the sweeper could not settle the entry it read (its duty failed, or the task changed under it): the entry moves later, so the shard's cursor can pass it without losing it",
+  },
   hold: {
     from: ACTIVE_TASK_STATUSES,
     to: 'same',

@@ -1077,6 +1077,33 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
       });
     });
 
+    group('SweepIndex as a log', (scenario) => {
+      scenario('walks each shard from its cursor, moves a cursor only forward, and revisits an entry only where it still is', async ({ stores: { tasks, sweepIndex } }) => {
+        const times = [5, 1, 3, 9, 7, 2];
+        for (const [i, t] of times.entries()) await tasks.scheduleNew({ schedule: schedule(`walk-${i}`, `T${i}`, { sweepAt: T0 + t }) });
+        const at = (w: { entries: readonly { position: { sweepAt: number } }[] }) => w.entries.map((e) => e.position.sweepAt - T0);
+        const first = await sweepIndex.walk({ horizon: T0 + 5, maxItems: 10 });
+        expect(at(first)).toEqual([1, 2, 3, 5]);
+        expect(first.cursors.size).toBe(0);
+        // The two oldest settled: their shards' cursors move past them, and a walk reads on from there.
+        for (const e of first.entries.slice(0, 2)) await sweepIndex.advance({ shard: e.shard, to: e.position });
+        const second = await sweepIndex.walk({ horizon: T0 + 5, maxItems: 10 });
+        expect(at(second)).toEqual([3, 5]);
+        expect(second.cursors.get(first.entries[0]!.shard)).toEqual(first.entries[0]!.position);
+        // A cursor never moves back (a slower sweeper's write is refused).
+        await sweepIndex.advance({ shard: first.entries[0]!.shard, to: { ...first.entries[0]!.position, sweepAt: T0 } });
+        expect(at(await sweepIndex.walk({ horizon: T0 + 5, maxItems: 10 }))).toEqual([3, 5]);
+        // A revisit moves an entry that is still where it was read, and leaves one that moved since.
+        const third = second.entries[0]!;
+        await sweepIndex.revisit({ entry: third, at: T0 + 8 });
+        await sweepIndex.revisit({ entry: third, at: T0 + 20 });
+        expect((await tasks.get({ processId: 'walk-2', task: 'T2' }))?.sweepAt).toBe(T0 + 8);
+        const later = await sweepIndex.walk({ horizon: T0 + 60, maxItems: 10 });
+        expect(at(later)).toEqual([5, 7, 8, 9]);
+        return { first: at(first), later: at(later) };
+      });
+    });
+
     group('SweepIndex, past one page per shard', (scenario) => {
       scenario('pages through every shard for as many due items as asked, oldest first', async ({ stores: { tasks, sweepIndex } }) => {
         const count = 240;

@@ -138,6 +138,8 @@ function spoil(kind: GuardKind, values: GuardValues, item: Item | undefined): { 
       return { values, item: item && { ...item, slotsHeld: 2 } };
     case 'uncounted':
       return { values, item: item && { ...item, counted: new Set([values.member ?? 0]) } };
+    case 'cursorBehind':
+      return { values, item: item && { ...item, cursorAt: (values.sweepAt ?? 0) + 1 } };
     default:
       throw new Error(`no way to spoil ${String(kind satisfies never)}`);
   }

@@ -39,7 +39,8 @@ export function testDeps(
     queueUrls: resources.queues,
     now: clock.now,
     ...(options.interceptor ? { interceptor: options.interceptor } : {}),
-    settings: options.settings ?? {},
+    // DynamoDB Local updates its indexes with the write, and every caller shares the test clock: no sweep lag.
+    settings: { sweepLagMs: 0, ...options.settings },
   };
   return { ...createDeps(opts), log: silent };
 }

@@ -206,6 +206,11 @@ export class ItemTaskStore implements TaskStore {
     return (await this.table.write(progressUpdate('completedOnce', key, values, { run: args.run, member: args.position }))).ok;
   }
 
+  async isCounted(args: TaskRef & { run: number; position: number }): Promise<boolean> {
+    const counted = (await this.table.get(keys.processProgress(args.processId, args.run, progressShardOf(args.task))))?.counted;
+    return counted instanceof Set && counted.has(args.position);
+  }
+
   async settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<boolean> {
     const values = { name: args.join, expected: args.expected, status: COUNTED_TASK_STATUS, settled: 1, counted: args.position };
     const guards = { expected: args.expected, member: args.position, run: args.run };

@@ -7,6 +7,8 @@ import type { Item, ItemTable } from '../item-table.ts';
 export interface ShardPartition {
   readonly partition: string;
   readonly filter?: { readonly attribute: string; readonly value: string };
+  /** Resume this shard strictly past this entry (its own cursor: the sweep log's), instead of the query's `after`. */
+  readonly after?: ShardCursor;
 }
 
 /** A query of one index over several shards, answered as if the shards were one partition. */
@@ -70,9 +72,11 @@ export async function queryShards(table: ItemTable, q: ShardedQuery): Promise<Sh
   const firstChunk = Number.isFinite(evaluate) ? Math.max(1, Math.floor(evaluate / q.shards.length)) : Math.min(q.limit, Math.ceil(q.limit / q.shards.length) + 1);
   const { partitionKey, sortKey: sortName } = q.index;
   // Every shard resumes at the cursor's position (an ExclusiveStartKey need not name an item of the partition).
-  const startAt = (partition: string): Record<string, string | number> | undefined =>
-    q.after && { pk: q.after.pk, sk: q.after.sk, [partitionKey]: partition, [sortName]: q.after.sort };
-  const states: ShardState[] = q.shards.map((shard) => ({ shard, buffer: [], done: false, chunk: firstChunk, startKey: startAt(shard.partition) }));
+  const startAt = (shard: ShardPartition): Record<string, string | number> | undefined => {
+    const after = shard.after ?? q.after;
+    return after && { pk: after.pk, sk: after.sk, [partitionKey]: shard.partition, [sortName]: after.sort };
+  };
+  const states: ShardState[] = q.shards.map((shard) => ({ shard, buffer: [], done: false, chunk: firstChunk, startKey: startAt(shard) }));
   // Strictly before, in the query's order (ties, which only the sweep index has, by table key).
   const before = (a: ShardCursor, b: ShardCursor): boolean => {
     const order = compare(a.sort, b.sort) || compare(a.pk, b.pk) || compare(a.sk, b.sk);

@@ -31,6 +31,7 @@ import {
   type WriteRow,
 } from '#domain/lifecycle.ts';
 import { POOL_WRITES, poolGuards, type PoolEvent } from '#domain/pool-writes.ts';
+import { SWEEP_CURSOR_WRITES, sweepCursorGuards, type SweepCursorEvent } from '#domain/sweep-cursor-writes.ts';
 import { FIRE_TRANSITIONS, fireGuards, SCHEDULE_TRANSITIONS, scheduleGuards, type FireEvent, type ScheduleEvent } from '#domain/schedule-transitions.ts';
 import type { ItemPut, ItemUpdate, Key } from '../item-table.ts';
 
@@ -147,6 +148,11 @@ export function poolUpdate<E extends PoolEvent>(
   options: Options = {},
 ): ItemUpdate {
   return updateOf(POOL_WRITES[event], `pool write '${event}'`, key, values, poolGuards(event, guardValues), options);
+}
+
+/** A write of a sweep shard's cursor: it moves forward past the entries the sweeper settled. */
+export function sweepCursorUpdate<E extends SweepCursorEvent>(event: E, key: Key, values: EffectValues<(typeof SWEEP_CURSOR_WRITES)[E]['effects']>, guardValues: GuardValues): ItemUpdate {
+  return updateOf(SWEEP_CURSOR_WRITES[event], `sweep cursor write '${event}'`, key, values, sweepCursorGuards(event, guardValues));
 }
 
 /** Throws unless the row declares the companion write a store is about to add to its transaction. */

@@ -8,6 +8,7 @@ import { getProcess } from '#app/process-views.ts';
 import { startProcess } from '#app/start-process.ts';
 import { sweep } from '#app/sweep.ts';
 import { codeOf, InjectedCrash, putYaml, runToEnd, type Deps, type Engine } from '../engines.ts';
+import { expectOwesNothing } from '../owes-nothing.ts';
 
 /**
  * Pause and resume (issue 8, part 4): while PAUSED, running tasks finish and
@@ -76,7 +77,8 @@ export function pauseResumeScenarios(makeEngine: () => Promise<Engine>): void {
       const view = await getProcess(deps, id);
       expect(view.status).toBe('COMPLETED');
       expect(await deps.processes.get({ id })).not.toHaveProperty('sweepAt');
-      expect((await deps.tasks.listAll({ processId: id })).some((t) => t.held !== undefined || t.sweepAt !== undefined)).toBe(false);
+      expect((await deps.tasks.listAll({ processId: id })).some((t) => t.held !== undefined)).toBe(false);
+      await expectOwesNothing(engine, deps, id);
 
       const history = (await getProcessHistory(deps, id, { limit: 100 })).items.map((e) => e.type);
       expect(history.filter((t) => t.startsWith('Process'))).toEqual(['ProcessStarted', 'ProcessPaused', 'ProcessResumed', 'ProcessCompleted']);
