@@ -58,7 +58,7 @@ interface Turn {
 export async function endHolder(deps: AppDeps, ending: HolderEnding): Promise<Written<ProcessItem>> {
   const pool = ending.current.pool!;
   const turn = await oneAtATime(pool, () => handOverOrGiveBack(deps, ending));
-  for (const p of turn.stale) await finishStart(deps, p);
+  for (const p of turn.stale) await finishStaleStart(deps, p);
   if (turn.started) await startOwed(deps, turn.started);
   // A start that queued while this ending looked (its read of the index saw nobody) takes the slot now.
   if (turn.gaveBack && turn.result.ok && (await deps.pools.queueHead({ pool, limit: 1 })).length > 0) await dequeueNext(deps, pool);
@@ -159,6 +159,19 @@ export async function startOwed(deps: AppDeps, p: ProcessItem, budgetMs?: number
 /** A process started by a hand-over whose call died before its roots (or rerun pass): finish them. Idempotent. */
 export async function finishStart(deps: AppDeps, p: ProcessItem): Promise<void> {
   if (isRunningProcess(p.status)) await startOwed(deps, p);
+}
+
+/**
+ * A process a reader of the queue's head found started but still on the queue's index: finished only once its start
+ * is older than the follow-up grace. A younger one is most likely being started by the call that handed it the slot
+ * (its roots and the leaving of the queue come right after the hand-over), and finishing it too would cost refused
+ * writes for nothing; a start a crash did cut is finished by the redo of the ending ({@link finishHandover}) or by a
+ * reader after the grace.
+ */
+export async function finishStaleStart(deps: AppDeps, p: ProcessItem): Promise<void> {
+  const started = p.startedAt === undefined ? Number.NaN : Date.parse(p.startedAt);
+  if (Number.isFinite(started) && started + deps.settings.followUpGraceMs > deps.now()) return;
+  await finishStart(deps, p);
 }
 
 /** After an ending is redone (its follow-up or cleanup ran again): the start its slot went to, finished if a crash cut it. */

@@ -8,7 +8,7 @@ import { getDefinition } from './definitions.ts';
 import type { NewProcess, ReopenProcess, Written } from './ports.ts';
 import { instant } from './timestamps.ts';
 import { endProcess } from './end-process.ts';
-import { finishStart, startOwed, startReasonOf } from './pool-handover.ts';
+import { finishStaleStart, startOwed, startReasonOf } from './pool-handover.ts';
 
 /**
  * Process concurrency (issue 18): where a start goes (a slot, the queue, a
@@ -110,7 +110,7 @@ export async function dequeueNext(deps: AppDeps, pool: string, budgetMs?: number
       // The index may still show a process that just left the queue (dequeued, cancelled, or handed a slot by an
       // ending whose call died before its roots: those are finished here).
       if (!process || !isQueuedProcess(process.status)) {
-        if (process) await finishStart(deps, process);
+        if (process) await finishStaleStart(deps, process);
         continue;
       }
       outcome = await dequeueOne(deps, process, budgetMs);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { poolIdOf } from '#app/process-pools.ts';
+import { finishStaleStart, startReasonOf } from '#app/pool-handover.ts';
 import { createTestEngine } from '../../testing/index.ts';
 import { writeUnitsOf } from '../../bench/write-units.ts';
 import { WORKLOADS } from '../../bench/workloads.ts';
@@ -92,5 +93,23 @@ describe('GET /concurrency?definition= (no task): the process pools', () => {
     const engine = createTestEngine();
     await engine.client.putDefinition('plain', 'tasks:\n  - name: work\n');
     await expect(engine.client.listConcurrencyPools({ definition: 'plain' })).rejects.toMatchObject({ status: 400, code: 'ValidationError' });
+  });
+});
+
+describe('a reader of the queue head that finds a process already started', () => {
+  it('leaves a start younger than the follow-up grace to the call that handed it the slot, and finishes an older one', async () => {
+    const engine = createTestEngine();
+    await engine.client.putDefinition('young', ONE_TASK(1));
+    const id = (await engine.client.startProcess({ definition: 'young', input: {} })).process.id;
+    const started = (await engine.deps.processes.get({ id }))!;
+    // The process as a reader sees it right after a hand-over, before its roots: RUNNING, its start owed.
+    const handedOver = { ...started, startedAt: new Date(engine.now()).toISOString(), sweepAt: engine.now(), sweepReason: startReasonOf(started) };
+    const calls: string[] = [];
+    const watched = { ...engine.deps, tasks: new Proxy(engine.deps.tasks, { get: (t, k) => (calls.push(String(k)), Reflect.get(t, k)) }) };
+    await finishStaleStart(watched, handedOver);
+    expect(calls, 'a young start: nothing read or written for its roots').toEqual([]);
+    await engine.advance(engine.deps.settings.followUpGraceMs + 1);
+    await finishStaleStart(watched, handedOver);
+    expect(calls.length, 'an old start: its roots are looked after').toBeGreaterThan(0);
   });
 });
