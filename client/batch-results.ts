@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TributaryApiError, TributaryResponseError } from './errors.ts';
 import { ClaimSchema, ErrorBodySchema, TaskEndedSchema, type TaskError } from './schemas.ts';
+import { ERROR_STATUS } from '../shared/schemas/error-status.ts';
 
 /** The most items one batch call takes: what one SQS receive brings. */
 export const MAX_BATCH_ITEMS = 10;
@@ -34,36 +35,10 @@ export const BatchClaimSchema = z.object({ results: z.array(z.union([ClaimSchema
 export const BatchEndedSchema = z.object({ results: z.array(z.union([TaskEndedSchema, ErrorBodySchema])) });
 
 /**
- * The status each error code answers on a single route (the server's one
- * table, `shared/schemas/error-status.ts`; a test keeps the two equal). An
- * item's error carries no status of its own.
+ * The status each error code answers on a single route: the server's one table, so that a batch item's error reads
+ * as its single call's. An item's error carries no status of its own.
  */
-export const ERROR_CODE_STATUS: Readonly<Record<string, number>> = {
-  InvalidDefinition: 400,
-  ValidationError: 400,
-  InvalidSchedule: 400,
-  DefinitionNotFound: 404,
-  ProcessNotFound: 404,
-  TaskNotFound: 404,
-  ScheduleNotFound: 404,
-  RouteNotFound: 404,
-  TaskAlreadyClaimed: 409,
-  TaskNotActive: 409,
-  LeaseMismatch: 409,
-  ProcessNotRunning: 409,
-  ProcessPaused: 409,
-  ProcessTaskNotClaimable: 409,
-  ConcurrencyLimited: 409,
-  RateLimited: 409,
-  ConcurrencyConflict: 409,
-  ProcessStillRunning: 409,
-  NothingToRerun: 409,
-  IncompatibleVersion: 409,
-  IdempotencyKeyReused: 409,
-  PayloadTooLarge: 413,
-  UnsupportedMediaType: 415,
-  InternalError: 500,
-};
+export const ERROR_CODE_STATUS: Readonly<Record<string, number>> = ERROR_STATUS;
 
 /**
  * Turns a batch answer's results into {@link BatchItemResult}s, each error

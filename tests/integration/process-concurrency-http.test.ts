@@ -1,12 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDepsFromEnv } from '#app/create-deps.ts';
-import type { AppDeps } from '#app/deps.ts';
-import { sweep } from '#app/sweep.ts';
-import { TributaryClient, Worker } from '../../client/index.ts';
-import { startTestApi, type TestApi } from '../support/api.ts';
-import { sqsClient } from '../support/clients.ts';
-import { createIsolatedResources, testHandlerEnv } from '../support/resources.ts';
+import { Worker, type TributaryClient } from '../../client/index.ts';
+import { startWorkerStack, type WorkerStack } from '../support/worker-stack.ts';
 
 /**
  * Issue 18 through the HTTP API, with real workers on the SQS emulator and DynamoDB Local: 12 processes of a
@@ -14,26 +9,17 @@ import { createIsolatedResources, testHandlerEnv } from '../support/resources.ts
  * as the deployed one would. No timing is asserted: the samples are polled until every process has ended.
  */
 
-let api: TestApi;
+let stack: WorkerStack;
 let client: TributaryClient;
 let sqs: SQSClient;
 let queueUrl: string;
-let deps: AppDeps;
-let sweeping: NodeJS.Timeout;
 
 beforeAll(async () => {
-  const resources = await createIsolatedResources('procqueue');
-  api = await startTestApi({ resources });
-  client = new TributaryClient({ baseUrl: api.url, backoff: { baseMs: 10, maxMs: 100 } });
-  sqs = sqsClient();
-  queueUrl = resources.queues.default!;
-  deps = createDepsFromEnv(testHandlerEnv(resources));
-  sweeping = setInterval(() => void sweep(deps).catch(() => undefined), 500);
+  stack = await startWorkerStack('procqueue');
+  ({ client, sqs, queueUrl } = stack);
 }, 120_000);
 afterAll(async () => {
-  clearInterval(sweeping);
-  sqs?.destroy();
-  await api?.close();
+  await stack?.close();
 });
 
 describe('process concurrency over HTTP', () => {

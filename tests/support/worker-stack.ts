@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createDepsFromEnv } from '#app/create-deps.ts';
+import type { AppDeps } from '#app/deps.ts';
 import { sweep } from '#app/sweep.ts';
 import { TributaryClient, Worker, type Process, type TaskHandler } from '../../client/index.ts';
 import { startTestApi, type TestApi } from './api.ts';
@@ -9,15 +10,20 @@ import { createIsolatedResources, testHandlerEnv } from './resources.ts';
 /** The HTTP API on isolated emulator resources, a client, and a sweeper every 500 ms, as deployed. */
 export interface WorkerStack {
   readonly client: TributaryClient;
+  /** For tests that run their own workers: the SQS client, the default queue, and the handlers' own deps. */
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly deps: AppDeps;
   /** Runs two workers until the process leaves RUNNING (a generous bound: CI machines are shared); answers the process. */
   runToEnd(processId: string, handler: TaskHandler, timeoutMs?: number): Promise<Process>;
   close(): Promise<void>;
 }
 
-export async function startWorkerStack(name: string): Promise<WorkerStack> {
+/** `clientTimeoutMs`: the client's per-call timeout, for calls that may wait long on a loaded machine. */
+export async function startWorkerStack(name: string, options: { clientTimeoutMs?: number } = {}): Promise<WorkerStack> {
   const resources = await createIsolatedResources(name);
   const api: TestApi = await startTestApi({ resources });
-  const client = new TributaryClient({ baseUrl: api.url, backoff: { baseMs: 10, maxMs: 100 } });
+  const client = new TributaryClient({ baseUrl: api.url, ...(options.clientTimeoutMs === undefined ? {} : { timeoutMs: options.clientTimeoutMs }), backoff: { baseMs: 10, maxMs: 100 } });
   const sqs: SQSClient = sqsClient();
   const queueUrl = resources.queues.default!;
   const deps = createDepsFromEnv(testHandlerEnv(resources));
@@ -42,6 +48,9 @@ export async function startWorkerStack(name: string): Promise<WorkerStack> {
 
   return {
     client,
+    sqs,
+    queueUrl,
+    deps,
     runToEnd,
     close: async () => {
       clearInterval(sweeping);

@@ -39,25 +39,22 @@ export class ItemPoolStore implements PoolStore {
 
   async queuePosition({ pool, id, maxRead }: { pool: string; id: string; maxRead: number }): Promise<number | undefined> {
     let read = 0;
-    let startKey: Record<string, string | number> | undefined;
-    while (read < maxRead) {
-      const page = await this.table.queryIndex({
-        index: SWEEP_INDEX,
-        partition: queuePartitionOf(pool),
-        descending: false,
-        limit: Math.min(100, maxRead - read),
-        ...(startKey === undefined ? {} : { startKey }),
-      });
-      const at = page.items.findIndex((i) => processIdOf(String(i.pk)) === id);
+    for await (const ids of this.queuePages(pool, maxRead, 100)) {
+      const at = ids.indexOf(id);
       if (at !== -1) return read + at + 1;
-      read += page.items.length;
-      if (page.lastKey === undefined) return undefined;
-      startKey = page.lastKey;
+      read += ids.length;
     }
     return undefined;
   }
 
   async queueLength({ pool, maxRead }: { pool: string; maxRead: number }): Promise<number> {
+    let read = 0;
+    for await (const ids of this.queuePages(pool, maxRead, 1000)) read += ids.length;
+    return Math.min(read, maxRead);
+  }
+
+  /** The queue's process ids in order, a page of at most `pageSize` at a time, until `maxRead` are read or the queue ends. */
+  private async *queuePages(pool: string, maxRead: number, pageSize: number): AsyncGenerator<string[]> {
     let read = 0;
     let startKey: Record<string, string | number> | undefined;
     while (read < maxRead) {
@@ -65,14 +62,14 @@ export class ItemPoolStore implements PoolStore {
         index: SWEEP_INDEX,
         partition: queuePartitionOf(pool),
         descending: false,
-        limit: Math.min(1000, maxRead - read),
+        limit: Math.min(pageSize, maxRead - read),
         ...(startKey === undefined ? {} : { startKey }),
       });
       read += page.items.length;
-      if (page.lastKey === undefined) break;
+      yield page.items.map((i) => processIdOf(String(i.pk)));
+      if (page.lastKey === undefined) return;
       startKey = page.lastKey;
     }
-    return Math.min(read, maxRead);
   }
 
   async dequeue(args: { process: ProcessItem; limit: number; at: { now: number; iso: string }; sweepAt: number; deadlineAt?: number }): Promise<'started' | 'full' | 'gone'> {
