@@ -41,7 +41,10 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
   if (paused) throw new ProcessPausedError(processId);
   // The keys recorded when the task was scheduled; evaluated now only for a task that has none recorded.
   const limitKeys = recordedLimitKeys(spec, scheduled) ?? (await keysOf(deps, processId, task, spec, input));
-  for (let race = 0; ; race++) {
+  // Whether the task may be on its key's wait list: refused before, or by this call (its claim clears the entry).
+  let waited = (scheduled.limitRefusals ?? 0) > 0;
+  let onWaitList = false;
+  for (let race = 0; ; ) {
     const [held, started] = await Promise.all([
       spec.concurrency && limitKeys.concurrencyKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'concurrency', key: limitKeys.concurrencyKey }) : undefined,
       spec.rateLimit && limitKeys.rateKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'rate', key: limitKeys.rateKey }) : undefined,
@@ -52,6 +55,12 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
     if (spec.concurrency && held && limitKeys.concurrencyKey !== undefined) {
       const pick = freeSlot(held, spec.concurrency.limit, at.now, deps.random());
       if (typeof pick !== 'number') {
+        if (!onWaitList && scheduled.scheduledAt !== undefined) {
+          // Wait, then look once more: a slot freed after our read, by a call that found no waiter yet, is ours.
+          await deps.taskLimits.wait({ processId, task, definition: def.name, key: limitKeys.concurrencyKey, scheduledAt: scheduled.scheduledAt, expiresAt: at.expiresAt });
+          onWaitList = waited = true;
+          continue;
+        }
         await refuse(deps, processId, task, limitKeys);
         throw new ConcurrencyLimitedError(task, limitKeys.concurrencyKey, spec.concurrency.limit, new Date(pick.notBefore).toISOString());
       }
@@ -65,13 +74,15 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
       }
       rate = { n: pick, key: limitKeys.rateKey, limit: spec.rateLimit.limit, periodMs: spec.rateLimit.periodSeconds * 1000 };
     }
-    const outcome = await deps.taskLimits.claimWithSlots({ ...claim, ...(concurrency ? { concurrency } : {}), ...(rate ? { rate } : {}) });
+    const waitedAt = waited && concurrency ? scheduled.scheduledAt : undefined;
+    const outcome = await deps.taskLimits.claimWithSlots({ ...claim, ...(concurrency ? { concurrency } : {}), ...(rate ? { rate } : {}), ...(waitedAt === undefined ? {} : { waited: waitedAt }) });
     if (outcome.ok) return outcome.item;
     if (outcome.lost === 'task') {
       // Someone else's claim, a duplicate message, an ended task: the task's own conflict says which.
       throw await explainTaskConflict(deps, processId, task, 'claim', outcome.current ?? (await deps.tasks.get({ processId, task })), undefined);
     }
-    if (race + 1 >= SLOT_RACES) {
+    race += 1;
+    if (race >= SLOT_RACES) {
       await refuse(deps, processId, task, limitKeys);
       const notBefore = new Date(at.now + CONTENDED_DELAY_MS).toISOString();
       if (outcome.lost === 'concurrency' && concurrency) throw new ConcurrencyLimitedError(task, concurrency.key, concurrency.limit, notBefore);

@@ -1,6 +1,7 @@
 import { ConcurrencyConflictError, ProcessNotFoundError, ProcessNotRunningError } from '#domain/errors.ts';
 import { guardsHold, processAllows, taskGuards } from '#domain/lifecycle.ts';
 import { compensatesOn } from '#domain/compensation.ts';
+import { handSlotOn } from './hand-slot-on.ts';
 import type { DefinitionVersionItem, ProcessError, ProcessItem, TaskItem } from '#schemas/items.ts';
 import type { PassResult } from './budgeted-pass.ts';
 import { startCompensation } from './compensation.ts';
@@ -100,7 +101,9 @@ export async function finishCleanup(deps: AppDeps, process: ProcessItem, budgetM
         if (item && mapSettingsOf(def, task) && (isScheduledTask(item.status) || isRunningTask(item.status))) {
           return deps.maps.cancel({ end: { processId: process.id, task, iso: at.iso, now: at.now, expiresAt: at.expiresAt, run: process.run }, sweepAt: at.now });
         }
-        return deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt, ...(item?.leaseToken === undefined ? {} : { leaseToken: item.leaseToken }) });
+        const cancelled = await deps.tasks.cancel({ processId: process.id, task, run: process.run, iso: at.iso, expiresAt: at.expiresAt, ...(item?.leaseToken === undefined ? {} : { leaseToken: item.leaseToken }) });
+        if (cancelled) await handSlotOn(deps, item?.leaseToken);
+        return cancelled;
       });
     },
   );

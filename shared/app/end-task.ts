@@ -14,6 +14,7 @@ import { declaredTaskOf } from './map-specs.ts';
 import { afterChildEnding, childEndingOf } from './map-settling.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { dispatchWaiters, holdsSlot } from './process-slots.ts';
+import { handSlotOn } from './hand-slot-on.ts';
 import { failureSettles, settleSmallJoins, settlesOf } from './settles.ts';
 import { budgetedPassDeadline, instant, type Instant } from './timestamps.ts';
 import { TASK_STATUS, isCompletedTask, isFailedTask, isPausedProcess, isScheduledTask } from '#domain/status-predicates.ts';
@@ -45,6 +46,8 @@ export async function completeTask(deps: AppDeps, processId: string, task: strin
     const { result, held } = await endHeldAware(end, body.leaseToken === undefined ? 'completeManual' : 'complete', (e) =>
       deps.tasks.complete({ end: e, output: body.output, settles: child ? [] : settlesOf(dag, task, 'children'), ...(child ? { child } : {}) }),
     );
+    // A concurrency slot this completion freed goes to its key's first waiter at once.
+    if (result.ok) await handSlotOn(deps, body.leaseToken);
     if (result.ok && child) {
       // Only a child that is not the last of its lane, completed with a lease, owes nothing more (its successor is written).
       await afterChildEnding(deps, processId, task, child, body.leaseToken === undefined || child.successor === undefined || child.lastOfLane !== undefined);
@@ -106,6 +109,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
       if (alreadyFailed(r.current, body.leaseToken)) return outcomeOf(r.current);
       throw await explainTaskConflict(deps, processId, task, 'fail', r.current, body.leaseToken);
     }
+    await handSlotOn(deps, body.leaseToken);
     return { status: TASK_STATUS.scheduled, nextAttemptAt: new Date(decision.nextAttemptAt).toISOString() };
   }
   const end = { ...endOf(deps, processId, task, body.leaseToken, process.run), ...pooledOf(def, task) };
@@ -117,6 +121,7 @@ export async function failTask(deps: AppDeps, processId: string, task: string, b
     if (alreadyFailed(result.current, body.leaseToken)) return outcomeOf(result.current);
     throw await explainTaskConflict(deps, processId, task, 'fail', result.current, body.leaseToken);
   }
+  await handSlotOn(deps, body.leaseToken);
   if (child) {
     // A failed child applies no failure policy itself: its map checks its tolerance.
     await afterChildEnding(deps, processId, task, child, true);

@@ -699,6 +699,16 @@ export interface SlotClaim extends TaskRef {
   readonly definition: string;
   readonly concurrency?: { readonly n: number; readonly key: string; readonly limit: number; readonly timeoutMs: number };
   readonly rate?: { readonly n: number; readonly key: string; readonly limit: number; readonly periodMs: number };
+  /** The task may be on its key's wait list (it was refused before, as scheduled at this time): the claim clears the entry. */
+  readonly waited?: string;
+}
+
+/** A task on a concurrency key's wait list (issue 18), as read by the call that freed a slot of the key. */
+export interface SlotWaiter extends TaskRef {
+  /** The task's `scheduledAt` when it waited. */
+  readonly scheduledAt: string;
+  /** Where the entry is stored (opaque to the use cases). */
+  readonly entry: { readonly pk: string; readonly sk: string };
 }
 
 /** A claim with slots: the task RUNNING, or which of its writes lost. */
@@ -714,6 +724,12 @@ export interface TaskLimitStore {
   claimWithSlots(args: SlotClaim): Promise<SlotClaimOutcome>;
   /** A claim refused for a limit: counted on the task (its keys recorded). */
   refuse(args: TaskRef & { concurrencyKey?: string; rateKey?: string }): Promise<void>;
+  /** A claim that found no free concurrency slot waits on its key's list, in scheduling order (a repeat writes nothing). */
+  wait(args: TaskRef & { definition: string; key: string; scheduledAt: string; expiresAt: number }): Promise<void>;
+  /** The first waiters of the key whose slot a lease token held: none (and no read) for a token that held no slot. */
+  waitersOf(args: { leaseToken: string; limit: number }): Promise<SlotWaiter[]>;
+  /** Takes a waiter off its list: true for the one caller whose delete found it. */
+  leave(args: { waiter: SlotWaiter }): Promise<boolean>;
   /** A page of a task's concurrency slots, every key, in key-hash order. */
   poolPage(args: { definition: string; task: string; limit: number; cursor?: string }): Promise<{ items: SlotItem[]; cursor?: string }>;
 }

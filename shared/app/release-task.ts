@@ -6,6 +6,7 @@ import { messageOfItem, sendBestEffort } from './scheduling.ts';
 import { instant } from './timestamps.ts';
 import { TASK_STATUS, isRunningTask } from '#domain/status-predicates.ts';
 import { notBehind } from './sweep-log.ts';
+import { handSlotOn } from './hand-slot-on.ts';
 
 /** What a release answers: the task is SCHEDULED again, at the same attempt. */
 export interface Released {
@@ -44,6 +45,7 @@ export async function releaseTask(deps: AppDeps, processId: string, task: string
   });
   if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'release', result.current, body.leaseToken);
   await sendBestEffort(deps, [messageOfItem(processId, result.item, delaySeconds)]);
+  await handSlotOn(deps, body.leaseToken);
   return {
     status: TASK_STATUS.scheduled,
     attempt: result.item.attempt ?? 1,
@@ -81,5 +83,6 @@ export async function releaseTaskByOperator(deps: AppDeps, processId: string, ta
   });
   if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'release', result.current, undefined);
   await sendBestEffort(deps, [messageOfItem(processId, result.item, 0)]);
+  await handSlotOn(deps, item.leaseToken);
   return { status: TASK_STATUS.scheduled, attempt: result.item.attempt ?? 1 };
 }

@@ -1,5 +1,5 @@
 import { FIRE_TRANSITIONS, SCHEDULE_TRANSITIONS } from './schedule-transitions.ts';
-import { END_COUNTER_WRITES, INPUT_WRITES, POOL_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SWEEP_CURSOR_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
+import { END_COUNTER_WRITES, INPUT_WRITES, POOL_WRITES, PROCESS_TRANSITIONS, PROGRESS_WRITES, RECORD_WRITES, SLOT_WAIT_WRITES, SWEEP_CURSOR_WRITES, SWEEP_DUTIES, TASK_TRANSITIONS, type EffectOp, type TransitionRow, type WriteRow } from './lifecycle.ts';
 
 /**
  * The lifecycle tables rendered as Markdown, with Mermaid state diagrams:
@@ -50,8 +50,8 @@ export function renderLifecycleMarkdown(): string {
     '## Items without a status',
     '',
     'The input item (`input`), the end counter (`endCounter`), the progress counters (`progress`) and the',
-    'history records (`record`), the concurrency pools (`pool`, issue 18) and the sweep shards\' cursors (`sweepCursor`)',
-    'have no status; their writes are guarded and declared all the same.',
+    'history records (`record`), the concurrency pools (`pool`, issue 18), the wait lists of task',
+    'concurrency keys (`slotWait`) and the sweep shards\' cursors (`sweepCursor`) have no status; their writes are guarded and declared all the same.',
     '',
     '| write | guards | effects | why |',
     '|---|---|---|---|',
@@ -62,6 +62,7 @@ export function renderLifecycleMarkdown(): string {
         ['progress', PROGRESS_WRITES],
         ['record', RECORD_WRITES],
         ['pool', POOL_WRITES],
+        ['slotWait', SLOT_WAIT_WRITES],
         ['sweepCursor', SWEEP_CURSOR_WRITES],
       ] as const
     ).flatMap(([item, rows]) =>

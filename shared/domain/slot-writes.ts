@@ -42,3 +42,37 @@ export type SlotEvent = keyof typeof SLOT_WRITES;
 export function slotGuards(event: SlotEvent, values: GuardValues = {}): Guard[] {
   return rowGuards(SLOT_WRITES[event], values, `slot write '${event}'`);
 }
+
+/**
+ * The wait list of a concurrency key (issue 18): a claim refused for want of
+ * a free slot leaves an entry, ordered by when its task was scheduled, and
+ * the call that frees a slot (complete, fail, retry, release, cancel) takes
+ * the first entry off and sends its task's message again at once. So a
+ * waiting task does not wait for the refused message's `notBefore` (the
+ * first holder's lease expiry) when a holder finishes early. The delayed
+ * message stays as the fallback: an entry that is never taken (a crash
+ * between the free and the hand-on) costs a wait, never the task.
+ */
+export const SLOT_WAIT_WRITES = {
+  wait: {
+    guards: ['absent'],
+    effects: { processId: 'set', task: 'set', scheduledAt: 'set', expiresAt: 'set' },
+    doc: 'a claim refused for want of a free concurrency slot puts its task on its key\'s wait list, in scheduling order (a repeat writes nothing)',
+  },
+  leave: {
+    guards: ['present'],
+    effects: {},
+    doc: 'the call that freed a slot takes the first waiter off the list to send its message again: only one caller deletes it',
+  },
+  clear: {
+    guards: [],
+    effects: {},
+    doc: 'a claim of a task that waited deletes its entry in the claim\'s transaction (gone already: nothing to do)',
+  },
+} as const satisfies Record<string, WriteRow>;
+export type SlotWaitEvent = keyof typeof SLOT_WAIT_WRITES;
+
+/** The conditions of a write of a wait-list entry. */
+export function slotWaitGuards(event: SlotWaitEvent): Guard[] {
+  return rowGuards(SLOT_WAIT_WRITES[event], {}, `slot wait write '${event}'`);
+}

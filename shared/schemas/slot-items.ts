@@ -29,3 +29,17 @@ export type SlotItem = z.infer<typeof SlotItemSchema>;
 export function slotNumberOf(item: Pick<SlotItem, 'sk'>): number {
   return Number(item.sk.slice(item.sk.lastIndexOf('#') + 1));
 }
+
+/**
+ * An entry of a concurrency key's wait list (`POOL#<hash>` / `W#<key hash>#<scheduledAt>#<task hash>`): a task
+ * whose claim found no free slot, in the order its task was scheduled. Parsed, never cast.
+ */
+export const SlotWaiterItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  processId: z.string(),
+  task: z.string(),
+  /** The task's `scheduledAt` when it waited: a task scheduled again since (a retry, a release) left this entry behind. */
+  scheduledAt: z.string(),
+});
+export type SlotWaiterItem = z.infer<typeof SlotWaiterItemSchema>;

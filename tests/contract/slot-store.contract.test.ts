@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { poolKey } from '#adapters/stores/item-slot-store.ts';
+import { poolPk, slotKey, slottedToken } from '#adapters/stores/slot-keys.ts';
 import { claimArgs, EXPIRES_AT, endTask, schedule } from './fixtures.ts';
 import { dynamoAdapter, memoryAdapter, type Adapter, type AdapterFactory } from './adapters.ts';
 
@@ -59,6 +60,28 @@ function contract(name: 'dynamodb' | 'memory', factory: AdapterFactory): void {
       expect(second).toEqual([{ order: '000004#000003', task: 'resize[3]', kind: 'new' }]);
       expect(otherRun).toEqual([]);
       return { first, second };
+    });
+
+    scenario("keeps a task concurrency key's waiters in scheduling order, once each; one caller takes each off", async ({ stores }) => {
+      const p = `limit-${name}`;
+      const wait = (processId: string, key: string, second: number) =>
+        stores.taskLimits.wait({ processId, task: 'call', definition: 'partner', key, scheduledAt: `2026-01-01T00:00:0${second}.000Z`, expiresAt: EXPIRES_AT });
+      await wait(`${p}-b`, 'acme', 2);
+      await wait(`${p}-a`, 'acme', 1);
+      await wait(`${p}-b`, 'acme', 2);
+      await wait(`${p}-c`, 'globex', 0);
+      // The token of a holder of acme's slot 0 names the list its ending hands on from.
+      const token = slottedToken('lease', slotKey(poolPk('partner', 'call'), 'concurrency', 'acme', 0));
+      const first = await stores.taskLimits.waitersOf({ leaseToken: token, limit: 10 });
+      const taken = [await stores.taskLimits.leave({ waiter: first[0]! }), await stores.taskLimits.leave({ waiter: first[0]! })];
+      const second = await stores.taskLimits.waitersOf({ leaseToken: token, limit: 10 });
+      const unslotted = await stores.taskLimits.waitersOf({ leaseToken: 'lease', limit: 10 });
+      const view = (ws: typeof first) => ws.map((w) => [w.processId, w.scheduledAt]);
+      expect(view(first)).toEqual([[`${p}-a`, '2026-01-01T00:00:01.000Z'], [`${p}-b`, '2026-01-01T00:00:02.000Z']]);
+      expect(taken).toEqual([true, false]);
+      expect(view(second)).toEqual([[`${p}-b`, '2026-01-01T00:00:02.000Z']]);
+      expect(unslotted).toEqual([]);
+      return { first: view(first).map(([id]) => id?.replace(name, '')), taken };
     });
   });
 }

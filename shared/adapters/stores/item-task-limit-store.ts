@@ -1,11 +1,12 @@
-import { SWEEP_REASON_ON_ENTRY } from '#domain/lifecycle.ts';
-import type { SlotClaim, SlotClaimOutcome, TaskLimitStore, TaskRef } from '#app/ports.ts';
+import { SWEEP_REASON_ON_ENTRY, SLOT_WAIT_WRITES, slotWaitGuards } from '#domain/lifecycle.ts';
+import { resolveEffects } from '#domain/effects.ts';
+import type { SlotClaim, SlotClaimOutcome, SlotWaiter, TaskLimitStore, TaskRef } from '#app/ports.ts';
 import { TaskItemSchema } from '#schemas/items.ts';
-import { SlotItemSchema, type SlotItem } from '#schemas/slot-items.ts';
-import type { ItemTable, ItemWrite } from '../item-table.ts';
+import { SlotItemSchema, SlotWaiterItemSchema, type SlotItem } from '#schemas/slot-items.ts';
+import type { ItemDelete, ItemTable, ItemWrite } from '../item-table.ts';
 import { keys } from './keys.ts';
 import { taskUpdate } from './row-writes.ts';
-import { CONCURRENCY_SLOT_PREFIX, poolPk, slotKey, slotPrefix, slottedToken, slotUpdate } from './slot-keys.ts';
+import { CONCURRENCY_SLOT_PREFIX, poolPk, slotKey, slotPrefix, slottedToken, slotUpdate, waitKey, waitListOfToken } from './slot-keys.ts';
 
 /** The attempt deadline of a claim without `attemptTimeoutSeconds` (as the plain claim's: none, in effect). */
 const NO_ATTEMPT_LIMIT_MS = 1_000_000_000_000;
@@ -53,6 +54,8 @@ export class ItemTaskLimitStore implements TaskLimitStore {
       writes.push(slotUpdate('start', slotKey(pool, 'rate', r.key, r.n), start, { now: args.now }));
       parts.push('rate');
     }
+    // A task that waited leaves its key's wait list with its claim (no guard: a hand-on may have taken it off already).
+    if (args.waited !== undefined && args.concurrency) writes.push(waitDelete('clear', waitKey(pool, args.concurrency.key, args.waited, args)));
     const outcome = await this.table.transact(writes);
     if (!outcome.ok) {
       const at = outcome.reasons.findIndex((x) => x.code === 'ConditionalCheckFailed');
@@ -69,6 +72,27 @@ export class ItemTaskLimitStore implements TaskLimitStore {
     await this.table.write(taskUpdate('refuseForLimit', keys.task(args), { limitRefusals: 1, concurrencyKey: args.concurrencyKey, rateKey: args.rateKey }));
   }
 
+  async wait(args: TaskRef & { definition: string; key: string; scheduledAt: string; expiresAt: number }): Promise<void> {
+    const key = waitKey(poolPk(args.definition, args.task), args.key, args.scheduledAt, args);
+    const e = resolveEffects(SLOT_WAIT_WRITES.wait.effects, { processId: args.processId, task: args.task, scheduledAt: args.scheduledAt, expiresAt: args.expiresAt }, "slot wait write 'wait'");
+    // Refused when the task already waits there: it keeps its place.
+    await this.table.write({ type: 'put', key, item: { ...key, ...e.set }, guards: slotWaitGuards('wait') });
+  }
+
+  async waitersOf({ leaseToken, limit }: { leaseToken: string; limit: number }): Promise<SlotWaiter[]> {
+    const list = waitListOfToken(leaseToken);
+    if (!list) return [];
+    const page = await this.table.queryPartitionPage({ pk: list.pk, prefix: list.prefix, limit });
+    return page.items.map((i) => {
+      const w = SlotWaiterItemSchema.parse(i);
+      return { processId: w.processId, task: w.task, scheduledAt: w.scheduledAt, entry: { pk: w.pk, sk: w.sk } };
+    });
+  }
+
+  async leave({ waiter }: { waiter: SlotWaiter }): Promise<boolean> {
+    return (await this.table.write(waitDelete('leave', waiter.entry))).ok;
+  }
+
   async poolPage({ definition, task, limit, cursor }: { definition: string; task: string; limit: number; cursor?: string }): Promise<{ items: SlotItem[]; cursor?: string }> {
     const r = await this.table.queryPartitionPage({
       pk: poolPk(definition, task),
@@ -78,4 +102,8 @@ export class ItemTaskLimitStore implements TaskLimitStore {
     });
     return { items: r.items.map((i) => SlotItemSchema.parse(i)), ...(r.lastSk === undefined ? {} : { cursor: r.lastSk.slice(CONCURRENCY_SLOT_PREFIX.length) }) };
   }
+}
+
+function waitDelete(event: 'leave' | 'clear', key: { pk: string; sk: string }): ItemDelete {
+  return { type: 'delete', key, guards: slotWaitGuards(event) };
 }

@@ -35,6 +35,27 @@ export function slotKey(pool: string, kind: 'concurrency' | 'rate', key: string,
   return { pk: pool, sk: `${slotPrefix(kind, key)}${String(n).padStart(4, '0')}` };
 }
 
+/** Wait-list entries sort under this prefix, after the slots (see `SLOT_WAIT_WRITES`). */
+export const WAIT_ENTRY_PREFIX = 'W#';
+
+/** The sort-key prefix of one concurrency key's wait list, in the same partition as its slots. */
+export function waitPrefix(key: string): string {
+  return `${WAIT_ENTRY_PREFIX}${hash64(key)}#`;
+}
+
+/** A task's entry on its key's wait list: ordered by when the task was scheduled, then by the task. */
+export function waitKey(pool: string, key: string, scheduledAt: string, ref: { processId: string; task: string }): Key {
+  return { pk: pool, sk: `${waitPrefix(key)}${scheduledAt}#${hash64(`${ref.processId}\u0000${ref.task}`)}` };
+}
+
+/** The wait list of the concurrency slot a lease token holds, if any: the same key's entries. */
+export function waitListOfToken(token: string | undefined): { pk: string; prefix: string } | undefined {
+  const slot = slotOfToken(token);
+  if (!slot) return undefined;
+  const [, keyHash] = slot.sk.split('#');
+  return { pk: slot.pk, prefix: `${WAIT_ENTRY_PREFIX}${keyHash}#` };
+}
+
 /** A claim's token with the concurrency slot it took. */
 export function slottedToken(base: string, slot: Key): string {
   const pool = slot.pk.slice(POOL_PK_PREFIX.length);
