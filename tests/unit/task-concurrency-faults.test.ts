@@ -4,7 +4,7 @@ import { createTestEngine, type TestEngine } from '../../testing/index.ts';
 /**
  * Issue 18, part 6, for task limits: a crash after every store call of claim, heartbeat, complete, fail, release,
  * cancel and the sweeper's lease expiry never lets the limit be exceeded, and every slot comes back (at the latest
- * when its lease expires); duplicate messages never take two slots. On the test engine's virtual clock.
+ * when its lease expires), with tasks waiting on the key's wait list; duplicate messages never take two slots. On the test engine's virtual clock.
  */
 
 const DEFINITION = `
@@ -49,6 +49,8 @@ type Op = (engine: TestEngine, ids: string[], held: { id: string; leaseToken: st
 
 const OPS: Record<string, Op> = {
   claim: (engine, ids) => engine.client.claim(ids[2]!, TASK, 'w-late'),
+  // A claim with every slot held: it joins the wait list, looks again, and is refused.
+  'refused claim': (engine, ids) => engine.client.claim(ids[2]!, TASK, 'w-late'),
   heartbeat: (engine, _ids, held) => engine.client.heartbeat(held.id, TASK, held.leaseToken),
   complete: (engine, _ids, held) => engine.client.complete(held.id, TASK, { leaseToken: held.leaseToken, output: {} }),
   fail: (engine, _ids, held) => engine.client.fail(held.id, TASK, { leaseToken: held.leaseToken, error: { message: 'boom', code: 'Boom' } }),
@@ -60,12 +62,14 @@ const OPS: Record<string, Op> = {
 describe('task concurrency under faults', () => {
   for (const [name, op] of Object.entries(OPS)) {
     it(`a crash after each store call of ${name}: the limit holds, and every slot comes back`, async () => {
-      for (let n = 1; n <= 12; n++) {
+      for (let n = 1; n <= 16; n++) {
         const { engine, ids } = await setUp(4);
         // The first claim that succeeds frees a slot later; the second keeps the pool full.
         const a = await engine.client.claim(ids[0]!, TASK, 'w-0');
         if (name === 'claim') await engine.client.complete(ids[0]!, TASK, { leaseToken: a.leaseToken, output: {} });
         await engine.client.claim(ids[1]!, TASK, 'w-1');
+        // The last waits on the key's wait list, so that the op's hand-on of a freed slot crashes too.
+        if (name !== 'claim') await expect(engine.client.claim(ids[3]!, TASK, 'w-waiting')).rejects.toMatchObject({ code: 'ConcurrencyLimited' });
         engine.faults.crashAfterStoreCalls(n);
         await op(engine, ids, { id: ids[0]!, leaseToken: a.leaseToken }).catch(() => undefined);
         engine.faults.crashAfterStoreCalls(Number.POSITIVE_INFINITY);
