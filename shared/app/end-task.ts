@@ -208,12 +208,12 @@ export async function followUpCompleted(
   const single = allSingle.slice(from);
   const joins = children.filter((c) => (dag.tasks.get(c)?.needs.length ?? 0) > 1);
   const deadline = budgetedPassDeadline(deps, at, resume.budgetMs);
-  // Small joins are counted here, not in the ending's transaction: before their counters are read. A follow-up
-  // that was cut short (resumed from a point, 0 included) counted them before its first pass.
-  if (resume.from === undefined) await settleSmallJoins(deps, dag, processId, task, process.run);
+  // Small joins are counted here, not in the ending's transaction: before they are decided. A follow-up that was
+  // cut short (resumed from a point, 0 included) counted them before its first pass, and reads them.
+  const written = resume.from === undefined ? await settleSmallJoins(deps, dag, processId, task, process.run) : undefined;
   const [pass, joined] = await Promise.all([
     scheduleNewTasks(deps, def, processId, single, at, deadline, process.run),
-    scheduleJoins(deps, def, processId, joins, at, process.run),
+    scheduleJoins(deps, def, processId, joins, at, process.run, undefined, written),
   ]);
   if (!pass.complete) {
     // A fan-out too wide for one call's budget: record where to resume and

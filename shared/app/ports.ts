@@ -91,6 +91,14 @@ export interface SettleCount {
   readonly skipped?: true;
 }
 
+/** A join's counter: its status, how many parents settled (and of those were skipped), and the run it belongs to. */
+export interface JoinCounter {
+  readonly status: TaskItem['status'];
+  readonly settled: number;
+  readonly skipped?: number;
+  readonly run?: number;
+}
+
 /** The moment and lease of a task's end. */
 export interface EndTask extends TaskRef {
   /** Undefined for a manual (human) end of an unclaimed SCHEDULED task. */
@@ -431,9 +439,10 @@ export interface TaskStore {
   /**
    * Counts a settled parent (`position`: its place among the join's needs) in a small join's counter, once, by the
    * parent's follow-up: the position joins the counter's set in the same write, so a redone count is refused (false),
-   * as is a count into a join that a later run than `run` has reset.
+   * as is a count into a join that a later run than `run` has reset. Counted, it answers the join's counter as its
+   * own write left it (read back from that write, no read of its own): the parent whose count filled the join knows.
    */
-  settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<boolean>;
+  settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<JoinCounter | false>;
   /** Notes a refused stale call on the task item, for the history (the refusal path only). */
   recordStale(args: TaskRef & { record: AttemptRecord }): Promise<void>;
   /** Cancels an unfinished task of run `run` or earlier (a tombstone for one without an item). False when it had ended. */

@@ -1,18 +1,17 @@
-import { guardsHold, SWEEP_REASON_ON_ENTRY, taskGuards, type SweepReason } from '#domain/lifecycle.ts';
+import { SWEEP_REASON_ON_ENTRY, type SweepReason } from '#domain/lifecycle.ts';
 import type { DefinitionVersionItem, TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
 import { budgetedPass, type PassResult } from './budgeted-pass.ts';
 import { dagOf, taskPolicyOf } from './definitions.ts';
-import { MAX_SEND_DELAY_SECONDS, type OutgoingTaskMessage, type ScheduleContext } from './ports.ts';
+import { MAX_SEND_DELAY_SECONDS, type JoinCounter, type OutgoingTaskMessage, type ScheduleContext } from './ports.ts';
 import type { Instant } from './timestamps.ts';
 import { declaredTaskOf, mapSettingsOf } from './map-specs.ts';
 import { expandMapBestEffort } from './map-expansion.ts';
 import { startChildBestEffort } from './child-start.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { dispatchWaiters, pooledWrite } from './process-slots.ts';
-import { joinDecision } from '#domain/branch-decision.ts';
 import { joinRuleOf } from '#domain/branch-spec.ts';
-import { isPendingTask } from '#domain/status-predicates.ts';
+import { joinDecisions } from './join-decisions.ts';
 import { conditionOf, failOnCondition, skipTask } from './branching.ts';
 import { followUpBranchEndings, type BranchEnding } from './branch-follow-up.ts';
 import { budgetedPassDeadline } from './timestamps.ts';
@@ -223,6 +222,8 @@ export async function scheduleReadyJoins(
  * Each PENDING join is decided by its rule from its counter (settled and
  * skipped parents, `joinDecision`): it waits, runs (its `when` then decides),
  * or is SKIPPED (`UpstreamSkipped`). The conditional write decides who wins.
+ * `written`: the counters the caller's own counts left (`settleSmallJoins`);
+ * those joins are not read, and only the count that filled one acts on it.
  */
 export async function scheduleJoins(
   deps: AppDeps,
@@ -232,22 +233,19 @@ export async function scheduleJoins(
   at: Instant,
   run = 1,
   deadline = budgetedPassDeadline(deps, at),
+  written?: ReadonlyMap<string, JoinCounter | false>,
 ): Promise<{ scheduled: number; skippedJoin: boolean }> {
   if (joins.length === 0) return { scheduled: 0, skippedJoin: false };
   const dag = dagOf(def);
   const expectedOf = (j: string) => dag.tasks.get(j)?.needs.length ?? 0;
-  const counters = await deps.tasks.getCounters({ processId, tasks: joins });
-  const decisionOf = (j: string) => {
-    const counter = counters.get(j);
-    if (!counter || !guardsHold(taskGuards('scheduleAnyJoin', { run }), counter)) return 'wait';
-    return joinDecision(joinRuleOf(dag.tasks.get(j)), { expected: expectedOf(j), settled: counter.settled, skipped: counter.skipped ?? 0 });
-  };
+  // The joins this follow-up's own count reached are decided from that count, unread (see joinDecisions).
+  const { decisions, skippedJoin } = await joinDecisions(deps, dag, processId, joins, run, written);
+  const decisionOf = (j: string) => decisions.get(j);
   const ready = joins.filter((j) => decisionOf(j) === 'run');
   const skipped: BranchEnding[] = [];
   for (const j of joins.filter((j) => decisionOf(j) === 'skip')) {
     if (await skipTask(deps, def, processId, j, 'UpstreamSkipped', run, at)) skipped.push({ task: j, kind: 'skipped' });
   }
-  const skippedJoin = [...counters.values()].some((c) => !isPendingTask(c.status));
   // Under maxParallel each rule's write takes a slot or waits; a waiter is scheduled later by the same row.
   const anyJoin = pooledWrite(deps, def, processId, run, 'anyJoin', (schedule) => deps.tasks.scheduleAnyJoin({ schedule }));
   const allJoin = pooledWrite(deps, def, processId, run, 'join', (schedule) => deps.tasks.scheduleJoin({ schedule, expected: expectedOf(schedule.task) }), expectedOf);

@@ -2,7 +2,7 @@ import type { Dag } from '#domain/dag.ts';
 import type { DefinitionVersionItem } from '#schemas/items.ts';
 import { taskPolicyOf } from './definitions.ts';
 import type { AppDeps } from './deps.ts';
-import type { SettleCount } from './ports.ts';
+import type { JoinCounter, SettleCount } from './ports.ts';
 import { SMALL_JOIN_NEEDS } from '#domain/small-joins.ts';
 
 export { SMALL_JOIN_NEEDS } from '#domain/small-joins.ts';
@@ -37,12 +37,14 @@ export function failureSettles(def: DefinitionVersionItem, dag: Dag, task: strin
 
 /**
  * Counts a task whose children run on (a completion, an optional task's failure, a map's ending) in each small join
- * it feeds, once: part of its follow-up, before the joins are read, and redone with it after a crash (a repeat is
- * refused by the join's `counted` set, and so is a count of a run that a rerun has since reset).
+ * it feeds, once: part of its follow-up, before the joins are decided, and redone with it after a crash (a repeat is
+ * refused by the join's `counted` set, and so is a count of a run that a rerun has since reset). Answers, by join,
+ * the counter as this count left it, or `false` where the count was refused (counted before: the join must be read).
  */
-export async function settleSmallJoins(deps: AppDeps, dag: Dag, processId: string, task: string, run: number): Promise<void> {
+export async function settleSmallJoins(deps: AppDeps, dag: Dag, processId: string, task: string, run: number): Promise<Map<string, JoinCounter | false>> {
   const small = joinsOf(dag, task).filter((j) => j.expected <= SMALL_JOIN_NEEDS);
-  await Promise.all(small.map((j) => deps.tasks.settleOnce({ processId, join: j.task!, expected: j.expected, position: j.position!, run })));
+  const counted = await Promise.all(small.map((j) => deps.tasks.settleOnce({ processId, join: j.task!, expected: j.expected, position: j.position!, run })));
+  return new Map(small.map((j, i) => [j.task!, counted[i]!]));
 }
 
 /** Every join the task feeds, with its expected count and the task's place among its needs. */

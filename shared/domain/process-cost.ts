@@ -71,7 +71,7 @@ export const READ_UNITS = {
   /** A claim reads the process input 1, and each need's output 1. */
   claim: 1,
   needOfClaim: 1,
-  /** A completion's follow-up reads the counter of each join it feeds. */
+  /** A completion's follow-up reads the counter of each wide join it feeds (a small join's comes back with its count). */
   joinFed: 1,
   /** The sweeper's visit of a completed task's entry, once its cursor reaches it: the task item 1 and its progress counter 1. */
   sweptCompletion: 2,
@@ -98,7 +98,7 @@ function perTaskOf(dag: Dag): PerTask {
     const counters = joins.length - small + (dag.sinks.length > 1 && dag.sinks.includes(name) ? 1 : 0);
     writes += WRITE_UNITS.completed + small * WRITE_UNITS.smallJoinParent + (counters > 0 ? WRITE_UNITS.endingInTransaction + counters * WRITE_UNITS.wideCounter : 0);
     claimReads += READ_UNITS.claim + spec.needs.length * READ_UNITS.needOfClaim;
-    joinReads += joins.length * READ_UNITS.joinFed + READ_UNITS.sweptCompletion;
+    joinReads += (joins.length - small) * READ_UNITS.joinFed + READ_UNITS.sweptCompletion;
   }
   const n = Math.max(1, dag.tasks.size);
   const p = { completedWrites: writes / n, claimReads: claimReads / n, completedReads: joinReads / n };

@@ -73,6 +73,37 @@ export function defineStoreContract(name: 'dynamodb' | 'memory', factory: Adapte
         return { early, won, again, counted: [...counted], join };
       });
 
+      scenario("counts a parent in a small join once, answering the counter its own write left; refuses a repeat and a reset join's earlier run", async ({ stores: { tasks } }) => {
+        const p = 'settle-once';
+        const count = (position: number, run = 1, join = 'J') => tasks.settleOnce({ processId: p, join, expected: 3, position, run });
+        const answers = {
+          first: await count(0),
+          repeat: await count(0),
+          second: await count(2),
+          third: await count(1),
+          scheduled: await tasks.scheduleJoin({ schedule: schedule(p, 'J'), expected: 3 }),
+          reset: await tasks.reopen({ processId: p, task: 'K', run: 2, records: [], counter: { settled: 1, expected: 3 } }),
+          earlierRun: await count(0, 1, 'K'),
+          itsRun: await count(1, 2, 'K'),
+        };
+        expect(answers).toEqual({
+          first: { status: 'PENDING', settled: 1 },
+          repeat: false,
+          second: { status: 'PENDING', settled: 2 },
+          third: { status: 'PENDING', settled: 3 },
+          scheduled: true,
+          reset: true,
+          earlierRun: false,
+          itsRun: { status: 'PENDING', settled: 2, run: 2 },
+        });
+        // A count into a join already started (an anyCompleted rule) still counts, and answers its status.
+        const late = await tasks.settleOnce({ processId: p, join: 'S', expected: 2, position: 0, run: 1 });
+        await tasks.scheduleAnyJoin({ schedule: schedule(p, 'S') });
+        const afterStart = await tasks.settleOnce({ processId: p, join: 'S', expected: 2, position: 1, run: 1 });
+        expect([late, afterStart]).toEqual([{ status: 'PENDING', settled: 1 }, { status: 'SCHEDULED', settled: 2, run: 1 }]);
+        return { ...answers, late, afterStart };
+      });
+
       scenario('claims a SCHEDULED task: RUNNING, with a lease that runs for the timeout from now', async ({ stores: { tasks } }) => {
         await tasks.scheduleNew({ schedule: schedule('claim', 'A') });
         const claimed = await tasks.claim(claimArgs({ processId: 'claim', task: 'A' }, 'lease-1', T0 + 5));

@@ -1,6 +1,6 @@
 import { COUNTED_TASK_STATUS, KEPT_ATTEMPT_RECORDS, SWEEP_REASON_ON_ENTRY, taskTarget } from '#domain/lifecycle.ts';
 import type { SkipReason } from '#domain/branch-decision.ts';
-import type { ChildEnding, Conflict, EndTask, FinalFailEvent, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
+import type { ChildEnding, Conflict, EndTask, FinalFailEvent, JoinCounter, RetryWrite, ScheduleContext, SettleCount, TaskPageQuery, TaskRef, TaskStore, UpstreamResult, Written } from '#app/ports.ts';
 import { TaskErrorSchema, TaskItemSchema, type AttemptRecord, type TaskError, type TaskItem } from '#schemas/items.ts';
 import { LAST_ERROR_LIMITS, summariseError } from '#domain/retry-policy.ts';
 import type { ItemTable, ItemUpdate, ItemWrite, WriteOutcome } from '../item-table.ts';
@@ -70,7 +70,7 @@ export class ItemTaskStore implements TaskStore {
 
   async getCounters({ processId, tasks }: { processId: string; tasks: readonly string[] }): Promise<Map<string, { status: TaskItem['status']; settled: number; skipped?: number; run?: number }>> {
     const items = (await this.table.getMany(tasks.map((task) => keys.task({ processId, task })))).map((i) => TaskItemSchema.parse(i));
-    return new Map(items.map((t) => [t.name, { status: t.status, settled: t.settled ?? 0, ...(t.skippedParents === undefined ? {} : { skipped: t.skippedParents }), ...(t.run === undefined ? {} : { run: t.run }) }]));
+    return new Map(items.map((t) => [t.name, counterOf(t)]));
   }
 
   async scheduleNew({ schedule }: { schedule: ScheduleContext }): Promise<boolean> {
@@ -211,10 +211,12 @@ export class ItemTaskStore implements TaskStore {
     return counted instanceof Set && counted.has(args.position);
   }
 
-  async settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<boolean> {
+  async settleOnce(args: { processId: string; join: string; expected: number; position: number; run: number }): Promise<JoinCounter | false> {
     const values = { name: args.join, expected: args.expected, status: COUNTED_TASK_STATUS, settled: 1, counted: args.position };
     const guards = { expected: args.expected, member: args.position, run: args.run };
-    return (await this.table.write(taskUpdate('settleParentOnce', keys.task({ processId: args.processId, task: args.join }), values, guards))).ok;
+    // The counter comes back with the write (ALL_NEW, no unit billed): the parent that filled the join needs no read.
+    const r = await this.table.write(taskUpdate('settleParentOnce', keys.task({ processId: args.processId, task: args.join }), values, guards, { returnNew: true }));
+    return r.ok ? counterOf(TaskItemSchema.parse(r.item)) : false;
   }
 
   private written(r: WriteOutcome): Written<undefined, TaskItem> {
@@ -377,6 +379,11 @@ export class ItemTaskStore implements TaskStore {
     if (!r.ok) return conflict(r.current);
     return { ok: true, item: TaskItemSchema.parse(r.item) };
   }
+}
+
+/** A join's counter as its item holds it. */
+function counterOf(t: TaskItem): JoinCounter {
+  return { status: t.status, settled: t.settled ?? 0, ...(t.skippedParents === undefined ? {} : { skipped: t.skippedParents }), ...(t.run === undefined ? {} : { run: t.run }) };
 }
 
 function conflict(current: Record<string, unknown> | undefined): Conflict<TaskItem> {
