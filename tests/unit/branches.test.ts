@@ -157,6 +157,31 @@ describe('a condition that errors', () => {
     expect(process.error).toMatchObject({ code: 'TaskFailed', task: 'b' });
   });
 
+  it('skipDownstream stops at a descendant that already started: an anyCompleted join run by its other parent, and its children, run on', async () => {
+    // a completes, so the join c (anyCompleted over a and b) starts; then b's condition errors and b fails. c and x
+    // depend on b, but c had started: the skip reaches only what depends on b through tasks it skipped (after).
+    const { engine, id } = await run(
+      `
+onFailure: skipDownstream
+tasks:
+  - name: a
+  - name: b
+    needs: [a]
+    when: "input.missing.deeper"
+  - name: c
+    needs: [a, b]
+    join: anyCompleted
+  - name: x
+    needs: [c]
+  - name: after
+    needs: [b]
+`,
+      {},
+    );
+    expect(await statuses(engine, id)).toEqual({ a: 'COMPLETED', b: 'FAILED', c: 'COMPLETED', x: 'COMPLETED', after: 'SKIPPED' });
+    expect((await engine.client.getProcess(id)).status).toBe('FAILED');
+  });
+
   it('optional: the process runs on and COMPLETES; the child sees the error in failedUpstream', async () => {
     const { engine, id, seen } = await run(yaml('failFast', true), null);
     expect((await engine.client.getProcess(id)).status).toBe('COMPLETED');
