@@ -1,4 +1,4 @@
-import { ProcessPausedError, ProcessTaskNotClaimableError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
+import { ProcessNotFoundError, ProcessPausedError, ProcessTaskNotClaimableError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
@@ -48,6 +48,8 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   const child = parseChildName(task);
   // A child counts its claim in its map's counters of the process's run (the cached view: a rerun's children are claimed in their run).
   const mapRun = child ? (await deps.processes.identity({ id: processId }))?.run : undefined;
+  // A child of a process that does not exist: nothing to count it in, and nothing to claim.
+  if (child && mapRun === undefined) throw new ProcessNotFoundError(processId);
   // No worker runs a process task (its child process ends it): refused before any write, from the cached view.
   if (!child && (await isProcessTask(deps, processId, task))) throw new ProcessTaskNotClaimableError(task, 'claimed');
   const result = await deps.tasks.claim({ processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, ...(mapRun === undefined ? {} : { mapRun }), ...(leaseMs === undefined ? {} : { leaseMs }) });

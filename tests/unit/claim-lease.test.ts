@@ -127,6 +127,15 @@ describe('a claim with leaseSeconds', () => {
   });
 });
 
+describe('a claim of a map child of no process', () => {
+  it('answers 404 ProcessNotFound, not an internal error (the child has no map run to count in)', async () => {
+    const engine = createTestEngine();
+    expect(await codeOf(engine.client.claim('no-such-process', 'resize[41]', 'w1', { leaseSeconds: 30 }))).toBe('ProcessNotFound');
+    const [result] = await engine.client.claimTasks('w1', [{ processId: 'no-such-process', task: 'resize[41]' }]);
+    expect(result?.ok === false && result.error.code).toBe('ProcessNotFound');
+  });
+});
+
 describe('leaseSeconds refused', () => {
   it('answers 400 naming leaseSeconds for 0, 43201, a fraction and a string, on claim, batch claim and heartbeat, and claims nothing', async () => {
     const { engine, id } = await setUp();
