@@ -11,7 +11,7 @@
  * import { TributaryClient, Worker } from './client/index.ts';
  * const client = new TributaryClient({ baseUrl: 'http://127.0.0.1:3000' });
  */
-export { TributaryClient, type ListOptions, type ListProcessesOptions, type RerunManyRequest, type ScheduleRequest, type StartProcessRequest, type TributaryClientOptions } from './tributary-client.ts';
+export { TributaryClient, type LeaseOptions, type ListOptions, type ListProcessesOptions, type RerunManyRequest, type ScheduleRequest, type StartProcessRequest, type TributaryClientOptions } from './tributary-client.ts';
 export { Worker, type TaskContext, type TaskHandler, type WorkerOptions } from './worker.ts';
 export { messageAfterRefusedClaim, TASK_GONE_CODES, type MessageAction } from './message-policy.ts';
 export { sigv4Fetch, Sha256, type AwsCredentials, type SigV4FetchOptions } from './sigv4-fetch.ts';

@@ -126,6 +126,12 @@ export interface ListProcessesOptions extends ListOptions {
   readonly definition?: string;
 }
 
+/** A lease length a worker asks for on a claim or a heartbeat. */
+export interface LeaseOptions {
+  /** 1..43200 seconds. @default the task's `timeoutSeconds` (a heartbeat: the length its claim asked for) */
+  readonly leaseSeconds?: number;
+}
+
 type Body = { readonly json: unknown } | { readonly yaml: string };
 
 interface Call<S extends z.ZodType> {
@@ -336,19 +342,24 @@ export class TributaryClient {
    * POST .../claim: a lease on a SCHEDULED task. The same worker claiming again
    * while its lease is live gets the same lease, which is what makes a retry safe.
    *
+   * `leaseSeconds` (1..43200): the lease's length, which heartbeats then extend by; by default the task's timeout.
+   *
    * @throws TributaryApiError 409 TaskAlreadyClaimed, TaskNotActive or ProcessNotRunning when the task is not this worker's to run.
    * @example
-   * const claim = await client.claim(processId, 'Review Credit', 'worker-1');
+   * const claim = await client.claim(processId, 'Review Credit', 'worker-1', { leaseSeconds: 30 });
    * const amount = (claim.input.upstream['Open Loan Application'] as { amount: number }).amount;
    */
-  async claim(processId: string, task: string, workerId: string): Promise<Claim> {
-    return (await this.call({ method: 'POST', path: taskPath(processId, task, 'claim'), body: { json: { workerId } }, schema: ClaimSchema, idempotent: true }))
-      .data;
+  async claim(processId: string, task: string, workerId: string, lease: LeaseOptions = {}): Promise<Claim> {
+    const body = { json: { workerId, ...leaseField(lease) } };
+    return (await this.call({ method: 'POST', path: taskPath(processId, task, 'claim'), body, schema: ClaimSchema, idempotent: true })).data;
   }
 
-  /** POST .../heartbeat: extends the lease by the task's timeout. 409 LeaseMismatch means the lease is gone. */
-  async heartbeat(processId: string, task: string, leaseToken: string): Promise<Heartbeat> {
-    const body = { json: { leaseToken } };
+  /**
+   * POST .../heartbeat: extends the lease from now, by `leaseSeconds` when given (and by as much at later
+   * heartbeats), else by the length the claim asked for, else by the task's timeout. 409 LeaseMismatch means the lease is gone.
+   */
+  async heartbeat(processId: string, task: string, leaseToken: string, lease: LeaseOptions = {}): Promise<Heartbeat> {
+    const body = { json: { leaseToken, ...leaseField(lease) } };
     return (await this.call({ method: 'POST', path: taskPath(processId, task, 'heartbeat'), body, schema: HeartbeatSchema, idempotent: true })).data;
   }
 
@@ -417,14 +428,15 @@ export class TributaryClient {
    * one SQS receive brought), each as {@link claim} would. Answers one result
    * per task, in order: the claim, or the error {@link claim} would have
    * thrown (a refusal of one never fails the others). Retried like
-   * {@link claim}: a repeated claim by the same worker gets the same lease.
+   * {@link claim}: a repeated claim by the same worker gets the same lease. `leaseSeconds` is every claim's lease length.
    *
    * @example
    * const results = await client.claimTasks('worker-1', messages.map((m) => ({ processId: m.processId, task: m.task })));
    * for (const r of results) if (r.ok) run(r.value); else if (isConflict(r.error)) drop();
    */
-  async claimTasks(workerId: string, tasks: readonly TaskRef[]): Promise<BatchItemResult<Claim>[]> {
-    const call = { method: 'POST', path: '/tasks/claim', body: { json: { workerId, tasks: tasks.map(({ processId, task }) => ({ processId, task })) } } } as const;
+  async claimTasks(workerId: string, tasks: readonly TaskRef[], lease: LeaseOptions = {}): Promise<BatchItemResult<Claim>[]> {
+    const json = { workerId, ...leaseField(lease), tasks: tasks.map(({ processId, task }) => ({ processId, task })) };
+    const call = { method: 'POST', path: '/tasks/claim', body: { json } } as const;
     const { data } = await this.call({ ...call, schema: BatchClaimSchema, idempotent: true });
     return itemResults<Claim>(data.results, tasks.length, 'POST /tasks/claim');
   }
@@ -557,6 +569,11 @@ export class TributaryClient {
     const qs = params.toString();
     return `${this.baseUrl}${call.path}${qs === '' ? '' : `?${qs}`}`;
   }
+}
+
+/** The body field of a lease length, only when one is asked for (the server's default otherwise). */
+function leaseField(lease: LeaseOptions): { leaseSeconds?: number } {
+  return lease.leaseSeconds === undefined ? {} : { leaseSeconds: lease.leaseSeconds };
 }
 
 function taskPath(processId: string, task: string, action: string): string {

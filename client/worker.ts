@@ -67,6 +67,11 @@ export interface WorkerOptions {
   /** @default a third of the lease length, from the claim's `leaseExpiresAt` */
   readonly heartbeatEveryMs?: number;
   /**
+   * The lease each claim asks for, 1..43200 seconds; heartbeats extend it by as much. A short lease lets the
+   * sweeper retry the task of a dead worker sooner, at the cost of more heartbeats. @default each task's `timeoutSeconds`
+   */
+  readonly leaseSeconds?: number;
+  /**
    * Only these task names. Route each worker pool to a queue of its own (the
    * task's `queue:` in the definition) so that it never sees other tasks. A
    * message for another task that still arrives is passed on, not burnt: it
@@ -154,6 +159,10 @@ export class Worker {
       throw new RangeError(`waitTimeSeconds must be an integer from 0 to 20, got ${waitTimeSeconds}`);
     }
     if (heartbeatEveryMs !== undefined && !(heartbeatEveryMs > 0)) throw new RangeError(`heartbeatEveryMs must be positive, got ${heartbeatEveryMs}`);
+    const { leaseSeconds } = options;
+    if (leaseSeconds !== undefined && !(Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= 43_200)) {
+      throw new RangeError(`leaseSeconds must be an integer from 1 to 43200, got ${leaseSeconds}`);
+    }
     if (tasks !== undefined && tasks.length === 0) throw new RangeError('tasks, when given, must name at least one task');
     checkTaskNames('tasks', tasks);
     checkTaskNames('manualTasks', options.manualTasks);
@@ -293,6 +302,7 @@ export class Worker {
       results = await this.options.client.claimTasks(
         this.options.workerId,
         toClaim.map(({ body }) => ({ processId: body.processId, task: body.task })),
+        this.options.leaseSeconds === undefined ? {} : { leaseSeconds: this.options.leaseSeconds },
       );
     } catch (error) {
       // The call itself failed (after the client's retries): every claim was refused alike.

@@ -65,6 +65,8 @@ export interface TestWorkerOptions {
   readonly workflows?: readonly Workflow[];
   /** @default 'test-worker-<n>' */
   readonly workerId?: string;
+  /** The lease each claim asks for, as the `Worker`'s option. @default each task's `timeoutSeconds` */
+  readonly leaseSeconds?: number;
 }
 
 /** What one {@link TestEngine.runUntilIdle} did. */
@@ -167,7 +169,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
       const messages = deps.queue.receive(w.queue ?? 'default', 10, (m) => !w.tasks || coversTask(w.tasks, m));
       for (const m of messages) {
         delivered += 1;
-        const claim = await client.claim(m.body.processId, m.body.task, w.workerId).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+        const claim = await client.claim(m.body.processId, m.body.task, w.workerId, w.leaseSeconds === undefined ? {} : { leaseSeconds: w.leaseSeconds }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
         if (claim instanceof Error) {
           // The Worker's own policy, on the virtual clock: postponed until a retry is due, deleted when the task is
           // over or someone else's, kept (back after its visibility timeout) on anything else.

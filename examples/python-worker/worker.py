@@ -15,6 +15,7 @@ Configuration (environment), each with a local-stack default:
   LOAN_WORK_SECONDS      how long each check "works" (default 0.3), to see heartbeats
   RESIZE_WORK_SECONDS    how long each thumbnail "works" (default 0.1)
   HEARTBEAT_EVERY        seconds between heartbeats (default: a third of the lease)
+  LEASE_SECONDS          the lease each claim asks for, 1..43200 (default: the task's timeoutSeconds)
   CONCURRENCY            tasks run at once, each in a thread (default 10)
 
 What one receive brings (up to 10 messages) is claimed in one call,
@@ -148,7 +149,11 @@ class Api:
 
     def claim_tasks(self, worker_id, tasks):
         """POST /tasks/claim: one result per task, in order: the claim, or {"error": {...}}."""
-        return self._request("/tasks/claim", {"workerId": worker_id, "tasks": tasks})["results"]
+        body = {"workerId": worker_id, "tasks": tasks}
+        # A lease of its own length (heartbeats then extend by as much); without it, the task's timeoutSeconds.
+        if os.environ.get("LEASE_SECONDS"):
+            body["leaseSeconds"] = int(os.environ["LEASE_SECONDS"])
+        return self._request("/tasks/claim", body)["results"]
 
     def end_tasks(self, kind, items):
         """POST /tasks/complete or /tasks/fail: one result per item, in order."""

@@ -20,7 +20,7 @@ const failedMetrics = taskOutcomeMetrics(METRIC.tasksFailed);
  */
 export const claimTasks: RouteHandle<ApiRoutes['ClaimTasks']> = async ({ body }) => {
   const deps = runtimeDeps();
-  const outcomes = await runBatchItems(body.tasks, (t) => claimTask(deps, t.processId, t.task, body.workerId));
+  const outcomes = await runBatchItems(body.tasks, (t) => claimTask(deps, t.processId, t.task, body.workerId, body));
   return { status: 200, body: { results: outcomes.map((o) => o.result) } };
 };
 

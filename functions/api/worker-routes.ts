@@ -14,10 +14,10 @@ import { TASK_STATUS } from '#domain/status-predicates.ts';
  * serves it, and the outcome metrics of each.
  */
 export const handler = routeGroupHandler('worker', {
-  ClaimTask: async ({ params, body }) => ({ status: 200, body: await claimTask(runtimeDeps(), params.id, params.task, body.workerId) }),
+  ClaimTask: async ({ params, body }) => ({ status: 200, body: await claimTask(runtimeDeps(), params.id, params.task, body.workerId, body) }),
   HeartbeatTask: {
     onResult: taskOutcomeMetrics(),
-    handle: async ({ params, body }) => ({ status: 200, body: await heartbeatTask(runtimeDeps(), params.id, params.task, body.leaseToken) }),
+    handle: async ({ params, body }) => ({ status: 200, body: await heartbeatTask(runtimeDeps(), params.id, params.task, body.leaseToken, body) }),
   },
   CompleteTask: {
     onResult: taskOutcomeMetrics(METRIC.tasksCompleted),

@@ -18,6 +18,8 @@ export interface SumOf {
   readonly plus: number;
   /** The source's value when the item lacks it (else the write is refused, as DynamoDB refuses it). */
   readonly orElse?: number;
+  /** Another attribute read when the item lacks `source` (DynamoDB's `if_not_exists(source, orElseSource)`; not with `orElse`). */
+  readonly orElseSource?: string;
 }
 
 /** An update of one item: every part optional; the guards decide. */

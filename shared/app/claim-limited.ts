@@ -29,9 +29,10 @@ const CONTENDED_DELAY_MS = 1_000;
  * together. A claim without a free slot is refused with `ConcurrencyLimited`
  * or `RateLimited` and `details.notBefore`, counted on the task; the task
  * stays SCHEDULED. A key that cannot be evaluated fails the task
- * (`ConcurrencyKeyError`).
+ * (`ConcurrencyKeyError`). The concurrency slot's lease is the claim's:
+ * `leaseMs` when the worker asked for one, else the task's timeout.
  */
-export async function claimLimitedTask(deps: AppDeps, processId: string, task: string, workerId: string, scheduled: TaskItem, at: Instant): Promise<TaskItem> {
+export async function claimLimitedTask(deps: AppDeps, processId: string, task: string, workerId: string, scheduled: TaskItem, at: Instant, leaseMs?: number): Promise<TaskItem> {
   if (!scheduled.definition || scheduled.version === undefined) throw await explainTaskConflict(deps, processId, task, 'claim', scheduled, undefined);
   const def = await getDefinition(deps, scheduled.definition, scheduled.version);
   const spec = dagOf(def).tasks.get(task);
@@ -49,7 +50,7 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
       spec.concurrency && limitKeys.concurrencyKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'concurrency', key: limitKeys.concurrencyKey }) : undefined,
       spec.rateLimit && limitKeys.rateKey !== undefined ? deps.taskLimits.slotsOf({ definition: def.name, task, kind: 'rate', key: limitKeys.rateKey }) : undefined,
     ]);
-    const claim: SlotClaim = { processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, definition: def.name };
+    const claim: SlotClaim = { processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, definition: def.name, ...(leaseMs === undefined ? {} : { leaseMs }) };
     let concurrency: SlotClaim['concurrency'];
     let rate: SlotClaim['rate'];
     if (spec.concurrency && held && limitKeys.concurrencyKey !== undefined) {
@@ -64,7 +65,7 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
         await refuse(deps, processId, task, limitKeys);
         throw new ConcurrencyLimitedError(task, limitKeys.concurrencyKey, spec.concurrency.limit, new Date(pick.notBefore).toISOString());
       }
-      concurrency = { n: pick, key: limitKeys.concurrencyKey, limit: spec.concurrency.limit, timeoutMs: scheduled.timeoutMs ?? spec.timeoutSeconds * 1000 };
+      concurrency = { n: pick, key: limitKeys.concurrencyKey, limit: spec.concurrency.limit, timeoutMs: leaseMs ?? scheduled.timeoutMs ?? spec.timeoutSeconds * 1000 };
     }
     if (spec.rateLimit && started && limitKeys.rateKey !== undefined) {
       const pick = freeSlot(started, spec.rateLimit.limit, at.now, deps.random());

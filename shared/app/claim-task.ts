@@ -1,4 +1,4 @@
-import { ProcessPausedError, ProcessTaskNotClaimableError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
+import { ProcessNotFoundError, ProcessPausedError, ProcessTaskNotClaimableError, TaskAlreadyClaimedError, TaskNotActiveError } from '#domain/errors.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import type { TaskItem } from '#schemas/items.ts';
 import type { AppDeps } from './deps.ts';
@@ -25,30 +25,41 @@ export interface Claim {
   readonly item?: unknown;
 }
 
+/** A lease length a worker asks for (`leaseSeconds` of the claim and heartbeat routes, 1..43200). */
+export interface LeaseRequest {
+  /** The lease's length in seconds; absent, the task's `timeoutSeconds`. */
+  readonly leaseSeconds?: number | undefined;
+}
+
 /**
  * Claims a SCHEDULED task for a worker: one conditional write that returns a
  * fresh lease. The same worker claiming again while its lease is live gets the
  * same lease back; anyone else gets TaskAlreadyClaimed. On a paused process
- * the claim is undone and answered with ProcessPaused.
+ * the claim is undone and answered with ProcessPaused. The lease runs for
+ * `leaseSeconds` when given (and heartbeats then extend it by as much), else
+ * for the task's timeout; the attempt's own deadline still bounds it.
  *
  * @example
- * const claim = await claimTask(deps, processId, 'Review Credit', 'worker-1');
+ * const claim = await claimTask(deps, processId, 'Review Credit', 'worker-1', { leaseSeconds: 30 });
  */
-export async function claimTask(deps: AppDeps, processId: string, task: string, workerId: string): Promise<Claim> {
+export async function claimTask(deps: AppDeps, processId: string, task: string, workerId: string, lease: LeaseRequest = {}): Promise<Claim> {
+  const leaseMs = lease.leaseSeconds === undefined ? undefined : lease.leaseSeconds * 1000;
   const at = instant(deps);
   const child = parseChildName(task);
   // A child counts its claim in its map's counters of the process's run (the cached view: a rerun's children are claimed in their run).
   const mapRun = child ? (await deps.processes.identity({ id: processId }))?.run : undefined;
+  // A child of a process that does not exist: nothing to count it in, and nothing to claim.
+  if (child && mapRun === undefined) throw new ProcessNotFoundError(processId);
   // No worker runs a process task (its child process ends it): refused before any write, from the cached view.
   if (!child && (await isProcessTask(deps, processId, task))) throw new ProcessTaskNotClaimableError(task, 'claimed');
-  const result = await deps.tasks.claim({ processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, ...(mapRun === undefined ? {} : { mapRun }) });
+  const result = await deps.tasks.claim({ processId, task, workerId, leaseToken: deps.newToken(), now: at.now, iso: at.iso, ...(mapRun === undefined ? {} : { mapRun }), ...(leaseMs === undefined ? {} : { leaseMs }) });
   let item: TaskItem;
   if (!result.ok) {
     const current = result.current;
     const sameLiveLease = isRunningTask(current?.status) && current.workerId === workerId && (current.leaseExpiresAt ?? 0) > at.now;
     if (current && isScheduledTask(current.status) && current.limits !== undefined && (current.nextAttemptAt ?? 0) <= at.now) {
       // A task with a concurrency or rate limit: the plain claim refused it; it is claimed with its slots (issue 18).
-      item = await claimLimitedTask(deps, processId, task, workerId, current, at);
+      item = await claimLimitedTask(deps, processId, task, workerId, current, at, leaseMs);
     } else {
       if (!current || !sameLiveLease) throw await explainTaskConflict(deps, processId, task, 'claim', current, undefined);
       item = current;
@@ -107,9 +118,13 @@ export async function claimTask(deps: AppDeps, processId: string, task: string, 
   };
 }
 
-/** Extends the caller's lease by the task's timeout. Fenced by the token. */
-export async function heartbeatTask(deps: AppDeps, processId: string, task: string, leaseToken: string): Promise<{ leaseExpiresAt: string }> {
-  const result = await deps.tasks.heartbeat({ processId, task, leaseToken, now: deps.now() });
+/**
+ * Extends the caller's lease from now: by `leaseSeconds` when given (the length its later heartbeats then extend by
+ * too), else by the length its claim asked for, else by the task's timeout. Fenced by the token.
+ */
+export async function heartbeatTask(deps: AppDeps, processId: string, task: string, leaseToken: string, lease: LeaseRequest = {}): Promise<{ leaseExpiresAt: string }> {
+  const leaseMs = lease.leaseSeconds === undefined ? undefined : lease.leaseSeconds * 1000;
+  const result = await deps.tasks.heartbeat({ processId, task, leaseToken, now: deps.now(), ...(leaseMs === undefined ? {} : { leaseMs }) });
   if (!result.ok) throw await explainTaskConflict(deps, processId, task, 'heartbeat', result.current, leaseToken);
   // The worker is told the sooner of its lease and its attempt's deadline: past either, the token is dead.
   const until = Math.min(result.item.leaseExpiresAt ?? 0, result.item.attemptDeadline ?? Number.POSITIVE_INFINITY);

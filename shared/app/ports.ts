@@ -393,17 +393,18 @@ export interface TaskStore {
   retain(args: TaskRef & { run: number; expiresAt: number }): Promise<boolean>;
   /**
    * SCHEDULED to RUNNING with a fresh lease. A child of a map (`resize[41]`) is counted in its map's counters of
-   * run `mapRun` in the same transaction (required for a child).
+   * run `mapRun` in the same transaction (required for a child). The lease runs for `leaseMs` when given (recorded
+   * on the task, for its heartbeats), else for the task's timeout.
    */
-  claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number }): Promise<Written<TaskItem>>;
+  claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number; leaseMs?: number }): Promise<Written<TaskItem>>;
   /**
    * Gives a claimed task back: SCHEDULED again with the same attempt, its lease fenced, claimable from `notBefore` when given.
    * `byOperator`: the `releaseByOperator` row, whose guard is the token alone (a live or expired lease alike). A child of a
    * map counts it in its map's counters of run `mapRun`.
    */
   release(args: TaskRef & { leaseToken: string; now: number; iso: string; sweepAt: number; notBefore?: number; byOperator?: boolean; mapRun?: number }): Promise<Written<TaskItem>>;
-  /** Extends the caller's live lease. */
-  heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>>;
+  /** Extends the caller's live lease: by `leaseMs` when given (recorded for the next ones), else by its claim's length. */
+  heartbeat(args: TaskRef & { leaseToken: string; now: number; leaseMs?: number }): Promise<Written<TaskItem>>;
   /**
    * Ends the task COMPLETED and counts it, in the same atomic write, in each of `settles`; a child of a map also
    * in its map's counters, with the next child of its lane and the map's lane count (`child`).
@@ -706,6 +707,8 @@ export interface SlotClaim extends TaskRef {
   readonly now: number;
   readonly iso: string;
   readonly definition: string;
+  /** The lease length the worker asked for; absent, the task's timeout. A concurrency slot's `timeoutMs` is the same length. */
+  readonly leaseMs?: number;
   readonly concurrency?: { readonly n: number; readonly key: string; readonly limit: number; readonly timeoutMs: number };
   readonly rate?: { readonly n: number; readonly key: string; readonly limit: number; readonly periodMs: number };
   /** The task may be on its key's wait list (it was refused before, as scheduled at this time): the claim clears the entry. */

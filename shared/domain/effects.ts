@@ -13,7 +13,8 @@
  * - `set?`: set when the store gives a value; untouched otherwise.
  * - `setOrRemove`: set to the store's value, or removed when it gives none.
  * - `setIfMissing`: set only where the item lacks it (required).
- * - `sum`: set to another attribute of the item plus a number ({@link EffectSum}, required).
+ * - `sum`: set to another attribute of the item plus a number ({@link EffectSum}, required), or to a number the
+ *   store already knows (a claim given its lease length: `leaseSeconds`).
  * - `add`: a counter, added to (required).
  * - `add?`: a counter, added to when the store gives a value; untouched (not even created) otherwise.
  * - `append`: records appended to a list (required, created empty if missing).
@@ -33,9 +34,11 @@ export interface EffectSum {
   readonly plus: number;
   /** The source's value when the item lacks it. */
   readonly orElse?: number;
+  /** Another attribute whose value stands in when the item lacks `source` (not with `orElse`). */
+  readonly orElseSource?: string;
 }
 
-type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum : Op extends 'add' | 'add?' | 'removeHead' | 'addMember' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
+type ValueOf<Op extends EffectOp> = Op extends 'sum' ? EffectSum | number : Op extends 'add' | 'add?' | 'removeHead' | 'addMember' ? number : Op extends 'append' | 'append?' ? readonly unknown[] : unknown;
 type RequiredOps = 'set' | 'setIfMissing' | 'sum' | 'add' | 'append' | 'removeHead' | 'addMember';
 type OptionalOps = 'set?' | 'setOrRemove' | 'add?' | 'append?';
 
@@ -113,7 +116,8 @@ export function resolveEffects(effects: Effects, values: Readonly<Record<string,
         out.setIfMissing[attribute] = value;
         break;
       case 'sum':
-        out.setSum[attribute] = value as EffectSum;
+        if (typeof value === 'number') out.set[attribute] = value;
+        else out.setSum[attribute] = value as EffectSum;
         break;
       case 'add':
         out.add[attribute] = value as number;

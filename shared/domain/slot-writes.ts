@@ -27,7 +27,8 @@ export const SLOT_WRITES = {
   },
   renew: {
     guards: ['lease', 'leaseLive'],
-    effects: { leaseExpiresAt: 'sum' },
+    // `timeoutMs`: the new lease length, when the heartbeat names one (the task records it too).
+    effects: { leaseExpiresAt: 'sum', timeoutMs: 'set?' },
     doc: "a heartbeat renews its slot with its task's lease, in one transaction: the two expiries stay equal",
   },
   free: {

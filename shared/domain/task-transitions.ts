@@ -195,14 +195,15 @@ export const TASK_TRANSITIONS = {
   },
   claim: { from: ['SCHEDULED'], to: 'RUNNING', guards: ['due', 'unlimited'],
     // The lease and the attempt's deadline are sums of the stored lengths and now: the claim needs no read.
-    effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove' },
+    // `leaseMs`: the lease length the worker asked for (`leaseSeconds`), which its heartbeats extend by; absent, the task's timeout.
+    effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove', leaseMs: 'setOrRemove' },
     companions: CHILD_COUNTS,
     doc: 'a worker takes the task and gets a fresh lease (not before a retry is due)' },
   claimLimited: {
     from: ['SCHEDULED'],
     to: 'RUNNING',
     guards: ['due', 'limited'],
-    effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove', concurrencyKey: 'set?', rateKey: 'set?' },
+    effects: { leaseToken: 'set', workerId: 'set', claimedAt: 'set', sweepReason: 'set', leaseExpiresAt: 'sum', attemptDeadline: 'sum', nextAttemptAt: 'remove', concurrencyKey: 'set?', rateKey: 'set?', leaseMs: 'setOrRemove' },
     companions: ['slot.take', 'slot.start'],
     doc: 'a task with a concurrency or rate limit is taken with a slot of each, in one transaction; its keys are recorded',
   },
@@ -213,7 +214,15 @@ export const TASK_TRANSITIONS = {
     effects: { limitRefusals: 'add', concurrencyKey: 'set?', rateKey: 'set?' },
     doc: 'a claim refused for a task limit (ConcurrencyLimited, RateLimited) is counted on the task, not recorded one by one',
   },
-  heartbeat: { from: ['RUNNING'], to: 'same', guards: ['lease', 'leaseLive', 'attemptLive'], effects: { leaseExpiresAt: 'sum' }, companions: ['slot.renew'], doc: 'the holder of a live lease extends it (and its concurrency slot with it)' },
+  heartbeat: {
+    from: ['RUNNING'],
+    to: 'same',
+    guards: ['lease', 'leaseLive', 'attemptLive'],
+    // By the claim's lease length (`leaseMs`, else the task's timeout), or by a new one the heartbeat names (then recorded).
+    effects: { leaseExpiresAt: 'sum', leaseMs: 'set?' },
+    companions: ['slot.renew'],
+    doc: 'the holder of a live lease extends it (and its concurrency slot with it), by the length its claim asked for (or the task\'s timeout), or by a new length it names',
+  },
   complete: {
     from: ['RUNNING'],
     to: 'COMPLETED',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIMEOUT_SECONDS } from './definition-schema.ts';
 import { ProcessStatusSchema, TaskErrorSchema, TaskStatusSchema } from './items.ts';
 import { isWellFormedText, jsonDepthProblem, jsonPayloadProblem, jsonSizeProblem } from './json-depth.ts';
 
@@ -89,8 +90,24 @@ export type ListProcessesQuery = z.infer<typeof ListProcessesQuerySchema>;
 const WorkerIdSchema = z.string().min(1).max(256).refine(isWellFormedText, `workerId ${LONE_SURROGATE_MESSAGE}`);
 const LeaseTokenSchema = z.string().min(1).max(128).refine(isWellFormedText, `leaseToken ${LONE_SURROGATE_MESSAGE}`);
 
-export const ClaimBodySchema = z.strictObject({ workerId: WorkerIdSchema });
-export const HeartbeatBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema });
+/** The longest lease a worker may ask for: a task's longest `timeoutSeconds` (12 hours). */
+export const MAX_LEASE_SECONDS = MAX_TIMEOUT_SECONDS;
+const LEASE_SECONDS_MESSAGE = `leaseSeconds must be a whole number of seconds from 1 to ${MAX_LEASE_SECONDS}`;
+const LeaseSecondsSchema = z
+  .number({ error: LEASE_SECONDS_MESSAGE })
+  .int(LEASE_SECONDS_MESSAGE)
+  .min(1, LEASE_SECONDS_MESSAGE)
+  .max(MAX_LEASE_SECONDS, LEASE_SECONDS_MESSAGE)
+  .optional();
+
+export const ClaimBodySchema = z.strictObject({
+  workerId: WorkerIdSchema,
+  leaseSeconds: LeaseSecondsSchema.describe("the lease's length; heartbeats extend it by as much (default: the task's timeoutSeconds; attemptTimeoutSeconds still bounds the attempt)"),
+});
+export const HeartbeatBodySchema = z.strictObject({
+  leaseToken: LeaseTokenSchema,
+  leaseSeconds: LeaseSecondsSchema.describe('extend by this many seconds from now, and by as much at later heartbeats (default: the length the claim asked for, else the task\'s timeoutSeconds)'),
+});
 export const CompleteBodySchema = z.strictObject({ leaseToken: LeaseTokenSchema.optional(), output: jsonPayload('output').optional() });
 const RETRY_AFTER_MESSAGE = 'error.retryAfterSeconds must be a number of seconds from 0 to 31536000';
 

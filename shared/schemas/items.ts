@@ -199,6 +199,8 @@ export const TaskItemSchema = z.object({
   workerId: z.string().optional(),
   leaseToken: z.string().optional(),
   leaseExpiresAt: z.number().optional(),
+  /** The lease length its claim asked for (`leaseSeconds`, in ms): what heartbeats extend by. Absent: the task's timeout. */
+  leaseMs: z.number().int().positive().optional(),
   /** The output, stored as JSON text: any JSON value fits, however deep (DynamoDB maps stop at 32 levels). */
   outputJson: z.string().optional(),
   /** The error, stored as JSON text for the same reason (its `details` are the caller's). */

@@ -68,6 +68,8 @@ describe('the Python worker', () => {
         // Long enough for two heartbeats per check.
         LOAN_WORK_SECONDS: '1.2',
         HEARTBEAT_EVERY: '0.4',
+        // Its claims ask for a lease of their own length (issue 19), which its heartbeats then extend by.
+        LEASE_SECONDS: '30',
         WAIT_TIME_SECONDS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

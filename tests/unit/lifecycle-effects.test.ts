@@ -19,6 +19,11 @@ describe('the effects a row declares', () => {
     expect(resolved).toEqual({ set: { a: 1 }, setIfMissing: { h: 'P' }, setSum: { g: { source: 'x', plus: 1 } }, add: { d: 2 }, append: {}, remove: ['c', 'f'], removeHead: {}, addMember: { i: 7 } });
   });
 
+  it('resolve a sum given as a number (a length the store already knows) into a plain set', () => {
+    const resolved = resolveEffects({ g: 'sum', h: 'sum' }, { g: 30_000, h: { source: 'x', orElseSource: 'y', plus: 1 } }, 'row');
+    expect(resolved).toMatchObject({ set: { g: 30_000 }, setSum: { h: { source: 'x', orElseSource: 'y', plus: 1 } } });
+  });
+
   it('refuse a value the row does not declare, a missing required one, and a value for a removal', () => {
     expect(() => resolveEffects({ a: 'set' }, { a: 1, b: 2 }, "task event 'x'")).toThrow("task event 'x' declares no effect on 'b'");
     expect(() => resolveEffects({ a: 'set' }, {}, 'row')).toThrow("row needs a value for 'a'");

@@ -92,7 +92,8 @@ export function expressionsOf(write: ItemWrite): Expressions {
     ...Object.entries(write.set ?? {}).map(([k, v]) => `${p.name(k)} = ${p.value(v)}`),
     ...Object.entries(write.setIfMissing ?? {}).map(([k, v]) => `${p.name(k)} = if_not_exists(${p.name(k)}, ${p.value(v)})`),
     ...Object.entries(write.setSum ?? {}).map(([k, s]) => {
-      const source = s.orElse === undefined ? p.name(s.source) : `if_not_exists(${p.name(s.source)}, ${p.value(s.orElse)})`;
+      const fallback = s.orElseSource !== undefined ? p.name(s.orElseSource) : s.orElse !== undefined ? p.value(s.orElse) : undefined;
+      const source = fallback === undefined ? p.name(s.source) : `if_not_exists(${p.name(s.source)}, ${fallback})`;
       return `${p.name(k)} = ${source} + ${p.value(s.plus)}`;
     }),
     ...Object.entries(write.append ?? {}).map(([k, v]) => `${p.name(k)} = list_append(if_not_exists(${p.name(k)}, ${p.value([])}), ${p.value(v)})`),

@@ -382,7 +382,7 @@ function applyWrite(write: ItemWrite, current: Item | undefined): Item | undefin
     Object.assign(next, copyItem(write.set ?? {}));
     for (const [k, v] of Object.entries(write.setIfMissing ?? {})) if (next[k] === undefined) next[k] = copyItem(v);
     for (const [k, sum] of Object.entries(write.setSum ?? {})) {
-      const source = next[sum.source] ?? sum.orElse;
+      const source = next[sum.source] ?? (sum.orElseSource === undefined ? sum.orElse : next[sum.orElseSource]);
       if (typeof source !== 'number') throw validationException(`The provided expression refers to an attribute that does not exist in the item: '${sum.source}'`);
       next[k] = source + sum.plus;
     }

@@ -6,6 +6,7 @@ import { SlotItemSchema, SlotWaiterItemSchema, type SlotItem } from '#schemas/sl
 import type { ItemDelete, ItemTable, ItemWrite } from '../item-table.ts';
 import { keys } from './keys.ts';
 import { taskUpdate } from './row-writes.ts';
+import { claimedLease } from './lease-values.ts';
 import { CONCURRENCY_SLOT_PREFIX, poolPk, slotKey, slotPrefix, slottedToken, slotUpdate, waitKey, waitListOfToken } from './slot-keys.ts';
 
 /** The attempt deadline of a claim without `attemptTimeoutSeconds` (as the plain claim's: none, in effect). */
@@ -34,7 +35,7 @@ export class ItemTaskLimitStore implements TaskLimitStore {
       workerId: args.workerId,
       claimedAt: args.iso,
       sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING,
-      leaseExpiresAt: { source: 'timeoutMs', plus: args.now },
+      ...claimedLease(args.now, args.leaseMs),
       attemptDeadline: { source: 'attemptTimeoutMs', plus: args.now, orElse: NO_ATTEMPT_LIMIT_MS },
       concurrencyKey: args.concurrency?.key,
       rateKey: args.rate?.key,
@@ -43,8 +44,10 @@ export class ItemTaskLimitStore implements TaskLimitStore {
     const parts: ('task' | 'concurrency' | 'rate')[] = ['task'];
     if (args.concurrency && concurrencySlot) {
       const c = args.concurrency;
-      // The slot's lease is the task's: the same token and expiry (the task's lease is now + its stored timeoutMs, which is c.timeoutMs).
-      const take = { leaseToken, leaseExpiresAt: args.now + c.timeoutMs, timeoutMs: c.timeoutMs, processId: args.processId, task: args.task, takenAt: args.iso, definition: args.definition, declared: args.task, key: c.key, limit: c.limit };
+      // The slot's lease is the task's: the same token and expiry (the task's lease is now + the leaseMs asked for, or else
+      // + its stored timeoutMs; c.timeoutMs is that same length).
+      const length = args.leaseMs ?? c.timeoutMs;
+      const take = { leaseToken, leaseExpiresAt: args.now + length, timeoutMs: length, processId: args.processId, task: args.task, takenAt: args.iso, definition: args.definition, declared: args.task, key: c.key, limit: c.limit };
       writes.push(slotUpdate('take', concurrencySlot, take, { now: args.now }));
       parts.push('concurrency');
     }

@@ -11,6 +11,7 @@ import { poolFreeWrite } from './item-slot-store.ts';
 import { childCounterWrite, childScheduleWrite, progressWrite, scheduledAttributes, settleWrite, TASK_ATTRIBUTES, type ChildCountChange } from './task-writes.ts';
 import { parseChildName } from '#domain/map-children.ts';
 import { slotFreeWrites, slotOfToken, slotRenewWrites, slotUpdate } from './slot-keys.ts';
+import { claimedLease, heartbeatLease } from './lease-values.ts';
 
 /**
  * Task items: `PROC#<id>` / `TASK#<name>`. A task without an item is PENDING.
@@ -114,8 +115,8 @@ export class ItemTaskStore implements TaskStore {
     return r.ok;
   }
 
-  async claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number }): Promise<Written<TaskItem>> {
-    // The lease length was fixed at scheduling (timeoutMs), so the claim needs no prior read. The sweep
+  async claim(args: TaskRef & { workerId: string; leaseToken: string; now: number; iso: string; mapRun?: number; leaseMs?: number }): Promise<Written<TaskItem>> {
+    // The lease length was fixed at scheduling (timeoutMs), or is the one the worker asked for, so the claim needs no prior read. The sweep
     // entry keeps its time (due no later than a lease taken right away expires), so no index write.
     // The attempt's hard deadline rides in the same write; a task without attemptTimeoutSeconds gets one far away.
     const values = {
@@ -123,7 +124,7 @@ export class ItemTaskStore implements TaskStore {
       workerId: args.workerId,
       claimedAt: args.iso,
       sweepReason: SWEEP_REASON_ON_ENTRY.task.RUNNING,
-      leaseExpiresAt: { source: 'timeoutMs', plus: args.now },
+      ...claimedLease(args.now, args.leaseMs),
       attemptDeadline: { source: 'attemptTimeoutMs', plus: args.now, orElse: NO_ATTEMPT_LIMIT_MS },
     };
     const update = taskUpdate('claim', keys.task(args), values, { now: args.now }, { returnNew: true });
@@ -159,11 +160,11 @@ export class ItemTaskStore implements TaskStore {
     return this.counted(args, write, { running: -1, scheduled: 1 }, args.mapRun, slotFreeWrites(args.byOperator ? 'releaseByOperator' : 'release', args.leaseToken));
   }
 
-  async heartbeat(args: TaskRef & { leaseToken: string; now: number }): Promise<Written<TaskItem>> {
-    const values = { leaseExpiresAt: { source: 'timeoutMs', plus: args.now } };
+  async heartbeat(args: TaskRef & { leaseToken: string; now: number; leaseMs?: number }): Promise<Written<TaskItem>> {
+    const values = heartbeatLease(args.now, args.leaseMs);
     const write = taskUpdate('heartbeat', keys.task(args), values, { leaseToken: args.leaseToken, now: args.now }, { returnNew: true });
     // A task holding a concurrency slot renews it in the same transaction: the slot's lease never ends before the task's.
-    const slots = slotRenewWrites(args.leaseToken, args.now);
+    const slots = slotRenewWrites(args.leaseToken, args.now, args.leaseMs);
     return slots.length === 0 ? this.update(write) : this.withSlots(args, write, slots);
   }
 

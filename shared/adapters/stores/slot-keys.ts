@@ -93,12 +93,16 @@ export function slotFreeWrites(event: TaskEvent, leaseToken: string | undefined)
   return [slotUpdate('free', slot, {}, { leaseToken })];
 }
 
-/** The slot a heartbeat renews with its lease (the same length, from the slot's own stored `timeoutMs`). */
-export function slotRenewWrites(leaseToken: string, now: number): ItemWrite[] {
+/**
+ * The slot a heartbeat renews with its lease: by the same length, from the slot's own stored `timeoutMs` (taken
+ * equal to the claim's lease), or by the new length `leaseMs` the heartbeat names, which the slot then stores too.
+ */
+export function slotRenewWrites(leaseToken: string, now: number, leaseMs?: number): ItemWrite[] {
   const slot = slotOfToken(leaseToken);
   if (!slot) return [];
   companionOf(TASK_TRANSITIONS.heartbeat, 'slot.renew', "task event 'heartbeat'");
-  return [slotUpdate('renew', slot, { leaseExpiresAt: { source: 'timeoutMs', plus: now } }, { leaseToken, now })];
+  const values = leaseMs === undefined ? { leaseExpiresAt: { source: 'timeoutMs', plus: now } } : { leaseExpiresAt: now + leaseMs, timeoutMs: leaseMs };
+  return [slotUpdate('renew', slot, values, { leaseToken, now })];
 }
 
 /** 64 bits of FNV-1a (two 32-bit passes with different offsets), as 16 hex digits: a key's place, not a secret. */

@@ -24,7 +24,7 @@ export const BATCH_TASK_ROUTES = {
     group: 'worker',
     tag: 'tasks',
     summary: 'Lease up to 10 scheduled tasks in one call',
-    description: `Claims each task as POST /processes/{id}/tasks/{task}/claim would, for one worker, and answers each claim in the order asked. ${PER_ITEM}`,
+    description: `Claims each task as POST /processes/{id}/tasks/{task}/claim would, for one worker and with one \`leaseSeconds\` (when given) for all, and answers each claim in the order asked. ${PER_ITEM}`,
     body: BatchClaimBodySchema,
     example: { workerId: 'worker-1', tasks: [{ processId: PROCESS, task: 'Review Credit' }, { processId: PROCESS, task: 'resize[41]' }] },
     responses: { 200: { description: 'one result per task, in the order asked: the claim or the error', schema: BatchClaimResponseSchema } },

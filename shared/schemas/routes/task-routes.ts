@@ -15,7 +15,7 @@ export const TASK_ROUTES = {
     tag: 'tasks',
     summary: 'Lease a scheduled task',
     description:
-      "Leases a SCHEDULED task for its timeout and answers the process input and each need's output. The same worker claiming again while its lease is live gets the same lease.",
+      "Leases a SCHEDULED task for leaseSeconds, or else for its timeout, and answers the process input and each need's output. The same worker claiming again while its lease is live gets the same lease.",
     params: TaskParamsSchema,
     body: ClaimBodySchema,
     example: { workerId: 'worker-1' },
@@ -28,7 +28,7 @@ export const TASK_ROUTES = {
     group: 'worker',
     tag: 'tasks',
     summary: 'Extend a lease',
-    description: "Extends the lease by the task's timeout, from now.",
+    description: "Extends the lease from now: by leaseSeconds when given (later heartbeats then extend by as much), else by the length the claim asked for, else by the task's timeout.",
     params: TaskParamsSchema,
     body: HeartbeatBodySchema,
     example: { leaseToken: LEASE },
