@@ -128,6 +128,14 @@ export const TaskViewSchema = z.object({
     .optional(),
   /** A process task (`process:`), once its child process started: the child's id. */
   childProcessId: z.string().optional(),
+  /** A task with a `concurrency` limit: its key, evaluated when it was scheduled. */
+  concurrencyKey: z.string().optional(),
+  /** A task with a `rateLimit`: its key. */
+  rateKey: z.string().optional(),
+  /** How many of its claims were refused for a limit (ConcurrencyLimited, RateLimited), counted. */
+  limitRefusals: z.number().int().nonnegative().optional(),
+  /** When the last of those refusals was. */
+  lastRefusedAt: z.string().optional(),
 });
 export type TaskView = z.infer<typeof TaskViewSchema>;
 

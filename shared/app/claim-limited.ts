@@ -62,7 +62,7 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
           onWaitList = waited = true;
           continue;
         }
-        await refuse(deps, processId, task, limitKeys);
+        await refuse(deps, processId, task, limitKeys, at);
         throw new ConcurrencyLimitedError(task, limitKeys.concurrencyKey, spec.concurrency.limit, new Date(pick.notBefore).toISOString());
       }
       concurrency = { n: pick, key: limitKeys.concurrencyKey, limit: spec.concurrency.limit, timeoutMs: leaseMs ?? scheduled.timeoutMs ?? spec.timeoutSeconds * 1000 };
@@ -70,7 +70,7 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
     if (spec.rateLimit && started && limitKeys.rateKey !== undefined) {
       const pick = freeSlot(started, spec.rateLimit.limit, at.now, deps.random());
       if (typeof pick !== 'number') {
-        await refuse(deps, processId, task, limitKeys);
+        await refuse(deps, processId, task, limitKeys, at);
         throw new RateLimitedError(task, limitKeys.rateKey, spec.rateLimit.limit, spec.rateLimit.periodSeconds, new Date(pick.notBefore).toISOString());
       }
       rate = { n: pick, key: limitKeys.rateKey, limit: spec.rateLimit.limit, periodMs: spec.rateLimit.periodSeconds * 1000 };
@@ -84,7 +84,7 @@ export async function claimLimitedTask(deps: AppDeps, processId: string, task: s
     }
     race += 1;
     if (race >= SLOT_RACES) {
-      await refuse(deps, processId, task, limitKeys);
+      await refuse(deps, processId, task, limitKeys, at);
       const notBefore = new Date(at.now + CONTENDED_DELAY_MS).toISOString();
       if (outcome.lost === 'concurrency' && concurrency) throw new ConcurrencyLimitedError(task, concurrency.key, concurrency.limit, notBefore);
       if (rate && spec.rateLimit) throw new RateLimitedError(task, rate.key, rate.limit, spec.rateLimit.periodSeconds, notBefore);
@@ -118,6 +118,6 @@ async function keysOf(deps: AppDeps, processId: string, task: string, spec: Task
   }
 }
 
-async function refuse(deps: AppDeps, processId: string, task: string, limitKeys: TaskLimitKeys): Promise<void> {
-  await deps.taskLimits.refuse({ processId, task, ...limitKeys });
+async function refuse(deps: AppDeps, processId: string, task: string, limitKeys: TaskLimitKeys, at: Instant): Promise<void> {
+  await deps.taskLimits.refuse({ processId, task, iso: at.iso, ...limitKeys });
 }

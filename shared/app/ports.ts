@@ -735,7 +735,7 @@ export interface TaskLimitStore {
   /** The claim of a limited task and its slots, in one transaction. */
   claimWithSlots(args: SlotClaim): Promise<SlotClaimOutcome>;
   /** A claim refused for a limit: counted on the task (its keys recorded). */
-  refuse(args: TaskRef & { concurrencyKey?: string; rateKey?: string }): Promise<void>;
+  refuse(args: TaskRef & { iso: string; concurrencyKey?: string; rateKey?: string }): Promise<void>;
   /** A claim that found no free concurrency slot waits on its key's list, in scheduling order (a repeat writes nothing). */
   wait(args: TaskRef & { definition: string; key: string; scheduledAt: string; expiresAt: number }): Promise<void>;
   /** The first waiters of the key whose slot a lease token held: none (and no read) for a token that held no slot. */

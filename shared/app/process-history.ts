@@ -241,6 +241,10 @@ function taskEvents(t: TaskItem, index: number): Keyed[] {
       if (t.claimedAt) out.push(keyOf({ at: t.claimedAt, type: 'MapExpanded', run, task, attempt, details: { total: t.mapTotal } }, 1, index, 2));
     }
   }
+  if (t.limitRefusals !== undefined && t.lastRefusedAt !== undefined) {
+    const keys = { ...(t.concurrencyKey === undefined ? {} : { concurrencyKey: t.concurrencyKey }), ...(t.rateKey === undefined ? {} : { rateKey: t.rateKey }) };
+    out.push(keyOf({ at: t.lastRefusedAt, type: 'TaskClaimsRefused', run, task, details: { count: t.limitRefusals, ...keys } }, 1, index, 2, 1));
+  }
   if (t.endedAt === undefined || recorded) return out;
   const at = t.endedAt;
   if (child !== undefined && (isCompletedTask(t.status) || (isFailedTask(t.status) && t.error?.code === 'ChildProcessFailed'))) {

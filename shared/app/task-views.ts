@@ -35,6 +35,10 @@ export function taskView(def: DefinitionVersionItem, name: string, spec: { needs
     ...(item?.endedAt ? { endedAt: item.endedAt } : {}),
     ...(item?.index === undefined ? {} : { index: item.index }),
     ...(item?.childProcessId === undefined ? {} : { childProcessId: item.childProcessId }),
+    ...(item?.concurrencyKey === undefined ? {} : { concurrencyKey: item.concurrencyKey }),
+    ...(item?.rateKey === undefined ? {} : { rateKey: item.rateKey }),
+    ...(item?.limitRefusals === undefined ? {} : { limitRefusals: item.limitRefusals }),
+    ...(item?.lastRefusedAt === undefined ? {} : { lastRefusedAt: item.lastRefusedAt }),
     ...(counts ? { map: { total: counts.total, scheduled: counts.scheduled, running: counts.running, completed: counts.completed, failed: counts.failed, cancelled: counts.cancelled } } : {}),
   };
 }

@@ -211,7 +211,7 @@ export const TASK_TRANSITIONS = {
     from: ['SCHEDULED'],
     to: 'same',
     guards: ['limited'],
-    effects: { limitRefusals: 'add', concurrencyKey: 'set?', rateKey: 'set?' },
+    effects: { limitRefusals: 'add', lastRefusedAt: 'set', concurrencyKey: 'set?', rateKey: 'set?' },
     doc: 'a claim refused for a task limit (ConcurrencyLimited, RateLimited) is counted on the task, not recorded one by one',
   },
   heartbeat: {

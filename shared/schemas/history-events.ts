@@ -5,6 +5,8 @@ export const HISTORY_EVENT_TYPES = [
   'ProcessDequeued',
   'TaskScheduled',
   'TaskClaimed',
+  // Issue 18: the claims of a task refused for a limit, counted in one event at the last refusal's time.
+  'TaskClaimsRefused',
   'MapExpanded',
   'TaskCompleted',
   'TaskFailed',

@@ -258,6 +258,8 @@ export const TaskItemSchema = z.object({
   rateKey: z.string().optional(),
   /** Claims refused for a task limit (ConcurrencyLimited, RateLimited), counted rather than recorded each. */
   limitRefusals: z.number().int().nonnegative().optional(),
+  /** When the last of those refusals was (ISO 8601). */
+  lastRefusedAt: z.string().optional(),
 }).transform(({ outputJson, errorJson, lastErrorJson, ...rest }) => ({
   ...rest,
   ...(lastErrorJson === undefined ? {} : { lastError: TaskErrorSchema.parse(JSON.parse(lastErrorJson)) }),

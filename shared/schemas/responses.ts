@@ -91,6 +91,10 @@ export const TaskViewSchema = z
     index: z.number().int().nonnegative().optional().describe("a child of a map (`resize[41]`): its index"),
     map: MapCountsSchema.optional().describe('a map task, once its items are stored: its children, counted (exact at every read)'),
     childProcessId: z.string().optional().describe('a process task (`process:`), once its child process started: the child'),
+    concurrencyKey: z.string().optional().describe('a task with a `concurrency` limit: its key, evaluated when it was scheduled'),
+    rateKey: z.string().optional().describe('a task with a `rateLimit`: its key, evaluated when it was scheduled'),
+    limitRefusals: z.number().int().nonnegative().optional().describe('how many of its claims were refused for a limit (ConcurrencyLimited, RateLimited), counted'),
+    lastRefusedAt: Timestamp.optional().describe('when the last of those refusals was'),
   })
   .meta({ id: 'TaskView' });
 export type TaskViewBody = z.infer<typeof TaskViewSchema>;

@@ -77,6 +77,19 @@ describe('task concurrency: a limit of 2 across 5 processes', () => {
     expect(await runningCount(engine, ids)).toBe(2);
   });
 
+  it('shows the refused claims on the task (counted, with the key and the last one) and as one history event', async () => {
+    const engine = createTestEngine();
+    const ids = await start(engine, 3);
+    await claimAll(engine, ids);
+    await engine.advance(5_000);
+    await claimAll(engine, ids.slice(2), 'again');
+    const waiting = ids[2]!;
+    const task = (await engine.client.getProcess(waiting)).tasks.find((t) => t.name === 'call-partner');
+    expect(task).toMatchObject({ status: 'SCHEDULED', concurrencyKey: 'acme', limitRefusals: 2, lastRefusedAt: new Date(engine.now()).toISOString() });
+    const refused = (await engine.client.getHistory(waiting)).items.filter((e) => e.type === 'TaskClaimsRefused');
+    expect(refused).toEqual([{ at: new Date(engine.now()).toISOString(), type: 'TaskClaimsRefused', run: 1, task: 'call-partner', details: { count: 2, concurrencyKey: 'acme' } }]);
+  });
+
   it('keys do not block each other', async () => {
     const engine = createTestEngine();
     const acme = await start(engine, 3, 'acme');

@@ -71,8 +71,8 @@ export class ItemTaskLimitStore implements TaskLimitStore {
     return { ok: true, item: TaskItemSchema.parse(item) };
   }
 
-  async refuse(args: TaskRef & { concurrencyKey?: string; rateKey?: string }): Promise<void> {
-    await this.table.write(taskUpdate('refuseForLimit', keys.task(args), { limitRefusals: 1, concurrencyKey: args.concurrencyKey, rateKey: args.rateKey }));
+  async refuse(args: TaskRef & { iso: string; concurrencyKey?: string; rateKey?: string }): Promise<void> {
+    await this.table.write(taskUpdate('refuseForLimit', keys.task(args), { limitRefusals: 1, lastRefusedAt: args.iso, concurrencyKey: args.concurrencyKey, rateKey: args.rateKey }));
   }
 
   async wait(args: TaskRef & { definition: string; key: string; scheduledAt: string; expiresAt: number }): Promise<void> {
