@@ -31,8 +31,9 @@ export async function handSlotOn(deps: AppDeps, leaseToken: string | undefined):
     for (const waiter of waiters) {
       if (!(await deps.taskLimits.leave({ waiter }))) continue;
       const item = await deps.tasks.get({ processId: waiter.processId, task: waiter.task });
-      // Claimed, ended or scheduled again since it waited: its entry was stale.
-      if (!item || !isScheduledTask(item.status) || item.scheduledAt !== waiter.scheduledAt) continue;
+      // Claimed, ended or scheduled again since it waited: its entry was stale. Held by a pause: its claim would be
+      // refused, and the resume sends its message again (a refusal then puts it back in its place, by `scheduledAt`).
+      if (!item || !isScheduledTask(item.status) || item.scheduledAt !== waiter.scheduledAt || item.held === true) continue;
       await deps.queue.send({ messages: [messageOfItem(waiter.processId, item)] });
       return;
     }

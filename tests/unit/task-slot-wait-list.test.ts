@@ -120,6 +120,29 @@ describe('the wait list of a task concurrency key', () => {
     expect(waitEntries(engine)).toEqual([]);
   });
 
+  it('skips a waiter whose process is paused, and serves it in its place after the resume', async () => {
+    const engine = createTestEngine();
+    const [a, b, c] = await start(engine, 3);
+    const tokenA = await claim(engine, a!);
+    await refusal(engine, b!);
+    await refusal(engine, c!);
+    await engine.client.pause(b!);
+    // The pause marks b's waiting task held (its sweep pass).
+    await engine.runUntilIdle();
+    expect((await engine.deps.tasks.get({ processId: b!, task: TASK }))?.held).toBe(true);
+    drain(engine);
+
+    await engine.client.complete(a!, TASK, { leaseToken: tokenA, output: {} });
+    expect(drain(engine)).toEqual([c]);
+    const tokenC = await claim(engine, c!);
+    await engine.client.resume(b!);
+    expect(drain(engine)).toEqual([b]);
+    await refusal(engine, b!);
+    await engine.client.complete(c!, TASK, { leaseToken: tokenC, output: {} });
+    expect(drain(engine)).toEqual([b]);
+    await claim(engine, b!);
+  });
+
   it('a waiter whose holder died is claimed at the lease expiry, from its delayed message, and leaves the list', async () => {
     const engine = createTestEngine();
     const [a, b] = await start(engine, 2);
