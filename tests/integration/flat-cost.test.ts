@@ -12,7 +12,14 @@ import { coreFixture, putYaml, type CoreFixture, type Deps } from '../support/co
 /**
  * I5: the cost of a task does not grow with the size of its process. DynamoDB
  * bills writes by item size, so the write units of one task's claim and
- * completion must be the same in a process of 12 tasks and one of 202.
+ * completion must be the same in a small process and a large one.
+ *
+ * A join has two regimes, each flat: a small join (at most SMALL_JOIN_NEEDS,
+ * 50, needs) is counted by its parents' follow-ups, each decided from what its
+ * own count returned, so a parent reads nothing; a wide one is counted in the
+ * endings' transactions and read by each parent's follow-up (1 read unit). So
+ * 12 tasks are compared with 52 (joins of 10 and 50 needs), and 62 with 202
+ * (joins of 60 and 200): a step at 50 needs, and no growth on either side.
  *
  * The measurement is deterministic, whatever the load on the machine:
  * - the sampled tasks are named from the definition (the same names, T1..T8,
@@ -41,6 +48,8 @@ const fanOut = (width: number) =>
 beforeAll(async () => {
   f = await coreFixture('flat-cost');
   await putYaml(f.deps, 'small', fanOut(10));
+  await putYaml(f.deps, 'small-max', fanOut(50));
+  await putYaml(f.deps, 'wide', fanOut(60));
   await putYaml(f.deps, 'large', fanOut(200));
 });
 
@@ -115,8 +124,18 @@ async function unitsPerTask(definition: string, width: number): Promise<{ claim:
 }
 
 describe('flat cost per task (I5)', () => {
-  it('spends the same DynamoDB units per task in a 202-task process as in a 12-task one', async () => {
+  it('spends the same DynamoDB units per task in a 52-task process as in a 12-task one (small joins)', async () => {
     const small = await unitsPerTask('small', 10);
+    const large = await unitsPerTask('small-max', 50);
+    for (const t of small) {
+      expect(t.claim.write).toBeGreaterThan(0);
+      expect(t.complete.write).toBeGreaterThan(0);
+    }
+    expect(large).toEqual(small);
+  }, 120_000);
+
+  it('spends the same DynamoDB units per task in a 202-task process as in a 62-task one (wide joins)', async () => {
+    const small = await unitsPerTask('wide', 60);
     const large = await unitsPerTask('large', 200);
     for (const t of small) {
       expect(t.claim.write).toBeGreaterThan(0);
