@@ -172,6 +172,18 @@ export interface ProcessIdentity {
   readonly run: number;
 }
 
+/** What ends a process (`ProcessStore.end`, `endHandingOver`): its event, read item and time, and what it owes. */
+export interface ProcessEnding {
+  /** The process as read: the write is locked on its `ver`. */
+  readonly current: ProcessItem;
+  readonly event: 'complete' | 'fail' | 'cancel';
+  readonly at: { now: number; iso: string; expiresAt: number };
+  /** It stays on the sweep index until its unfinished tasks are cancelled. */
+  readonly owesCleanup: boolean;
+  /** Why a FAILED or CANCELLED process ended. */
+  readonly error?: ProcessError;
+}
+
 /** A rerun's reopening of an ended process (`ProcessStore.reopen`). */
 export interface ReopenProcess {
   /** The process as read: the write is locked on its `ver`. */
@@ -226,35 +238,23 @@ export interface ProcessStore {
    * sweep index until its unfinished tasks are cancelled (its cleanup starts
    * from the beginning: a cursor an earlier pass left is dropped).
    */
-  end(args: {
-    current: ProcessItem;
-    event: 'complete' | 'fail' | 'cancel';
-    at: { now: number; iso: string; expiresAt: number };
-    owesCleanup: boolean;
-    /** Why a FAILED or CANCELLED process ended. */
-    error?: ProcessError;
-    /**
-     * Issue 18: how a holder of a concurrency slot gives it back when nobody is queued: to a pool below `limit`
-     * (refused with `poolFull` when the pool is full), or, with `markAt`, to any pool, which then owes a dequeue at
-     * `markAt` (a start refused meanwhile may be queuing). Without it a holder frees its slot unconditionally.
-     */
-    giveBack?: { readonly limit: number } | { readonly markAt: number };
-  }): Promise<Written<ProcessItem> & { poolFull?: true }>;
+  end(
+    args: ProcessEnding & {
+      /**
+       * Issue 18: how a holder of a concurrency slot gives it back when nobody is queued: to a pool below `limit`
+       * (refused with `poolFull` when the pool is full), or, with `markAt`, to any pool, which then owes a dequeue at
+       * `markAt` (a start refused meanwhile may be queuing). Without it a holder frees its slot unconditionally.
+       */
+      giveBack?: { readonly limit: number } | { readonly markAt: number };
+    },
+  ): Promise<Written<ProcessItem> & { poolFull?: true }>;
   /**
    * Issue 18: ends a holder of a concurrency slot and hands the slot to `to`, a QUEUED process of its pool, in one
    * transaction (row `handOver`; the pool's count does not change). `to` owes its roots on its sweep entry, which stays
    * at its queue place unless `toSweep` moves it (a deadline must be seen by the sweeper). `toGone` when `to` is no
    * longer QUEUED; the ending's own lost condition answers as `end` does.
    */
-  endHandingOver(args: {
-    current: ProcessItem;
-    event: 'complete' | 'fail' | 'cancel';
-    at: { now: number; iso: string; expiresAt: number };
-    owesCleanup: boolean;
-    error?: ProcessError;
-    to: ProcessItem;
-    toStart: { deadlineAt?: number; toSweep?: { sweepAt: number } };
-  }): Promise<Written<ProcessItem> & { toGone?: true }>;
+  endHandingOver(args: ProcessEnding & { to: ProcessItem; toStart: { deadlineAt?: number; toSweep?: { sweepAt: number } } }): Promise<Written<ProcessItem> & { toGone?: true }>;
   /**
    * On an ended process that still owes cleanup (`recordCompensation` of the lifecycle table, fenced by its run
    * and sweep entry): the compensation it started, or why none could start. Idempotent; false when fenced.

@@ -5,6 +5,24 @@ import { PROCESS_STATUSES, TERMINAL_PROCESS_STATUSES, type ProcessStatus, type T
 const SWEEP_REMOVED = { sweepShard: 'remove', sweepAt: 'remove', sweepReason: 'remove' } as const;
 /** Every change of a process's status: its index key, the next version (the optimistic lock the rows guard), the time. */
 const STATUS_CHANGE = { procStatus: 'set', ver: 'set', updatedAt: 'set' } as const;
+/**
+ * A rerun's next run (`reopen`, RUNNING; `requeue`, QUEUED): the last run's end and its slot's hand-over go (the run
+ * record keeps them), the process no longer expires, and it owes the rerun's pass on the sweep index.
+ */
+const NEXT_RUN = {
+  ...STATUS_CHANGE,
+  run: 'set',
+  version: 'set',
+  total: 'set',
+  sweepShard: 'set',
+  sweepAt: 'set',
+  sweepReason: 'set',
+  endedAt: 'remove',
+  expiresAt: 'remove',
+  errorJson: 'remove',
+  resumeFrom: 'remove',
+  handedTo: 'remove',
+} as const;
 /** An ended process: with cleanup owed it stays on the sweep index (due now), else it leaves it. */
 const ENDED_PROCESS = {
   ...STATUS_CHANGE,
@@ -115,42 +133,13 @@ export const PROCESS_TRANSITIONS = {
     companions: ['input.resume', 'record.event'],
     doc: 'scheduling goes on; the process owes its resume pass (sweep reason `resume`) (operator controls)' },
   reopen: { from: TERMINAL_PROCESS_STATUSES, to: 'RUNNING', guards: ['version'],
-    // The last run's end goes (the run record keeps it); the process no longer expires.
-    effects: {
-      ...STATUS_CHANGE,
-      run: 'set',
-      version: 'set',
-      total: 'set',
-      sweepShard: 'set',
-      sweepAt: 'set',
-      sweepReason: 'set',
-      deadlineAt: 'setOrRemove',
-      endedAt: 'remove',
-      expiresAt: 'remove',
-      errorJson: 'remove',
-      resumeFrom: 'remove',
-    },
+    effects: { ...NEXT_RUN, deadlineAt: 'setOrRemove' },
     companions: ['record.run', 'input.reopen', 'pool.take'],
     doc: 'a rerun starts the next run: run + 1 fences the earlier leases (operator controls)' },
   requeue: { from: TERMINAL_PROCESS_STATUSES, to: 'QUEUED', guards: ['version'],
     // A rerun over a full pool (`onLimit: queue`): the new run waits in the queue holding no slot; its sweep entry is
     // its place there (the rerun's time), and the hand-over that starts it owes the rerun's pass (issue 18).
-    effects: {
-      ...STATUS_CHANGE,
-      run: 'set',
-      version: 'set',
-      total: 'set',
-      sweepShard: 'set',
-      sweepAt: 'set',
-      sweepReason: 'set',
-      queueTicket: 'set',
-      deadlineAt: 'remove',
-      endedAt: 'remove',
-      expiresAt: 'remove',
-      errorJson: 'remove',
-      resumeFrom: 'remove',
-      handedTo: 'remove',
-    },
+    effects: { ...NEXT_RUN, queueTicket: 'set', deadlineAt: 'remove' },
     companions: ['record.run', 'input.reopen'],
     doc: 'a rerun whose pool is full (`onLimit: queue`) starts its next run QUEUED: it runs when a slot is handed to it (issue 18)' },
   recordCompensation: {

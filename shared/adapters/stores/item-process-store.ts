@@ -1,12 +1,11 @@
 import { BY_KIND_INDEX, DEFAULT_SWEEP_SHARDS, PROCESS_BY_DEFINITION_INDEX, PROCESS_BY_STATUS_INDEX } from '#config/table.ts';
 import { PROCESS_TRANSITIONS, processTarget, SWEEP_REASON_ON_ENTRY, TASK_STATUS, type ProcessStatus, type TaskStatus } from '#domain/lifecycle.ts';
-import type { Conflict, NewProcess, Page, PoolPlacement, ProcessIdentity, ProcessStore, ReopenProcess, RunProgress, SeedProgress, Written } from '#app/ports.ts';
+import type { Conflict, NewProcess, Page, PoolPlacement, ProcessEnding, ProcessIdentity, ProcessStore, ReopenProcess, RunProgress, SeedProgress, Written } from '#app/ports.ts';
 import {
   ProcessEventItemSchema,
   ProcessItemSchema,
   ProcessSummarySchema,
   RunRecordSchema,
-  type ProcessError,
   type ProcessEventItem,
   type ProcessItem,
   type ProcessSummary,
@@ -272,14 +271,7 @@ export class ItemProcessStore implements ProcessStore {
     await this.table.write(endCounterUpdate('reset', keys.processEnd(args.id), { settled: args.settled, expected: args.expected, run: args.run }, { run: args.run }));
   }
 
-  async end(args: {
-    current: ProcessItem;
-    event: 'complete' | 'fail' | 'cancel';
-    at: { now: number; iso: string; expiresAt: number };
-    owesCleanup: boolean;
-    error?: ProcessError;
-    giveBack?: { readonly limit: number } | { readonly markAt: number };
-  }): Promise<Written<ProcessItem> & { poolFull?: true }> {
+  async end(args: Parameters<ProcessStore['end']>[0]): Promise<Written<ProcessItem> & { poolFull?: true }> {
     const { current } = args;
     const meta = keys.processMeta(current.id);
     const values = this.endValues(args);
@@ -308,15 +300,7 @@ export class ItemProcessStore implements ProcessStore {
     return { ok: true, item: ProcessItemSchema.parse(r.item) };
   }
 
-  async endHandingOver(args: {
-    current: ProcessItem;
-    event: 'complete' | 'fail' | 'cancel';
-    at: { now: number; iso: string; expiresAt: number };
-    owesCleanup: boolean;
-    error?: ProcessError;
-    to: ProcessItem;
-    toStart: { deadlineAt?: number; toSweep?: { sweepAt: number } };
-  }): Promise<Written<ProcessItem> & { toGone?: true }> {
+  async endHandingOver(args: Parameters<ProcessStore['endHandingOver']>[0]): Promise<Written<ProcessItem> & { toGone?: true }> {
     const { current, to, at } = args;
     companionOf(PROCESS_TRANSITIONS[args.event], 'process.handOver', `process event '${args.event}'`);
     const toMeta = keys.processMeta(to.id);
@@ -344,7 +328,7 @@ export class ItemProcessStore implements ProcessStore {
   }
 
   /** What an ending writes on the process item (with cleanup owed it stays due now, else it leaves the sweep index). */
-  private endValues(args: { current: ProcessItem; event: 'complete' | 'fail' | 'cancel'; at: { now: number; iso: string; expiresAt: number }; owesCleanup: boolean; error?: ProcessError }) {
+  private endValues(args: ProcessEnding) {
     const { current, at } = args;
     const meta = keys.processMeta(current.id);
     return {
